@@ -1,0 +1,206 @@
+// CPU SGEMM, row-major, C = alpha * op(A) op(B) + beta * C.
+//
+// The classic blocked layout (Goto / BLIS): B is packed into KC x NR column panels, A into
+// MC x KC blocks of MR-row panels, and a register-blocked micro-kernel keeps an MR x NR tile of C
+// in registers while it streams both panels. With AVX2 + FMA the tile is 6 x 16 (12 ymm
+// accumulators). Transposes are absorbed by the packing, so the micro-kernel sees one layout.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define EXO_GEMM_AVX2 1
+#endif
+
+#include "exodus/api.h"
+
+namespace exo {
+namespace cpu {
+namespace {
+
+constexpr int MR = 6, NR = 16;
+constexpr int KC = 256, NC = 3072;
+constexpr int MC_MAX = 120;  // 20 A micro-panels: 120 x 256 floats = 120 KiB, about L2-sized
+
+struct Mat {
+  const float* p;
+  int ld;
+  bool t;
+  float at(int r, int c) const { return t ? p[(size_t)c * ld + r] : p[(size_t)r * ld + c]; }
+};
+
+// Packs op(A)[i0:i0+mc, k0:k0+kc] into MR-row panels: panel-major, then k, then the MR rows.
+void pack_a(const Mat& A, int i0, int mc, int k0, int kc, float* out) {
+  for (int ip = 0; ip < mc; ip += MR) {
+    int mr = std::min(MR, mc - ip);
+    if (!A.t && mr == MR) {
+      const float* rows[MR];
+      for (int r = 0; r < MR; ++r) rows[r] = A.p + (size_t)(i0 + ip + r) * A.ld + k0;
+      for (int k = 0; k < kc; ++k)
+        for (int r = 0; r < MR; ++r) *out++ = rows[r][k];
+    } else if (A.t && mr == MR) {
+      for (int k = 0; k < kc; ++k) {
+        const float* src = A.p + (size_t)(k0 + k) * A.ld + i0 + ip;
+        for (int r = 0; r < MR; ++r) *out++ = src[r];
+      }
+    } else {
+      for (int k = 0; k < kc; ++k)
+        for (int r = 0; r < MR; ++r) *out++ = r < mr ? A.at(i0 + ip + r, k0 + k) : 0.f;
+    }
+  }
+}
+
+// Packs op(B)[k0:k0+kc, j0:j0+nc] into NR-column panels: panel-major, then k, then NR columns.
+void pack_b_panel(const Mat& B, int k0, int kc, int j, int nr, float* out) {
+  if (!B.t && nr == NR) {
+    for (int k = 0; k < kc; ++k) {
+      std::memcpy(out, B.p + (size_t)(k0 + k) * B.ld + j, NR * sizeof(float));
+      out += NR;
+    }
+  } else {
+    for (int k = 0; k < kc; ++k)
+      for (int c = 0; c < NR; ++c) *out++ = c < nr ? B.at(k0 + k, j + c) : 0.f;
+  }
+}
+
+// Writes acc (MR x NR, row-major) into C: C = alpha*acc + beta*C, or C += alpha*acc when !first.
+inline void store_tile(const float* acc, float* C, int ldc, int mr, int nr, float alpha, float beta,
+                       bool first) {
+  for (int r = 0; r < mr; ++r) {
+    float* c = C + (size_t)r * ldc;
+    const float* a = acc + r * NR;
+    if (!first || beta == 1.f)
+      for (int j = 0; j < nr; ++j) c[j] += alpha * a[j];
+    else if (beta == 0.f)
+      for (int j = 0; j < nr; ++j) c[j] = alpha * a[j];
+    else
+      for (int j = 0; j < nr; ++j) c[j] = alpha * a[j] + beta * c[j];
+  }
+}
+
+#ifdef EXO_GEMM_AVX2
+void micro_kernel(int kc, const float* a, const float* b, float* C, int ldc, int mr, int nr,
+                  float alpha, float beta, bool first) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int k = 0; k < kc; ++k) {
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 a0 = _mm256_broadcast_ss(a + 0), a1 = _mm256_broadcast_ss(a + 1);
+    c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
+    c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+    a0 = _mm256_broadcast_ss(a + 2); a1 = _mm256_broadcast_ss(a + 3);
+    c20 = _mm256_fmadd_ps(a0, b0, c20); c21 = _mm256_fmadd_ps(a0, b1, c21);
+    c30 = _mm256_fmadd_ps(a1, b0, c30); c31 = _mm256_fmadd_ps(a1, b1, c31);
+    a0 = _mm256_broadcast_ss(a + 4); a1 = _mm256_broadcast_ss(a + 5);
+    c40 = _mm256_fmadd_ps(a0, b0, c40); c41 = _mm256_fmadd_ps(a0, b1, c41);
+    c50 = _mm256_fmadd_ps(a1, b0, c50); c51 = _mm256_fmadd_ps(a1, b1, c51);
+    a += MR;
+    b += NR;
+  }
+  __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (mr == MR && nr == NR) {
+    __m256 va = _mm256_set1_ps(alpha);
+    bool accumulate = !first || beta == 1.f;
+    __m256 vb = _mm256_set1_ps(accumulate ? 1.f : beta);
+    for (int r = 0; r < MR; ++r) {
+      float* c = C + (size_t)r * ldc;
+      __m256 v0 = _mm256_mul_ps(va, rows[r][0]), v1 = _mm256_mul_ps(va, rows[r][1]);
+      if (accumulate || beta != 0.f) {
+        v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), v0);
+        v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), v1);
+      }
+      _mm256_storeu_ps(c, v0);
+      _mm256_storeu_ps(c + 8, v1);
+    }
+    return;
+  }
+  alignas(32) float acc[MR * NR];
+  for (int r = 0; r < MR; ++r) {
+    _mm256_store_ps(acc + r * NR, rows[r][0]);
+    _mm256_store_ps(acc + r * NR + 8, rows[r][1]);
+  }
+  store_tile(acc, C, ldc, mr, nr, alpha, beta, first);
+}
+#else
+void micro_kernel(int kc, const float* a, const float* b, float* C, int ldc, int mr, int nr,
+                  float alpha, float beta, bool first) {
+  float acc[MR * NR] = {0};
+  for (int k = 0; k < kc; ++k, a += MR, b += NR)
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < NR; ++j) acc[r * NR + j] += a[r] * b[j];
+  store_tile(acc, C, ldc, mr, nr, alpha, beta, first);
+}
+#endif
+
+struct AlignedBuf {
+  float* p = nullptr;
+  explicit AlignedBuf(size_t n) {
+    p = static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64));
+    if (!p) throw Error("gemm: out of host memory for packing buffers");
+  }
+  ~AlignedBuf() { std::free(p); }
+};
+
+}  // namespace
+
+void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.f) {  // C = beta * C
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) C[(size_t)i * ldc + j] = beta == 0.f ? 0.f : beta * C[(size_t)i * ldc + j];
+    return;
+  }
+  Mat a{A, lda, ta}, b{B, ldb, tb};
+  int threads = omp_get_max_threads();
+  // Enough A blocks to keep every thread busy, but no taller than fits in L2.
+  int mc = (M + threads - 1) / threads;
+  mc = std::min(MC_MAX, ((mc + MR - 1) / MR) * MR);
+  bool parallel = (double)M * N * K > 2e5 && threads > 1;
+
+  AlignedBuf bpack((size_t)KC * (NC + NR));
+  std::vector<AlignedBuf*> apacks;
+  for (int t = 0; t < (parallel ? threads : 1); ++t) apacks.push_back(new AlignedBuf((size_t)MC_MAX * KC));
+  struct Cleanup {
+    std::vector<AlignedBuf*>& v;
+    ~Cleanup() { for (auto* p : v) delete p; }
+  } cleanup{apacks};
+
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = std::min(NC, N - jc);
+    int npanels = (nc + NR - 1) / NR;
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = std::min(KC, K - pc);
+      bool first = pc == 0;
+#pragma omp parallel for schedule(static) if (parallel && npanels > 1)
+      for (int jp = 0; jp < npanels; ++jp)
+        pack_b_panel(b, pc, kc, jc + jp * NR, std::min(NR, nc - jp * NR), bpack.p + (size_t)jp * kc * NR);
+      int nblocks = (M + mc - 1) / mc;
+#pragma omp parallel for schedule(dynamic, 1) if (parallel)
+      for (int blk = 0; blk < nblocks; ++blk) {
+        int ic = blk * mc;
+        int mcur = std::min(mc, M - ic);
+        float* ap = apacks[parallel ? omp_get_thread_num() : 0]->p;
+        pack_a(a, ic, mcur, pc, kc, ap);
+        for (int jp = 0; jp < npanels; ++jp) {
+          int nr = std::min(NR, nc - jp * NR);
+          const float* bp = bpack.p + (size_t)jp * kc * NR;
+          for (int ip = 0; ip < mcur; ip += MR)
+            micro_kernel(kc, ap + (size_t)ip * kc, bp, C + (size_t)(ic + ip) * ldc + jc + jp * NR, ldc,
+                         std::min(MR, mcur - ip), nr, alpha, beta, first);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace cpu
+}  // namespace exo

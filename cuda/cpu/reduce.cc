@@ -1,0 +1,62 @@
+// CPU reductions over one axis and the row-wise softmax losses.
+#include <string>
+#include <vector>
+
+#include "kernels/reduce.cuh"
+#include "parallel.h"
+
+namespace exo {
+namespace cpu {
+
+void reduce(Reduce op, const float* x, float* y, size_t outer, size_t axis, size_t inner) {
+  if (inner == 1) {
+    // Reducing contiguous rows: one accumulator per row.
+    parallel_chunks(outer, [&](size_t b, size_t e) {
+      for (size_t o = b; o < e; ++o) {
+        const float* xr = x + o * axis;
+        k::ReduceAcc acc = k::reduce_init(op, xr[0]);
+        for (size_t j = 1; j < axis; ++j) k::reduce_step(op, acc, xr[j], (int)j);
+        y[o] = k::reduce_finish(op, acc, axis);
+      }
+    }, axis > 4096 ? 2 : kParallelMin / (axis ? axis : 1) + 1);
+    return;
+  }
+  // Reducing a strided axis (e.g. over time in [T, B, N]): each thread owns a slice of `inner`
+  // and walks the axis, so every step reads a contiguous slice.
+  for (size_t o = 0; o < outer; ++o) {
+    const float* xo = x + o * axis * inner;
+    float* yo = y + o * inner;
+    parallel_chunks(inner, [&](size_t b, size_t e) {
+      std::vector<k::ReduceAcc> acc(e - b);
+      for (size_t i = b; i < e; ++i) acc[i - b] = k::reduce_init(op, xo[i]);
+      for (size_t j = 1; j < axis; ++j) {
+        const float* xj = xo + j * inner;
+        for (size_t i = b; i < e; ++i) k::reduce_step(op, acc[i - b], xj[i], (int)j);
+      }
+      for (size_t i = b; i < e; ++i) yo[i] = k::reduce_finish(op, acc[i - b], axis);
+    }, kParallelMin / (axis ? axis : 1) + 1);
+  }
+}
+
+void softmax_xent(const float* logits, const float* labels, float* loss, float* grad, int rows,
+                  int cols, float grad_scale) {
+  for (int r = 0; r < rows; ++r) {
+    float l = labels[r];
+    if (!(l >= 0.f && l < (float)cols) || l != (float)(int)l)
+      throw Error("softmax cross-entropy: label of row " + std::to_string(r) + " is " +
+                  std::to_string(l) + ", expected an integer class in [0, " +
+                  std::to_string(cols) + ")");
+  }
+#pragma omp parallel for schedule(static) if (rows * cols > 65536)
+  for (int r = 0; r < rows; ++r)
+    loss[r] = k::softmax_xent_row(logits + (size_t)r * cols, (int)labels[r],
+                                  grad ? grad + (size_t)r * cols : nullptr, cols, grad_scale);
+}
+
+void log_softmax(const float* x, float* y, int rows, int cols) {
+#pragma omp parallel for schedule(static) if (rows * cols > 65536)
+  for (int r = 0; r < rows; ++r) k::log_softmax_row(x + (size_t)r * cols, y + (size_t)r * cols, cols);
+}
+
+}  // namespace cpu
+}  // namespace exo

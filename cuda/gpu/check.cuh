@@ -1,0 +1,35 @@
+// CUDA error handling for the addon: every runtime call is checked and a failure becomes an
+// exo::Error carrying the call, file and line. Never exit() inside a Node process.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "exodus/api.h"
+
+namespace exo {
+namespace gpu {
+
+inline void check(cudaError_t e, const char* what, const char* file, int line) {
+  if (e == cudaSuccess) return;
+  cudaGetLastError();  // clear a non-sticky error so the next call starts clean
+  throw Error(std::string("CUDA error in ") + what + " (" + file + ":" + std::to_string(line) +
+              "): " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
+}
+
+// Makes `index` the current device for the scope of one op.
+struct DeviceGuard {
+  explicit DeviceGuard(int index);
+};
+
+inline unsigned grid_for(size_t n, unsigned block = 256) {
+  size_t g = (n + block - 1) / block;
+  const size_t cap = 65535u * 32u;  // grid-stride loops cover the rest
+  return (unsigned)(g < 1 ? 1 : (g > cap ? cap : g));
+}
+
+}  // namespace gpu
+}  // namespace exo
+
+#define EXO_CUDA(call) ::exo::gpu::check((call), #call, __FILE__, __LINE__)
+#define EXO_CUDA_LAUNCH(name) ::exo::gpu::check(cudaGetLastError(), "launch of " name, __FILE__, __LINE__)

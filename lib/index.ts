@@ -1,0 +1,8 @@
+// Public API of exodus-snn.
+export { Tensor, scope, keep, disposeAll, sizeOf, type Shape } from "./tensor.js";
+export { Device, parseDevice, defaultDevice, cudaAvailable, cudaStatus, synchronize, type DeviceLike } from "./device.js";
+export * as ops from "./ops.js";
+export { Rng } from "./random.js";
+export { ExodusError, ShapeError, DeviceError, ConfigError } from "./errors.js";
+export { native, packageRoot } from "./native.js";
+export { runtimeInfo, setCpuThreads } from "./runtime.js";
