@@ -1,0 +1,243 @@
+// CPU neuron scans. Each thread owns a contiguous range of neurons and walks it in tiles of
+// kTile: for a tile, t runs forward (or backward) and the inner loop covers the tile's neurons,
+// which are contiguous at every step in time-major memory, so it vectorises, and the tile's state
+// and parameters stay in L1 for the whole scan. Work is O(T) per neuron.
+#include <string>
+#include <vector>
+
+#include "kernels/expleak.cuh"
+#include "kernels/lif.cuh"
+#include "kernels/srm.cuh"
+#include "parallel.h"
+
+namespace exo {
+namespace cpu {
+namespace {
+
+constexpr size_t kTile = 512;
+
+// A neuron scan is T steps of work per neuron: go parallel once there are enough neurons.
+template <typename F>
+void parallel_neurons(size_t N, int T, F&& f) {
+  size_t min_neurons = kParallelMin / (size_t)(T > 0 ? T : 1) + 1;
+  parallel_chunks(N, [&](size_t b, size_t e) {
+    for (size_t t0 = b; t0 < e; t0 += kTile) f(t0, t0 + kTile < e ? t0 + kTile : e);
+  }, min_neurons);
+}
+
+// Per-neuron copies of the parameters of neurons [b, e): p[i % P] without a modulo in the loop.
+struct TileParams {
+  float alpha[kTile], theta[kTile], m[kTile];
+  void load(LifParams p, size_t P, size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      size_t j = i % P;
+      alpha[i - b] = p.alpha[j];
+      theta[i - b] = p.theta[j];
+      m[i - b] = p.m[j];
+    }
+  }
+};
+
+template <Surrogate K, bool EXACT>
+void lif_backward_scan(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
+                       const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
+  const size_t N = c.N;
+  const int T = c.T;
+  parallel_neurons(N, T, [&](size_t b, size_t e) {
+    TileParams tp;
+    tp.load(p, c.P, b, e);
+    const size_t n = e - b;
+    float lam[kTile], da[kTile];
+    for (size_t j = 0; j < n; ++j) lam[j] = da[j] = 0.f;
+    for (int t = T - 1; t >= 0; --t) {
+      const size_t o = (size_t)t * N + b;
+      const float* gt = g + o;
+      const float* vt = v + o;
+      for (size_t j = 0; j < n; ++j)
+        lam[j] = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], h ? h[o + j] : 0.f, tp.alpha[j],
+                                               tp.theta[j], tp.m[j]);
+      if (c.norm_input)
+        for (size_t j = 0; j < n; ++j) dx[o + j] = lam[j] * (1.f - tp.alpha[j]);
+      else
+        for (size_t j = 0; j < n; ++j) dx[o + j] = lam[j];
+      if (dalpha) {
+        // ∂v[t]/∂α = v_post[t-1] (− x[t] with norm_input); v_post[t-1] is recomputed from v[t-1].
+        for (size_t j = 0; j < n; ++j) {
+          float vp = t > 0 ? k::lif_reset(c, v[o - N + j], k::spike_fn(v[o - N + j], tp.theta[j], c.multi_spike,
+                                                                         c.max_spikes), tp.m[j])
+                           : v0[b + j];
+          if (c.norm_input) vp -= x[o + j];
+          da[j] += lam[j] * vp;
+        }
+      }
+    }
+    if (dv0)
+      for (size_t j = 0; j < n; ++j) dv0[b + j] = tp.alpha[j] * lam[j];
+    if (dalpha)
+      for (size_t j = 0; j < n; ++j) dalpha[b + j] = da[j];
+  });
+}
+
+template <Surrogate K, bool EXACT>
+void srm_backward_scan(const SrmConfig& c, const float* eps, const float* nu, const float* g, const float* u,
+                       float* q, float* da) {
+  const size_t N = c.N;
+  const int T = c.T;
+  parallel_neurons(N, T * (c.Ke + c.Kn), [&](size_t b, size_t e) {
+    for (int t = T - 1; t >= 0; --t)
+      for (size_t i = b; i < e; ++i) {
+        size_t o = (size_t)t * N + i;
+        q[o] = k::srm_adjoint_q<K, EXACT>(c, q + i, N, t, T, g[o], u[o], nu, c.Kn);
+      }
+    for (int t = 0; t < T; ++t)
+      for (size_t i = b; i < e; ++i) da[(size_t)t * N + i] = k::srm_input_grad(q + i, N, t, T, eps, c.Ke);
+  });
+}
+
+}  // namespace
+
+void lif_forward(const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v) {
+  const size_t N = c.N;
+  parallel_neurons(N, c.T, [&](size_t b, size_t e) {
+    TileParams tp;
+    tp.load(p, c.P, b, e);
+    const size_t n = e - b;
+    float vp[kTile];
+    for (size_t j = 0; j < n; ++j) vp[j] = state[b + j];
+    for (int t = 0; t < c.T; ++t) {
+      const size_t o = (size_t)t * N + b;
+      for (size_t j = 0; j < n; ++j) {
+        float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
+        float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
+        v[o + j] = vt;
+        s[o + j] = st;
+        vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
+      }
+    }
+    for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
+  });
+}
+
+void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
+                  const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
+  bool exact = method == NeuronGrad::Exodus;
+  switch (c.sg) {
+#define EXO_CASE(KIND)                                                                              \
+  case Surrogate::KIND:                                                                             \
+    if (exact) lif_backward_scan<Surrogate::KIND, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);      \
+    else lif_backward_scan<Surrogate::KIND, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);           \
+    break;
+    EXO_SURROGATES(EXO_CASE)
+#undef EXO_CASE
+    default: throw Error("lif backward: unknown surrogate");
+  }
+}
+
+void expleak_forward(const ExpLeakConfig& c, const float* beta, const float* x, float* state, float* out) {
+  const size_t N = c.N;
+  parallel_neurons(N, c.T, [&](size_t b, size_t e) {
+    const size_t n = e - b;
+    float bt[kTile], cur[kTile];
+    for (size_t j = 0; j < n; ++j) {
+      bt[j] = beta[(b + j) % c.P];
+      cur[j] = state[b + j];
+    }
+    for (int t = 0; t < c.T; ++t) {
+      const size_t o = (size_t)t * N + b;
+      for (size_t j = 0; j < n; ++j) out[o + j] = cur[j] = k::expleak_step(cur[j], x[o + j], bt[j]);
+    }
+    for (size_t j = 0; j < n; ++j) state[b + j] = cur[j];
+  });
+}
+
+void expleak_backward(const ExpLeakConfig& c, const float* beta, const float* grad_i, const float* cur,
+                      const float* i0, float* dx, float* di0, float* dbeta) {
+  const size_t N = c.N;
+  parallel_neurons(N, c.T, [&](size_t b, size_t e) {
+    const size_t n = e - b;
+    float bt[kTile], mu[kTile], db[kTile];
+    for (size_t j = 0; j < n; ++j) {
+      bt[j] = beta[(b + j) % c.P];
+      mu[j] = db[j] = 0.f;
+    }
+    for (int t = c.T - 1; t >= 0; --t) {
+      const size_t o = (size_t)t * N + b;
+      for (size_t j = 0; j < n; ++j) {
+        mu[j] = k::expleak_adjoint_step(mu[j], grad_i[o + j], bt[j]);
+        dx[o + j] = mu[j];
+      }
+      if (dbeta)
+        for (size_t j = 0; j < n; ++j) db[j] += mu[j] * (t > 0 ? cur[o - N + j] : i0[b + j]);
+    }
+    if (di0)
+      for (size_t j = 0; j < n; ++j) di0[b + j] = bt[j] * mu[j];
+    if (dbeta)
+      for (size_t j = 0; j < n; ++j) dbeta[b + j] = db[j];
+  });
+}
+
+void srm_forward(const SrmConfig& c, const float* eps, const float* nu, const float* a, float* s, float* u) {
+  const size_t N = c.N;
+  parallel_neurons(N, c.T * (c.Ke + c.Kn), [&](size_t b, size_t e) {
+    for (int t = 0; t < c.T; ++t)
+      for (size_t i = b; i < e; ++i) {
+        size_t o = (size_t)t * N + i;
+        float ut = k::srm_potential(a + i, s + i, N, t, eps, c.Ke, nu, c.Kn);
+        u[o] = ut;
+        s[o] = k::spike_fn(ut, c.theta, c.multi_spike, c.max_spikes);
+      }
+  });
+}
+
+void srm_backward(const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g,
+                  const float* u, float* q, float* da) {
+  bool exact = method == NeuronGrad::Exodus;
+  switch (c.sg) {
+#define EXO_CASE(KIND)                                                                   \
+  case Surrogate::KIND:                                                                  \
+    if (exact) srm_backward_scan<Surrogate::KIND, true>(c, eps, nu, g, u, q, da);        \
+    else srm_backward_scan<Surrogate::KIND, false>(c, eps, nu, g, u, q, da);             \
+    break;
+    EXO_SURROGATES(EXO_CASE)
+#undef EXO_CASE
+    default: throw Error("srm backward: unknown surrogate");
+  }
+}
+
+void spike_fn(const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes) {
+  parallel_chunks(n, [&](size_t b, size_t e) {
+    if (P == 1) {
+      const float th = theta[0];
+      for (size_t i = b; i < e; ++i) s[i] = k::spike_fn(v[i], th, multi, max_spikes);
+    } else {
+      for (size_t i = b; i < e; ++i) s[i] = k::spike_fn(v[i], theta[i % P], multi, max_spikes);
+    }
+  });
+}
+
+namespace {
+template <Surrogate K>
+void surrogate_loop(const float* v, const float* g, float* y, size_t n, const float* theta, size_t P, float a, float w) {
+  parallel_chunks(n, [&](size_t b, size_t e) {
+    if (P == 1) {
+      const float th = theta[0];
+      for (size_t i = b; i < e; ++i) y[i] = k::surrogate<K>(v[i], th, a, w) * g[i];
+    } else {
+      for (size_t i = b; i < e; ++i) y[i] = k::surrogate<K>(v[i], theta[i % P], a, w) * g[i];
+    }
+  });
+}
+}  // namespace
+
+void surrogate_grad(Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta, size_t P,
+                    float scale, float width) {
+  switch (sg) {
+#define EXO_CASE(KIND) case Surrogate::KIND: surrogate_loop<Surrogate::KIND>(v, g, y, n, theta, P, scale, width); break;
+    EXO_SURROGATES(EXO_CASE)
+#undef EXO_CASE
+    default: throw Error("surrogate_grad: unknown surrogate");
+  }
+}
+
+}  // namespace cpu
+}  // namespace exo

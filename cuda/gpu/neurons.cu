@@ -1,0 +1,213 @@
+// CUDA neuron scans: one thread per neuron loops over t; at each step the threads of a warp touch
+// consecutive neurons of time-major arrays, so every load and store is coalesced. O(T) per neuron.
+#include "check.cuh"
+#include "kernels/expleak.cuh"
+#include "kernels/lif.cuh"
+#include "kernels/srm.cuh"
+#include "exodus/neurons.h"
+
+namespace exo {
+namespace gpu {
+namespace {
+
+constexpr unsigned kBlock = 128;
+
+inline unsigned blocks_for(size_t n) { return (unsigned)((n + kBlock - 1) / kBlock); }
+
+__global__ void lif_forward_kernel(LifConfig c, LifParams p, const float* __restrict__ x, float* __restrict__ state,
+                                   float* __restrict__ s, float* __restrict__ v) {
+  size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+  if (i >= c.N) return;
+  size_t j = i % c.P;
+  float alpha = p.alpha[j], theta = p.theta[j], m = p.m[j];
+  float vp = state[i];
+  for (int t = 0; t < c.T; ++t) {
+    size_t o = (size_t)t * c.N + i;
+    float vt = k::lif_integrate(c, vp, x[o], alpha);
+    float st = k::spike_fn(vt, theta, c.multi_spike, c.max_spikes);
+    v[o] = vt;
+    s[o] = st;
+    vp = k::lif_reset(c, vt, st, m);
+  }
+  state[i] = vp;
+}
+
+template <Surrogate K, bool EXACT>
+__global__ void lif_backward_kernel(LifConfig c, LifParams p, const float* __restrict__ g, const float* __restrict__ h,
+                                    const float* __restrict__ v, const float* __restrict__ x,
+                                    const float* __restrict__ v0, float* __restrict__ dx, float* __restrict__ dv0,
+                                    float* __restrict__ dalpha) {
+  size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+  if (i >= c.N) return;
+  size_t j = i % c.P;
+  float alpha = p.alpha[j], theta = p.theta[j], m = p.m[j];
+  float lam = 0.f, da = 0.f;
+  for (int t = c.T - 1; t >= 0; --t) {
+    size_t o = (size_t)t * c.N + i;
+    lam = k::lif_adjoint_step<K, EXACT>(c, lam, v[o], g[o], h ? h[o] : 0.f, alpha, theta, m);
+    dx[o] = c.norm_input ? lam * (1.f - alpha) : lam;
+    if (dalpha) {
+      float vp = t > 0 ? k::lif_reset(c, v[o - c.N], k::spike_fn(v[o - c.N], theta, c.multi_spike, c.max_spikes), m)
+                       : v0[i];
+      if (c.norm_input) vp -= x[o];
+      da += lam * vp;
+    }
+  }
+  if (dv0) dv0[i] = alpha * lam;
+  if (dalpha) dalpha[i] = da;
+}
+
+__global__ void expleak_forward_kernel(ExpLeakConfig c, const float* __restrict__ beta, const float* __restrict__ x,
+                                       float* __restrict__ state, float* __restrict__ out) {
+  size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+  if (i >= c.N) return;
+  float b = beta[i % c.P], cur = state[i];
+  for (int t = 0; t < c.T; ++t) {
+    size_t o = (size_t)t * c.N + i;
+    cur = k::expleak_step(cur, x[o], b);
+    out[o] = cur;
+  }
+  state[i] = cur;
+}
+
+__global__ void expleak_backward_kernel(ExpLeakConfig c, const float* __restrict__ beta,
+                                        const float* __restrict__ grad_i, const float* __restrict__ cur,
+                                        const float* __restrict__ i0, float* __restrict__ dx,
+                                        float* __restrict__ di0, float* __restrict__ dbeta) {
+  size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+  if (i >= c.N) return;
+  float b = beta[i % c.P], mu = 0.f, db = 0.f;
+  for (int t = c.T - 1; t >= 0; --t) {
+    size_t o = (size_t)t * c.N + i;
+    mu = k::expleak_adjoint_step(mu, grad_i[o], b);
+    dx[o] = mu;
+    if (dbeta) db += mu * (t > 0 ? cur[o - c.N] : i0[i]);
+  }
+  if (di0) di0[i] = b * mu;
+  if (dbeta) dbeta[i] = db;
+}
+
+__global__ void srm_forward_kernel(SrmConfig c, const float* __restrict__ eps, const float* __restrict__ nu,
+                                   const float* __restrict__ a, float* __restrict__ s, float* __restrict__ u) {
+  size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+  if (i >= c.N) return;
+  for (int t = 0; t < c.T; ++t) {
+    size_t o = (size_t)t * c.N + i;
+    float ut = k::srm_potential(a + i, s + i, c.N, t, eps, c.Ke, nu, c.Kn);
+    u[o] = ut;
+    s[o] = k::spike_fn(ut, c.theta, c.multi_spike, c.max_spikes);
+  }
+}
+
+template <Surrogate K, bool EXACT>
+__global__ void srm_backward_kernel(SrmConfig c, const float* __restrict__ eps, const float* __restrict__ nu,
+                                    const float* __restrict__ g, const float* __restrict__ u, float* __restrict__ q,
+                                    float* __restrict__ da) {
+  size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+  if (i >= c.N) return;
+  for (int t = c.T - 1; t >= 0; --t) {
+    size_t o = (size_t)t * c.N + i;
+    q[o] = k::srm_adjoint_q<K, EXACT>(c, q + i, c.N, t, c.T, g[o], u[o], nu, c.Kn);
+  }
+  for (int t = 0; t < c.T; ++t) da[(size_t)t * c.N + i] = k::srm_input_grad(q + i, c.N, t, c.T, eps, c.Ke);
+}
+
+__global__ void spike_fn_kernel(const float* v, float* s, size_t n, const float* theta, size_t P, int multi,
+                                float max_spikes) {
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+    s[i] = k::spike_fn(v[i], theta[i % P], multi, max_spikes);
+}
+
+template <Surrogate K>
+__global__ void surrogate_grad_kernel(const float* v, const float* g, float* y, size_t n, const float* theta, size_t P,
+                                      float a, float w) {
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+    y[i] = k::surrogate<K>(v[i], theta[i % P], a, w) * g[i];
+}
+
+}  // namespace
+
+void lif_forward(int dev, const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v) {
+  DeviceGuard guard(dev);
+  lif_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, p, x, state, s, v);
+  EXO_CUDA_LAUNCH("lif_forward");
+}
+
+void lif_backward(int dev, const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
+                  const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
+  DeviceGuard guard(dev);
+  bool exact = method == NeuronGrad::Exodus;
+  switch (c.sg) {
+#define EXO_CASE(KIND)                                                                                     \
+  case Surrogate::KIND:                                                                                    \
+    if (exact)                                                                                             \
+      lif_backward_kernel<Surrogate::KIND, true><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha); \
+    else                                                                                                   \
+      lif_backward_kernel<Surrogate::KIND, false><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha); \
+    break;
+    EXO_SURROGATES(EXO_CASE)
+#undef EXO_CASE
+    default: throw Error("lif backward: unknown surrogate");
+  }
+  EXO_CUDA_LAUNCH("lif_backward");
+}
+
+void expleak_forward(int dev, const ExpLeakConfig& c, const float* beta, const float* x, float* state, float* i) {
+  DeviceGuard guard(dev);
+  expleak_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, beta, x, state, i);
+  EXO_CUDA_LAUNCH("expleak_forward");
+}
+
+void expleak_backward(int dev, const ExpLeakConfig& c, const float* beta, const float* grad_i, const float* i,
+                      const float* i0, float* dx, float* di0, float* dbeta) {
+  DeviceGuard guard(dev);
+  expleak_backward_kernel<<<blocks_for(c.N), kBlock>>>(c, beta, grad_i, i, i0, dx, di0, dbeta);
+  EXO_CUDA_LAUNCH("expleak_backward");
+}
+
+void srm_forward(int dev, const SrmConfig& c, const float* eps, const float* nu, const float* a, float* s, float* u) {
+  DeviceGuard guard(dev);
+  srm_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, eps, nu, a, s, u);
+  EXO_CUDA_LAUNCH("srm_forward");
+}
+
+void srm_backward(int dev, const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g,
+                  const float* u, float* q, float* da) {
+  DeviceGuard guard(dev);
+  bool exact = method == NeuronGrad::Exodus;
+  switch (c.sg) {
+#define EXO_CASE(KIND)                                                                                        \
+  case Surrogate::KIND:                                                                                       \
+    if (exact) srm_backward_kernel<Surrogate::KIND, true><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da); \
+    else srm_backward_kernel<Surrogate::KIND, false><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da);      \
+    break;
+    EXO_SURROGATES(EXO_CASE)
+#undef EXO_CASE
+    default: throw Error("srm backward: unknown surrogate");
+  }
+  EXO_CUDA_LAUNCH("srm_backward");
+}
+
+void spike_fn(int dev, const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes) {
+  DeviceGuard guard(dev);
+  spike_fn_kernel<<<grid_for(n), 256>>>(v, s, n, theta, P, multi, max_spikes);
+  EXO_CUDA_LAUNCH("spike_fn");
+}
+
+void surrogate_grad(int dev, Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta,
+                    size_t P, float scale, float width) {
+  DeviceGuard guard(dev);
+  switch (sg) {
+#define EXO_CASE(KIND)                                                                                   \
+  case Surrogate::KIND:                                                                                  \
+    surrogate_grad_kernel<Surrogate::KIND><<<grid_for(n), 256>>>(v, g, y, n, theta, P, scale, width);   \
+    break;
+    EXO_SURROGATES(EXO_CASE)
+#undef EXO_CASE
+    default: throw Error("surrogate_grad: unknown surrogate");
+  }
+  EXO_CUDA_LAUNCH("surrogate_grad");
+}
+
+}  // namespace gpu
+}  // namespace exo

@@ -1,0 +1,37 @@
+// LIF / IAF neuron: one forward step and one adjoint (backward) step per neuron (math.md §1).
+// The scans over time live in cpu/neurons.cc and gpu/neurons.cu; both call these.
+#pragma once
+#include "surrogate.cuh"
+
+namespace exo {
+namespace k {
+
+// v[t] before reset (after the optional v_min clamp) from v_post[t-1] and the input x[t].
+EXO_HD float lif_integrate(const LifConfig& c, float vpost_prev, float x, float alpha) {
+  float v = alpha * vpost_prev + (c.norm_input ? (1.f - alpha) * x : x);
+  if (c.has_vmin) v = v > c.vmin ? v : c.vmin;
+  return v;
+}
+
+EXO_HD float lif_reset(const LifConfig& c, float v, float s, float m) {
+  return c.reset == ResetMode::Zero ? v * (1.f - s) : v - m * s;
+}
+
+// λ[t] from λ[t+1]:  λ[t] = c[t]·(σ[t]·g[t] + h[t] + α·ρ[t]·λ[t+1]).
+// EXACT = false is SLAYER: ρ ≡ 1 and c ≡ 1 (the reset and the clamp are ignored).
+template <Surrogate K, bool EXACT>
+EXO_HD float lif_adjoint_step(const LifConfig& c, float lam_next, float v, float g, float h, float alpha,
+                              float theta, float m) {
+  float sg = surrogate<K>(v, theta, c.sg_scale, c.sg_width);
+  if (!EXACT) return sg * g + h + alpha * lam_next;
+  float rho;
+  if (c.reset == ResetMode::Zero) rho = (1.f - spike_fn(v, theta, 0, 0.f)) - v * sg;
+  else rho = 1.f - m * sg;
+  float lam = sg * g + h + alpha * rho * lam_next;
+  // c[t] = 1[v_pre > v_min]; the stored v is post-clamp, and v > v_min exactly when v_pre was.
+  if (c.has_vmin && !(v > c.vmin)) lam = 0.f;
+  return lam;
+}
+
+}  // namespace k
+}  // namespace exo
