@@ -1,0 +1,72 @@
+// Validation of neuron options, with messages of the form "<what>: expected …, received …".
+import { ConfigError, describe } from "../errors.js";
+import { SurrogateCode } from "./native-neurons.js";
+
+export type SurrogateName = keyof typeof SurrogateCode;
+export type BackwardMethod = "exodus" | "slayer" | "bptt";
+
+export interface SurrogateOptions {
+  name?: SurrogateName;
+  /** The gradient scale a (default 1). */
+  scale?: number;
+  /** Width w relative to θ (exponential 0.5, boxcar 1, gaussian 0.5) or steepness k (fast_sigmoid 10, arctan 1). */
+  width?: number;
+}
+
+export interface Surrogate {
+  name: SurrogateName;
+  code: number;
+  scale: number;
+  width: number;
+}
+
+const defaultWidth: Record<SurrogateName, number> = { exponential: 0.5, boxcar: 1, gaussian: 0.5, fast_sigmoid: 10, arctan: 1 };
+
+export function fail(what: string, expected: string, v: unknown): never {
+  throw new ConfigError(`${what}: expected ${expected}, received ${describe(v)}`);
+}
+
+export function positive(what: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) fail(what, "a finite number > 0", v);
+  return v;
+}
+
+export function finite(what: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(what, "a finite number", v);
+  return v;
+}
+
+export function oneOf<T extends string>(what: string, v: unknown, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (typeof v !== "string" || !allowed.includes(v as T)) fail(what, `one of ${allowed.map((a) => `"${a}"`).join(", ")}`, v);
+  return v as T;
+}
+
+export function parseSurrogate(layer: string, s: SurrogateOptions | SurrogateName | undefined): Surrogate {
+  const o: SurrogateOptions = typeof s === "string" ? { name: s } : (s ?? {});
+  if (typeof o !== "object" || Array.isArray(o)) fail(`${layer} surrogate`, "an object { name, scale, width } or a name", s);
+  const name = oneOf(`${layer} surrogate.name`, o.name, Object.keys(SurrogateCode) as SurrogateName[], "exponential");
+  const scale = o.scale === undefined ? 1 : finite(`${layer} surrogate.scale`, o.scale);
+  if (scale < 0) fail(`${layer} surrogate.scale`, "a number >= 0", scale);
+  const width = o.width === undefined ? defaultWidth[name] : positive(`${layer} surrogate.width`, o.width);
+  return { name, code: SurrogateCode[name], scale, width };
+}
+
+/** A scalar or one value per neuron (an array or Float32Array of the neurons' feature size). */
+export function paramValues(what: string, v: unknown, check: (what: string, x: number) => void): Float32Array {
+  if (typeof v === "number") {
+    check(what, v);
+    return Float32Array.of(v);
+  }
+  if (Array.isArray(v) || v instanceof Float32Array) {
+    if (v.length === 0) fail(what, "a number or a non-empty array", v);
+    const a = Float32Array.from(v as ArrayLike<number>);
+    for (let i = 0; i < a.length; i++) check(`${what}[${i}]`, a[i]);
+    return a;
+  }
+  fail(what, "a number or an array of numbers (one per neuron)", v);
+}
+
+export function checkBackward(layer: string, v: unknown): BackwardMethod {
+  return oneOf(`${layer} backward`, v, ["exodus", "slayer", "bptt"] as const, "exodus");
+}

@@ -1,0 +1,171 @@
+// A minimal reverse-mode tape for the BPTT baseline: each op computes its forward with lib/ops
+// (one native call per element op, on whole [B·N] slices of one time step) and records a closure
+// that propagates the output's gradient to its inputs. backward() replays the closures in reverse,
+// one time step at a time, as autograd would on the unrolled network. It knows nothing of the
+// EXODUS scan: it differentiates the per-step operations only.
+import { Tensor, keep } from "../tensor.js";
+import * as ops from "../ops.js";
+import { neuronNative } from "./native-neurons.js";
+
+export class Var {
+  grad: Tensor | null = null;
+  /** For leaves: where the gradient accumulates (a view into the caller's gradient tensor). */
+  sink: Tensor | null = null;
+  constructor(readonly value: Tensor) {}
+}
+
+interface Entry {
+  out: Var;
+  back: (g: Tensor) => void;
+}
+
+/** A per-neuron parameter [P] broadcast over the neurons of a [N] slice (N = rows × P). */
+export interface ParamVar {
+  v: Var;
+  P: number;
+}
+
+export class Tape {
+  private entries: Entry[] = [];
+  private owned: Tensor[] = [];
+
+  /** A leaf holding a tensor it does not own; its gradient accumulates into sink (if any). */
+  leaf(value: Tensor, sink: Tensor | null = null): Var {
+    const v = new Var(value);
+    v.sink = sink;
+    return v;
+  }
+
+  private node(value: Tensor, back: (g: Tensor) => void): Var {
+    this.owned.push(keep(value));
+    const out = new Var(value);
+    this.entries.push({ out, back });
+    return out;
+  }
+
+  /** Adds g (which the tape then owns) to v's gradient. */
+  accumulate(v: Var, g: Tensor): void {
+    if (v.sink) {
+      ops.add(v.sink, g, v.sink);
+      g.dispose();
+    } else if (!v.grad) v.grad = keep(g);
+    else {
+      ops.add(v.grad, g, v.grad);
+      g.dispose();
+    }
+  }
+
+  /** Seeds ∂L/∂v (copied). */
+  seed(v: Var, g: Tensor): void {
+    this.accumulate(v, ops.copy(g));
+  }
+
+  // ---- ops ----------------------------------------------------------------------------------------
+  add(a: Var, b: Var): Var {
+    return this.node(ops.add(a.value, b.value), (g) => {
+      this.accumulate(a, ops.copy(g));
+      this.accumulate(b, ops.copy(g));
+    });
+  }
+
+  sub(a: Var, b: Var): Var {
+    return this.node(ops.sub(a.value, b.value), (g) => {
+      this.accumulate(a, ops.copy(g));
+      this.accumulate(b, ops.neg(g));
+    });
+  }
+
+  mul(a: Var, b: Var): Var {
+    return this.node(ops.mul(a.value, b.value), (g) => {
+      this.accumulate(a, ops.mul(g, b.value));
+      this.accumulate(b, ops.mul(g, a.value));
+    });
+  }
+
+  /** a · c for a constant c. */
+  scale(a: Var, c: number): Var {
+    return this.node(ops.scale(a.value, c), (g) => this.accumulate(a, ops.scale(g, c)));
+  }
+
+  /** a · p with p [P] broadcast over a [rows·P]; ∂p sums over the rows. */
+  mulParam(a: Var, p: ParamVar, needParamGrad: boolean): Var {
+    const rows = [a.value.size / p.P, p.P];
+    const y = withView(a.value, rows, (av) => ops.mul(av, p.v.value));
+    return this.node(reshapeOwned(y, a.value.shape), (g) => {
+      const g2 = g.reshape(rows);
+      this.accumulate(a, reshapeOwned(ops.mul(g2, p.v.value), a.value.shape));
+      if (needParamGrad) {
+        const prod = withView(a.value, rows, (av) => ops.mul(g2, av));
+        this.accumulate(p.v, ops.sum(prod, 0));
+        prod.dispose();
+      }
+      g2.dispose();
+    });
+  }
+
+  /** 1 − a (e.g. the input scale 1 − α of normInput). */
+  oneMinus(a: Var): Var {
+    return this.node(ops.affine(a.value, -1, 1), (g) => this.accumulate(a, ops.neg(g)));
+  }
+
+  /** max(a, lo); the gradient passes where a > lo. */
+  clampMin(a: Var, lo: number): Var {
+    return this.node(ops.maximum(a.value, lo), (g) => {
+      // 1[a > lo] = 1 - 1[-a ≥ -lo]
+      const na = ops.neg(a.value);
+      const mask = ops.affine(ops.step(na, -lo, na), -1, 1, na);
+      this.accumulate(a, ops.mul(g, mask, mask));
+    });
+  }
+
+  /** The spike function S(v) forward; the surrogate σ(v) backward. out: where to write s. */
+  spike(v: Var, theta: Tensor, sg: { code: number; scale: number; width: number }, multi: boolean, maxSpikes: number, out?: Tensor): Var {
+    const s = out ? out.reshape(out.shape) : Tensor.empty(v.value.shape, v.value.device);
+    neuronNative().spikeFn(v.value.handle, v.value.offset, s.handle, s.offset, s.size, theta.handle, theta.offset,
+      theta.size, multi ? 1 : 0, maxSpikes);
+    return this.node(s, (g) => {
+      const y = Tensor.empty(g.shape, g.device);
+      neuronNative().surrogateGrad(sg.code, v.value.handle, v.value.offset, g.handle, g.offset, y.handle, y.offset, g.size,
+        theta.handle, theta.offset, theta.size, sg.scale, sg.width);
+      this.accumulate(v, y);
+    });
+  }
+
+  // ---- replay -------------------------------------------------------------------------------------
+  /** Runs the recorded closures in reverse; each output's gradient is complete when reached. */
+  backward(): void {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i];
+      const g = e.out.grad;
+      if (!g) continue;
+      e.back(g);
+      g.dispose();
+      e.out.grad = null;
+    }
+  }
+
+  /** Frees every value and gradient the tape holds. */
+  dispose(): void {
+    for (const e of this.entries) e.out.grad?.dispose();
+    for (const t of this.owned) t.dispose();
+    this.entries = [];
+    this.owned = [];
+  }
+}
+
+/** f applied to a view of t with another shape; the view is released afterwards. */
+function withView<R>(t: Tensor, shape: number[], f: (v: Tensor) => R): R {
+  const v = t.reshape(shape);
+  try {
+    return f(v);
+  } finally {
+    v.dispose();
+  }
+}
+
+/** t reshaped, releasing t's own handle (the view keeps the storage). */
+function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
+  const v = t.reshape(shape);
+  t.dispose();
+  return v;
+}
