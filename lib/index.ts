@@ -6,3 +6,4 @@ export { Rng } from "./random.js";
 export { ExodusError, ShapeError, DeviceError, ConfigError } from "./errors.js";
 export { native, packageRoot } from "./native.js";
 export { runtimeInfo, setCpuThreads } from "./runtime.js";
+export * from "./nn/index.js";

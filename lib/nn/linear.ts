@@ -1,0 +1,88 @@
+// Linear layer over all time steps at once (math.md §4): y = x·Wᵀ (+ b) for x [T, B, …, in]
+// folded into T·B rows; backward gives ∂x = ∂y·W, ∂W += ∂yᵀ·x, ∂b += Σ_rows ∂y.
+import { type DeviceLike, type Device, parseDevice } from "../device.js";
+import { ShapeError, shapeStr } from "../errors.js";
+import * as ops from "../ops.js";
+import { Rng } from "../random.js";
+import { Tensor, keep } from "../tensor.js";
+import { noForward } from "./common.js";
+import { Module, type Parameter, newParameter } from "./module.js";
+import { fail } from "./options.js";
+
+export interface LinearOptions {
+  bias?: boolean;
+  /** Seed of the initial weights (default 0), or an Rng to draw from. */
+  seed?: number;
+  rng?: Rng;
+  /** Multiplies the default bound 1/√in of the uniform initialisation (default 1). */
+  initScale?: number;
+  device?: DeviceLike;
+}
+
+export class Linear extends Module {
+  readonly device: Device;
+  readonly weight: Parameter; // [out, in]
+  readonly bias: Parameter | undefined; // [out]
+  private input: Tensor | undefined;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const)
+      if (!Number.isInteger(v) || v < 1) fail(`Linear ${k}`, "an integer >= 1", v);
+    const scale = opts.initScale ?? 1;
+    if (typeof scale !== "number" || !(scale > 0)) fail("Linear initScale", "a number > 0", scale);
+    this.device = parseDevice(opts.device);
+    const rng = opts.rng ?? new Rng(opts.seed ?? 0);
+    const bound = scale / Math.sqrt(inFeatures);
+    this.weight = newParameter("weight", Tensor.uniform([outFeatures, inFeatures], rng, { low: -bound, high: bound, device: this.device }));
+    this.bias = opts.bias === false ? undefined
+      : newParameter("bias", Tensor.uniform([outFeatures], rng, { low: -bound, high: bound, device: this.device }));
+  }
+
+  override parameters(): Parameter[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures)
+      throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
+    const rows = x.size / this.inFeatures;
+    const x2 = x.reshape([rows, this.inFeatures]);
+    const y = Tensor.empty([...x.shape.slice(0, -1), this.outFeatures], this.device);
+    const y2 = y.reshape([rows, this.outFeatures]);
+    ops.gemm(y2, x2, this.weight.value, { transB: true });
+    if (this.bias) ops.add(y2, this.bias.value, y2);
+    y2.dispose();
+    this.input?.dispose();
+    this.input = keep(x2);
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    const x2 = this.input;
+    if (!x2) noForward("Linear");
+    const rows = x2.shape[0];
+    if (dy.size !== rows * this.outFeatures || dy.shape[dy.rank - 1] !== this.outFeatures)
+      throw new ShapeError(`Linear backward: expected dy of ${rows} rows × ${this.outFeatures}, received ${shapeStr(dy.shape)}`);
+    const dy2 = dy.reshape([rows, this.outFeatures]);
+    ops.gemm(this.weight.grad, dy2, x2, { transA: true, beta: 1 });
+    if (this.bias) {
+      const db = ops.sum(dy2, 0);
+      ops.add(this.bias.grad, db, this.bias.grad);
+      db.dispose();
+    }
+    const dx = Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device);
+    const dx2 = dx.reshape([rows, this.inFeatures]);
+    ops.gemm(dx2, dy2, this.weight.value);
+    dx2.dispose();
+    dy2.dispose();
+    return dx;
+  }
+
+  override dispose(): void {
+    this.input?.dispose();
+    this.input = undefined;
+    super.dispose();
+  }
+}
+
