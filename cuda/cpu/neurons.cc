@@ -38,12 +38,15 @@ struct TileParams {
   }
 };
 
-template <Surrogate K, bool EXACT>
-void lif_backward_scan(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
+template <Surrogate K, bool EXACT, bool HAS_H>
+void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const float* h, const float* v,
                        const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
-  const size_t N = c.N;
-  const int T = c.T;
+  const size_t N = cfg.N;
+  const int T = cfg.T;
   parallel_neurons(N, T, [&](size_t b, size_t e) {
+    // A local copy: the compiler cannot prove the output stores leave a referenced config alone,
+    // and reloading it every element blocks vectorisation.
+    const LifConfig c = cfg;
     TileParams tp;
     tp.load(p, c.P, b, e);
     const size_t n = e - b;
@@ -54,7 +57,7 @@ void lif_backward_scan(const LifConfig& c, LifParams p, const float* g, const fl
       const float* gt = g + o;
       const float* vt = v + o;
       for (size_t j = 0; j < n; ++j)
-        lam[j] = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], h ? h[o + j] : 0.f, tp.alpha[j],
+        lam[j] = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, tp.alpha[j],
                                                tp.theta[j], tp.m[j]);
       if (c.norm_input)
         for (size_t j = 0; j < n; ++j) dx[o + j] = lam[j] * (1.f - tp.alpha[j]);
@@ -96,9 +99,10 @@ void srm_backward_scan(const SrmConfig& c, const float* eps, const float* nu, co
 
 }  // namespace
 
-void lif_forward(const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v) {
-  const size_t N = c.N;
-  parallel_neurons(N, c.T, [&](size_t b, size_t e) {
+void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v) {
+  const size_t N = cfg.N;
+  parallel_neurons(N, cfg.T, [&](size_t b, size_t e) {
+    const LifConfig c = cfg;  // local: see lif_backward_scan
     TileParams tp;
     tp.load(p, c.P, b, e);
     const size_t n = e - b;
@@ -124,8 +128,10 @@ void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const floa
   switch (c.sg) {
 #define EXO_CASE(KIND)                                                                              \
   case Surrogate::KIND:                                                                             \
-    if (exact) lif_backward_scan<Surrogate::KIND, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);      \
-    else lif_backward_scan<Surrogate::KIND, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);           \
+    if (exact && h) lif_backward_scan<Surrogate::KIND, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);  \
+    else if (exact) lif_backward_scan<Surrogate::KIND, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha); \
+    else if (h) lif_backward_scan<Surrogate::KIND, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);     \
+    else lif_backward_scan<Surrogate::KIND, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);           \
     break;
     EXO_SURROGATES(EXO_CASE)
 #undef EXO_CASE

@@ -18,13 +18,13 @@ EXO_HD float surrogate(float v, float theta, float a, float w) {
   float d = v - theta;
   if constexpr (K == Surrogate::Exponential) {
     float tw = theta * w;
-    return a / tw * expf(-fabsf(d) / tw);
+    return a / tw * exp_approx(-fabsf(d) / tw);
   } else if constexpr (K == Surrogate::Boxcar) {
     return v >= theta - w * theta ? a / theta : 0.f;
   } else if constexpr (K == Surrogate::Gaussian) {
     float sd = w * theta;
     float z = d / sd;
-    return a * kInvSqrt2Pi / sd * expf(-0.5f * z * z);
+    return a * kInvSqrt2Pi / sd * exp_approx(-0.5f * z * z);
   } else if constexpr (K == Surrogate::FastSigmoid) {
     float q = 1.f + w * fabsf(d);
     return a / (q * q);

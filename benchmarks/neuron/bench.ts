@@ -1,0 +1,194 @@
+// Neuron-layer benchmark: forward and backward time per method (exodus, slayer, bptt) at T = 300,
+// B·N = 128 × 4096, a T sweep showing linear growth, and the scans' bandwidth set against a memory
+// copy measured in the same run. Prints ratios; writes benchmarks/results/neuron-<device>.json.
+//
+//   node dist/benchmarks/neuron/bench.js [--device cpu|cuda] [--quick] [--out file]
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, platform, release } from "node:os";
+import { dirname, join } from "node:path";
+import { type Device, parseDevice, synchronize } from "../../lib/device.js";
+import { LIF } from "../../lib/nn/lif.js";
+import { type LifNativeConfig, neuronNative } from "../../lib/nn/native-neurons.js";
+import { packageRoot } from "../../lib/native.js";
+import * as ops from "../../lib/ops.js";
+import { Rng } from "../../lib/random.js";
+import { runtimeInfo } from "../../lib/runtime.js";
+import { Tensor } from "../../lib/tensor.js";
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const value = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const quick = flag("quick");
+const device = parseDevice(value("device") ?? "cpu");
+
+/** Median seconds of `reps` runs of f (after one warm-up run). */
+function time(f: () => void, reps: number): number {
+  f();
+  synchronize(device);
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    f();
+    synchronize(device);
+    ts.push((performance.now() - t0) / 1000);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)];
+}
+
+function input(T: number, N: number, d: Device): Tensor {
+  // Drifting noise so that neurons fire (about 15-20 % of steps at τ = 30).
+  const rng = new Rng(1);
+  const x = new Float32Array(T * N);
+  for (let i = 0; i < x.length; i++) x[i] = 0.1 + 0.5 * (rng.uniform() - 0.5) * 3.4;
+  return Tensor.from(x, [T, N], d);
+}
+
+function cfg(T: number, N: number): LifNativeConfig {
+  return { T, N, P: 1, reset: 0, multiSpike: 0, maxSpikes: 0, hasVmin: 0, vmin: 0, normInput: 0, surrogate: 0, sgScale: 1, sgWidth: 0.5 };
+}
+
+/** The kernels alone on warm buffers: seconds per forward/backward scan, and a copy of one [T, N] array. */
+function kernels(T: number, N: number, reps: number) {
+  const n = neuronNative();
+  const x = input(T, N, device);
+  const g = ops.fill(Tensor.empty([T, N], device), 0.5);
+  const s = ops.fill(Tensor.empty([T, N], device), 0), v = ops.fill(Tensor.empty([T, N], device), 0);
+  const dx = ops.fill(Tensor.empty([T, N], device), 0), copyDst = ops.fill(Tensor.empty([T, N], device), 0);
+  const state = Tensor.zeros([N], device), v0 = Tensor.zeros([N], device);
+  const p = [Tensor.from([Math.exp(-1 / 30)], [1], device), Tensor.from([1], [1], device), Tensor.from([1], [1], device)];
+  const c = cfg(T, N);
+  const fwd = () => n.lifForward(c, x.handle, 0, p[0].handle, 0, p[1].handle, 0, p[2].handle, 0, state.handle, 0, s.handle, 0, v.handle, 0);
+  const bwd = (method: number) => () =>
+    n.lifBackward(c, method, p[0].handle, 0, p[1].handle, 0, p[2].handle, 0, g.handle, 0, null, 0, v.handle, 0, null, 0, v0.handle, 0, dx.handle, 0, null, 0, null, 0);
+  const forward = time(fwd, reps);
+  const exodus = time(bwd(0), reps);
+  const slayer = time(bwd(1), reps);
+  const copy = time(() => ops.copy(x, copyDst), reps);
+  let spikes = 0;
+  const sa = s.toArray();
+  for (let i = 0; i < sa.length; i++) spikes += sa[i];
+  for (const t of [x, g, s, v, dx, copyDst, state, v0, ...p]) t.dispose();
+  const bytes = 3 * 4 * T * N; // forward: x in, s and v out; backward: g and v in, dx out
+  const copyBytes = 2 * 4 * T * N;
+  return {
+    seconds: { forward, exodus, slayer, copy },
+    gbPerS: { forward: bytes / forward / 1e9, exodus: bytes / exodus / 1e9, slayer: bytes / slayer / 1e9, copy: copyBytes / copy / 1e9 },
+    spikeRate: spikes / (T * N),
+  };
+}
+
+/** Whole layers through the public API: forward and backward per method. */
+function layers(T: number, B: number, F: number, reps: number, methods: readonly ("exodus" | "slayer" | "bptt")[]) {
+  const x = input(T, B * F, device).reshape([T, B, F]);
+  const dy = ops.fill(Tensor.empty([T, B, F], device), 0.5);
+  const out: Record<string, { forward: number; backward: number }> = {};
+  for (const backward of methods) {
+    const layer = new LIF({ tauMem: 30, backward, device });
+    let fwd = 0, bwd = 0;
+    const r = backward === "bptt" ? Math.max(1, Math.min(reps, 2)) : reps;
+    const fs: number[] = [], bs: number[] = [];
+    for (let i = 0; i <= r; i++) {
+      const t0 = performance.now();
+      const s = layer.forward(x);
+      synchronize(device);
+      const t1 = performance.now();
+      const dx = layer.backward(dy);
+      synchronize(device);
+      const t2 = performance.now();
+      if (i > 0) {
+        fs.push((t1 - t0) / 1000);
+        bs.push((t2 - t1) / 1000);
+      }
+      s.dispose();
+      dx.dispose();
+    }
+    fs.sort((a, b) => a - b);
+    bs.sort((a, b) => a - b);
+    fwd = fs[Math.floor(fs.length / 2)];
+    bwd = bs[Math.floor(bs.length / 2)];
+    out[backward] = { forward: fwd, backward: bwd };
+    layer.dispose();
+  }
+  x.dispose();
+  dy.dispose();
+  return out;
+}
+
+const t0 = performance.now();
+const info = runtimeInfo();
+const machine = {
+  cpu: cpus()[0]?.model ?? "unknown",
+  cores: cpus().length,
+  threads: info.cpu.threads,
+  isa: info.cpu.isa,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  os: `${platform()} ${release()}`,
+  node: process.version,
+  gpu: device.isCuda ? info.cuda.devices[device.index]?.name : undefined,
+};
+console.log(`exodus neuron benchmark on ${device} (${machine.cpu}, ${machine.threads} threads${machine.gpu ? `, ${machine.gpu}` : ""})${quick ? ", quick" : ""}\n`);
+
+// ---- main size: T = 300, B·N = 128 × 4096 --------------------------------------------------------------
+const T = 300, B = 128, F = quick ? 1024 : 4096;
+const reps = quick ? 3 : 5;
+const k = kernels(T, B * F, reps);
+console.log(`kernels on warm buffers, T=${T}, B·N=${B}×${F} (spike rate ${(100 * k.spikeRate).toFixed(1)} %)`);
+console.log(`  forward scan     ${(1000 * k.seconds.forward).toFixed(1).padStart(8)} ms  ${k.gbPerS.forward.toFixed(1).padStart(6)} GB/s`);
+console.log(`  exodus backward  ${(1000 * k.seconds.exodus).toFixed(1).padStart(8)} ms  ${k.gbPerS.exodus.toFixed(1).padStart(6)} GB/s`);
+console.log(`  slayer backward  ${(1000 * k.seconds.slayer).toFixed(1).padStart(8)} ms  ${k.gbPerS.slayer.toFixed(1).padStart(6)} GB/s`);
+console.log(`  memory copy      ${(1000 * k.seconds.copy).toFixed(1).padStart(8)} ms  ${k.gbPerS.copy.toFixed(1).padStart(6)} GB/s`);
+
+const L = layers(T, B, F, quick ? 2 : 3, ["exodus", "slayer", "bptt"]);
+console.log(`\nlayers (LIF τ=30, public API, fresh output tensors each call)`);
+console.log("  method   forward ms   backward ms");
+for (const [m, t] of Object.entries(L)) console.log(`  ${m.padEnd(7)} ${(1000 * t.forward).toFixed(1).padStart(10)}  ${(1000 * t.backward).toFixed(1).padStart(12)}`);
+
+// ---- T sweep: linear growth ----------------------------------------------------------------------------
+const sweepN = 128 * 256;
+const sweepT = quick ? [100, 300, 1000, 3000] : [100, 300, 1000, 3000, 10000];
+const sweep: { T: number; forward: number; exodus: number; slayer: number; bptt?: { forward: number; backward: number } }[] = [];
+console.log(`\nT sweep at B·N = 128×256: seconds per scan (and per T step, which is flat when the growth is linear)`);
+console.log("      T    forward     exodus     slayer   exodus/T µs   bptt fwd+bwd");
+for (const Ts of sweepT) {
+  const r = kernels(Ts, sweepN, 3);
+  const bp = Ts <= (quick ? 1000 : 3000) ? layers(Ts, 128, 256, 1, ["bptt"]).bptt : undefined;
+  sweep.push({ T: Ts, forward: r.seconds.forward, exodus: r.seconds.exodus, slayer: r.seconds.slayer, bptt: bp });
+  console.log(`  ${String(Ts).padStart(5)}  ${r.seconds.forward.toFixed(4).padStart(9)}  ${r.seconds.exodus.toFixed(4).padStart(9)}  ${r.seconds.slayer.toFixed(4).padStart(9)}  ${((1e6 * r.seconds.exodus) / Ts).toFixed(1).padStart(12)}  ${bp ? (bp.forward + bp.backward).toFixed(3).padStart(13) : "            —"}`);
+}
+
+const ratios = {
+  exodusBackwardSpeedupVsBptt: L.bptt.backward / L.exodus.backward,
+  slayerBackwardSpeedupVsBptt: L.bptt.backward / L.slayer.backward,
+  exodusForwardSpeedupVsBptt: L.bptt.forward / L.exodus.forward,
+  forwardScanBandwidthVsCopy: k.gbPerS.forward / k.gbPerS.copy,
+  exodusScanBandwidthVsCopy: k.gbPerS.exodus / k.gbPerS.copy,
+  sweepLinearity: (sweep[sweep.length - 1].exodus / sweep[sweep.length - 1].T) / (sweep[1].exodus / sweep[1].T),
+};
+console.log(`\nratios`);
+console.log(`  exodus backward vs bptt backward: ${ratios.exodusBackwardSpeedupVsBptt.toFixed(1)}× faster (target ≥ 10×)`);
+console.log(`  slayer backward vs bptt backward: ${ratios.slayerBackwardSpeedupVsBptt.toFixed(1)}× faster`);
+console.log(`  forward scan bandwidth / copy:    ${(100 * ratios.forwardScanBandwidthVsCopy).toFixed(0)} % (target ≥ 50 %)`);
+console.log(`  exodus scan bandwidth / copy:     ${(100 * ratios.exodusScanBandwidthVsCopy).toFixed(0)} % (target ≥ 50 %)`);
+console.log(`  time per step, T=${sweep[sweep.length - 1].T} vs T=${sweep[1].T}: ${ratios.sweepLinearity.toFixed(2)} (1 = linear)`);
+
+const result = {
+  benchmark: "neuron",
+  date: new Date().toISOString(),
+  device: String(device),
+  quick,
+  machine,
+  sizes: { T, B, N: F },
+  kernels: k,
+  layers: L,
+  sweep: { neurons: sweepN, points: sweep },
+  ratios,
+  seconds: (performance.now() - t0) / 1000,
+};
+const outFile = value("out") ?? join(packageRoot(), "benchmarks", "results", `neuron-${device.isCuda ? "cuda" : "cpu"}.json`);
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, JSON.stringify(result, null, 2) + "\n");
+console.log(`\nwrote ${outFile} (${result.seconds.toFixed(0)} s)`);
