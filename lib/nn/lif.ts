@@ -97,6 +97,7 @@ export class LIF extends Module {
   private _state: Tensor | undefined;
   private _stateGrad: Tensor | undefined;
   private _membrane: Tensor | undefined;
+  private vSpare: Tensor | undefined;
 
   constructor(opts: LIFOptions = {}, layerName = "LIF") {
     super();
@@ -197,7 +198,10 @@ export class LIF extends Module {
   private releaseCache(): void {
     const c = this.cache;
     if (!c) return;
-    c.v?.dispose();
+    // Keep v's buffer for the next forward of the same size: a fresh [T, N] allocation costs
+    // page faults comparable to the scan itself on the CPU.
+    this.vSpare?.dispose();
+    this.vSpare = c.v;
     c.v0.dispose();
     c.x?.dispose();
     if (c.tape) disposeTapeRun(c.tape);
@@ -225,7 +229,11 @@ export class LIF extends Module {
         this.cache = { T, N, shape: x.shape, v0, tape: run };
       } else {
         state.copyFrom(v0);
-        const v = keep(Tensor.empty([T, N], x.device));
+        let v: Tensor;
+        if (this.vSpare && this.vSpare.size === T * N) {
+          v = this.vSpare;
+          this.vSpare = undefined;
+        } else v = keep(Tensor.empty([T, N], x.device));
         const c = this.config(T, N);
         neuronNative().lifForward(c, x2.handle, x2.offset, this.alpha.handle, this.alpha.offset, this.threshold.handle,
           this.threshold.offset, this.resetAmount.handle, this.resetAmount.offset, state.handle, state.offset, s.handle,
@@ -364,6 +372,8 @@ export class LIF extends Module {
 
   override dispose(): void {
     this.releaseCache();
+    this.vSpare?.dispose();
+    this.vSpare = undefined;
     this.resetState();
     this._stateGrad?.dispose();
     this._membrane?.dispose();

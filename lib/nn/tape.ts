@@ -9,6 +9,8 @@ import { neuronNative } from "./native-neurons.js";
 
 export class Var {
   grad: Tensor | null = null;
+  /** Whether grad aliases another node's gradient (then it is never updated in place). */
+  gradShared = false;
   /** For leaves: where the gradient accumulates (a view into the caller's gradient tensor). */
   sink: Tensor | null = null;
   constructor(readonly value: Tensor) {}
@@ -43,34 +45,46 @@ export class Tape {
     return out;
   }
 
-  /** Adds g (which the tape then owns) to v's gradient. */
-  accumulate(v: Var, g: Tensor): void {
+  /**
+   * Adds g to v's gradient. An owned g (a fresh tensor) is taken over; a shared one (another
+   * node's gradient, passed on unchanged as autograd does for add/sub) is aliased by a view and
+   * never written in place: the first later contribution replaces it by a new sum.
+   */
+  accumulate(v: Var, g: Tensor, shared = false): void {
     if (v.sink) {
       ops.add(v.sink, g, v.sink);
-      g.dispose();
-    } else if (!v.grad) v.grad = keep(g);
-    else {
+      if (!shared) g.dispose();
+    } else if (!v.grad) {
+      v.grad = keep(shared ? g.reshape(g.shape) : g);
+      v.gradShared = shared;
+    } else if (v.gradShared) {
+      const sum = keep(ops.add(v.grad, g));
+      v.grad.dispose();
+      if (!shared) g.dispose();
+      v.grad = sum;
+      v.gradShared = false;
+    } else {
       ops.add(v.grad, g, v.grad);
-      g.dispose();
+      if (!shared) g.dispose();
     }
   }
 
-  /** Seeds ∂L/∂v (copied). */
+  /** Seeds ∂L/∂v with g (not modified). */
   seed(v: Var, g: Tensor): void {
-    this.accumulate(v, ops.copy(g));
+    this.accumulate(v, g, true);
   }
 
   // ---- ops ----------------------------------------------------------------------------------------
   add(a: Var, b: Var): Var {
     return this.node(ops.add(a.value, b.value), (g) => {
-      this.accumulate(a, ops.copy(g));
-      this.accumulate(b, ops.copy(g));
+      this.accumulate(a, g, true);
+      this.accumulate(b, g, true);
     });
   }
 
   sub(a: Var, b: Var): Var {
     return this.node(ops.sub(a.value, b.value), (g) => {
-      this.accumulate(a, ops.copy(g));
+      this.accumulate(a, g, true);
       this.accumulate(b, ops.neg(g));
     });
   }
