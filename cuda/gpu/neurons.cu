@@ -42,9 +42,10 @@ __global__ void lif_backward_kernel(LifConfig c, LifParams p, const float* __res
   size_t j = i % c.P;
   float alpha = p.alpha[j], theta = p.theta[j], m = p.m[j];
   float lam = 0.f, da = 0.f;
+  const k::SgCoef q = k::surrogate_coef<K>(theta, c.sg_scale, c.sg_width);
   for (int t = c.T - 1; t >= 0; --t) {
     size_t o = (size_t)t * c.N + i;
-    lam = k::lif_adjoint_step<K, EXACT>(c, lam, v[o], g[o], h ? h[o] : 0.f, alpha, theta, m);
+    lam = k::lif_adjoint_step<K, EXACT>(c, lam, v[o], g[o], h ? h[o] : 0.f, alpha, q, m);
     dx[o] = c.norm_input ? lam * (1.f - alpha) : lam;
     if (dalpha) {
       float vp = t > 0 ? k::lif_reset(c, v[o - c.N], k::spike_fn(v[o - c.N], theta, c.multi_spike, c.max_spikes), m)

@@ -19,13 +19,14 @@ EXO_HD float lif_reset(const LifConfig& c, float v, float s, float m) {
 
 // λ[t] from λ[t+1]:  λ[t] = c[t]·(σ[t]·g[t] + h[t] + α·ρ[t]·λ[t+1]).
 // EXACT = false is SLAYER: ρ ≡ 1 and c ≡ 1 (the reset and the clamp are ignored).
+// q holds the neuron's surrogate constants (surrogate_coef), m its reset amount.
 template <Surrogate K, bool EXACT>
 EXO_HD float lif_adjoint_step(const LifConfig& c, float lam_next, float v, float g, float h, float alpha,
-                              float theta, float m) {
-  float sg = surrogate<K>(v, theta, c.sg_scale, c.sg_width);
+                              SgCoef q, float m) {
+  float sg = surrogate_eval<K>(v, q);
   if (!EXACT) return sg * g + h + alpha * lam_next;
   float rho;
-  if (c.reset == ResetMode::Zero) rho = (1.f - spike_fn(v, theta, 0, 0.f)) - v * sg;
+  if (c.reset == ResetMode::Zero) rho = (1.f - spike_fn(v, q.theta, 0, 0.f)) - v * sg;
   else rho = 1.f - m * sg;
   float lam = sg * g + h + alpha * rho * lam_next;
   // c[t] = 1[v_pre > v_min]; the stored v is post-clamp, and v > v_min exactly when v_pre was.

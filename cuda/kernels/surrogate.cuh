@@ -12,26 +12,41 @@ constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 constexpr float kPi = 3.14159265358979323846f;
 
 // σ(v) for threshold θ, scale a and width w (w is relative to θ for exponential, boxcar and
-// gaussian; it is the steepness k for fast_sigmoid and arctan).
+// gaussian; it is the steepness k for fast_sigmoid and arctan). The per-neuron constants are
+// computed once (surrogate_coef) so the per-step evaluation has no division by θ.
+struct SgCoef {
+  float theta, c0, c1;
+};
+
+template <Surrogate K>
+EXO_HD SgCoef surrogate_coef(float theta, float a, float w) {
+  if constexpr (K == Surrogate::Exponential) return {theta, a / (theta * w), 1.f / (theta * w)};
+  else if constexpr (K == Surrogate::Boxcar) return {theta, a / theta, theta - w * theta};
+  else if constexpr (K == Surrogate::Gaussian) return {theta, a * kInvSqrt2Pi / (w * theta), 1.f / (w * theta)};
+  else if constexpr (K == Surrogate::FastSigmoid) return {theta, a, w};
+  else return {theta, a, kPi * w};
+}
+
+template <Surrogate K>
+EXO_HD float surrogate_eval(float v, SgCoef q) {
+  float d = v - q.theta;
+  if constexpr (K == Surrogate::Exponential) return q.c0 * exp_approx(-fabsf(d) * q.c1);
+  else if constexpr (K == Surrogate::Boxcar) return v >= q.c1 ? q.c0 : 0.f;
+  else if constexpr (K == Surrogate::Gaussian) {
+    float z = d * q.c1;
+    return q.c0 * exp_approx(-0.5f * z * z);
+  } else if constexpr (K == Surrogate::FastSigmoid) {
+    float r = 1.f + q.c1 * fabsf(d);
+    return q.c0 / (r * r);
+  } else {
+    float r = q.c1 * d;
+    return q.c0 / (1.f + r * r);
+  }
+}
+
 template <Surrogate K>
 EXO_HD float surrogate(float v, float theta, float a, float w) {
-  float d = v - theta;
-  if constexpr (K == Surrogate::Exponential) {
-    float tw = theta * w;
-    return a / tw * exp_approx(-fabsf(d) / tw);
-  } else if constexpr (K == Surrogate::Boxcar) {
-    return v >= theta - w * theta ? a / theta : 0.f;
-  } else if constexpr (K == Surrogate::Gaussian) {
-    float sd = w * theta;
-    float z = d / sd;
-    return a * kInvSqrt2Pi / sd * exp_approx(-0.5f * z * z);
-  } else if constexpr (K == Surrogate::FastSigmoid) {
-    float q = 1.f + w * fabsf(d);
-    return a / (q * q);
-  } else {
-    float q = kPi * w * d;
-    return a / (1.f + q * q);
-  }
+  return surrogate_eval<K>(v, surrogate_coef<K>(theta, a, w));
 }
 
 // Spike function S(v): single 1[v ≥ θ], or multi max(0, floor(v/θ)) capped at max_spikes (> 0).
