@@ -2,7 +2,7 @@
 // B·N = 128 × 4096, a T sweep showing linear growth, and the scans' bandwidth set against a memory
 // copy measured in the same run. Prints ratios; writes benchmarks/results/neuron-<device>.json.
 //
-//   node dist/benchmarks/neuron/bench.js [--device cpu|cuda] [--quick] [--out file]
+//   node dist/benchmarks/neuron/bench.js [--device cpu|cuda] [--quick] [--torch] [--fresh-memory] [--out file]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
@@ -91,41 +91,72 @@ function kernels(T: number, N: number, reps: number) {
   };
 }
 
-/** Whole layers through the public API: forward and backward per method. */
+interface LayerTiming {
+  forward: number;
+  backward: number;
+  /** CPU seconds (all threads) in user and kernel mode; kernel time here is mostly page faults. */
+  cpu: { forwardUser: number; forwardSys: number; backwardUser: number; backwardSys: number };
+}
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+/** Whole layers through the public API: forward and backward per method (median of reps, after a warm-up). */
 function layers(T: number, B: number, F: number, reps: number, methods: readonly ("exodus" | "slayer" | "bptt")[]) {
   const x = input(T, B * F, device).reshape([T, B, F]);
   const dy = ops.fill(Tensor.empty([T, B, F], device), 0.5);
-  const out: Record<string, { forward: number; backward: number }> = {};
+  const out: Record<string, LayerTiming> = {};
   for (const backward of methods) {
     const layer = new LIF({ tauMem: 30, backward, device });
-    let fwd = 0, bwd = 0;
     const r = backward === "bptt" ? Math.max(1, Math.min(reps, 2)) : reps;
-    const fs: number[] = [], bs: number[] = [];
+    const m: Record<string, number[]> = { f: [], b: [], fu: [], fs: [], bu: [], bs: [] };
     for (let i = 0; i <= r; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const s = layer.forward(x);
       synchronize(device);
       const t1 = performance.now();
+      const c1 = process.cpuUsage();
       const dx = layer.backward(dy);
       synchronize(device);
       const t2 = performance.now();
+      const c2 = process.cpuUsage();
       if (i > 0) {
-        fs.push((t1 - t0) / 1000);
-        bs.push((t2 - t1) / 1000);
+        m.f.push((t1 - t0) / 1000);
+        m.b.push((t2 - t1) / 1000);
+        m.fu.push((c1.user - c0.user) / 1e6);
+        m.fs.push((c1.system - c0.system) / 1e6);
+        m.bu.push((c2.user - c1.user) / 1e6);
+        m.bs.push((c2.system - c1.system) / 1e6);
       }
       s.dispose();
       dx.dispose();
     }
-    fs.sort((a, b) => a - b);
-    bs.sort((a, b) => a - b);
-    fwd = fs[Math.floor(fs.length / 2)];
-    bwd = bs[Math.floor(bs.length / 2)];
-    out[backward] = { forward: fwd, backward: bwd };
+    out[backward] = {
+      forward: median(m.f), backward: median(m.b),
+      cpu: { forwardUser: median(m.fu), forwardSys: median(m.fs), backwardUser: median(m.bu), backwardSys: median(m.bs) },
+    };
     layer.dispose();
   }
   x.dispose();
   dy.dispose();
   return out;
+}
+
+/** The PyTorch autograd BPTT peer (benchmarks/peers/torch_bptt.py), when Debian's python3-torch is there. */
+function torchPeer(T: number, B: number, F: number): Record<string, unknown> | undefined {
+  const script = join(packageRoot(), "benchmarks", "peers", "torch_bptt.py");
+  const py = "/usr/bin/python3";
+  const probe = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.status !== 0) return undefined;
+  const args = [script, "--T", String(T), "--B", String(B), "--N", String(F), "--repeats", "1", "--device", device.isCuda ? "cuda" : "cpu"];
+  if (!device.isCuda) args.push("--threads", String(runtimeInfo().cpu.threads));
+  const r = spawnSync(py, args, { encoding: "utf8", env: { ...process.env, GLIBC_TUNABLES: "" } });
+  if (r.status !== 0) return { error: (r.stderr || "").split("\n").slice(-3).join(" ") };
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
+  } catch {
+    return { error: `unreadable output: ${r.stdout.slice(0, 200)}` };
+  }
 }
 
 const t0 = performance.now();
@@ -155,9 +186,15 @@ console.log(`  slayer backward  ${(1000 * k.seconds.slayer).toFixed(1).padStart(
 console.log(`  memory copy      ${(1000 * k.seconds.copy).toFixed(1).padStart(8)} ms  ${k.gbPerS.copy.toFixed(1).padStart(6)} GB/s`);
 
 const L = layers(T, B, F, quick ? 2 : 3, ["exodus", "slayer", "bptt"]);
-console.log(`\nlayers (LIF τ=30, public API, fresh output tensors each call)`);
-console.log("  method   forward ms   backward ms");
-for (const [m, t] of Object.entries(L)) console.log(`  ${m.padEnd(7)} ${(1000 * t.forward).toFixed(1).padStart(10)}  ${(1000 * t.backward).toFixed(1).padStart(12)}`);
+console.log(`\nlayers (LIF τ=30, public API, fresh output tensors each call; CPU s = user + kernel over all threads)`);
+console.log("  method   forward ms  backward ms   fwd CPU s (user/sys)   bwd CPU s (user/sys)");
+for (const [m, t] of Object.entries(L))
+  console.log(`  ${m.padEnd(7)} ${(1000 * t.forward).toFixed(1).padStart(10)}  ${(1000 * t.backward).toFixed(1).padStart(11)}   ${`${t.cpu.forwardUser.toFixed(2)}/${t.cpu.forwardSys.toFixed(2)}`.padStart(20)}   ${`${t.cpu.backwardUser.toFixed(2)}/${t.cpu.backwardSys.toFixed(2)}`.padStart(20)}`);
+// The torch peer takes minutes on a small CPU: only on request.
+const torch = flag("torch") ? torchPeer(T, B, F) : undefined;
+if (torch && !("error" in torch))
+  console.log(`  torch autograd BPTT (peer): forward ${(torch.forward_ms as number).toFixed(1)} ms, backward ${(torch.backward_ms as number).toFixed(1)} ms`);
+else if (torch) console.log(`  torch peer failed: ${torch.error}`);
 
 // ---- T sweep: linear growth ----------------------------------------------------------------------------
 const sweepN = 128 * 128;
@@ -174,6 +211,8 @@ for (const Ts of sweepT) {
 
 const ratios = {
   exodusBackwardSpeedupVsBptt: L.bptt.backward / L.exodus.backward,
+  exodusBackwardUserCpuSpeedupVsBptt: L.bptt.cpu.backwardUser / L.exodus.cpu.backwardUser,
+  exodusBackwardSpeedupVsTorchBptt: torch && !("error" in torch) ? (torch.backward_ms as number) / 1000 / L.exodus.backward : null,
   slayerBackwardSpeedupVsBptt: L.bptt.backward / L.slayer.backward,
   exodusForwardSpeedupVsBptt: L.bptt.forward / L.exodus.forward,
   forwardScanBandwidthVsCopy: k.gbPerS.forward / k.gbPerS.copy,
@@ -182,6 +221,9 @@ const ratios = {
 };
 console.log(`\nratios`);
 console.log(`  exodus backward vs bptt backward: ${ratios.exodusBackwardSpeedupVsBptt.toFixed(1)}× faster (target ≥ 10×)`);
+console.log(`  same, user CPU time only:         ${ratios.exodusBackwardUserCpuSpeedupVsBptt.toFixed(1)}× (page faults excluded)`);
+if (ratios.exodusBackwardSpeedupVsTorchBptt !== null)
+  console.log(`  exodus backward vs torch BPTT:    ${ratios.exodusBackwardSpeedupVsTorchBptt.toFixed(1)}× faster`);
 console.log(`  slayer backward vs bptt backward: ${ratios.slayerBackwardSpeedupVsBptt.toFixed(1)}× faster`);
 console.log(`  forward scan bandwidth / copy:    ${(100 * ratios.forwardScanBandwidthVsCopy).toFixed(0)} % (target ≥ 50 %)`);
 console.log(`  exodus scan bandwidth / copy:     ${(100 * ratios.exodusScanBandwidthVsCopy).toFixed(0)} % (target ≥ 50 %)`);
@@ -196,6 +238,7 @@ const result = {
   sizes: { T, B, N: F },
   kernels: k,
   layers: L,
+  torchPeer: torch ?? null,
   sweep: { neurons: sweepN, points: sweep },
   ratios,
   seconds: (performance.now() - t0) / 1000,
