@@ -98,7 +98,7 @@ interface LayerTiming {
   cpu: { forwardUser: number; forwardSys: number; backwardUser: number; backwardSys: number };
 }
 
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const median = (a: number[]) => (a.length ? [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] : NaN);
 
 /** Whole layers through the public API: forward and backward per method (median of reps, after a warm-up). */
 function layers(T: number, B: number, F: number, reps: number, methods: readonly ("exodus" | "slayer" | "bptt")[]) {
@@ -107,7 +107,7 @@ function layers(T: number, B: number, F: number, reps: number, methods: readonly
   const out: Record<string, LayerTiming> = {};
   for (const backward of methods) {
     const layer = new LIF({ tauMem: 30, backward, device });
-    const r = backward === "bptt" ? Math.max(1, Math.min(reps, 2)) : reps;
+    const r = backward === "bptt" ? Math.min(reps, 2) : reps;
     const m: Record<string, number[]> = { f: [], b: [], fu: [], fs: [], bu: [], bs: [] };
     for (let i = 0; i <= r; i++) {
       const c0 = process.cpuUsage();
@@ -185,6 +185,9 @@ console.log(`  exodus backward  ${(1000 * k.seconds.exodus).toFixed(1).padStart(
 console.log(`  slayer backward  ${(1000 * k.seconds.slayer).toFixed(1).padStart(8)} ms  ${k.gbPerS.slayer.toFixed(1).padStart(6)} GB/s`);
 console.log(`  memory copy      ${(1000 * k.seconds.copy).toFixed(1).padStart(8)} ms  ${k.gbPerS.copy.toFixed(1).padStart(6)} GB/s`);
 
+// One untimed pass of every method first: the heap then holds the memory all of them need, so
+// that no method pays the first-touch page faults of another (they cost seconds on some VMs).
+layers(T, B, F, 0, ["exodus", "slayer", "bptt"]);
 const L = layers(T, B, F, quick ? 2 : 3, ["exodus", "slayer", "bptt"]);
 console.log(`\nlayers (LIF τ=30, public API, fresh output tensors each call; CPU s = user + kernel over all threads)`);
 console.log("  method   forward ms  backward ms   fwd CPU s (user/sys)   bwd CPU s (user/sys)");

@@ -50,19 +50,22 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
     TileParams tp;
     tp.load(p, c.P, b, e);
     const size_t n = e - b;
-    float lam[kTile], da[kTile];
-    k::SgCoef q[kTile];
+    // Surrogate constants as separate arrays (not an array of structs) so the loop loads them
+    // with plain vector loads.
+    float lam[kTile], da[kTile], q0[kTile], q1[kTile];
     for (size_t j = 0; j < n; ++j) {
       lam[j] = da[j] = 0.f;
-      q[j] = k::surrogate_coef<K>(tp.theta[j], c.sg_scale, c.sg_width);
+      k::SgCoef q = k::surrogate_coef<K>(tp.theta[j], c.sg_scale, c.sg_width);
+      q0[j] = q.c0;
+      q1[j] = q.c1;
     }
     for (int t = T - 1; t >= 0; --t) {
       const size_t o = (size_t)t * N + b;
       const float* gt = g + o;
       const float* vt = v + o;
       for (size_t j = 0; j < n; ++j)
-        lam[j] = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, tp.alpha[j], q[j],
-                                               tp.m[j]);
+        lam[j] = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, tp.alpha[j],
+                                               k::SgCoef{tp.theta[j], q0[j], q1[j]}, tp.m[j]);
       if (c.norm_input)
         for (size_t j = 0; j < n; ++j) dx[o + j] = lam[j] * (1.f - tp.alpha[j]);
       else

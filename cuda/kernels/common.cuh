@@ -8,6 +8,7 @@
 #endif
 
 #include <math.h>
+#include <string.h>
 
 namespace exo {
 namespace k {
@@ -23,7 +24,8 @@ EXO_HD float exp_approx(float x) {
 #if defined(__CUDA_ARCH__)
   return expf(x);
 #else
-  x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+  // Only x <= 0 occurs (exp(-|d|/w), exp(-z²/2)); below 2^-126 the result is 0. The cut is
+  // an integer select on n, which vectorises where a float compare on x would not.
   float n = floorf(x * 1.44269504088896341f + 0.5f);
   float r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
@@ -34,12 +36,11 @@ EXO_HD float exp_approx(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   float e = p * r * r + r + 1.f;
-  union {
-    int i;
-    float f;
-  } scale;
-  scale.i = ((int)n + 127) << 23;
-  return e * scale.f;
+  int ni = (int)n;
+  int bits = ni < -126 ? 0 : (ni + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);  // 2^n; a bit copy the compiler turns into a register move
+  return e * scale;
 #endif
 }
 
