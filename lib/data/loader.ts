@@ -1,0 +1,249 @@
+// openDataset(): a data set by name, split and transform, backed by the preprocessed cache (built
+// on first use), delivering seeded, prefetched, time-major batches [T, B, …] on a device.
+import { join } from "node:path";
+import { type DeviceLike, parseDevice } from "../device.js";
+import { ExodusError, describe, expectInt } from "../errors.js";
+import { Rng } from "../random.js";
+import { Tensor, keep } from "../tensor.js";
+import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity } from "./cache.js";
+import { checkInSensor } from "./events.js";
+import { type DatasetInfo, datasetInfo } from "./registry.js";
+import { FrameScratch, type SparseFrames, type TransformSpec, normalizeTransform, toSparseFrames, transformedSensor } from "./transforms.js";
+
+export interface OpenDatasetOptions {
+  /** "shd", "ssc", "dvs-gesture" or "cifar10-dvs". */
+  name: string;
+  /** Folder holding the downloaded (extracted) files. */
+  root: string;
+  /** "train" or "test" ("valid" too for SSC). */
+  split: string;
+  /** Overrides the data set's default (the paper's pipeline). */
+  transform?: TransformSpec;
+  /** Where caches live; default <root>/.exodus-cache. */
+  cacheDir?: string;
+  /** Progress of a cache build (samples done of total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Notes such as skipped empty samples; default: console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  /** Shuffle the order (seeded; pass a different seed per epoch for a different order). */
+  shuffle?: boolean;
+  seed?: number;
+  device?: DeviceLike;
+  /** Drop a last batch smaller than batchSize. */
+  dropLast?: boolean;
+  /** Batches prepared ahead of the one being consumed (default 2). */
+  prefetch?: number;
+  /**
+   * Keep each batch's tensor alive after the loop moves on (the caller then disposes it). By
+   * default a batch's x is disposed when the next batch is requested or the loop ends.
+   */
+  retain?: boolean;
+}
+
+export interface Batch {
+  /** Counts, [T, B, …sampleShape without T], float32. */
+  x: Tensor;
+  /** Class of each batch row, 0-based. */
+  labels: Float32Array;
+  /** Data-set index of each batch row. */
+  indices: Int32Array;
+}
+
+/** An opened data set. Indices run over the samples kept (empty samples are skipped). */
+export interface Dataset {
+  name: string;
+  split: string;
+  size: number;
+  numClasses: number;
+  classes: string[];
+  /** [T, …features]: audio [T, channels], DVS [T, polarities, height, width]. */
+  sampleShape: number[];
+  /** Labels of all samples, in index order. */
+  labels: Int32Array;
+  /** Source samples skipped because they hold no events (see docs/data.md). */
+  skipped: number;
+  cachePath: string;
+  transform: TransformSpec;
+  /** One sample as dense [T, …features] counts. */
+  sample(i: number): Promise<{ x: Float32Array; label: number }>;
+  batches(opts: BatchOptions): AsyncIterable<Batch>;
+  close(): Promise<void>;
+}
+
+/** Opens a data set, building its cache first when it is missing, stale or corrupt. */
+export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
+  if (!opts || typeof opts.root !== "string") throw new ExodusError(`openDataset: expected { name, root, split }, received ${describe(opts)}`);
+  const info = datasetInfo(opts.name);
+  const transform = normalizeTransform(opts.transform ?? info.defaultTransform);
+  const source = await info.source(opts.root, opts.split);
+  const sensor = transformedSensor(source.sensor, transform);
+  const featureShape = info.layout === "audio" ? [sensor.width] : [sensor.polarities, sensor.height, sensor.width];
+  const keyParts = { dataset: info.name, split: opts.split, files: fileIdentity(source.files), transform };
+  const key = cacheKey(keyParts);
+  const path = cachePath(opts.cacheDir ?? join(opts.root, ".exodus-cache"), info.name, opts.split, key);
+  const warn = opts.onWarning ?? ((m: string) => console.warn(`exodus: ${m}`));
+
+  let cache = CacheReader.open(path, key);
+  if (typeof cache === "string") {
+    await buildCache(info, opts, path, { version: 1, key, dataset: info.name, split: opts.split, count: source.count, featureShape, keyParts }, warn);
+    cache = CacheReader.open(path, key);
+    if (typeof cache === "string") throw new ExodusError(`${path}: the cache just built does not validate (${cache}); is the disk full?`);
+  }
+  return new CachedDataset(info, opts.split, cache, featureShape, transform);
+}
+
+async function buildCache(
+  info: DatasetInfo,
+  opts: OpenDatasetOptions,
+  path: string,
+  meta: ConstructorParameters<typeof CacheWriter>[1],
+  warn: (m: string) => void,
+): Promise<void> {
+  const transform = normalizeTransform(opts.transform ?? info.defaultTransform);
+  const source = await info.source(opts.root, opts.split);
+  const writer = new CacheWriter(path, meta);
+  const scratch = new FrameScratch();
+  const skipped: string[] = [];
+  let done = 0;
+  try {
+    for await (const s of source.samples()) {
+      if (s.label >= info.classes.length)
+        throw new ExodusError(`${s.id}: expected a label below ${info.classes.length} (${info.name} classes), received ${s.label}`);
+      checkInSensor(s.events, source.sensor, s.id);
+      const frames = s.events.t.length === 0 ? null : toSparseFrames(s.events, source.sensor, transform, scratch);
+      if (!frames) skipped.push(s.id);
+      writer.add(s.label, frames);
+      opts.onProgress?.(++done, meta.count);
+    }
+    writer.commit();
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+  if (skipped.length)
+    warn(`${info.name} ${opts.split}: skipped ${skipped.length} sample(s) without events to bin: ${skipped.slice(0, 5).join("; ")}${skipped.length > 5 ? "; …" : ""}`);
+}
+
+class CachedDataset implements Dataset {
+  readonly size: number;
+  readonly numClasses: number;
+  readonly classes: string[];
+  readonly sampleShape: number[];
+  readonly labels: Int32Array;
+  readonly skipped: number;
+  private readonly slots: Int32Array; // dataset index → cache slot
+  private readonly features: number;
+
+  constructor(
+    info: DatasetInfo,
+    readonly split: string,
+    private readonly cache: CacheReader,
+    featureShape: number[],
+    readonly transform: TransformSpec,
+  ) {
+    const slots: number[] = [];
+    let maxSteps = 0;
+    for (let i = 0; i < cache.count; i++)
+      if (cache.labels[i] >= 0) {
+        slots.push(i);
+        maxSteps = Math.max(maxSteps, cache.steps[i]);
+      }
+    this.slots = Int32Array.from(slots);
+    this.size = slots.length;
+    this.skipped = cache.count - slots.length;
+    this.labels = Int32Array.from(slots, (s) => cache.labels[s]);
+    this.classes = info.classes;
+    this.numClasses = info.classes.length;
+    // Variable-length frame modes without `steps` pad every batch to the longest sample.
+    const T = transform.frame.steps ?? maxSteps;
+    this.sampleShape = [T, ...featureShape];
+    this.features = featureShape.reduce((a, b) => a * b, 1);
+  }
+
+  get name(): string {
+    return this.cache.meta.dataset;
+  }
+  get cachePath(): string {
+    return this.cache.path;
+  }
+
+  private checkIndex(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new ExodusError(`sample: expected an index in [0, ${this.size}), received ${describe(i)}`);
+  }
+
+  async sample(i: number): Promise<{ x: Float32Array; label: number }> {
+    this.checkIndex(i);
+    const f = await this.cache.read(this.slots[i]);
+    const x = new Float32Array(this.sampleShape[0] * this.features);
+    scatter(f, x, 0, 1, this.features, this.sampleShape[0]);
+    return { x, label: this.labels[i] };
+  }
+
+  /** Dense [T, B, F] host data of the given indices. */
+  private async assemble(indices: Int32Array): Promise<{ data: Float32Array; labels: Float32Array }> {
+    const T = this.sampleShape[0];
+    const B = indices.length;
+    const frames = await Promise.all(Array.from(indices, (i) => this.cache.read(this.slots[i])));
+    const data = new Float32Array(T * B * this.features);
+    frames.forEach((f, b) => scatter(f, data, b, B, this.features, T));
+    return { data, labels: Float32Array.from(indices, (i) => this.labels[i]) };
+  }
+
+  async *batches(opts: BatchOptions): AsyncGenerator<Batch> {
+    const bs = expectInt("batches: batchSize", opts?.batchSize, 1);
+    const prefetch = expectInt("batches: prefetch", opts.prefetch ?? 2, 0);
+    const device = parseDevice(opts.device);
+    const order = new Int32Array(this.size);
+    for (let i = 0; i < this.size; i++) order[i] = i;
+    if (opts.shuffle) new Rng(opts.seed ?? 0).shuffle(order);
+    const nBatches = opts.dropLast ? Math.floor(this.size / bs) : Math.ceil(this.size / bs);
+    const T = this.sampleShape[0];
+    const rest = this.sampleShape.slice(1);
+    const pending: Promise<{ data: Float32Array; labels: Float32Array }>[] = [];
+    const indicesOf = (k: number) => order.slice(k * bs, Math.min((k + 1) * bs, this.size));
+    // Host batches k+1..k+prefetch are read and scattered while the trainer works on batch k;
+    // reads are libuv file I/O, so they overlap with native compute.
+    const request = (k: number) => {
+      if (k < nBatches) {
+        const p = this.assemble(indicesOf(k));
+        p.catch(() => undefined); // surfaced when awaited; avoids an unhandled rejection meanwhile
+        pending.push(p);
+      }
+    };
+    for (let k = 0; k <= prefetch && k < nBatches; k++) request(k);
+    let last: Tensor | undefined;
+    try {
+      for (let k = 0; k < nBatches; k++) {
+        const host = await pending.shift()!;
+        request(k + prefetch + 1);
+        if (!opts.retain) last?.dispose();
+        const idx = indicesOf(k);
+        const x = keep(Tensor.from(host.data, [T, idx.length, ...rest], device));
+        last = x;
+        yield { x, labels: host.labels, indices: idx };
+      }
+    } finally {
+      if (!opts.retain) last?.dispose();
+      await Promise.allSettled(pending);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.cache.close();
+  }
+}
+
+/** Adds sample frames into row b of a [T, B, F] buffer (frames beyond T dropped, missing ones zero). */
+function scatter(f: SparseFrames, out: Float32Array, b: number, B: number, F: number, T: number): void {
+  const limit = T * F;
+  for (let j = 0; j < f.index.length; j++) {
+    const idx = f.index[j];
+    if (idx >= limit) break; // sorted: the rest lie beyond T
+    const t = Math.floor(idx / F);
+    out[(t * B + b) * F + (idx - t * F)] = f.count[j];
+  }
+}
