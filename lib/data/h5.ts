@@ -17,9 +17,19 @@ async function loadH5(): Promise<{ h5: H5Lib; Module: H5Module }> {
   lib ??= (async () => {
     const h5 = (await import("h5wasm/node")) as unknown as { default: H5Lib };
     const Module = await h5.default.ready;
+    // HDF5 errors become JS exceptions instead of diagnostics printed to stderr.
+    Module.activate_throwing_error_handler();
     return { h5: h5.default, Module };
   })();
   return lib;
+}
+
+/** The gist of an HDF5 error stack: its first and last "in H5xxx(): reason" lines. */
+function h5Message(e: unknown): string {
+  const text = String((e as Error)?.message ?? e);
+  const lines = [...text.matchAll(/in (\w+\(\)): (.*)$/gm)].map((m) => `${m[1]}: ${m[2].trim()}`);
+  if (lines.length === 0) return text.split("\n")[0];
+  return lines.length === 1 ? lines[0] : `${lines[0]} … ${lines[lines.length - 1]}`;
 }
 
 /** IEEE 754 half → float32 value, via a 65536-entry table built once. */
@@ -93,14 +103,14 @@ export class AudioH5File {
     try {
       file = new h5.File(path, "r");
     } catch (e) {
-      throw new ExodusError(`${path}: HDF5 library could not open the file (truncated or corrupt?): ${(e as Error).message}`);
+      throw new ExodusError(`${path}: HDF5 library could not open the file (truncated or corrupt?): ${h5Message(e)}`);
     }
     try {
       const meta = (p: string): TypeMeta => {
         try {
           return Module.get_dataset_metadata(file.file_id, p) as TypeMeta;
-        } catch {
-          throw new ExodusError(`${path}: expected a dataset ${p} (SHD/SSC layout), received a file without it`);
+        } catch (e) {
+          throw new ExodusError(`${path}: expected a dataset ${p} (SHD/SSC layout), received a file without it (${h5Message(e)})`);
         }
       };
       const tm = meta("/spikes/times");
@@ -120,7 +130,7 @@ export class AudioH5File {
       try {
         raw = (file.get("labels") as { value?: unknown } | null)?.value;
       } catch (e) {
-        throw new ExodusError(`${path}: /labels could not be read (truncated or corrupt?): ${(e as Error).message}`);
+        throw new ExodusError(`${path}: /labels could not be read (truncated or corrupt?): ${h5Message(e)}`);
       }
       const labels = Int32Array.from(Array.from(raw as ArrayLike<number | bigint>, Number));
       for (let i = 0; i < labels.length; i++)
@@ -169,7 +179,7 @@ export class AudioH5File {
       try {
         M.get_dataset_data(this.file.file_id, path, [BigInt(n)], [BigInt(start)], [1n], BigInt(ptr));
       } catch (e) {
-        throw new ExodusError(`${this.path}: ${path} rows ${start}..${start + n - 1} could not be read (truncated or corrupt?): ${(e as Error).message}`);
+        throw new ExodusError(`${this.path}: ${path} rows ${start}..${start + n - 1} could not be read (truncated or corrupt?): ${h5Message(e)}`);
       }
       try {
         const heap: Uint8Array = M.HEAPU8; // fetched after the call: the heap may have grown
