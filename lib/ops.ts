@@ -175,8 +175,7 @@ export interface GemmOptions {
 
 function matDims(op: string, t: Tensor, name: string): [number, number] {
   if (t.rank < 2) throw new ShapeError(`${op}: expected ${name} of rank >= 2, received ${shapeStr(t.shape)}`);
-  const cols = t.shape[t.rank - 1];
-  return [t.size / (cols || 1), cols];
+  return [sizeOf(t.shape.slice(0, -1)), t.shape[t.rank - 1]];
 }
 
 /**

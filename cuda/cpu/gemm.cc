@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -83,8 +84,10 @@ inline void store_tile(const float* acc, float* C, int ldc, int mr, int nr, floa
 }
 
 #ifdef EXO_GEMM_AVX2
+// a: element (row r, step k) at a[r * rs + k * ks] — a packed panel (rs = 1, ks = MR) or rows of
+// a row-major A read in place (rs = lda, ks = 1).
 void micro_kernel(int kc, const float* a, const float* b, float* C, int ldc, int mr, int nr,
-                  float alpha, float beta, bool first) {
+                  float alpha, float beta, bool first, size_t rs = 1, size_t ks = MR) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -93,16 +96,16 @@ void micro_kernel(int kc, const float* a, const float* b, float* C, int ldc, int
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
   for (int k = 0; k < kc; ++k) {
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-    __m256 a0 = _mm256_broadcast_ss(a + 0), a1 = _mm256_broadcast_ss(a + 1);
+    __m256 a0 = _mm256_broadcast_ss(a + 0 * rs), a1 = _mm256_broadcast_ss(a + 1 * rs);
     c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
     c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
-    a0 = _mm256_broadcast_ss(a + 2); a1 = _mm256_broadcast_ss(a + 3);
+    a0 = _mm256_broadcast_ss(a + 2 * rs); a1 = _mm256_broadcast_ss(a + 3 * rs);
     c20 = _mm256_fmadd_ps(a0, b0, c20); c21 = _mm256_fmadd_ps(a0, b1, c21);
     c30 = _mm256_fmadd_ps(a1, b0, c30); c31 = _mm256_fmadd_ps(a1, b1, c31);
-    a0 = _mm256_broadcast_ss(a + 4); a1 = _mm256_broadcast_ss(a + 5);
+    a0 = _mm256_broadcast_ss(a + 4 * rs); a1 = _mm256_broadcast_ss(a + 5 * rs);
     c40 = _mm256_fmadd_ps(a0, b0, c40); c41 = _mm256_fmadd_ps(a0, b1, c41);
     c50 = _mm256_fmadd_ps(a1, b0, c50); c51 = _mm256_fmadd_ps(a1, b1, c51);
-    a += MR;
+    a += ks;
     b += NR;
   }
   __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -131,11 +134,11 @@ void micro_kernel(int kc, const float* a, const float* b, float* C, int ldc, int
 }
 #else
 void micro_kernel(int kc, const float* a, const float* b, float* C, int ldc, int mr, int nr,
-                  float alpha, float beta, bool first) {
+                  float alpha, float beta, bool first, size_t rs = 1, size_t ks = MR) {
   float acc[MR * NR] = {0};
-  for (int k = 0; k < kc; ++k, a += MR, b += NR)
+  for (int k = 0; k < kc; ++k, a += ks, b += NR)
     for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < NR; ++j) acc[r * NR + j] += a[r] * b[j];
+      for (int j = 0; j < NR; ++j) acc[r * NR + j] += a[r * rs] * b[j];
   store_tile(acc, C, ldc, mr, nr, alpha, beta, first);
 }
 #endif
@@ -149,6 +152,70 @@ struct AlignedBuf {
   ~AlignedBuf() { std::free(p); }
 };
 
+// The blocked product over all of C, parallel over blocks of rows of C when `threads` > 1.
+void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, float beta, float* C,
+                  int ldc, int threads) {
+  bool parallel = threads > 1;
+  // Enough A blocks to keep every thread busy, but no taller than fits in L2.
+  int mc = (M + threads - 1) / threads;
+  mc = std::min(MC_MAX, ((mc + MR - 1) / MR) * MR);
+
+  AlignedBuf bpack((size_t)KC * (NC + NR));
+  std::vector<std::unique_ptr<AlignedBuf>> apacks;
+  for (int t = 0; t < threads; ++t) apacks.emplace_back(new AlignedBuf((size_t)MC_MAX * KC));
+
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = std::min(NC, N - jc);
+    int npanels = (nc + NR - 1) / NR;
+    // Packing A pays off when a panel is reused across many B panels; with a narrow C (readouts,
+    // im2col convolutions with few channels) reading row-major A in place is faster.
+    bool direct_a = !a.t && npanels <= 4;
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = std::min(KC, K - pc);
+      bool first = pc == 0;
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel && npanels > 1)
+      for (int jp = 0; jp < npanels; ++jp)
+        pack_b_panel(b, pc, kc, jc + jp * NR, std::min(NR, nc - jp * NR), bpack.p + (size_t)jp * kc * NR);
+      int nblocks = (M + mc - 1) / mc;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (parallel)
+      for (int blk = 0; blk < nblocks; ++blk) {
+        int ic = blk * mc;
+        int mcur = std::min(mc, M - ic);
+        float* ap = apacks[parallel ? omp_get_thread_num() : 0]->p;
+        if (direct_a) {
+          // Full MR-row panels straight from A; only a ragged last panel is packed (zero-padded).
+          int full = mcur / MR * MR;
+          if (full < mcur) pack_a(a, ic + full, mcur - full, pc, kc, ap);
+          for (int jp = 0; jp < npanels; ++jp) {
+            int nr = std::min(NR, nc - jp * NR);
+            const float* bp = bpack.p + (size_t)jp * kc * NR;
+            for (int ip = 0; ip < full; ip += MR)
+              micro_kernel(kc, a.p + (size_t)(ic + ip) * a.ld + pc, bp, C + (size_t)(ic + ip) * ldc + jc + jp * NR,
+                           ldc, MR, nr, alpha, beta, first, (size_t)a.ld, 1);
+            if (full < mcur)
+              micro_kernel(kc, ap, bp, C + (size_t)(ic + full) * ldc + jc + jp * NR, ldc, mcur - full, nr, alpha,
+                           beta, first);
+          }
+          continue;
+        }
+        pack_a(a, ic, mcur, pc, kc, ap);
+        for (int jp = 0; jp < npanels; ++jp) {
+          int nr = std::min(NR, nc - jp * NR);
+          const float* bp = bpack.p + (size_t)jp * kc * NR;
+          for (int ip = 0; ip < mcur; ip += MR)
+            micro_kernel(kc, ap + (size_t)ip * kc, bp, C + (size_t)(ic + ip) * ldc + jc + jp * NR, ldc,
+                         std::min(MR, mcur - ip), nr, alpha, beta, first);
+        }
+      }
+    }
+  }
+}
+
+// Offsets a matrix view to start at row r0 of op(X) when X is stored transposed, or column c0
+// otherwise: used to hand each thread its own slice of K.
+Mat k_slice_a(const Mat& a, int k0) { return a.t ? Mat{a.p + (size_t)k0 * a.ld, a.ld, true} : Mat{a.p + k0, a.ld, false}; }
+Mat k_slice_b(const Mat& b, int k0) { return b.t ? Mat{b.p + k0, b.ld, true} : Mat{b.p + (size_t)k0 * b.ld, b.ld, false}; }
+
 }  // namespace
 
 void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
@@ -161,43 +228,32 @@ void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, in
   }
   Mat a{A, lda, ta}, b{B, ldb, tb};
   int threads = omp_get_max_threads();
-  // Enough A blocks to keep every thread busy, but no taller than fits in L2.
-  int mc = (M + threads - 1) / threads;
-  mc = std::min(MC_MAX, ((mc + MR - 1) / MR) * MR);
-  bool parallel = (double)M * N * K > 2e5 && threads > 1;
-
-  AlignedBuf bpack((size_t)KC * (NC + NR));
-  std::vector<AlignedBuf*> apacks;
-  for (int t = 0; t < (parallel ? threads : 1); ++t) apacks.push_back(new AlignedBuf((size_t)MC_MAX * KC));
-  struct Cleanup {
-    std::vector<AlignedBuf*>& v;
-    ~Cleanup() { for (auto* p : v) delete p; }
-  } cleanup{apacks};
-
-  for (int jc = 0; jc < N; jc += NC) {
-    int nc = std::min(NC, N - jc);
-    int npanels = (nc + NR - 1) / NR;
-    for (int pc = 0; pc < K; pc += KC) {
-      int kc = std::min(KC, K - pc);
-      bool first = pc == 0;
-#pragma omp parallel for schedule(static) if (parallel && npanels > 1)
-      for (int jp = 0; jp < npanels; ++jp)
-        pack_b_panel(b, pc, kc, jc + jp * NR, std::min(NR, nc - jp * NR), bpack.p + (size_t)jp * kc * NR);
-      int nblocks = (M + mc - 1) / mc;
-#pragma omp parallel for schedule(dynamic, 1) if (parallel)
-      for (int blk = 0; blk < nblocks; ++blk) {
-        int ic = blk * mc;
-        int mcur = std::min(mc, M - ic);
-        float* ap = apacks[parallel ? omp_get_thread_num() : 0]->p;
-        pack_a(a, ic, mcur, pc, kc, ap);
-        for (int jp = 0; jp < npanels; ++jp) {
-          int nr = std::min(NR, nc - jp * NR);
-          const float* bp = bpack.p + (size_t)jp * kc * NR;
-          for (int ip = 0; ip < mcur; ip += MR)
-            micro_kernel(kc, ap + (size_t)ip * kc, bp, C + (size_t)(ic + ip) * ldc + jc + jp * NR, ldc,
-                         std::min(MR, mcur - ip), nr, alpha, beta, first);
-        }
-      }
+  if ((double)M * N * K < 2e5) threads = 1;
+  // A small C with a long K (weight gradients: [N_out, T*B] x [T*B, N_in]) has too few row
+  // blocks to share: give each thread a slice of K and a private C, then add them up.
+  bool split_k = threads > 1 && (size_t)M * N <= (size_t)512 * 512 && K >= 4 * KC * threads &&
+                 (M + MR - 1) / MR < 4 * threads;
+  if (!split_k) {
+    gemm_blocked(a, b, M, N, K, alpha, beta, C, ldc, threads);
+    return;
+  }
+  std::vector<std::unique_ptr<AlignedBuf>> parts;
+  for (int t = 0; t < threads; ++t) parts.emplace_back(new AlignedBuf((size_t)M * N));
+  int chunk = ((K + threads - 1) / threads + KC - 1) / KC * KC;
+#pragma omp parallel num_threads(threads)
+  {
+    int t = omp_get_thread_num();
+    int k0 = std::min(K, t * chunk), k1 = std::min(K, k0 + chunk);
+    float* part = parts[t]->p;
+    if (k1 > k0) gemm_blocked(k_slice_a(a, k0), k_slice_b(b, k0), M, N, k1 - k0, 1.f, 0.f, part, N, 1);
+    else std::memset(part, 0, sizeof(float) * (size_t)M * N);
+  }
+  for (int i = 0; i < M; ++i) {
+    float* c = C + (size_t)i * ldc;
+    for (int j = 0; j < N; ++j) {
+      float s = 0.f;
+      for (int t = 0; t < threads; ++t) s += parts[t]->p[(size_t)i * N + j];
+      c[j] = beta == 0.f ? alpha * s : alpha * s + beta * c[j];
     }
   }
 }

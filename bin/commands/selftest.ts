@@ -1,0 +1,50 @@
+// `exodus selftest [--device cuda]`: every op, neuron kernel and layer on random inputs against a
+// reference (float64 on the CPU, the CPU backend on CUDA); a table of relative errors; exit 1 on
+// any failure. What a GPU owner runs after installing.
+import type { Command } from "commander";
+import { writeFileSync } from "node:fs";
+import { parseDevice } from "../../lib/device.js";
+import { runChecks } from "../../lib/selftest/run.js";
+
+interface Opts {
+  device?: string;
+  seed: string;
+  filter?: string;
+  json?: string | boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("selftest")
+    .description("check every op and kernel on a device against its reference")
+    .option("-d, --device <device>", "cpu, cuda or cuda:N (default: cuda when usable, else cpu)")
+    .option("--seed <n>", "seed of the random inputs", "1234")
+    .option("--filter <regex>", "only checks whose group or name matches")
+    .option("--json [file]", "print (or write to file) the results as JSON")
+    .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm")
+    .action((opts: Opts) => {
+      const device = parseDevice(opts.device);
+      const t0 = performance.now();
+      const results = runChecks(device, { seed: Number(opts.seed), filter: opts.filter ? new RegExp(opts.filter) : undefined });
+      const failed = results.filter((r) => !r.pass);
+      const summary = { device: String(device), checks: results.length, failed: failed.length, seconds: (performance.now() - t0) / 1000 };
+      if (opts.json) {
+        const text = JSON.stringify({ ...summary, results }, null, 2);
+        if (typeof opts.json === "string") writeFileSync(opts.json, text);
+        else console.log(text);
+      }
+      if (opts.json !== true) {
+        const against = device.isCuda ? "CPU backend" : "float64 reference";
+        console.log(`exodus selftest on ${device}, against the ${against}\n`);
+        const w = Math.max(...results.map((r) => r.name.length), 10);
+        console.log(`${"group".padEnd(13)} ${"check".padEnd(w)}  ${"rel. error".padStart(10)}  ${"tolerance".padStart(9)}  result`);
+        for (const r of results) {
+          const err = Number.isFinite(r.relError) ? r.relError.toExponential(2) : "—";
+          const verdict = r.pass ? (r.error ? `pass (${r.error})` : "pass") : `FAIL${r.error ? `: ${r.error}` : ""}`;
+          console.log(`${r.group.padEnd(13)} ${r.name.padEnd(w)}  ${err.padStart(10)}  ${r.tolerance.toExponential(0).padStart(9)}  ${verdict}`);
+        }
+        console.log(`\n${results.length - failed.length} passed, ${failed.length} failed (${summary.seconds.toFixed(1)} s)`);
+      }
+      if (failed.length) process.exitCode = 1;
+    });
+}

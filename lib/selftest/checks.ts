@@ -1,0 +1,2 @@
+// Imports every module that registers self-checks. Each area of the library adds one line.
+import "./ops-checks.js";
