@@ -144,7 +144,13 @@ function raster(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffer {
   const py = (x: number) => H - 1 - Math.floor((x * H) / sensor.width);
   if (format === "png") {
     const rgb = new Uint8Array(W * H * 3).fill(255);
-    for (let i = 0; i < n; i++) rgb.fill(0, (py(e.x[i]) * W + px(e.t[i])) * 3, (py(e.x[i]) * W + px(e.t[i])) * 3 + 3);
+    // 2×2 dots: single pixels vanish when the picture is scaled down
+    for (let i = 0; i < n; i++)
+      for (let dy = 0; dy < 2; dy++) {
+        const y = Math.min(H - 1, py(e.x[i]) + dy);
+        const x = px(e.t[i]);
+        rgb.fill(0, (y * W + x) * 3, (y * W + Math.min(W, x + 2)) * 3);
+      }
     return encodePng(W, H, rgb);
   }
   const dots: string[] = [];
