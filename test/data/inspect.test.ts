@@ -14,8 +14,8 @@ interface Twin {
   times: number[][];
 }
 
-function cli(): Command {
-  const program = new Command().exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
+function cli(sink: { out: string } = { out: "" }): Command {
+  const program = new Command().exitOverride().configureOutput({ writeOut: (s) => void (sink.out += s), writeErr: () => {} });
   registerDownload(program);
   registerInspect(program);
   return program;
@@ -89,12 +89,11 @@ describe("CLI", () => {
   });
 
   it("download --help shows an example", () => {
-    const program = cli();
+    const sink = { out: "" };
+    const program = cli(sink);
     const help = program.commands.find((c) => c.name() === "data")!.commands.find((c) => c.name() === "download")!.helpInformation();
     expect(help.replace(/\s+/g, " ")).toMatch(/Arguments: name shd \| ssc \| dvs-gesture \| cifar10-dvs/);
-    let extra = "";
-    program.configureOutput({ writeOut: (s) => (extra += s) });
     expect(() => program.parse(["node", "exodus", "data", "download", "--help"])).toThrow();
-    expect(extra).toMatch(/exodus data download shd --dir data\/shd/);
+    expect(sink.out).toMatch(/exodus data download shd --dir data\/shd/);
   });
 });
