@@ -150,7 +150,7 @@ export class CacheWriter {
 
 /** An open cache: the index in memory, samples read on demand (asynchronously, for prefetching). */
 export class CacheReader {
-  private handle: FileHandle | undefined;
+  private handle: Promise<FileHandle> | undefined;
 
   private constructor(
     readonly path: string,
@@ -208,11 +208,13 @@ export class CacheReader {
 
   /** Sample i's frames, after checking its CRC. A mismatch deletes the file (the next open rebuilds it). */
   async read(i: number): Promise<SparseFrames> {
-    this.handle ??= await open(this.path, "r");
+    // One handle shared by concurrent reads (a batch reads its samples in parallel).
+    this.handle ??= open(this.path, "r");
+    const fh = await this.handle;
     const start = this.offsets[i];
     const len = this.offsets[i + 1] - start;
     const buf = Buffer.alloc(len);
-    const { bytesRead } = await this.handle.read(buf, 0, len, this.dataStart + start);
+    const { bytesRead } = await fh.read(buf, 0, len, this.dataStart + start);
     if (bytesRead !== len || crc32(buf) !== this.crcs[i]) {
       await this.close();
       try {
@@ -234,7 +236,7 @@ export class CacheReader {
   async close(): Promise<void> {
     const h = this.handle;
     this.handle = undefined;
-    await h?.close();
+    await (await h?.catch(() => undefined))?.close();
   }
 }
 

@@ -128,6 +128,12 @@ async function buildCache(
     warn(`${info.name} ${opts.split}: skipped ${skipped.length} sample(s) without events to bin: ${skipped.slice(0, 5).join("; ")}${skipped.length > 5 ? "; …" : ""}`);
 }
 
+interface HostBatch {
+  data: Float32Array;
+  frames: SparseFrames[];
+  labels: Float32Array;
+}
+
 class CachedDataset implements Dataset {
   readonly size: number;
   readonly numClasses: number;
@@ -183,14 +189,28 @@ class CachedDataset implements Dataset {
     return { x, label: this.labels[i] };
   }
 
-  /** Dense [T, B, F] host data of the given indices. */
-  private async assemble(indices: Int32Array): Promise<{ data: Float32Array; labels: Float32Array }> {
+  /**
+   * Dense [T, B, F] host data of the given indices, in a buffer from `pool` when one of the right
+   * size is free: a DVS Gesture batch is 157 MB, and fresh zeroed buffers per batch cost more than
+   * the scatter itself.
+   */
+  private async assemble(indices: Int32Array, pool: Float32Array[]): Promise<HostBatch> {
     const T = this.sampleShape[0];
     const B = indices.length;
     const frames = await Promise.all(Array.from(indices, (i) => this.cache.read(this.slots[i])));
-    const data = new Float32Array(T * B * this.features);
+    const size = T * B * this.features;
+    const k = pool.findIndex((p) => p.length === size);
+    const data = k >= 0 ? pool.splice(k, 1)[0] : new Float32Array(size);
     frames.forEach((f, b) => scatter(f, data, b, B, this.features, T));
-    return { data, labels: Float32Array.from(indices, (i) => this.labels[i]) };
+    return { data, frames, labels: Float32Array.from(indices, (i) => this.labels[i]) };
+  }
+
+  /** Zeroes what assemble() wrote (cheaper than a fill when frames are sparse) and pools the buffer. */
+  private release(h: HostBatch, pool: Float32Array[]): void {
+    const B = h.frames.length;
+    const T = this.sampleShape[0];
+    h.frames.forEach((f, b) => scatter(f, h.data, b, B, this.features, T, true));
+    pool.push(h.data);
   }
 
   async *batches(opts: BatchOptions): AsyncGenerator<Batch> {
@@ -203,13 +223,14 @@ class CachedDataset implements Dataset {
     const nBatches = opts.dropLast ? Math.floor(this.size / bs) : Math.ceil(this.size / bs);
     const T = this.sampleShape[0];
     const rest = this.sampleShape.slice(1);
-    const pending: Promise<{ data: Float32Array; labels: Float32Array }>[] = [];
+    const pending: Promise<HostBatch>[] = [];
+    const pool: Float32Array[] = [];
     const indicesOf = (k: number) => order.slice(k * bs, Math.min((k + 1) * bs, this.size));
     // Host batches k+1..k+prefetch are read and scattered while the trainer works on batch k;
     // reads are libuv file I/O, so they overlap with native compute.
     const request = (k: number) => {
       if (k < nBatches) {
-        const p = this.assemble(indicesOf(k));
+        const p = this.assemble(indicesOf(k), pool);
         p.catch(() => undefined); // surfaced when awaited; avoids an unhandled rejection meanwhile
         pending.push(p);
       }
@@ -219,10 +240,11 @@ class CachedDataset implements Dataset {
     try {
       for (let k = 0; k < nBatches; k++) {
         const host = await pending.shift()!;
-        request(k + prefetch + 1);
         if (!opts.retain) last?.dispose();
         const idx = indicesOf(k);
         const x = keep(Tensor.from(host.data, [T, idx.length, ...rest], device));
+        this.release(host, pool);
+        request(k + prefetch + 1); // after release: it can reuse that buffer
         last = x;
         yield { x, labels: host.labels, indices: idx };
       }
@@ -237,13 +259,24 @@ class CachedDataset implements Dataset {
   }
 }
 
-/** Adds sample frames into row b of a [T, B, F] buffer (frames beyond T dropped, missing ones zero). */
-function scatter(f: SparseFrames, out: Float32Array, b: number, B: number, F: number, T: number): void {
+/**
+ * Writes sample frames into row b of a [T, B, F] buffer (frames beyond T dropped, missing ones
+ * stay zero); with zero = true, clears exactly those entries again. Indices are sorted, so the
+ * step advances incrementally instead of dividing per entry.
+ */
+function scatter(f: SparseFrames, out: Float32Array, b: number, B: number, F: number, T: number, zero = false): void {
+  const { index, count } = f;
   const limit = T * F;
-  for (let j = 0; j < f.index.length; j++) {
-    const idx = f.index[j];
-    if (idx >= limit) break; // sorted: the rest lie beyond T
-    const t = Math.floor(idx / F);
-    out[(t * B + b) * F + (idx - t * F)] = f.count[j];
+  const stride = B * F;
+  let rowStart = 0;
+  let dst = b * F;
+  for (let j = 0; j < index.length; j++) {
+    const idx = index[j];
+    if (idx >= limit) break;
+    while (idx >= rowStart + F) {
+      rowStart += F;
+      dst += stride;
+    }
+    out[dst + idx - rowStart] = zero ? 0 : count[j];
   }
 }
