@@ -19,7 +19,7 @@ export interface OpenDatasetOptions {
   split: string;
   /** Overrides the data set's default (the paper's pipeline). */
   transform?: TransformSpec;
-  /** Where caches live; default <root>/.exodus-cache. */
+  /** Where caches live; default $EXODUS_DATA_CACHE, else <root>/.exodus-cache. */
   cacheDir?: string;
   /** Progress of a cache build (samples done of total). */
   onProgress?: (done: number, total: number) => void;
@@ -84,7 +84,8 @@ export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   const featureShape = info.layout === "audio" ? [sensor.width] : [sensor.polarities, sensor.height, sensor.width];
   const keyParts = { dataset: info.name, split: opts.split, files: fileIdentity(source.files), transform };
   const key = cacheKey(keyParts);
-  const path = cachePath(opts.cacheDir ?? join(opts.root, ".exodus-cache"), info.name, opts.split, key);
+  const dir = opts.cacheDir ?? process.env.EXODUS_DATA_CACHE ?? join(opts.root, ".exodus-cache");
+  const path = cachePath(dir, info.name, opts.split, key);
   const warn = opts.onWarning ?? ((m: string) => console.warn(`exodus: ${m}`));
 
   let cache = CacheReader.open(path, key);
