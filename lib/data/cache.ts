@@ -148,6 +148,16 @@ export class CacheWriter {
   }
 }
 
+export interface CacheLayout {
+  path: string;
+  dataStart: number;
+  offsets: Float64Array;
+  nnz: Uint32Array;
+  countBytes: Uint32Array;
+  crcs: Uint32Array;
+  steps: Uint32Array;
+}
+
 /** An open cache: the index in memory, samples read on demand (asynchronously, for prefetching). */
 export class CacheReader {
   private handle: Promise<FileHandle> | undefined;
@@ -215,22 +225,30 @@ export class CacheReader {
     const len = this.offsets[i + 1] - start;
     const buf = Buffer.alloc(len);
     const { bytesRead } = await fh.read(buf, 0, len, this.dataStart + start);
-    if (bytesRead !== len || crc32(buf) !== this.crcs[i]) {
-      await this.close();
-      try {
-        unlinkSync(this.path);
-      } catch {
-        /* someone else removed it */
-      }
-      throw new ExodusError(
-        `${this.path}: sample ${i}: cache data CRC mismatch (corrupt cache); the file was removed and will be rebuilt when the data set is opened again`,
-      );
-    }
+    if (bytesRead !== len || crc32(buf) !== this.crcs[i]) throw await this.corrupt(i);
     const nz = this.nnz[i];
     const index = new Uint32Array(buf.buffer, buf.byteOffset, nz);
     const count =
       this.countBytes[i] === 4 ? new Uint32Array(buf.buffer, buf.byteOffset + 4 * nz, nz) : Uint32Array.from(new Uint16Array(buf.buffer, buf.byteOffset + 4 * nz, nz));
     return { steps: this.steps[i], index, count };
+  }
+
+  /** Removes a cache found corrupt at sample i (the next open rebuilds it); returns the error to throw. */
+  async corrupt(i: number): Promise<ExodusError> {
+    await this.close();
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* someone else removed it */
+    }
+    return new ExodusError(
+      `${this.path}: sample ${i}: cache data CRC mismatch (corrupt cache); the file was removed and will be rebuilt when the data set is opened again`,
+    );
+  }
+
+  /** What a reader in another thread needs (copies of the index). */
+  get layout(): CacheLayout {
+    return { path: this.path, dataStart: this.dataStart, offsets: this.offsets.slice(), nnz: this.nnz.slice(), countBytes: this.countBytes.slice(), crcs: this.crcs.slice(), steps: this.steps.slice() };
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import { type DeviceLike, parseDevice } from "../device.js";
 import { ExodusError, describe, expectInt } from "../errors.js";
 import { Rng } from "../random.js";
 import { Tensor, keep } from "../tensor.js";
+import { BatchWorkers } from "./batch-worker.js";
 import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity } from "./cache.js";
 import { checkInSensor } from "./events.js";
 import { type DatasetInfo, datasetInfo } from "./registry.js";
@@ -37,6 +38,11 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** Batches prepared ahead of the one being consumed (default 2). */
   prefetch?: number;
+  /**
+   * Worker threads that read and scatter batches (default 1; 0 = on the main thread). The pool is
+   * created by the first batches() call of a data set and lives until close().
+   */
+  workers?: number;
   /**
    * Keep each batch's tensor alive after the loop moves on (the caller then disposes it). By
    * default a batch's x is disposed when the next batch is requested or the loop ends.
@@ -131,7 +137,8 @@ async function buildCache(
 
 interface HostBatch {
   data: Float32Array;
-  frames: SparseFrames[];
+  /** The frames scattered on this thread (so they can be zeroed sparsely); null from a worker. */
+  frames: SparseFrames[] | null;
   labels: Float32Array;
 }
 
@@ -144,6 +151,7 @@ class CachedDataset implements Dataset {
   readonly skipped: number;
   private readonly slots: Int32Array; // dataset index → cache slot
   private readonly features: number;
+  private workers: BatchWorkers | undefined;
 
   constructor(
     info: DatasetInfo,
@@ -206,17 +214,32 @@ class CachedDataset implements Dataset {
     return { data, frames, labels: Float32Array.from(indices, (i) => this.labels[i]) };
   }
 
+  /** The same, done by a worker thread. */
+  private async assembleInWorker(indices: Int32Array, pool: Float32Array[], workers: BatchWorkers): Promise<HostBatch> {
+    const size = this.sampleShape[0] * indices.length * this.features;
+    const k = pool.findIndex((p) => p.length === size);
+    const buffer = k >= 0 ? (pool.splice(k, 1)[0].buffer as ArrayBuffer) : new ArrayBuffer(size * 4);
+    const r = await workers.assemble(Int32Array.from(indices, (i) => this.slots[i]), indices.length, buffer);
+    if (r.corrupt !== undefined) throw await this.cache.corrupt(r.corrupt);
+    return { data: new Float32Array(r.buffer), frames: null, labels: Float32Array.from(indices, (i) => this.labels[i]) };
+  }
+
   /** Zeroes what assemble() wrote (cheaper than a fill when frames are sparse) and pools the buffer. */
   private release(h: HostBatch, pool: Float32Array[]): void {
-    const B = h.frames.length;
-    const T = this.sampleShape[0];
-    h.frames.forEach((f, b) => scatter(f, h.data, b, B, this.features, T, true));
+    if (h.frames) {
+      const B = h.frames.length;
+      const T = this.sampleShape[0];
+      h.frames.forEach((f, b) => scatter(f, h.data, b, B, this.features, T, true));
+    } // a worker zeroes its buffer itself, off this thread
     pool.push(h.data);
   }
 
   async *batches(opts: BatchOptions): AsyncGenerator<Batch> {
     const bs = expectInt("batches: batchSize", opts?.batchSize, 1);
     const prefetch = expectInt("batches: prefetch", opts.prefetch ?? 2, 0);
+    const nWorkers = expectInt("batches: workers", opts.workers ?? 1, 0);
+    if (nWorkers > 0) this.workers ??= new BatchWorkers(this.cache.layout, this.features, this.sampleShape[0], nWorkers);
+    const workers = nWorkers > 0 ? this.workers : undefined;
     const device = parseDevice(opts.device);
     const order = new Int32Array(this.size);
     for (let i = 0; i < this.size; i++) order[i] = i;
@@ -231,7 +254,7 @@ class CachedDataset implements Dataset {
     // reads are libuv file I/O, so they overlap with native compute.
     const request = (k: number) => {
       if (k < nBatches) {
-        const p = this.assemble(indicesOf(k), pool);
+        const p = workers ? this.assembleInWorker(indicesOf(k), pool, workers) : this.assemble(indicesOf(k), pool);
         p.catch(() => undefined); // surfaced when awaited; avoids an unhandled rejection meanwhile
         pending.push(p);
       }
@@ -255,8 +278,10 @@ class CachedDataset implements Dataset {
     }
   }
 
-  close(): Promise<void> {
-    return this.cache.close();
+  async close(): Promise<void> {
+    await this.workers?.close();
+    this.workers = undefined;
+    await this.cache.close();
   }
 }
 

@@ -74,7 +74,9 @@ describe("SHD through openDataset", () => {
   it("shuffles reproducibly by seed, covers every sample once, drops the last partial batch on request", async () => {
     const ds = await openDataset({ name: "shd", root: shdRoot(), split: "train", onWarning: () => {} });
     const a = await collect(ds, { batchSize: 2, shuffle: true, seed: 5, device: "cpu", dropLast: true });
-    const b = await collect(ds, { batchSize: 2, shuffle: true, seed: 5, device: "cpu", dropLast: true, prefetch: 0 });
+    const b = await collect(ds, { batchSize: 2, shuffle: true, seed: 5, device: "cpu", dropLast: true, prefetch: 0, workers: 0 });
+    const w = await collect(ds, { batchSize: 2, shuffle: true, seed: 5, device: "cpu", dropLast: true, prefetch: 3, workers: 2 });
+    w.forEach((x, k) => expect(Array.from(x.x)).toEqual(Array.from(b[k].x)));
     const c = await collect(ds, { batchSize: 7, shuffle: true, seed: 6, device: "cpu" });
     expect(a.length).toBe(3);
     expect(a.map((x) => x.indices)).toEqual(b.map((x) => x.indices));
@@ -167,6 +169,15 @@ describe("cache", () => {
     expect(readdirSync(join(root, ".exodus-cache")).filter((f) => f.endsWith(".exocache"))).toEqual([]);
     const b = await open(root);
     expect(b.built).toBe(8);
+  });
+
+  it.each([0, 1])("detects a corrupt sample while batching (workers: %i)", async (workers) => {
+    const root = shdRoot();
+    const a = await open(root);
+    flip(a.path, statSync(a.path).size - 3);
+    const ds = await openDataset({ name: "shd", root, split: "train", ...quiet });
+    await expect(collect(ds, { batchSize: 7, device: "cpu", workers })).rejects.toThrow(/sample 7: cache data CRC mismatch/);
+    await ds.close();
   });
 });
 
