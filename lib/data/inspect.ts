@@ -1,6 +1,6 @@
 // `exodus data inspect`: what a data file holds (samples, classes, durations, event rates) and a
 // picture of one sample: a spike raster for audio, a strip of frames for DVS (ON red, OFF blue).
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { ExodusError } from "../errors.js";
 import { readAedat2 } from "./aedat2.js";
@@ -36,7 +36,18 @@ export interface InspectReport {
 interface Loaded {
   format: string;
   sensor: SensorSize;
-  samples: { events: Events; label?: number }[];
+  /** Streamed: a whole SSC split would not fit in memory as events. */
+  samples: Iterable<{ events: Events; label?: number }>;
+}
+
+function headOf(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const b = Buffer.alloc(12);
+    return b.subarray(0, readSync(fd, b, 0, 12, 0)).toString("latin1");
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function load(path: string): Promise<Loaded> {
@@ -45,25 +56,28 @@ async function load(path: string): Promise<Loaded> {
   const ext = extname(path).toLowerCase();
   if (ext === ".h5" || ext === ".hdf5") {
     const f = await AudioH5File.open(path);
-    try {
-      const samples: Loaded["samples"] = [];
-      for (let r = 0; r < f.count; r += 512) {
-        const rows = f.readRows(r, Math.min(512, f.count - r));
-        rows.forEach((events, i) => samples.push({ events, label: f.labels[r + i] }));
+    function* rows() {
+      try {
+        for (let r = 0; r < f.count; r += 512) {
+          const chunk = f.readRows(r, Math.min(512, f.count - r));
+          for (const [i, events] of chunk.entries()) yield { events, label: f.labels[r + i] };
+        }
+      } finally {
+        f.close();
       }
-      return { format: "HDF5 (SHD/SSC)", sensor: AUDIO_SENSOR, samples };
-    } finally {
-      f.close();
     }
+    return { format: "HDF5 (SHD/SSC)", sensor: AUDIO_SENSOR, samples: rows() };
   }
   if (ext === ".npy") return { format: "npy (tonic DVS Gesture)", sensor: DVS128_SENSOR, samples: [{ events: readGestureNpy(path), label: Number(basename(path, ".npy")) }] };
   if (ext === ".zip") {
-    const samples: Loaded["samples"] = [];
-    for (const e of listZip(path)) if (e.name.endsWith(".aedat")) samples.push({ events: readAedat2(`${path}: ${e.name}`, readZipEntry(path, e)) });
-    if (samples.length === 0) throw new ExodusError(`${path}: expected .aedat entries (a CIFAR10-DVS class zip), received none`);
-    return { format: "zip of AEDAT 2.0 (CIFAR10-DVS)", sensor: DVS128_SENSOR, samples };
+    const entries = listZip(path).filter((e) => e.name.endsWith(".aedat"));
+    if (entries.length === 0) throw new ExodusError(`${path}: expected .aedat entries (a CIFAR10-DVS class zip), received none`);
+    function* read() {
+      for (const e of entries) yield { events: readAedat2(`${path}: ${e.name}`, readZipEntry(path, e)) };
+    }
+    return { format: "zip of AEDAT 2.0 (CIFAR10-DVS)", sensor: DVS128_SENSOR, samples: read() };
   }
-  const head = readFileSync(path).subarray(0, 12).toString("latin1");
+  const head = headOf(path);
   if (head.startsWith("#!AER-DAT3")) {
     if (existsSync(labelsPathOf(path)))
       return { format: "AEDAT 3.1 (DVS Gesture) + labels", sensor: DVS128_SENSOR, samples: gestureSamples(path) };
@@ -101,7 +115,12 @@ export async function inspectPath(path: string, opts: InspectOptions = {}): Prom
   const dur: number[] = [];
   const rate: number[] = [];
   let empty = 0;
+  let count = 0;
+  const want = opts.sample ?? 0;
+  let drawn: Events | undefined;
   for (const s of d.samples) {
+    if (opts.picture && count === want) drawn = s.events;
+    count++;
     if (s.label !== undefined) counts[s.label] = (counts[s.label] ?? 0) + 1;
     const n = s.events.t.length;
     ev.push(n);
@@ -116,7 +135,7 @@ export async function inspectPath(path: string, opts: InspectOptions = {}): Prom
   const report: InspectReport = {
     path,
     format: d.format,
-    samples: d.samples.length,
+    samples: count,
     ...(Object.keys(counts).length ? { classCounts: counts } : {}),
     events: stats(ev),
     durationS: stats(dur),
@@ -124,10 +143,8 @@ export async function inspectPath(path: string, opts: InspectOptions = {}): Prom
     emptySamples: empty,
   };
   if (!opts.picture) return { report };
-  const i = opts.sample ?? 0;
-  if (!Number.isInteger(i) || i < 0 || i >= d.samples.length)
-    throw new ExodusError(`inspect --sample: expected an index in [0, ${d.samples.length}), received ${i}`);
-  return { report, picture: renderSample(d.samples[i].events, d.sensor, opts.picture) };
+  if (!drawn) throw new ExodusError(`inspect --sample: expected an index in [0, ${count}), received ${want}`);
+  return { report, picture: renderSample(drawn, d.sensor, opts.picture) };
 }
 
 /** A picture of one sample: raster (audio: height 1) or 8 frames (DVS). */
