@@ -106,12 +106,27 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       received += c.length;
       report();
     });
-    res.setTimeout?.(idle);
-    try {
-      await pipeline(res, createWriteStream(part, { flags: offset > 0 ? "a" : "w" }));
-    } catch (e) {
-      throw new ExodusError(`${finalUrl}: transfer interrupted after ${received} bytes (${(e as Error).message}); run again to resume`);
-    }
+    res.setTimeout?.(idle, () => res.destroy(new Error(`no data for ${idle / 1000} s`)));
+    // Not pipeline(): on a broken connection it would destroy the file stream and drop bytes already
+    // received but not yet written; here everything received reaches the .part file before we report.
+    const out = createWriteStream(part, { flags: offset > 0 ? "a" : "w" });
+    const cause = await new Promise<Error | undefined>((done) => {
+      let failure: Error | undefined;
+      res.on("data", (c: Buffer) => {
+        if (!out.write(c)) {
+          res.pause();
+          out.once("drain", () => res.resume());
+        }
+      });
+      res.on("error", (e) => (failure ??= e));
+      res.on("aborted", () => (failure ??= new Error("connection closed early")));
+      res.on("close", () => {
+        out.end();
+        out.once("finish", () => done(failure));
+        out.once("error", (e) => done(failure ?? e));
+      });
+    });
+    if (cause) throw new ExodusError(`${finalUrl}: transfer interrupted after ${received} bytes (${cause.message}); run again to resume`);
     if (!res.complete || (total !== undefined && received < total))
       throw new ExodusError(`${finalUrl}: transfer interrupted after ${received} of ${total ?? "?"} bytes; run again to resume`);
   }

@@ -34,6 +34,9 @@ export function readNpy(path: string, buf: Buffer = readFileSync(path)): NpyArra
   if (body + n * size > buf.length)
     throw new ExodusError(`${path}: expected ${n * size} data bytes for shape (${shape.join(", ")}), received ${buf.length - body} (truncated file)`);
   if (fortran[1] === "True" && shape.length > 1) throw new ExodusError(`${path}: expected a C-order array, received fortran_order True`);
+  // The common case (little-endian float64, 8-aligned: v1 headers pad the data to 64 bytes) is a copy.
+  if (kind === "f" && size === 8 && le && (buf.byteOffset + body) % 8 === 0)
+    return { shape, data: new Float64Array(buf.buffer.slice(buf.byteOffset + body, buf.byteOffset + body + 8 * n)) };
   const v = new DataView(buf.buffer, buf.byteOffset + body, n * size);
   const data = new Float64Array(n);
   const get = reader(kind, size, path);

@@ -47,7 +47,8 @@ beforeAll(async () => {
     const cut = cutNextAfter;
     cutNextAfter = undefined;
     if (cut !== undefined) {
-      res.write(body.subarray(start, start + cut), () => res.destroy());
+      // FIN, not RST (destroy): a reset could make the client's kernel drop bytes already received.
+      res.write(body.subarray(start, start + cut), () => res.socket?.end());
       return;
     }
     res.end(body.subarray(start));
