@@ -96,6 +96,7 @@ export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
 
   let cache = CacheReader.open(path, key);
   if (typeof cache === "string") {
+    if (cache !== "missing") warn(`${path}: rebuilding the cache (${cache})`);
     await buildCache(info, opts, path, { version: 1, key, dataset: info.name, split: opts.split, count: source.count, featureShape, keyParts }, warn);
     cache = CacheReader.open(path, key);
     if (typeof cache === "string") throw new ExodusError(`${path}: the cache just built does not validate (${cache}); is the disk full?`);

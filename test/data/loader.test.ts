@@ -155,8 +155,10 @@ describe("cache", () => {
     const root = shdRoot();
     const a = await open(root);
     damage(a.path);
-    const b = await open(root);
+    const warnings: string[] = [];
+    const b = await open(root, { onWarning: (m: string) => warnings.push(m) });
     expect(b.built).toBe(8);
+    expect(warnings.join()).toMatch(/rebuilding the cache \((bad magic|truncated|header\/index CRC mismatch|size \d+ bytes, expected \d+)/);
     expect(Array.from(b.first)).toEqual(Array.from(a.first));
   });
 
