@@ -34,6 +34,20 @@ function checkShape(shape: Shape, what = "shape"): number[] {
   return [...shape];
 }
 
+/** Float32 view or copy of numeric data; rejects what would silently become NaN. */
+function toFloat32(what: string, data: unknown): Float32Array {
+  if (data instanceof Float32Array) return data;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+    throw new ExodusError(`${what}: expected numbers (float32 tensors), received a ${data.constructor.name}; convert with Number() first`);
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) return Float32Array.from(data as unknown as ArrayLike<number>);
+  if (!Array.isArray(data))
+    throw new ExodusError(`${what}: expected an array or typed array of numbers, received ${describe(data)}`);
+  for (let i = 0; i < data.length; i++)
+    if (typeof data[i] !== "number")
+      throw new ExodusError(`${what}: expected numbers, received ${describe(data[i])} at index ${i}`);
+  return Float32Array.from(data as number[]);
+}
+
 // ---- scopes: tensors created inside scope(fn) are disposed when it returns --------------------
 const scopeStack: Set<Tensor>[] = [];
 
@@ -108,12 +122,16 @@ export class Tensor {
     return Tensor.full(shape, 0, device);
   }
 
-  /** Copies data (any array of numbers) into a new tensor of the given shape (default: 1-D). */
+  /**
+   * Copies data into a new float32 tensor of the given shape (default: 1-D). Accepts a
+   * Float32Array (copied as is), any other numeric typed array or an array of numbers
+   * (converted to float32).
+   */
   static from(data: ArrayLike<number>, shape?: Shape, device?: DeviceLike): Tensor {
-    const s = shape ? checkShape(shape) : [data.length];
-    if (sizeOf(s) !== data.length)
-      throw new ShapeError(`Tensor.from: shape ${shapeStr(s)} holds ${sizeOf(s)} elements, data has ${data.length}`);
-    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    const f32 = toFloat32("Tensor.from", data);
+    const s = shape ? checkShape(shape) : [f32.length];
+    if (sizeOf(s) !== f32.length)
+      throw new ShapeError(`Tensor.from: shape ${shapeStr(s)} holds ${sizeOf(s)} elements, data has ${f32.length}`);
     const t = Tensor.empty(s, device);
     if (f32.length) native().write(t.handle, t.offset, f32);
     return t;
@@ -163,9 +181,9 @@ export class Tensor {
 
   /** Overwrites the values from host data of the same size. */
   set(data: ArrayLike<number>): this {
-    if (data.length !== this.size)
-      throw new ShapeError(`set(): expected ${this.size} values for shape ${shapeStr(this.shape)}, received ${data.length}`);
-    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    const f32 = toFloat32("set()", data);
+    if (f32.length !== this.size)
+      throw new ShapeError(`set(): expected ${this.size} values for shape ${shapeStr(this.shape)}, received ${f32.length}`);
     if (f32.length) native().write(this.handle, this.offset, f32);
     return this;
   }

@@ -45,6 +45,13 @@ describe("Tensor", () => {
     t.dispose();
   });
 
+  it("converts numeric arrays to float32 and rejects non-numbers", () => {
+    expect(Array.from(Tensor.from(new Float64Array([0.5, 1.25])).toArray())).toEqual([0.5, 1.25]);
+    expect(Array.from(Tensor.from(new Int32Array([3, -4])).toArray())).toEqual([3, -4]);
+    expect(() => Tensor.from([1, "2" as unknown as number])).toThrow(/expected numbers, received "2" \(string\)|expected numbers, received "2" at index 1/);
+    expect(() => Tensor.from(new BigInt64Array(2) as unknown as number[])).toThrow(/BigInt64Array/);
+  });
+
   it("throws a clear error when used after dispose", () => {
     const t = Tensor.from(randomArray(rng, 4), [4], "cpu");
     t.dispose();

@@ -93,17 +93,17 @@ void softmax_xent(int dev, const float* logits, const float* labels, float* loss
                   int cols, float scale) {
   if (rows <= 0) return;
   DeviceGuard g(dev);
-  int* bad = nullptr;
-  EXO_CUDA(cudaMalloc(&bad, sizeof(int)));
-  int init = rows;
-  cudaError_t e = cudaMemcpy(bad, &init, sizeof(int), cudaMemcpyHostToDevice);
+  // A one-int flag from the caching allocator (no cudaMalloc on the training hot path).
+  Buffer flag = gpu::alloc(dev, 1);
+  int* bad = reinterpret_cast<int*>(flag.data);
+  int first_bad = rows;
+  cudaError_t e = cudaMemcpy(bad, &first_bad, sizeof(int), cudaMemcpyHostToDevice);
   if (e == cudaSuccess) {
     softmax_xent_kernel<<<(rows + 127) / 128, 128>>>(logits, labels, loss, grad, rows, cols, scale, bad);
     e = cudaGetLastError();
   }
-  int first_bad = rows;
   if (e == cudaSuccess) e = cudaMemcpy(&first_bad, bad, sizeof(int), cudaMemcpyDeviceToHost);
-  cudaFree(bad);
+  gpu::release(flag);
   EXO_CUDA(e);
   if (first_bad < rows)
     throw Error("softmax cross-entropy: label of row " + std::to_string(first_bad) +

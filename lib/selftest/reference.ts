@@ -67,16 +67,21 @@ export function gemmRef(ta: boolean, tb: boolean, M: number, N: number, K: numbe
   return C;
 }
 
+/** log Σ exp over x[start, start + n), shifted by the maximum for stability. */
+function logSumExpRow(x: Arr, start: number, n: number): number {
+  let m = -Infinity;
+  for (let c = 0; c < n; c++) m = Math.max(m, x[start + c]);
+  let z = 0;
+  for (let c = 0; c < n; c++) z += Math.exp(x[start + c] - m);
+  return Math.log(z) + m;
+}
+
 /** Per-row loss and (softmax - onehot)·scale. */
 export function softmaxXentRef(x: Arr, labels: Arr, rows: number, cols: number, scale: number): { loss: Float64Array; grad: Float64Array } {
   const loss = new Float64Array(rows);
   const grad = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    let m = -Infinity;
-    for (let c = 0; c < cols; c++) m = Math.max(m, x[r * cols + c]);
-    let z = 0;
-    for (let c = 0; c < cols; c++) z += Math.exp(x[r * cols + c] - m);
-    const logz = Math.log(z) + m;
+    const logz = logSumExpRow(x, r * cols, cols);
     loss[r] = logz - x[r * cols + labels[r]];
     for (let c = 0; c < cols; c++) grad[r * cols + c] = (Math.exp(x[r * cols + c] - logz) - (c === labels[r] ? 1 : 0)) * scale;
   }
@@ -86,11 +91,8 @@ export function softmaxXentRef(x: Arr, labels: Arr, rows: number, cols: number, 
 export function logSoftmaxRef(x: Arr, rows: number, cols: number): Float64Array {
   const y = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    let m = -Infinity;
-    for (let c = 0; c < cols; c++) m = Math.max(m, x[r * cols + c]);
-    let z = 0;
-    for (let c = 0; c < cols; c++) z += Math.exp(x[r * cols + c] - m);
-    for (let c = 0; c < cols; c++) y[r * cols + c] = x[r * cols + c] - m - Math.log(z);
+    const logz = logSumExpRow(x, r * cols, cols);
+    for (let c = 0; c < cols; c++) y[r * cols + c] = x[r * cols + c] - logz;
   }
   return y;
 }
