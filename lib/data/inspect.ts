@@ -185,6 +185,8 @@ function frameStrip(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffe
   const gap = 4;
   const W = nFrames * w + (nFrames - 1) * gap;
   const rgb = new Uint8Array(W * h * 3).fill(255);
+  // light grey frames on white gaps, so the frames read as separate pictures
+  for (let y = 0; y < h; y++) for (let k = 0; k < nFrames; k++) rgb.fill(236, (y * W + k * (w + gap)) * 3, (y * W + k * (w + gap) + w) * 3);
   if (e.t.length > 0) {
     const win = windowsOf(e, { mode: "timeBins", nTimeBins: nFrames })!;
     const f = new FrameScratch().frames(e, win, sensor);
@@ -201,9 +203,9 @@ function frameStrip(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffe
           if (!on && !offC) continue;
           const o = (y * W + k * (w + gap) + x) * 3;
           const s = (v: number) => Math.round(255 * Math.min(1, Math.sqrt(v / max) * 1.5));
-          rgb[o] = 255 - s(offC);
-          rgb[o + 1] = 255 - Math.max(s(on), s(offC));
-          rgb[o + 2] = 255 - s(on);
+          rgb[o] = 236 - Math.round((236 / 255) * s(offC));
+          rgb[o + 1] = 236 - Math.round((236 / 255) * Math.max(s(on), s(offC)));
+          rgb[o + 2] = 236 - Math.round((236 / 255) * s(on));
         }
   }
   const png = encodePng(W, h, rgb);

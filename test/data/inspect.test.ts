@@ -2,10 +2,12 @@
 import { Command } from "commander";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { inflateSync } from "node:zlib";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { register as registerDownload } from "../../bin/commands/data-download.js";
 import { register as registerInspect } from "../../bin/commands/data-inspect.js";
-import { inspectPath } from "../../lib/data/inspect.js";
+import { allocEvents } from "../../lib/data/events.js";
+import { inspectPath, renderSample } from "../../lib/data/inspect.js";
 import { Rng } from "../../lib/random.js";
 import { FIXTURES, aedat2File, aedat3File, aedat3Packet, randomEvents, tmp } from "./helpers.js";
 
@@ -51,6 +53,29 @@ describe("inspect", () => {
     const svg = (await inspectPath(join(FIXTURES, "shd_tiny.h5"), { picture: "svg" })).picture!.toString();
     expect(svg).toMatch(/^<svg[\s\S]*<rect x=[\s\S]*spikes/);
     expect((await inspectPath(join(dir, "s.aedat"), { picture: "svg" })).picture!.toString()).toMatch(/data:image\/png;base64,/);
+  });
+
+  it("colours DVS frames: ON red, OFF blue, empty grey", () => {
+    const e = allocEvents(3);
+    e.t.set([0, 50, 800]);
+    e.x.set([5, 9, 0]);
+    e.y.set([7, 3, 0]);
+    e.p.set([1, 0, 1]);
+    const png = renderSample(e, { width: 128, height: 128, polarities: 2 }, "png");
+    const W = 8 * 128 + 7 * 4;
+    const idat = png.subarray(png.indexOf("IDAT") + 4, png.indexOf("IEND") - 8);
+    const raw = inflateSync(idat);
+    const px = (x: number, y: number) => Array.from(raw.subarray(y * (W * 3 + 1) + 1 + 3 * x, y * (W * 3 + 1) + 4 + 3 * x));
+    const [r1, g1, b1] = px(5, 7);
+    expect(r1).toBeGreaterThan(200);
+    expect(g1).toBeLessThan(100);
+    expect(b1).toBeLessThan(100);
+    const [r2, g2, b2] = px(9, 3);
+    expect(b2).toBeGreaterThan(200);
+    expect(r2).toBeLessThan(100);
+    expect(g2).toBeLessThan(100);
+    expect(px(0, 0)).toEqual([236, 236, 236]); // the last event is dropped by n_time_bins
+    expect(px(128 + 1, 0)).toEqual([255, 255, 255]); // the gap between frames
   });
 
   it("splits an AEDAT 3.1 recording by its labels CSV", async () => {
