@@ -228,8 +228,11 @@ export class FrameScratch {
     const nWin = win.start.length;
     const steps = targetSteps ?? nWin;
     const used = Math.min(nWin, steps);
-    if (steps * F > 2 ** 32 - 1)
-      throw new ExodusError(`frames: expected at most 2^32 counts per sample, received ${steps} steps × ${F} features`);
+    // The dense scratch is steps·F uint32: beyond 1 GiB the windows are surely not what was meant.
+    if (steps * F > 2 ** 28)
+      throw new ExodusError(
+        `frames: expected at most 2^28 counts per sample (steps × features), received ${steps} steps × ${F} features; use longer windows or set frame.steps`,
+      );
     if (this.dense.length < steps * F) this.dense = new Uint32Array(steps * F);
     const dense = this.dense;
     let nt = 0;

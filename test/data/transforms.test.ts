@@ -147,3 +147,14 @@ describe("transform validation", () => {
     expect(() => normalizeTransform(spec as never)).toThrow(msg);
   });
 });
+
+describe("frame limits", () => {
+  it("refuses absurd window counts with a clear message instead of an allocation failure", () => {
+    const e = allocEvents(2);
+    e.t.set([0, 10_000_000]);
+    const spec = normalizeTransform({ frame: { mode: "timeWindow", timeWindow: 1 } });
+    expect(() => toSparseFrames(e, { width: 128, height: 128, polarities: 2 }, spec)).toThrow(
+      /expected at most 2\^28 counts per sample .* received 10000000 steps × 32768 features/,
+    );
+  });
+});
