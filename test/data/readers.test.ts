@@ -121,6 +121,16 @@ describe("DVS Gesture AEDAT 3.1", () => {
     ["a truncated packet", (buf: Buffer) => buf.subarray(0, buf.length - 5), /truncated file/],
     ["a cut packet header", (buf: Buffer) => buf.subarray(0, buf.length - 8 * 200 - 20), /28-byte packet header/],
     ["a wrong magic", (buf: Buffer) => Buffer.concat([Buffer.from("#!AER-DAT2.0\r\n"), buf.subarray(14)]), /expected an AEDAT 3.1 file/],
+    ["a corrupt packet header", (buf: Buffer) => {
+      const b = Buffer.from(buf);
+      b.writeInt32LE(0, buf.indexOf("#!END-HEADER\r\n") + 14 + 4); // eventSize of the first packet
+      return b;
+    }, /packet at byte \d+: expected eventSize > 0 .* \(corrupt file\)/],
+    ["an event outside the sensor", (buf: Buffer) => {
+      const b = Buffer.from(buf);
+      b.writeUInt32LE(((200 << 17) | 1) >>> 0, buf.indexOf("#!END-HEADER\r\n") + 14 + 28);
+      return b;
+    }, /expected x, y < 128 \(DVS128\), received x=200/],
     ["no end of header", (buf: Buffer) => Buffer.from(buf.toString("latin1").replace("#!END-HEADER", "#END"), "latin1"), /#!END-HEADER/],
   ])("names the file for %s", (_, mutate, msg) => {
     const dir = tmp();
