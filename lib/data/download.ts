@@ -106,7 +106,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       received += c.length;
       report();
     });
-    res.setTimeout?.(idle, () => res.destroy(new Error(`no data for ${idle / 1000} s`)));
+    let stalled: Error | undefined;
+    res.setTimeout?.(idle, () => res.destroy((stalled = new Error(`no data for ${idle / 1000} s`))));
     // Not pipeline(): on a broken connection it would destroy the file stream and drop bytes already
     // received but not yet written; here everything received reaches the .part file before we report.
     const out = createWriteStream(part, { flags: offset > 0 ? "a" : "w" });
@@ -122,8 +123,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       res.on("aborted", () => (failure ??= new Error("connection closed early")));
       res.on("close", () => {
         out.end();
-        out.once("finish", () => done(failure));
-        out.once("error", (e) => done(failure ?? e));
+        out.once("finish", () => done(stalled ?? failure));
+        out.once("error", (e) => done(stalled ?? failure ?? e));
       });
     });
     if (cause) throw new ExodusError(`${finalUrl}: transfer interrupted after ${received} bytes (${cause.message}); run again to resume`);

@@ -24,6 +24,15 @@ let base: string;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url === "/norange.bin") {
+      res.writeHead(200, { "content-length": payload.length });
+      return res.end(payload);
+    }
+    if (req.url === "/stall.bin") {
+      res.writeHead(200, { "content-length": payload.length });
+      res.write(payload.subarray(0, 1000)); // then nothing: the client must give up, not hang
+      return;
+    }
     if (req.url === "/moved") {
       res.writeHead(302, { location: "/data.bin" });
       return res.end();
@@ -83,6 +92,19 @@ describe("downloadFile", () => {
     expect(rangeRequests).toEqual([`bytes=${partial}-`]);
     expect(seen[0]).toMatchObject({ resumedFrom: partial, received: partial });
     expect(readFileSync(dest).equals(payload)).toBe(true);
+  });
+
+  it("starts over when the server ignores the Range header", async () => {
+    const dest = join(tmp(), "r.bin");
+    writeFileSync(`${dest}.part`, Buffer.from("stale partial bytes"));
+    await downloadFile(`${base}/norange.bin`, dest, { md5: md5(payload) });
+    expect(readFileSync(dest).equals(payload)).toBe(true);
+  });
+
+  it("gives up on a stalled transfer after the idle timeout, keeping what arrived", async () => {
+    const dest = join(tmp(), "s.bin");
+    await expect(downloadFile(`${base}/stall.bin`, dest, { idleTimeoutMs: 300 })).rejects.toThrow(/stall.bin: transfer interrupted after 1000 bytes \(no data for 0.3 s\); run again to resume/);
+    expect(statSync(`${dest}.part`).size).toBe(1000);
   });
 
   it("follows redirects", async () => {
