@@ -6,3 +6,7 @@ export { Rng } from "./random.js";
 export { ExodusError, ShapeError, DeviceError, ConfigError } from "./errors.js";
 export { native, packageRoot } from "./native.js";
 export { runtimeInfo, setCpuThreads } from "./runtime.js";
+export { conv2d, conv2dBackward, conv2dGeometry, type Conv2dOptions } from "./conv.js";
+export { pool2d, avgPool2d, maxPool2d, pool2dBackward } from "./pool.js";
+export { Adam, SGD, type Param, type AdamOptions } from "./optim.js";
+export { dropoutMask } from "./dropout.js";

@@ -1,2 +1,3 @@
 // Imports every module that registers self-checks. Each area of the library adds one line.
 import "./ops-checks.js";
+import "./layer-ops-checks.js";
