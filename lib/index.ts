@@ -10,3 +10,4 @@ export { conv2d, conv2dBackward, conv2dGeometry, type Conv2dOptions } from "./co
 export { pool2d, avgPool2d, maxPool2d, pool2dBackward } from "./pool.js";
 export { Adam, SGD, type Param, type AdamOptions } from "./optim.js";
 export { dropoutMask } from "./dropout.js";
+export * as data from "./data/index.js";
