@@ -1,4 +1,6 @@
 // N-API bindings of the layer ops (nn_ops.h): batched GEMM, im2col/col2im, pooling, Adam, dropout.
+#include <algorithm>
+
 #include "binding.h"
 #include "exodus/nn_ops.h"
 
@@ -144,6 +146,101 @@ Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
   });
 }
 
+// scatterFrames(dst, dstOff, T, B, F, b, index: Uint32Array, count: Uint32Array)
+Napi::Value ScatterFrames(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int T = integer(info, 2), B = integer(info, 3), F = integer(info, 4), b = integer(info, 5);
+    if (T < 0 || B < 1 || F < 1 || b < 0 || b >= B) throw Napi::RangeError::New(info.Env(), "scatterFrames: bad geometry");
+    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+        !info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+      throw Napi::TypeError::New(info.Env(), "scatterFrames: index and count must be Uint32Arrays");
+    auto index = info[6].As<Napi::Uint32Array>();
+    auto cnt = info[7].As<Napi::Uint32Array>();
+    if (index.ElementLength() != cnt.ElementLength())
+      throw Napi::RangeError::New(info.Env(), "scatterFrames: index and count differ in length");
+    View dst = view(info, 0, (size_t)T * B * F);
+    exo::scatter_frames(dst.dev, dst.p, T, B, F, b, index.Data(), cnt.Data(), index.ElementLength());
+    return info.Env().Undefined();
+  });
+}
+
+// Builds a dense [T, B, F] batch from per-sample sparse frames on a libuv thread, so the main
+// thread (driving a training step) does not pay for zeroing and filling a batch of up to hundreds
+// of MB. Holds references to its inputs until it completes.
+class ScatterBatchWorker : public Napi::AsyncWorker {
+ public:
+  ScatterBatchWorker(Napi::Env env, const Napi::Object& dst_obj, View dst, int T, int B, int F, Napi::Array index,
+                     Napi::Array counts)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), dst_(dst), T_(T), B_(B), F_(F) {
+    keep_ = Napi::Persistent(Napi::Object::New(env));
+    keep_.Value().Set("dst", dst_obj);
+    keep_.Value().Set("index", index);
+    keep_.Value().Set("counts", counts);
+    for (uint32_t b = 0; b < index.Length(); ++b) {
+      auto i = index.Get(b).As<Napi::Uint32Array>();
+      auto c = counts.Get(b).As<Napi::Uint32Array>();
+      samples_.push_back({i.Data(), c.Data(), i.ElementLength()});
+    }
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      size_t n = (size_t)T_ * B_ * F_;
+      if (dst_.dev.cpu()) {
+        std::fill(dst_.p, dst_.p + n, 0.f);  // one thread: the main thread's OpenMP team is busy
+      } else {
+        exo::fill(dst_.dev, dst_.p, n, 0.f);
+      }
+      for (size_t b = 0; b < samples_.size(); ++b)
+        exo::scatter_frames(dst_.dev, dst_.p, T_, B_, F_, (int)b, samples_[b].index, samples_[b].count, samples_[b].n);
+      if (!dst_.dev.cpu()) exo::synchronize(dst_.dev);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  struct Sample {
+    const uint32_t* index;
+    const uint32_t* count;
+    size_t n;
+  };
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference keep_;
+  View dst_;
+  int T_, B_, F_;
+  std::vector<Sample> samples_;
+};
+
+// scatterBatchAsync(dst, dstOff, T, B, F, index: Uint32Array[B], count: Uint32Array[B]) -> Promise
+Napi::Value ScatterBatchAsync(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    int T = integer(info, 2), B = integer(info, 3), F = integer(info, 4);
+    if (T < 0 || B < 1 || F < 1) throw Napi::RangeError::New(env, "scatterBatchAsync: bad geometry");
+    if (!info[5].IsArray() || !info[6].IsArray()) throw Napi::TypeError::New(env, "scatterBatchAsync: index and count must be arrays");
+    Napi::Array index = info[5].As<Napi::Array>(), counts = info[6].As<Napi::Array>();
+    if ((int)index.Length() != B || (int)counts.Length() != B)
+      throw Napi::RangeError::New(env, "scatterBatchAsync: expected one index and one count array per batch column");
+    for (uint32_t b = 0; b < index.Length(); ++b) {
+      Napi::Value i = index.Get(b), c = counts.Get(b);
+      if (!i.IsTypedArray() || i.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array || !c.IsTypedArray() ||
+          c.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+          i.As<Napi::TypedArray>().ElementLength() != c.As<Napi::TypedArray>().ElementLength())
+        throw Napi::TypeError::New(env, "scatterBatchAsync: column " + std::to_string(b) + " needs Uint32Arrays of equal length");
+    }
+    View dst = view(info, 0, (size_t)T * B * F);
+    auto* w = new ScatterBatchWorker(env, info[0].As<Napi::Object>(), dst, T, B, F, index, counts);
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  });
+}
+
 }  // namespace
 
 void register_nn_op_bindings(Napi::Env env, Napi::Object exports) {
@@ -154,6 +251,8 @@ void register_nn_op_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("pool2dBackward", Napi::Function::New(env, Pool2dBackward, "pool2dBackward"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("dropoutMask", Napi::Function::New(env, DropoutMask, "dropoutMask"));
+  exports.Set("scatterFrames", Napi::Function::New(env, ScatterFrames, "scatterFrames"));
+  exports.Set("scatterBatchAsync", Napi::Function::New(env, ScatterBatchAsync, "scatterBatchAsync"));
 }
 
 }  // namespace exo_binding

@@ -35,4 +35,10 @@ void dropout_mask(Device dev, float* mask, size_t n, float p, unsigned long long
   EXO_ROUTE(dropout_mask(mask, n, p, seed), dropout_mask(dev.index, mask, n, p, seed));
 }
 
+void scatter_frames(Device dev, float* dst, int T, int B, int F, int b, const uint32_t* index,
+                    const uint32_t* count, size_t n) {
+  if (b < 0 || b >= B || F <= 0) throw Error("scatter_frames: column out of range");
+  EXO_ROUTE(scatter_frames(dst, T, B, F, b, index, count, n), scatter_frames(dev.index, dst, T, B, F, b, index, count, n));
+}
+
 }  // namespace exo

@@ -59,6 +59,10 @@ export interface NativeAddon {
   /** config: [lr, beta1, beta2, eps, weightDecay, 1-beta1^t, 1-beta2^t, decoupled ? 1 : 0] */
   adamStep(p: Buf, pOff: number, g: Buf, gOff: number, m: Buf, mOff: number, v: Buf, vOff: number, n: number, config: number[]): void;
   dropoutMask(mask: Buf, off: number, n: number, p: number, seed: number): void;
+  /** Writes one sample's sparse frames (flat t·F + f indices, counts) into column b of [T, B, F]. */
+  scatterFrames(dst: Buf, dstOff: number, T: number, B: number, F: number, b: number, index: Uint32Array, count: Uint32Array): void;
+  /** Zeroes [T, B, F] and scatters every column's frames, on a libuv thread; dst must stay alive until it settles. */
+  scatterBatchAsync(dst: Buf, dstOff: number, T: number, B: number, F: number, index: Uint32Array[], count: Uint32Array[]): Promise<void>;
   info(): NativeInfo;
   cudaDeviceInfo(index: number): { name: string; computeCapability: string; totalMemory: number; multiprocessors: number };
   allocatorStats(index: number): { inUse: number; cached: number; peak: number; mallocs: number };

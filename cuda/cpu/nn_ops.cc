@@ -69,5 +69,15 @@ void dropout_mask(float* mask, size_t n, float p, unsigned long long seed) {
   });
 }
 
+void scatter_frames(float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count, size_t n) {
+  size_t limit = (size_t)T * F;
+  for (size_t j = 0; j < n; ++j) {
+    size_t i = index[j];
+    if (i >= limit) continue;
+    size_t t = i / F, f = i % F;
+    dst[(t * B + b) * F + f] = (float)count[j];
+  }
+}
+
 }  // namespace cpu
 }  // namespace exo

@@ -59,7 +59,36 @@ __global__ void dropout_kernel(float* mask, size_t n, float p, unsigned long lon
   EXO_GRID_LOOP(i, n) mask[i] = k::hash_uniform(seed, i) >= p ? keep : 0.f;
 }
 
+__global__ void scatter_frames_kernel(float* dst, int T, int B, int F, int b, const uint32_t* index,
+                                      const uint32_t* count, size_t n) {
+  size_t limit = (size_t)T * F;
+  EXO_GRID_LOOP(j, n) {
+    size_t i = index[j];
+    if (i < limit) dst[((i / F) * B + b) * F + i % F] = (float)count[j];
+  }
+}
+
 }  // namespace
+
+void scatter_frames(int dev, float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count,
+                    size_t n) {
+  if (!n) return;
+  DeviceGuard guard(dev);
+  // Staging buffers from the caching allocator: 4-byte elements, like the floats it hands out.
+  Buffer idx = gpu::alloc(dev, n), cnt = gpu::alloc(dev, n);
+  cudaError_t e = cudaMemcpy(idx.data, index, n * 4, cudaMemcpyHostToDevice);
+  if (e == cudaSuccess) e = cudaMemcpy(cnt.data, count, n * 4, cudaMemcpyHostToDevice);
+  if (e == cudaSuccess) {
+    scatter_frames_kernel<<<grid_for(n), 256>>>(dst, T, B, F, b, reinterpret_cast<const uint32_t*>(idx.data),
+                                                reinterpret_cast<const uint32_t*>(cnt.data), n);
+    e = cudaGetLastError();
+  }
+  // The kernel must finish reading the staging buffers before they can be reused.
+  if (e == cudaSuccess) e = cudaDeviceSynchronize();
+  gpu::release(idx);
+  gpu::release(cnt);
+  EXO_CUDA(e);
+}
 
 void gemm_batched(int dev, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,
                   const float* B, int ldb, size_t sb, float beta, float* C, int ldc, size_t sc, int batch) {

@@ -16,5 +16,6 @@ void pool2d(int, bool, const float*, float*, float*, const k::PoolGeom&, size_t)
 void pool2d_backward(int, bool, const float*, const float*, float*, const k::PoolGeom&, size_t) { missing(); }
 void adam_step(int, float*, const float*, float*, float*, size_t, const k::AdamConfig&) { missing(); }
 void dropout_mask(int, float*, size_t, float, unsigned long long) { missing(); }
+void scatter_frames(int, float*, int, int, int, int, const uint32_t*, const uint32_t*, size_t) { missing(); }
 }  // namespace gpu
 }  // namespace exo

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { ExodusError, describe, expectInt } from "../errors.js";
 import { Rng } from "../random.js";
+import { native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
 import { BatchWorkers } from "./batch-worker.js";
 import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity } from "./cache.js";
@@ -39,8 +40,9 @@ export interface BatchOptions {
   /** Batches prepared ahead of the one being consumed (default 2). */
   prefetch?: number;
   /**
-   * Worker threads that read and scatter batches (default 1; 0 = on the main thread). The pool is
-   * created by the first batches() call of a data set and lives until close().
+   * 0 (default): batches are built natively from the sparse cache on a libuv thread (and on the
+   * device for CUDA). N > 0: N worker threads assemble dense host batches, uploaded on the main
+   * thread. The pool is created by the first batches() call of a data set and lives until close().
    */
   workers?: number;
   /**
@@ -136,9 +138,9 @@ async function buildCache(
     warn(`${info.name} ${opts.split}: skipped ${skipped.length} sample(s) without events to bin: ${skipped.slice(0, 5).join("; ")}${skipped.length > 5 ? "; …" : ""}`);
 }
 
+/** A batch on the host: dense data assembled by a worker, or the sparse frames of each sample. */
 interface HostBatch {
-  data: Float32Array;
-  /** The frames scattered on this thread (so they can be zeroed sparsely); null from a worker. */
+  data: Float32Array | null;
   frames: SparseFrames[] | null;
   labels: Float32Array;
 }
@@ -199,20 +201,10 @@ class CachedDataset implements Dataset {
     return { x, label: this.labels[i] };
   }
 
-  /**
-   * Dense [T, B, F] host data of the given indices, in a buffer from `pool` when one of the right
-   * size is free: a DVS Gesture batch is 157 MB, and fresh zeroed buffers per batch cost more than
-   * the scatter itself.
-   */
-  private async assemble(indices: Int32Array, pool: Float32Array[]): Promise<HostBatch> {
-    const T = this.sampleShape[0];
-    const B = indices.length;
+  /** The sparse frames of the given indices, read (and CRC-checked) from the cache. */
+  private async readFrames(indices: Int32Array): Promise<HostBatch> {
     const frames = await Promise.all(Array.from(indices, (i) => this.cache.read(this.slots[i])));
-    const size = T * B * this.features;
-    const k = pool.findIndex((p) => p.length === size);
-    const data = k >= 0 ? pool.splice(k, 1)[0] : new Float32Array(size);
-    frames.forEach((f, b) => scatter(f, data, b, B, this.features, T));
-    return { data, frames, labels: Float32Array.from(indices, (i) => this.labels[i]) };
+    return { data: null, frames, labels: Float32Array.from(indices, (i) => this.labels[i]) };
   }
 
   /** The same, done by a worker thread. */
@@ -225,20 +217,10 @@ class CachedDataset implements Dataset {
     return { data: new Float32Array(r.buffer), frames: null, labels: Float32Array.from(indices, (i) => this.labels[i]) };
   }
 
-  /** Zeroes what assemble() wrote (cheaper than a fill when frames are sparse) and pools the buffer. */
-  private release(h: HostBatch, pool: Float32Array[]): void {
-    if (h.frames) {
-      const B = h.frames.length;
-      const T = this.sampleShape[0];
-      h.frames.forEach((f, b) => scatter(f, h.data, b, B, this.features, T, true));
-    } // a worker zeroes its buffer itself, off this thread
-    pool.push(h.data);
-  }
-
   async *batches(opts: BatchOptions): AsyncGenerator<Batch> {
     const bs = expectInt("batches: batchSize", opts?.batchSize, 1);
     const prefetch = expectInt("batches: prefetch", opts.prefetch ?? 2, 0);
-    const nWorkers = expectInt("batches: workers", opts.workers ?? 1, 0);
+    const nWorkers = expectInt("batches: workers", opts.workers ?? 0, 0);
     if (nWorkers > 0) this.workers ??= new BatchWorkers(this.cache.layout, this.features, this.sampleShape[0], nWorkers);
     const workers = nWorkers > 0 ? this.workers : undefined;
     const device = parseDevice(opts.device);
@@ -248,14 +230,36 @@ class CachedDataset implements Dataset {
     const nBatches = opts.dropLast ? Math.floor(this.size / bs) : Math.ceil(this.size / bs);
     const T = this.sampleShape[0];
     const rest = this.sampleShape.slice(1);
-    const pending: Promise<HostBatch>[] = [];
+    const pending: Promise<Batch>[] = [];
     const pool: Float32Array[] = [];
     const indicesOf = (k: number) => order.slice(k * bs, Math.min((k + 1) * bs, this.size));
-    // Host batches k+1..k+prefetch are read and scattered while the trainer works on batch k;
-    // reads are libuv file I/O, so they overlap with native compute.
+    // Batches k+1..k+prefetch are prepared while the trainer works on batch k: cache reads are
+    // libuv file I/O, and the dense batch is zeroed and filled from the sparse frames by a native
+    // task on a libuv thread (only the non-zero counts cross to a GPU), so none of it runs on the
+    // main thread. With workers, batches are assembled densely in worker threads and uploaded here.
+    const prepare = async (k: number): Promise<Batch> => {
+      const indices = indicesOf(k);
+      const shape = [T, indices.length, ...rest];
+      if (workers) {
+        const host = await this.assembleInWorker(indices, pool, workers);
+        const x = keep(Tensor.from(host.data!, shape, device));
+        pool.push(host.data!); // a worker zeroes its buffer itself, off this thread
+        return { x, labels: host.labels, indices };
+      }
+      const host = await this.readFrames(indices);
+      const x = keep(Tensor.empty(shape, device));
+      try {
+        const frames = host.frames!;
+        await native().scatterBatchAsync(x.handle, x.offset, T, indices.length, this.features, frames.map((f) => f.index), frames.map((f) => f.count));
+      } catch (e) {
+        x.dispose();
+        throw e;
+      }
+      return { x, labels: host.labels, indices };
+    };
     const request = (k: number) => {
       if (k < nBatches) {
-        const p = workers ? this.assembleInWorker(indicesOf(k), pool, workers) : this.assemble(indicesOf(k), pool);
+        const p = prepare(k);
         p.catch(() => undefined); // surfaced when awaited; avoids an unhandled rejection meanwhile
         pending.push(p);
       }
@@ -264,18 +268,16 @@ class CachedDataset implements Dataset {
     let last: Tensor | undefined;
     try {
       for (let k = 0; k < nBatches; k++) {
-        const host = await pending.shift()!;
+        const batch = await pending.shift()!;
         if (!opts.retain) last?.dispose();
-        const idx = indicesOf(k);
-        const x = keep(Tensor.from(host.data, [T, idx.length, ...rest], device));
-        this.release(host, pool);
-        request(k + prefetch + 1); // after release: it can reuse that buffer
-        last = x;
-        yield { x, labels: host.labels, indices: idx };
+        request(k + prefetch + 1);
+        last = batch.x;
+        yield batch;
       }
     } finally {
       if (!opts.retain) last?.dispose();
-      await Promise.allSettled(pending);
+      // Batches prepared ahead but never handed out are freed here.
+      for (const r of await Promise.allSettled(pending)) if (r.status === "fulfilled") r.value.x.dispose();
     }
   }
 
@@ -288,10 +290,9 @@ class CachedDataset implements Dataset {
 
 /**
  * Writes sample frames into row b of a [T, B, F] buffer (frames beyond T dropped, missing ones
- * stay zero); with zero = true, clears exactly those entries again. Indices are sorted, so the
- * step advances incrementally instead of dividing per entry.
+ * stay zero). Indices are sorted, so the step advances incrementally instead of dividing per entry.
  */
-function scatter(f: SparseFrames, out: Float32Array, b: number, B: number, F: number, T: number, zero = false): void {
+function scatter(f: SparseFrames, out: Float32Array, b: number, B: number, F: number, T: number): void {
   const { index, count } = f;
   const limit = T * F;
   const stride = B * F;
@@ -304,6 +305,6 @@ function scatter(f: SparseFrames, out: Float32Array, b: number, B: number, F: nu
       rowStart += F;
       dst += stride;
     }
-    out[dst + idx - rowStart] = zero ? 0 : count[j];
+    out[dst + idx - rowStart] = count[j];
   }
 }

@@ -108,3 +108,32 @@ registerCheck({
     return [out];
   },
 });
+
+registerCheck({
+  name: "scatter sparse frames into [T=50, B=4, F=300]",
+  group: "data",
+  tolerance: 0,
+  inputs: (rng) =>
+    Array.from({ length: 4 }, () => {
+      // Sorted distinct flat indices t·F + f, some past T (dropped), with counts >= 1.
+      const set = new Set<number>();
+      while (set.size < 2000) set.add(rng.int(60 * 300));
+      const index = Uint32Array.from([...set].sort((a, b) => a - b));
+      return { index, count: Uint32Array.from(index, () => 1 + rng.int(5)) };
+    }),
+  run: (d, cols) => {
+    const x = Tensor.zeros([50, 4, 300], d);
+    cols.forEach((c, b) => native().scatterFrames(x.handle, x.offset, 50, 4, 300, b, c.index, c.count));
+    return [x.toArray()];
+  },
+  reference: (cols) => {
+    const out = new Float64Array(50 * 4 * 300);
+    cols.forEach((c, b) =>
+      c.index.forEach((i, j) => {
+        const t = Math.floor(i / 300);
+        if (t < 50) out[(t * 4 + b) * 300 + (i % 300)] = c.count[j];
+      }),
+    );
+    return [out];
+  },
+});

@@ -22,6 +22,11 @@ void pool2d_backward(Device dev, bool is_max, const float* dy, const float* arg,
 void adam_step(Device dev, float* p, const float* g, float* m, float* v, size_t n, const k::AdamConfig& c);
 // mask[i] = (hash_uniform(seed, i) >= p) / (1 - p): inverted dropout.
 void dropout_mask(Device dev, float* mask, size_t n, float p, unsigned long long seed);
+// Writes one sample's sparse frames into column b of a dense [T, B, F] tensor: for each j,
+// dst[(t*B + b)*F + f] = count[j] with t = index[j] / F, f = index[j] % F; entries with t >= T
+// are dropped. index and count are host arrays (uploaded first on CUDA).
+void scatter_frames(Device dev, float* dst, int T, int B, int F, int b, const uint32_t* index,
+                    const uint32_t* count, size_t n);
 
 namespace cpu {
 void gemm_batched(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,
@@ -32,6 +37,7 @@ void pool2d(bool is_max, const float* x, float* y, float* arg, const k::PoolGeom
 void pool2d_backward(bool is_max, const float* dy, const float* arg, float* dx, const k::PoolGeom& g, size_t planes);
 void adam_step(float* p, const float* g, float* m, float* v, size_t n, const k::AdamConfig& c);
 void dropout_mask(float* mask, size_t n, float p, unsigned long long seed);
+void scatter_frames(float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count, size_t n);
 }  // namespace cpu
 
 namespace gpu {
@@ -44,6 +50,8 @@ void pool2d_backward(int dev, bool is_max, const float* dy, const float* arg, fl
                      size_t planes);
 void adam_step(int dev, float* p, const float* g, float* m, float* v, size_t n, const k::AdamConfig& c);
 void dropout_mask(int dev, float* mask, size_t n, float p, unsigned long long seed);
+void scatter_frames(int dev, float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count,
+                    size_t n);
 }  // namespace gpu
 
 }  // namespace exo
