@@ -236,6 +236,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXO_EXPORT("setThreads", SetThreads);
 #undef EXO_EXPORT
   register_neuron_bindings(env, exports);
+  register_nn_op_bindings(env, exports);
   return exports;
 }
 

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #include "exodus/api.h"
 
@@ -113,5 +114,6 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
 
 // Each binding file adds its functions to the module's exports.
 void register_neuron_bindings(Napi::Env env, Napi::Object exports);
+void register_nn_op_bindings(Napi::Env env, Napi::Object exports);
 
 }  // namespace exo_binding

@@ -3,27 +3,88 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "exodus/api.h"
 
 namespace exo {
 
+namespace {
+
+// Large host blocks are kept after release and reused for the same sizes: a training step
+// allocates the same activation and batch sizes every time, and a fresh mmap'd block costs a page
+// fault per 4 KiB on first touch (a 157 MB DVS batch: ~40k faults). Small blocks go to malloc.
+class HostCache {
+ public:
+  static constexpr size_t kMinBytes = size_t(1) << 20;
+
+  float* take(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = free_.find(bytes);
+    if (it == free_.end()) return nullptr;
+    float* p = it->second;
+    free_.erase(it);
+    cached_ -= bytes;
+    return p;
+  }
+  // Keeps p for reuse, or frees it when the cache would exceed its cap.
+  void give(float* p, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cached_ + bytes > cap()) {
+      std::free(p);
+      return;
+    }
+    free_.emplace(bytes, p);
+    cached_ += bytes;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& kv : free_) std::free(kv.second);
+    free_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  static size_t cap() {
+    static const size_t c = [] {
+      const char* e = std::getenv("EXODUS_HOST_CACHE_MB");
+      return (e ? std::strtoull(e, nullptr, 10) : 2048ull) << 20;
+    }();
+    return c;
+  }
+  std::mutex mu_;
+  std::multimap<size_t, float*> free_;
+  size_t cached_ = 0;
+};
+
+HostCache& host_cache() {
+  static HostCache* c = new HostCache();  // never destroyed: releases may run during exit
+  return *c;
+}
+
+size_t host_bytes(size_t n) { return ((n ? n : 1) * sizeof(float) + 63) / 64 * 64; }
+
+}  // namespace
+
 Buffer alloc(Device dev, size_t n) {
   if (!dev.cpu()) return gpu::alloc(dev.index, n);
   Buffer b;
   b.dev = dev;
   b.size = n;
-  size_t bytes = ((n ? n : 1) * sizeof(float) + 63) / 64 * 64;
-  b.data = static_cast<float*>(std::aligned_alloc(64, bytes));
+  size_t bytes = host_bytes(n);
+  if (bytes >= HostCache::kMinBytes) b.data = host_cache().take(bytes);
+  if (!b.data) b.data = static_cast<float*>(std::aligned_alloc(64, bytes));
   if (!b.data) throw Error("out of host memory allocating " + std::to_string(bytes) + " bytes");
   return b;
 }
 
 void release(Buffer& b) {
   if (!b.data) return;
-  if (b.dev.cpu()) std::free(b.data);
-  else gpu::release(b);
+  if (!b.dev.cpu()) gpu::release(b);
+  else if (host_bytes(b.size) >= HostCache::kMinBytes) host_cache().give(b.data, host_bytes(b.size));
+  else std::free(b.data);
   b.data = nullptr;
   b.size = 0;
 }
@@ -86,7 +147,10 @@ void log_softmax(Device dev, const float* x, float* y, int rows, int cols) {
 CudaInfo cuda_info() { return gpu::info(); }
 CudaDeviceInfo cuda_device_info(int index) { return gpu::device_info(index); }
 AllocatorStats cuda_allocator_stats(int index) { return gpu::allocator_stats(index); }
-void cuda_empty_cache() { gpu::empty_cache(); }
+void cuda_empty_cache() {
+  host_cache().clear();
+  gpu::empty_cache();
+}
 int cpu_threads() { return omp_get_max_threads(); }
 void set_cpu_threads(int n) {
   if (n < 1) throw Error("CPU threads must be at least 1, received " + std::to_string(n));

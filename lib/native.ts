@@ -45,6 +45,24 @@ export interface NativeAddon {
     grad: Buf | null, gOff: number, rows: number, cols: number, gradScale: number,
   ): void;
   logSoftmax(x: Buf, xOff: number, y: Buf, yOff: number, rows: number, cols: number): void;
+  gemmBatched(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Buf, aOff: number, lda: number, strideA: number, B: Buf, bOff: number, ldb: number, strideB: number,
+    beta: number, C: Buf, cOff: number, ldc: number, strideC: number, batch: number,
+  ): void;
+  /** geom: [C, H, W, kh, kw, strideH, strideW, padH, padW] */
+  im2col(x: Buf, xOff: number, cols: Buf, colsOff: number, geom: number[], count: number): void;
+  col2im(cols: Buf, colsOff: number, dx: Buf, dxOff: number, geom: number[], count: number): void;
+  /** geom: [H, W, window, stride] */
+  pool2d(isMax: boolean, x: Buf, xOff: number, y: Buf, yOff: number, arg: Buf | null, argOff: number, geom: number[], planes: number): void;
+  pool2dBackward(isMax: boolean, dy: Buf, dyOff: number, arg: Buf | null, argOff: number, dx: Buf, dxOff: number, geom: number[], planes: number): void;
+  /** config: [lr, beta1, beta2, eps, weightDecay, 1-beta1^t, 1-beta2^t, decoupled ? 1 : 0] */
+  adamStep(p: Buf, pOff: number, g: Buf, gOff: number, m: Buf, mOff: number, v: Buf, vOff: number, n: number, config: number[]): void;
+  dropoutMask(mask: Buf, off: number, n: number, p: number, seed: number): void;
+  /** Writes one sample's sparse frames (flat t·F + f indices, counts) into column b of [T, B, F]. */
+  scatterFrames(dst: Buf, dstOff: number, T: number, B: number, F: number, b: number, index: Uint32Array, count: Uint32Array): void;
+  /** Zeroes [T, B, F] and scatters every column's frames, on a libuv thread; dst must stay alive until it settles. */
+  scatterBatchAsync(dst: Buf, dstOff: number, T: number, B: number, F: number, index: Uint32Array[], count: Uint32Array[]): Promise<void>;
   info(): NativeInfo;
   cudaDeviceInfo(index: number): { name: string; computeCapability: string; totalMemory: number; multiprocessors: number };
   allocatorStats(index: number): { inUse: number; cached: number; peak: number; mallocs: number };

@@ -17,7 +17,7 @@
 #define EXO_GEMM_AVX2 1
 #endif
 
-#include "exodus/api.h"
+#include "exodus/nn_ops.h"
 
 namespace exo {
 namespace cpu {
@@ -160,7 +160,7 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
   int mc = (M + threads - 1) / threads;
   mc = std::min(MC_MAX, ((mc + MR - 1) / MR) * MR);
 
-  AlignedBuf bpack((size_t)KC * (NC + NR));
+  AlignedBuf bpack((size_t)KC * (std::min(N, NC) + NR));
   std::vector<std::unique_ptr<AlignedBuf>> apacks;
   for (int t = 0; t < threads; ++t) apacks.emplace_back(new AlignedBuf((size_t)MC_MAX * KC));
 
@@ -256,6 +256,21 @@ void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, in
       c[j] = beta == 0.f ? alpha * s : alpha * s + beta * c[j];
     }
   }
+}
+
+void gemm_batched(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,
+                  const float* B, int ldb, size_t sb, float beta, float* C, int ldc, size_t sc, int batch) {
+  int threads = omp_get_max_threads();
+  // Many small products (one per image of a convolution): one product per thread at a time.
+  if (batch >= 2 * threads && K > 0 && alpha != 0.f) {
+    if (sc == 0) throw Error("gemm_batched: products cannot share one output when run in parallel");
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int b = 0; b < batch; ++b)
+      gemm_blocked(Mat{A + b * sa, lda, ta}, Mat{B + b * sb, ldb, tb}, M, N, K, alpha, beta, C + b * sc, ldc, 1);
+    return;
+  }
+  for (int b = 0; b < batch; ++b)
+    gemm(ta, tb, M, N, K, alpha, A + b * sa, lda, B + b * sb, ldb, beta, C + b * sc, ldc);
 }
 
 }  // namespace cpu

@@ -1,6 +1,8 @@
 // CUDA SGEMM without cuBLAS: 64 x 64 tiles of C per block of 256 threads, each thread holding a
 // 4 x 4 sub-tile in registers; K is walked in steps of 16 through shared memory. Transposes are
 // handled when tiles are loaded, so the inner loop is the same for all four cases.
+#include <algorithm>
+
 #include "check.cuh"
 
 namespace exo {
@@ -11,8 +13,12 @@ constexpr int BM = 64, BN = 64, BK = 16, TM = 4, TN = 4;
 
 template <bool TA, bool TB>
 __global__ void __launch_bounds__(256) gemm_kernel(int M, int N, int K, float alpha, const float* __restrict__ A,
-                                                   int lda, const float* __restrict__ B, int ldb, float beta,
-                                                   float* __restrict__ C, int ldc) {
+                                                   int lda, size_t sa, const float* __restrict__ B, int ldb, size_t sb,
+                                                   float beta, float* __restrict__ C, int ldc, size_t sc) {
+  // blockIdx.z selects one product of a strided batch.
+  A += blockIdx.z * sa;
+  B += blockIdx.z * sb;
+  C += blockIdx.z * sc;
   __shared__ float As[BK][BM + 4];  // As[k][m]: padded against bank conflicts
   __shared__ float Bs[BK][BN + 4];  // Bs[k][n]
   int tid = threadIdx.x;
@@ -70,17 +76,28 @@ __global__ void __launch_bounds__(256) gemm_kernel(int M, int N, int K, float al
 
 }  // namespace
 
+void gemm_strided(int dev, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,
+                  const float* B, int ldb, size_t sb, float beta, float* C, int ldc, size_t sc, int batch) {
+  if (M <= 0 || N <= 0 || batch <= 0) return;
+  DeviceGuard g(dev);
+  unsigned gy = (M + BM - 1) / BM;
+  if (gy > 65535) throw Error("gemm: M = " + std::to_string(M) + " exceeds the CUDA grid limit");
+  for (int b0 = 0; b0 < batch; b0 += 65535) {
+    dim3 grid((N + BN - 1) / BN, gy, std::min(65535, batch - b0));
+    const float* a = A + b0 * sa;
+    const float* bb = B + b0 * sb;
+    float* c = C + b0 * sc;
+    if (!ta && !tb) gemm_kernel<false, false><<<grid, 256>>>(M, N, K, alpha, a, lda, sa, bb, ldb, sb, beta, c, ldc, sc);
+    else if (ta && !tb) gemm_kernel<true, false><<<grid, 256>>>(M, N, K, alpha, a, lda, sa, bb, ldb, sb, beta, c, ldc, sc);
+    else if (!ta && tb) gemm_kernel<false, true><<<grid, 256>>>(M, N, K, alpha, a, lda, sa, bb, ldb, sb, beta, c, ldc, sc);
+    else gemm_kernel<true, true><<<grid, 256>>>(M, N, K, alpha, a, lda, sa, bb, ldb, sb, beta, c, ldc, sc);
+    EXO_CUDA_LAUNCH("gemm");
+  }
+}
+
 void gemm(int dev, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
           int ldb, float beta, float* C, int ldc) {
-  if (M <= 0 || N <= 0) return;
-  DeviceGuard g(dev);
-  dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM);
-  if (grid.y > 65535) throw Error("gemm: M = " + std::to_string(M) + " exceeds the CUDA grid limit");
-  if (!ta && !tb) gemm_kernel<false, false><<<grid, 256>>>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  else if (ta && !tb) gemm_kernel<true, false><<<grid, 256>>>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  else if (!ta && tb) gemm_kernel<false, true><<<grid, 256>>>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  else gemm_kernel<true, true><<<grid, 256>>>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  EXO_CUDA_LAUNCH("gemm");
+  gemm_strided(dev, ta, tb, M, N, K, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
 }
 
 }  // namespace gpu

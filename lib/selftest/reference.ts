@@ -96,3 +96,96 @@ export function logSoftmaxRef(x: Arr, rows: number, cols: number): Float64Array 
   }
   return y;
 }
+
+// ---- layer ops ---------------------------------------------------------------------------------
+export interface ConvRefGeom {
+  n: number; c: number; h: number; w: number; cout: number; kh: number; kw: number; s: number; p: number;
+}
+
+export function convOut(g: ConvRefGeom): [number, number] {
+  return [Math.floor((g.h + 2 * g.p - g.kh) / g.s) + 1, Math.floor((g.w + 2 * g.p - g.kw) / g.s) + 1];
+}
+
+/** Direct convolution (no im2col) and its three gradients, in float64. */
+export function conv2dRef(x: Arr, wt: Arr, dy: Arr | undefined, g: ConvRefGeom): { y: Float64Array; dx: Float64Array; dw: Float64Array } {
+  const [ho, wo] = convOut(g);
+  const y = new Float64Array(g.n * g.cout * ho * wo);
+  const dx = new Float64Array(g.n * g.c * g.h * g.w);
+  const dw = new Float64Array(g.cout * g.c * g.kh * g.kw);
+  for (let n = 0; n < g.n; n++)
+    for (let co = 0; co < g.cout; co++)
+      for (let oy = 0; oy < ho; oy++)
+        for (let ox = 0; ox < wo; ox++) {
+          const o = ((n * g.cout + co) * ho + oy) * wo + ox;
+          let s = 0;
+          for (let ci = 0; ci < g.c; ci++)
+            for (let ki = 0; ki < g.kh; ki++)
+              for (let kj = 0; kj < g.kw; kj++) {
+                const yy = oy * g.s - g.p + ki;
+                const xx = ox * g.s - g.p + kj;
+                if (yy < 0 || yy >= g.h || xx < 0 || xx >= g.w) continue;
+                const xi = ((n * g.c + ci) * g.h + yy) * g.w + xx;
+                const wi = ((co * g.c + ci) * g.kh + ki) * g.kw + kj;
+                s += x[xi] * wt[wi];
+                if (dy) {
+                  dx[xi] += wt[wi] * dy[o];
+                  dw[wi] += x[xi] * dy[o];
+                }
+              }
+          y[o] = s;
+        }
+  return { y, dx, dw };
+}
+
+/** Pooling over planes of [h, w] with window k and stride s; gradient of sum(y * dy). */
+export function poolRef(mode: "avg" | "max", x: Arr, dy: Arr, planes: number, h: number, w: number, k: number, s: number): { y: Float64Array; dx: Float64Array } {
+  const ho = Math.floor((h - k) / s) + 1;
+  const wo = Math.floor((w - k) / s) + 1;
+  const y = new Float64Array(planes * ho * wo);
+  const dx = new Float64Array(planes * h * w);
+  for (let p = 0; p < planes; p++)
+    for (let oy = 0; oy < ho; oy++)
+      for (let ox = 0; ox < wo; ox++) {
+        const o = (p * ho + oy) * wo + ox;
+        let acc = mode === "max" ? -Infinity : 0;
+        let arg = -1;
+        for (let i = 0; i < k; i++)
+          for (let j = 0; j < k; j++) {
+            const xi = (p * h + oy * s + i) * w + ox * s + j;
+            if (mode === "avg") acc += x[xi];
+            else if (x[xi] > acc) [acc, arg] = [x[xi], xi];
+          }
+        y[o] = mode === "avg" ? acc / (k * k) : acc;
+        if (mode === "max") dx[arg] += dy[o];
+        else
+          for (let i = 0; i < k; i++)
+            for (let j = 0; j < k; j++) dx[(p * h + oy * s + i) * w + ox * s + j] += dy[o] / (k * k);
+      }
+  return { y, dx };
+}
+
+/** `steps` Adam updates of p with the fixed gradient g (PyTorch semantics; AdamW when decoupled). */
+export function adamRef(p0: Arr, g: Arr, steps: number, lr: number, b1: number, b2: number, eps: number, wd: number, decoupled: boolean): Float64Array {
+  const p = Float64Array.from(p0);
+  const m = new Float64Array(p.length);
+  const v = new Float64Array(p.length);
+  for (let t = 1; t <= steps; t++)
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i] + (wd && !decoupled ? wd * p[i] : 0);
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      if (wd && decoupled) p[i] -= lr * wd * p[i];
+      p[i] -= (lr * (m[i] / (1 - b1 ** t))) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps);
+    }
+  return p;
+}
+
+/** The counter-based uniform of kernels/optim.cuh (splitmix64 finaliser), with BigInt. */
+export function hashUniformRef(seed: number, i: number): number {
+  const M = (1n << 64n) - 1n;
+  let z = (BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(i) + 0x632be59bd9b4e019n) & M;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+  z ^= z >> 31n;
+  return Number(z >> 40n) / 16777216;
+}

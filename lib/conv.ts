@@ -1,0 +1,157 @@
+// 2-D convolution over NCHW images as im2col + GEMM. A time-major [T, B, C, H, W] tensor is
+// T·B images: the leading dimensions are folded into the batch. The unrolled columns are built
+// for a chunk of images at a time, so memory stays bounded for long sequences.
+import { ExodusError, ShapeError, shapeStr } from "./errors.js";
+import { native } from "./native.js";
+import * as ops from "./ops.js";
+import { Tensor, sizeOf } from "./tensor.js";
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  /** Upper bound on the im2col workspace, in floats (default 16 Mi = 64 MiB). */
+  workspace?: number;
+}
+
+export interface Conv2dGeometry {
+  images: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  ho: number;
+  wo: number;
+  /** [C, H, W, kh, kw, sh, sw, ph, pw] for the native calls */
+  native: number[];
+}
+
+const pair = (name: string, v: number | [number, number] | undefined, def: number, min: number): [number, number] => {
+  const p: [number, number] = v === undefined ? [def, def] : typeof v === "number" ? [v, v] : v;
+  if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min))
+    throw new ExodusError(`conv2d ${name}: expected an integer >= ${min} or a pair of them, received ${JSON.stringify(v)}`);
+  return p;
+};
+
+/** Validates x [..., C, H, W] against w [Cout, C, kh, kw] and returns the geometry. */
+export function conv2dGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Conv2dGeometry {
+  if (x.rank < 3) throw new ShapeError(`conv2d: expected input [..., C, H, W], received ${shapeStr(x.shape)}`);
+  if (w.rank !== 4) throw new ShapeError(`conv2d: expected weight [Cout, C, kh, kw], received ${shapeStr(w.shape)}`);
+  const [cin, h, wd] = x.shape.slice(-3);
+  const [cout, wc, kh, kw] = w.shape;
+  if (wc !== cin)
+    throw new ShapeError(`conv2d: weight ${shapeStr(w.shape)} expects ${wc} input channels, input ${shapeStr(x.shape)} has ${cin}`);
+  const [sh, sw] = pair("stride", opts.stride, 1, 1);
+  const [ph, pw] = pair("padding", opts.padding, 0, 0);
+  const ho = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const wo = Math.floor((wd + 2 * pw - kw) / sw) + 1;
+  if (ho < 1 || wo < 1)
+    throw new ShapeError(`conv2d: kernel ${kh}x${kw} does not fit input ${h}x${wd} with padding ${ph},${pw}`);
+  if (!x.device.equals(w.device)) throw new ExodusError(`conv2d: input on ${x.device}, weight on ${w.device}`);
+  const images = sizeOf(x.shape.slice(0, -3));
+  return { images, cin, h, w: wd, cout, kh, kw, sh, sw, ph, pw, ho, wo, native: [cin, h, wd, kh, kw, sh, sw, ph, pw] };
+}
+
+/** Images per chunk so that a chunk's columns (and per-image weight gradients) stay within budget. */
+function chunkSize(g: Conv2dGeometry, budgetFloats = 1 << 24): number {
+  if (!(budgetFloats >= 1)) throw new ExodusError(`conv2d workspace: expected a positive number of floats, received ${budgetFloats}`);
+  const perImage = g.cin * g.kh * g.kw * Math.max(g.ho * g.wo, g.cout);
+  return Math.max(1, Math.min(g.images, Math.floor(budgetFloats / perImage)));
+}
+
+/** y [..., Cout, Ho, Wo] = conv(x, w) (+ bias [Cout]). */
+export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}, bias?: Tensor): Tensor {
+  const g = conv2dGeometry(x, w, opts);
+  const n = native();
+  const ckk = g.cin * g.kh * g.kw;
+  const P = g.ho * g.wo;
+  const y = Tensor.empty([...x.shape.slice(0, -3), g.cout, g.ho, g.wo], x.device);
+  const chunk = chunkSize(g, opts.workspace);
+  const cols = Tensor.empty([chunk * ckk * P], x.device);
+  try {
+    for (let i0 = 0; i0 < g.images; i0 += chunk) {
+      const cnt = Math.min(chunk, g.images - i0);
+      n.im2col(x.handle, x.offset + i0 * g.cin * g.h * g.w, cols.handle, cols.offset, g.native, cnt);
+      // y_i [Cout, P] = W [Cout, CKK] · cols_i [CKK, P], W shared by every image (stride 0).
+      n.gemmBatched(false, false, g.cout, P, ckk, 1, w.handle, w.offset, ckk, 0, cols.handle, cols.offset, P, ckk * P,
+        0, y.handle, y.offset + i0 * g.cout * P, P, g.cout * P, cnt);
+    }
+  } finally {
+    cols.dispose();
+  }
+  if (bias) {
+    if (bias.size !== g.cout) throw new ShapeError(`conv2d: expected bias of ${g.cout} values, received ${shapeStr(bias.shape)}`);
+    ops.add(y, bias.reshape([g.cout, 1, 1]), y);
+  }
+  return y;
+}
+
+export interface Conv2dGrads {
+  dx?: Tensor;
+  dw: Tensor;
+  db?: Tensor;
+}
+
+/**
+ * Gradients of conv2d given dy: dW always (added into `accumulate.dw` when given), dx unless
+ * `inputGrad` is false, db when `bias` is true.
+ */
+export function conv2dBackward(
+  x: Tensor,
+  w: Tensor,
+  dy: Tensor,
+  opts: Conv2dOptions & { inputGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor } } = {},
+): Conv2dGrads {
+  const g = conv2dGeometry(x, w, opts);
+  const P = g.ho * g.wo;
+  const ckk = g.cin * g.kh * g.kw;
+  const want = [...x.shape.slice(0, -3), g.cout, g.ho, g.wo];
+  if (dy.size !== sizeOf(want)) throw new ShapeError(`conv2dBackward: expected dy ${shapeStr(want)}, received ${shapeStr(dy.shape)}`);
+  const n = native();
+  const dw = opts.accumulate?.dw ?? Tensor.zeros(w.shape, x.device);
+  const dx = opts.inputGrad === false ? undefined : Tensor.empty(x.shape, x.device);
+  const chunk = chunkSize(g, opts.workspace);
+  const cols = Tensor.empty([chunk * ckk * P], x.device);
+  const dwParts = Tensor.empty([chunk, g.cout * ckk], x.device);
+  try {
+    for (let i0 = 0; i0 < g.images; i0 += chunk) {
+      const cnt = Math.min(chunk, g.images - i0);
+      const dyOff = dy.offset + i0 * g.cout * P;
+      n.im2col(x.handle, x.offset + i0 * g.cin * g.h * g.w, cols.handle, cols.offset, g.native, cnt);
+      // dW_i [Cout, CKK] = dy_i [Cout, P] · cols_iᵀ, then summed over the chunk into dW.
+      n.gemmBatched(false, true, g.cout, ckk, P, 1, dy.handle, dyOff, P, g.cout * P, cols.handle, cols.offset, P, ckk * P,
+        0, dwParts.handle, dwParts.offset, ckk, g.cout * ckk, cnt);
+      const part = dwParts.slice(0, cnt);
+      const sum = ops.sum(part, 0);
+      ops.axpby(1, sum, 1, dw.reshape([g.cout * ckk]));
+      sum.dispose();
+      part.dispose();
+      if (dx) {
+        // dcols_i [CKK, P] = Wᵀ [CKK, Cout] · dy_i, scattered back to pixels by col2im.
+        n.gemmBatched(true, false, ckk, P, g.cout, 1, w.handle, w.offset, ckk, 0, dy.handle, dyOff, P, g.cout * P,
+          0, cols.handle, cols.offset, P, ckk * P, cnt);
+        n.col2im(cols.handle, cols.offset, dx.handle, dx.offset + i0 * g.cin * g.h * g.w, g.native, cnt);
+      }
+    }
+  } finally {
+    cols.dispose();
+    dwParts.dispose();
+  }
+  let db: Tensor | undefined;
+  if (opts.bias) {
+    const perImage = ops.sum(dy.reshape([g.images, g.cout, P]), 2);
+    const total = ops.sum(perImage, 0);
+    perImage.dispose();
+    if (opts.accumulate?.db) {
+      ops.axpby(1, total, 1, opts.accumulate.db);
+      total.dispose();
+      db = opts.accumulate.db;
+    } else db = total;
+  }
+  return { dx, dw, db };
+}

@@ -1,0 +1,310 @@
+// openDataset(): a data set by name, split and transform, backed by the preprocessed cache (built
+// on first use), delivering seeded, prefetched, time-major batches [T, B, …] on a device.
+import { join } from "node:path";
+import { type DeviceLike, parseDevice } from "../device.js";
+import { ExodusError, describe, expectInt } from "../errors.js";
+import { Rng } from "../random.js";
+import { native } from "../native.js";
+import { Tensor, keep } from "../tensor.js";
+import { BatchWorkers } from "./batch-worker.js";
+import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity } from "./cache.js";
+import { checkInSensor } from "./events.js";
+import { type DatasetInfo, datasetInfo } from "./registry.js";
+import { FrameScratch, type SparseFrames, type TransformSpec, normalizeTransform, toSparseFrames, transformedSensor } from "./transforms.js";
+
+export interface OpenDatasetOptions {
+  /** "shd", "ssc", "dvs-gesture" or "cifar10-dvs". */
+  name: string;
+  /** Folder holding the downloaded (extracted) files. */
+  root: string;
+  /** "train" or "test" ("valid" too for SSC). */
+  split: string;
+  /** Overrides the data set's default (the paper's pipeline). */
+  transform?: TransformSpec;
+  /** Where caches live; default $EXODUS_DATA_CACHE, else <root>/.exodus-cache. */
+  cacheDir?: string;
+  /** Progress of a cache build (samples done of total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Notes such as skipped empty samples; default: console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  /** Shuffle the order (seeded; pass a different seed per epoch for a different order). */
+  shuffle?: boolean;
+  seed?: number;
+  device?: DeviceLike;
+  /** Drop a last batch smaller than batchSize. */
+  dropLast?: boolean;
+  /** Batches prepared ahead of the one being consumed (default 2). */
+  prefetch?: number;
+  /**
+   * 0 (default): batches are built natively from the sparse cache on a libuv thread (and on the
+   * device for CUDA). N > 0: N worker threads assemble dense host batches, uploaded on the main
+   * thread. The pool is created by the first batches() call of a data set and lives until close().
+   */
+  workers?: number;
+  /**
+   * Keep each batch's tensor alive after the loop moves on (the caller then disposes it). By
+   * default a batch's x is disposed when the next batch is requested or the loop ends.
+   */
+  retain?: boolean;
+}
+
+export interface Batch {
+  /** Counts, [T, B, …sampleShape without T], float32. */
+  x: Tensor;
+  /** Class of each batch row, 0-based. */
+  labels: Float32Array;
+  /** Data-set index of each batch row. */
+  indices: Int32Array;
+}
+
+/** An opened data set. Indices run over the samples kept (empty samples are skipped). */
+export interface Dataset {
+  name: string;
+  split: string;
+  size: number;
+  numClasses: number;
+  classes: string[];
+  /** [T, …features]: audio [T, channels], DVS [T, polarities, height, width]. */
+  sampleShape: number[];
+  /** Labels of all samples, in index order. */
+  labels: Int32Array;
+  /** Source samples skipped because they hold no events (see docs/data.md). */
+  skipped: number;
+  cachePath: string;
+  transform: TransformSpec;
+  /** One sample as dense [T, …features] counts. */
+  sample(i: number): Promise<{ x: Float32Array; label: number }>;
+  batches(opts: BatchOptions): AsyncIterable<Batch>;
+  close(): Promise<void>;
+}
+
+/** Opens a data set, building its cache first when it is missing, stale or corrupt. */
+export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
+  if (!opts || typeof opts.root !== "string") throw new ExodusError(`openDataset: expected { name, root, split }, received ${describe(opts)}`);
+  const info = datasetInfo(opts.name);
+  const transform = normalizeTransform(opts.transform ?? info.defaultTransform);
+  const source = await info.source(opts.root, opts.split);
+  const sensor = transformedSensor(source.sensor, transform);
+  const featureShape = info.layout === "audio" ? [sensor.width] : [sensor.polarities, sensor.height, sensor.width];
+  const keyParts = { dataset: info.name, split: opts.split, files: fileIdentity(source.files), transform };
+  const key = cacheKey(keyParts);
+  const dir = opts.cacheDir ?? process.env.EXODUS_DATA_CACHE ?? join(opts.root, ".exodus-cache");
+  const path = cachePath(dir, info.name, opts.split, key);
+  const warn = opts.onWarning ?? ((m: string) => console.warn(`exodus: ${m}`));
+
+  let cache = CacheReader.open(path, key);
+  if (typeof cache === "string") {
+    if (cache !== "missing") warn(`${path}: rebuilding the cache (${cache})`);
+    await buildCache(info, opts, path, { version: 1, key, dataset: info.name, split: opts.split, count: source.count, featureShape, keyParts }, warn);
+    cache = CacheReader.open(path, key);
+    if (typeof cache === "string") throw new ExodusError(`${path}: the cache just built does not validate (${cache}); is the disk full?`);
+  }
+  return new CachedDataset(info, opts.split, cache, featureShape, transform);
+}
+
+async function buildCache(
+  info: DatasetInfo,
+  opts: OpenDatasetOptions,
+  path: string,
+  meta: ConstructorParameters<typeof CacheWriter>[1],
+  warn: (m: string) => void,
+): Promise<void> {
+  const transform = normalizeTransform(opts.transform ?? info.defaultTransform);
+  const source = await info.source(opts.root, opts.split);
+  const writer = new CacheWriter(path, meta);
+  const scratch = new FrameScratch();
+  const skipped: string[] = [];
+  let done = 0;
+  try {
+    for await (const s of source.samples()) {
+      if (s.label >= info.classes.length)
+        throw new ExodusError(`${s.id}: expected a label below ${info.classes.length} (${info.name} classes), received ${s.label}`);
+      checkInSensor(s.events, source.sensor, s.id);
+      const frames = s.events.t.length === 0 ? null : toSparseFrames(s.events, source.sensor, transform, scratch);
+      if (!frames) skipped.push(s.id);
+      writer.add(s.label, frames);
+      opts.onProgress?.(++done, meta.count);
+    }
+    writer.commit();
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+  if (skipped.length)
+    warn(`${info.name} ${opts.split}: skipped ${skipped.length} sample(s) without events to bin: ${skipped.slice(0, 5).join("; ")}${skipped.length > 5 ? "; …" : ""}`);
+}
+
+/** A batch on the host: dense data assembled by a worker, or the sparse frames of each sample. */
+interface HostBatch {
+  data: Float32Array | null;
+  frames: SparseFrames[] | null;
+  labels: Float32Array;
+}
+
+class CachedDataset implements Dataset {
+  readonly size: number;
+  readonly numClasses: number;
+  readonly classes: string[];
+  readonly sampleShape: number[];
+  readonly labels: Int32Array;
+  readonly skipped: number;
+  private readonly slots: Int32Array; // dataset index → cache slot
+  private readonly features: number;
+  private workers: BatchWorkers | undefined;
+
+  constructor(
+    info: DatasetInfo,
+    readonly split: string,
+    private readonly cache: CacheReader,
+    featureShape: number[],
+    readonly transform: TransformSpec,
+  ) {
+    const slots: number[] = [];
+    let maxSteps = 0;
+    for (let i = 0; i < cache.count; i++)
+      if (cache.labels[i] >= 0) {
+        slots.push(i);
+        maxSteps = Math.max(maxSteps, cache.steps[i]);
+      }
+    this.slots = Int32Array.from(slots);
+    this.size = slots.length;
+    this.skipped = cache.count - slots.length;
+    this.labels = Int32Array.from(slots, (s) => cache.labels[s]);
+    this.classes = info.classes;
+    this.numClasses = info.classes.length;
+    // Variable-length frame modes without `steps` pad every batch to the longest sample.
+    const T = transform.frame.steps ?? maxSteps;
+    this.sampleShape = [T, ...featureShape];
+    this.features = featureShape.reduce((a, b) => a * b, 1);
+  }
+
+  get name(): string {
+    return this.cache.meta.dataset;
+  }
+  get cachePath(): string {
+    return this.cache.path;
+  }
+
+  private checkIndex(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new ExodusError(`sample: expected an index in [0, ${this.size}), received ${describe(i)}`);
+  }
+
+  async sample(i: number): Promise<{ x: Float32Array; label: number }> {
+    this.checkIndex(i);
+    const f = await this.cache.read(this.slots[i]);
+    const x = new Float32Array(this.sampleShape[0] * this.features);
+    scatter(f, x, 0, 1, this.features, this.sampleShape[0]);
+    return { x, label: this.labels[i] };
+  }
+
+  /** The sparse frames of the given indices, read (and CRC-checked) from the cache. */
+  private async readFrames(indices: Int32Array): Promise<HostBatch> {
+    const frames = await Promise.all(Array.from(indices, (i) => this.cache.read(this.slots[i])));
+    return { data: null, frames, labels: Float32Array.from(indices, (i) => this.labels[i]) };
+  }
+
+  /** The same, done by a worker thread. */
+  private async assembleInWorker(indices: Int32Array, pool: Float32Array[], workers: BatchWorkers): Promise<HostBatch> {
+    const size = this.sampleShape[0] * indices.length * this.features;
+    const k = pool.findIndex((p) => p.length === size);
+    const buffer = k >= 0 ? (pool.splice(k, 1)[0].buffer as ArrayBuffer) : new ArrayBuffer(size * 4);
+    const r = await workers.assemble(Int32Array.from(indices, (i) => this.slots[i]), indices.length, buffer);
+    if (r.corrupt !== undefined) throw await this.cache.corrupt(r.corrupt);
+    return { data: new Float32Array(r.buffer), frames: null, labels: Float32Array.from(indices, (i) => this.labels[i]) };
+  }
+
+  async *batches(opts: BatchOptions): AsyncGenerator<Batch> {
+    const bs = expectInt("batches: batchSize", opts?.batchSize, 1);
+    const prefetch = expectInt("batches: prefetch", opts.prefetch ?? 2, 0);
+    const nWorkers = expectInt("batches: workers", opts.workers ?? 0, 0);
+    if (nWorkers > 0) this.workers ??= new BatchWorkers(this.cache.layout, this.features, this.sampleShape[0], nWorkers);
+    const workers = nWorkers > 0 ? this.workers : undefined;
+    const device = parseDevice(opts.device);
+    const order = new Int32Array(this.size);
+    for (let i = 0; i < this.size; i++) order[i] = i;
+    if (opts.shuffle) new Rng(opts.seed ?? 0).shuffle(order);
+    const nBatches = opts.dropLast ? Math.floor(this.size / bs) : Math.ceil(this.size / bs);
+    const T = this.sampleShape[0];
+    const rest = this.sampleShape.slice(1);
+    const pending: Promise<Batch>[] = [];
+    const pool: Float32Array[] = [];
+    const indicesOf = (k: number) => order.slice(k * bs, Math.min((k + 1) * bs, this.size));
+    // Batches k+1..k+prefetch are prepared while the trainer works on batch k: cache reads are
+    // libuv file I/O, and the dense batch is zeroed and filled from the sparse frames by a native
+    // task on a libuv thread (only the non-zero counts cross to a GPU), so none of it runs on the
+    // main thread. With workers, batches are assembled densely in worker threads and uploaded here.
+    const prepare = async (k: number): Promise<Batch> => {
+      const indices = indicesOf(k);
+      const shape = [T, indices.length, ...rest];
+      if (workers) {
+        const host = await this.assembleInWorker(indices, pool, workers);
+        const x = keep(Tensor.from(host.data!, shape, device));
+        pool.push(host.data!); // a worker zeroes its buffer itself, off this thread
+        return { x, labels: host.labels, indices };
+      }
+      const host = await this.readFrames(indices);
+      const x = keep(Tensor.empty(shape, device));
+      try {
+        const frames = host.frames!;
+        await native().scatterBatchAsync(x.handle, x.offset, T, indices.length, this.features, frames.map((f) => f.index), frames.map((f) => f.count));
+      } catch (e) {
+        x.dispose();
+        throw e;
+      }
+      return { x, labels: host.labels, indices };
+    };
+    const request = (k: number) => {
+      if (k < nBatches) {
+        const p = prepare(k);
+        p.catch(() => undefined); // surfaced when awaited; avoids an unhandled rejection meanwhile
+        pending.push(p);
+      }
+    };
+    for (let k = 0; k <= prefetch && k < nBatches; k++) request(k);
+    let last: Tensor | undefined;
+    try {
+      for (let k = 0; k < nBatches; k++) {
+        const batch = await pending.shift()!;
+        if (!opts.retain) last?.dispose();
+        request(k + prefetch + 1);
+        last = batch.x;
+        yield batch;
+      }
+    } finally {
+      if (!opts.retain) last?.dispose();
+      // Batches prepared ahead but never handed out are freed here.
+      for (const r of await Promise.allSettled(pending)) if (r.status === "fulfilled") r.value.x.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.workers?.close();
+    this.workers = undefined;
+    await this.cache.close();
+  }
+}
+
+/**
+ * Writes sample frames into row b of a [T, B, F] buffer (frames beyond T dropped, missing ones
+ * stay zero). Indices are sorted, so the step advances incrementally instead of dividing per entry.
+ */
+function scatter(f: SparseFrames, out: Float32Array, b: number, B: number, F: number, T: number): void {
+  const { index, count } = f;
+  const limit = T * F;
+  const stride = B * F;
+  let rowStart = 0;
+  let dst = b * F;
+  for (let j = 0; j < index.length; j++) {
+    const idx = index[j];
+    if (idx >= limit) break;
+    while (idx >= rowStart + F) {
+      rowStart += F;
+      dst += stride;
+    }
+    out[dst + idx - rowStart] = count[j];
+  }
+}
