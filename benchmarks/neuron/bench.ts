@@ -22,7 +22,10 @@ import { Tensor } from "../../lib/tensor.js";
 // the benchmark re-runs itself with these tunables unless they are set (or --fresh-memory).
 const HEAP_TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1099511627776";
 if (!process.env.GLIBC_TUNABLES && !process.argv.includes("--fresh-memory") && platform() === "linux") {
-  const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: "inherit", env: { ...process.env, GLIBC_TUNABLES: HEAP_TUNABLES } });
+  // The host cache (cuda/dispatch.cc) keeps freed blocks ≥ 1 MiB for reuse up to its cap; BPTT's
+  // tape at T = 300 holds ~3 GB of per-step tensors, above the default 2 GiB.
+  const env = { ...process.env, GLIBC_TUNABLES: HEAP_TUNABLES, EXODUS_HOST_CACHE_MB: process.env.EXODUS_HOST_CACHE_MB ?? "8192" };
+  const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: "inherit", env });
   process.exit(r.status ?? 1);
 }
 const args = process.argv.slice(2);
@@ -170,7 +173,9 @@ const machine = {
   os: `${platform()} ${release()}`,
   node: process.version,
   gpu: device.isCuda ? info.cuda.devices[device.index]?.name : undefined,
-  memory: process.env.GLIBC_TUNABLES ? `freed memory kept in the heap (GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES})` : "default allocator (fresh pages)",
+  memory: process.env.GLIBC_TUNABLES
+    ? `freed memory kept in the heap (GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}, EXODUS_HOST_CACHE_MB=${process.env.EXODUS_HOST_CACHE_MB ?? "default"})`
+    : "default allocator (fresh pages)",
   loadAverage: loadavg(),
 };
 console.log(`exodus neuron benchmark on ${device} (${machine.cpu}, ${machine.threads} threads${machine.gpu ? `, ${machine.gpu}` : ""})${quick ? ", quick" : ""}\n`);
