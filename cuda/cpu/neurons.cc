@@ -38,7 +38,7 @@ struct TileParams {
   }
 };
 
-template <Surrogate K, bool EXACT, bool HAS_H>
+template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED>
 void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const float* h, const float* v,
                        const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
   const size_t N = cfg.N;
@@ -63,13 +63,24 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
       const size_t o = (size_t)t * N + b;
       const float* gt = g + o;
       const float* vt = v + o;
-      for (size_t j = 0; j < n; ++j)
-        lam[j] = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, tp.alpha[j],
-                                               k::SgCoef{tp.theta[j], q0[j], q1[j]}, tp.m[j]);
-      if (c.norm_input)
-        for (size_t j = 0; j < n; ++j) dx[o + j] = lam[j] * (1.f - tp.alpha[j]);
-      else
-        for (size_t j = 0; j < n; ++j) dx[o + j] = lam[j];
+      float* dxt = dx + o;
+      if (SHARED) {
+        // One parameter set for all neurons: scalars in registers instead of five loads per step.
+        const float a0 = tp.alpha[0], m0 = tp.m[0], in_scale = c.norm_input ? 1.f - a0 : 1.f;
+        const k::SgCoef q{tp.theta[0], q0[0], q1[0]};
+        for (size_t j = 0; j < n; ++j) {
+          float l = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, a0, q, m0);
+          lam[j] = l;
+          dxt[j] = l * in_scale;
+        }
+      } else {
+        for (size_t j = 0; j < n; ++j) {
+          float l = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, tp.alpha[j],
+                                                  k::SgCoef{tp.theta[j], q0[j], q1[j]}, tp.m[j]);
+          lam[j] = l;
+          dxt[j] = c.norm_input ? l * (1.f - tp.alpha[j]) : l;
+        }
+      }
       if (dalpha) {
         // ∂v[t]/∂α = v_post[t-1] (− x[t] with norm_input); v_post[t-1] is recomputed from v[t-1].
         for (size_t j = 0; j < n; ++j) {
@@ -104,6 +115,17 @@ void srm_backward_scan(const SrmConfig& c, const float* eps, const float* nu, co
   });
 }
 
+// Picks the specialisation for an optional h and for shared (P = 1) parameters.
+template <Surrogate K, bool EXACT>
+void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
+                      const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
+  bool shared = c.P == 1;
+  if (h && shared) lif_backward_scan<K, EXACT, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+  else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+  else if (shared) lif_backward_scan<K, EXACT, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+  else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+}
+
 }  // namespace
 
 void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v) {
@@ -133,12 +155,10 @@ void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const floa
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
   bool exact = method == NeuronGrad::Exodus;
   switch (c.sg) {
-#define EXO_CASE(KIND)                                                                              \
-  case Surrogate::KIND:                                                                             \
-    if (exact && h) lif_backward_scan<Surrogate::KIND, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);  \
-    else if (exact) lif_backward_scan<Surrogate::KIND, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha); \
-    else if (h) lif_backward_scan<Surrogate::KIND, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);     \
-    else lif_backward_scan<Surrogate::KIND, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);           \
+#define EXO_CASE(KIND)                                                                         \
+  case Surrogate::KIND:                                                                        \
+    if (exact) lif_backward_for<Surrogate::KIND, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);  \
+    else lif_backward_for<Surrogate::KIND, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);       \
     break;
     EXO_SURROGATES(EXO_CASE)
 #undef EXO_CASE

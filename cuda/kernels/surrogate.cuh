@@ -27,13 +27,13 @@ EXO_HD float exp_approx(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   float e = p * r * r + r + 1.f;
-  // Below 2^-126 the result is 0: an integer select on n, which vectorises where a float
-  // compare on x would not.
+  // Below 2^-126 the result is 0 (and for huge |x| the polynomial may be inf, so select, don't
+  // multiply): an integer select on n, which vectorises where a float compare on x would not.
   int ni = (int)n;
-  int bits = ni < -126 ? 0 : (ni + 127) << 23;
+  int bits = (ni + 127) << 23;
   float scale;
   memcpy(&scale, &bits, sizeof scale);  // 2^n; a bit copy the compiler turns into a register move
-  return e * scale;
+  return ni < -126 ? 0.f : e * scale;
 #endif
 }
 
