@@ -236,7 +236,10 @@ export class Tensor {
 
   /** Row i along the first axis, without that axis. */
   at(i: number): Tensor {
-    return this.slice(i, i + 1).reshape(this.shape.slice(1));
+    if (this.rank === 0) throw new ShapeError("at: expected a tensor of rank >= 1, received a scalar");
+    const n = this.shape[0];
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new ShapeError(`at: expected an index in [0, ${n}), received ${i}`);
+    return this.viewOf(this.offset + i * (this.size / n), this.shape.slice(1));
   }
 
   private viewOf(offset: number, shape: number[]): Tensor {

@@ -27,10 +27,3 @@ export function noForward(layer: string): never {
   throw new ExodusError(`${layer}: backward() called without a forward() to differentiate (or after dispose())`);
 }
 
-/** Row i of t along the first axis as one view (Tensor.at makes an intermediate view it never releases). */
-export function rowView(t: Tensor, i: number): Tensor {
-  const s = t.slice(i, i + 1);
-  const r = s.reshape(t.shape.slice(1));
-  s.dispose();
-  return r;
-}

@@ -4,7 +4,7 @@
 import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
-import { noForward, rowView, sameShape, timeMajor } from "./common.js";
+import { noForward, sameShape, timeMajor } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { neuronNative } from "./native-neurons.js";
 import { type BackwardMethod, checkBackward, fail, paramValues, positive } from "./options.js";
@@ -115,12 +115,12 @@ export class ExpLeak extends Module {
         let prev = i0v;
         const xs: Var[] = [], outs: Var[] = [];
         for (let t = 0; t < T; t++) {
-          const xt = tape.leaf(rowView(x2, t));
+          const xt = tape.leaf(x2.at(t));
           views.push(xt.value);
           xs.push(xt);
           prev = tape.add(tape.mulParam(prev, { v: beta, P: this.P }, this.learnBeta), xt);
           outs.push(prev);
-          const ot = rowView(o2, t);
+          const ot = o2.at(t);
           ot.copyFrom(prev.value);
           ot.dispose();
         }
@@ -158,10 +158,10 @@ export class ExpLeak extends Module {
         const sinks: Tensor[] = [];
         const dbeta = this.learnBeta ? Tensor.zeros([this.P], this.device) : null;
         for (let t = 0; t < T; t++) {
-          const sk = rowView(dx2, t);
+          const sk = dx2.at(t);
           sinks.push(sk);
           run.xs[t].sink = sk;
-          const gt = rowView(g, t);
+          const gt = g.at(t);
           run.tape.seed(run.outs[t], gt);
           gt.dispose();
         }

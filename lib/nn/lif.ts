@@ -6,7 +6,7 @@
 import { type DeviceLike, parseDevice, type Device } from "../device.js";
 import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
-import { noForward, rowView, sameShape, timeMajor } from "./common.js";
+import { noForward, sameShape, timeMajor } from "./common.js";
 import { Module, type Parameter, newParameter, retain } from "./module.js";
 import { GradCode, type LifNativeConfig, ResetCode, neuronNative } from "./native-neurons.js";
 import {
@@ -275,7 +275,7 @@ export class LIF extends Module {
     let vprev = v0v;
     const xs: Var[] = [], ss: Var[] = [], vs: Var[] = [];
     for (let t = 0; t < T; t++) {
-      const xt = tape.leaf(view(rowView(x2, t)));
+      const xt = tape.leaf(view(x2.at(t)));
       xs.push(xt);
       const leak = tape.mulParam(vprev, alphaP, this.learnAlpha);
       const input = oneMinusAlpha ? tape.mulParam(xt, oneMinusAlpha, this.learnAlpha) : xt;
@@ -283,7 +283,7 @@ export class LIF extends Module {
       const v = this.vMin === undefined ? vpre : tape.clampMin(vpre, this.vMin);
       vs.push(v);
       if (rec) withAt(rec, t, (r) => r.copyFrom(v.value));
-      const st = tape.spike(v, this.threshold, this.surrogate, this.multiSpike, this.maxSpikes, view(rowView(s2, t)));
+      const st = tape.spike(v, this.threshold, this.surrogate, this.multiSpike, this.maxSpikes, view(s2.at(t)));
       ss.push(st);
       vprev = this.reset === "subtract" ? tape.sub(v, tape.mulParam(st, mP, false)) : tape.sub(v, tape.mul(v, st));
     }
@@ -348,7 +348,7 @@ export class LIF extends Module {
     const dalpha = this.learnAlpha ? Tensor.zeros([this.P], this.device) : null;
     try {
       for (let t = 0; t < T; t++) {
-        const sk = rowView(dx2, t);
+        const sk = dx2.at(t);
         sinks.push(sk);
         run.xs[t].sink = sk;
         withAt(dy2, t, (g) => run.tape.seed(run.ss[t], g));
@@ -399,7 +399,7 @@ function bool(what: string, v: unknown): boolean {
 }
 
 export function withAt<R>(t: Tensor, i: number, f: (row: Tensor) => R): R {
-  const r = rowView(t, i);
+  const r = t.at(i);
   try {
     return f(r);
   } finally {

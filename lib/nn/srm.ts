@@ -5,7 +5,7 @@
 import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
-import { noForward, rowView, sameShape, timeMajor } from "./common.js";
+import { noForward, sameShape, timeMajor } from "./common.js";
 import { Module } from "./module.js";
 import { GradCode, type SrmNativeConfig, neuronNative } from "./native-neurons.js";
 import {
@@ -145,7 +145,7 @@ export class SRM extends Module {
         const views: Tensor[] = [];
         const as: Var[] = [], ss: Var[] = [];
         for (let t = 0; t < T; t++) {
-          const at = tape.leaf(rowView(x2, t));
+          const at = tape.leaf(x2.at(t));
           views.push(at.value);
           as.push(at);
           let u: Var | undefined;
@@ -157,7 +157,7 @@ export class SRM extends Module {
           for (let k = 0; k < this.epsilon.length && k <= t; k++) term(as[t - k], this.epsilon[k]);
           for (let k = 0; k < this.nu.length && k <= t - 1; k++) term(ss[t - 1 - k], this.nu[k]);
           if (!u) u = tape.scale(at, 0);
-          const st = rowView(s2, t);
+          const st = s2.at(t);
           views.push(st);
           ss.push(tape.spike(u, this.thetaT, this.surrogate, this.multiSpike, this.maxSpikes, st));
         }
@@ -190,10 +190,10 @@ export class SRM extends Module {
         ops.fill(dx2, 0);
         const sinks: Tensor[] = [];
         for (let t = 0; t < T; t++) {
-          const sk = rowView(dx2, t);
+          const sk = dx2.at(t);
           sinks.push(sk);
           run.as[t].sink = sk;
-          const gt = rowView(g, t);
+          const gt = g.at(t);
           run.tape.seed(run.ss[t], gt);
           gt.dispose();
         }
