@@ -3,7 +3,7 @@
 import { ExodusError } from "./errors.js";
 import { native } from "./native.js";
 import * as ops from "./ops.js";
-import { Tensor } from "./tensor.js";
+import { Tensor, keep } from "./tensor.js";
 
 export interface Param {
   value: Tensor;
@@ -58,7 +58,8 @@ export class Adam {
     for (const p of this.params) {
       let s = this.state.get(p);
       if (!s) {
-        s = { m: Tensor.zeros(p.value.shape, p.value.device), v: Tensor.zeros(p.value.shape, p.value.device) };
+        // keep(): optimiser state outlives any scope() the first step runs in.
+        s = { m: keep(Tensor.zeros(p.value.shape, p.value.device)), v: keep(Tensor.zeros(p.value.shape, p.value.device)) };
         this.state.set(p, s);
       }
       native().adamStep(p.value.handle, p.value.offset, p.grad.handle, p.grad.offset, s.m.handle, s.m.offset, s.v.handle, s.v.offset, p.value.size, config);
@@ -96,7 +97,7 @@ export class SGD {
         continue;
       }
       let v = this.velocity.get(p);
-      if (!v) this.velocity.set(p, (v = Tensor.zeros(p.value.shape, p.value.device)));
+      if (!v) this.velocity.set(p, (v = keep(Tensor.zeros(p.value.shape, p.value.device))));
       ops.axpby(1, p.grad, this.momentum, v);
       ops.axpby(-this.lr, v, 1, p.value);
     }
