@@ -1,15 +1,9 @@
 // The CUDA neuron kernels of a build made without nvcc: each explains how to get a CUDA build.
+#include "missing.h"
 #include "exodus/neurons.h"
 
 namespace exo {
 namespace gpu {
-namespace {
-[[noreturn]] void missing() {
-  throw Error("this exodus build has no CUDA backend (nvcc was not found or EXODUS_CUDA=off when it "
-              "was compiled); reinstall with nvcc on PATH and EXODUS_CUDA=on, or use device 'cpu'");
-}
-}  // namespace
-
 void lif_forward(int, const LifConfig&, LifParams, const float*, float*, float*, float*) { missing(); }
 void lif_backward(int, const LifConfig&, NeuronGrad, LifParams, const float*, const float*, const float*, const float*,
                   const float*, float*, float*, float*) {

@@ -1,13 +1,9 @@
 // CUDA entry points of the layer ops in a build without nvcc.
+#include "missing.h"
 #include "exodus/nn_ops.h"
 
 namespace exo {
 namespace gpu {
-namespace {
-[[noreturn]] void missing() {
-  throw Error("this exodus build has no CUDA backend (built without nvcc); use device 'cpu' or reinstall with nvcc");
-}
-}  // namespace
 void gemm_batched(int, bool, bool, int, int, int, float, const float*, int, size_t, const float*, int, size_t, float,
                   float*, int, size_t, int) { missing(); }
 void im2col(int, const float*, float*, const k::ConvGeom&, int) { missing(); }

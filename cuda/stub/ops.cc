@@ -1,15 +1,9 @@
 // The CUDA backend of a build made without nvcc: every entry point explains how to get one.
+#include "missing.h"
 #include "exodus/api.h"
 
 namespace exo {
 namespace gpu {
-namespace {
-[[noreturn]] void missing() {
-  throw Error("this exodus build has no CUDA backend (nvcc was not found or EXODUS_CUDA=off when it "
-              "was compiled); reinstall with nvcc on PATH and EXODUS_CUDA=on, or use device 'cpu'");
-}
-}  // namespace
-
 bool compiled() { return false; }
 Buffer alloc(int, size_t) { missing(); }
 void release(Buffer&) { missing(); }
