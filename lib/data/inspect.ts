@@ -9,6 +9,7 @@ import type { Events, SensorSize } from "./events.js";
 import { DVS128_SENSOR } from "./aedat3.js";
 import { AUDIO_SENSOR, AudioH5File } from "./h5.js";
 import { readGestureNpy } from "./npy.js";
+import { drawText, textHeight } from "./font.js";
 import { encodePng } from "./png.js";
 import { FrameScratch, denseFrames, windowsOf } from "./transforms.js";
 import { listZip, readZipEntry } from "./zip.js";
@@ -159,8 +160,11 @@ function raster(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffer {
   const H = Math.min(sensor.width, 700);
   const px = (t: number) => Math.min(W - 1, Math.floor((t / (tMax || 1)) * (W - 1)));
   const py = (x: number) => H - 1 - Math.floor((x * H) / sensor.width);
+  const caption = `${n} spikes, ${(tMax / 1e3).toFixed(1)} ms; y: channel 0-${sensor.width - 1}`;
   if (format === "png") {
-    const rgb = new Uint8Array(W * H * 3).fill(255);
+    // The raster, a frame around it, and a caption strip below (no font library: lib/data/font.ts).
+    const capH = textHeight(2) + 10;
+    const rgb = new Uint8Array(W * (H + capH) * 3).fill(255);
     // 2×2 dots: single pixels vanish when the picture is scaled down
     for (let i = 0; i < n; i++)
       for (let dy = 0; dy < 2; dy++) {
@@ -168,14 +172,16 @@ function raster(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffer {
         const x = px(e.t[i]);
         rgb.fill(0, (y * W + x) * 3, (y * W + Math.min(W, x + 2)) * 3);
       }
-    return encodePng(W, H, rgb);
+    for (let x = 0; x < W; x++) rgb.fill(160, ((H - 1) * W + x) * 3, ((H - 1) * W + x) * 3 + 3);
+    drawText(rgb, W, H + capH, 4, H + 5, caption, 2);
+    return encodePng(W, H + capH, rgb);
   }
   const dots: string[] = [];
   for (let i = 0; i < n; i++) dots.push(`<rect x="${px(e.t[i])}" y="${py(e.x[i])}" width="1.5" height="1.5"/>`);
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + 20}" viewBox="0 0 ${W} ${H + 20}">` +
       `<rect width="100%" height="100%" fill="white"/><g fill="black">${dots.join("")}</g>` +
-      `<text x="4" y="${H + 15}" font-size="12" font-family="sans-serif">${n} spikes, ${(tMax / 1e3).toFixed(1)} ms; y: channel 0..${sensor.width - 1}</text></svg>`,
+      `<text x="4" y="${H + 15}" font-size="12" font-family="sans-serif">${caption}</text></svg>`,
   );
 }
 
@@ -208,11 +214,21 @@ function frameStrip(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffe
           rgb[o + 2] = 236 - Math.round((236 / 255) * s(on));
         }
   }
+  const caption = `${e.t.length} events in 8 time bins; red on, blue off`;
   const png = encodePng(W, h, rgb);
-  if (format === "png") return png;
+  if (format === "png") {
+    // Frames at 2× with a caption strip (the sensor is small: 128 or 64 pixels high).
+    const W2 = W * 2;
+    const capH = textHeight(2) + 10;
+    const out = new Uint8Array(W2 * (h * 2 + capH) * 3).fill(255);
+    for (let y = 0; y < h * 2; y++)
+      for (let x = 0; x < W2; x++) out.set(rgb.subarray((((y >> 1) * W) + (x >> 1)) * 3, (((y >> 1) * W) + (x >> 1)) * 3 + 3), (y * W2 + x) * 3);
+    drawText(out, W2, h * 2 + capH, 4, h * 2 + 5, caption, 2);
+    return encodePng(W2, h * 2 + capH, out);
+  }
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W * 2}" height="${h * 2 + 24}">` +
       `<image width="${W * 2}" height="${h * 2}" style="image-rendering:pixelated" href="data:image/png;base64,${png.toString("base64")}"/>` +
-      `<text x="4" y="${h * 2 + 17}" font-size="12" font-family="sans-serif">${e.t.length} events in 8 time bins; red ON, blue OFF</text></svg>`,
+      `<text x="4" y="${h * 2 + 17}" font-size="12" font-family="sans-serif">${caption}</text></svg>`,
   );
 }
