@@ -48,8 +48,8 @@ describe("inspect", () => {
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     expect(png.readUInt32BE(16)).toBe(800); // IHDR width
     const dvs = (await inspectPath(join(dir, "s.aedat"), { picture: "png" })).picture!;
-    expect(dvs.readUInt32BE(16)).toBe(8 * 128 + 7 * 4);
-    expect(dvs.readUInt32BE(20)).toBe(128);
+    expect(dvs.readUInt32BE(16)).toBe(2 * (8 * 128 + 7 * 4)); // frames drawn at 2×
+    expect(dvs.readUInt32BE(20)).toBe(2 * 128 + 24); // and a caption strip
     const svg = (await inspectPath(join(FIXTURES, "shd_tiny.h5"), { picture: "svg" })).picture!.toString();
     expect(svg).toMatch(/^<svg[\s\S]*<rect x=[\s\S]*spikes/);
     expect((await inspectPath(join(dir, "s.aedat"), { picture: "svg" })).picture!.toString()).toMatch(/data:image\/png;base64,/);
@@ -62,10 +62,11 @@ describe("inspect", () => {
     e.y.set([7, 3, 0]);
     e.p.set([1, 0, 1]);
     const png = renderSample(e, { width: 128, height: 128, polarities: 2 }, "png");
-    const W = 8 * 128 + 7 * 4;
+    const W = 2 * (8 * 128 + 7 * 4);
     const idat = png.subarray(png.indexOf("IDAT") + 4, png.indexOf("IEND") - 8);
     const raw = inflateSync(idat);
-    const px = (x: number, y: number) => Array.from(raw.subarray(y * (W * 3 + 1) + 1 + 3 * x, y * (W * 3 + 1) + 4 + 3 * x));
+    // (x, y) in sensor pixels of the 2× picture
+    const px = (x: number, y: number) => Array.from(raw.subarray(2 * y * (W * 3 + 1) + 1 + 6 * x, 2 * y * (W * 3 + 1) + 4 + 6 * x));
     const [r1, g1, b1] = px(5, 7);
     expect(r1).toBeGreaterThan(200);
     expect(g1).toBeLessThan(100);
@@ -76,6 +77,9 @@ describe("inspect", () => {
     expect(g2).toBeLessThan(100);
     expect(px(0, 0)).toEqual([236, 236, 236]); // the last event is dropped by n_time_bins
     expect(px(128 + 1, 0)).toEqual([255, 255, 255]); // the gap between frames
+    // The caption strip below the frames holds dark text pixels.
+    const caption = raw.subarray(256 * (W * 3 + 1), 280 * (W * 3 + 1));
+    expect(caption.some((v, i) => i % (W * 3 + 1) !== 0 && v < 50)).toBe(true);
   });
 
   it("splits an AEDAT 3.1 recording by its labels CSV", async () => {
