@@ -199,8 +199,34 @@ export function validateConfig(raw: unknown): TrainConfig {
   return { dataset: { name, root, ...(transform ? { transform } : {}) }, model, neuron, method, loss, train, output, device };
 }
 
+/** Command-line overrides, merged into the file's fields before validation. */
+export interface ConfigOverrides {
+  method?: string;
+  device?: string;
+  output?: string;
+  dataRoot?: string;
+  epochs?: number;
+  limitBatches?: number;
+}
+
+function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+  const r = { ...(raw as Obj) };
+  const sub = (k: string): Obj => {
+    const v = r[k];
+    return (r[k] = typeof v === "object" && v !== null && !Array.isArray(v) ? { ...(v as Obj) } : v === undefined || v === null ? {} : v) as Obj;
+  };
+  if (o.method !== undefined) r.method = o.method;
+  if (o.device !== undefined) r.device = o.device;
+  if (o.output !== undefined) r.output = o.output;
+  if (o.dataRoot !== undefined) sub("dataset").root = o.dataRoot;
+  if (o.epochs !== undefined) sub("train").epochs = o.epochs;
+  if (o.limitBatches !== undefined) sub("train").limitBatches = o.limitBatches;
+  return r;
+}
+
 /** Reads and validates a YAML config; YAML syntax errors name the file and line. */
-export function loadConfig(path: string): TrainConfig {
+export function loadConfig(path: string, overrides: ConfigOverrides = {}): TrainConfig {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -215,7 +241,7 @@ export function loadConfig(path: string): TrainConfig {
     throw e;
   }
   try {
-    return validateConfig(raw);
+    return validateConfig(applyOverrides(raw, overrides));
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`${path}: ${e.message}`);
     throw e;

@@ -112,6 +112,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();
   const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+  progress.log(`model: ${model.summary.join(" → ")}; ${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
   const epochs: EpochMetrics[] = [];
   try {
     mkdirSync(out, { recursive: true });
