@@ -13,12 +13,15 @@ import { READOUTS, type ReadoutName } from "./loss.js";
 
 export interface MlpModelConfig {
   kind: "mlp";
+  /** Multiplies the default uniform init bound 1/√fan_in (PyTorch's, which the paper used). */
+  initScale: number;
   /** Widths of the spiking hidden layers (each Linear without bias + neuron). */
   hidden: number[];
 }
 
 export interface ConvModelConfig {
   kind: "conv";
+  initScale: number;
   /** Output channels of the spiking conv layers, in order (the paper: base·2^i, i = 0..3). */
   channels: number[];
   /** Further conv layers at the last width. */
@@ -141,17 +144,19 @@ export function validateConfig(raw: unknown): TrainConfig {
   }
   const d = defaultsFor(name);
 
-  const m = object("model", top.model, ["kind", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout"]);
+  const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout"]);
   const kind = str("model.kind", m.kind, d.model.kind, ["mlp", "conv"] as const);
+  const initScale = num("model.initScale", m.initScale, 1, { min: 0, exclusiveMin: true });
   let model: MlpModelConfig | ConvModelConfig;
   if (kind === "mlp") {
     for (const k of ["channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout"])
       if (m[k] !== undefined) fail(`model.${k}`, 'no value for kind "mlp" (conv models only)', m[k]);
-    model = { kind, hidden: intList("model.hidden", m.hidden, [128, 128, 128]) };
+    model = { kind, initScale, hidden: intList("model.hidden", m.hidden, [128, 128, 128]) };
   } else {
     if (m.hidden !== undefined) fail("model.hidden", 'no value for kind "conv" (use channels)', m.hidden);
     model = {
       kind,
+      initScale,
       channels: intList("model.channels", m.channels, [8, 16, 32, 64]),
       extraConvs: num("model.extraConvs", m.extraConvs, 0, { min: 0, integer: true }),
       kernel: num("model.kernel", m.kernel, 3, { min: 1, integer: true }),

@@ -48,10 +48,10 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
       throw new ConfigError(`model.kind: expected "conv" for samples of shape [${shape.sampleShape.join(", ")}] (mlp takes [T, channels]), received "mlp"`);
     let width = features[0];
     for (const h of cfg.model.hidden) {
-      layers.push(new Linear(width, h, { bias: false, rng, device }), neuron(cfg));
+      layers.push(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale }), neuron(cfg));
       width = h;
     }
-    layers.push(new Linear(width, shape.numClasses, { bias: false, rng, device }));
+    layers.push(new Linear(width, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale }));
   } else {
     if (features.length !== 3)
       throw new ConfigError(`model.kind: expected "mlp" for samples of shape [${shape.sampleShape.join(", ")}] (conv takes [T, C, H, W]), received "conv"`);
@@ -59,7 +59,7 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     let [c, h, w] = features;
     const widths = [...m.channels, ...Array<number>(m.extraConvs).fill(m.channels[m.channels.length - 1])];
     for (const out of widths) {
-      layers.push(new Conv2d(c, out, { kernel: m.kernel, rng, device }), neuron(cfg));
+      layers.push(new Conv2d(c, out, { kernel: m.kernel, rng, device, initScale: m.initScale }), neuron(cfg));
       c = out;
       if (Math.min(h, w) > m.poolUntil && Math.min(h, w) >= m.pool) {
         layers.push(new AvgPool2d(m.pool));
@@ -70,7 +70,7 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     }
     layers.push(new Flatten());
     if (m.readoutDropout > 0) layers.push(new Dropout(m.readoutDropout));
-    layers.push(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device }));
+    layers.push(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale }));
   }
   const net = new Sequential(...layers);
   const weights: BuiltModel["weights"] = [];

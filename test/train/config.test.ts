@@ -13,7 +13,7 @@ const CONFIGS = join(import.meta.dirname, "..", "..", "configs");
 describe("training config", () => {
   it("the shipped configs load with the paper's hyperparameters", () => {
     const shd = loadConfig(join(CONFIGS, "shd.yaml"));
-    expect(shd.model).toEqual({ kind: "mlp", hidden: [128, 128, 128] });
+    expect(shd.model).toEqual({ kind: "mlp", initScale: 1, hidden: [128, 128, 128] });
     expect(shd.neuron).toEqual({ type: "lif", tauMem: 30, threshold: 1, surrogate: { name: "exponential", scale: 1, width: 1 } });
     expect(shd.loss.readout).toBe("max");
     expect(shd.train).toMatchObject({ epochs: 200, batchSize: 128, lr: 1e-3, weightDecay: 0 });
@@ -50,6 +50,7 @@ describe("training config", () => {
     ["tau on iaf", { dataset: { name: "shd" }, neuron: { type: "iaf", tauMem: 5 } }, /^neuron\.tauMem: expected no value for type "iaf"/],
     ["surrogate", { dataset: { name: "shd" }, neuron: { surrogate: { name: "relu" } } }, /^neuron\.surrogate\.name: expected one of "exponential"/],
     ["threshold", { dataset: { name: "shd" }, neuron: { threshold: 0 } }, /^neuron\.threshold: expected a finite number > 0, received 0/],
+    ["initScale", { dataset: { name: "shd" }, model: { initScale: 0 } }, /^model\.initScale: expected a finite number > 0, received 0/],
     ["device", { dataset: { name: "shd" }, device: "gpu" }, /^device: expected "cpu", "cuda" or "cuda:N", received "gpu"/],
     ["eval split", { dataset: { name: "shd" }, train: { evalSplit: "valid" } }, /^train\.evalSplit: expected one of "test", received "valid"/],
     ["transform", { dataset: { name: "shd", transform: { frame: 3 } } }, /^dataset\.transform: /],
