@@ -118,7 +118,7 @@ function defaultsFor(name: DatasetName) {
     readout: audio ? ("max" as const) : ("sum" as const),
     train: audio
       ? { epochs: 200, batchSize: 128, lr: 1e-3, weightDecay: 0 }
-      : { epochs: 100, batchSize: 32, lr: 1e-3, weightDecay: 1e-2 },
+      : { epochs: 100, batchSize: 20, lr: 1e-3, weightDecay: 1e-2 },
   };
 }
 
@@ -158,7 +158,7 @@ export function validateConfig(raw: unknown): TrainConfig {
       kind,
       initScale,
       channels: intList("model.channels", m.channels, [8, 16, 32, 64]),
-      extraConvs: num("model.extraConvs", m.extraConvs, 0, { min: 0, integer: true }),
+      extraConvs: num("model.extraConvs", m.extraConvs, 2, { min: 0, integer: true }),
       kernel: num("model.kernel", m.kernel, 3, { min: 1, integer: true }),
       pool: num("model.pool", m.pool, 2, { min: 1, integer: true }),
       poolUntil: num("model.poolUntil", m.poolUntil, 4, { min: 1, integer: true }),

@@ -22,7 +22,8 @@ describe("training config", () => {
     expect(dvs.model).toMatchObject({ kind: "conv", channels: [8, 16, 32, 64], dropout: 0.2, readoutDropout: 0.7 });
     expect(dvs.neuron).toMatchObject({ type: "iaf", threshold: 0.25 });
     expect(dvs.loss.readout).toBe("sum");
-    expect(dvs.train).toMatchObject({ epochs: 100, batchSize: 32, weightDecay: 1e-2 });
+    expect(dvs.train).toMatchObject({ epochs: 100, batchSize: 20, weightDecay: 1e-2 });
+    expect(dvs.model).toMatchObject({ extraConvs: 2 });
   });
 
   it("a bare data set name gets the paper's defaults", () => {
@@ -81,8 +82,8 @@ describe("training config", () => {
     const built = buildModel(validateConfig({ dataset: { name: "dvs-gesture" } }), { sampleShape: [300, 2, 64, 64], numClasses: 11 });
     const last = built.weights[built.weights.length - 1];
     expect(last.param.value.shape).toEqual([11, 64 * 16]);
-    expect(built.weights.map((w) => w.param.value.shape[0])).toEqual([8, 16, 32, 64, 11]);
-    expect(built.dropouts.map((d) => d.p)).toEqual([0.2, 0.2, 0.2, 0.2, 0.7]);
+    expect(built.weights.map((w) => w.param.value.shape[0])).toEqual([8, 16, 32, 64, 64, 64, 11]);
+    expect(built.dropouts.map((d) => d.p)).toEqual([0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.7]);
     built.net.dispose();
   });
 });
