@@ -1,7 +1,7 @@
 // `exodus train` in-process, on the committed SHD-format fixture (a real HDF5 file, read through
 // the data loader and its cache): --json output, metrics on disk, and Ctrl-C → checkpoint, exit
 // code 130 → --resume.
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -70,6 +70,18 @@ describe("exodus train", () => {
     expect(r.interrupted).toBe(false);
     const lines = readFileSync(metrics, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual(Array.from({ length: done + 1 }, (_, i) => i));
+  });
+
+  it("trains the conv model on the DVS Gesture npy fixture (spikes through conv, pool, dropout)", async () => {
+    const root = tmp("exodus-train-dvs-");
+    cpSync(join(FIXTURES, "gesture_npy"), root, { recursive: true });
+    const dir = tmp("exodus-train-cli-");
+    const cfg = join(dir, "dvs.yaml");
+    writeFileSync(cfg, "dataset: {name: dvs-gesture}\nmodel: {channels: [2, 4], extraConvs: 0, initScale: 4}\ntrain: {batchSize: 3}\ndevice: cpu\n");
+    const r = JSON.parse(await cli(cfg, "--epochs", "1", "--limit-batches", "1", "--data-root", root, "--out", join(dir, "run"), "--json"));
+    expect(r.epochs[0]).toMatchObject({ epoch: 0, step: 1, train: { samples: 3 }, eval: { samples: 3 } });
+    expect(Object.keys(r.epochs[0].gradNorm)).toEqual(["0.Conv2d", "4.Conv2d", "10.Linear"]);
+    expect(r.epochs[0].gradNorm["10.Linear"]).toBeGreaterThan(0);
   });
 
   it("rejects a bad flag by name", async () => {
