@@ -154,7 +154,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
 
-    for (; pos.epoch < cfg.train.epochs; pos.epoch++) {
+    while (pos.epoch < cfg.train.epochs) {
       if (pos.phase === "train") {
         setTraining(model, true);
         let i = 0;
@@ -219,12 +219,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           (m.eval ? ` | ${cfg.train.evalSplit} loss ${m.eval.loss.toFixed(4)} acc ${(100 * m.eval.acc).toFixed(1)}%` : "") +
           ` | ${m.train.samplesPerSec.toFixed(0)} samples/s`,
       );
-      pos = { epoch: pos.epoch, batch: 0, phase: "train", step: pos.step };
+      // The checkpoint of a finished epoch is the start of the next one.
+      pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
       partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
-      // Saved as the start of the next epoch.
-      pos.epoch++;
       save();
-      pos.epoch--;
     }
     return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };
   } finally {
