@@ -88,7 +88,8 @@ function setTraining(m: BuiltModel, on: boolean): void {
 
 /** Config fields a resumed run must share with its checkpoint (epochs may grow). */
 function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
-  const pick = (c: TrainConfig) => ({ dataset: c.dataset, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
+  // The data root and the device may change (moved files, another machine); the data may not.
+  const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
     batchSize: c.train.batchSize, lr: c.train.lr, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
   const x = pick(a) as Record<string, unknown>;
   const y = pick(b) as Record<string, unknown>;
@@ -134,7 +135,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       partial = state.partial;
       // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
       if (existsSync(metricsPath)) {
-        const keep = readFileSync(metricsPath, "utf8").split("\n").filter((l) => l && (JSON.parse(l) as EpochMetrics).epoch < pos.epoch);
+        const before = (l: string) => {
+          try {
+            return (JSON.parse(l) as EpochMetrics).epoch < pos.epoch;
+          } catch {
+            return false; // a line cut short by a crash
+          }
+        };
+        const keep = readFileSync(metricsPath, "utf8").split("\n").filter((l) => l && before(l));
         writeFileSync(metricsPath, keep.map((l) => `${l}\n`).join(""));
       }
       progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);

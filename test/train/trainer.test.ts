@@ -1,7 +1,7 @@
 // The trainer end to end on an in-memory spiking task: it learns, it logs metrics and per-layer
 // gradient norms, an interrupted run resumed from its checkpoint ends with exactly the weights of
 // an uninterrupted one, and EXODUS trains exactly like BPTT.
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Progress } from "../../lib/train/progress.js";
@@ -63,7 +63,9 @@ describe("trainer", () => {
     const cut = await train({ config: cfg, data: data(), progress: abortAfter(7, ac), signal: ac.signal }); // mid epoch 2
     expect(cut.interrupted).toBe(true);
     expect(cut.epochs).toHaveLength(1);
-    const rest = await train({ config: cfg, data: data(), progress: quiet(), resume: true });
+    // a line cut short by a crash after the checkpoint is dropped on resume
+    appendFileSync(join(cfg.output, "metrics.jsonl"), '{"epoch": 1, "tr');
+    const rest = await train({ config: { ...cfg, dataset: { ...cfg.dataset, root: "moved" } }, data: data(), progress: quiet(), resume: true });
     expect(rest.interrupted).toBe(false);
     expect(rest.weights.length).toBe(whole.weights.length);
     for (let i = 0; i < whole.weights.length; i++) expect(rest.weights[i]).toEqual(whole.weights[i]);
