@@ -17,7 +17,7 @@ describe("training config", () => {
     expect(shd.neuron).toEqual({ type: "lif", tauMem: 30, threshold: 1, surrogate: { name: "exponential", scale: 1, width: 1 } });
     expect(shd.loss.readout).toBe("max");
     expect(shd.train).toMatchObject({ epochs: 200, batchSize: 128, lr: 1e-3, weightDecay: 0 });
-    expect(loadConfig(join(CONFIGS, "ssc.yaml")).dataset.name).toBe("ssc");
+    expect(loadConfig(join(CONFIGS, "ssc.yaml"))).toMatchObject({ dataset: { name: "ssc" }, train: { evalSplit: "valid" } });
     const dvs = loadConfig(join(CONFIGS, "dvs-gesture.yaml"));
     expect(dvs.model).toMatchObject({ kind: "conv", channels: [8, 16, 32, 64], dropout: 0.2, readoutDropout: 0.7 });
     expect(dvs.neuron).toMatchObject({ type: "iaf", threshold: 0.25 });
