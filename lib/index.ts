@@ -12,3 +12,4 @@ export { Adam, SGD, type Param, type AdamOptions } from "./optim.js";
 export { dropoutMask } from "./dropout.js";
 export * as data from "./data/index.js";
 export * from "./nn/index.js";
+export * as training from "./train/index.js";

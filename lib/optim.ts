@@ -70,6 +70,37 @@ export class Adam {
     for (const p of this.params) ops.fill(p.grad, 0);
   }
 
+  /** Step count and moments (host copies, in parameter order; empty before the first step), for checkpoints. */
+  exportState(): { steps: number; m: Float32Array[]; v: Float32Array[] } {
+    const m: Float32Array[] = [];
+    const v: Float32Array[] = [];
+    if (this.t > 0)
+      for (const p of this.params) {
+        const s = this.state.get(p);
+        m.push(s ? s.m.toArray() : new Float32Array(p.value.size));
+        v.push(s ? s.v.toArray() : new Float32Array(p.value.size));
+      }
+    return { steps: this.t, m, v };
+  }
+
+  /** Restores what exportState() returned, so training continues exactly where it stopped. */
+  importState(st: { steps: number; m: Float32Array[]; v: Float32Array[] }): void {
+    if (!Number.isInteger(st.steps) || st.steps < 0) throw new ExodusError(`Adam state: expected steps >= 0, received ${st.steps}`);
+    if (st.steps > 0 && (st.m.length !== this.params.length || st.v.length !== this.params.length))
+      throw new ExodusError(`Adam state: expected moments for ${this.params.length} parameters, received ${st.m.length}`);
+    this.dispose();
+    this.t = st.steps;
+    if (st.steps === 0) return;
+    this.params.forEach((p, i) => {
+      if (st.m[i].length !== p.value.size || st.v[i].length !== p.value.size)
+        throw new ExodusError(`Adam state: parameter ${p.name ?? i} expected ${p.value.size} values, received ${st.m[i].length}`);
+      this.state.set(p, {
+        m: keep(Tensor.from(st.m[i], p.value.shape, p.value.device)),
+        v: keep(Tensor.from(st.v[i], p.value.shape, p.value.device)),
+      });
+    });
+  }
+
   dispose(): void {
     for (const s of this.state.values()) {
       s.m.dispose();

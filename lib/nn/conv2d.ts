@@ -1,0 +1,71 @@
+// 2-D convolution layer over time-major spike tensors: x [T, B, C, H, W] is T·B images (the
+// functional conv2d folds the leading dimensions), so one GEMM pass covers every time step.
+import { conv2d, conv2dBackward } from "../conv.js";
+import { type Device, type DeviceLike, parseDevice } from "../device.js";
+import { Rng } from "../random.js";
+import { Tensor, keep } from "../tensor.js";
+import { noForward } from "./common.js";
+import { Module, type Parameter, newParameter } from "./module.js";
+import { fail } from "./options.js";
+
+export interface Conv2dLayerOptions {
+  kernel?: number;
+  padding?: number;
+  stride?: number;
+  /** Seed of the initial weights (default 0), or an Rng to draw from. */
+  seed?: number;
+  rng?: Rng;
+  /** Multiplies the default bound 1/√(C·k·k) of the uniform initialisation (default 1). */
+  initScale?: number;
+  device?: DeviceLike;
+}
+
+/** Conv2d without bias (the paper's DVS networks use none). */
+export class Conv2d extends Module {
+  readonly device: Device;
+  readonly weight: Parameter; // [Cout, Cin, k, k]
+  readonly padding: number;
+  readonly stride: number;
+  private input: Tensor | undefined;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, opts: Conv2dLayerOptions = {}) {
+    super();
+    for (const [k, v] of [["inChannels", inChannels], ["outChannels", outChannels], ["kernel", opts.kernel ?? 3]] as const)
+      if (!Number.isInteger(v) || v < 1) fail(`Conv2d ${k}`, "an integer >= 1", v);
+    const k = opts.kernel ?? 3;
+    this.padding = opts.padding ?? Math.floor(k / 2);
+    this.stride = opts.stride ?? 1;
+    const scale = opts.initScale ?? 1;
+    if (!(scale > 0)) fail("Conv2d initScale", "a number > 0", scale);
+    this.device = parseDevice(opts.device);
+    const rng = opts.rng ?? new Rng(opts.seed ?? 0);
+    const bound = scale / Math.sqrt(inChannels * k * k);
+    this.weight = newParameter("weight", Tensor.uniform([outChannels, inChannels, k, k], rng, { low: -bound, high: bound, device: this.device }));
+  }
+
+  override parameters(): Parameter[] {
+    return [this.weight];
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = conv2d(x, this.weight.value, { padding: this.padding, stride: this.stride });
+    this.input?.dispose();
+    this.input = keep(x.reshape(x.shape));
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    const x = this.input;
+    if (!x) noForward("Conv2d");
+    const { dx } = conv2dBackward(x, this.weight.value, dy, {
+      padding: this.padding, stride: this.stride, accumulate: { dw: this.weight.grad },
+    });
+    return dx!;
+  }
+
+  override dispose(): void {
+    this.input?.dispose();
+    this.input = undefined;
+    super.dispose();
+  }
+}

@@ -1,0 +1,18 @@
+// [T, B, C, H, W] → [T, B, C·H·W] (a view), so a Linear readout can follow the convolutions.
+import type { Tensor } from "../tensor.js";
+import { noForward } from "./common.js";
+import { Module } from "./module.js";
+
+export class Flatten extends Module {
+  private inputShape: readonly number[] | undefined;
+
+  forward(x: Tensor): Tensor {
+    this.inputShape = x.shape;
+    return x.reshape([x.shape[0], x.shape[1], -1]);
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (!this.inputShape) noForward("Flatten");
+    return dy.reshape(this.inputShape);
+  }
+}

@@ -1,0 +1,254 @@
+// Training configuration: a YAML file validated field by field. Every error names the field, what
+// was expected and what was received ("train.lr: expected a finite number > 0, received -1
+// (number)"). Defaults reproduce the paper's set-up for the chosen data set
+// (shared/docs/experiments.md), so `dataset: {name: shd}` alone is a complete config.
+import { readFileSync } from "node:fs";
+import { YAMLParseError, parse } from "yaml";
+import { ConfigError, describe } from "../errors.js";
+import { DATASETS, type DatasetName } from "../data/registry.js";
+import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
+import type { BackwardMethod, SurrogateName } from "../nn/options.js";
+import { SurrogateCode } from "../nn/native-neurons.js";
+import { READOUTS, type ReadoutName } from "./loss.js";
+
+export interface MlpModelConfig {
+  kind: "mlp";
+  /** Multiplies the default uniform init bound 1/√fan_in (PyTorch's, which the paper used). */
+  initScale: number;
+  /** Widths of the spiking hidden layers (each Linear without bias + neuron). */
+  hidden: number[];
+}
+
+export interface ConvModelConfig {
+  kind: "conv";
+  initScale: number;
+  /** Output channels of the spiking conv layers, in order (the paper: base·2^i, i = 0..3). */
+  channels: number[];
+  /** Further conv layers at the last width. */
+  extraConvs: number;
+  kernel: number;
+  /** Average pooling window after each spiking layer while the image is larger than poolUntil. */
+  pool: number;
+  poolUntil: number;
+  /** Dropout after each pooled spiking layer, and before the readout. */
+  dropout: number;
+  readoutDropout: number;
+}
+
+export interface NeuronConfig {
+  type: "lif" | "iaf";
+  /** Membrane time constant in steps (LIF only). */
+  tauMem: number;
+  threshold: number;
+  surrogate: { name: SurrogateName; scale: number; width: number };
+}
+
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  /** Evaluate on the test split every this many epochs (and after the last). */
+  evalEvery: number;
+  /** Stop each epoch after this many batches (train and eval); null: the whole split. */
+  limitBatches: number | null;
+  /** Split used for evaluation ("test"; SSC also has "valid"). */
+  evalSplit: string;
+}
+
+export interface TrainConfig {
+  dataset: { name: DatasetName; root: string; transform?: TransformSpec };
+  model: MlpModelConfig | ConvModelConfig;
+  neuron: NeuronConfig;
+  method: BackwardMethod;
+  loss: { readout: ReadoutName };
+  train: TrainSettings;
+  /** Folder for metrics.jsonl and the checkpoint. */
+  output: string;
+  /** "cpu", "cuda" or "cuda:N". */
+  device: string;
+}
+
+type Obj = Record<string, unknown>;
+
+function fail(field: string, expected: string, v: unknown): never {
+  throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
+}
+
+function object(field: string, v: unknown, known: string[]): Obj {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== "object" || Array.isArray(v)) fail(field, "a mapping", v);
+  for (const k of Object.keys(v as Obj))
+    if (!known.includes(k)) fail(`${field}.${k}`, `no such field (known: ${known.join(", ")})`, k);
+  return v as Obj;
+}
+
+function num(field: string, v: unknown, dflt: number, check: { min?: number; exclusiveMin?: boolean; max?: number; integer?: boolean } = {}): number {
+  if (v === undefined || v === null) return dflt;
+  const { min, exclusiveMin, max, integer } = check;
+  const what = `${integer ? "an integer" : "a finite number"}${min !== undefined ? ` ${exclusiveMin ? ">" : ">="} ${min}` : ""}${max !== undefined ? ` ${min !== undefined ? "and" : ""} < ${max}` : ""}`;
+  if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isInteger(v))) fail(field, what, v);
+  if (min !== undefined && (exclusiveMin ? v <= min : v < min)) fail(field, what, v);
+  if (max !== undefined && v >= max) fail(field, what, v);
+  return v;
+}
+
+function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: readonly T[]): T {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== "string" || (allowed && !allowed.includes(v as T)))
+    fail(field, allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` : "a string", v);
+  return v as T;
+}
+
+function intList(field: string, v: unknown, dflt: number[]): number[] {
+  if (v === undefined || v === null) return dflt;
+  if (!Array.isArray(v) || v.length === 0) fail(field, "a non-empty list of integers >= 1", v);
+  return v.map((x, i) => num(`${field}[${i}]`, x, 0, { min: 1, integer: true }));
+}
+
+/** The paper's set-up per data set (experiments.md). */
+function defaultsFor(name: DatasetName) {
+  const audio = name === "shd" || name === "ssc";
+  return {
+    model: audio ? { kind: "mlp" as const } : { kind: "conv" as const },
+    neuron: audio
+      ? { type: "lif" as const, tauMem: 30, threshold: 1, surrogate: { name: "exponential" as const, scale: 1, width: 1 } }
+      : { type: "iaf" as const, tauMem: 30, threshold: 0.25, surrogate: { name: "exponential" as const, scale: 1, width: 1 } },
+    readout: audio ? ("max" as const) : ("sum" as const),
+    train: audio
+      ? { epochs: 200, batchSize: 128, lr: 1e-3, weightDecay: 0 }
+      : { epochs: 100, batchSize: 20, lr: 1e-3, weightDecay: 1e-2 },
+  };
+}
+
+/** Validates a parsed config object; fills in defaults. */
+export function validateConfig(raw: unknown): TrainConfig {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail("config", "a mapping of dataset, model, neuron, method, loss, train, output", raw);
+  const top = object("config", raw, ["dataset", "model", "neuron", "method", "loss", "train", "output", "device"]);
+
+  if (top.dataset === undefined) fail("dataset", "a mapping with at least a name", undefined);
+  const ds = object("dataset", top.dataset, ["name", "root", "transform"]);
+  const name = str("dataset.name", ds.name, undefined as unknown as DatasetName, Object.keys(DATASETS) as DatasetName[]);
+  if (name === undefined) fail("dataset.name", `one of ${Object.keys(DATASETS).join(", ")}`, undefined);
+  if (name === "cifar10-dvs")
+    fail("dataset.name", "shd, ssc or dvs-gesture (CIFAR10-DVS needs a SEW-ResNet with batch norm, which exodus does not build yet)", name);
+  const root = str("dataset.root", ds.root, `data/${name}`);
+  let transform: TransformSpec | undefined;
+  if (ds.transform !== undefined && ds.transform !== null) {
+    try {
+      transform = normalizeTransform(ds.transform as TransformSpec);
+    } catch (e) {
+      throw new ConfigError(`dataset.transform: ${(e as Error).message}`);
+    }
+  }
+  const d = defaultsFor(name);
+
+  const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout"]);
+  const kind = str("model.kind", m.kind, d.model.kind, ["mlp", "conv"] as const);
+  const initScale = num("model.initScale", m.initScale, 1, { min: 0, exclusiveMin: true });
+  let model: MlpModelConfig | ConvModelConfig;
+  if (kind === "mlp") {
+    for (const k of ["channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout"])
+      if (m[k] !== undefined) fail(`model.${k}`, 'no value for kind "mlp" (conv models only)', m[k]);
+    model = { kind, initScale, hidden: intList("model.hidden", m.hidden, [128, 128, 128]) };
+  } else {
+    if (m.hidden !== undefined) fail("model.hidden", 'no value for kind "conv" (use channels)', m.hidden);
+    model = {
+      kind,
+      initScale,
+      channels: intList("model.channels", m.channels, [8, 16, 32, 64]),
+      extraConvs: num("model.extraConvs", m.extraConvs, 2, { min: 0, integer: true }),
+      kernel: num("model.kernel", m.kernel, 3, { min: 1, integer: true }),
+      pool: num("model.pool", m.pool, 2, { min: 1, integer: true }),
+      poolUntil: num("model.poolUntil", m.poolUntil, 4, { min: 1, integer: true }),
+      dropout: num("model.dropout", m.dropout, 0.2, { min: 0, max: 1 }),
+      readoutDropout: num("model.readoutDropout", m.readoutDropout, 0.7, { min: 0, max: 1 }),
+    };
+    if (model.kernel % 2 === 0) fail("model.kernel", "an odd integer (same padding)", model.kernel);
+  }
+
+  const n = object("neuron", top.neuron, ["type", "tauMem", "threshold", "surrogate"]);
+  const type = str("neuron.type", n.type, d.neuron.type, ["lif", "iaf"] as const);
+  if (type === "iaf" && n.tauMem !== undefined) fail("neuron.tauMem", 'no value for type "iaf" (no leak)', n.tauMem);
+  const s = object("neuron.surrogate", n.surrogate, ["name", "scale", "width"]);
+  const neuron: NeuronConfig = {
+    type,
+    tauMem: num("neuron.tauMem", n.tauMem, d.neuron.tauMem, { min: 0, exclusiveMin: true }),
+    threshold: num("neuron.threshold", n.threshold, d.neuron.threshold, { min: 0, exclusiveMin: true }),
+    surrogate: {
+      name: str("neuron.surrogate.name", s.name, d.neuron.surrogate.name, Object.keys(SurrogateCode) as SurrogateName[]),
+      scale: num("neuron.surrogate.scale", s.scale, d.neuron.surrogate.scale, { min: 0 }),
+      width: num("neuron.surrogate.width", s.width, d.neuron.surrogate.width, { min: 0, exclusiveMin: true }),
+    },
+  };
+
+  const method = str("method", top.method, "exodus", ["exodus", "slayer", "bptt"] as const);
+  const l = object("loss", top.loss, ["readout"]);
+  const loss = { readout: str("loss.readout", l.readout, d.readout, READOUTS) };
+
+  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit"]);
+  const train: TrainSettings = {
+    epochs: num("train.epochs", t.epochs, d.train.epochs, { min: 1, integer: true }),
+    batchSize: num("train.batchSize", t.batchSize, d.train.batchSize, { min: 1, integer: true }),
+    lr: num("train.lr", t.lr, d.train.lr, { min: 0, exclusiveMin: true }),
+    weightDecay: num("train.weightDecay", t.weightDecay, d.train.weightDecay, { min: 0 }),
+    seed: num("train.seed", t.seed, 1234, { min: 0, max: 2 ** 31, integer: true }),
+    evalEvery: num("train.evalEvery", t.evalEvery, 1, { min: 1, integer: true }),
+    limitBatches: t.limitBatches === undefined || t.limitBatches === null ? null : num("train.limitBatches", t.limitBatches, 0, { min: 1, integer: true }),
+    evalSplit: str("train.evalSplit", t.evalSplit, "test", DATASETS[name].splits.filter((x) => x !== "train")),
+  };
+  const output = str("output", top.output, `runs/${name}-${method}`);
+  const device = str("device", top.device, "cpu");
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) fail("device", '"cpu", "cuda" or "cuda:N"', device);
+  return { dataset: { name, root, ...(transform ? { transform } : {}) }, model, neuron, method, loss, train, output, device };
+}
+
+/** Command-line overrides, merged into the file's fields before validation. */
+export interface ConfigOverrides {
+  method?: string;
+  device?: string;
+  output?: string;
+  dataRoot?: string;
+  epochs?: number;
+  limitBatches?: number;
+}
+
+function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+  const r = { ...(raw as Obj) };
+  const sub = (k: string): Obj => {
+    const v = r[k];
+    return (r[k] = typeof v === "object" && v !== null && !Array.isArray(v) ? { ...(v as Obj) } : v === undefined || v === null ? {} : v) as Obj;
+  };
+  if (o.method !== undefined) r.method = o.method;
+  if (o.device !== undefined) r.device = o.device;
+  if (o.output !== undefined) r.output = o.output;
+  if (o.dataRoot !== undefined) sub("dataset").root = o.dataRoot;
+  if (o.epochs !== undefined) sub("train").epochs = o.epochs;
+  if (o.limitBatches !== undefined) sub("train").limitBatches = o.limitBatches;
+  return r;
+}
+
+/** Reads and validates a YAML config; YAML syntax errors name the file and line. */
+export function loadConfig(path: string, overrides: ConfigOverrides = {}): TrainConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError(`${path}: expected a readable YAML config, received ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (e) {
+    if (e instanceof YAMLParseError) throw new ConfigError(`${path}: invalid YAML: ${e.message.split("\n")[0]}`);
+    throw e;
+  }
+  try {
+    return validateConfig(applyOverrides(raw, overrides));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`${path}: ${e.message}`);
+    throw e;
+  }
+}

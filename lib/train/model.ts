@@ -1,0 +1,85 @@
+// Builds the paper's networks from a validated config (experiments.md):
+//   mlp   [Linear(no bias) + LIF] × hidden, Linear readout (SHD, SSC), input [T, B, channels];
+//   conv  [Conv3×3(no bias) + IAF/LIF (+ AvgPool 2 while larger than 4) + Dropout] per width,
+//         Flatten, Dropout, Linear(C·H·W → classes) (DVS Gesture), input [T, B, 2, H, W].
+// All weights come from one Rng seeded by train.seed, so two runs with one seed start equal
+// whatever the backward method.
+import { ConfigError } from "../errors.js";
+import type { Module, Parameter } from "../nn/module.js";
+import { Conv2d } from "../nn/conv2d.js";
+import { Dropout } from "../nn/dropout.js";
+import { Flatten } from "../nn/flatten.js";
+import { IAF, LIF } from "../nn/lif.js";
+import { Linear } from "../nn/linear.js";
+import { AvgPool2d } from "../nn/pool.js";
+import { Sequential } from "../nn/sequential.js";
+import { Rng } from "../random.js";
+import type { TrainConfig } from "./config.js";
+
+export interface BuiltModel {
+  net: Sequential;
+  /** Dropout layers, whose seeds the trainer sets per step. */
+  dropouts: Dropout[];
+  /** Weight parameters by layer ("0.Linear", "2.Linear", …), for the per-layer gradient norms. */
+  weights: { layer: string; param: Parameter }[];
+  /** One line per layer, for the log. */
+  summary: string[];
+}
+
+export interface ModelShape {
+  /** [T, …features] of one sample. */
+  sampleShape: readonly number[];
+  numClasses: number;
+}
+
+function neuron(cfg: TrainConfig): Module {
+  const { type, tauMem, threshold, surrogate } = cfg.neuron;
+  const common = { threshold, surrogate, backward: cfg.method, device: cfg.device };
+  return type === "lif" ? new LIF({ ...common, tauMem }) : new IAF(common);
+}
+
+export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
+  const rng = new Rng(cfg.train.seed);
+  const device = cfg.device;
+  const layers: Module[] = [];
+  const features = shape.sampleShape.slice(1);
+  if (cfg.model.kind === "mlp") {
+    if (features.length !== 1)
+      throw new ConfigError(`model.kind: expected "conv" for samples of shape [${shape.sampleShape.join(", ")}] (mlp takes [T, channels]), received "mlp"`);
+    let width = features[0];
+    for (const h of cfg.model.hidden) {
+      layers.push(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale }), neuron(cfg));
+      width = h;
+    }
+    layers.push(new Linear(width, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale }));
+  } else {
+    if (features.length !== 3)
+      throw new ConfigError(`model.kind: expected "mlp" for samples of shape [${shape.sampleShape.join(", ")}] (conv takes [T, C, H, W]), received "conv"`);
+    const m = cfg.model;
+    let [c, h, w] = features;
+    const widths = [...m.channels, ...Array<number>(m.extraConvs).fill(m.channels[m.channels.length - 1])];
+    for (const out of widths) {
+      layers.push(new Conv2d(c, out, { kernel: m.kernel, rng, device, initScale: m.initScale }), neuron(cfg));
+      c = out;
+      if (Math.min(h, w) > m.poolUntil && Math.min(h, w) >= m.pool) {
+        layers.push(new AvgPool2d(m.pool));
+        h = Math.floor(h / m.pool);
+        w = Math.floor(w / m.pool);
+      }
+      if (m.dropout > 0) layers.push(new Dropout(m.dropout));
+    }
+    layers.push(new Flatten());
+    if (m.readoutDropout > 0) layers.push(new Dropout(m.readoutDropout));
+    layers.push(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale }));
+  }
+  const net = new Sequential(...layers);
+  const weights: BuiltModel["weights"] = [];
+  const summary: string[] = [];
+  layers.forEach((l, i) => {
+    const name = `${i}.${l.constructor.name}`;
+    const p = l.parameters().find((q) => q.name === "weight");
+    if (p) weights.push({ layer: name, param: p });
+    summary.push(`${name}${p ? ` [${p.value.shape.join("×")}]` : ""}`);
+  });
+  return { net, dropouts: layers.filter((l): l is Dropout => l instanceof Dropout), weights, summary };
+}

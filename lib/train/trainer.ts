@@ -1,0 +1,269 @@
+// The training loop of `exodus train`: epochs over a data set's batches, Adam, evaluation on the
+// test split, per-layer weight-gradient norms (the paper's Figure 2), metrics.jsonl, checkpoints
+// every epoch and on abort (Ctrl-C), and an exact resume.
+//
+// Reproducibility: every random draw derives from train.seed and the position in the run:
+// weights from Rng(seed); the shuffle of epoch e from mix(seed, e); the dropout masks of step s
+// from mix(seed, s, layer). A checkpoint therefore needs only the position, the weights and
+// Adam's state, and a resumed run computes exactly what an uninterrupted one would.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { ExodusError } from "../errors.js";
+import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
+import * as ops from "../ops.js";
+import { Adam } from "../optim.js";
+import { scope } from "../tensor.js";
+import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import type { TrainConfig } from "./config.js";
+import { readoutCrossEntropy } from "./loss.js";
+import { buildModel, type BuiltModel } from "./model.js";
+import { Progress } from "./progress.js";
+
+/** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
+export interface TrainData {
+  size: number;
+  numClasses: number;
+  sampleShape: number[];
+  batches(opts: BatchOptions): AsyncIterable<Batch>;
+  close?(): Promise<void>;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  method: string;
+  train: { loss: number; acc: number; samples: number; seconds: number; samplesPerSec: number };
+  eval?: { loss: number; acc: number; samples: number };
+  /** Mean 2-norm of each layer's weight gradient over the epoch's steps. */
+  gradNorm: Record<string, number>;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  /** Data sets to use instead of opening config.dataset (tests, custom data). */
+  data?: { train: TrainData; eval: TrainData };
+  resume?: boolean;
+  /** Aborting finishes the running step, saves a checkpoint and returns { interrupted: true }. */
+  signal?: AbortSignal;
+  progress?: Progress;
+  onEpoch?: (m: EpochMetrics) => void;
+}
+
+export interface TrainResult {
+  interrupted: boolean;
+  epochs: EpochMetrics[];
+  /** Final weights, in parameter order (for tests and scripts). */
+  weights: Float32Array[];
+}
+
+/** A 31-bit seed from integers (splitmix-style), distinct for each (seed, …parts). */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h & 0x7fffffff;
+}
+
+async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: TrainData }> {
+  const { name, root, transform } = cfg.dataset;
+  const hint = `download it with \`exodus data download ${name} --dir ${root}\`, or point dataset.root (--data-root) at it`;
+  if (!existsSync(root)) throw new ExodusError(`dataset.root: expected the ${name} files in ${root}, received no such folder; ${hint}`);
+  const open = async (split: string) => {
+    try {
+      return await openDataset({ name, root, split, transform, onWarning: (m) => process.stderr.write(`exodus: ${m}\n`) });
+    } catch (e) {
+      throw new ExodusError(`${name} ${split} split: ${(e as Error).message}; ${hint}`);
+    }
+  };
+  const train = await open("train");
+  return { train, eval: await open(cfg.train.evalSplit) };
+}
+
+function setTraining(m: BuiltModel, on: boolean): void {
+  m.net.training = on;
+  for (const l of m.net.layers) l.training = on;
+}
+
+/** Config fields a resumed run must share with its checkpoint (epochs may grow). */
+function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
+  // The data root and the device may change (moved files, another machine); the data may not.
+  const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
+    batchSize: c.train.batchSize, lr: c.train.lr, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
+  const x = pick(a) as Record<string, unknown>;
+  const y = pick(b) as Record<string, unknown>;
+  return Object.keys(x).find((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const cfg = opts.config;
+  const out = cfg.output;
+  const progress = opts.progress ?? new Progress();
+  const metricsPath = `${out}/metrics.jsonl`;
+  if (!opts.resume && existsSync(checkpointPath(out)))
+    throw new ExodusError(`output: ${out} already holds a checkpoint; pass --resume to continue it, or choose another --out`);
+  const resumed = opts.resume ? loadCheckpoint(out) : undefined;
+  if (resumed) {
+    const differs = sameRun(resumed.state.config as TrainConfig, cfg);
+    if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's in ${out}; resume with the same settings`);
+  }
+
+  const data = opts.data ?? (await openData(cfg));
+  const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
+  const params = model.net.parameters();
+  const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+  progress.log(`model: ${model.summary.join(" → ")}; ${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
+  const epochs: EpochMetrics[] = [];
+  try {
+    mkdirSync(out, { recursive: true });
+    let pos = { epoch: 0, batch: 0, phase: "train" as "train" | "eval", step: 0 };
+    let partial: CheckpointState["partial"] = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
+    if (resumed) {
+      const { state, tensors } = resumed;
+      for (const p of params) {
+        const v = tensors.get(`param/${p.name}`);
+        if (!v || v.length !== p.value.size) throw new ExodusError(`${checkpointPath(out)}: expected parameter ${p.name} of ${p.value.size} values, received ${v?.length ?? "none"}`);
+        p.value.set(v);
+      }
+      opt.importState({
+        steps: state.step > 0 ? state.step : 0,
+        m: state.step > 0 ? params.map((p) => tensors.get(`adam.m/${p.name}`)!) : [],
+        v: state.step > 0 ? params.map((p) => tensors.get(`adam.v/${p.name}`)!) : [],
+      });
+      pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
+      partial = state.partial;
+      // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
+      if (existsSync(metricsPath)) {
+        const before = (l: string) => {
+          try {
+            return (JSON.parse(l) as EpochMetrics).epoch < pos.epoch;
+          } catch {
+            return false; // a line cut short by a crash
+          }
+        };
+        const keep = readFileSync(metricsPath, "utf8").split("\n").filter((l) => l && before(l));
+        writeFileSync(metricsPath, keep.map((l) => `${l}\n`).join(""));
+      }
+      progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);
+    } else writeFileSync(metricsPath, "");
+
+    const save = () =>
+      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, config: cfg }, [
+        ...params.map((p) => ({ name: `param/${p.name}`, data: p.value.toArray(), shape: p.value.shape })),
+        ...(() => {
+          const st = opt.exportState();
+          return st.steps === 0 ? [] : params.flatMap((p, i) => [
+            { name: `adam.m/${p.name}`, data: st.m[i], shape: p.value.shape },
+            { name: `adam.v/${p.name}`, data: st.v[i], shape: p.value.shape },
+          ]);
+        })(),
+      ]);
+    const limit = cfg.train.limitBatches ?? Infinity;
+    const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
+
+    while (pos.epoch < cfg.train.epochs) {
+      if (pos.phase === "train") {
+        setTraining(model, true);
+        let i = 0;
+        const started = performance.now() - partial.seconds * 1000;
+        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device })) {
+          if (i >= limit) break;
+          if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
+          const B = batch.labels.length;
+          const r = scope(() => {
+            model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
+            const y = model.net.forward(batch.x);
+            const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
+            model.net.backward(dy!);
+            const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
+            opt.step();
+            model.net.zeroGrad();
+            return { loss, correct, norms };
+          });
+          pos.step++;
+          pos.batch++;
+          partial.lossSum += r.loss * B;
+          partial.correct += r.correct;
+          partial.seen += B;
+          r.norms.forEach((n, k) => (partial.gradNormSums[k] += n));
+          partial.gradSteps++;
+          partial.seconds = (performance.now() - started) / 1000;
+          progress.update({ epoch: pos.epoch, epochs: cfg.train.epochs, batch: pos.batch, batches: perEpoch, loss: partial.lossSum / partial.seen,
+            acc: partial.correct / partial.seen, samplesPerSec: partial.seen / partial.seconds });
+          if (!Number.isFinite(r.loss)) throw new ExodusError(`training diverged: loss ${r.loss} at step ${pos.step}; lower train.lr or the surrogate scale`);
+          if (opts.signal?.aborted) break;
+        }
+        if (opts.signal?.aborted) {
+          save();
+          progress.log(`interrupted: checkpoint saved in ${out} (epoch ${pos.epoch + 1}, batch ${pos.batch}); continue with --resume`);
+          return { interrupted: true, epochs, weights: params.map((p) => p.value.toArray()) };
+        }
+        pos.phase = "eval";
+      }
+
+      const m: EpochMetrics = {
+        epoch: pos.epoch,
+        step: pos.step,
+        method: cfg.method,
+        train: { loss: partial.lossSum / Math.max(1, partial.seen), acc: partial.correct / Math.max(1, partial.seen), samples: partial.seen,
+          seconds: partial.seconds, samplesPerSec: partial.seen / Math.max(1e-9, partial.seconds) },
+        gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
+      };
+      if ((pos.epoch + 1) % cfg.train.evalEvery === 0 || pos.epoch + 1 === cfg.train.epochs) {
+        const ev = await evaluate(model, data.eval, cfg, limit, opts.signal);
+        if (!ev) {
+          save(); // the training part of this epoch is kept; the resumed run evaluates it
+          progress.log(`interrupted during evaluation: checkpoint saved in ${out}; continue with --resume`);
+          return { interrupted: true, epochs, weights: params.map((p) => p.value.toArray()) };
+        }
+        m.eval = ev;
+      }
+      appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+      epochs.push(m);
+      opts.onEpoch?.(m);
+      progress.log(
+        `epoch ${pos.epoch + 1}/${cfg.train.epochs} train loss ${m.train.loss.toFixed(4)} acc ${(100 * m.train.acc).toFixed(1)}%` +
+          (m.eval ? ` | ${cfg.train.evalSplit} loss ${m.eval.loss.toFixed(4)} acc ${(100 * m.eval.acc).toFixed(1)}%` : "") +
+          ` | ${m.train.samplesPerSec.toFixed(0)} samples/s`,
+      );
+      // The checkpoint of a finished epoch is the start of the next one.
+      pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
+      partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
+      save();
+    }
+    return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };
+  } finally {
+    opt.dispose();
+    model.net.dispose();
+    if (!opts.data) {
+      await data.train.close?.();
+      await data.eval.close?.();
+    }
+  }
+}
+
+/** Loss and accuracy on a split (no dropout, no gradients); undefined when aborted. */
+async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
+  setTraining(model, false);
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  let i = 0;
+  try {
+    for await (const batch of data.batches({ batchSize: cfg.train.batchSize, shuffle: false, device: cfg.device })) {
+      if (i++ >= limit) break;
+      const r = scope(() => {
+        const y = model.net.forward(batch.x);
+        return readoutCrossEntropy(cfg.loss.readout, y, batch.labels, false);
+      });
+      lossSum += r.loss * batch.labels.length;
+      correct += r.correct;
+      seen += batch.labels.length;
+      if (signal?.aborted) return undefined;
+    }
+  } finally {
+    setTraining(model, true);
+  }
+  return { loss: lossSum / Math.max(1, seen), acc: correct / Math.max(1, seen), samples: seen };
+}
