@@ -4,6 +4,7 @@
 // (shared/docs/experiments.md), so `dataset: {name: shd}` alone is a complete config.
 import { readFileSync } from "node:fs";
 import { YAMLParseError, parse } from "yaml";
+import { defaultDevice } from "../device.js";
 import { ConfigError, describe } from "../errors.js";
 import { DATASETS, type DatasetName } from "../data/registry.js";
 import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
@@ -199,8 +200,10 @@ export function validateConfig(raw: unknown): TrainConfig {
     evalSplit: str("train.evalSplit", t.evalSplit, "test", DATASETS[name].splits.filter((x) => x !== "train")),
   };
   const output = str("output", top.output, `runs/${name}-${method}`);
-  const device = str("device", top.device, "cpu");
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) fail("device", '"cpu", "cuda" or "cuda:N"', device);
+  // "auto" (the default): the GPU when one works, else the CPU (see lib/device.ts).
+  let device: string = str("device", top.device, "auto");
+  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) fail("device", '"auto", "cpu", "cuda" or "cuda:N"', device);
+  if (device === "auto") device = String(defaultDevice());
   return { dataset: { name, root, ...(transform ? { transform } : {}) }, model, neuron, method, loss, train, output, device };
 }
 

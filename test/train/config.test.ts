@@ -52,7 +52,7 @@ describe("training config", () => {
     ["surrogate", { dataset: { name: "shd" }, neuron: { surrogate: { name: "relu" } } }, /^neuron\.surrogate\.name: expected one of "exponential"/],
     ["threshold", { dataset: { name: "shd" }, neuron: { threshold: 0 } }, /^neuron\.threshold: expected a finite number > 0, received 0/],
     ["initScale", { dataset: { name: "shd" }, model: { initScale: 0 } }, /^model\.initScale: expected a finite number > 0, received 0/],
-    ["device", { dataset: { name: "shd" }, device: "gpu" }, /^device: expected "cpu", "cuda" or "cuda:N", received "gpu"/],
+    ["device", { dataset: { name: "shd" }, device: "gpu" }, /^device: expected "auto", "cpu", "cuda" or "cuda:N", received "gpu"/],
     ["eval split", { dataset: { name: "shd" }, train: { evalSplit: "valid" } }, /^train\.evalSplit: expected one of "test", received "valid"/],
     ["transform", { dataset: { name: "shd", transform: { frame: 3 } } }, /^dataset\.transform: /],
     ["not a mapping", [1, 2], /^config: expected a mapping/],
