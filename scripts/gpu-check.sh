@@ -40,6 +40,13 @@ step info 30 "$NODE" dist/bin/exodus.js info --json
 cp "$out/info.log" "$out/info.json" 2>/dev/null
 step selftest-cuda 240 "$NODE" dist/bin/exodus.js selftest --device cuda --json "$out/selftest-cuda.json"
 step gradcheck-cuda 60 "$NODE" dist/bin/exodus.js gradcheck --device cuda --T 250 --json
+# A short training run on the GPU: the committed SHD-format fixture stands in for the data set
+# (the GPU machine has no network to download SHD).
+train_root=$(mktemp -d)
+cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_train.h5"
+cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_test.h5"
+step train-cuda 90 "$NODE" dist/bin/exodus.js train configs/shd.yaml --device cuda --epochs 2 \
+  --data-root "$train_root" --out "$out/train-run" --json
 step bench-gemm-cuda 60 "$NODE" dist/benchmarks/gemm/bench.js --device cuda --out "$out/gemm-cuda.json"
 [ -f dist/benchmarks/neuron/bench.js ] && step bench-neuron-cuda 120 "$NODE" dist/benchmarks/neuron/bench.js --device cuda --quick --out "$out/neuron-cuda.json"
 if [ -f benchmarks/peers/torch_bptt.py ] && python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
