@@ -8,7 +8,7 @@ import { noForward, sameShape, timeMajor } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { neuronNative } from "./native-neurons.js";
 import { type BackwardMethod, checkBackward, fail, paramValues, positive } from "./options.js";
-import { Tape, type Var } from "./tape.js";
+import { Tape, type Var, wireSteps } from "./tape.js";
 import type { PerNeuron } from "./lif.js";
 
 export interface ExpLeakOptions {
@@ -155,16 +155,8 @@ export class ExpLeak extends Module {
         const run = c.tape;
         ops.fill(dx, 0);
         const dx2 = dx.reshape([T, N]);
-        const sinks: Tensor[] = [];
+        const sinks = wireSteps(run.tape, run.xs, run.outs, dx2, g);
         const dbeta = this.learnBeta ? Tensor.zeros([this.P], this.device) : null;
-        for (let t = 0; t < T; t++) {
-          const sk = dx2.at(t);
-          sinks.push(sk);
-          run.xs[t].sink = sk;
-          const gt = g.at(t);
-          run.tape.seed(run.outs[t], gt);
-          gt.dispose();
-        }
         if (dbeta) run.beta.sink = dbeta;
         run.tape.backward();
         if (dbeta) {

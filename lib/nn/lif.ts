@@ -13,7 +13,7 @@ import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, fail, finite, oneOf,
   paramValues, parseSurrogate, positive,
 } from "./options.js";
-import { type ParamVar, Tape, type Var } from "./tape.js";
+import { type ParamVar, Tape, type Var, wireSteps } from "./tape.js";
 
 export type PerNeuron = number | number[] | Float32Array;
 
@@ -344,16 +344,10 @@ export class LIF extends Module {
     const dx2 = dx.reshape([T, N]);
     const dy2 = dy.reshape([T, N]);
     const dv2 = dv?.reshape([T, N]);
-    const sinks: Tensor[] = [];
+    const sinks = wireSteps(run.tape, run.xs, run.ss, dx2, dy2);
     const dalpha = this.learnAlpha ? Tensor.zeros([this.P], this.device) : null;
     try {
-      for (let t = 0; t < T; t++) {
-        const sk = dx2.at(t);
-        sinks.push(sk);
-        run.xs[t].sink = sk;
-        withAt(dy2, t, (g) => run.tape.seed(run.ss[t], g));
-        if (dv2) withAt(dv2, t, (h) => run.tape.seed(run.vs[t], h));
-      }
+      if (dv2) for (let t = 0; t < T; t++) withAt(dv2, t, (h) => run.tape.seed(run.vs[t], h));
       run.v0.sink = this._stateGrad!;
       if (dalpha) run.alpha.sink = dalpha;
       run.tape.backward();

@@ -12,7 +12,7 @@ import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, fail, finite, oneOf,
   parseSurrogate, positive,
 } from "./options.js";
-import { Tape, type Var } from "./tape.js";
+import { Tape, type Var, wireSteps } from "./tape.js";
 
 export interface SRMOptions {
   /** Response kernel ε[0..Kε) (default: SLAYER's alpha kernel from tauSr). */
@@ -188,15 +188,7 @@ export class SRM extends Module {
         const run = c.tape;
         const dx2 = dx.reshape([T, N]);
         ops.fill(dx2, 0);
-        const sinks: Tensor[] = [];
-        for (let t = 0; t < T; t++) {
-          const sk = dx2.at(t);
-          sinks.push(sk);
-          run.as[t].sink = sk;
-          const gt = g.at(t);
-          run.tape.seed(run.ss[t], gt);
-          gt.dispose();
-        }
+        const sinks = wireSteps(run.tape, run.as, run.ss, dx2, g);
         run.tape.backward();
         for (const s of sinks) s.dispose();
         dx2.dispose();

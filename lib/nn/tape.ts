@@ -183,3 +183,21 @@ function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
   t.dispose();
   return v;
 }
+
+/**
+ * Prepares a per-time-step tape for its reverse pass: input t's gradient accumulates into row t
+ * of dx [T, N], output t is seeded with row t of g [T, N]. Returns the row views, to dispose
+ * after tape.backward().
+ */
+export function wireSteps(tape: Tape, inputs: Var[], outputs: Var[], dx: Tensor, g: Tensor): Tensor[] {
+  const sinks: Tensor[] = [];
+  for (let t = 0; t < inputs.length; t++) {
+    const sink = dx.at(t);
+    sinks.push(sink);
+    inputs[t].sink = sink;
+    const gt = g.at(t);
+    tape.seed(outputs[t], gt);
+    gt.dispose();
+  }
+  return sinks;
+}
