@@ -130,12 +130,7 @@ Napi::Value SoftmaxXent(const Napi::CallbackInfo& info) {
     View x = view(info, 0, (size_t)rows * cols), l = view(info, 2, rows), loss = view(info, 4, rows);
     same_device(info, x, l);
     same_device(info, x, loss);
-    float* grad = nullptr;
-    if (!info[6].IsNull() && !info[6].IsUndefined()) {
-      View g = view(info, 6, (size_t)rows * cols);
-      same_device(info, x, g);
-      grad = g.p;
-    }
+    float* grad = optional_view(info, 6, (size_t)rows * cols, x);
     exo::softmax_xent(x.dev, x.p, l.p, loss.p, grad, rows, cols, (float)num(info, 10));
     return info.Env().Undefined();
   });

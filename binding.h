@@ -100,6 +100,19 @@ inline void same_device(const Napi::CallbackInfo& info, const View& a, const Vie
     throw Napi::Error::New(info.Env(), "operands are on different devices");
 }
 
+// A view that must live on the same device as `like`.
+inline View view_like(const Napi::CallbackInfo& info, size_t i, size_t need, const View& like) {
+  View v = view(info, i, need);
+  same_device(info, like, v);
+  return v;
+}
+
+// An optional view (null or undefined gives nullptr); when present, on the same device as `like`.
+inline float* optional_view(const Napi::CallbackInfo& info, size_t i, size_t need, const View& like) {
+  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return view_like(info, i, need, like).p;
+}
+
 // Runs body, converting C++ errors into JavaScript exceptions.
 template <typename F>
 Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {

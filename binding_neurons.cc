@@ -21,19 +21,6 @@ Napi::Object config(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsObject()) throw Napi::TypeError::New(info.Env(), "neuron config must be an object");
   return info[i].As<Napi::Object>();
 }
-bool absent(const Napi::CallbackInfo& info, size_t i) { return i >= info.Length() || info[i].IsNull() || info[i].IsUndefined(); }
-// A view that may be null; `dev` must match when present.
-float* opt_view(const Napi::CallbackInfo& info, size_t i, size_t need, const View& like) {
-  if (absent(info, i)) return nullptr;
-  View v = view(info, i, need);
-  same_device(info, like, v);
-  return v.p;
-}
-View dev_view(const Napi::CallbackInfo& info, size_t i, size_t need, const View& like) {
-  View v = view(info, i, need);
-  same_device(info, like, v);
-  return v;
-}
 
 exo::LifConfig lif_config(const Napi::CallbackInfo& info, size_t i) {
   Napi::Object o = config(info, i);
@@ -82,8 +69,8 @@ Napi::Value LifForward(const Napi::CallbackInfo& info) {
     exo::LifConfig c = lif_config(info, 0);
     size_t TN = (size_t)c.T * c.N;
     View x = view(info, 1, TN);
-    exo::LifParams p{dev_view(info, 3, c.P, x).p, dev_view(info, 5, c.P, x).p, dev_view(info, 7, c.P, x).p};
-    View state = dev_view(info, 9, c.N, x), s = dev_view(info, 11, TN, x), v = dev_view(info, 13, TN, x);
+    exo::LifParams p{view_like(info, 3, c.P, x).p, view_like(info, 5, c.P, x).p, view_like(info, 7, c.P, x).p};
+    View state = view_like(info, 9, c.N, x), s = view_like(info, 11, TN, x), v = view_like(info, 13, TN, x);
     exo::lif_forward(x.dev, c, p, x.p, state.p, s.p, v.p);
     return info.Env().Undefined();
   });
@@ -96,13 +83,13 @@ Napi::Value LifBackward(const Napi::CallbackInfo& info) {
     exo::NeuronGrad method = method_arg(info, 1);
     size_t TN = (size_t)c.T * c.N;
     View g = view(info, 8, TN);
-    exo::LifParams p{dev_view(info, 2, c.P, g).p, dev_view(info, 4, c.P, g).p, dev_view(info, 6, c.P, g).p};
-    float* h = opt_view(info, 10, TN, g);
-    View v = dev_view(info, 12, TN, g);
-    float* x = opt_view(info, 14, TN, g);
-    View v0 = dev_view(info, 16, c.N, g), dx = dev_view(info, 18, TN, g);
-    float* dv0 = opt_view(info, 20, c.N, g);
-    float* dalpha = opt_view(info, 22, c.N, g);
+    exo::LifParams p{view_like(info, 2, c.P, g).p, view_like(info, 4, c.P, g).p, view_like(info, 6, c.P, g).p};
+    float* h = optional_view(info, 10, TN, g);
+    View v = view_like(info, 12, TN, g);
+    float* x = optional_view(info, 14, TN, g);
+    View v0 = view_like(info, 16, c.N, g), dx = view_like(info, 18, TN, g);
+    float* dv0 = optional_view(info, 20, c.N, g);
+    float* dalpha = optional_view(info, 22, c.N, g);
     exo::lif_backward(g.dev, c, method, p, g.p, h, v.p, x, v0.p, dx.p, dv0, dalpha);
     return info.Env().Undefined();
   });
@@ -124,7 +111,7 @@ Napi::Value ExpLeakForward(const Napi::CallbackInfo& info) {
     exo::ExpLeakConfig c = expleak_config(info, 0);
     size_t TN = (size_t)c.T * c.N;
     View x = view(info, 3, TN);
-    View beta = dev_view(info, 1, c.P, x), state = dev_view(info, 5, c.N, x), out = dev_view(info, 7, TN, x);
+    View beta = view_like(info, 1, c.P, x), state = view_like(info, 5, c.N, x), out = view_like(info, 7, TN, x);
     exo::expleak_forward(x.dev, c, beta.p, x.p, state.p, out.p);
     return info.Env().Undefined();
   });
@@ -136,10 +123,10 @@ Napi::Value ExpLeakBackward(const Napi::CallbackInfo& info) {
     exo::ExpLeakConfig c = expleak_config(info, 0);
     size_t TN = (size_t)c.T * c.N;
     View gi = view(info, 3, TN);
-    View beta = dev_view(info, 1, c.P, gi), cur = dev_view(info, 5, TN, gi), i0 = dev_view(info, 7, c.N, gi);
-    View dx = dev_view(info, 9, TN, gi);
-    float* di0 = opt_view(info, 11, c.N, gi);
-    float* dbeta = opt_view(info, 13, c.N, gi);
+    View beta = view_like(info, 1, c.P, gi), cur = view_like(info, 5, TN, gi), i0 = view_like(info, 7, c.N, gi);
+    View dx = view_like(info, 9, TN, gi);
+    float* di0 = optional_view(info, 11, c.N, gi);
+    float* dbeta = optional_view(info, 13, c.N, gi);
     exo::expleak_backward(gi.dev, c, beta.p, gi.p, cur.p, i0.p, dx.p, di0, dbeta);
     return info.Env().Undefined();
   });
@@ -151,9 +138,9 @@ Napi::Value SrmForward(const Napi::CallbackInfo& info) {
     exo::SrmConfig c = srm_config(info, 0);
     size_t TN = (size_t)c.T * c.N;
     View a = view(info, 5, TN);
-    View eps = dev_view(info, 1, c.Ke, a);
-    float* nu = c.Kn ? dev_view(info, 3, c.Kn, a).p : nullptr;
-    View s = dev_view(info, 7, TN, a), u = dev_view(info, 9, TN, a);
+    View eps = view_like(info, 1, c.Ke, a);
+    float* nu = c.Kn ? view_like(info, 3, c.Kn, a).p : nullptr;
+    View s = view_like(info, 7, TN, a), u = view_like(info, 9, TN, a);
     exo::srm_forward(a.dev, c, eps.p, nu, a.p, s.p, u.p);
     return info.Env().Undefined();
   });
@@ -166,9 +153,9 @@ Napi::Value SrmBackward(const Napi::CallbackInfo& info) {
     exo::NeuronGrad method = method_arg(info, 1);
     size_t TN = (size_t)c.T * c.N;
     View g = view(info, 6, TN);
-    View eps = dev_view(info, 2, c.Ke, g);
-    float* nu = c.Kn ? dev_view(info, 4, c.Kn, g).p : nullptr;
-    View u = dev_view(info, 8, TN, g), q = dev_view(info, 10, TN, g), da = dev_view(info, 12, TN, g);
+    View eps = view_like(info, 2, c.Ke, g);
+    float* nu = c.Kn ? view_like(info, 4, c.Kn, g).p : nullptr;
+    View u = view_like(info, 8, TN, g), q = view_like(info, 10, TN, g), da = view_like(info, 12, TN, g);
     exo::srm_backward(g.dev, c, method, eps.p, nu, g.p, u.p, q.p, da.p);
     return info.Env().Undefined();
   });
@@ -178,7 +165,7 @@ Napi::Value SrmBackward(const Napi::CallbackInfo& info) {
 Napi::Value SpikeFn(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     size_t n = count(info, 4), P = count(info, 7);
-    View v = view(info, 0, n), s = dev_view(info, 2, n, v), th = dev_view(info, 5, P, v);
+    View v = view(info, 0, n), s = view_like(info, 2, n, v), th = view_like(info, 5, P, v);
     exo::spike_fn(v.dev, v.p, s.p, n, th.p, P, integer(info, 8), (float)num(info, 9));
     return info.Env().Undefined();
   });
@@ -188,7 +175,7 @@ Napi::Value SpikeFn(const Napi::CallbackInfo& info) {
 Napi::Value SurrogateGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     size_t n = count(info, 7), P = count(info, 10);
-    View v = view(info, 1, n), g = dev_view(info, 3, n, v), y = dev_view(info, 5, n, v), th = dev_view(info, 8, P, v);
+    View v = view(info, 1, n), g = view_like(info, 3, n, v), y = view_like(info, 5, n, v), th = view_like(info, 8, P, v);
     exo::surrogate_grad(v.dev, (exo::Surrogate)integer(info, 0), v.p, g.p, y.p, n, th.p, P, (float)num(info, 11),
                         (float)num(info, 12));
     return info.Env().Undefined();

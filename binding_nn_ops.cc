@@ -37,13 +37,6 @@ exo::k::PoolGeom pool_geom(const Napi::CallbackInfo& info, size_t i) {
   return g;
 }
 
-float* optional_view(const Napi::CallbackInfo& info, size_t i, size_t need, const View& like) {
-  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
-  View v = view(info, i, need);
-  same_device(info, v, like);
-  return v.p;
-}
-
 // gemmBatched(ta, tb, M, N, K, alpha, A, aOff, lda, sa, B, bOff, ldb, sb, beta, C, cOff, ldc, sc, batch)
 Napi::Value GemmBatched(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
