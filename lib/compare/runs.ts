@@ -14,14 +14,34 @@ import type { PlannedRun } from "./plan.js";
 
 export type RunState = "done" | "partial" | "new";
 
+/** The first field (dotted path) where two configs differ, ignoring where files live and how long to train. */
+export function differingField(a: unknown, b: unknown, path = ""): string | undefined {
+  const free = new Set(["output", "device", "dataset.root", "train.epochs"]);
+  if (free.has(path)) return undefined;
+  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null && !Array.isArray(a)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = differingField((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? undefined : path || "config";
+}
+
 /** Where a run stands: "done" when its checkpoint is past its last epoch. */
 export function runState(run: PlannedRun): { state: RunState; epochsDone: number } {
   const path = join(run.dir, "checkpoint.json");
   if (!existsSync(path)) return { state: "new", epochsDone: 0 };
   let epoch: unknown;
   try {
-    epoch = (JSON.parse(readFileSync(path, "utf8")) as { epoch?: unknown }).epoch;
+    const ck = JSON.parse(readFileSync(path, "utf8")) as { epoch?: unknown; config?: unknown };
+    epoch = ck.epoch;
+    const differs = differingField(ck.config, run.config);
+    if (differs)
+      throw new ExodusError(`compare: ${run.dir} holds a run of other settings (its ${differs} differs from this compare's); choose another --out, or remove that folder to redo the run`);
   } catch (e) {
+    if (e instanceof ExodusError) throw e;
     throw new ExodusError(`${path}: expected a checkpoint written by exodus train, received unreadable JSON (${(e as Error).message}); remove ${run.dir} to start that run again`);
   }
   if (typeof epoch !== "number" || !Number.isInteger(epoch) || epoch < 0)
@@ -63,13 +83,6 @@ function labelledProgress(label: string, quiet: boolean): Progress {
   return new Progress({ isTTY: err.isTTY, write: (s: string) => err.write(s.replace(/(^|\n|\r\x1b\[K)(?=[^\n\r])/g, `$1${label} `)) }, quiet);
 }
 
-function explain(run: PlannedRun, e: unknown): never {
-  const msg = (e as Error).message ?? String(e);
-  if (/differs from the checkpoint/.test(msg))
-    throw new ExodusError(`compare: ${run.dir} holds a run of other settings (${msg.replace(/^--resume: /, "")}); choose another --out, or remove that folder to redo the run`);
-  throw e;
-}
-
 export async function runAll(opts: RunAllOptions): Promise<RunAllResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const result: RunAllResult = { interrupted: false, kept: [], resumed: [], started: [] };
@@ -92,12 +105,7 @@ export async function runAll(opts: RunAllOptions): Promise<RunAllResult> {
       writeRunConfig(t.run);
       (t.resume ? result.resumed : result.started).push(t.run.name);
       log(`${label(t)} ${t.resume ? "resuming" : "training"} ${t.run.config.dataset.name} with ${t.run.method}, surrogate scale ${t.run.scale}, seed ${t.run.seed} on ${t.run.config.device}`);
-      let r;
-      try {
-        r = await train({ config: t.run.config, resume: t.resume, signal: opts.signal, data: opts.data, progress: labelledProgress(label(t), opts.quiet ?? false) });
-      } catch (e) {
-        explain(t.run, e);
-      }
+      const r = await train({ config: t.run.config, resume: t.resume, signal: opts.signal, data: opts.data, progress: labelledProgress(label(t), opts.quiet ?? false) });
       if (r.interrupted) {
         result.interrupted = true;
         break;
