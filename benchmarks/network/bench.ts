@@ -122,7 +122,11 @@ function measure(s: Setup): SetupResult {
   const labels = Float32Array.from({ length: s.batch }, () => rng.int(s.classes));
   try {
     say(`  ${s.label}: exodus (${METHODS.join(", ")}, interleaved, ${warmup} warm-up + ${repeats} repeats)…`);
-    const t = timeNetwork({ config: s.config, shape: { sampleShape: [s.T, ...s.features], numClasses: s.classes }, x, labels, methods: METHODS, warmup, repeats });
+    const began = performance.now();
+    const t = timeNetwork({
+      config: s.config, shape: { sampleShape: [s.T, ...s.features], numClasses: s.classes }, x, labels, methods: METHODS, warmup, repeats,
+      onRepeat: (done, total) => say(`    repeat ${done}/${total} (${((performance.now() - began) / 1000).toFixed(0)} s)`),
+    });
     let peer: SetupResult["peer"] = { skipped: missing ?? "" };
     if (!missing) {
       say(`  ${s.label}: PyTorch peer…`);
