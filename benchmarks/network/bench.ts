@@ -17,7 +17,7 @@ import type { BackwardMethod } from "../../lib/nn/options.js";
 import { Rng } from "../../lib/random.js";
 import { runtimeInfo, setCpuThreads } from "../../lib/runtime.js";
 import { SETUPS, setup, type Setup } from "./setups.js";
-import { peerMissing, runPeer, type PeerResult } from "./peer.js";
+import { peerMissing, referenceBlasNote, runPeer, type PeerResult } from "./peer.js";
 
 // Fresh memory costs a page fault per 4 KiB page, which on this kind of VM costs more than the
 // work itself (PyTorch's CPU backward in particular). A training loop reuses its memory, so both
@@ -206,6 +206,12 @@ for (const r of results) {
   if ("error" in r.peer) say(`peer failed on ${r.label}: ${r.peer.error}`);
   if (r.peerCheck) say(`peer check, ${r.label}: |loss − exodus BPTT loss| = ${r.peerCheck.lossDiff.toExponential(1)}, weight-gradient norms within ${(100 * r.peerCheck.gradNormRelDiff).toFixed(2)} % of exodus BPTT's`);
 }
+const firstPeer = [...results, ...sweep.flatMap((w) => w.points)].map((r) => r.peer).find((p): p is PeerResult => "backward" in p);
+if (firstPeer) {
+  say(`peer: ${firstPeer.peer}, ${firstPeer.threads} thread${firstPeer.threads > 1 ? "s" : ""}, BLAS ${firstPeer.blas.info} (${firstPeer.blas.libraries.join(", ") || "none loaded"})`);
+  const note = referenceBlasNote(firstPeer);
+  if (note) warnings.push(note);
+}
 if (sweep.length) {
   say(`\nT sweep: backward seconds per batch (median of ${repeats})\n`);
   say("| setup | T | EXODUS | SLAYER | BPTT (exodus) | torch BPTT | EXODUS vs BPTT | EXODUS vs torch |");
@@ -215,8 +221,9 @@ if (sweep.length) {
       say(`| ${sw.setup} | ${r.T} | ${fmt(r.methods.exodus!.backward.median)} | ${fmt(r.methods.slayer!.backward.median)} | ${fmt(r.methods.bptt!.backward.median)} | ${"backward" in r.peer ? fmt(r.peer.backward.median) : "—"} | ${x(r.speedup.backwardVsBptt.exodus)} | ${x(r.speedup.backwardVsPeer?.exodus)} |`);
 }
 say(`\nload average at the end ${loadEnd.map((v) => v.toFixed(2)).join(" ")}${machine.cores <= 4 && Math.max(...machine.loadAverageStart, ...loadEnd) > machine.cores ? ` — above the ${machine.cores} cores: other processes shared the CPU, figures are noisy` : ""}`);
-for (const w of warnings) say(`warning: noisy measurement, ${w}`);
-if (warnings.length) say(`warning: ${warnings.length} measurement${warnings.length > 1 ? "s" : ""} spread by more than 1.5× (max/min); re-run on a quieter machine or with more --repeats`);
+for (const w of warnings) say(`warning: ${/^the peer/.test(w) ? "" : "noisy measurement, "}${w}`);
+const noisyCount = warnings.filter((w) => !/^the peer/.test(w)).length;
+if (noisyCount) say(`warning: ${noisyCount} measurement${noisyCount > 1 ? "s" : ""} spread by more than 1.5× (max/min); re-run on a quieter machine or with more --repeats`);
 
 const result = {
   benchmark: "network",

@@ -23,11 +23,20 @@ export interface PeerResult {
   peer: string;
   device: string;
   threads: number;
+  /** torch's BLAS_INFO and the BLAS libraries loaded in the peer's process. */
+  blas: { info: string; libraries: string[] };
   forward: Spread;
   backward: Spread;
   loss: number;
   gradNorms: number[];
   spikeRates: number[];
+}
+
+/** A note when the peer's matrix products go to the netlib reference BLAS (Debian's default libblas.so.3). */
+export function referenceBlasNote(p: PeerResult): string | undefined {
+  if (p.blas.libraries.some((l) => /\/blas\/libblas\.so/.test(l)))
+    return `the peer's torch calls the reference BLAS (${p.blas.libraries.join(", ")}), whose matrix products are several times slower than an optimised BLAS's; part of the speed-up over the peer is that`;
+  return undefined;
 }
 
 /** Why the peer cannot run here, or undefined when Debian's python3 imports torch. */

@@ -9,6 +9,8 @@ benchmark compares with exodus's BPTT to show it is the same network). Run with 
   /usr/bin/python3 benchmarks/peers/torch_network.py manifest.json
 """
 import json
+import os
+import re
 import sys
 import time
 
@@ -35,10 +37,12 @@ class SpikeExp(torch.autograd.Function):
 
 def neuron(x, alpha, theta, scale, width):
     """x [T, B, ...]: v = α·v + x[t]; s = 1[v ≥ θ]; v -= θ·s (subtract reset, differentiated)."""
+    # unbind: one backward node for all steps. Indexing x[t] per step (as sinabs does) gives each
+    # step's select a full-size zero gradient to add up, O(T²) work in the backward.
     v = torch.zeros_like(x[0])
     out = []
-    for t in range(x.shape[0]):
-        v = alpha * v + x[t]
+    for xt in x.unbind(0):
+        v = alpha * v + xt
         s = SpikeExp.apply(v, theta, scale, width)
         v = v - theta * s
         out.append(s)
@@ -50,6 +54,21 @@ def folded(f, x):
     T, B = x.shape[:2]
     y = f(x.reshape(T * B, *x.shape[2:]))
     return y.reshape(T, B, *y.shape[1:])
+
+
+def blas():
+    """The BLAS this torch build calls (Debian's links the system's libblas.so.3: reference BLAS
+    unless an optimised one is installed as that alternative)."""
+    info = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+    libs = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                if re.search(r"blas|mkl", line, re.I):
+                    libs.add(os.path.realpath(line.split()[-1]))
+    except OSError:
+        pass
+    return {"info": info.group(1) if info else "unknown", "libraries": sorted(libs)}
 
 
 def main():
@@ -124,6 +143,7 @@ def main():
         "peer": f"torch {torch.__version__} autograd BPTT",
         "device": str(dev),
         "threads": torch.get_num_threads(),
+        "blas": blas(),
         "forward": fwd,
         "backward": bwd,
         "loss": loss0,
