@@ -48,7 +48,11 @@ export function stat(values: number[]): Stat {
   return { mean, sd, min: Math.min(...v), max: Math.max(...v), n };
 }
 
-/** A run's epochs from metrics.jsonl, up to its configured epoch count (a line cut short by a crash is skipped). */
+/**
+ * A run's epochs from metrics.jsonl, in order, at most `epochs` of them (a line cut short by a
+ * crash is skipped). The trainer writes one line per epoch, so the k-th line is epoch k whether
+ * its `epoch` field counts from 0 or from 1.
+ */
 export function readMetrics(dir: string, epochs = Infinity): EpochMetrics[] {
   const path = join(dir, "metrics.jsonl");
   if (!existsSync(path)) return [];
@@ -57,25 +61,26 @@ export function readMetrics(dir: string, epochs = Infinity): EpochMetrics[] {
     if (!line.trim()) continue;
     try {
       const m = JSON.parse(line) as EpochMetrics;
-      if (typeof m.epoch === "number" && m.epoch < epochs) out.push(m);
+      if (typeof m.epoch === "number") out.push(m);
     } catch {
       // the last line of a run killed while writing
     }
   }
-  return out.sort((a, b) => a.epoch - b.epoch);
+  return out.sort((a, b) => a.epoch - b.epoch).slice(0, epochs);
 }
 
+/** Per 1-based epoch k (the k-th line of each run), the statistic over the runs that have a value there. */
 function byEpoch(runs: EpochMetrics[][], pick: (m: EpochMetrics) => number | undefined): { epochs: number[]; stats: Stat[] } {
   const values = new Map<number, number[]>();
   for (const r of runs)
-    for (const m of r) {
+    r.forEach((m, i) => {
       const v = pick(m);
-      if (v === undefined) continue;
-      if (!values.has(m.epoch)) values.set(m.epoch, []);
-      values.get(m.epoch)!.push(v);
-    }
+      if (v === undefined) return;
+      if (!values.has(i + 1)) values.set(i + 1, []);
+      values.get(i + 1)!.push(v);
+    });
   const epochs = [...values.keys()].sort((a, b) => a - b);
-  return { epochs: epochs.map((e) => e + 1), stats: epochs.map((e) => stat(values.get(e)!)) };
+  return { epochs, stats: epochs.map((e) => stat(values.get(e)!)) };
 }
 
 export function summarizeCell(method: string, scale: number, runs: PlannedRun[]): { cell: CellSummary; layers: string[] } {

@@ -63,7 +63,7 @@ describe("exodus bench (network)", () => {
     } else expect(s.peer.skipped).toMatch(/torch/);
     // Nothing under benchmarks/results/ changed.
     expect(readdirSync(results).map((f) => [f, statSync(join(results, f)).mtimeMs])).toEqual(before);
-  });
+  }, 300_000);
 
   it("names the unknown benchmark", () => {
     const r = spawnSync(process.execPath, [cli, "bench", "speed"], { encoding: "utf8" });
