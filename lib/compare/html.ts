@@ -100,12 +100,13 @@ function timingChart(r: CompareReport): string {
   if (!t) return `<p class="note">No timing: it was switched off (--timing-repeats 0).</p>`;
   const methods = r.methods.filter((m) => t.methods[m as keyof typeof t.methods]);
   const get = (m: string) => t.methods[m as keyof typeof t.methods]!;
-  const slowest = Math.max(...methods.map((m) => get(m).backward.median));
+  // Ratios against the first method's median (EXODUS by default), measured in the same run.
+  const base = methods[0];
   const bars = (k: "forward" | "backward") =>
     methods.map((m) => {
       const s = get(m)[k];
-      const ref = methods.length > 1 && k === "backward" && slowest / s.median > 1.005 ? `(${(slowest / s.median).toFixed(1)}× faster than the slowest)` : undefined;
-      return { id: `${k}|${m}`, label: style(m).name, color: style(m).color, value: s.median, lo: s.min, hi: s.max, note: ref };
+      const note = m !== base ? `(${(s.median / get(base)[k].median).toFixed(2)}× ${style(base).name}'s)` : undefined;
+      return { id: `${k}|${m}`, label: style(m).name, color: style(m).color, value: s.median, lo: s.min, hi: s.max, note };
     });
   return barChart({
     width: 560, title: `Time per batch of ${t.batchSize} on ${t.device} (median of ${t.repeats} after ${t.warmup} warm-up)`,
