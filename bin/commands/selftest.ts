@@ -1,9 +1,11 @@
 // `exodus selftest [--device cuda]`: every op, neuron kernel and layer on random inputs against a
 // reference (float64 on the CPU, the CPU backend on CUDA); a table of relative errors; exit 1 on
-// any failure. What a GPU owner runs after installing.
+// any failure. What a GPU owner runs after installing. --large runs the large-size group instead
+// (grid-stride laps, > 2³¹ elements, > 65,535 GEMMs: lib/selftest/large-checks.ts).
 import type { Command } from "commander";
 import { writeFileSync } from "node:fs";
 import { parseDevice } from "../../lib/device.js";
+import { runLargeChecks } from "../../lib/selftest/large-run.js";
 import { runChecks } from "../../lib/selftest/run.js";
 
 interface Opts {
@@ -11,6 +13,7 @@ interface Opts {
   seed: string;
   filter?: string;
   json?: string | boolean;
+  large?: boolean;
 }
 
 export function register(program: Command): void {
@@ -21,11 +24,13 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of the random inputs", "1234")
     .option("--filter <regex>", "only checks whose group or name matches")
     .option("--json [file]", "print (or write to file) the results as JSON")
-    .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm")
+    .option("--large", "run the large-size group instead (full size on CUDA, ~60 GB of host and GPU memory; reduced on the CPU)")
+    .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm\n  $ exodus selftest --device cuda --large")
     .action((opts: Opts) => {
       const device = parseDevice(opts.device);
       const t0 = performance.now();
-      const results = runChecks(device, { seed: Number(opts.seed), filter: opts.filter ? new RegExp(opts.filter) : undefined });
+      const filter = opts.filter ? new RegExp(opts.filter) : undefined;
+      const results = opts.large ? runLargeChecks(device, { filter }) : runChecks(device, { seed: Number(opts.seed), filter });
       const failed = results.filter((r) => !r.pass);
       const summary = { device: String(device), checks: results.length, failed: failed.length, seconds: (performance.now() - t0) / 1000 };
       if (opts.json) {
