@@ -3,10 +3,13 @@
 // any failure. What a GPU owner runs after installing. --large runs the large-size group instead
 // (grid-stride laps, > 2³¹ elements, > 65,535 GEMMs: lib/selftest/large-checks.ts).
 import type { Command } from "commander";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseDevice } from "../../lib/device.js";
 import { runLargeChecks } from "../../lib/selftest/large-run.js";
-import { runChecks } from "../../lib/selftest/run.js";
+import { type CheckResult, runChecks } from "../../lib/selftest/run.js";
+import { runTrainingChecks } from "../../lib/selftest/training-checks.js";
 
 interface Opts {
   device?: string;
@@ -14,6 +17,7 @@ interface Opts {
   filter?: string;
   json?: string | boolean;
   large?: boolean;
+  training?: boolean;
 }
 
 export function register(program: Command): void {
@@ -25,12 +29,21 @@ export function register(program: Command): void {
     .option("--filter <regex>", "only checks whose group or name matches")
     .option("--json [file]", "print (or write to file) the results as JSON")
     .option("--large", "run the large-size group instead (full size on CUDA, ~60 GB of host and GPU memory; reduced on the CPU)")
-    .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm\n  $ exodus selftest --device cuda --large")
-    .action((opts: Opts) => {
+    .option("--training", "run the training checks instead: two steps of the SHD and DVS Gesture nets against the CPU, and a run that must learn")
+    .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm\n  $ exodus selftest --device cuda --large\n  $ exodus selftest --device cuda --training")
+    .action(async (opts: Opts) => {
       const device = parseDevice(opts.device);
       const t0 = performance.now();
       const filter = opts.filter ? new RegExp(opts.filter) : undefined;
-      const results = opts.large ? runLargeChecks(device, { filter }) : runChecks(device, { seed: Number(opts.seed), filter });
+      let results: CheckResult[];
+      if (opts.training) {
+        const out = mkdtempSync(join(tmpdir(), "exodus-selftest-"));
+        try {
+          results = await runTrainingChecks(device, { out, filter });
+        } finally {
+          rmSync(out, { recursive: true, force: true });
+        }
+      } else results = opts.large ? runLargeChecks(device, { filter }) : runChecks(device, { seed: Number(opts.seed), filter });
       const failed = results.filter((r) => !r.pass);
       const summary = { device: String(device), checks: results.length, failed: failed.length, seconds: (performance.now() - t0) / 1000 };
       if (opts.json) {
