@@ -52,7 +52,7 @@ export function register(program: Command): void {
         else console.log(text);
       }
       if (opts.json !== true) {
-        const against = device.isCuda ? "CPU backend" : "float64 reference";
+        const against = device.isCuda ? "CPU backend" : opts.training ? "CPU backend on one thread, and a learning run" : "float64 reference";
         console.log(`exodus selftest on ${device}, against the ${against}\n`);
         const w = Math.max(...results.map((r) => r.name.length), 10);
         console.log(`${"group".padEnd(13)} ${"check".padEnd(w)}  ${"rel. error".padStart(10)}  ${"tolerance".padStart(9)}  result`);

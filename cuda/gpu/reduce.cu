@@ -62,7 +62,7 @@ __device__ k::ReduceAcc block_combine(Reduce op, k::ReduceAcc acc) {
 
 // Strided layout, elements [j0, j1) of the axis for every output. Idx is the type of the
 // index arithmetic: 32-bit when outer·inner fits, which avoids a 64-bit division per output.
-// slices == 0: writes finished outputs to y; otherwise raw accumulators to pv/pi[slice][idx].
+// pv == nullptr: writes finished outputs to y; otherwise raw accumulators to pv/pi[slice][idx].
 template <typename Idx>
 __global__ void reduce_strided(Reduce op, const float* x, float* y, size_t outer, size_t axis, size_t inner,
                                size_t slice_len, float* pv, int* pi) {

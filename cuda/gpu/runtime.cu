@@ -32,6 +32,7 @@ void check_index(int index) {
 }
 
 int sm_count(int index) {
+  check_index(index);
   static std::mutex m;
   static std::vector<int> counts;
   std::lock_guard<std::mutex> lock(m);

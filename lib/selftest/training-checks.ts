@@ -12,7 +12,7 @@
 // index or a missed block, moves them by O(1)).
 import { join } from "node:path";
 import { Device } from "../device.js";
-import { packageRoot } from "../native.js";
+import { native, packageRoot } from "../native.js";
 import { Adam } from "../optim.js";
 import { Rng } from "../random.js";
 import { runtimeInfo, setCpuThreads } from "../runtime.js";
@@ -135,13 +135,20 @@ function compareNet(net: NetCase, device: Device, scale: TrainingScale): CheckRe
 }
 
 // ---- a task that learns -----------------------------------------------------------------------------
-/** Class c makes its own block of channels fire often (p = 0.3) and the rest rarely (0.03). */
+/**
+ * Class c makes its own block of channels fire often (p = 0.3) and the rest rarely (0.03).
+ * Samples are kept sparse and batches are built by the native batch scatter, the path the data
+ * loader takes (on CUDA: the packed upload and scatter kernel).
+ */
 export function learnableTask(opts: { size: number; T: number; F: number; classes: number; seed: number }): TrainData {
   const { size, T, F, classes } = opts;
   const rng = new Rng(opts.seed);
   const labels = Int32Array.from({ length: size }, () => rng.int(classes));
-  const samples = Array.from(labels, (c) =>
-    Float32Array.from({ length: T * F }, (_, i) => (rng.uniform() < (Math.floor(((i % F) * classes) / F) === c ? 0.3 : 0.03) ? 1 : 0)));
+  const samples = Array.from(labels, (c) => {
+    const index: number[] = [];
+    for (let i = 0; i < T * F; i++) if (rng.uniform() < (Math.floor(((i % F) * classes) / F) === c ? 0.3 : 0.03)) index.push(i);
+    return { index: Uint32Array.from(index), count: new Uint32Array(index.length).fill(1) };
+  });
   return {
     size,
     numClasses: classes,
@@ -151,15 +158,13 @@ export function learnableTask(opts: { size: number; T: number; F: number; classe
       if (o.shuffle) new Rng(o.seed ?? 0).shuffle(order);
       for (let s = 0; s < size; s += o.batchSize) {
         const idx = order.slice(s, Math.min(size, s + o.batchSize));
-        const x = new Float32Array(T * idx.length * F);
-        idx.forEach((n, b) => {
-          for (let t = 0; t < T; t++) x.set(samples[n].subarray(t * F, (t + 1) * F), (t * idx.length + b) * F);
-        });
-        const xt = Tensor.from(x, [T, idx.length, F], o.device);
+        const x = Tensor.empty([T, idx.length, F], o.device);
         try {
-          yield { x: xt, labels: Float32Array.from(idx, (n) => labels[n]), indices: idx };
+          const cols = Array.from(idx, (n) => samples[n]);
+          await native().scatterBatchAsync(x.handle, x.offset, T, idx.length, F, cols.map((c) => c.index), cols.map((c) => c.count));
+          yield { x, labels: Float32Array.from(idx, (n) => labels[n]), indices: idx };
         } finally {
-          xt.dispose();
+          x.dispose();
         }
       }
     },
