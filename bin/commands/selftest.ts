@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of the random inputs", "1234")
     .option("--filter <regex>", "only checks whose group or name matches")
     .option("--json [file]", "print (or write to file) the results as JSON")
-    .option("--large", "run the large-size group instead (full size on CUDA, ~60 GB of host and GPU memory; reduced on the CPU)")
+    .option("--large", "run the large-size group instead (full size on CUDA: up to ~35 GB of GPU memory and as much RAM; reduced on the CPU)")
     .option("--training", "run the training checks instead: two steps of the SHD and DVS Gesture nets against the CPU, and a run that must learn")
     .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm\n  $ exodus selftest --device cuda --large\n  $ exodus selftest --device cuda --training")
     .action(async (opts: Opts) => {
