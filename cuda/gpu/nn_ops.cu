@@ -95,20 +95,31 @@ __global__ void scatter_packed_kernel(float* dst, int T, int B, int F, const uin
   }
 }
 
-// Staging of scatter uploads: a small ring of pinned host buffers, each with its own device
-// buffer and an event marking the end of its last upload. A batch is packed into one slot and
-// uploaded with one asynchronous copy on the default stream, followed by the kernel on the same
-// stream, so nothing waits for the device except a slot's reuse (its upload three batches ago).
+// Staging of scatter uploads: pinned host buffers, each with its own device buffer and an event
+// marking the end of its last use (upload and kernel). A batch is packed into one free slot (its last upload has
+// finished) and uploaded with one asynchronous copy on the default stream, followed by the kernel
+// on the same stream (which orders the device buffer's reuse). When every slot is still in
+// flight a new one is made, up to kPinnedCap bytes in all; only past that does the loader thread
+// wait, for one upload, never for the whole device.
+constexpr size_t kPinnedCap = size_t(64) << 20;
+
 struct Slot {
   uint32_t* host = nullptr;
   void* device = nullptr;
   size_t capacity = 0;  // uint32 elements of both
   cudaEvent_t uploaded = nullptr;
+  ~Slot() {
+    if (uploaded) cudaEventSynchronize(uploaded);
+    cudaFreeHost(host);
+    cudaFree(device);
+    if (uploaded) cudaEventDestroy(uploaded);
+  }
 };
 struct Staging {
   std::mutex m;
-  Slot slots[3];
-  unsigned next = 0;
+  std::vector<std::unique_ptr<Slot>> slots;
+  size_t pinned = 0;  // bytes held by all slots
+  size_t next_wait = 0;
 };
 Staging& staging(int dev) {
   static std::mutex m;
@@ -119,18 +130,17 @@ Staging& staging(int dev) {
   return *all[dev];
 }
 
-// Grows a slot to hold n elements. On failure the slot is left empty and consistent (nothing is
-// lost: the buffers belong to the slot, not to the caching allocator).
-void reserve(Slot& s, size_t n) {
-  if (!s.uploaded) EXO_CUDA(cudaEventCreateWithFlags(&s.uploaded, cudaEventDisableTiming));
+// Grows a slot whose upload has finished to hold n elements. On failure the slot is left empty
+// and consistent (the buffers belong to the slot, not to the caching allocator: nothing is lost).
+void reserve(Staging& st, Slot& s, size_t n) {
   if (s.capacity >= n) return;
-  EXO_CUDA(cudaEventSynchronize(s.uploaded));
+  st.pinned -= s.capacity * 4;
   cudaFreeHost(s.host);
   cudaFree(s.device);
   s.host = nullptr;
   s.device = nullptr;
   s.capacity = 0;
-  size_t cap = std::max<size_t>(n, 1 << 16);
+  size_t cap = std::max<size_t>(n + n / 4, 1 << 16);
   EXO_CUDA(cudaHostAlloc(reinterpret_cast<void**>(&s.host), cap * 4, cudaHostAllocDefault));
   cudaError_t e = cudaMalloc(&s.device, cap * 4);
   if (e != cudaSuccess) {
@@ -140,6 +150,38 @@ void reserve(Slot& s, size_t n) {
     EXO_CUDA(e);
   }
   s.capacity = cap;
+  st.pinned += cap * 4;
+}
+
+// A slot for n elements whose last upload has finished.
+Slot& take_slot(Staging& st, size_t n) {
+  Slot* fit = nullptr;
+  Slot* idle = nullptr;
+  for (auto& s : st.slots) {
+    if (cudaEventQuery(s->uploaded) != cudaSuccess) continue;
+    if (s->capacity >= n) {
+      if (!fit || s->capacity < fit->capacity) fit = s.get();
+    } else if (!idle) {
+      idle = s.get();
+    }
+  }
+  if (fit) return *fit;
+  if (idle && st.pinned + n * 4 > kPinnedCap) {
+    reserve(st, *idle, n);
+    return *idle;
+  }
+  if (st.slots.empty() || st.pinned + n * 4 <= kPinnedCap) {
+    auto s = std::make_unique<Slot>();
+    EXO_CUDA(cudaEventCreateWithFlags(&s->uploaded, cudaEventDisableTiming));
+    st.slots.push_back(std::move(s));
+    reserve(st, *st.slots.back(), n);
+    return *st.slots.back();
+  }
+  // Every slot is in flight and the cap is reached: wait for one upload (round robin).
+  Slot& s = *st.slots[st.next_wait++ % st.slots.size()];
+  EXO_CUDA(cudaEventSynchronize(s.uploaded));
+  reserve(st, s, n);
+  return s;
 }
 
 }  // namespace
@@ -154,11 +196,8 @@ void scatter_batch(int dev, float* dst, int T, int B, int F, const uint32_t* con
   DeviceGuard guard(dev);
   Staging& st = staging(dev);
   std::lock_guard<std::mutex> lock(st.m);
-  Slot& s = st.slots[st.next];
-  st.next = (st.next + 1) % 3;
   size_t need = 2 * total + B + 1;
-  reserve(s, need);
-  EXO_CUDA(cudaEventSynchronize(s.uploaded));  // the slot's previous upload has finished
+  Slot& s = take_slot(st, need);
   uint32_t* idx = s.host;
   uint32_t* cnt = s.host + total;
   uint32_t* start = s.host + 2 * total;
@@ -173,9 +212,10 @@ void scatter_batch(int dev, float* dst, int T, int B, int F, const uint32_t* con
   }
   start[B] = (uint32_t)off;
   EXO_CUDA(cudaMemcpyAsync(s.device, s.host, need * 4, cudaMemcpyHostToDevice, 0));
-  EXO_CUDA(cudaEventRecord(s.uploaded, 0));
   scatter_packed_kernel<<<grid_for(total), 256>>>(dst, T, B, F, static_cast<const uint32_t*>(s.device), total);
   EXO_CUDA_LAUNCH("scatter_frames");
+  // After the kernel: once it has passed, both of the slot's buffers are free again.
+  EXO_CUDA(cudaEventRecord(s.uploaded, 0));
 }
 
 void scatter_frames(int dev, float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count,
