@@ -91,7 +91,7 @@ step large-cuda 90 exodus selftest --device cuda --large --json "$work/large-cud
 if command -v compute-sanitizer >/dev/null 2>&1; then
   # A subset: one of each kernel family (memcheck slows kernels down ~10-100x).
   step memcheck 45 compute-sanitizer --tool memcheck --error-exitcode 3 --log-file "$work/memcheck-report.txt" \
-    "$NODE" dist/bin/exodus.js selftest --device cuda --filter 'reduce|gemm 37|gemm 128x100|scatter|im2col|pool|LIF τ=30|softmax'
+    "$NODE" dist/bin/exodus.js selftest --device cuda --filter 'reduce|gemm 37|gemm 128x100|scatter|conv2d 3x3 pad|pool|LIF τ=30|softmax|edge'
 else
   line "$(printf '%-22s %-6s %s' memcheck skip "compute-sanitizer not on PATH")"
 fi
