@@ -29,4 +29,23 @@ describe.skipIf(cudaAvailable() || !built)("gpu-check.sh dry run without a GPU",
     const files = execFileSync("tar", ["-tzf", join(out, "gpu-check.tgz")], { encoding: "utf8" });
     expect(files).toMatch(/info\.json/);
   }, 60_000);
+
+  it("with GPU_CHECK_WITHOUT_GPU runs every step, each failing into summary.txt and the tarball", () => {
+    const out = tmp("exodus-gpu-check-");
+    const r = spawnSync("bash", [join(root, "scripts/gpu-check.sh"), out], { encoding: "utf8", timeout: 120_000, env: { ...process.env, GPU_CHECK_WITHOUT_GPU: "1" } });
+    expect(r.status).toBe(1);
+    expect(readdirSync(out).sort()).toEqual(["gpu-check.tgz", "summary.txt"]);
+    const summary = readFileSync(join(out, "summary.txt"), "utf8");
+    for (const s of ["selftest-cuda", "training-cuda", "large-cuda", "gradcheck-cuda"]) expect(summary).toMatch(new RegExp(`^${s} +FAIL .*CUDA is not available`, "m"));
+    expect(summary).toMatch(/SOME STEPS FAILED/);
+    const files = execFileSync("tar", ["-tzf", join(out, "gpu-check.tgz")], { encoding: "utf8" });
+    for (const s of ["selftest-cuda.log", "training-cuda.log", "large-cuda.log"]) expect(files).toContain(s);
+  }, 120_000);
+
+  it("skips the steps the global deadline leaves no time for", () => {
+    const out = tmp("exodus-gpu-check-");
+    const r = spawnSync("bash", [join(root, "scripts/gpu-check.sh"), out], { encoding: "utf8", timeout: 60_000, env: { ...process.env, GPU_CHECK_WITHOUT_GPU: "1", GPU_CHECK_DEADLINE: "1" } });
+    expect(r.status).toBe(1);
+    expect(readFileSync(join(out, "summary.txt"), "utf8")).toMatch(/^selftest-cuda +skip +deadline reached/m);
+  }, 60_000);
 });
