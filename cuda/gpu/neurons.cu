@@ -4,7 +4,7 @@
 #include "kernels/expleak.cuh"
 #include "kernels/lif.cuh"
 #include "kernels/srm.cuh"
-#include "exodus/neurons.h"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace gpu {
@@ -46,15 +46,13 @@ __global__ void lif_backward_kernel(LifConfig c, LifParams p, const float* __res
   for (int t = c.T - 1; t >= 0; --t) {
     size_t o = (size_t)t * c.N + i;
     lam = k::lif_adjoint_step<K, EXACT>(c, lam, v[o], g[o], h ? h[o] : 0.f, alpha, q, m);
-    dx[o] = c.norm_input ? lam * (1.f - alpha) : lam;
+    dx[o] = k::lif_input_grad(c, lam, alpha);
     if (dalpha) {
-      float vp = t > 0 ? k::lif_reset(c, v[o - c.N], k::spike_fn(v[o - c.N], theta, c.multi_spike, c.max_spikes), m)
-                       : v0[i];
-      if (c.norm_input) vp -= x[o];
-      da += lam * vp;
+      float vp = t > 0 ? k::lif_vpost(c, v[o - c.N], theta, m) : v0[i];
+      da += k::lif_dalpha_term(c, lam, vp, c.norm_input ? x[o] : 0.f);
     }
   }
-  if (dv0) dv0[i] = alpha * lam;
+  if (dv0) dv0[i] = k::lif_state_grad(lam, alpha);
   if (dalpha) dalpha[i] = da;
 }
 
@@ -82,9 +80,9 @@ __global__ void expleak_backward_kernel(ExpLeakConfig c, const float* __restrict
     size_t o = (size_t)t * c.N + i;
     mu = k::expleak_adjoint_step(mu, grad_i[o], b);
     dx[o] = mu;
-    if (dbeta) db += mu * (t > 0 ? cur[o - c.N] : i0[i]);
+    if (dbeta) db += k::expleak_dbeta_term(mu, t > 0 ? cur[o - c.N] : i0[i]);
   }
-  if (di0) di0[i] = b * mu;
+  if (di0) di0[i] = k::expleak_state_grad(mu, b);
   if (dbeta) dbeta[i] = db;
 }
 
@@ -113,17 +111,24 @@ __global__ void srm_backward_kernel(SrmConfig c, const float* __restrict__ eps, 
   for (int t = 0; t < c.T; ++t) da[(size_t)t * c.N + i] = k::srm_input_grad(q + i, c.N, t, c.T, eps, c.Ke);
 }
 
+// The per-neuron parameter of element i: P is 1 (shared) or the neuron count; the remainder in 32
+// bits when n fits (a 64-bit division per element costs several times more). Uniform branches.
+__device__ __forceinline__ size_t param_at(size_t i, size_t n, size_t P) {
+  if (P == 1) return 0;
+  return n <= 0xffffffffull ? (size_t)((unsigned)i % (unsigned)P) : i % P;
+}
+
 __global__ void spike_fn_kernel(const float* v, float* s, size_t n, const float* theta, size_t P, int multi,
                                 float max_spikes) {
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
-    s[i] = k::spike_fn(v[i], theta[i % P], multi, max_spikes);
+    s[i] = k::spike_fn(v[i], theta[param_at(i, n, P)], multi, max_spikes);
 }
 
 template <Surrogate K>
 __global__ void surrogate_grad_kernel(const float* v, const float* g, float* y, size_t n, const float* theta, size_t P,
                                       float a, float w) {
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
-    y[i] = k::surrogate<K>(v[i], theta[i % P], a, w) * g[i];
+    y[i] = k::surrogate<K>(v[i], theta[param_at(i, n, P)], a, w) * g[i];
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "check.cuh"
-#include "exodus/nn_ops.h"
+#include "exodus/backend.h"
+#include "kernels/scatter.cuh"
 
 namespace exo {
 namespace gpu {
@@ -82,7 +83,7 @@ __global__ void scatter_packed_kernel(float* dst, int T, int B, int F, const uin
   const uint32_t* index = packed;
   const uint32_t* count = packed + n;
   const uint32_t* start = packed + 2 * n;  // B + 1 column starts
-  unsigned limit = (unsigned)T * (unsigned)F;  // < 2^32: checked on the host
+  size_t limit = (size_t)T * F;
   EXO_GRID_LOOP(j, n) {
     int lo = 0, hi = B;  // start[lo] <= j < start[hi]
     while (hi - lo > 1) {
@@ -90,8 +91,8 @@ __global__ void scatter_packed_kernel(float* dst, int T, int B, int F, const uin
       if (start[mid] <= j) lo = mid;
       else hi = mid;
     }
-    unsigned i = index[j];
-    if (i < limit) dst[((size_t)(i / (unsigned)F) * B + lo) * F + i % (unsigned)F] = (float)count[j];
+    size_t o = k::frame_slot(index[j], limit, B, F, lo);
+    if (o != (size_t)-1) dst[o] = (float)count[j];
   }
 }
 
@@ -191,7 +192,6 @@ void scatter_batch(int dev, float* dst, int T, int B, int F, const uint32_t* con
   size_t total = 0;
   for (int b = 0; b < B; ++b) total += n[b];
   if (!total) return;
-  if ((size_t)T * F > 0xffffffffull) throw Error("scatter_frames: T x F = " + std::to_string((size_t)T * F) + " exceeds 2^32 frames");
   if (total > 0x7fffffffull) throw Error("scatter_frames: more than 2^31 events in one batch");
   DeviceGuard guard(dev);
   Staging& st = staging(dev);

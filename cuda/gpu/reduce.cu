@@ -15,6 +15,7 @@
 
 #include "check.cuh"
 #include "kernels/reduce.cuh"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace gpu {

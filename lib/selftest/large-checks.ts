@@ -220,7 +220,7 @@ const batchedCheck: LargeCheck<BatchP> = {
     const A = Tensor.from(rng.fillUniform(new Float32Array(batch * M * K), -1, 1), [batch, M, K], d);
     const B = Tensor.from(rng.fillUniform(new Float32Array(batch * K * N), -1, 1), [batch, K, N], d);
     const C = Tensor.empty([batch, M, N], d);
-    native().gemmBatched(false, false, M, N, K, 1, A.handle, A.offset, K, M * K, B.handle, B.offset, N, K * N, 0, C.handle, C.offset, N, M * N, batch);
+    native().gemmBatched({ transA: false, transB: false, M, N, K, alpha: 1, A, lda: K, strideA: M * K, B, ldb: N, strideB: K * N, beta: 0, C, ldc: N, strideC: M * N, batch });
     const out = [C.toArray()];
     [A, B, C].forEach((t) => t.dispose());
     return out;

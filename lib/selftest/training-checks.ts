@@ -161,7 +161,7 @@ export function learnableTask(opts: { size: number; T: number; F: number; classe
         const x = Tensor.empty([T, idx.length, F], o.device);
         try {
           const cols = Array.from(idx, (n) => samples[n]);
-          await native().scatterBatchAsync(x.handle, x.offset, T, idx.length, F, cols.map((c) => c.index), cols.map((c) => c.count));
+          await native().scatterBatchAsync({ dst: x, T, B: idx.length, F, index: cols.map((c) => c.index), count: cols.map((c) => c.count) });
           yield { x, labels: Float32Array.from(idx, (n) => labels[n]), indices: idx };
         } finally {
           x.dispose();

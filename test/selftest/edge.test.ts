@@ -17,7 +17,7 @@ describe("edge cases", () => {
 
   it("rejects a negative CUDA device index with a clear error", () => {
     const n = native();
-    expect(() => new n.NativeBuffer(1, -1, 4)).toThrow(/cuda:-1|CUDA/);
-    expect(() => n.allocatorStats(-1)).toThrow(/cuda:-1|CUDA|device/);
+    expect(() => new n.NativeBuffer({ device: 1, index: -1, size: 4 })).toThrow(/cuda:-1|CUDA|index/);
+    expect(() => n.allocatorStats({ index: -1 })).toThrow(/cuda:-1|CUDA|index/);
   });
 });
