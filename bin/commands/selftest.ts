@@ -35,15 +35,18 @@ export function register(program: Command): void {
       const device = parseDevice(opts.device);
       const t0 = performance.now();
       const filter = opts.filter ? new RegExp(opts.filter) : undefined;
+      // The slow groups report each check on stderr as it ends: a run cut short keeps them.
+      const onResult = (r: CheckResult) =>
+        process.stderr.write(`selftest: ${r.pass ? "pass" : "FAIL"} ${r.group} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.error ? `: ${r.error}` : ""}\n`);
       let results: CheckResult[];
       if (opts.training) {
         const out = mkdtempSync(join(tmpdir(), "exodus-selftest-"));
         try {
-          results = await runTrainingChecks(device, { out, filter });
+          results = await runTrainingChecks(device, { out, filter, onResult });
         } finally {
           rmSync(out, { recursive: true, force: true });
         }
-      } else results = opts.large ? runLargeChecks(device, { filter }) : runChecks(device, { seed: Number(opts.seed), filter });
+      } else results = opts.large ? runLargeChecks(device, { filter, onResult }) : runChecks(device, { seed: Number(opts.seed), filter });
       const failed = results.filter((r) => !r.pass);
       const summary = { device: String(device), checks: results.length, failed: failed.length, seconds: (performance.now() - t0) / 1000 };
       if (opts.json) {

@@ -13,6 +13,8 @@ export interface LargeOptions {
   filter?: RegExp;
   /** Default: full on CUDA, reduced on the CPU. */
   scale?: LargeScale;
+  /** Called as each check finishes (a run cut short by a timeout still shows what it did). */
+  onResult?: (r: CheckResult) => void;
 }
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
@@ -22,6 +24,10 @@ export function runLargeChecks(device: Device, opts: LargeOptions = {}): CheckRe
   const against = device.isCuda ? "cpu" : "float64";
   const deviceMem = device.isCuda ? runtimeInfo().cuda.devices.find((d) => d.index === device.index)?.totalMemory ?? 0 : Infinity;
   const results: CheckResult[] = [];
+  const push = (r: CheckResult) => {
+    results.push(r);
+    opts.onResult?.(r);
+  };
   for (const c of largeChecks) {
     const name = `${c.name} (${scale})`;
     if (opts.filter && !opts.filter.test(`large ${name}`)) continue;
@@ -31,7 +37,7 @@ export function runLargeChecks(device: Device, opts: LargeOptions = {}): CheckRe
     // The CPU side of a CUDA check holds the same tensors in host memory.
     const hostNeed = device.isCuda || scale === "full" ? bytes : 0;
     if (hostNeed > 0.75 * totalmem() || bytes > 0.85 * deviceMem) {
-      results.push({ ...base, relError: NaN, pass: true, ms: 0,
+      push({ ...base, relError: NaN, pass: true, ms: 0,
         error: `skipped: needs ${gib(bytes)} at once; the host has ${gib(totalmem())}${device.isCuda ? `, the GPU ${gib(deviceMem)}` : ""}` });
       continue;
     }
@@ -41,9 +47,9 @@ export function runLargeChecks(device: Device, opts: LargeOptions = {}): CheckRe
       const want = device.isCuda ? scope(() => c.run(Device.cpu, p)) : c.reference(p);
       let err = got.length === want.length ? 0 : Infinity;
       for (let i = 0; i < got.length && err < Infinity; i++) err = Math.max(err, relativeError(got[i], want[i]));
-      results.push({ ...base, relError: err, pass: err <= c.tolerance, ms: performance.now() - t0 });
+      push({ ...base, relError: err, pass: err <= c.tolerance, ms: performance.now() - t0 });
     } catch (e) {
-      results.push({ ...base, relError: Infinity, pass: false, ms: performance.now() - t0, error: (e as Error).message });
+      push({ ...base, relError: Infinity, pass: false, ms: performance.now() - t0, error: (e as Error).message });
     }
   }
   return results;

@@ -196,11 +196,18 @@ async function learnCheck(device: Device, out: string): Promise<CheckResult> {
   }
 }
 
-export async function runTrainingChecks(device: Device, opts: { scale?: TrainingScale; out: string; filter?: RegExp }): Promise<CheckResult[]> {
+export async function runTrainingChecks(
+  device: Device,
+  opts: { scale?: TrainingScale; out: string; filter?: RegExp; onResult?: (r: CheckResult) => void },
+): Promise<CheckResult[]> {
   const scale = opts.scale ?? (device.isCuda ? "full" : "reduced");
   const results: CheckResult[] = [];
+  const push = (r: CheckResult) => {
+    results.push(r);
+    opts.onResult?.(r);
+  };
   const want = (name: string) => !opts.filter || opts.filter.test(`training ${name}`);
-  if (want("learns")) results.push(await learnCheck(device, opts.out));
-  for (const net of nets) if (want(net.name)) results.push(compareNet(net, device, scale));
+  if (want("learns")) push(await learnCheck(device, opts.out));
+  for (const net of nets) if (want(net.name)) push(compareNet(net, device, scale));
   return results;
 }
