@@ -6,6 +6,7 @@ import { ExodusError, describe, expectInt } from "../errors.js";
 import { Rng } from "../random.js";
 import { native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
+import { AugmentScratch, type AugmentSpec, type FrameGeometry, augmentFrames, augments, sampleSeed } from "./augment.js";
 import { BatchWorkers } from "./batch-worker.js";
 import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity } from "./cache.js";
 import { checkInSensor } from "./events.js";
@@ -50,6 +51,11 @@ export interface BatchOptions {
    * default a batch's x is disposed when the next batch is requested or the loop ends.
    */
   retain?: boolean;
+  /**
+   * Augment every sample (augment.ts), seeded from `seed` and the sample's index (training only).
+   * Augmented batches take the sparse path (workers are not used for them).
+   */
+  augment?: AugmentSpec;
 }
 
 export interface Batch {
@@ -155,6 +161,7 @@ class CachedDataset implements Dataset {
   private readonly slots: Int32Array; // dataset index → cache slot
   private readonly features: number;
   private workers: BatchWorkers | undefined;
+  private readonly geometry: FrameGeometry;
 
   constructor(
     info: DatasetInfo,
@@ -180,6 +187,8 @@ class CachedDataset implements Dataset {
     const T = transform.frame.steps ?? maxSteps;
     this.sampleShape = [T, ...featureShape];
     this.features = featureShape.reduce((a, b) => a * b, 1);
+    const [polarities, height, width] = featureShape.length === 3 ? featureShape : [1, 1, featureShape[0]];
+    this.geometry = { steps: T, polarities, height, width };
   }
 
   get name(): string {
@@ -220,7 +229,9 @@ class CachedDataset implements Dataset {
   async *batches(opts: BatchOptions): AsyncGenerator<Batch> {
     const bs = expectInt("batches: batchSize", opts?.batchSize, 1);
     const prefetch = expectInt("batches: prefetch", opts.prefetch ?? 2, 0);
-    const nWorkers = expectInt("batches: workers", opts.workers ?? 0, 0);
+    const aug = augments(opts.augment) ? opts.augment : undefined;
+    const nWorkers = aug ? 0 : expectInt("batches: workers", opts.workers ?? 0, 0);
+    const scratch = aug ? new AugmentScratch() : undefined;
     if (nWorkers > 0) this.workers ??= new BatchWorkers(this.cache.layout, this.features, this.sampleShape[0], nWorkers);
     const workers = nWorkers > 0 ? this.workers : undefined;
     const device = parseDevice(opts.device);
@@ -249,7 +260,7 @@ class CachedDataset implements Dataset {
       const host = await this.readFrames(indices);
       const x = keep(Tensor.empty(shape, device));
       try {
-        const frames = host.frames!;
+        const frames = aug ? host.frames!.map((f, j) => augmentFrames(f, this.geometry, aug, sampleSeed(opts.seed ?? 0, indices[j]), scratch)) : host.frames!;
         await native().scatterBatchAsync(x.handle, x.offset, T, indices.length, this.features, frames.map((f) => f.index), frames.map((f) => f.count));
       } catch (e) {
         x.dispose();
