@@ -222,6 +222,6 @@ export function sewResNetLayers(): unknown[] {
     const unit = [{ conv: { out: c, kernel: 3 } }, { batchnorm: {} }, { neuron: {} }];
     layers.push({ sew: [...unit, ...unit] }, { maxpool: 2 });
   }
-  layers.push({ flatten: {} }, { linear: { bias: true } });
+  layers.push({ flatten: {} }, { linear: { out: 10, bias: true } });
   return layers;
 }
