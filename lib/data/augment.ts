@@ -136,6 +136,16 @@ export class AugmentScratch {
   touched = new Uint32Array(1024);
 }
 
+/** The drawn spatial parameters of one sample (angle in degrees, shifts in pixels). */
+export interface SpatialParams {
+  flipX: boolean;
+  flipY: boolean;
+  crop?: { s: number; x0: number; y0: number };
+  affine?: { angle: number; scale: number; tx: number; ty: number };
+  sx: number;
+  sy: number;
+}
+
 /**
  * The inverse spatial map of one sample: for each output pixel, the input pixel it takes (-1:
  * none), or null when no spatial augmentation applies. Draws its parameters from rng.
@@ -148,18 +158,26 @@ function spatialMap(spec: AugmentSpec, H: number, W: number, rng: Rng): Int32Arr
     const s = rng.range(spec.crop.scale[0], spec.crop.scale[1]);
     crop = { s, x0: rng.uniform() * W * (1 - s), y0: rng.uniform() * H * (1 - s) };
   }
-  let affine: { cos: number; sin: number; scale: number; tx: number; ty: number } | undefined;
+  let affine: SpatialParams["affine"];
   if (spec.affine) {
+    // torchvision RandomAffine.get_params: angle, then translations, then scale
     const { degrees, translate, scale } = spec.affine;
-    const angle = (rng.range(-degrees, degrees) * Math.PI) / 180;
+    const angle = rng.range(-degrees, degrees);
     const tx = Math.round(rng.range(-translate * W, translate * W));
     const ty = Math.round(rng.range(-translate * H, translate * H));
-    const sc = rng.range(scale[0], scale[1]);
-    affine = { cos: Math.cos(angle), sin: Math.sin(angle), scale: sc, tx, ty };
+    affine = { angle, scale: rng.range(scale[0], scale[1]), tx, ty };
   }
   const sx = spec.shift ? rng.int(2 * spec.shift.max + 1) - spec.shift.max : 0;
   const sy = spec.shift ? rng.int(2 * spec.shift.max + 1) - spec.shift.max : 0;
   if (!flipX && !flipY && !crop && !affine && sx === 0 && sy === 0) return null;
+  return inverseMap(H, W, { flipX, flipY, crop, affine, sx, sy });
+}
+
+/** For each output pixel of an H×W image, the input pixel under it (-1: outside). */
+export function inverseMap(H: number, W: number, q: SpatialParams): Int32Array {
+  const { flipX, flipY, crop, sx, sy } = q;
+  const rad = ((q.affine?.angle ?? 0) * Math.PI) / 180;
+  const affine = q.affine && { cos: Math.cos(rad), sin: Math.sin(rad), scale: q.affine.scale, tx: q.affine.tx, ty: q.affine.ty };
   const map = new Int32Array(H * W);
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
@@ -171,12 +189,11 @@ function spatialMap(spec: AugmentSpec, H: number, W: number, rng: Rng): Int32Arr
       u -= sx;
       v -= sy;
       if (affine) {
-        // output = R(angle)·scale·input + t, so input = R(−angle)·(output − t)/scale; the angle
-        // turns counter-clockwise on the image (y down), as torchvision's
+        // torchvision's inverse affine matrix without shear: input = [[cos, sin], [−sin, cos]]·(output − t)/scale
         const a = u - affine.tx;
         const b = v - affine.ty;
-        u = (affine.cos * a - affine.sin * b) / affine.scale;
-        v = (affine.sin * a + affine.cos * b) / affine.scale;
+        u = (affine.cos * a + affine.sin * b) / affine.scale;
+        v = (-affine.sin * a + affine.cos * b) / affine.scale;
       }
       if (crop) {
         u = crop.x0 + (u + W / 2) * crop.s - W / 2;
