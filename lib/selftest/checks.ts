@@ -2,3 +2,4 @@
 import "./ops-checks.js";
 import "./layer-ops-checks.js";
 import "./neuron-checks.js";
+import "./vision-checks.js";
