@@ -16,9 +16,10 @@
 //   drop        tonic DropEvent: every event is dropped with probability p
 //   noise       tonic UniformNoise: `events` extra events at uniform (t, p, y, x)
 // Spatial maps work by inverse mapping (each output pixel takes the input pixel under it), as
-// torchvision does, and compose into one lookup per sample: flip ∘ shift ∘ affine ∘ crop.
+// torchvision does, and compose into one lookup per sample: flip ∘ shift ∘ affine ∘ crop. The
+// kernel (augment-kernel.ts) runs in worker threads for the loader, off the training thread.
 import { ConfigError, describe } from "../errors.js";
-import { Rng } from "../random.js";
+import { type SpatialParams, kernel } from "./augment-kernel.js";
 import type { SparseFrames } from "./transforms.js";
 
 export interface AugmentSpec {
@@ -129,160 +130,20 @@ export function sampleSeed(seed: number, index: number): number {
   return (Math.imul((seed >>> 0) ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
 }
 
-// ---- the augmentation --------------------------------------------------------------------------------
-/** Reusable dense accumulator (one per thread of work), as FrameScratch. */
-export class AugmentScratch {
-  dense = new Uint32Array(0);
-  touched = new Uint32Array(1024);
-}
+// ---- the augmentation (augment-kernel.ts) ---------------------------------------------------------
+export type { SpatialParams } from "./augment-kernel.js";
 
-/** The drawn spatial parameters of one sample (angle in degrees, shifts in pixels). */
-export interface SpatialParams {
-  flipX: boolean;
-  flipY: boolean;
-  crop?: { s: number; x0: number; y0: number };
-  affine?: { angle: number; scale: number; tx: number; ty: number };
-  sx: number;
-  sy: number;
-}
+/** Reusable scratch of the kernel (a dense accumulator of steps × features), one per thread of work. */
+export type AugmentScratch = object;
 
-/**
- * The inverse spatial map of one sample: for each output pixel, the input pixel it takes (-1:
- * none), or null when no spatial augmentation applies. Draws its parameters from rng.
- */
-function spatialMap(spec: AugmentSpec, H: number, W: number, rng: Rng): Int32Array | null {
-  const flipX = spec.flip ? rng.uniform() < spec.flip.x : false;
-  const flipY = spec.flip ? rng.uniform() < spec.flip.y : false;
-  let crop: { s: number; x0: number; y0: number } | undefined;
-  if (spec.crop) {
-    const s = rng.range(spec.crop.scale[0], spec.crop.scale[1]);
-    crop = { s, x0: rng.uniform() * W * (1 - s), y0: rng.uniform() * H * (1 - s) };
-  }
-  let affine: SpatialParams["affine"];
-  if (spec.affine) {
-    // torchvision RandomAffine.get_params: angle, then translations, then scale
-    const { degrees, translate, scale } = spec.affine;
-    const angle = rng.range(-degrees, degrees);
-    const tx = Math.round(rng.range(-translate * W, translate * W));
-    const ty = Math.round(rng.range(-translate * H, translate * H));
-    affine = { angle, scale: rng.range(scale[0], scale[1]), tx, ty };
-  }
-  const sx = spec.shift ? rng.int(2 * spec.shift.max + 1) - spec.shift.max : 0;
-  const sy = spec.shift ? rng.int(2 * spec.shift.max + 1) - spec.shift.max : 0;
-  if (!flipX && !flipY && !crop && !affine && sx === 0 && sy === 0) return null;
-  return inverseMap(H, W, { flipX, flipY, crop, affine, sx, sy });
+/** The augmented frames of one sample (new arrays; the input is not modified). */
+export function augmentFrames(f: SparseFrames, g: FrameGeometry, spec: AugmentSpec, seed: number, scratch: AugmentScratch = {}): SparseFrames {
+  const r = kernel.augmentFrames(f.index, f.count, g, spec, seed, scratch);
+  return { steps: f.steps, index: r.index, count: r.count };
 }
 
 /** For each output pixel of an H×W image, the input pixel under it (-1: outside). */
-export function inverseMap(H: number, W: number, q: SpatialParams): Int32Array {
-  const { flipX, flipY, crop, sx, sy } = q;
-  const rad = ((q.affine?.angle ?? 0) * Math.PI) / 180;
-  const affine = q.affine && { cos: Math.cos(rad), sin: Math.sin(rad), scale: q.affine.scale, tx: q.affine.tx, ty: q.affine.ty };
-  const map = new Int32Array(H * W);
-  for (let y = 0; y < H; y++)
-    for (let x = 0; x < W; x++) {
-      // pixel centre relative to the image centre
-      let u = x + 0.5 - W / 2;
-      let v = y + 0.5 - H / 2;
-      if (flipX) u = -u;
-      if (flipY) v = -v;
-      u -= sx;
-      v -= sy;
-      if (affine) {
-        // torchvision's inverse affine matrix without shear: input = [[cos, sin], [−sin, cos]]·(output − t)/scale
-        const a = u - affine.tx;
-        const b = v - affine.ty;
-        u = (affine.cos * a + affine.sin * b) / affine.scale;
-        v = (-affine.sin * a + affine.cos * b) / affine.scale;
-      }
-      if (crop) {
-        u = crop.x0 + (u + W / 2) * crop.s - W / 2;
-        v = crop.y0 + (v + H / 2) * crop.s - H / 2;
-      }
-      const ix = Math.floor(u + W / 2);
-      const iy = Math.floor(v + H / 2);
-      map[y * W + x] = ix >= 0 && ix < W && iy >= 0 && iy < H ? iy * W + ix : -1;
-    }
-  return map;
-}
-
-/** Output pixels per input pixel of an inverse map (CSR). */
-function invert(map: Int32Array): { start: Int32Array; dst: Int32Array } {
-  const start = new Int32Array(map.length + 1);
-  for (const s of map) if (s >= 0) start[s + 1]++;
-  for (let i = 0; i < map.length; i++) start[i + 1] += start[i];
-  const fill = start.slice(0, map.length);
-  const dst = new Int32Array(start[map.length]);
-  for (let d = 0; d < map.length; d++) if (map[d] >= 0) dst[fill[map[d]]++] = d;
-  return { start, dst };
-}
-
-/** Binomial(n, keep) by n Bernoulli draws (counts per bin are small). */
-function thin(n: number, keep: number, rng: Rng): number {
-  let k = 0;
-  for (let i = 0; i < n; i++) if (rng.uniform() < keep) k++;
-  return k;
-}
-
-/** The augmented frames of one sample (a new object; the input is not modified). */
-export function augmentFrames(f: SparseFrames, g: FrameGeometry, spec: AugmentSpec, seed: number, scratch = new AugmentScratch()): SparseFrames {
-  const rng = new Rng(seed);
-  const { steps, polarities: P, height: H, width: W } = g;
-  const HW = H * W;
-  const F = P * HW;
-  const map = spatialMap(spec, H, W, rng);
-  const inv = map ? invert(map) : null;
-  const flipP = spec.flip && P === 2 ? rng.uniform() < spec.flip.polarity : false;
-  const ts = spec.timeScale ? rng.range(spec.timeScale.min, spec.timeScale.max) : 1;
-  const keep = spec.drop ? 1 - spec.drop.p : 1;
-  const jitter = spec.timeJitter?.std ?? 0;
-
-  if (scratch.dense.length < steps * F) scratch.dense = new Uint32Array(steps * F);
-  const dense = scratch.dense;
-  let touched = scratch.touched;
-  let nt = 0;
-  const put = (idx: number, c: number) => {
-    if (dense[idx] === 0) {
-      if (nt === touched.length) {
-        const grown = new Uint32Array(nt * 2);
-        grown.set(touched);
-        touched = scratch.touched = grown;
-      }
-      touched[nt++] = idx;
-    }
-    dense[idx] += c;
-  };
-  const place = (t: number, p: number, pix: number, c: number) => {
-    if (t < 0 || t >= steps) return;
-    const base = t * F + p * HW;
-    if (!inv) put(base + pix, c);
-    else for (let k = inv.start[pix]; k < inv.start[pix + 1]; k++) put(base + inv.dst[k], c);
-  };
-  const { index, count } = f;
-  for (let j = 0; j < index.length; j++) {
-    const idx = index[j];
-    const t = Math.floor(idx / F);
-    if (t >= steps) break;
-    const rest = idx - t * F;
-    let p = Math.floor(rest / HW);
-    const pix = rest - p * HW;
-    if (flipP) p = 1 - p;
-    const c = keep < 1 ? thin(count[j], keep, rng) : count[j];
-    if (c === 0) continue;
-    const t2 = ts === 1 ? t : Math.floor(t * ts);
-    if (jitter > 0) for (let e = 0; e < c; e++) place(t2 + Math.round(jitter * rng.normal()), p, pix, 1);
-    else place(t2, p, pix, c);
-  }
-  for (let e = 0; e < (spec.noise?.events ?? 0); e++) put(rng.int(steps) * F + rng.int(P) * HW + rng.int(H) * W + rng.int(W), 1);
-
-  const outIndex = touched.slice(0, nt).sort();
-  const outCount = new Uint32Array(nt);
-  for (let j = 0; j < nt; j++) {
-    outCount[j] = dense[outIndex[j]];
-    dense[outIndex[j]] = 0;
-  }
-  return { steps: f.steps, index: outIndex, count: outCount };
-}
+export const inverseMap = (H: number, W: number, q: SpatialParams): Int32Array => kernel.inverseMap(H, W, q);
 
 /** Whether a spec changes anything (an empty mapping does not). */
 export function augments(spec: AugmentSpec | undefined): spec is AugmentSpec {

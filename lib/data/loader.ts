@@ -6,7 +6,9 @@ import { ExodusError, describe, expectInt } from "../errors.js";
 import { Rng } from "../random.js";
 import { native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
-import { AugmentScratch, type AugmentSpec, type FrameGeometry, augmentFrames, augments, sampleSeed } from "./augment.js";
+import { availableParallelism } from "node:os";
+import { type AugmentSpec, type FrameGeometry, augments, sampleSeed } from "./augment.js";
+import { AugmentWorkers } from "./augment-worker.js";
 import { BatchWorkers } from "./batch-worker.js";
 import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity } from "./cache.js";
 import { checkInSensor } from "./events.js";
@@ -53,7 +55,8 @@ export interface BatchOptions {
   retain?: boolean;
   /**
    * Augment every sample (augment.ts), seeded from `seed` and the sample's index (training only).
-   * Augmented batches take the sparse path (workers are not used for them).
+   * Augmented batches take the sparse path; the augmentation runs in `workers` threads (default:
+   * half the cores, 1 to 4), created by the first augmented batches() call, until close().
    */
   augment?: AugmentSpec;
 }
@@ -162,6 +165,7 @@ class CachedDataset implements Dataset {
   private readonly features: number;
   private workers: BatchWorkers | undefined;
   private readonly geometry: FrameGeometry;
+  private augmenters: AugmentWorkers | undefined;
 
   constructor(
     info: DatasetInfo,
@@ -231,7 +235,8 @@ class CachedDataset implements Dataset {
     const prefetch = expectInt("batches: prefetch", opts.prefetch ?? 2, 0);
     const aug = augments(opts.augment) ? opts.augment : undefined;
     const nWorkers = aug ? 0 : expectInt("batches: workers", opts.workers ?? 0, 0);
-    const scratch = aug ? new AugmentScratch() : undefined;
+    if (aug) this.augmenters ??= new AugmentWorkers(opts.workers || Math.max(1, Math.min(4, availableParallelism() >> 1)));
+    const augmenters = aug ? this.augmenters : undefined;
     if (nWorkers > 0) this.workers ??= new BatchWorkers(this.cache.layout, this.features, this.sampleShape[0], nWorkers);
     const workers = nWorkers > 0 ? this.workers : undefined;
     const device = parseDevice(opts.device);
@@ -258,9 +263,11 @@ class CachedDataset implements Dataset {
         return { x, labels: host.labels, indices };
       }
       const host = await this.readFrames(indices);
+      const frames = aug
+        ? await augmenters!.augment(host.frames!, Array.from(indices, (i) => sampleSeed(opts.seed ?? 0, i)), this.geometry, aug)
+        : host.frames!;
       const x = keep(Tensor.empty(shape, device));
       try {
-        const frames = aug ? host.frames!.map((f, j) => augmentFrames(f, this.geometry, aug, sampleSeed(opts.seed ?? 0, indices[j]), scratch)) : host.frames!;
         await native().scatterBatchAsync(x.handle, x.offset, T, indices.length, this.features, frames.map((f) => f.index), frames.map((f) => f.count));
       } catch (e) {
         x.dispose();
@@ -295,6 +302,8 @@ class CachedDataset implements Dataset {
   async close(): Promise<void> {
     await this.workers?.close();
     this.workers = undefined;
+    await this.augmenters?.close();
+    this.augmenters = undefined;
     await this.cache.close();
   }
 }

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type AugmentSpec, augmentFrames, inverseMap, validateAugment } from "../../lib/data/augment.js";
+import { type AugmentSpec, augmentFrames, inverseMap, sampleSeed, validateAugment } from "../../lib/data/augment.js";
 import { openDataset } from "../../lib/data/loader.js";
 import type { SparseFrames } from "../../lib/data/transforms.js";
 import { Rng } from "../../lib/random.js";
@@ -197,6 +197,18 @@ describe("augmented batches from the loader", () => {
     const batch0 = a[0];
     const firstOfBatch = Array.from({ length: T }, (_, t) => batch0.slice(t * 5 * Fs, t * 5 * Fs + Fs)).flat();
     expect(one[0]).toEqual(firstOfBatch);
+    // the worker threads run the same kernel as this thread
+    let first = -1;
+    for await (const bt of ds.batches({ batchSize: 1, shuffle: true, seed: 1 })) {
+      first = bt.indices[0];
+      break;
+    }
+    const { x } = await ds.sample(first);
+    const index = Uint32Array.from(Array.from(x.keys()).filter((i) => x[i] !== 0));
+    const mine = augmentFrames({ steps: T, index, count: Uint32Array.from(index, (i) => x[i]) }, { steps: T, polarities: 2, height: 32, width: 32 }, spec, sampleSeed(1, first));
+    const mineDense = new Array(T * Fs).fill(0);
+    mine.index.forEach((i, j) => (mineDense[i] = mine.count[j]));
+    expect(one[0]).toEqual(mineDense);
     await ds.close();
   });
 });
