@@ -234,8 +234,9 @@ class CachedDataset implements Dataset {
     const bs = expectInt("batches: batchSize", opts?.batchSize, 1);
     const prefetch = expectInt("batches: prefetch", opts.prefetch ?? 2, 0);
     const aug = augments(opts.augment) ? opts.augment : undefined;
-    const nWorkers = aug ? 0 : expectInt("batches: workers", opts.workers ?? 0, 0);
-    if (aug) this.augmenters ??= new AugmentWorkers(opts.workers || Math.max(1, Math.min(4, availableParallelism() >> 1)));
+    const threads = expectInt("batches: workers", opts.workers ?? 0, 0);
+    const nWorkers = aug ? 0 : threads;
+    if (aug) this.augmenters ??= new AugmentWorkers(threads || Math.max(1, Math.min(4, availableParallelism() >> 1)));
     const augmenters = aug ? this.augmenters : undefined;
     if (nWorkers > 0) this.workers ??= new BatchWorkers(this.cache.layout, this.features, this.sampleShape[0], nWorkers);
     const workers = nWorkers > 0 ? this.workers : undefined;
