@@ -12,9 +12,9 @@ import { parse, stringify } from "yaml";
 import { register } from "../../bin/commands/train.js";
 import { validateConfig } from "../../lib/train/config.js";
 import { Progress } from "../../lib/train/progress.js";
-import { train } from "../../lib/train/trainer.js";
+import { type TrainData, train } from "../../lib/train/trainer.js";
 import { FIXTURES, tmp } from "../data/helpers.js";
-import { quiet } from "../train/helpers.js";
+import { memoryData, quiet, syntheticConfig } from "../train/helpers.js";
 
 const CONFIGS = join(import.meta.dirname, "..", "..", "configs");
 
@@ -98,6 +98,18 @@ describe("shipped event-vision configs on fixtures", () => {
     const ck = JSON.parse(readFileSync(join(dir, "run", "checkpoint.json"), "utf8"));
     expect(JSON.stringify(ck)).toMatch(/param\/0\.weight_g/);
   }, 300_000);
+
+  it("the trainer asks for augmented training batches only, never for evaluation", async () => {
+    const seen: { split: string; augment: unknown }[] = [];
+    const spy = (split: string, d: TrainData): TrainData => ({ ...d, batches: (o) => (seen.push({ split, augment: o.augment }), d.batches(o)) });
+    const config = syntheticConfig({ dataset: { name: "shd", root: "unused", augment: { drop: { p: 0.1 } } } }, { epochs: 2 });
+    await train({ config, data: { train: spy("train", memoryData({ size: 16, T: 8, features: [24], classes: 3, seed: 1 })),
+      eval: spy("eval", memoryData({ size: 8, T: 8, features: [24], classes: 3, seed: 2 })) }, progress: quiet() });
+    expect(seen).toEqual([
+      { split: "train", augment: { drop: { p: 0.1 } } }, { split: "eval", augment: undefined },
+      { split: "train", augment: { drop: { p: 0.1 } } }, { split: "eval", augment: undefined },
+    ]);
+  });
 
   it("a run with batch norm, a SEW block, dropout and augmentation resumes exactly", async () => {
     const root = tmp("exodus-cifar-resume-");
