@@ -15,3 +15,4 @@ export { Dropout } from "./dropout.js";
 export { Flatten } from "./flatten.js";
 export { Tape, Var } from "./tape.js";
 export type { BackwardMethod, SurrogateName, SurrogateOptions } from "./options.js";
+export { summaryRows, formatSummary, outputShape, type SummaryRow } from "./summary.js";
