@@ -3,3 +3,4 @@ import "./ops-checks.js";
 import "./layer-ops-checks.js";
 import "./neuron-checks.js";
 import "./edge-checks.js";
+import "./vision-checks.js";
