@@ -17,6 +17,7 @@ const SCRIPTS: Record<string, string> = {
   kernels: "dist/benchmarks/neuron/bench.js",
   gemm: "dist/benchmarks/gemm/bench.js",
   data: "dist/benchmarks/data/bench.js",
+  augment: "dist/benchmarks/augment/bench.js",
 };
 /** Earlier name of `kernels`. */
 const ALIASES: Record<string, string> = { neuron: "kernels" };
@@ -41,7 +42,7 @@ interface Opts {
 export function register(program: Command): void {
   program
     .command("bench")
-    .argument("[which]", "network (default: the paper's table), kernels (one LIF layer), gemm (vs OpenBLAS) or data (loader)", "network")
+    .argument("[which]", "network (default: the paper's table), kernels (one LIF layer), gemm (vs OpenBLAS), data (loader) or augment (augmentation vs a training step)", "network")
     .description("time BPTT, SLAYER and EXODUS side by side in one run (or the kernels, GEMM, data loader)")
     .option("--setups <list>", "network: set-ups among shd, ssc, dvs-gesture", "shd,ssc,dvs-gesture")
     .option("-d, --device <device>", "cpu, cuda or cuda:N (network, kernels, gemm)")
@@ -87,9 +88,10 @@ export function register(program: Command): void {
       } else {
         if (opts.quick && which === "kernels") args.push("--quick");
         if (opts.torch && which === "kernels") args.push("--torch");
-        // These scripts write their JSON somewhere; without --out, to a temporary folder rather
-        // than over the committed figures in benchmarks/results/.
-        args.push("--out", opts.out ? resolve(opts.out) : join(mkdtempSync(join(tmpdir(), "exodus-bench-")), `${which}.json`));
+        // kernels, gemm and data write their JSON somewhere; without --out, to a temporary folder
+        // rather than over the committed figures in benchmarks/results/ (augment writes only to --out).
+        if (opts.out) args.push("--out", resolve(opts.out));
+        else if (which !== "augment") args.push("--out", join(mkdtempSync(join(tmpdir(), "exodus-bench-")), `${which}.json`));
       }
       const r = spawnSync(process.execPath, args, { stdio: "inherit" });
       process.exitCode = r.status ?? 1;

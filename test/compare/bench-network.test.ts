@@ -68,6 +68,6 @@ describe("exodus bench (network)", () => {
   it("names the unknown benchmark", () => {
     const r = spawnSync(process.execPath, [cli, "bench", "speed"], { encoding: "utf8" });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/bench: expected one of network, kernels, gemm, data, received "speed"/);
+    expect(r.stderr).toMatch(/bench: expected one of network, kernels, gemm, data, augment, received "speed"/);
   });
 });
