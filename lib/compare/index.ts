@@ -45,7 +45,10 @@ export interface CompareResult {
 
 function describeSetup(c: TrainConfig): string {
   const m = c.model;
-  const net = m.kind === "mlp" ? `MLP, hidden ${m.hidden.join("–")}` : `conv net, channels ${m.channels.join("–")}${m.extraConvs ? ` + ${m.extraConvs} at the last width` : ""}`;
+  const net =
+    m.kind === "mlp" ? `MLP, hidden ${m.hidden.join("–")}`
+    : m.kind === "conv" ? `conv net, channels ${m.channels.join("–")}${m.extraConvs ? ` + ${m.extraConvs} at the last width` : ""}`
+    : `${m.layers.length}-entry layer list`;
   const n = c.neuron;
   const neuron = `${n.type.toUpperCase()}${n.type === "lif" ? ` τ ${n.tauMem}` : ""}, θ ${n.threshold}, ${n.surrogate.name} surrogate width ${n.surrogate.width}`;
   return `${c.dataset.name}: ${net}; ${neuron}; ${c.loss.readout}-over-time cross-entropy; Adam lr ${c.train.lr}${c.train.weightDecay ? `, weight decay ${c.train.weightDecay}` : ""}, batch ${c.train.batchSize}${c.train.limitBatches ? `, at most ${c.train.limitBatches} batches per epoch` : ""}`;
