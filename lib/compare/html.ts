@@ -109,7 +109,7 @@ function timingChart(r: CompareReport): string {
       return { id: `${k}|${m}`, label: style(m).name, color: style(m).color, value: s.median, lo: s.min, hi: s.max, note };
     });
   return barChart({
-    width: 560, title: `Time per batch of ${t.batchSize} on ${t.device} (median of ${t.repeats} after ${t.warmup} warm-up)`,
+    width: 780, title: `Time per batch of ${t.batchSize} on ${t.device} (median of ${t.repeats} after ${t.warmup} warm-up)`,
     groups: [{ title: "backward", bars: bars("backward") }, { title: "forward + loss", bars: bars("forward") }],
     unit: "seconds per batch", format: ms,
   });

@@ -160,7 +160,7 @@ export interface Bar {
 
 /** Horizontal bars with min–max whiskers, grouped under headings (e.g. forward, backward). */
 export function barChart(c: { width: number; title: string; groups: { title: string; bars: Bar[] }[]; unit: string; format: (v: number) => string }): string {
-  const rowH = 22, headH = 20, left = 150, right = 150;
+  const rowH = 22, headH = 20, left = 150, right = 260;
   const height = 30 + c.groups.reduce((a, g) => a + headH + g.bars.length * rowH, 0) + 24;
   const max = Math.max(...c.groups.flatMap((g) => g.bars.map((b) => (Number.isFinite(b.hi) ? b.hi : b.value))).filter(Number.isFinite), 1e-12);
   const sx = (v: number) => left + (v / max) * (c.width - left - right);
