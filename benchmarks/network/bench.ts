@@ -13,6 +13,7 @@ import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { timeNetwork, randomSpikes, type MethodTiming, type Spread } from "../../lib/compare/timing.js";
 import { parseDevice } from "../../lib/device.js";
+import { packageRoot } from "../../lib/native.js";
 import type { BackwardMethod } from "../../lib/nn/options.js";
 import { Rng } from "../../lib/random.js";
 import { runtimeInfo, setCpuThreads } from "../../lib/runtime.js";
@@ -225,9 +226,11 @@ for (const w of warnings) say(`warning: ${/^the peer/.test(w) ? "" : "noisy meas
 const noisyCount = warnings.filter((w) => !/^the peer/.test(w)).length;
 if (noisyCount) say(`warning: ${noisyCount} measurement${noisyCount > 1 ? "s" : ""} spread by more than 1.5× (max/min); re-run on a quieter machine or with more --repeats`);
 
+const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: packageRoot(), encoding: "utf8" });
 const result = {
   benchmark: "network",
   date: started.toISOString(),
+  commit: git.status === 0 ? git.stdout.trim() : null,
   command: `exodus bench ${args.filter((a) => a !== "--json").join(" ")}`.trim(),
   device: String(device),
   machine: { ...machine, loadAverageEnd: loadEnd },
