@@ -213,6 +213,7 @@ export function stackedBars(o: StackedBarOptions): string {
 
 export interface HeatmapOptions {
   title: string;
+  subtitle?: string;
   rowLabel: string;
   colLabel: string;
   rows: string[];
@@ -229,8 +230,8 @@ export function heatmap(o: HeatmapOptions): string {
   const labelW = Math.min(160, 14 + 7 * Math.max(...o.rows.map((r) => r.length), 3));
   const labelH = Math.min(140, 14 + 6 * Math.max(...o.cols.map((c) => c.length), 3));
   const L = 30 + labelW;
-  const T = 40;
-  const W = L + m * cell + 90;
+  const T = o.subtitle ? 56 : 40;
+  const W = Math.max(L + m * cell + 90, 40 + 7.5 * Math.max(o.title.length, o.subtitle?.length ?? 0));
   const H = T + n * cell + labelH + 30;
   let body = "";
   o.counts.forEach((row, i) => {
@@ -238,7 +239,7 @@ export function heatmap(o: HeatmapOptions): string {
     row.forEach((c, j) => {
       const f = c / total;
       const shade = Math.round(255 - 200 * f);
-      const fill = `rgb(${shade},${Math.round(255 - 130 * f)},255)`;
+      const fill = c === 0 ? "#f4f4f4" : `rgb(${shade},${Math.round(255 - 130 * f)},255)`;
       body += `<rect x="${L + j * cell}" y="${T + i * cell}" width="${cell}" height="${cell}" fill="${fill}" stroke="#fff" data-row="${i}" data-col="${j}" data-count="${c}"><title>true ${esc(o.rows[i])}, predicted ${esc(o.cols[j])}: ${c}</title></rect>`;
       if (c > 0 && cell >= 18)
         body += `<text x="${L + j * cell + cell / 2}" y="${T + i * cell + cell / 2 + 4}" text-anchor="middle" font-size="${cell >= 30 ? 11 : 9}" fill="${f > 0.55 ? "white" : "#222"}">${c}</text>`;
@@ -260,6 +261,7 @@ export function heatmap(o: HeatmapOptions): string {
   }
   body += `<text x="${kx + 18}" y="${T + 9}" font-size="10">100 %</text><text x="${kx + 18}" y="${T + 129}" font-size="10">0 %</text>`;
   body += `<text x="${kx}" y="${T + 148}" font-size="10">of row</text>`;
+  if (o.subtitle) body += `<text x="${W / 2}" y="38" text-anchor="middle" fill="#555">${esc(o.subtitle)}</text>`;
   return frame({ width: W, height: H }, o.title, body);
 }
 

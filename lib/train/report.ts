@@ -75,7 +75,7 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
   const time = stackedBars({
     title: "Time per epoch", xLabel: "epoch", yLabel: "seconds", x: epochs.map((m) => m.epoch),
     stacks: (["data", "forward", "backward", "optimizer", "eval"] as const).map((k, i) => ({
-      name: k === "eval" ? `evaluation (${evalName})` : k, color: PALETTE[[5, 0, 1, 2, 4][i]], values: epochs.map((m) => m.time?.[k] ?? 0),
+      name: k === "eval" ? `eval (${evalName})` : k, color: PALETTE[[5, 0, 1, 2, 4][i]], values: epochs.map((m) => m.time?.[k] ?? 0),
     })),
   });
 
