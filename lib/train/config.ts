@@ -285,6 +285,7 @@ export function loadConfig(path: string, overrides: ConfigOverrides = {}): Train
     return validateConfig(applyOverrides(raw, overrides));
   } catch (e) {
     if (e instanceof ConfigError) {
+      if (e.message.startsWith("--set")) throw e; // about an argument, not the file
       const blamed = blameSet(e, sets);
       throw blamed === e ? new ConfigError(`${path}: ${e.message}`) : blamed;
     }

@@ -44,7 +44,7 @@ describe("exodus train", () => {
     const r = JSON.parse(stdout);
     expect(r.interrupted).toBe(false);
     expect(r.epochs).toHaveLength(2);
-    expect(r.epochs[1]).toMatchObject({ epoch: 1, step: 4, method: "slayer", train: { samples: 7 }, eval: { samples: 7 } }); // the fixture's empty sample is skipped
+    expect(r.epochs[1]).toMatchObject({ epoch: 2, step: 4, method: "slayer", train: { samples: 7 }, eval: { samples: 7 } }); // the fixture's empty sample is skipped
     expect(Object.keys(r.epochs[0].gradNorm)).toEqual(["0.Linear", "2.Linear", "4.Linear"]);
     expect(readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
     expect(process.exitCode).toBeUndefined();
@@ -69,7 +69,7 @@ describe("exodus train", () => {
     const r = JSON.parse(await cli(cfg, "--epochs", String(done + 1), "--data-root", root, "--out", out, "--resume", "--json"));
     expect(r.interrupted).toBe(false);
     const lines = readFileSync(metrics, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.epoch)).toEqual(Array.from({ length: done + 1 }, (_, i) => i));
+    expect(lines.map((l) => l.epoch)).toEqual(Array.from({ length: done + 1 }, (_, i) => i + 1)); // 1-based, as printed;
   });
 
   it("trains the conv model on the DVS Gesture npy fixture (spikes through conv, pool, dropout)", async () => {
@@ -79,7 +79,7 @@ describe("exodus train", () => {
     const cfg = join(dir, "dvs.yaml");
     writeFileSync(cfg, "dataset: {name: dvs-gesture}\nmodel: {channels: [2, 4], extraConvs: 0, initScale: 4}\ntrain: {batchSize: 3}\ndevice: cpu\n");
     const r = JSON.parse(await cli(cfg, "--epochs", "1", "--limit-batches", "1", "--data-root", root, "--out", join(dir, "run"), "--json"));
-    expect(r.epochs[0]).toMatchObject({ epoch: 0, step: 1, train: { samples: 3 }, eval: { samples: 3 } });
+    expect(r.epochs[0]).toMatchObject({ epoch: 1, step: 1, train: { samples: 3 }, eval: { samples: 3 } });
     expect(Object.keys(r.epochs[0].gradNorm)).toEqual(["0.Conv2d", "4.Conv2d", "10.Linear"]);
     expect(r.epochs[0].gradNorm["10.Linear"]).toBeGreaterThan(0);
   });

@@ -37,7 +37,7 @@ describe("training config", () => {
 
   const bad: [string, unknown, RegExp][] = [
     ["no dataset", {}, /^dataset: expected a mapping with at least a name, received undefined/],
-    ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", received "mnist"/],
+    ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", "synthetic", received "mnist"/],
     ["CIFAR10-DVS", { dataset: { name: "cifar10-dvs" } }, /^dataset\.name: expected shd, ssc or dvs-gesture \(CIFAR10-DVS needs a SEW-ResNet/],
     ["negative lr", { dataset: { name: "shd" }, train: { lr: -1 } }, /^train\.lr: expected a finite number > 0, received -1 \(number\)/],
     ["fractional epochs", { dataset: { name: "shd" }, train: { epochs: 2.5 } }, /^train\.epochs: expected an integer >= 1, received 2\.5/],
