@@ -51,7 +51,7 @@ describe("inspect", () => {
     expect(dvs.readUInt32BE(16)).toBe(2 * (8 * 128 + 7 * 4)); // frames drawn at 2×
     expect(dvs.readUInt32BE(20)).toBe(2 * 128 + 24); // and a caption strip
     const svg = (await inspectPath(join(FIXTURES, "shd_tiny.h5"), { picture: "svg" })).picture!.toString();
-    expect(svg).toMatch(/^<svg[\s\S]*<rect x=[\s\S]*spikes/);
+    expect(svg).toMatch(/^<svg[\s\S]*spikes[\s\S]*<rect x=[\s\S]*time \(ms\)/);
     expect((await inspectPath(join(dir, "s.aedat"), { picture: "svg" })).picture!.toString()).toMatch(/data:image\/png;base64,/);
   });
 
