@@ -4,6 +4,7 @@
 import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { parse } from "yaml";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { register } from "../../bin/commands/train.js";
 import { FIXTURES, tmp } from "../data/helpers.js";
@@ -38,6 +39,17 @@ afterEach(() => {
 });
 
 describe("exodus train", () => {
+  it("without a config trains the built-in task; the flags and --set land in config.yaml", async () => {
+    const out = join(tmp("exodus-train-builtin-"), "run");
+    const r = JSON.parse(await cli("--epochs", "1", "--limit-batches", "4", "--batch-size", "16", "--lr", "0.01", "--seed", "3", "--scale", "0.5", "--set", "model.hidden=[16]", "--out", out, "--json"));
+    expect(r.epochs[0]).toMatchObject({ epoch: 1, step: 4, train: { samples: 64 } });
+    const cfg = parse(readFileSync(join(out, "config.yaml"), "utf8"));
+    expect(cfg).toMatchObject({ dataset: { name: "synthetic" }, model: { hidden: [16] }, neuron: { surrogate: { scale: 0.5 } }, train: { epochs: 1, batchSize: 16, lr: 0.01, seed: 3, limitBatches: 4 }, output: out });
+    for (const f of ["metrics.csv", "report.html", "checkpoint.json"]) expect(existsSync(join(out, f)), f).toBe(true);
+    await expect(cli("--set", "train.batchSize=0", "--out", join(out, "x"))).rejects.toThrow(/--set train\.batchSize=0: train\.batchSize: expected an integer >= 1, received 0/);
+    await expect(cli("--lr", "fast", "--out", join(out, "x"))).rejects.toThrow(/--lr: expected a number, received "fast"/);
+  });
+
   it("trains from a YAML config on an SHD-format file and prints --json metrics", async () => {
     const { root, out, cfg } = setup();
     const stdout = await cli(cfg, "--epochs", "2", "--data-root", root, "--out", out, "--method", "slayer", "--json");
