@@ -31,7 +31,8 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
   const withEval = epochs.filter((m) => m.eval);
   const best = withEval.reduce<EpochMetrics | undefined>((b, m) => (!b || m.eval!.acc > b.eval!.acc ? m : b), undefined);
   const surrogate = cfg.neuron.surrogate;
-  const model = cfg.model.kind === "mlp" ? `mlp, hidden ${cfg.model.hidden.join("–")}` : `conv, channels ${cfg.model.channels.join("–")} + ${cfg.model.extraConvs}`;
+  const m = cfg.model;
+  const model = m.kind === "mlp" ? `mlp, hidden ${m.hidden.join("–")}` : m.kind === "conv" ? `conv, channels ${m.channels.join("–")} + ${m.extraConvs}` : `layer list of ${m.layers.length} layers`;
   const rows: [string, string][] = [
     ["data set", `${cfg.dataset.name} (evaluated on ${evalName})`],
     ["method", cfg.method],
