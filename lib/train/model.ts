@@ -9,12 +9,12 @@ import type { Module, Parameter } from "../nn/module.js";
 import { Conv2d } from "../nn/conv2d.js";
 import { Dropout } from "../nn/dropout.js";
 import { Flatten } from "../nn/flatten.js";
-import { IAF, LIF } from "../nn/lif.js";
 import { Linear } from "../nn/linear.js";
 import { AvgPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
 import { Rng } from "../random.js";
 import type { TrainConfig } from "./config.js";
+import { neuronLayers } from "./neurons.js";
 
 export interface BuiltModel {
   net: Sequential;
@@ -32,12 +32,6 @@ export interface ModelShape {
   numClasses: number;
 }
 
-function neuron(cfg: TrainConfig): Module {
-  const { type, tauMem, threshold, surrogate } = cfg.neuron;
-  const common = { threshold, surrogate, backward: cfg.method, device: cfg.device };
-  return type === "lif" ? new LIF({ ...common, tauMem }) : new IAF(common);
-}
-
 export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
   const rng = new Rng(cfg.train.seed);
   const device = cfg.device;
@@ -48,7 +42,7 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
       throw new ConfigError(`model.kind: expected "conv" for samples of shape [${shape.sampleShape.join(", ")}] (mlp takes [T, channels]), received "mlp"`);
     let width = features[0];
     for (const h of cfg.model.hidden) {
-      layers.push(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale }), neuron(cfg));
+      layers.push(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale }), ...neuronLayers(cfg));
       width = h;
     }
     layers.push(new Linear(width, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale }));
@@ -59,7 +53,7 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     let [c, h, w] = features;
     const widths = [...m.channels, ...Array<number>(m.extraConvs).fill(m.channels[m.channels.length - 1])];
     for (const out of widths) {
-      layers.push(new Conv2d(c, out, { kernel: m.kernel, rng, device, initScale: m.initScale }), neuron(cfg));
+      layers.push(new Conv2d(c, out, { kernel: m.kernel, rng, device, initScale: m.initScale }), ...neuronLayers(cfg));
       c = out;
       if (Math.min(h, w) > m.poolUntil && Math.min(h, w) >= m.pool) {
         layers.push(new AvgPool2d(m.pool));
