@@ -7,23 +7,34 @@
 namespace exo_binding {
 namespace {
 
-exo::LifConfig lif_config(const Args& a) {
-  exo::LifConfig c;
+// T, N and P (the length of the parameter arrays, which must tile the N neurons) of a scan config.
+template <typename C>
+void read_tiling(const Args& a, C& c) {
   c.T = a.dim("T");
   c.N = a.count("N");
   c.P = a.count("P");
   if (c.P == 0 || c.N % c.P)
     throw Napi::RangeError::New(a.env(), a.op() + ": parameter arrays of " + std::to_string(c.P) + " do not tile " +
                                              std::to_string(c.N) + " neurons");
+}
+// The surrogate fields of a scan config.
+template <typename C>
+void read_surrogate(const Args& a, C& c) {
+  c.sg = a.code<exo::Surrogate>("surrogate");
+  c.sg_scale = (float)a.num("sgScale");
+  c.sg_width = (float)a.num("sgWidth");
+}
+
+exo::LifConfig lif_config(const Args& a) {
+  exo::LifConfig c;
+  read_tiling(a, c);
+  read_surrogate(a, c);
   c.reset = a.code<exo::ResetMode>("reset");
   c.multi_spike = a.flag("multiSpike");
   c.max_spikes = (float)a.num("maxSpikes", 0);
   c.has_vmin = a.has("vMin");
   c.vmin = c.has_vmin ? (float)a.num("vMin") : 0.f;
   c.norm_input = a.flag("normInput");
-  c.sg = a.code<exo::Surrogate>("surrogate");
-  c.sg_scale = (float)a.num("sgScale");
-  c.sg_width = (float)a.num("sgWidth");
   if (c.multi_spike && c.reset == exo::ResetMode::Zero)
     throw Napi::RangeError::New(a.env(), a.op() + ": multi-spike with zero reset is ill-defined");
   return c;
@@ -39,20 +50,13 @@ exo::SrmConfig srm_config(const Args& a) {
   c.theta = (float)a.num("theta");
   c.multi_spike = a.flag("multiSpike");
   c.max_spikes = (float)a.num("maxSpikes", 0);
-  c.sg = a.code<exo::Surrogate>("surrogate");
-  c.sg_scale = (float)a.num("sgScale");
-  c.sg_width = (float)a.num("sgWidth");
+  read_surrogate(a, c);
   return c;
 }
 
 exo::ExpLeakConfig expleak_config(const Args& a) {
   exo::ExpLeakConfig c;
-  c.T = a.dim("T");
-  c.N = a.count("N");
-  c.P = a.count("P");
-  if (c.P == 0 || c.N % c.P)
-    throw Napi::RangeError::New(a.env(), a.op() + ": beta of " + std::to_string(c.P) + " does not tile " +
-                                             std::to_string(c.N) + " neurons");
+  read_tiling(a, c);
   return c;
 }
 
@@ -154,15 +158,8 @@ Napi::Value SrmBackward(const Napi::CallbackInfo& info) {
 
 exo::AlifConfig alif_config(const Args& a) {
   exo::AlifConfig c;
-  c.T = a.dim("T");
-  c.N = a.count("N");
-  c.P = a.count("P");
-  if (c.P == 0 || c.N % c.P)
-    throw Napi::RangeError::New(a.env(), a.op() + ": parameter arrays of " + std::to_string(c.P) + " do not tile " +
-                                             std::to_string(c.N) + " neurons");
-  c.sg = a.code<exo::Surrogate>("surrogate");
-  c.sg_scale = (float)a.num("sgScale");
-  c.sg_width = (float)a.num("sgWidth");
+  read_tiling(a, c);
+  read_surrogate(a, c);
   return c;
 }
 exo::AlifParams alif_params(const Args& a, size_t P, const View& like) {

@@ -152,17 +152,9 @@ void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state
 
 void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                         \
-  case Surrogate::KIND:                                                                        \
-    if (exact) lif_backward_for<Surrogate::KIND, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);  \
-    else lif_backward_for<Surrogate::KIND, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);       \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("lif backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+  });
 }
 
 void expleak_forward(const ExpLeakConfig& c, const float* beta, const float* x, float* state, float* out) {
@@ -223,17 +215,9 @@ void srm_forward(const SrmConfig& c, const float* eps, const float* nu, const fl
 
 void srm_backward(const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g,
                   const float* u, float* q, float* da) {
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                   \
-  case Surrogate::KIND:                                                                  \
-    if (exact) srm_backward_scan<Surrogate::KIND, true>(c, eps, nu, g, u, q, da);        \
-    else srm_backward_scan<Surrogate::KIND, false>(c, eps, nu, g, u, q, da);             \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("srm backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    srm_backward_scan<decltype(t)::kind, decltype(t)::exact>(c, eps, nu, g, u, q, da);
+  });
 }
 
 namespace {
@@ -335,17 +319,9 @@ void alif_forward(const AlifConfig& cfg, AlifParams p, const float* x, float* vs
 
 void alif_backward(const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v, const float* b,
                    const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads) {
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                                   \
-  case Surrogate::KIND:                                                                                  \
-    if (exact) alif_backward_scan<Surrogate::KIND, true>(c, p, g, v, b, v0, dx, dv0, db0, grads);        \
-    else alif_backward_scan<Surrogate::KIND, false>(c, p, g, v, b, v0, dx, dv0, db0, grads);             \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("alif backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    alif_backward_scan<decltype(t)::kind, decltype(t)::exact>(c, p, g, v, b, v0, dx, dv0, db0, grads);
+  });
 }
 
 void spike_fn(const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes) {
@@ -375,12 +351,7 @@ void surrogate_loop(const float* v, const float* g, float* y, size_t n, const fl
 
 void surrogate_grad(Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta, size_t P,
                     float scale, float width) {
-  switch (sg) {
-#define EXO_CASE(KIND) case Surrogate::KIND: surrogate_loop<Surrogate::KIND>(v, g, y, n, theta, P, scale, width); break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("surrogate_grad: unknown surrogate");
-  }
+  k::with_scan(sg, true, [&](auto t) { surrogate_loop<decltype(t)::kind>(v, g, y, n, theta, P, scale, width); });
 }
 
 }  // namespace cpu

@@ -193,19 +193,9 @@ void lif_forward(int dev, const LifConfig& c, LifParams p, const float* x, float
 void lif_backward(int dev, const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
   DeviceGuard guard(dev);
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                                     \
-  case Surrogate::KIND:                                                                                    \
-    if (exact)                                                                                             \
-      lif_backward_kernel<Surrogate::KIND, true><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha); \
-    else                                                                                                   \
-      lif_backward_kernel<Surrogate::KIND, false><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha); \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("lif backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+  });
   EXO_CUDA_LAUNCH("lif_backward");
 }
 
@@ -231,17 +221,9 @@ void srm_forward(int dev, const SrmConfig& c, const float* eps, const float* nu,
 void srm_backward(int dev, const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g,
                   const float* u, float* q, float* da) {
   DeviceGuard guard(dev);
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                                        \
-  case Surrogate::KIND:                                                                                       \
-    if (exact) srm_backward_kernel<Surrogate::KIND, true><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da); \
-    else srm_backward_kernel<Surrogate::KIND, false><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da);      \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("srm backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    srm_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da);
+  });
   EXO_CUDA_LAUNCH("srm_backward");
 }
 
@@ -255,19 +237,9 @@ void alif_forward(int dev, const AlifConfig& c, AlifParams p, const float* x, fl
 void alif_backward(int dev, const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v,
                    const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads) {
   DeviceGuard guard(dev);
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                                      \
-  case Surrogate::KIND:                                                                                     \
-    if (exact)                                                                                              \
-      alif_backward_kernel<Surrogate::KIND, true><<<blocks_for(c.N), kBlock>>>(c, p, g, v, b, v0, dx, dv0, db0, grads); \
-    else                                                                                                    \
-      alif_backward_kernel<Surrogate::KIND, false><<<blocks_for(c.N), kBlock>>>(c, p, g, v, b, v0, dx, dv0, db0, grads); \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("alif backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    alif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, v, b, v0, dx, dv0, db0, grads);
+  });
   EXO_CUDA_LAUNCH("alif_backward");
 }
 
@@ -280,15 +252,9 @@ void spike_fn(int dev, const float* v, float* s, size_t n, const float* theta, s
 void surrogate_grad(int dev, Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta,
                     size_t P, float scale, float width) {
   DeviceGuard guard(dev);
-  switch (sg) {
-#define EXO_CASE(KIND)                                                                                   \
-  case Surrogate::KIND:                                                                                  \
-    surrogate_grad_kernel<Surrogate::KIND><<<grid_for(n), 256>>>(v, g, y, n, theta, P, scale, width);   \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("surrogate_grad: unknown surrogate");
-  }
+  k::with_scan(sg, true, [&](auto t) {
+    surrogate_grad_kernel<decltype(t)::kind><<<grid_for(n), 256>>>(v, g, y, n, theta, P, scale, width);
+  });
   EXO_CUDA_LAUNCH("surrogate_grad");
 }
 

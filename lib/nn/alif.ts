@@ -10,7 +10,7 @@ import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
-  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, decayValues, fail,
+  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail,
   paramValues, parseSurrogate, positive,
 } from "./options.js";
 import type { Var } from "./tape.js";
@@ -52,8 +52,7 @@ export class ALIF extends NeuronLayer {
 
   constructor(opts: ALIFOptions = {}) {
     const L = "ALIF";
-    if (typeof opts !== "object" || opts === null) fail(`${L} options`, "an object", opts);
-    for (const k of Object.keys(opts)) if (!KNOWN.has(k)) fail(`${L} options`, `only known options (${[...KNOWN].join(", ")})`, k);
+    checkOptions(L, opts, KNOWN);
     const alpha = decayValues(L, { value: opts.alpha, tau: opts.tauMem, dt: opts.dt }, { value: "alpha", tau: "tauMem" }, 1);
     const rho = opts.rho === undefined && opts.tauAdapt === undefined
       ? Float32Array.of(Math.exp(-(opts.dt === undefined ? 1 : positive(`${L} dt`, opts.dt)) / 200))
