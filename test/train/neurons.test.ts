@@ -21,7 +21,7 @@ describe("neuron config", () => {
   it("builds each type, with a synapse before each neuron and learnable parameters", () => {
     const shape = { sampleShape: [20, 12], numClasses: 3 };
     const m = buildModel(cfg({ type: "alif", tauAdapt: 50, beta: 0.5, synapse: { tauSyn: 5, learn: true }, learn: ["alpha", "rho"] }), shape);
-    const kinds = m.summary.map((s) => s.split(" ")[0].split(".")[1]);
+    const kinds = m.net.layers.map((l) => l.constructor.name);
     expect(kinds).toEqual(["Linear", "ExpLeak", "ALIF", "Linear", "ExpLeak", "ALIF", "Linear"]);
     const names = m.net.parameters().map((p) => p.name.split(".")[1]);
     expect(names.filter((n) => n === "alpha")).toHaveLength(2);
