@@ -27,16 +27,18 @@ void parallel_neurons(size_t N, int T, F&& f) {
   }, min_neurons);
 }
 
-// Per-neuron copies of the parameters of neurons [b, e): p[i % P] without a modulo in the loop.
+// The per-neuron copy of a parameter array for neurons [b, e): dst[i - b] = p[i % P], so the scan
+// loops read it without a modulo.
+void load_tile(float* dst, const float* p, size_t P, size_t b, size_t e) {
+  for (size_t i = b; i < e; ++i) dst[i - b] = p[i % P];
+}
+
 struct TileParams {
   float alpha[kTile], theta[kTile], m[kTile];
   void load(LifParams p, size_t P, size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) {
-      size_t j = i % P;
-      alpha[i - b] = p.alpha[j];
-      theta[i - b] = p.theta[j];
-      m[i - b] = p.m[j];
-    }
+    load_tile(alpha, p.alpha, P, b, e);
+    load_tile(theta, p.theta, P, b, e);
+    load_tile(m, p.m, P, b, e);
   }
 };
 
@@ -225,13 +227,10 @@ namespace {
 struct AlifTile {
   float alpha[kTile], rho[kTile], beta[kTile], theta0[kTile];
   void load(AlifParams p, size_t P, size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) {
-      size_t j = i % P;
-      alpha[i - b] = p.alpha[j];
-      rho[i - b] = p.rho[j];
-      beta[i - b] = p.beta[j];
-      theta0[i - b] = p.theta0[j];
-    }
+    load_tile(alpha, p.alpha, P, b, e);
+    load_tile(rho, p.rho, P, b, e);
+    load_tile(beta, p.beta, P, b, e);
+    load_tile(theta0, p.theta0, P, b, e);
   }
 };
 
