@@ -10,6 +10,7 @@ import { DATASETS, type DatasetName } from "../data/registry.js";
 import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
 import type { BackwardMethod, SurrogateName } from "../nn/options.js";
 import { SURROGATES } from "../native.js";
+import { ALIF_PARAMS } from "../nn/alif.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
 import { applySets, blameSet, parseSet } from "./overrides.js";
 import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
@@ -50,12 +51,32 @@ export interface ConvModelConfig {
   weightNorm?: true;
 }
 
+export const NEURON_TYPES = ["lif", "iaf", "alif", "srm"] as const;
+/** Parameters `neuron.learn` may name, per type. */
+export const LEARNABLE: Record<(typeof NEURON_TYPES)[number], readonly string[]> = {
+  lif: ["alpha"], iaf: [], alif: ALIF_PARAMS, srm: [],
+};
+
 export interface NeuronConfig {
-  type: "lif" | "iaf";
-  /** Membrane time constant in steps (LIF only). */
+  type: (typeof NEURON_TYPES)[number];
+  /** Membrane time constant in steps (LIF, ALIF). */
   tauMem: number;
+  /** Threshold (θ0 of ALIF). */
   threshold: number;
   surrogate: { name: SurrogateName; scale: number; width: number };
+  /** ALIF: adaptation time constant (steps) and strength. */
+  tauAdapt?: number;
+  beta?: number;
+  /** SRM: SLAYER's kernels from time constants (tauSr, tauRef, scaleRef), or explicit kernels. */
+  tauSr?: number;
+  tauRef?: number;
+  scaleRef?: number;
+  epsilon?: number[];
+  nu?: number[];
+  /** A synaptic filter (ExpLeak) before each neuron; learn: its decay is a parameter. */
+  synapse?: { tauSyn: number; learn: boolean };
+  /** Learnable neuron parameters (LEARNABLE[type]). */
+  learn?: string[];
 }
 
 export interface TrainSettings {
@@ -220,20 +241,7 @@ export function validateConfig(raw: unknown): TrainConfig {
     if (model.kernel % 2 === 0) fail("model.kernel", "an odd integer (same padding)", model.kernel);
   }
 
-  const n = object("neuron", top.neuron, ["type", "tauMem", "threshold", "surrogate"]);
-  const type = str("neuron.type", n.type, d.neuron.type, ["lif", "iaf"] as const);
-  if (type === "iaf" && n.tauMem !== undefined) fail("neuron.tauMem", 'no value for type "iaf" (no leak)', n.tauMem);
-  const s = object("neuron.surrogate", n.surrogate, ["name", "scale", "width"]);
-  const neuron: NeuronConfig = {
-    type,
-    tauMem: num("neuron.tauMem", n.tauMem, d.neuron.tauMem, { min: 0, exclusiveMin: true }),
-    threshold: num("neuron.threshold", n.threshold, d.neuron.threshold, { min: 0, exclusiveMin: true }),
-    surrogate: {
-      name: str("neuron.surrogate.name", s.name, d.neuron.surrogate.name, SURROGATES),
-      scale: num("neuron.surrogate.scale", s.scale, d.neuron.surrogate.scale, { min: 0 }),
-      width: num("neuron.surrogate.width", s.width, d.neuron.surrogate.width, { min: 0, exclusiveMin: true }),
-    },
-  };
+  const neuron = validateNeuron(top.neuron, d.neuron);
 
   const method = str("method", top.method, "exodus", ["exodus", "slayer", "bptt"] as const);
   const l = object("loss", top.loss, ["readout"]);
@@ -326,4 +334,67 @@ export function loadConfig(path: string, overrides: ConfigOverrides = {}): Train
     }
     throw e;
   }
+}
+
+/** The `neuron` section: type, its own fields (others rejected by name), synapse, learn. */
+function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
+  const n = object("neuron", raw, [
+    "type", "tauMem", "threshold", "surrogate", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu", "synapse", "learn",
+  ]);
+  const type = str("neuron.type", n.type, d.type, NEURON_TYPES);
+  const own: Record<NeuronConfig["type"], string[]> = {
+    lif: ["tauMem"], iaf: [], alif: ["tauMem", "tauAdapt", "beta"], srm: ["tauSr", "tauRef", "scaleRef", "epsilon", "nu"],
+  };
+  for (const k of ["tauMem", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu"])
+    if (n[k] !== undefined && !own[type].includes(k))
+      fail(`neuron.${k}`, `no value for type "${type}"${type === "iaf" && k === "tauMem" ? " (no leak)" : ""}`, n[k]);
+  const s = object("neuron.surrogate", n.surrogate, ["name", "scale", "width"]);
+  const pos = { min: 0, exclusiveMin: true };
+  const neuron: NeuronConfig = {
+    type,
+    tauMem: num("neuron.tauMem", n.tauMem, d.tauMem, pos),
+    threshold: num("neuron.threshold", n.threshold, d.threshold, pos),
+    surrogate: {
+      name: str("neuron.surrogate.name", s.name, d.surrogate.name, SURROGATES),
+      scale: num("neuron.surrogate.scale", s.scale, d.surrogate.scale, { min: 0 }),
+      width: num("neuron.surrogate.width", s.width, d.surrogate.width, pos),
+    },
+  };
+  if (type === "alif") {
+    neuron.tauAdapt = num("neuron.tauAdapt", n.tauAdapt, 200, pos);
+    neuron.beta = num("neuron.beta", n.beta, 1, { min: 0 });
+  }
+  if (type === "srm") {
+    if (n.epsilon !== undefined) {
+      for (const k of ["tauSr", "tauRef", "scaleRef"])
+        if (n[k] !== undefined) fail(`neuron.${k}`, "no value with explicit kernels (epsilon, nu)", n[k]);
+      const list = (f: string, v: unknown, min: number) => {
+        if (!Array.isArray(v) || v.length < min) fail(f, `a list of at least ${min} numbers`, v);
+        return v.map((x, i) => num(`${f}[${i}]`, x, 0));
+      };
+      neuron.epsilon = list("neuron.epsilon", n.epsilon, 1);
+      neuron.nu = n.nu === undefined ? [] : list("neuron.nu", n.nu, 0);
+    } else {
+      if (n.nu !== undefined) fail("neuron.nu", "no value without epsilon (give both kernels, or tauSr/tauRef)", n.nu);
+      neuron.tauSr = num("neuron.tauSr", n.tauSr, 10, pos);
+      neuron.tauRef = num("neuron.tauRef", n.tauRef, 1, pos);
+      neuron.scaleRef = num("neuron.scaleRef", n.scaleRef, 2, {});
+    }
+  }
+  if (n.synapse !== undefined && n.synapse !== null) {
+    const syn = object("neuron.synapse", n.synapse, ["tauSyn", "learn"]);
+    if (syn.tauSyn === undefined) fail("neuron.synapse.tauSyn", "a time constant in steps > 0", undefined);
+    if (syn.learn !== undefined && typeof syn.learn !== "boolean") fail("neuron.synapse.learn", "true or false", syn.learn);
+    neuron.synapse = { tauSyn: num("neuron.synapse.tauSyn", syn.tauSyn, 0, pos), learn: syn.learn === true };
+  }
+  if (n.learn !== undefined && n.learn !== null) {
+    const allowed = LEARNABLE[type];
+    if (!Array.isArray(n.learn)) fail("neuron.learn", `a list of parameter names (for type "${type}": ${allowed.join(", ") || "none"})`, n.learn);
+    n.learn.forEach((p, i) => {
+      if (typeof p !== "string" || !allowed.includes(p))
+        fail(`neuron.learn[${i}]`, allowed.length ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")} for type "${type}"` : `nothing: type "${type}" has no learnable parameters`, p);
+    });
+    neuron.learn = [...new Set(n.learn as string[])];
+  }
+  return neuron;
 }
