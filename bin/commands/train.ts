@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { ExodusError } from "../../lib/errors.js";
 import { loadConfig } from "../../lib/train/config.js";
+import { resumedRunConfig } from "../../lib/train/resume.js";
 import { Progress } from "../../lib/train/progress.js";
 import { train } from "../../lib/train/trainer.js";
 
@@ -14,7 +15,7 @@ interface Opts {
   out?: string;
   dataRoot?: string;
   limitBatches?: string;
-  resume?: boolean;
+  resume?: boolean | string;
   json?: boolean;
 }
 
@@ -28,7 +29,7 @@ function int(flag: string, v: string | undefined): number | undefined {
 export function register(program: Command): void {
   program
     .command("train")
-    .argument("<config>", "YAML training config (see configs/ and docs/training.md)")
+    .argument("[config]", "YAML training config (see configs/ and docs/training.md); optional with --resume <run>")
     .description("train a spiking network from a config; metrics and checkpoints go to its output folder")
     .option("-m, --method <method>", "gradient method: exodus, slayer or bptt (overrides method)")
     .option("-d, --device <device>", "cpu, cuda or cuda:N (overrides device)")
@@ -36,21 +37,28 @@ export function register(program: Command): void {
     .option("-o, --out <dir>", "output folder for metrics.jsonl and the checkpoint (overrides output)")
     .option("--data-root <dir>", "folder holding the data set (overrides dataset.root)")
     .option("--limit-batches <n>", "at most n batches per epoch, train and eval (quick checks)")
-    .option("--resume", "continue the run whose checkpoint is in the output folder")
+    .option("--resume [checkpoint]", "continue a run: the output folder's last checkpoint (no value or \"last\"), \"best\", or a checkpoint file / run folder")
     .option("--json", "print the per-epoch metrics as JSON on stdout when done")
     .addHelpText(
       "after",
       "\nExamples:\n  $ exodus data download shd --dir data/shd\n  $ exodus train configs/shd.yaml --method slayer --out runs/shd-slayer\n" +
         "  $ exodus train configs/shd.yaml --epochs 1 --limit-batches 5   # a smoke test\n" +
-        "  $ exodus train configs/shd.yaml --resume                       # after Ctrl-C\n\n" +
+        "  $ exodus train configs/shd.yaml --resume                       # after Ctrl-C\n" +
+        "  $ exodus train --resume runs/shd-exodus --epochs 300           # the run's own config.yaml\n\n" +
         "Writes <out>/metrics.jsonl (one line per epoch: train/eval loss and accuracy, mean weight-gradient\n" +
-        "2-norm per layer) and <out>/checkpoint.json + checkpoint-<step>.bin (every epoch and on Ctrl-C).",
+        "2-norm per layer), <out>/checkpoint.safetensors + model.safetensors (every epoch and on Ctrl-C) and\n" +
+        "checkpoint-best / model-best.safetensors (best eval accuracy); formats in docs/formats.md.",
     )
-    .action(async (path: string, opts: Opts) => {
-      const config = loadConfig(path, {
+    .action(async (path: string | undefined, opts: Opts) => {
+      const overrides = {
         method: opts.method, device: opts.device, output: opts.out, dataRoot: opts.dataRoot,
         epochs: int("--epochs", opts.epochs), limitBatches: int("--limit-batches", opts.limitBatches),
-      });
+      };
+      let config;
+      if (path !== undefined) config = loadConfig(path, overrides);
+      else if (typeof opts.resume === "string" && opts.resume !== "last" && opts.resume !== "best") config = resumedRunConfig(opts.resume, overrides);
+      else if (opts.resume && opts.out) config = resumedRunConfig(opts.out, overrides);
+      else throw new ExodusError("train: expected a config file, or --resume <checkpoint or run folder> (or --resume with --out <run folder>), received neither");
       const ac = new AbortController();
       const progress = new Progress(process.stderr);
       const onSigint = () => {

@@ -217,7 +217,7 @@ export interface ConfigOverrides {
   limitBatches?: number;
 }
 
-function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
+export function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
   const r = { ...(raw as Obj) };
   const sub = (k: string): Obj => {

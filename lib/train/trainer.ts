@@ -7,12 +7,14 @@
 // from mix(seed, s, layer). A checkpoint therefore needs only the position, the weights and
 // Adam's state, and a resumed run computes exactly what an uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { ExodusError } from "../errors.js";
 import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
 import * as ops from "../ops.js";
 import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
-import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { resumeSource } from "./resume.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { buildModel, type BuiltModel } from "./model.js";
@@ -41,7 +43,8 @@ export interface TrainOptions {
   config: TrainConfig;
   /** Data sets to use instead of opening config.dataset (tests, custom data). */
   data?: { train: TrainData; eval: TrainData };
-  resume?: boolean;
+  /** Continue a run: true or "last" (the output folder's last checkpoint), "best", or a checkpoint file / run folder. */
+  resume?: boolean | string;
   /** Aborting finishes the running step, saves a checkpoint and returns { interrupted: true }. */
   signal?: AbortSignal;
   progress?: Progress;
@@ -101,12 +104,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const out = cfg.output;
   const progress = opts.progress ?? new Progress();
   const metricsPath = `${out}/metrics.jsonl`;
-  if (!opts.resume && existsSync(checkpointPath(out)))
+  const source = resumeSource(opts.resume, out);
+  if (hasCheckpoint(out) && source?.runDir !== resolve(out))
     throw new ExodusError(`output: ${out} already holds a checkpoint; pass --resume to continue it, or choose another --out`);
-  const resumed = opts.resume ? loadCheckpoint(out) : undefined;
+  const resumed = source ? loadCheckpoint(source.path, source.which) : undefined;
   if (resumed) {
-    const differs = sameRun(resumed.state.config as TrainConfig, cfg);
-    if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's in ${out}; resume with the same settings`);
+    const differs = sameRun(resumed.config as TrainConfig, cfg);
+    if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's (${resumed.path}); resume with the same settings`);
   }
 
   const data = opts.data ?? (await openData(cfg));
@@ -118,21 +122,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     mkdirSync(out, { recursive: true });
     let pos = { epoch: 0, batch: 0, phase: "train" as "train" | "eval", step: 0 };
+    let best: CheckpointState["best"] = null;
     let partial: CheckpointState["partial"] = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
     if (resumed) {
-      const { state, tensors } = resumed;
-      for (const p of params) {
-        const v = tensors.get(`param/${p.name}`);
-        if (!v || v.length !== p.value.size) throw new ExodusError(`${checkpointPath(out)}: expected parameter ${p.name} of ${p.value.size} values, received ${v?.length ?? "none"}`);
-        p.value.set(v);
-      }
-      opt.importState({
-        steps: state.step > 0 ? state.step : 0,
-        m: state.step > 0 ? params.map((p) => tensors.get(`adam.m/${p.name}`)!) : [],
-        v: state.step > 0 ? params.map((p) => tensors.get(`adam.v/${p.name}`)!) : [],
-      });
+      const { state, adam } = resumed;
+      restoreWeights(params, resumed);
+      opt.importState({ steps: adam?.steps ?? 0, m: adam ? params.map((p) => adam.m.get(p.name)!) : [], v: adam ? params.map((p) => adam.v.get(p.name)!) : [] });
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
       partial = state.partial;
+      best = state.best;
       // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
       if (existsSync(metricsPath)) {
         const before = (l: string) => {
@@ -148,17 +146,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);
     } else writeFileSync(metricsPath, "");
 
-    const save = () =>
-      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, config: cfg }, [
-        ...params.map((p) => ({ name: `param/${p.name}`, data: p.value.toArray(), shape: p.value.shape })),
-        ...(() => {
-          const st = opt.exportState();
-          return st.steps === 0 ? [] : params.flatMap((p, i) => [
-            { name: `adam.m/${p.name}`, data: st.m[i], shape: p.value.shape },
-            { name: `adam.v/${p.name}`, data: st.v[i], shape: p.value.shape },
-          ]);
-        })(),
-      ]);
+    const save = (isBest = false) => {
+      const st = opt.exportState();
+      const moments = (k: "m" | "v") => params.map((p, i) => ({ name: p.name, data: st[k][i], shape: p.value.shape }));
+      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, config: cfg },
+        params.map((p) => ({ name: p.name, data: p.value.toArray(), shape: p.value.shape })),
+        st.steps === 0 ? undefined : { m: moments("m"), v: moments("v") }, { best: isBest });
+    };
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
 
@@ -219,6 +213,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         m.eval = ev;
       }
+      const isBest = m.eval !== undefined && (best === null || m.eval.acc > best.acc);
+      if (isBest) best = { epoch: pos.epoch, acc: m.eval!.acc };
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
       epochs.push(m);
       opts.onEpoch?.(m);
@@ -230,7 +226,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // The checkpoint of a finished epoch is the start of the next one.
       pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
       partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
-      save();
+      save(isBest);
     }
     return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };
   } finally {

@@ -1,0 +1,43 @@
+// What `--resume [path|last|best]` points at, and the config of a resumed run when no config file
+// is given: the run folder's config.yaml (the run's hparams file) if present, else the resolved
+// config stored in the checkpoint itself.
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { loadCheckpoint } from "./checkpoint.js";
+import { type ConfigOverrides, type TrainConfig, applyOverrides, loadConfig, validateConfig } from "./config.js";
+import { ConfigError } from "../errors.js";
+
+export interface ResumeSource {
+  /** A checkpoint file or a run folder, for loadCheckpoint. */
+  path: string;
+  which: "last" | "best";
+  /** The run folder the checkpoint belongs to (absolute). */
+  runDir: string;
+}
+
+/** true / "last" / "best": the output folder's checkpoint; any other string: a file or a run folder. */
+export function resumeSource(resume: boolean | string | undefined, out: string): ResumeSource | undefined {
+  if (resume === undefined || resume === false) return undefined;
+  if (resume === true || resume === "last" || resume === "best")
+    return { path: out, which: resume === "best" ? "best" : "last", runDir: resolve(out) };
+  const p = resolve(resume);
+  const isDir = existsSync(p) && statSync(p).isDirectory();
+  return { path: p, which: "last", runDir: isDir ? p : dirname(p) };
+}
+
+/** The config of `exodus train --resume <checkpoint or run folder>` without a config file: the run's own. */
+export function resumedRunConfig(checkpointOrRunDir: string, overrides: ConfigOverrides): TrainConfig {
+  const src = resumeSource(checkpointOrRunDir, checkpointOrRunDir)!;
+  const yaml = join(src.runDir, "config.yaml");
+  // Unless --out says otherwise, a resumed run continues in its own folder.
+  const o = { ...overrides, output: overrides.output ?? src.runDir };
+  if (existsSync(yaml)) return loadConfig(yaml, o);
+  const ckpt = loadCheckpoint(src.path);
+  try {
+    // The stored config has the device it ran on resolved; the machine may differ now.
+    return validateConfig(applyOverrides({ ...(ckpt.config as object), device: "auto" }, o));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`${ckpt.path}: the stored config: ${e.message}`);
+    throw e;
+  }
+}
