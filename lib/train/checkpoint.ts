@@ -299,3 +299,8 @@ export function loadModelFile(path: string): { path: string; config: unknown; we
     throw new ExodusError(`${path}: expected an exodus model file (__metadata__["exodus.format"] = "${MODEL_FORMAT}"), received ${describe(metadata["exodus.format"] ?? null)}`);
   return { path, config: parseJson(path, "config", metadata.config), weights: tensors };
 }
+
+/** Writes a model's parameters (Sequential names) as a weights-only model file, torch-loadable. */
+export function saveModel(path: string, params: readonly Parameter[], config: unknown = null): void {
+  writeFileAtomic(path, encodeSafetensors(params.map((p) => ({ name: p.name, shape: p.value.shape, data: p.value.toArray() })), modelMetadata(config)));
+}

@@ -4,4 +4,6 @@ export { buildModel, type BuiltModel, type ModelShape } from "./model.js";
 export { readout, readoutCrossEntropy, READOUTS, type ReadoutName, type Readout, type LossResult } from "./loss.js";
 export { train, mixSeed, type TrainData, type TrainOptions, type TrainResult, type EpochMetrics } from "./trainer.js";
 export { Progress, type ProgressState } from "./progress.js";
-export { loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+export {
+  loadCheckpoint, saveCheckpoint, resolveCheckpoint, hasCheckpoint, restoreWeights, loadModelFile, saveModel, type Checkpoint, type CheckpointState,
+} from "./checkpoint.js";
