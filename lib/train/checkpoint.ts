@@ -53,6 +53,8 @@ export interface CheckpointState {
   partial: { lossSum: number; correct: number; seen: number; seconds: number; gradNormSums: number[]; gradSteps: number };
   /** Best eval accuracy so far and its epoch (null before the first evaluation). */
   best: { epoch: number; acc: number } | null;
+  /** The data's sample shape [T, …features] and class count, to rebuild the model without the data. */
+  data?: { sampleShape: number[]; numClasses: number };
   config: unknown;
 }
 
@@ -122,7 +124,14 @@ function validateState(file: string, raw: unknown, config: unknown): CheckpointS
     best = { epoch: int(file, "state.best.epoch", b.epoch), acc: num(file, "state.best.acc", b.acc) };
   }
   obj(file, "config", config);
+  let data: CheckpointState["data"];
+  if (s.data !== undefined) {
+    const d = obj(file, "state.data", s.data);
+    if (!Array.isArray(d.sampleShape) || d.sampleShape.length < 2) field(file, "state.data.sampleShape", "[T, …features]", d.sampleShape);
+    data = { sampleShape: (d.sampleShape as unknown[]).map((x, i) => int(file, `state.data.sampleShape[${i}]`, x)), numClasses: int(file, "state.data.numClasses", d.numClasses) };
+  }
   return {
+    ...(data ? { data } : {}),
     epoch: int(file, "state.epoch", s.epoch),
     batch: int(file, "state.batch", s.batch),
     phase,

@@ -149,7 +149,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const save = (isBest = false) => {
       const st = opt.exportState();
       const moments = (k: "m" | "v") => params.map((p, i) => ({ name: p.name, data: st[k][i], shape: p.value.shape }));
-      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, config: cfg },
+      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses }, config: cfg },
         params.map((p) => ({ name: p.name, data: p.value.toArray(), shape: p.value.shape })),
         st.steps === 0 ? undefined : { m: moments("m"), v: moments("v") }, { best: isBest });
     };
