@@ -41,6 +41,8 @@ export interface NeuronConfig {
   /** Membrane time constant in steps (LIF only). */
   tauMem: number;
   threshold: number;
+  /** After a spike: subtract the threshold (default) or reset to 0 (exactly expressible in NIR). */
+  reset: "subtract" | "zero";
   surrogate: { name: SurrogateName; scale: number; width: number };
 }
 
@@ -169,7 +171,7 @@ export function validateConfig(raw: unknown): TrainConfig {
     if (model.kernel % 2 === 0) fail("model.kernel", "an odd integer (same padding)", model.kernel);
   }
 
-  const n = object("neuron", top.neuron, ["type", "tauMem", "threshold", "surrogate"]);
+  const n = object("neuron", top.neuron, ["type", "tauMem", "threshold", "reset", "surrogate"]);
   const type = str("neuron.type", n.type, d.neuron.type, ["lif", "iaf"] as const);
   if (type === "iaf" && n.tauMem !== undefined) fail("neuron.tauMem", 'no value for type "iaf" (no leak)', n.tauMem);
   const s = object("neuron.surrogate", n.surrogate, ["name", "scale", "width"]);
@@ -177,6 +179,7 @@ export function validateConfig(raw: unknown): TrainConfig {
     type,
     tauMem: num("neuron.tauMem", n.tauMem, d.neuron.tauMem, { min: 0, exclusiveMin: true }),
     threshold: num("neuron.threshold", n.threshold, d.neuron.threshold, { min: 0, exclusiveMin: true }),
+    reset: str("neuron.reset", n.reset, "subtract", ["subtract", "zero"] as const),
     surrogate: {
       name: str("neuron.surrogate.name", s.name, d.neuron.surrogate.name, Object.keys(SurrogateCode) as SurrogateName[]),
       scale: num("neuron.surrogate.scale", s.scale, d.neuron.surrogate.scale, { min: 0 }),

@@ -33,8 +33,8 @@ export interface ModelShape {
 }
 
 function neuron(cfg: TrainConfig): Module {
-  const { type, tauMem, threshold, surrogate } = cfg.neuron;
-  const common = { threshold, surrogate, backward: cfg.method, device: cfg.device };
+  const { type, tauMem, threshold, surrogate, reset } = cfg.neuron;
+  const common = { threshold, surrogate, reset, backward: cfg.method, device: cfg.device };
   return type === "lif" ? new LIF({ ...common, tauMem }) : new IAF(common);
 }
 

@@ -15,7 +15,7 @@ import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
 import { hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { resumeSource } from "./resume.js";
-import type { TrainConfig } from "./config.js";
+import { type TrainConfig, validateConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Progress } from "./progress.js";
@@ -99,6 +99,15 @@ function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   return Object.keys(x).find((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
 }
 
+/** A checkpoint's config with the defaults of fields added since it was written. */
+function storedConfig(c: unknown): TrainConfig {
+  try {
+    return validateConfig(c);
+  } catch {
+    return c as TrainConfig;
+  }
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const cfg = opts.config;
   const out = cfg.output;
@@ -109,7 +118,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw new ExodusError(`output: ${out} already holds a checkpoint; pass --resume to continue it, or choose another --out`);
   const resumed = source ? loadCheckpoint(source.path, source.which) : undefined;
   if (resumed) {
-    const differs = sameRun(resumed.config as TrainConfig, cfg);
+    const differs = sameRun(storedConfig(resumed.config), cfg);
     if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's (${resumed.path}); resume with the same settings`);
   }
 
