@@ -19,7 +19,10 @@
 //   hasCheckpoint(runDir)                    → whether a run folder holds one (either format)
 //   restoreWeights(params, ckpt)             → copies the weights into a model's parameters,
 //                                              checking names and shapes (messages name the file)
-//   saveCheckpoint(runDir, state, weights, adam, {best})
+//   saveCheckpoint(runDir, state, weights, adam, {best}); saveModel(path, params, config)
+//   loadModelFile(path)                      → weights + config of a model or checkpoint file
+//   modelFromCheckpoint(pathOrRunDir, {which, device}) (from-checkpoint.ts)
+//                                            → the BuiltModel with the weights restored
 // Old checkpoints (checkpoint.json + checkpoint-<step>.bin, exodus ≤ 0.1) still load: validated
 // (schema, CRC, the .bin inside the run folder) and returned in the same shape.
 import { crc32 } from "node:zlib";

@@ -7,3 +7,5 @@ export { Progress, type ProgressState } from "./progress.js";
 export {
   loadCheckpoint, saveCheckpoint, resolveCheckpoint, hasCheckpoint, restoreWeights, loadModelFile, saveModel, type Checkpoint, type CheckpointState,
 } from "./checkpoint.js";
+export { modelFromCheckpoint, type CheckpointModel } from "./from-checkpoint.js";
+export { resumeSource, resumedRunConfig } from "./resume.js";
