@@ -32,6 +32,6 @@ if (!forced && existsSync(join(root, "prebuilds"))) {
 }
 const r = spawnSync(process.execPath, [cmakeJs(), "compile", "--out", "build"], { cwd: root, stdio: "inherit" });
 if (r.status !== 0) {
-  console.error("exodus: building the native addon failed; it needs cmake (>= 3.18) and a C++17 compiler (nvcc for the CUDA backend). See README.md, Installing.");
+  console.error("exodus: building the native addon failed; it needs cmake (>= 3.18) and a C++17 compiler (nvcc for the CUDA backend). See docs/formats.md, Packaging.");
   process.exit(r.status ?? 1);
 }

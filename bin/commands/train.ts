@@ -54,6 +54,8 @@ export function register(program: Command): void {
         method: opts.method, device: opts.device, output: opts.out, dataRoot: opts.dataRoot,
         epochs: int("--epochs", opts.epochs), limitBatches: int("--limit-batches", opts.limitBatches),
       };
+      if (typeof opts.resume === "string" && /\.ya?ml$/.test(opts.resume))
+        throw new ExodusError(`--resume: expected a checkpoint, a run folder, "last" or "best", received the config ${JSON.stringify(opts.resume)}; put the config first: exodus train ${opts.resume} --resume`);
       let config;
       if (path !== undefined) config = loadConfig(path, overrides);
       else if (typeof opts.resume === "string" && opts.resume !== "last" && opts.resume !== "best") config = resumedRunConfig(opts.resume, overrides);
