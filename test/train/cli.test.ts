@@ -73,6 +73,15 @@ describe("exodus train", () => {
     expect(lines.map((l) => l.epoch)).toEqual(Array.from({ length: done + 1 }, (_, i) => i));
   });
 
+  it("--resume <run folder> without a config continues with the run's own config", async () => {
+    const { root, out, cfg } = setup();
+    await cli(cfg, "--epochs", "1", "--data-root", root, "--out", out);
+    const r = JSON.parse(await cli("--resume", out, "--epochs", "2", "--data-root", root, "--json"));
+    expect(r.output).toBe(out);
+    expect(r.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1]);
+    await expect(cli("--resume", cfg)).rejects.toThrow(/--resume: expected a checkpoint, a run folder, "last" or "best", received the config/);
+  });
+
   it("trains the conv model on the DVS Gesture npy fixture (spikes through conv, pool, dropout)", async () => {
     const root = tmp("exodus-train-dvs-");
     cpSync(join(FIXTURES, "gesture_npy"), root, { recursive: true });
