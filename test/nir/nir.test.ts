@@ -146,6 +146,44 @@ describe("NIR export → import", () => {
     expect(() => importNir(branch)).toThrow(/node lin has 2 outgoing edges; exodus imports chains/);
   });
 
+  it.skipIf(!hasH5py)("reads a file laid out as the reference writer (nir.write: h5py, gzip, float32) lays it out", async () => {
+    const path = join(tmp("exodus-nir-ref-"), "ref.nir");
+    // nir/serialization.py write(): version string, node/… from to_dict(), arrays gzip-compressed,
+    // Python ints as int64 scalars, edges as a list of string pairs; τ, R in float32 as snnTorch writes them
+    const script = `
+import sys, h5py, numpy as np
+def write(group, node):
+    for k, v in node.items():
+        if isinstance(v, str): group.create_dataset(k, data=v, dtype=h5py.string_dtype())
+        elif isinstance(v, np.ndarray): group.create_dataset(k, data=v, dtype=v.dtype, compression="gzip")
+        elif isinstance(v, dict): write(group.create_group(str(k)), v)
+        else: group.create_dataset(k, data=v)
+w = (np.arange(12, dtype=np.float32).reshape(3, 4) % 5) / 4 - 0.3
+tau = np.array([5.0, 6.0, 7.5], dtype=np.float32)
+graph = {"type": "NIRGraph", "edges": [("input", "fc"), ("fc", "lif"), ("lif", "output")], "nodes": {
+    "input": {"type": "Input", "shape": np.array([4])},
+    "fc": {"type": "Affine", "weight": w, "bias": np.array([0.1, -0.2, 0.05], dtype=np.float32)},
+    "lif": {"type": "LIF", "tau": tau, "r": tau.copy(), "v_leak": np.zeros(3, np.float32), "v_threshold": np.full(3, 0.4, np.float32), "v_reset": np.zeros(3, np.float32)},
+    "output": {"type": "Output", "shape": np.array([3])}}}
+with h5py.File(sys.argv[1], "w") as f:
+    f.create_dataset("version", data="1.0.7", dtype=h5py.string_dtype())
+    write(f.create_group("node"), graph)
+`;
+    const p = spawnSync(PY, ["-c", script, path], { encoding: "utf8" });
+    expect(p.status, p.stderr).toBe(0);
+    const r = await importNirFile(path);
+    expect(r.version).toBe("1.0.7");
+    expect(r.notes.join()).toMatch(/no dt; assumed dt = 1/);
+    const lin = new Linear(4, 3);
+    lin.weight.value.set(Float32Array.from({ length: 12 }, (_, i) => Math.fround((i % 5) / 4 - 0.3)));
+    lin.bias!.value.set(Float32Array.of(0.1, -0.2, 0.05));
+    const ref = new Sequential(lin, new LIF({ alpha: [5, 6, 7.5].map((t) => 1 - 1 / t), threshold: 0.4, reset: "zero" }));
+    const x = spikes([30, 2, 4], 0.4, 6);
+    const a = run(ref, x), b = run(r.net, x);
+    expect(a.rates[0]).toBeGreaterThan(0.01);
+    expect(b.y).toEqual(a.y);
+  });
+
   it.skipIf(!hasH5py)("writes the groups and datasets the reference reader (nir.read) consumes, checked with h5py", async () => {
     for (const [net, shape, types] of [[mlp(), [20], ["Input", "Linear", "LIF", "Affine", "LIF", "LI", "Linear", "Output"]],
       [conv(), [2, 8, 8], ["Input", "Conv2d", "IF", "AvgPool2d", "Flatten", "Linear", "Output"]]] as const) {
