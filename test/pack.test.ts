@@ -16,9 +16,18 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The files CMakeLists.txt compiles and, transitively, the project headers they include. */
 function nativeBuildInputs(): string[] {
-  const globs: [string, RegExp][] = [["", /^binding.*\.cc$/], ["cuda", /dispatch\.cc$/], ["cuda/cpu", /\.cc$/], ["cuda/gpu", /\.cu$/], ["cuda/stub", /\.cc$/]];
+  // CMake's own source globs: file(GLOB VAR [CONFIGURE_DEPENDS] ${CMAKE_SOURCE_DIR}/dir/pattern)
+  const cmake = readFileSync(join(root, "CMakeLists.txt"), "utf8");
+  const globs: [string, RegExp][] = [...cmake.matchAll(/file\(GLOB\s+\w+\s+(?:CONFIGURE_DEPENDS\s+)?\$\{CMAKE_SOURCE_DIR\}\/([^)\s]+)\)/g)].map((m) => {
+    const pattern = m[1];
+    const base = pattern.slice(pattern.lastIndexOf("/") + 1);
+    return [pattern.includes("/") ? dirname(pattern) : "", new RegExp(`^${base.replace(/\./g, "\\.").replace(/\*/g, "[^/]*")}$`)];
+  });
+  expect(globs.length, "CMakeLists.txt's source globs").toBeGreaterThanOrEqual(4);
   const todo = globs.flatMap(([dir, re]) => readdirSync(join(root, dir)).filter((f) => re.test(f)).map((f) => join(dir, f)));
-  const includeDirs = ["", "cuda", "cuda/include"];
+  const incBlock = /target_include_directories\(exodus[^)]*\)/.exec(cmake)?.[0] ?? "";
+  const includeDirs = [...incBlock.matchAll(/\$\{CMAKE_SOURCE_DIR\}(?:\/([\w/]+))?(?=\s|\))/g)].map((m) => m[1] ?? "");
+  expect(includeDirs, "CMakeLists.txt's include directories").toContain("");
   const seen = new Set<string>(["CMakeLists.txt"]);
   while (todo.length) {
     const f = todo.pop()!;

@@ -8,6 +8,7 @@ export { Linear, type LinearOptions } from "./linear.js";
 export { Sequential } from "./sequential.js";
 export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";
 export { AvgPool2d } from "./pool.js";
+export { SumPool2d } from "./sum-pool.js";
 export { Dropout } from "./dropout.js";
 export { Flatten } from "./flatten.js";
 export { Tape, Var } from "./tape.js";
