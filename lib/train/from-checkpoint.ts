@@ -3,7 +3,8 @@
 // checkpoint (exodus ≥ 0.2 stores it), else from the weights for an MLP, else from the caller.
 import { ExodusError } from "../errors.js";
 import { type Checkpoint, loadCheckpoint, restoreWeights } from "./checkpoint.js";
-import { type TrainConfig, validateConfig } from "./config.js";
+import type { TrainConfig } from "./config.js";
+import { revalidateStored } from "./resume.js";
 import { type BuiltModel, type ModelShape, buildModel } from "./model.js";
 
 export interface CheckpointModel {
@@ -18,7 +19,7 @@ export function modelFromCheckpoint(pathOrRunDir: string, opts: { which?: "last"
   const checkpoint = loadCheckpoint(pathOrRunDir, opts.which);
   let config: TrainConfig;
   try {
-    config = validateConfig({ ...(checkpoint.config as object), device: opts.device ?? "cpu" });
+    config = revalidateStored(checkpoint.config, { device: opts.device ?? "cpu" });
   } catch (e) {
     throw new ExodusError(`${checkpoint.path}: the stored config is not valid: ${(e as Error).message}`);
   }

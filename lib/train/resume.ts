@@ -15,6 +15,21 @@ export interface ResumeSource {
   runDir: string;
 }
 
+/**
+ * A stored (resolved) config validated again: fields added since it was written get their
+ * defaults; a resolved IAF config carries the LIF-only tauMem default, which validation refuses
+ * in a user's file, so it is dropped first.
+ */
+export function revalidateStored(config: unknown, patch: Record<string, unknown> = {}, overrides: ConfigOverrides = {}): TrainConfig {
+  const c = { ...(config as Record<string, unknown>), ...patch };
+  const n = c.neuron as Record<string, unknown> | undefined;
+  if (n && n.type === "iaf") {
+    const { tauMem: _t, ...rest } = n;
+    c.neuron = rest;
+  }
+  return validateConfig(applyOverrides(c, overrides));
+}
+
 /** true / "last" / "best": the output folder's checkpoint; any other string: a file or a run folder. */
 export function resumeSource(resume: boolean | string | undefined, out: string): ResumeSource | undefined {
   if (resume === undefined || resume === false) return undefined;
@@ -35,7 +50,7 @@ export function resumedRunConfig(checkpointOrRunDir: string, overrides: ConfigOv
   const ckpt = loadCheckpoint(src.path);
   try {
     // The stored config has the device it ran on resolved; the machine may differ now.
-    return validateConfig(applyOverrides({ ...(ckpt.config as object), device: "auto" }, o));
+    return revalidateStored(ckpt.config, { device: "auto" }, o);
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`${ckpt.path}: the stored config: ${e.message}`);
     throw e;

@@ -14,8 +14,8 @@ import * as ops from "../ops.js";
 import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
 import { hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
-import { resumeSource } from "./resume.js";
-import { type TrainConfig, validateConfig } from "./config.js";
+import { resumeSource, revalidateStored } from "./resume.js";
+import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Progress } from "./progress.js";
@@ -102,7 +102,7 @@ function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
 /** A checkpoint's config with the defaults of fields added since it was written. */
 function storedConfig(c: unknown): TrainConfig {
   try {
-    return validateConfig(c);
+    return revalidateStored(c);
   } catch {
     return c as TrainConfig;
   }

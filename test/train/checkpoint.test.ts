@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeSafetensors, readSafetensors } from "../../lib/io/safetensors.js";
 import { loadCheckpoint, restoreWeights, CHECKPOINT_FILE } from "../../lib/train/checkpoint.js";
-import { resumedRunConfig } from "../../lib/train/resume.js";
+import { resumedRunConfig, revalidateStored } from "../../lib/train/resume.js";
+import { validateConfig } from "../../lib/train/config.js";
 import { train } from "../../lib/train/trainer.js";
 import { tmp } from "../data/helpers.js";
 import { memoryData, quiet, syntheticConfig } from "./helpers.js";
@@ -41,6 +42,14 @@ function writeLegacy(dir: string, ck: ReturnType<typeof loadCheckpoint>): void {
 }
 
 describe("checkpoints", () => {
+  it("a stored (resolved) config validates again, for every data set's defaults (IAF carries tauMem)", () => {
+    for (const name of ["shd", "ssc", "dvs-gesture"]) {
+      const resolved = JSON.parse(JSON.stringify(validateConfig({ dataset: { name }, device: "cpu" })));
+      expect(revalidateStored(resolved)).toEqual(resolved);
+    }
+  });
+
+
   it("a run resumed from an old checkpoint.json + .bin ends like an uninterrupted one", async () => {
     const whole = await train({ config: syntheticConfig({}, { epochs: 3 }), data: task(), progress: quiet() });
     const first = syntheticConfig({}, { epochs: 1 });
