@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { ExodusError } from "../../lib/errors.js";
 import { exportRunNir } from "../../lib/nir/index.js";
-import { saveModel } from "../../lib/train/checkpoint.js";
+import { moduleState, saveModel } from "../../lib/train/checkpoint.js";
 import { modelFromCheckpoint } from "../../lib/train/from-checkpoint.js";
 
 interface Opts {
@@ -53,8 +53,8 @@ export function register(program: Command): void {
       } else {
         const { checkpoint, config, model } = modelFromCheckpoint(run, { which, shape });
         try {
-          saveModel(o.out, model.net.parameters(), config);
-          console.log(`wrote ${o.out}: ${model.net.parameters().map((p) => `${p.name} [${p.value.shape.join(", ")}]`).join(", ")} from ${checkpoint.path}`);
+          saveModel(o.out, moduleState(model.net), config);
+          console.log(`wrote ${o.out}: ${moduleState(model.net).map((p) => `${p.name} [${p.value.shape.join(", ")}]`).join(", ")} from ${checkpoint.path}`);
         } finally {
           model.net.dispose();
         }

@@ -6,7 +6,7 @@ import { importNirFile } from "../../lib/nir/index.js";
 import { LIF } from "../../lib/nn/lif.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
-import { saveModel } from "../../lib/train/checkpoint.js";
+import { moduleState, saveModel } from "../../lib/train/checkpoint.js";
 
 interface Opts {
   dt?: string;
@@ -47,7 +47,7 @@ export function register(program: Command): void {
         const outShape = [...h.shape];
         h.dispose();
         x.dispose();
-        if (o.out) saveModel(o.out, r.net.parameters(), { source: file });
+        if (o.out) saveModel(o.out, moduleState(r.net), { source: file });
         const layers = r.net.layers.map((l, i) => ({ node: r.nodeNames[i], layer: l.constructor.name }));
         if (o.json) console.log(JSON.stringify({ version: r.version, dt: r.dt, inputShape: r.inputShape, outputShape: r.outputShape, layers, spikeRates: rates, notes: r.notes }, null, 2));
         else {

@@ -12,10 +12,10 @@ import { Flatten } from "../nn/flatten.js";
 import { LIF } from "../nn/lif.js";
 import { Linear } from "../nn/linear.js";
 import type { Module } from "../nn/module.js";
-import { AvgPool2d } from "../nn/pool.js";
+import { AvgPool2d, SumPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
 import { SRM } from "../nn/srm.js";
-import { SumPool2d } from "../nn/sum-pool.js";
+
 import { runtimeInfo } from "../runtime.js";
 import { CONVENTION, tauFromDecay } from "./convention.js";
 import { type NirDict, f32, f64, ints } from "./hdf5.js";

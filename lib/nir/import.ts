@@ -12,9 +12,9 @@ import { IAF, LIF } from "../nn/lif.js";
 import { Linear } from "../nn/linear.js";
 import type { Module } from "../nn/module.js";
 import type { BackwardMethod, SurrogateOptions } from "../nn/options.js";
-import { AvgPool2d } from "../nn/pool.js";
+import { AvgPool2d, SumPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
-import { SumPool2d } from "../nn/sum-pool.js";
+
 import { GAIN_TOL, decayFromTau } from "./convention.js";
 import type { NirGraph } from "./export.js";
 import { type NirArray, type NirDict, type NirValue, isArray } from "./hdf5.js";

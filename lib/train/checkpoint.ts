@@ -17,8 +17,10 @@
 //   resolveCheckpoint(pathOrRunDir, which?)  → the file a path means ("last" / "best" in a run dir)
 //   loadCheckpoint(pathOrRunDir, which?)     → Checkpoint {path, runDir, config, state, weights, adam, legacy}
 //   hasCheckpoint(runDir)                    → whether a run folder holds one (either format)
-//   restoreWeights(params, ckpt)             → copies the weights into a model's parameters,
-//                                              checking names and shapes (messages name the file)
+//   restoreWeights(tensors, ckpt)            → copies the weights into a model's parameters and
+//                                              buffers, checking names and shapes (messages name the file)
+//   stateTensors(tensors)                    → parameters + buffers as written (torch state_dict layout)
+//   adamState(params, ckpt)                  → Adam.importState's argument, checked
 //   saveCheckpoint(runDir, state, weights, adam, {best}); saveModel(path, params, config)
 //   loadModelFile(path)                      → weights + config of a model or checkpoint file
 //   modelFromCheckpoint(pathOrRunDir, {which, device}) (from-checkpoint.ts)
@@ -30,7 +32,13 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { ExodusError, describe, shapeStr } from "../errors.js";
 import { type NamedTensor, decodeSafetensors, encodeSafetensors, readSafetensors, writeFileAtomic } from "../io/safetensors.js";
-import type { Parameter } from "../nn/module.js";
+import type { Tensor } from "../tensor.js";
+
+/** A parameter or a buffer (BatchNorm's running statistics): what a state_dict holds. */
+export interface StateTensor {
+  name: string;
+  value: Tensor;
+}
 
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const BEST_CHECKPOINT_FILE = "checkpoint-best.safetensors";
@@ -69,7 +77,7 @@ export interface Checkpoint {
   state: CheckpointState;
   /** The resolved config the run was trained with. */
   config: unknown;
-  /** Model weights by torch.nn.Sequential name ("0.weight", …). */
+  /** Model weights and buffers by torch.nn.Sequential name ("0.weight", "1.running_mean", …). */
   weights: Map<string, { shape: number[]; data: Float32Array }>;
   /** Adam's step count and moments by parameter name; undefined before the first step. */
   adam?: { steps: number; m: Map<string, Float32Array>; v: Map<string, Float32Array> };
@@ -173,11 +181,13 @@ function splitTensors(file: string, tensors: Map<string, { shape: number[]; data
     else weights.set(name, t);
   }
   if (steps === 0) return { weights };
-  for (const [name, w] of weights)
-    for (const [kind, map] of [[M, m], [V, v]] as const) {
-      const x = map.get(name);
-      if (!x || x.length !== w.data.length)
-        throw new ExodusError(`${file}: expected tensor ${kind}${name} of ${w.data.length} values (Adam state after ${steps} steps), received ${x ? `${x.length} values` : "none"}; the checkpoint is damaged`);
+  // Moments belong to weights (buffers have none) and pair up.
+  for (const [kind, map, other] of [[M, m, v], [V, v, m]] as const)
+    for (const [name, x] of map) {
+      const w = weights.get(name);
+      const y = other.get(name);
+      if (!w || x.length !== w.data.length || !y)
+        throw new ExodusError(`${file}: tensor ${kind}${name} (Adam state after ${steps} steps) has ${w ? (y ? `${x.length} values, its weight ${w.data.length}` : `no ${kind === M ? V : M}${name} beside it`) : "no weight of that name"}; the checkpoint is damaged`);
     }
   return { weights, adam: { steps, m, v } };
 }
@@ -230,7 +240,7 @@ function loadLegacyCheckpoint(file: string): Checkpoint {
     const length = int(file, `tensors[${i}].length`, e.length);
     if (shape.reduce((a, b) => a * b, 1) !== length) field(file, `tensors[${i}].length`, `${shape.reduce((a, b) => a * b, 1)} (the shape's size)`, length);
     if (offset + length > all.length) field(file, `tensors[${i}]`, `values within the ${all.length} of ${bin}`, `${offset}+${length}`);
-    const name = e.name.replace(/^param\//, "").replace(/^adam\.m\//, M).replace(/^adam\.v\//, V);
+    const name = e.name.replace(/^(param|buffer)\//, "").replace(/^adam\.m\//, M).replace(/^adam\.v\//, V);
     tensors.set(name, { shape, data: all.slice(offset, offset + length) });
   });
   const state = validateState(file, { ...j, best: null }, j.config);
@@ -245,20 +255,54 @@ export function loadCheckpoint(pathOrRunDir: string, which: "last" | "best" = "l
 }
 
 /**
- * Copies a checkpoint's weights into a model's parameters (Sequential names), requiring the same
- * names and shapes both ways: a checkpoint of another model is an error, never a partial load.
+ * The shape a tensor is written with: torch keeps BatchNorm's num_batches_tracked 0-dimensional,
+ * exodus as [1], so it is written [] and read back into [1].
  */
-export function restoreWeights(params: readonly Parameter[], ckpt: Pick<Checkpoint, "path" | "weights">): void {
+function fileShape(t: StateTensor): number[] {
+  return t.name.endsWith("num_batches_tracked") && t.value.size === 1 ? [] : [...t.value.shape];
+}
+
+/** A module's state_dict entries: its parameters, then its buffers. */
+export function moduleState(m: { parameters(): StateTensor[]; buffers(): StateTensor[] }): StateTensor[] {
+  return [...m.parameters(), ...m.buffers()];
+}
+
+/** Parameters and buffers as the files hold them (names, torch shapes, host copies). */
+export function stateTensors(tensors: readonly StateTensor[]): NamedTensor[] {
+  return tensors.map((t) => ({ name: t.name, shape: fileShape(t), data: t.value.toArray() }));
+}
+
+/**
+ * Copies a checkpoint's weights into a model's parameters and buffers (Sequential names),
+ * requiring the same names and shapes both ways: a checkpoint of another model is an error,
+ * never a partial load.
+ */
+export function restoreWeights(tensors: readonly StateTensor[], ckpt: Pick<Checkpoint, "path" | "weights">): void {
   const extra = new Set(ckpt.weights.keys());
-  for (const p of params) {
+  for (const p of tensors) {
     const w = ckpt.weights.get(p.name);
     extra.delete(p.name);
     if (!w) throw new ExodusError(`${ckpt.path}: expected tensor ${p.name} of shape ${shapeStr(p.value.shape)} for this model, received none (holds ${[...ckpt.weights.keys()].join(", ")}); is it a checkpoint of another model?`);
-    if (w.shape.length !== p.value.shape.length || w.shape.some((d, i) => d !== p.value.shape[i]))
+    const want = fileShape(p);
+    const same = (s: readonly number[]) => w.shape.length === s.length && w.shape.every((d, i) => d === s[i]);
+    if (!same(want) && !same(p.value.shape))
       throw new ExodusError(`${ckpt.path}: tensor ${p.name}: expected shape ${shapeStr(p.value.shape)} for this model, received ${shapeStr(w.shape)}; the config's model differs from the checkpoint's`);
   }
   if (extra.size) throw new ExodusError(`${ckpt.path}: holds tensors this model does not have (${[...extra].join(", ")}); the config's model differs from the checkpoint's`);
-  for (const p of params) p.value.set(ckpt.weights.get(p.name)!.data);
+  for (const p of tensors) p.value.set(ckpt.weights.get(p.name)!.data);
+}
+
+/** Adam's state for these parameters from a checkpoint (every parameter needs both moments). */
+export function adamState(params: readonly StateTensor[], ckpt: Pick<Checkpoint, "path" | "adam">): { steps: number; m: Float32Array[]; v: Float32Array[] } {
+  const a = ckpt.adam;
+  if (!a) return { steps: 0, m: [], v: [] };
+  const get = (map: Map<string, Float32Array>, kind: string, p: StateTensor) => {
+    const x = map.get(p.name);
+    if (!x || x.length !== p.value.size)
+      throw new ExodusError(`${ckpt.path}: expected tensor ${kind}${p.name} of ${p.value.size} values (Adam state after ${a.steps} steps), received ${x ? `${x.length} values` : "none"}; the checkpoint is damaged`);
+    return x;
+  };
+  return { steps: a.steps, m: params.map((p) => get(a.m, M, p)), v: params.map((p) => get(a.v, V, p)) };
 }
 
 export interface SaveOptions {
@@ -312,7 +356,7 @@ export function loadModelFile(path: string): { path: string; config: unknown; we
   return { path, config: parseJson(path, "config", metadata.config), weights: tensors };
 }
 
-/** Writes a model's parameters (Sequential names) as a weights-only model file, torch-loadable. */
-export function saveModel(path: string, params: readonly Parameter[], config: unknown = null): void {
-  writeFileAtomic(path, encodeSafetensors(params.map((p) => ({ name: p.name, shape: p.value.shape, data: p.value.toArray() })), modelMetadata(config)));
+/** Writes a model's parameters and buffers (Sequential names) as a weights-only model file, torch-loadable. */
+export function saveModel(path: string, tensors: readonly StateTensor[], config: unknown = null): void {
+  writeFileAtomic(path, encodeSafetensors(stateTensors(tensors), modelMetadata(config)));
 }

@@ -2,7 +2,7 @@
 // the data set (for `exodus export`, `exodus eval` and scripts). The sample shape comes from the
 // checkpoint (exodus ≥ 0.2 stores it), else from the weights for an MLP, else from the caller.
 import { ExodusError } from "../errors.js";
-import { type Checkpoint, loadCheckpoint, restoreWeights } from "./checkpoint.js";
+import { type Checkpoint, loadCheckpoint, moduleState, restoreWeights } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { revalidateStored } from "./resume.js";
 import { type BuiltModel, type ModelShape, buildModel } from "./model.js";
@@ -32,7 +32,7 @@ export function modelFromCheckpoint(pathOrRunDir: string, opts: { which?: "last"
     throw new ExodusError(`${checkpoint.path}: the checkpoint does not record the input's shape (written before exodus 0.2); give it, e.g. --input-shape 2,32,32 --classes 11`);
   const model = buildModel(config, shape);
   try {
-    restoreWeights(model.net.parameters(), checkpoint);
+    restoreWeights(moduleState(model.net), checkpoint);
   } catch (e) {
     model.net.dispose();
     throw e;

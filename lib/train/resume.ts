@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { loadCheckpoint } from "./checkpoint.js";
 import { type ConfigOverrides, type TrainConfig, applyOverrides, loadConfig, validateConfig } from "./config.js";
 import { ConfigError } from "../errors.js";
+import { defaultDevice } from "../device.js";
 
 export interface ResumeSource {
   /** A checkpoint file or a run folder, for loadCheckpoint. */
@@ -18,7 +19,8 @@ export interface ResumeSource {
 /**
  * A stored (resolved) config validated again: fields added since it was written get their
  * defaults; a resolved IAF config carries the LIF-only tauMem default, which validation refuses
- * in a user's file, so it is dropped first.
+ * in a user's file, so it is dropped first. A resolved layer list (model.layers as specs, not
+ * YAML) does not validate again; it was valid when written and is used as stored.
  */
 export function revalidateStored(config: unknown, patch: Record<string, unknown> = {}, overrides: ConfigOverrides = {}): TrainConfig {
   const c = { ...(config as Record<string, unknown>), ...patch };
@@ -27,7 +29,13 @@ export function revalidateStored(config: unknown, patch: Record<string, unknown>
     const { tauMem: _t, ...rest } = n;
     c.neuron = rest;
   }
-  return validateConfig(applyOverrides(c, overrides));
+  const merged = applyOverrides(c, overrides) as Record<string, unknown>;
+  try {
+    return validateConfig(merged);
+  } catch (e) {
+    if (!(e instanceof ConfigError) || !(typeof c.model === "object" && c.model !== null && "layers" in c.model)) throw e;
+    return { ...merged, device: merged.device === "auto" ? String(defaultDevice()) : merged.device } as unknown as TrainConfig;
+  }
 }
 
 /** true / "last" / "best": the output folder's checkpoint; any other string: a file or a run folder. */

@@ -4,7 +4,8 @@
 //
 // Reproducibility: every random draw derives from train.seed and the position in the run:
 // weights from Rng(seed); the shuffle of epoch e from mix(seed, e); the dropout masks of step s
-// from mix(seed, s, layer). A checkpoint therefore needs only the position, the weights and
+// from mix(seed, s, layer); the augmentation of sample i in epoch e from mix(mix(seed, e), i). A
+// checkpoint therefore needs only the position, the weights, batch norm's running statistics and
 // Adam's state, and a resumed run computes exactly what an uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -13,7 +14,7 @@ import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
 import * as ops from "../ops.js";
 import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
-import { hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { adamState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
 import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
@@ -85,14 +86,13 @@ async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: Tra
 }
 
 function setTraining(m: BuiltModel, on: boolean): void {
-  m.net.training = on;
-  for (const l of m.net.layers) l.training = on;
+  m.net.train(on); // every layer, nested ones too
 }
 
 /** Config fields a resumed run must share with its checkpoint (epochs may grow). */
 function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   // The data root and the device may change (moved files, another machine); the data may not.
-  const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
+  const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform, augment: c.dataset.augment }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
     batchSize: c.train.batchSize, lr: c.train.lr, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
   const x = pick(a) as Record<string, unknown>;
   const y = pick(b) as Record<string, unknown>;
@@ -126,7 +126,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();
   const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
-  progress.log(`model: ${model.summary.join(" → ")}; ${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
+  progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
+  const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
   const epochs: EpochMetrics[] = [];
   try {
     mkdirSync(out, { recursive: true });
@@ -134,9 +135,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     let best: CheckpointState["best"] = null;
     let partial: CheckpointState["partial"] = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
     if (resumed) {
-      const { state, adam } = resumed;
-      restoreWeights(params, resumed);
-      opt.importState({ steps: adam?.steps ?? 0, m: adam ? params.map((p) => adam.m.get(p.name)!) : [], v: adam ? params.map((p) => adam.v.get(p.name)!) : [] });
+      const { state } = resumed;
+      restoreWeights([...params, ...buffers], resumed);
+      opt.importState(adamState(params, resumed));
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
       partial = state.partial;
       best = state.best;
@@ -159,8 +160,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const st = opt.exportState();
       const moments = (k: "m" | "v") => params.map((p, i) => ({ name: p.name, data: st[k][i], shape: p.value.shape }));
       saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses }, config: cfg },
-        params.map((p) => ({ name: p.name, data: p.value.toArray(), shape: p.value.shape })),
-        st.steps === 0 ? undefined : { m: moments("m"), v: moments("v") }, { best: isBest });
+        stateTensors([...params, ...buffers]), st.steps === 0 ? undefined : { m: moments("m"), v: moments("v") }, { best: isBest });
     };
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
@@ -170,7 +170,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         setTraining(model, true);
         let i = 0;
         const started = performance.now() - partial.seconds * 1000;
-        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device })) {
+        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;
