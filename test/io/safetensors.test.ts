@@ -7,10 +7,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeSafetensors, encodeSafetensors, readSafetensors } from "../../lib/io/safetensors.js";
-import { Conv2d, Dropout, Flatten, LIF, Linear, Sequential, AvgPool2d, IAF } from "../../lib/nn/index.js";
+import { Conv2d, Dropout, Flatten, LIF, Linear, Sequential, AvgPool2d, IAF, BatchNorm2d } from "../../lib/nn/index.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
-import { loadCheckpoint, loadModelFile, saveModel } from "../../lib/train/checkpoint.js";
+import { loadCheckpoint, loadModelFile, moduleState, saveModel } from "../../lib/train/checkpoint.js";
 import { train } from "../../lib/train/trainer.js";
 import { tmp } from "../data/helpers.js";
 import { memoryData, quiet, syntheticConfig } from "../train/helpers.js";
@@ -117,8 +117,12 @@ describe("model.safetensors in PyTorch", () => {
       new Linear(8, 4, { rng }));
     const conv = new Sequential(new Conv2d(2, 4, { kernel: 3, rng }), new IAF({ threshold: 0.25 }), new AvgPool2d(2), new Dropout(0.2), new Flatten(),
       new Dropout(0.5), new Linear(4 * 4 * 4, 3, { bias: false, rng }));
-    saveModel(join(dir, "mlp.safetensors"), mlp.parameters());
-    saveModel(join(dir, "conv.safetensors"), conv.parameters());
+    // batch norm's running statistics are buffers in torch's state_dict (num_batches_tracked 0-dim)
+    const bn = new Sequential(new Conv2d(2, 3, { kernel: 3, rng }), new BatchNorm2d(3), new IAF());
+    bn.forward(Tensor.from(randomValues(2 * 2 * 2 * 8 * 8, 11), [2, 2, 2, 8, 8])).dispose(); // training mode: updates the running statistics
+    saveModel(join(dir, "mlp.safetensors"), moduleState(mlp));
+    saveModel(join(dir, "conv.safetensors"), moduleState(conv));
+    saveModel(join(dir, "bn.safetensors"), moduleState(bn));
     const x = randomValues(5 * 12, 9);
     const xc = randomValues(2 * 2 * 8 * 8, 10);
     const y = (mlp.layers[0] as Linear).forward(Tensor.from(x, [5, 12])).toArray();
@@ -148,18 +152,22 @@ mlp = nn.Sequential(nn.Linear(12, 8, bias=False), Neuron(8), nn.Linear(8, 4))
 print("mlp", mlp.load_state_dict(load(d + "/mlp.safetensors"), strict=True))
 conv = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, bias=False), Neuron(), nn.AvgPool2d(2), nn.Dropout(0.2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(64, 3, bias=False))
 print("conv", conv.load_state_dict(load(d + "/conv.safetensors"), strict=True))
+bn = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, bias=False), nn.BatchNorm2d(3), Neuron())
+print("bn", bn.load_state_dict(load(d + "/bn.safetensors"), strict=True))
 x = json.load(open(d + "/x.json"))
 with torch.no_grad():
     y = mlp[0](torch.tensor(x["x"]).reshape(5, 12))
     yc = conv[0](torch.tensor(x["xc"]).reshape(2, 2, 8, 8))
-print(json.dumps({"y": y.flatten().tolist(), "yc": yc.flatten().tolist(), "alpha": mlp[1].alpha.tolist()}))
+print(json.dumps({"y": y.flatten().tolist(), "yc": yc.flatten().tolist(), "alpha": mlp[1].alpha.tolist(),
+    "mean": bn[1].running_mean.tolist(), "tracked": int(bn[1].num_batches_tracked)}))
 `;
     const p = spawnSync(PY, ["-c", script, dir], { encoding: "utf8" });
     expect(p.status, p.stderr).toBe(0);
     const lines = p.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/mlp <All keys matched successfully>/);
     expect(lines[1]).toMatch(/conv <All keys matched successfully>/);
-    const out = JSON.parse(lines[2]) as { y: number[]; yc: number[]; alpha: number[] };
+    expect(lines[2]).toMatch(/bn <All keys matched successfully>/);
+    const out = JSON.parse(lines[3]) as { y: number[]; yc: number[]; alpha: number[]; mean: number[]; tracked: number };
     const close = (a: ArrayLike<number>, b: ArrayLike<number>) => {
       expect(a.length).toBe(b.length);
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5 * (1 + Math.abs(b[i])));
@@ -167,6 +175,10 @@ print(json.dumps({"y": y.flatten().tolist(), "yc": yc.flatten().tolist(), "alpha
     close(out.y, y);
     close(out.yc, yc);
     close(out.alpha, (mlp.layers[1] as LIF).alpha.toArray());
+    close(out.mean, (bn.layers[1] as BatchNorm2d).runningMean.value.toArray());
+    expect(out.mean.some((m) => m !== 0)).toBe(true);
+    expect(out.tracked).toBe(1);
+    bn.dispose();
     mlp.dispose();
     conv.dispose();
   });
