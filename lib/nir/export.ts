@@ -15,6 +15,7 @@ import type { Module } from "../nn/module.js";
 import { AvgPool2d, SumPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
 import { SRM } from "../nn/srm.js";
+import { WeightNorm } from "../nn/weightnorm.js";
 
 import { runtimeInfo } from "../runtime.js";
 import { CONVENTION, tauFromDecay } from "./convention.js";
@@ -101,7 +102,10 @@ export function exportNir(net: Sequential | Module[], opts: ExportOptions): NirG
     throw new ExodusError(`NIR export: inputShape: expected the shape of one sample without time and batch, e.g. [100] or [2, 32, 32], received ${shapeStr(shape)}`);
   const nodes: Record<string, NirDict> = { input: { type: "Input", shape: ints(shape) } };
   const chain = ["input"];
-  layers.forEach((l, i) => {
+  layers.forEach((layer, i) => {
+    // Weight normalisation is a training-time reparametrisation: its layer computes with
+    // W = g·V/‖V‖, which is what NIR gets.
+    const l = layer instanceof WeightNorm ? (layer.syncWeight(), layer.inner) : layer;
     const kind = l.constructor.name;
     let node: NirDict | undefined;
     if (l instanceof Dropout) return; // the identity at inference
@@ -136,6 +140,7 @@ export function exportNir(net: Sequential | Module[], opts: ExportOptions): NirG
       node = leakNode(l, shape, dt);
     } else if (l instanceof SRM) refuse(i, kind, "SRM response and refractory kernels have no NIR node (NIR neurons are LIF/IF/LI/CubaLIF ODEs)");
     else refuse(i, kind, "no NIR node for this layer type");
+    if (layer instanceof WeightNorm) node!.metadata = { exodus_weight_norm: "folded: weight = g * v / |v| per output" };
     nodes[String(i)] = node!;
     chain.push(String(i));
   });

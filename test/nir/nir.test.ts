@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exportNir, importNir, importNirFile, readNir, writeNir, type NirGraph } from "../../lib/nir/index.js";
 import { f64, f32, ints } from "../../lib/nir/hdf5.js";
-import { AvgPool2d, Conv2d, Dropout, ExpLeak, Flatten, IAF, LIF, Linear, SRM, Sequential, type Module } from "../../lib/nn/index.js";
+import { AvgPool2d, Conv2d, Dropout, ExpLeak, Flatten, IAF, LIF, Linear, SRM, Sequential, WeightNorm, type Module } from "../../lib/nn/index.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { tmp } from "../data/helpers.js";
@@ -52,8 +52,11 @@ const mlp = (reset: "zero" | "subtract" = "zero") => {
 };
 const conv = () => {
   const rng = new Rng(4);
-  return new Sequential(new Conv2d(2, 4, { kernel: 3, rng, initScale: 2 }), new IAF({ threshold: 0.25, reset: "zero" }), new AvgPool2d(2), new Dropout(0.3),
-    new Flatten(), new Linear(4 * 4 * 4, 3, { bias: false, rng }));
+  // weight-normalised like configs/dvs-gesture.yaml's layers (exported with W = g·V/‖V‖)
+  const wn = new WeightNorm(new Conv2d(2, 4, { kernel: 3, rng, initScale: 2 }));
+  wn.g.value.set(wn.g.value.toArray().map((g, i) => g * (1.2 + 0.1 * i))); // as after training: W ≠ W₀
+  return new Sequential(wn, new IAF({ threshold: 0.25, reset: "zero" }), new AvgPool2d(2), new Dropout(0.3),
+    new Flatten(), new WeightNorm(new Linear(4 * 4 * 4, 3, { bias: false, rng })));
 };
 
 async function roundTrip(net: Sequential, inputShape: number[], opts: { approximateReset?: boolean; dt?: number } = {}) {
