@@ -37,6 +37,8 @@ export interface CellSummary {
   finalAcc: Stat;
   /** Seconds per training epoch (forward, backward, optimiser), over all epochs of all seeds. */
   epochSeconds: Stat;
+  /** The backward part of it, where the trainer records it (metrics' time.backward). */
+  backwardSeconds: Stat;
 }
 
 export function stat(values: number[]): Stat {
@@ -106,6 +108,7 @@ export function summarizeCell(method: string, scale: number, runs: PlannedRun[])
       return ev.length ? [ev[ev.length - 1].eval!.acc] : [];
     })),
     epochSeconds: stat(metrics.flatMap((ms) => ms.map((m) => m.train.seconds))),
+    backwardSeconds: stat(metrics.flatMap((ms) => ms.flatMap((m) => (typeof m.time?.backward === "number" ? [m.time.backward] : [])))),
   };
   return { cell, layers };
 }

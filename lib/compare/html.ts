@@ -127,12 +127,12 @@ function legend(methods: string[], what: string): string {
 function table(r: CompareReport): string {
   const head = `<tr><th>method</th><th>scale</th><th>runs done</th><th>best val. acc. %</th><th>final val. acc. %</th>${r.layers
     .map((l) => `<th>final ‖∂L/∂W‖ layer ${esc(layerLabel(r.layers, l))}</th>`)
-    .join("")}<th>s / epoch</th></tr>`;
+    .join("")}<th>s / epoch</th><th>backward s / epoch</th></tr>`;
   const rows = r.cells.map((c) => {
     const done = c.runs.filter((x) => x.state === "done").length;
     return `<tr><td><span class="swatch" style="background:${style(c.method).color}"></span>${esc(style(c.method).name)}</td><td>${c.scale}</td><td>${done}/${c.runs.length}</td><td>${pm(c.bestAcc, pct)}</td><td>${pm(c.finalAcc, pct)}</td>${r.layers
       .map((l) => `<td>${c.gradNormFinal[l] ? pm(c.gradNormFinal[l], sci) : "—"}</td>`)
-      .join("")}<td>${pm(c.epochSeconds, (v) => v.toFixed(1))}</td></tr>`;
+      .join("")}<td>${pm(c.epochSeconds, (v) => v.toFixed(1))}</td><td>${pm(c.backwardSeconds, (v) => v.toFixed(2))}</td></tr>`;
   });
   return `<table><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>`;
 }
@@ -151,7 +151,7 @@ svg text{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-ser
 .line{fill:none;stroke-width:2.2}.band{opacity:.16;stroke:none}.errbar{stroke-width:1.4;opacity:.7}.whisker{stroke:#333;stroke-width:1.2}
 .barlabel{font-size:12px;text-anchor:end}.barvalue{font-size:12px}.bar{opacity:.9}
 table{border-collapse:collapse;margin-top:8px;font-size:13px}th,td{border-bottom:1px solid #e2e2e2;padding:4px 10px;text-align:right;white-space:nowrap}
-th{background:#f5f5f5;font-weight:600}td:first-child,th:first-child{text-align:left}
+th{background:#f5f5f5;font-weight:600;white-space:normal;vertical-align:bottom;max-width:120px}td:first-child,th:first-child{text-align:left}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;background:#eef5ee;color:#256029;font-size:12px}.status.partial{background:#fff4e0;color:#8a5200}
 code{font-size:12.5px;background:#f4f4f4;padding:1px 4px;border-radius:3px}
@@ -184,7 +184,7 @@ ${legend(r.methods, r.seeds.length > 1 ? "bars: min–max over seeds" : "")}
 <p class="note">Forward and backward through the whole network on one training batch, same weights for every method${r.timing ? `; spike rate of the input ${pct(r.timing.inputRate)} %, of the spiking layers ${Object.values(r.timing.spikeRates).map(pct).join(" / ")} %` : ""}. Epoch times in the table include data loading and the optimiser.</p>
 <div class="row">${timingChart(r)}</div>
 <h2>Summary</h2>
-<p class="note">Mean ± sample standard deviation over seeds. Gradient norms: the last epoch's mean 2-norm per layer (1 = input side).</p>
+<p class="note">Mean ± sample standard deviation over seeds. Gradient norms: the last epoch's mean 2-norm per layer (1 = input side). Seconds per epoch over every epoch of every seed: the whole training part, and its backward passes alone (as the trainer timed them).</p>
 ${table(r)}
 <p class="note muted">Run folders: <code>${esc(r.dir)}/&lt;method&gt;-scale&lt;s&gt;-seed&lt;n&gt;</code> (metrics.jsonl, checkpoint, config.yaml)${r.configPath ? `; base config <code>${esc(r.configPath)}</code>` : ""}; written ${esc(r.created)} by exodus compare.</p>
 <script type="application/json" id="compare-data">${data}</script>

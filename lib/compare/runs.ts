@@ -3,12 +3,14 @@
 // (the trainer resumes exactly), one without a checkpoint starts afresh. In-process one at a
 // time, or as `exodus train` child processes for --jobs > 1.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { ExodusError } from "../errors.js";
 import { packageRoot } from "../native.js";
+import { hasCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
 import { Progress } from "../train/progress.js";
+import { revalidateStored } from "../train/resume.js";
 import { train, type TrainData } from "../train/trainer.js";
 import type { PlannedRun } from "./plan.js";
 
@@ -31,21 +33,18 @@ export function differingField(a: unknown, b: unknown, path = ""): string | unde
 
 /** Where a run stands: "done" when its checkpoint is past its last epoch. */
 export function runState(run: PlannedRun): { state: RunState; epochsDone: number } {
-  const path = join(run.dir, "checkpoint.json");
-  if (!existsSync(path)) return { state: "new", epochsDone: 0 };
-  let epoch: unknown;
+  if (!hasCheckpoint(run.dir)) return { state: "new", epochsDone: 0 };
+  const ck = loadCheckpoint(run.dir); // its errors name the file and what to do
+  let stored: unknown = ck.config;
   try {
-    const ck = JSON.parse(readFileSync(path, "utf8")) as { epoch?: unknown; config?: unknown };
-    epoch = ck.epoch;
-    const differs = differingField(ck.config, run.config);
-    if (differs)
-      throw new ExodusError(`compare: ${run.dir} holds a run of other settings (its ${differs} differs from this compare's); choose another --out, or remove that folder to redo the run`);
-  } catch (e) {
-    if (e instanceof ExodusError) throw e;
-    throw new ExodusError(`${path}: expected a checkpoint written by exodus train, received unreadable JSON (${(e as Error).message}); remove ${run.dir} to start that run again`);
+    stored = revalidateStored(ck.config); // defaults of fields added since it was written
+  } catch {
+    // compared as written
   }
-  if (typeof epoch !== "number" || !Number.isInteger(epoch) || epoch < 0)
-    throw new ExodusError(`${path}: expected an integer epoch, received ${JSON.stringify(epoch)}; remove ${run.dir} to start that run again`);
+  const differs = differingField(stored, run.config);
+  if (differs)
+    throw new ExodusError(`compare: ${run.dir} holds a run of other settings (its ${differs} differs from this compare's); choose another --out, or remove that folder to redo the run`);
+  const epoch = ck.state.epoch;
   return { state: epoch >= run.config.train.epochs ? "done" : "partial", epochsDone: epoch };
 }
 
