@@ -17,6 +17,8 @@ export interface Conv2dLayerOptions {
   rng?: Rng;
   /** Multiplies the default bound 1/√(C·k·k) of the uniform initialisation (default 1). */
   initScale?: number;
+  /** False for a network's first layer, whose input needs no gradient: backward then skips ∂x. */
+  inputGrad?: boolean;
   device?: DeviceLike;
 }
 
@@ -26,6 +28,8 @@ export class Conv2d extends Module {
   readonly weight: Parameter; // [Cout, Cin, k, k]
   readonly padding: number;
   readonly stride: number;
+  /** Whether backward computes ∂x; when false it returns an empty tensor of shape [0]. */
+  inputGrad: boolean;
   private input: Tensor | undefined;
 
   constructor(readonly inChannels: number, readonly outChannels: number, opts: Conv2dLayerOptions = {}) {
@@ -38,6 +42,7 @@ export class Conv2d extends Module {
     const scale = opts.initScale ?? 1;
     if (!(scale > 0)) fail("Conv2d initScale", "a number > 0", scale);
     this.device = parseDevice(opts.device);
+    this.inputGrad = opts.inputGrad ?? true;
     const rng = opts.rng ?? new Rng(opts.seed ?? 0);
     const bound = scale / Math.sqrt(inChannels * k * k);
     this.weight = newParameter("weight", Tensor.uniform([outChannels, inChannels, k, k], rng, { low: -bound, high: bound, device: this.device }));
@@ -58,9 +63,9 @@ export class Conv2d extends Module {
     const x = this.input;
     if (!x) noForward("Conv2d");
     const { dx } = conv2dBackward(x, this.weight.value, dy, {
-      padding: this.padding, stride: this.stride, accumulate: { dw: this.weight.grad },
+      padding: this.padding, stride: this.stride, accumulate: { dw: this.weight.grad }, inputGrad: this.inputGrad,
     });
-    return dx!;
+    return dx ?? Tensor.empty([0], this.device);
   }
 
   override dispose(): void {

@@ -16,6 +16,8 @@ export interface LinearOptions {
   rng?: Rng;
   /** Multiplies the default bound 1/√in of the uniform initialisation (default 1). */
   initScale?: number;
+  /** False for a network's first layer, whose input needs no gradient: backward then skips ∂x. */
+  inputGrad?: boolean;
   device?: DeviceLike;
 }
 
@@ -23,6 +25,8 @@ export class Linear extends Module {
   readonly device: Device;
   readonly weight: Parameter; // [out, in]
   readonly bias: Parameter | undefined; // [out]
+  /** Whether backward computes ∂x; when false it returns an empty tensor of shape [0]. */
+  inputGrad: boolean;
   private input: Tensor | undefined;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
@@ -32,6 +36,7 @@ export class Linear extends Module {
     const scale = opts.initScale ?? 1;
     if (typeof scale !== "number" || !(scale > 0)) fail("Linear initScale", "a number > 0", scale);
     this.device = parseDevice(opts.device);
+    this.inputGrad = opts.inputGrad ?? true;
     const rng = opts.rng ?? new Rng(opts.seed ?? 0);
     const bound = scale / Math.sqrt(inFeatures);
     this.weight = newParameter("weight", Tensor.uniform([outFeatures, inFeatures], rng, { low: -bound, high: bound, device: this.device }));
@@ -70,6 +75,10 @@ export class Linear extends Module {
       const db = ops.sum(dy2, 0);
       ops.add(this.bias.grad, db, this.bias.grad);
       db.dispose();
+    }
+    if (!this.inputGrad) {
+      dy2.dispose();
+      return Tensor.empty([0], this.device);
     }
     const dx = Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device);
     const dx2 = dx.reshape([rows, this.inFeatures]);

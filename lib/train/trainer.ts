@@ -16,6 +16,7 @@ import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } 
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { buildModel, type BuiltModel } from "./model.js";
+import { Throughput } from "./throughput.js";
 import { Progress } from "./progress.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
@@ -162,8 +163,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
 
+    let rate = new Throughput();
     while (pos.epoch < cfg.train.epochs) {
       if (pos.phase === "train") {
+        rate = new Throughput();
         setTraining(model, true);
         let i = 0;
         const started = performance.now() - partial.seconds * 1000;
@@ -186,11 +189,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           partial.lossSum += r.loss * B;
           partial.correct += r.correct;
           partial.seen += B;
+          rate.step(B);
           r.norms.forEach((n, k) => (partial.gradNormSums[k] += n));
           partial.gradSteps++;
           partial.seconds = (performance.now() - started) / 1000;
           progress.update({ epoch: pos.epoch, epochs: cfg.train.epochs, batch: pos.batch, batches: perEpoch, loss: partial.lossSum / partial.seen,
-            acc: partial.correct / partial.seen, samplesPerSec: partial.seen / partial.seconds });
+            acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds });
           if (!Number.isFinite(r.loss)) throw new ExodusError(`training diverged: loss ${r.loss} at step ${pos.step}; lower train.lr or the surrogate scale`);
           if (opts.signal?.aborted) break;
         }
@@ -207,7 +211,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         step: pos.step,
         method: cfg.method,
         train: { loss: partial.lossSum / Math.max(1, partial.seen), acc: partial.correct / Math.max(1, partial.seen), samples: partial.seen,
-          seconds: partial.seconds, samplesPerSec: partial.seen / Math.max(1e-9, partial.seconds) },
+          seconds: partial.seconds, samplesPerSec: rate.samplesPerSec ?? partial.seen / Math.max(1e-9, partial.seconds) },
         gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
       };
       if ((pos.epoch + 1) % cfg.train.evalEvery === 0 || pos.epoch + 1 === cfg.train.epochs) {
