@@ -155,8 +155,9 @@ struct AlignedBuf {
 void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, float beta, float* C,
                   int ldc, int threads) {
   bool parallel = threads > 1;
-  // Enough A blocks to keep every thread busy, but no taller than fits in L2.
-  int mc = (M + threads - 1) / threads;
+  // Four A blocks per thread (a block held by a descheduled thread is a small part of the
+  // product), but no taller than fits in L2.
+  int mc = (M + 4 * threads - 1) / (4 * threads);
   mc = std::min(MC_MAX, ((mc + MR - 1) / MR) * MR);
 
   AlignedBuf bpack((size_t)KC * (std::min(N, NC) + NR));

@@ -66,7 +66,7 @@ void parallel_for(size_t nchunks, F&& f, int threads = 0) {
   pool_run(nchunks, threads, [](void* ctx, size_t c, int slot) { (*static_cast<F*>(ctx))(c, slot); }, &f);
 }
 
-// Calls f(begin, end) on contiguous chunks of [0, n): a few chunks per thread, so a thread the
+// Calls f(begin, end) on contiguous chunks of [0, n): several chunks per thread, so a thread the
 // OS delays leaves its share to the others. Small inputs stay on the calling thread, where waking
 // workers would cost more than the work.
 template <typename F>
@@ -77,7 +77,12 @@ void parallel_chunks(size_t n, F&& f, size_t min_parallel = kParallelMin) {
     f(size_t(0), n);
     return;
   }
-  size_t chunks = (size_t)threads * 4 < n ? (size_t)threads * 4 : n;
+  // Up to 16 chunks per thread, each at least 1/8 of the parallel threshold: a chunk held by a
+  // descheduled worker is then a small part of the op.
+  size_t grain = min_parallel / 8 > 0 ? min_parallel / 8 : 1;
+  size_t chunks = n / grain, most = (size_t)threads * 16;
+  chunks = chunks < (size_t)threads ? (size_t)threads : chunks > most ? most : chunks;
+  if (chunks > n) chunks = n;
   size_t len = (n + chunks - 1) / chunks;
   chunks = (n + len - 1) / len;
   parallel_for(chunks, [&](size_t c, int) {

@@ -50,6 +50,8 @@ long spin_ns_from_env() {
   return (end && *end == 0 && us >= 0) ? (long)(us * 1000) : 100000;
 }
 
+using Clock = std::chrono::steady_clock;
+
 class Pool {
  public:
   Pool() : spin_ns_(spin_ns_from_env()) {}
@@ -57,6 +59,10 @@ class Pool {
   void run(size_t nchunks, int threads, void (*fn)(void*, size_t, int), void* ctx) {
     std::unique_lock<std::mutex> guard(run_mu_, std::try_to_lock);
     if (!guard.owns_lock()) {  // another thread's op holds the pool: run this one inline
+      serial(nchunks, fn, ctx);
+      return;
+    }
+    if (Clock::now() < solo_until_) {  // backing off after stalls: the machine is busy
       serial(nchunks, fn, ctx);
       return;
     }
@@ -102,14 +108,31 @@ class Pool {
       { std::lock_guard<std::mutex> lk(cv_mu_); }
       cv_.notify_all();
     }
+    auto t0 = Clock::now();
     size_t mine = claim_all(gen_, 0);
     // Wait for chunks other threads claimed: spin briefly, then yield the core to them.
-    auto t0 = std::chrono::steady_clock::now();
+    auto t1 = Clock::now();
     int spins = 0;
     while (done_.load(std::memory_order_acquire) + mine < n) {
       if (++spins < 64) { cpu_relax(); continue; }
       spins = 0;
-      if (std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(200)) sched_yield();
+      if (Clock::now() - t1 > std::chrono::microseconds(200)) sched_yield();
+    }
+    back_off_if_stalled(t0, t1, Clock::now());
+  }
+
+  // A worker the OS descheduled while it held a chunk makes the caller wait for it: on a loaded
+  // machine that can take a scheduler slice per op, and 2 threads end up slower than 1. When the
+  // wait outlasts the caller's own share of the work, the pool runs ops on the calling thread
+  // alone for a while (5 ms, doubling while stalls recur, up to 200 ms), then tries again.
+  void back_off_if_stalled(Clock::time_point t0, Clock::time_point t1, Clock::time_point t2) {
+    auto work = t1 - t0, wait = t2 - t1;
+    if (wait > std::chrono::microseconds(300) && wait > work) {
+      backoff_ = backoff_ < std::chrono::milliseconds(5) ? std::chrono::milliseconds(5)
+                 : backoff_ * 2 > std::chrono::milliseconds(200) ? std::chrono::milliseconds(200) : backoff_ * 2;
+      solo_until_ = t2 + backoff_;
+    } else if (wait < work) {
+      backoff_ = Clock::duration::zero();
     }
   }
 
@@ -181,6 +204,8 @@ class Pool {
   std::atomic<size_t> done_{0};
   std::atomic<int> sleepers_{0};
   uint64_t gen_ = 0;
+  Clock::time_point solo_until_{};
+  Clock::duration backoff_ = Clock::duration::zero();
   Offset job_{nullptr, nullptr, 0};
   std::exception_ptr error_;
 };
