@@ -11,7 +11,7 @@
 
 #include "kernels/sparse.cuh"
 #include "parallel.h"
-#include "sparse_ops.h"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace cpu {
@@ -55,7 +55,7 @@ struct Scratch {
 
 }  // namespace
 
-size_t count_nonzero(const float* x, size_t n) {
+void count_nonzero(const float* x, size_t n, float* out) {
   constexpr size_t kChunk = 1 << 16;
   size_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<size_t> counts(chunks, 0);
@@ -66,7 +66,17 @@ size_t count_nonzero(const float* x, size_t n) {
   });
   size_t total = 0;
   for (size_t c : counts) total += c;
-  return total;
+  *out = (float)total;
+}
+
+void max_time_backward(const float* arg, const float* g, float* dy, int T, size_t n) {
+  parallel_chunks((size_t)T, [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; ++t) {
+      float* d = dy + t * n;
+      const float ft = (float)t;
+      for (size_t i = 0; i < n; ++i) d[i] = arg[i] == ft ? g[i] : 0.f;
+    }
+  }, kParallelMin / (n + 1) + 1);
 }
 
 void sparse_linear_forward(const float* s, int R, int F, const float* w, int Out, float* y) {

@@ -4,6 +4,7 @@
 // GEMM is usually as fast, so the layers choose the sparse path on CUDA only when asked
 // (docs/performance.md). They exist so that a forced sparse path runs on every device.
 #include "check.cuh"
+#include "exodus/backend.h"
 #include "kernels/sparse.cuh"
 
 namespace exo {
@@ -107,17 +108,34 @@ __global__ void conv_weight_grad_kernel(const float* x, const float* dy, float* 
   }
 }
 
+__global__ void max_time_backward_kernel(const float* arg, const float* g, float* dy, size_t n, size_t total) {
+  EXO_GRID_LOOP(i, total) {
+    size_t j = i % n;
+    dy[i] = arg[j] == (float)(i / n) ? g[j] : 0.f;
+  }
+}
+
 }  // namespace
 
-size_t count_nonzero(int dev, const float* x, size_t n) {
-  if (!n) return 0;
+void count_nonzero(int dev, const float* x, size_t n, float* out) {
   DeviceGuard guard(dev);
-  unsigned long long zero = 0, out = 0;
-  EXO_CUDA(cudaMemcpyToSymbol(g_nonzero, &zero, sizeof zero));
-  count_kernel<<<grid_for(n), 256>>>(x, n);
-  EXO_CUDA_LAUNCH("count_nonzero");
-  EXO_CUDA(cudaMemcpyFromSymbol(&out, g_nonzero, sizeof out));
-  return (size_t)out;
+  unsigned long long zero = 0, count = 0;
+  if (n) {
+    EXO_CUDA(cudaMemcpyToSymbol(g_nonzero, &zero, sizeof zero));
+    count_kernel<<<grid_for(n), 256>>>(x, n);
+    EXO_CUDA_LAUNCH("count_nonzero");
+    EXO_CUDA(cudaMemcpyFromSymbol(&count, g_nonzero, sizeof count));
+  }
+  float f = (float)count;
+  EXO_CUDA(cudaMemcpy(out, &f, sizeof f, cudaMemcpyHostToDevice));
+}
+
+void max_time_backward(int dev, const float* arg, const float* g, float* dy, int T, size_t n) {
+  size_t total = (size_t)T * n;
+  if (!total) return;
+  DeviceGuard guard(dev);
+  max_time_backward_kernel<<<grid_for(total), 256>>>(arg, g, dy, n, total);
+  EXO_CUDA_LAUNCH("max_time_backward");
 }
 
 void sparse_linear_forward(int dev, const float* s, int R, int F, const float* w, int Out, float* y) {
