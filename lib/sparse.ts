@@ -14,11 +14,19 @@ export type ProductPath = "auto" | "dense" | "sparse";
 export const PRODUCT_PATHS: readonly ProductPath[] = ["auto", "dense", "sparse"];
 
 /**
- * Densities below which the sparse path is faster on the CPU, per product family, measured with
- * `node dist/benchmarks/step/sweep.js` (forward + weight gradient together, the shapes of the
- * paper's SHD and DVS Gesture layers; see docs/performance.md for the figures).
+ * Densities below which the sparse path is faster on the CPU, measured with
+ * `node dist/benchmarks/step/sweep.js` (forward + weight gradient together, on the shapes of the
+ * paper's SHD and DVS Gesture layers; figures in docs/performance.md). The sparse work per
+ * nonzero is one FMA row over the outputs, which uses the vector units well only for wide rows:
+ * for convolutions the crossover rises with the output channels.
  */
-export const CPU_CROSSOVER = { linear: 0.3, conv: 0.3 } as const;
+export const CPU_CROSSOVER = { linear: 0.25, conv: { narrow: 0.15, medium: 0.25, wide: 0.4 } } as const;
+
+/** The conv crossover for `cout` output channels (narrow ≤ 8, medium ≤ 16, wide above). */
+export function convCrossover(cout: number): number {
+  const c = CPU_CROSSOVER.conv;
+  return cout <= 8 ? c.narrow : cout <= 16 ? c.medium : c.wide;
+}
 
 export function checkPath(where: string, p: unknown): ProductPath {
   if (typeof p !== "string" || !(PRODUCT_PATHS as readonly string[]).includes(p))
@@ -38,12 +46,12 @@ export function density(x: Tensor): number {
   }
 }
 
-/** Whether a product of `family` over an input of this density takes the sparse path. */
-export function chooseSparse(family: keyof typeof CPU_CROSSOVER, path: ProductPath, x: Tensor): { sparse: boolean; density?: number } {
+/** Whether a product over input x takes the sparse path: below `crossover` density on the CPU for "auto". */
+export function chooseSparse(crossover: number, path: ProductPath, x: Tensor): { sparse: boolean; density?: number } {
   if (path !== "auto") return { sparse: path === "sparse" };
   if (x.device.type !== "cpu") return { sparse: false };
   const d = density(x);
-  return { sparse: d < CPU_CROSSOVER[family], density: d };
+  return { sparse: d < crossover, density: d };
 }
 
 function rowsOf(x: Tensor, inFeatures: number, op: string): number {

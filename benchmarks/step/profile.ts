@@ -73,6 +73,10 @@ const med = (v: number[]) => {
   return s[Math.floor(s.length / 2)];
 };
 console.log(`B=${B} T=${T} density=${density} load=${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-names.forEach((n, i) => console.log(`${n.padEnd(18)} fwd ${med(fwd[i]).toFixed(1).padStart(8)} ms  bwd ${med(bwd[i]).toFixed(1).padStart(8)} ms`));
+names.forEach((n, i) => {
+  const l = model.net.layers[i] as { inputDensity?: number };
+  const d = l.inputDensity === undefined ? "" : `  input density ${(100 * l.inputDensity).toFixed(2)}%`;
+  console.log(`${n.padEnd(18)} fwd ${med(fwd[i]).toFixed(1).padStart(8)} ms  bwd ${med(bwd[i]).toFixed(1).padStart(8)} ms${d}`);
+});
 console.log(`loss ${med(rest.loss).toFixed(1)} ms, optimiser ${med(rest.opt).toFixed(1)} ms`);
 console.log(`step ${med(rest.step).toFixed(0)} ms = ${(med(rest.step) / 1000 / B).toFixed(3)} s/sample; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

@@ -121,9 +121,30 @@ void sparse_conv_forward(const float* x, const float* w, float* y, const k::Conv
   Scratch acc(threads, (size_t)P * cout);  // acc[p, co]: one image's output, channels innermost
   const size_t in = (size_t)g.c * g.h * g.w;
   parallel_for((size_t)count, [&](size_t n, int slot) {
+    const float* img = x + n * in;
+    float* yn = y + n * (size_t)cout * P;
+    // Very sparse images (the raw events of the first layer): add each tap straight into the
+    // NCHW output, which costs less than zeroing and transposing a channels-innermost buffer.
+    // Every output receives the same terms in the same order either way.
+    size_t nnz = 0;
+    for_nonzero(img, (int)in, [&](int, float) { ++nnz; });
+    if (nnz * taps * 4 < (size_t)P) {
+      std::memset(yn, 0, sizeof(float) * (size_t)cout * P);
+      for (int ci = 0; ci < g.c; ++ci)
+        for (int yy = 0; yy < g.h; ++yy)
+          for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
+            for (int ki = 0; ki < g.kh; ++ki)
+              for (int kj = 0; kj < g.kw; ++kj) {
+                int o = k::conv_target(g, yy, xx, ki, kj);
+                if (o < 0) continue;
+                const float* wr = wt.data() + ((size_t)ci * taps + ki * g.kw + kj) * cout;
+                for (int co = 0; co < cout; ++co) yn[(size_t)co * P + o] = std::fma(v, wr[co], yn[(size_t)co * P + o]);
+              }
+          });
+      return;
+    }
     float* a = acc[slot];
     std::memset(a, 0, sizeof(float) * (size_t)P * cout);
-    const float* img = x + n * in;
     for (int ci = 0; ci < g.c; ++ci)
       for (int yy = 0; yy < g.h; ++yy)
         for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
@@ -133,7 +154,7 @@ void sparse_conv_forward(const float* x, const float* w, float* y, const k::Conv
               if (o >= 0) fma_row(a + (size_t)o * cout, v, wt.data() + ((size_t)ci * taps + ki * g.kw + kj) * cout, cout);
             }
         });
-    transpose(a, y + n * (size_t)cout * P, P, cout);
+    transpose(a, yn, P, cout);
   }, threads);
 }
 
@@ -149,8 +170,26 @@ void sparse_conv_weight_grad(const float* x, const float* dy, float* dw, const k
     std::memset(p, 0, sizeof(float) * (size_t)R * cout);
     int n0 = k::sparse_slice_begin(count, slices, (int)sl), n1 = k::sparse_slice_begin(count, slices, (int)sl + 1);
     for (int n = n0; n < n1; ++n) {
-      transpose(dy + (size_t)n * cout * P, d, cout, P);
       const float* img = x + (size_t)n * in;
+      const float* dyn = dy + (size_t)n * cout * P;
+      size_t nnz = 0;
+      for_nonzero(img, (int)in, [&](int, float) { ++nnz; });
+      if (nnz * taps * 4 < (size_t)P) {
+        // Very sparse: gather ∂y across channels directly instead of transposing the image's ∂y.
+        for (int ci = 0; ci < g.c; ++ci)
+          for (int yy = 0; yy < g.h; ++yy)
+            for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
+              for (int ki = 0; ki < g.kh; ++ki)
+                for (int kj = 0; kj < g.kw; ++kj) {
+                  int o = k::conv_target(g, yy, xx, ki, kj);
+                  if (o < 0) continue;
+                  float* pr = p + ((size_t)ci * taps + ki * g.kw + kj) * cout;
+                  for (int co = 0; co < cout; ++co) pr[co] = std::fma(v, dyn[(size_t)co * P + o], pr[co]);
+                }
+            });
+        continue;
+      }
+      transpose(dyn, d, cout, P);
       for (int ci = 0; ci < g.c; ++ci)
         for (int yy = 0; yy < g.h; ++yy)
           for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {

@@ -3,7 +3,7 @@
 import { conv2d, conv2dBackward } from "../conv.js";
 import { type Device, type DeviceLike, parseDevice } from "../device.js";
 import { Rng } from "../random.js";
-import { type ProductPath, checkPath, chooseSparse, sparseConv2d, sparseConv2dWeightGrad } from "../sparse.js";
+import { type ProductPath, checkPath, chooseSparse, convCrossover, sparseConv2d, sparseConv2dWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
@@ -62,7 +62,7 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     const geom = { padding: this.padding, stride: this.stride };
-    const choice = chooseSparse("conv", this.products, x);
+    const choice = chooseSparse(convCrossover(this.outChannels), this.products, x);
     this.sparseInput = choice.sparse;
     this.inputDensity = choice.density;
     const y = choice.sparse ? sparseConv2d(x, this.weight.value, geom) : conv2d(x, this.weight.value, geom);

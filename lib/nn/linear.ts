@@ -4,7 +4,7 @@ import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
-import { type ProductPath, checkPath, chooseSparse, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
+import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
@@ -61,7 +61,7 @@ export class Linear extends Module {
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;
     const x2 = x.reshape([rows, this.inFeatures]);
-    const choice = chooseSparse("linear", this.products, x2);
+    const choice = chooseSparse(CPU_CROSSOVER.linear, this.products, x2);
     this.sparseInput = choice.sparse;
     this.inputDensity = choice.density;
     let y2: Tensor;
