@@ -6,6 +6,7 @@
 // that has finished, nor see a half-written job.
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -123,16 +124,17 @@ class Pool {
 
   // A worker the OS descheduled while it held a chunk makes the caller wait for it: on a loaded
   // machine that can take a scheduler slice per op, and 2 threads end up slower than 1. When the
-  // wait outlasts the caller's own share of the work, the pool runs ops on the calling thread
-  // alone for a while (5 ms, doubling while stalls recur, up to 200 ms), then tries again.
+  // wait exceeds half the caller's own share of the work, the pool runs ops on the calling thread
+  // alone for a while (5 ms, doubling while stalls recur, up to 500 ms), then tries again; clean
+  // jobs halve the back-off, so a machine that stays busy keeps long solo stretches.
   void back_off_if_stalled(Clock::time_point t0, Clock::time_point t1, Clock::time_point t2) {
+    using std::chrono::milliseconds;
     auto work = t1 - t0, wait = t2 - t1;
-    if (wait > std::chrono::microseconds(300) && wait > work) {
-      backoff_ = backoff_ < std::chrono::milliseconds(5) ? std::chrono::milliseconds(5)
-                 : backoff_ * 2 > std::chrono::milliseconds(200) ? std::chrono::milliseconds(200) : backoff_ * 2;
+    if (wait > std::chrono::microseconds(100) && 2 * wait > work) {
+      backoff_ = backoff_ < milliseconds(5) ? milliseconds(5) : std::min<Clock::duration>(backoff_ * 2, milliseconds(500));
       solo_until_ = t2 + backoff_;
-    } else if (wait < work) {
-      backoff_ = Clock::duration::zero();
+    } else if (4 * wait < work) {
+      backoff_ /= 2;
     }
   }
 
