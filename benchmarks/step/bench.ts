@@ -3,7 +3,8 @@
 //            with two competing busy processes, and PyTorch autograd BPTT of the same network;
 //   dvs      the DVS Gesture step per sample (B 16, T 300, 1 % input events) with peak RSS, in a
 //            child process of its own;
-//   sweep    the sparse and dense Linear/Conv2d products over spike densities (the crossover).
+//   sweep    the sparse and dense Linear/Conv2d products over spike densities (the crossover);
+//   tb       the SHD step over T and over B (cost should grow linearly in both).
 // Every figure carries the load average it was taken under. Writes benchmarks/results/<out>.
 //
 //   node dist/benchmarks/step/bench.js [--only shd,dvs,sweep] [--reps 7] [--out step-cpu.json] [--no-torch]
@@ -20,7 +21,7 @@ const value = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const only = new Set(value("only", "shd,dvs,sweep").split(","));
+const only = new Set(value("only", "shd,dvs,sweep,tb").split(","));
 const reps = Number(value("reps", "7"));
 const root = packageRoot();
 const results: Record<string, unknown> = {
@@ -81,16 +82,31 @@ if (only.has("shd")) {
   }
 }
 
+/** One step timing in a child process of its own, so that its peak RSS is the step's. */
+function childStep(config: string, T: number, B: number, density: number, reps: number): StepTiming {
+  const r = spawnSync(process.execPath, [join(root, "dist/benchmarks/step/step.js"), "--config", join(root, config),
+    "--B", String(B), "--T", String(T), "--density", String(density), "--reps", String(reps), "--threads", "2"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`step child (${config}, T ${T}, B ${B}) failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as StepTiming;
+}
+
 if (only.has("dvs")) {
-  const r = spawnSync(process.execPath, [join(root, "dist/benchmarks/step/step.js"), "--config", join(root, "configs/dvs-gesture.yaml"),
-    "--B", "16", "--T", "300", "--reps", "2", "--threads", "2"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`DVS step child failed: ${r.stderr}`);
-  const t = JSON.parse(r.stdout.trim().split("\n").pop()!) as StepTiming;
+  const t = childStep("configs/dvs-gesture.yaml", 300, 16, 0.01, 2);
   results.dvs = { ...t, secondsPerSample: t.median / t.B };
   console.log(`DVS Gesture step: ${(t.median / t.B).toFixed(3)} s/sample (B ${t.B}, T ${t.T}; min ${(t.min / t.B).toFixed(3)}, max ${(t.max / t.B).toFixed(3)}), peak RSS ${t.peakRssMiB.toFixed(0)} MiB (load ${t.loadavg[0].toFixed(1)})`);
 }
 
 if (only.has("sweep")) results.sweep = densitySweep();
+
+if (only.has("tb")) {
+  const run = (T: number, B: number) => {
+    const t = childStep("configs/shd.yaml", T, B, 0.1, 3);
+    console.log(`SHD step T ${String(T).padStart(4)} B ${String(B).padStart(4)}: ${(t.median * 1000).toFixed(0).padStart(5)} ms = ${((t.median / (T * B)) * 1e6).toFixed(2)} µs per (step·sample), peak RSS ${t.peakRssMiB.toFixed(0)} MiB (load ${t.loadavg[0].toFixed(1)})`);
+    return t;
+  };
+  results.tSweep = [125, 250, 500].map((T) => run(T, 128));
+  results.bSweep = [32, 64, 256].map((B) => run(250, B));
+}
 
 const out = join(root, "benchmarks/results", value("out", `step-cpu-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, "")}.json`));
 mkdirSync(dirname(out), { recursive: true });
