@@ -2,6 +2,7 @@
 // take the split-K GEMM, and a small conv net, whose convolutions take the batched GEMM, im2col,
 // col2im and pooling) end with bitwise-identical weights at 1, 2 and 3 threads. Sizes are chosen
 // so that every op involved is large enough to run on the worker pool.
+import { spawnSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { runtimeInfo, setCpuThreads } from "../lib/runtime.js";
 import { train } from "../lib/train/trainer.js";
@@ -37,4 +38,13 @@ describe("CPU thread count", () => {
       // The run must actually have learned something, or equal weights would prove little.
       expect(one.some((w) => w.some((v) => v !== 0))).toBe(true);
     }, 60_000);
+
+  it("names EXODUS_SPIN_US when it is not a number of microseconds", () => {
+    const dist = (f: string) => JSON.stringify(new URL(`../dist/lib/${f}`, import.meta.url).pathname);
+    const code = `const { Tensor } = await import(${dist("tensor.js")}); const ops = await import(${dist("ops.js")});
+const a = Tensor.from(new Float32Array(1 << 20).fill(1), [1 << 20]);
+try { ops.add(a, a); console.log("no error"); } catch (e) { console.log(e.message); }`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", env: { ...process.env, EXODUS_SPIN_US: "fast" } });
+    expect(r.stdout).toMatch(/EXODUS_SPIN_US: expected microseconds between 0 and 1e7, received "fast"/);
+  });
 });

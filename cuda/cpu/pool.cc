@@ -13,9 +13,11 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "exodus/api.h"
 #include "parallel.h"
 
 namespace exo {
@@ -43,12 +45,16 @@ inline void cpu_relax() {
 
 thread_local bool t_in_pool = false;
 
+// EXODUS_SPIN_US: microseconds an idle worker spins before it sleeps (default 100).
 long spin_ns_from_env() {
   const char* s = std::getenv("EXODUS_SPIN_US");
-  if (!s || !*s) return 100000;  // 100 µs
+  if (!s || !*s) return 100000;
   char* end = nullptr;
   double us = std::strtod(s, &end);
-  return (end && *end == 0 && us >= 0) ? (long)(us * 1000) : 100000;
+  if (!end || *end != 0 || !(us >= 0) || us > 1e7)
+    throw Error(std::string("EXODUS_SPIN_US: expected microseconds between 0 and 1e7, received \"") + s +
+                "\"; unset it for the default (100)");
+  return (long)(us * 1000);
 }
 
 using Clock = std::chrono::steady_clock;
