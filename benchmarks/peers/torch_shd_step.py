@@ -4,7 +4,7 @@ cross-entropy, Adam) unrolled over time with autograd (BPTT), one full training 
 Prints JSON with the median and the spread. Run with Debian's /usr/bin/python3 (python3-torch).
 Only a peer for comparisons: exodus never depends on it.
 
-  /usr/bin/python3 benchmarks/peers/torch_shd_step.py --T 250 --B 128 [--density 0.1] [--threads 2]
+  /usr/bin/python3 benchmarks/peers/torch_shd_step.py --T 250 --B 128 [--density 0.1] [--threads 2] [--classes 35]
 """
 import argparse
 import json
@@ -47,18 +47,19 @@ def main():
     p.add_argument("--density", type=float, default=0.1)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--classes", type=int, default=20, help="20 for SHD, 35 for SSC")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.set_flush_denormal(True)
     g = torch.Generator().manual_seed(0)
-    widths = [a.F, 128, 128, 128, 20]
+    widths = [a.F, 128, 128, 128, a.classes]
     layers = [torch.nn.Linear(i, o, bias=False) for i, o in zip(widths[:-1], widths[1:])]
     params = [q for l in layers for q in l.parameters()]
     opt = torch.optim.Adam(params, lr=1e-3)
     alpha = math.exp(-1.0 / 30)
     x = (torch.rand(a.T, a.B, a.F, generator=g) < a.density).float()
-    labels = torch.randint(0, 20, (a.B,), generator=g)
+    labels = torch.randint(0, a.classes, (a.B,), generator=g)
     times = []
     for _ in range(a.repeats + 1):
         t0 = time.perf_counter()
@@ -76,7 +77,7 @@ def main():
     print(json.dumps({
         "peer": f"torch {torch.__version__} autograd BPTT",
         "threads": torch.get_num_threads(),
-        "T": a.T, "B": a.B, "F": a.F, "density": a.density,
+        "T": a.T, "B": a.B, "F": a.F, "classes": a.classes, "density": a.density,
         "step_ms": t[len(t) // 2] * 1e3, "min_ms": t[0] * 1e3, "max_ms": t[-1] * 1e3,
     }))
 

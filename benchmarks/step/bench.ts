@@ -1,6 +1,7 @@
 // Training-step benchmark, side by side in one run (docs/performance.md):
 //   shd      the SHD step (T 250, B 128) at 1 and 2 threads, interleaved, as the machine is and
 //            with two competing busy processes, and PyTorch autograd BPTT of the same network;
+//   ssc      the SSC step (same network, 35 classes) at 2 threads against PyTorch at 1 thread;
 //   dvs      the DVS Gesture step per sample (B 16, T 300, 1 % input events) with peak RSS, in a
 //            child process of its own;
 //   sweep    the sparse and dense Linear/Conv2d products over spike densities (the crossover);
@@ -21,7 +22,7 @@ const value = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const only = new Set(value("only", "shd,dvs,sweep,tb").split(","));
+const only = new Set(value("only", "shd,ssc,dvs,sweep,tb").split(","));
 const reps = Number(value("reps", "7"));
 const root = packageRoot();
 const results: Record<string, unknown> = {
@@ -56,8 +57,8 @@ function shd(loaded: boolean): Record<string, StepTiming> {
   }
 }
 
-function torchPeer(threads: number): unknown {
-  const r = spawnSync("/usr/bin/python3", [join(root, "benchmarks/peers/torch_shd_step.py"), "--threads", String(threads), "--repeats", "2"], {
+function torchPeer(threads: number, classes = 20): unknown {
+  const r = spawnSync("/usr/bin/python3", [join(root, "benchmarks/peers/torch_shd_step.py"), "--threads", String(threads), "--repeats", "2", "--classes", String(classes)], {
     encoding: "utf8", env: { ...process.env, GLIBC_TUNABLES: "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1099511627776" },
   });
   if (r.status !== 0) return { skipped: (r.stderr || r.error?.message || "torch peer failed").trim().split("\n").pop() };
@@ -80,6 +81,14 @@ if (only.has("shd")) {
       (results.shd as Record<string, unknown>).ratioVsTorch = best / ours;
     }
   }
+}
+
+if (only.has("ssc")) {
+  const ours = timeStep(join(root, "configs/ssc.yaml"), { T: 250, B: 128, density: 0.1, reps, threads: 2 });
+  const peer = args.includes("--no-torch") ? undefined : (torchPeer(1, 35) as { step_ms?: number });
+  results.ssc = { exodus: ours, torch: peer, ratioVsTorch: peer?.step_ms ? peer.step_ms / 1000 / ours.median : undefined };
+  console.log(`SSC step: exodus ${ours.median.toFixed(3)} s (2 threads, load ${ours.loadavg[0].toFixed(1)})` +
+    (peer?.step_ms ? `, PyTorch BPTT ${(peer.step_ms / 1000).toFixed(2)} s (1 thread, load ${loadavg()[0].toFixed(1)}) → ${(peer.step_ms / 1000 / ours.median).toFixed(1)}×` : ""));
 }
 
 /** One step timing in a child process of its own, so that its peak RSS is the step's. */

@@ -30,7 +30,7 @@ export function timeStep(config: string, opts: { T: number; B: number; density: 
   setCpuThreads(opts.threads);
   const cfg = loadConfig(config, { device: "cpu", output: "/tmp/exodus-step-bench" });
   const features = cfg.model.kind === "conv" ? [2, 64, 64] : [100];
-  const classes = cfg.model.kind === "conv" ? 11 : 20;
+  const classes = { shd: 20, ssc: 35 }[cfg.dataset.name as string] ?? 11;
   const model = buildModel(cfg, { sampleShape: [opts.T, ...features], numClasses: classes });
   const opt = new Adam(model.net.parameters(), { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
   const rng = new Rng(5);
