@@ -237,7 +237,10 @@ Napi::Value CudaDeviceInfo(const Napi::CallbackInfo& info) {
 }
 Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    exo::AllocatorStats s = exo::cuda_allocator_stats(Args(info, "allocatorStats").integer("index"));
+    Args a(info, "allocatorStats");
+    int index = a.integer("index");
+    if (index < 0) throw Napi::RangeError::New(info.Env(), "allocatorStats: index must be a CUDA device index >= 0, received " + std::to_string(index));
+    exo::AllocatorStats s = exo::cuda_allocator_stats(index);
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("inUse", (double)s.in_use);
     o.Set("cached", (double)s.cached);

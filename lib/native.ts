@@ -124,6 +124,14 @@ export interface SrmScanConfig {
   sgScale: number;
   sgWidth: number;
 }
+export interface AlifScanConfig {
+  T: number;
+  N: number;
+  P: number;
+  surrogate: number;
+  sgScale: number;
+  sgWidth: number;
+}
 /** Conv geometry as lib/conv.ts's Conv2dGeometry holds it. */
 export interface ConvGeom {
   cin: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
@@ -198,6 +206,14 @@ export interface NativeAddon {
   expleakBackward(o: ExpLeakScanConfig & { beta: View; gradI: View; i: View; i0: View; dx: View; di0?: Opt; dbeta?: Opt }): void;
   srmForward(o: SrmScanConfig & { eps: View; nu?: Opt; a: View; s: View; u: View }): void;
   srmBackward(o: SrmScanConfig & { method: number; eps: View; nu?: Opt; g: View; u: View; q: View; da: View }): void;
+  /** vState, bState [N]: the (v, b) state in and out; s, v, b [T, N]. */
+  alifForward(o: AlifScanConfig & {
+    x: View; alpha: View; rho: View; beta: View; theta0: View; vState: View; bState: View; s: View; v: View; b: View;
+  }): void;
+  alifBackward(o: AlifScanConfig & {
+    method: number; alpha: View; rho: View; beta: View; theta0: View; g: View; v: View; b: View; v0: View; dx: View;
+    dv0?: Opt; db0?: Opt; dalpha?: Opt; drho?: Opt; dbeta?: Opt; dtheta0?: Opt;
+  }): void;
   /** s = S(v) with theta[i % P] */
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;
   /** y = σ(v)·g */

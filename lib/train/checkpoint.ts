@@ -18,7 +18,11 @@ export interface CheckpointState {
   /** All randomness derives from the seed and the position above (see trainer.ts). */
   seed: number;
   /** Running sums of the epoch in progress. */
-  partial: { lossSum: number; correct: number; seen: number; seconds: number; gradNormSums: number[]; gradSteps: number };
+  partial: {
+    lossSum: number; correct: number; seen: number; seconds: number; gradNormSums: number[]; gradSteps: number;
+    /** Spikes and possible spikes of each spiking layer, and seconds per phase (absent in older checkpoints). */
+    spikeSums?: number[]; possibleSums?: number[]; phaseSeconds?: { data: number; forward: number; backward: number; optimizer: number };
+  };
   config: unknown;
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
   bin: string;

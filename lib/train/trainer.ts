@@ -1,6 +1,9 @@
 // The training loop of `exodus train`: epochs over a data set's batches, Adam, evaluation on the
 // test split, per-layer weight-gradient norms (the paper's Figure 2), metrics.jsonl, checkpoints
-// every epoch and on abort (Ctrl-C), and an exact resume.
+// every epoch and on abort (Ctrl-C), and an exact resume. Per epoch it also measures the firing
+// rate of every spiking layer (warning once about a silent or saturated one, diagnostics.ts) and
+// the time split into data / forward / backward / optimizer, and rewrites the run folder's
+// metrics.csv and report.html (run-files.ts). Epochs are numbered from 1 on screen and in files.
 //
 // Reproducibility: every random draw derives from train.seed and the position in the run:
 // weights from Rng(seed); the shuffle of epoch e from mix(seed, e); the dropout masks of step s
@@ -10,15 +13,18 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { ExodusError } from "../errors.js";
 import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
+import { datasetInfo } from "../data/registry.js";
 import * as ops from "../ops.js";
 import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
 import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
+import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./diagnostics.js";
 import { buildModel, type BuiltModel } from "./model.js";
+import { Eta, Progress, formatDuration } from "./progress.js";
+import { writeRunConfig, writeRunFiles } from "./run-files.js";
 import { Throughput } from "./throughput.js";
-import { Progress } from "./progress.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -30,6 +36,7 @@ export interface TrainData {
 }
 
 export interface EpochMetrics {
+  /** 1-based, as printed. */
   epoch: number;
   step: number;
   method: string;
@@ -37,6 +44,12 @@ export interface EpochMetrics {
   eval?: { loss: number; acc: number; samples: number };
   /** Mean 2-norm of each layer's weight gradient over the epoch's steps. */
   gradNorm: Record<string, number>;
+  /** Spikes of each spiking layer over the epoch's training steps / possible spikes (neurons × steps × samples). */
+  firingRate: Record<string, number>;
+  /** Seconds of the epoch: waiting for batches, forward (with the loss), backward, optimizer step, evaluation. */
+  time: { data: number; forward: number; backward: number; optimizer: number; eval: number };
+  /** Diagnostics printed during this epoch (a silent or saturated layer). */
+  warnings?: string[];
 }
 
 export interface TrainOptions {
@@ -71,7 +84,7 @@ export function mixSeed(...parts: number[]): number {
 async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: TrainData }> {
   const { name, root, transform } = cfg.dataset;
   const hint = `download it with \`exodus data download ${name} --dir ${root}\`, or point dataset.root (--data-root) at it`;
-  if (!existsSync(root)) throw new ExodusError(`dataset.root: expected the ${name} files in ${root}, received no such folder; ${hint}`);
+  if (!datasetInfo(name).open && !existsSync(root)) throw new ExodusError(`dataset.root: expected the ${name} files in ${root}, received no such folder; ${hint}`);
   const open = async (split: string) => {
     try {
       return await openDataset({ name, root, split, transform, onWarning: (m) => process.stderr.write(`exodus: ${m}\n`) });
@@ -120,7 +133,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     mkdirSync(out, { recursive: true });
     let pos = { epoch: 0, batch: 0, phase: "train" as "train" | "eval", step: 0 };
-    let partial: CheckpointState["partial"] = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
+    const spiking = spikingLayers(model.net);
+    const fresh = (): Required<CheckpointState["partial"]> => ({ lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0,
+      spikeSums: spiking.map(() => 0), possibleSums: spiking.map(() => 0), phaseSeconds: { data: 0, forward: 0, backward: 0, optimizer: 0 } });
+    let partial = fresh();
     if (resumed) {
       const { state, tensors } = resumed;
       for (const p of params) {
@@ -139,12 +155,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         v: state.step > 0 ? params.map((p) => tensors.get(`adam.v/${p.name}`)!) : [],
       });
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
-      partial = state.partial;
+      partial = { ...fresh(), ...state.partial };
       // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
       if (existsSync(metricsPath)) {
         const before = (l: string) => {
           try {
-            return (JSON.parse(l) as EpochMetrics).epoch < pos.epoch;
+            return (JSON.parse(l) as EpochMetrics).epoch <= pos.epoch; // 1-based: epochs before the one in progress
           } catch {
             return false; // a line cut short by a crash
           }
@@ -154,6 +170,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);
     } else writeFileSync(metricsPath, "");
+    writeRunConfig(out, cfg);
 
     const save = () =>
       saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, config: cfg }, [
@@ -169,6 +186,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       ]);
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
+    const eta = new Eta((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs);
+    const monitor = new FiringMonitor(cfg);
 
     let rate = new Throughput();
     while (pos.epoch < cfg.train.epochs) {
@@ -177,20 +196,36 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         setTraining(model, true);
         let i = 0;
         const started = performance.now() - partial.seconds * 1000;
+        const ph = partial.phaseSeconds;
+        let waitFrom = performance.now(); // time until the loader hands over a batch is data time
         for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;
+          let t = performance.now();
+          ph.data += (t - waitFrom) / 1000;
+          const lap = () => {
+            syncDevice(cfg.device);
+            const now = performance.now();
+            const s = (now - t) / 1000;
+            t = now;
+            return s;
+          };
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const y = model.net.forward(batch.x);
+            const { y, spikes, possible } = forwardCounting(model.net, batch.x, spiking);
             const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
+            ph.forward += lap();
             model.net.backward(dy!);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
+            ph.backward += lap();
             opt.step();
             model.net.zeroGrad();
-            return { loss, correct, norms };
+            ph.optimizer += lap();
+            return { loss, correct, norms, spikes, possible };
           });
+          r.spikes.forEach((n, k) => (partial.spikeSums[k] += n));
+          r.possible.forEach((n, k) => (partial.possibleSums[k] += n));
           pos.step++;
           pos.batch++;
           partial.lossSum += r.loss * B;
@@ -201,9 +236,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           partial.gradSteps++;
           partial.seconds = (performance.now() - started) / 1000;
           progress.update({ epoch: pos.epoch, epochs: cfg.train.epochs, batch: pos.batch, batches: perEpoch, loss: partial.lossSum / partial.seen,
-            acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds });
+            acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
+            elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
           if (!Number.isFinite(r.loss)) throw new ExodusError(`training diverged: loss ${r.loss} at step ${pos.step}; lower train.lr or the surrogate scale`);
           if (opts.signal?.aborted) break;
+          waitFrom = performance.now();
         }
         if (opts.signal?.aborted) {
           save();
@@ -214,15 +251,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
 
       const m: EpochMetrics = {
-        epoch: pos.epoch,
+        epoch: pos.epoch + 1,
         step: pos.step,
         method: cfg.method,
         train: { loss: partial.lossSum / Math.max(1, partial.seen), acc: partial.correct / Math.max(1, partial.seen), samples: partial.seen,
           seconds: partial.seconds, samplesPerSec: rate.samplesPerSec ?? partial.seen / Math.max(1e-9, partial.seconds) },
         gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
+        firingRate: Object.fromEntries(spiking.map((l, k) => [l.name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
+        time: { ...partial.phaseSeconds, eval: 0 },
       };
+      const warnings = monitor.check(m.firingRate, m.epoch);
+      for (const w of warnings) progress.warn(w);
+      if (warnings.length) m.warnings = warnings;
       if ((pos.epoch + 1) % cfg.train.evalEvery === 0 || pos.epoch + 1 === cfg.train.epochs) {
+        const evalStarted = performance.now();
         const ev = await evaluate(model, data.eval, cfg, limit, opts.signal);
+        m.time.eval = (performance.now() - evalStarted) / 1000;
         if (!ev) {
           save(); // the training part of this epoch is kept; the resumed run evaluates it
           progress.log(`interrupted during evaluation: checkpoint saved in ${out}; continue with --resume`);
@@ -231,16 +275,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         m.eval = ev;
       }
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+      writeRunFiles(out, cfg);
       epochs.push(m);
       opts.onEpoch?.(m);
       progress.log(
         `epoch ${pos.epoch + 1}/${cfg.train.epochs} train loss ${m.train.loss.toFixed(4)} acc ${(100 * m.train.acc).toFixed(1)}%` +
           (m.eval ? ` | ${cfg.train.evalSplit} loss ${m.eval.loss.toFixed(4)} acc ${(100 * m.eval.acc).toFixed(1)}%` : "") +
-          ` | ${m.train.samplesPerSec.toFixed(0)} samples/s`,
+          ` | ${m.train.samplesPerSec.toFixed(0)} samples/s | elapsed ${formatDuration(eta.elapsedS)}` +
+          (pos.epoch + 1 < cfg.train.epochs ? ` ETA ${formatDuration(eta.leftS((pos.epoch + 1) / cfg.train.epochs) ?? NaN)}` : ""),
       );
       // The checkpoint of a finished epoch is the start of the next one.
       pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
-      partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
+      partial = fresh();
       save();
     }
     return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };

@@ -34,7 +34,7 @@ describe("trainer", () => {
     expect(last.train.loss).toBeLessThan(first.train.loss / 2);
     expect(last.eval!.acc).toBeGreaterThanOrEqual(0.9);
     const lines = readFileSync(join(cfg.output, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.epoch)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(Object.keys(lines[0].gradNorm)).toEqual(["0.Linear", "2.Linear", "4.Linear"]);
     for (const v of Object.values(lines[0].gradNorm)) expect(v).toBeGreaterThan(0);
     expect(existsSync(join(cfg.output, "checkpoint.json"))).toBe(true);
@@ -71,7 +71,7 @@ describe("trainer", () => {
     for (let i = 0; i < whole.weights.length; i++) expect(rest.weights[i]).toEqual(whole.weights[i]);
     // the metrics file reads as one run
     const lines = readFileSync(join(cfg.output, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.epoch)).toEqual([0, 1, 2]);
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
     expect(lines[2].train.loss).toBeCloseTo(whole.epochs[2].train.loss, 6);
     expect(lines[2].eval.acc).toBe(whole.epochs[2].eval!.acc);
   });

@@ -64,7 +64,7 @@ describe("shipped event-vision configs on fixtures", () => {
     writeFileSync(cfg, stringify(raw));
     const { stdout, stderr } = await cli(cfg, "--epochs", "1", "--limit-batches", "1", "--data-root", root, "--out", join(dir, "run"), "--json");
     const r = JSON.parse(stdout);
-    expect(r.epochs[0]).toMatchObject({ epoch: 0, step: 1, train: { samples: 2 }, eval: { samples: 2 } });
+    expect(r.epochs[0]).toMatchObject({ epoch: 1, step: 1, train: { samples: 2 }, eval: { samples: 2 } });
     expect(Number.isFinite(r.epochs[0].train.loss)).toBe(true);
     const norms = r.epochs[0].gradNorm as Record<string, number>;
     expect(Object.keys(norms)).toHaveLength(2 + 7 * 2 + 1); // 1×1 convs, SEW convs, readout

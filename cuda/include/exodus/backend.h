@@ -57,6 +57,14 @@
   X(srm_backward, (const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g, \
                    const float* u, float* q, float* da),                                                    \
     (c, method, eps, nu, g, u, q, da))                                                                      \
+  /* vs, bs [N]: (v, b) state in, out; s, v, b [T, N]: spikes, pre-reset potentials, adaptation */         \
+  X(alif_forward, (const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,  \
+                   float* b),                                                                               \
+    (c, p, x, vs, bs, s, v, b))                                                                             \
+  /* v0 [N] the v state the forward started from; dv0, db0 [N] and the parameter gradients optional */      \
+  X(alif_backward, (const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v,    \
+                    const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads),   \
+    (c, method, p, g, v, b, v0, dx, dv0, db0, grads))                                                       \
   X(spike_fn, (const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes), \
     (v, s, n, theta, P, multi, max_spikes))                                                                 \
   /* y = σ(v)·g */                                                                                          \
