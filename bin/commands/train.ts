@@ -3,12 +3,13 @@
 // metrics.csv, report.html and a checkpoint to the output folder. Ctrl-C finishes the running
 // step, saves a checkpoint and exits with 130; --resume continues from it.
 import type { Command } from "commander";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExodusError } from "../../lib/errors.js";
 import { packageRoot } from "../../lib/native.js";
-import { checkpointPath } from "../../lib/train/checkpoint.js";
+import { hasCheckpoint } from "../../lib/train/checkpoint.js";
 import { loadConfig } from "../../lib/train/config.js";
+import { resumedRunConfig } from "../../lib/train/resume.js";
 import { Progress } from "../../lib/train/progress.js";
 import { train } from "../../lib/train/trainer.js";
 
@@ -21,7 +22,7 @@ interface Opts {
   out?: string;
   dataRoot?: string;
   limitBatches?: string;
-  resume?: boolean;
+  resume?: boolean | string;
   json?: boolean;
   set: string[];
   batchSize?: string;
@@ -51,14 +52,14 @@ function number(flag: string, v: string | undefined): number | undefined {
  */
 function defaultOutput(base: string, resume: boolean): string {
   const candidates = [base, ...Array.from({ length: 998 }, (_, i) => `${base}-${i + 2}`)];
-  if (resume) return candidates.filter((c) => existsSync(checkpointPath(c))).at(-1) ?? base;
-  return candidates.find((c) => !existsSync(checkpointPath(c))) ?? base;
+  if (resume) return candidates.filter((c) => hasCheckpoint(c)).at(-1) ?? base;
+  return candidates.find((c) => !hasCheckpoint(c)) ?? base;
 }
 
 export function register(program: Command): void {
   program
     .command("train")
-    .argument("[config]", "YAML training config (see configs/ and docs/training.md); default: the built-in task, configs/synthetic.yaml")
+    .argument("[config]", "YAML training config (see configs/ and docs/training.md); default: the built-in task, configs/synthetic.yaml, or with --resume <run> the run's own config.yaml")
     .description("train a spiking network from a config (default: the built-in synthetic task); report, metrics and checkpoints go to its output folder")
     .option("-m, --method <method>", "gradient method: exodus, slayer or bptt (overrides method)")
     .option("-d, --device <device>", "cpu, cuda or cuda:N (overrides device)")
@@ -71,7 +72,7 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of every random draw (overrides train.seed)")
     .option("--scale <x>", "surrogate gradient scale (overrides neuron.surrogate.scale; the paper sweeps 0.01, 0.1, 1)")
     .option("--set <key=value>", "set any config field, e.g. --set model.hidden=[32,32] (repeatable; typed and checked like the file)", (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option("--resume", "continue the run whose checkpoint is in the output folder")
+    .option("--resume [checkpoint]", "continue a run: the output folder's last checkpoint (no value or \"last\"), \"best\", or a checkpoint file / run folder")
     .option("--json", "print the per-epoch metrics as JSON on stdout when done")
     .addHelpText(
       "after",
@@ -80,22 +81,33 @@ export function register(program: Command): void {
         "  $ exodus data download shd --dir data/shd\n  $ exodus train configs/shd.yaml --method slayer --out runs/shd-slayer\n" +
         "  $ exodus train configs/shd.yaml --epochs 1 --limit-batches 5   # a smoke test\n" +
         "  $ exodus train configs/shd.yaml --set model.hidden=[256,256] --lr 3e-3 --seed 2\n" +
-        "  $ exodus train configs/shd.yaml --resume                       # after Ctrl-C\n\n" +
+        "  $ exodus train configs/shd.yaml --resume                       # after Ctrl-C\n" +
+        "  $ exodus train --resume runs/shd-exodus --epochs 300           # the run's own config.yaml\n\n" +
         "Writes <out>/config.yaml (the resolved config), metrics.jsonl and metrics.csv (one line per epoch:\n" +
         "loss, accuracy, mean weight-gradient 2-norm and firing rate per layer, time per phase), report.html\n" +
-        "(plots, rewritten every epoch) and checkpoint.json + checkpoint-<step>.bin (every epoch and on Ctrl-C).\n" +
+        "(plots, rewritten every epoch), checkpoint.safetensors + model.safetensors (every epoch and on\n" +
+        "Ctrl-C) and checkpoint-best / model-best.safetensors (best eval accuracy); formats in docs/formats.md.\n" +
         "Then: exodus eval <out>.",
     )
     .action(async (path: string | undefined, opts: Opts) => {
-      const file = path ?? join(packageRoot(), "configs", "synthetic.yaml");
-      const config = loadConfig(file, {
+      const overrides = {
         method: opts.method, device: opts.device, output: opts.out, dataRoot: opts.dataRoot,
         epochs: int("--epochs", opts.epochs), limitBatches: int("--limit-batches", opts.limitBatches),
         batchSize: int("--batch-size", opts.batchSize), lr: number("--lr", opts.lr), seed: int("--seed", opts.seed, 0), scale: number("--scale", opts.scale),
         set: opts.set,
-      });
-      const outputGiven = opts.out !== undefined || opts.set.some((s) => s.startsWith("output=")) || /^output\s*:/m.test(readText(file));
-      if (!outputGiven) config.output = defaultOutput(config.output, !!opts.resume);
+      };
+      if (typeof opts.resume === "string" && /\.ya?ml$/.test(opts.resume))
+        throw new ExodusError(`--resume: expected a checkpoint, a run folder, "last" or "best", received the config ${JSON.stringify(opts.resume)}; put the config first: exodus train ${opts.resume} --resume`);
+      const namedRun = typeof opts.resume === "string" && opts.resume !== "last" && opts.resume !== "best";
+      let config;
+      if (path === undefined && namedRun) config = resumedRunConfig(opts.resume as string, overrides);
+      else if (path === undefined && opts.resume && opts.out) config = resumedRunConfig(opts.out, overrides);
+      else {
+        const file = path ?? join(packageRoot(), "configs", "synthetic.yaml");
+        config = loadConfig(file, overrides);
+        const outputGiven = opts.out !== undefined || opts.set.some((s) => s.startsWith("output=")) || /^output\s*:/m.test(readText(file));
+        if (!outputGiven) config.output = defaultOutput(config.output, !!opts.resume);
+      }
       const ac = new AbortController();
       const progress = new Progress(process.stderr);
       const onSigint = () => {

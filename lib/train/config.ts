@@ -63,6 +63,8 @@ export interface NeuronConfig {
   tauMem: number;
   /** Threshold (θ0 of ALIF). */
   threshold: number;
+  /** After a spike: subtract the threshold (default) or reset to 0 (exactly expressible in NIR). */
+  reset: "subtract" | "zero";
   surrogate: { name: SurrogateName; scale: number; width: number };
   /** ALIF: adaptation time constant (steps) and strength. */
   tauAdapt?: number;
@@ -152,8 +154,8 @@ function defaultsFor(name: DatasetName) {
   return {
     model: audio ? { kind: "mlp" as const } : cifar ? { kind: "layers" as const } : { kind: "conv" as const },
     neuron: audio || cifar
-      ? { type: "lif" as const, tauMem: cifar ? 3 : 30, threshold: 1, surrogate: { name: "exponential" as const, scale: 1, width: 1 } }
-      : { type: "iaf" as const, tauMem: 30, threshold: 0.25, surrogate: { name: "exponential" as const, scale: 1, width: 1 } },
+      ? { type: "lif" as const, tauMem: cifar ? 3 : 30, threshold: 1, reset: "subtract" as const, surrogate: { name: "exponential" as const, scale: 1, width: 1 } }
+      : { type: "iaf" as const, tauMem: 30, threshold: 0.25, reset: "subtract" as const, surrogate: { name: "exponential" as const, scale: 1, width: 1 } },
     readout: audio ? ("max" as const) : ("sum" as const),
     train: audio
       ? { epochs: 200, batchSize: 128, lr: 1e-3, weightDecay: 0 }
@@ -170,7 +172,7 @@ function defaultsFor(name: DatasetName) {
  */
 const SYNTHETIC_TRAIN_DEFAULTS = {
   model: { kind: "mlp" as const, hidden: [64, 64], initScale: 2 },
-  neuron: { type: "lif" as const, tauMem: 30, threshold: 1, surrogate: { name: "exponential" as const, scale: 1, width: 1 } },
+  neuron: { type: "lif" as const, tauMem: 30, threshold: 1, reset: "subtract" as const, surrogate: { name: "exponential" as const, scale: 1, width: 1 } },
   readout: "sum" as const,
   train: { epochs: 12, batchSize: 32, lr: 5e-3, weightDecay: 0, evalSplit: "valid" },
 };
@@ -283,7 +285,7 @@ export interface ConfigOverrides {
   set?: string[];
 }
 
-function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
+export function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
   const r = { ...(raw as Obj) };
   const sub = (k: string): Obj => {
@@ -339,7 +341,7 @@ export function loadConfig(path: string, overrides: ConfigOverrides = {}): Train
 /** The `neuron` section: type, its own fields (others rejected by name), synapse, learn. */
 function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
   const n = object("neuron", raw, [
-    "type", "tauMem", "threshold", "surrogate", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu", "synapse", "learn",
+    "type", "tauMem", "threshold", "reset", "surrogate", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu", "synapse", "learn",
   ]);
   const type = str("neuron.type", n.type, d.type, NEURON_TYPES);
   const own: Record<NeuronConfig["type"], string[]> = {
@@ -354,12 +356,15 @@ function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
     type,
     tauMem: num("neuron.tauMem", n.tauMem, d.tauMem, pos),
     threshold: num("neuron.threshold", n.threshold, d.threshold, pos),
+    reset: str("neuron.reset", n.reset, "subtract", ["subtract", "zero"] as const),
     surrogate: {
       name: str("neuron.surrogate.name", s.name, d.surrogate.name, SURROGATES),
       scale: num("neuron.surrogate.scale", s.scale, d.surrogate.scale, { min: 0 }),
       width: num("neuron.surrogate.width", s.width, d.surrogate.width, pos),
     },
   };
+  if (neuron.reset === "zero" && type !== "lif" && type !== "iaf")
+    fail("neuron.reset", `"subtract" for type "${type}" (reset to zero exists for lif and iaf)`, n.reset);
   if (type === "alif") {
     neuron.tauAdapt = num("neuron.tauAdapt", n.tauAdapt, 200, pos);
     neuron.beta = num("neuron.beta", n.beta, 1, { min: 0 });

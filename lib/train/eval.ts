@@ -10,11 +10,12 @@ import { datasetInfo } from "../data/registry.js";
 import * as ops from "../ops.js";
 import { heatmap } from "../plot.js";
 import { scope } from "../tensor.js";
-import { loadCheckpoint } from "./checkpoint.js";
-import { type TrainConfig, validateConfig } from "./config.js";
+import { loadCheckpoint, moduleState, restoreWeights } from "./checkpoint.js";
+import type { TrainConfig } from "./config.js";
 import { forwardCounting, spikingLayers } from "./diagnostics.js";
 import { readout } from "./loss.js";
 import { buildModel } from "./model.js";
+import { revalidateStored } from "./resume.js";
 import type { TrainData } from "./trainer.js";
 
 export interface EvalReport {
@@ -42,6 +43,8 @@ export interface EvalOptions {
   /** Data to use instead of opening the run's data set (tests). */
   data?: TrainData & { classes?: string[] };
   batchSize?: number;
+  /** A run folder's last checkpoint (default) or the best by eval accuracy. */
+  which?: "last" | "best";
 }
 
 /** A run folder, or its checkpoint file → the run folder. */
@@ -54,13 +57,14 @@ export function runDirOf(path: string): string {
 
 export async function evaluateRun(path: string, opts: EvalOptions = {}): Promise<EvalReport> {
   const dir = runDirOf(path);
-  const { state, tensors } = loadCheckpoint(dir);
-  const saved = state.config as TrainConfig;
+  const ckpt = loadCheckpoint(path, opts.which ?? "last");
+  const { state } = ckpt;
+  const saved = ckpt.config as TrainConfig;
   let cfg: TrainConfig;
   try {
-    cfg = validateConfig({ ...saved, device: opts.device ?? saved.device, dataset: { ...saved.dataset, ...(opts.dataRoot ? { root: opts.dataRoot } : {}) } });
+    cfg = revalidateStored(saved, { device: opts.device ?? saved.device, dataset: { ...saved.dataset, ...(opts.dataRoot ? { root: opts.dataRoot } : {}) } });
   } catch (e) {
-    throw new ExodusError(`${dir}: the checkpoint's config does not validate: ${(e as Error).message}`);
+    throw new ExodusError(`${ckpt.path}: the checkpoint's config does not validate: ${(e as Error).message}`);
   }
   const info = datasetInfo(cfg.dataset.name);
   const split = opts.split ?? cfg.train.evalSplit;
@@ -76,13 +80,8 @@ export async function evaluateRun(path: string, opts: EvalOptions = {}): Promise
   const classes = (data as { classes?: string[] }).classes ?? Array.from({ length: data.numClasses }, (_, i) => String(i));
   const model = buildModel(cfg, { sampleShape: data.sampleShape, numClasses: data.numClasses });
   try {
-    for (const p of model.net.parameters()) {
-      const v = tensors.get(`param/${p.name}`);
-      if (!v || v.length !== p.value.size) throw new ExodusError(`${dir}: expected parameter ${p.name} of ${p.value.size} values in the checkpoint, received ${v?.length ?? "none"}`);
-      p.value.set(v);
-    }
-    model.net.training = false;
-    for (const l of model.net.layers) l.training = false;
+    restoreWeights(moduleState(model.net), ckpt);
+    model.net.eval(); // every layer, nested ones too (dropout off, batch norm on running statistics)
     const spiking = spikingLayers(model.net);
     const C = data.numClasses;
     const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));

@@ -17,10 +17,10 @@ export function neuronLayers(cfg: TrainConfig): Module[] {
   if (n.synapse) layers.push(new ExpLeak({ tauSyn: n.synapse.tauSyn, learnBeta: n.synapse.learn, backward, device }));
   switch (n.type) {
     case "lif":
-      layers.push(new LIF({ ...common, tauMem: n.tauMem, learnAlpha: learn.includes("alpha") }));
+      layers.push(new LIF({ ...common, reset: n.reset, tauMem: n.tauMem, learnAlpha: learn.includes("alpha") }));
       break;
     case "iaf":
-      layers.push(new IAF(common));
+      layers.push(new IAF({ ...common, reset: n.reset }));
       break;
     case "alif":
       layers.push(new ALIF({ ...common, tauMem: n.tauMem, tauAdapt: n.tauAdapt, beta: n.beta, learn: learn as AlifParam[] }));

@@ -11,13 +11,15 @@
 // checkpoint therefore needs only the position, the weights, batch norm's running statistics and
 // Adam's state, and a resumed run computes exactly what an uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { ExodusError } from "../errors.js";
 import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
 import { datasetInfo } from "../data/registry.js";
 import * as ops from "../ops.js";
 import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
-import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { adamState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
+import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./diagnostics.js";
@@ -56,7 +58,8 @@ export interface TrainOptions {
   config: TrainConfig;
   /** Data sets to use instead of opening config.dataset (tests, custom data). */
   data?: { train: TrainData; eval: TrainData };
-  resume?: boolean;
+  /** Continue a run: true or "last" (the output folder's last checkpoint), "best", or a checkpoint file / run folder. */
+  resume?: boolean | string;
   /** Aborting finishes the running step, saves a checkpoint and returns { interrupted: true }. */
   signal?: AbortSignal;
   progress?: Progress;
@@ -110,17 +113,27 @@ function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   return Object.keys(x).find((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
 }
 
+/** A checkpoint's config with the defaults of fields added since it was written. */
+function storedConfig(c: unknown): TrainConfig {
+  try {
+    return revalidateStored(c);
+  } catch {
+    return c as TrainConfig;
+  }
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const cfg = opts.config;
   const out = cfg.output;
   const progress = opts.progress ?? new Progress();
   const metricsPath = `${out}/metrics.jsonl`;
-  if (!opts.resume && existsSync(checkpointPath(out)))
+  const source = resumeSource(opts.resume, out);
+  if (hasCheckpoint(out) && source?.runDir !== resolve(out))
     throw new ExodusError(`output: ${out} already holds a checkpoint; pass --resume to continue it, or choose another --out`);
-  const resumed = opts.resume ? loadCheckpoint(out) : undefined;
+  const resumed = source ? loadCheckpoint(source.path, source.which) : undefined;
   if (resumed) {
-    const differs = sameRun(resumed.state.config as TrainConfig, cfg);
-    if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's in ${out}; resume with the same settings`);
+    const differs = sameRun(storedConfig(resumed.config), cfg);
+    if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's (${resumed.path}); resume with the same settings`);
   }
 
   const data = opts.data ?? (await openData(cfg));
@@ -137,25 +150,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const fresh = (): Required<CheckpointState["partial"]> => ({ lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0,
       spikeSums: spiking.map(() => 0), possibleSums: spiking.map(() => 0), phaseSeconds: { data: 0, forward: 0, backward: 0, optimizer: 0 } });
     let partial = fresh();
+    let best: CheckpointState["best"] = null;
     if (resumed) {
-      const { state, tensors } = resumed;
-      for (const p of params) {
-        const v = tensors.get(`param/${p.name}`);
-        if (!v || v.length !== p.value.size) throw new ExodusError(`${checkpointPath(out)}: expected parameter ${p.name} of ${p.value.size} values, received ${v?.length ?? "none"}`);
-        p.value.set(v);
-      }
-      for (const b of buffers) {
-        const v = tensors.get(`buffer/${b.name}`);
-        if (!v || v.length !== b.value.size) throw new ExodusError(`${checkpointPath(out)}: expected buffer ${b.name} of ${b.value.size} values, received ${v?.length ?? "none"}`);
-        b.value.set(v);
-      }
-      opt.importState({
-        steps: state.step > 0 ? state.step : 0,
-        m: state.step > 0 ? params.map((p) => tensors.get(`adam.m/${p.name}`)!) : [],
-        v: state.step > 0 ? params.map((p) => tensors.get(`adam.v/${p.name}`)!) : [],
-      });
+      const { state } = resumed;
+      restoreWeights([...params, ...buffers], resumed);
+      opt.importState(adamState(params, resumed));
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
       partial = { ...fresh(), ...state.partial };
+      best = state.best;
       // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
       if (existsSync(metricsPath)) {
         const before = (l: string) => {
@@ -172,18 +174,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     } else writeFileSync(metricsPath, "");
     writeRunConfig(out, cfg);
 
-    const save = () =>
-      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, config: cfg }, [
-        ...params.map((p) => ({ name: `param/${p.name}`, data: p.value.toArray(), shape: p.value.shape })),
-        ...buffers.map((b) => ({ name: `buffer/${b.name}`, data: b.value.toArray(), shape: b.value.shape })),
-        ...(() => {
-          const st = opt.exportState();
-          return st.steps === 0 ? [] : params.flatMap((p, i) => [
-            { name: `adam.m/${p.name}`, data: st.m[i], shape: p.value.shape },
-            { name: `adam.v/${p.name}`, data: st.v[i], shape: p.value.shape },
-          ]);
-        })(),
-      ]);
+    const save = (isBest = false) => {
+      const st = opt.exportState();
+      const moments = (k: "m" | "v") => params.map((p, i) => ({ name: p.name, data: st[k][i], shape: p.value.shape }));
+      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses }, config: cfg },
+        stateTensors([...params, ...buffers]), st.steps === 0 ? undefined : { m: moments("m"), v: moments("v") }, { best: isBest });
+    };
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
     const eta = new Eta((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs);
@@ -274,6 +270,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         m.eval = ev;
       }
+      const isBest = m.eval !== undefined && (best === null || m.eval.acc > best.acc);
+      if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
       writeRunFiles(out, cfg);
       epochs.push(m);
@@ -287,7 +285,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // The checkpoint of a finished epoch is the start of the next one.
       pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
       partial = fresh();
-      save();
+      save(isBest);
     }
     return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };
   } finally {

@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { register } from "../../bin/commands/train.js";
 import { FIXTURES, tmp } from "../data/helpers.js";
+import { loadCheckpoint } from "../../lib/train/checkpoint.js";
 
 function setup(): { root: string; out: string; cfg: string } {
   const root = tmp("exodus-train-data-");
@@ -74,7 +75,7 @@ describe("exodus train", () => {
     await cli(cfg, "--epochs", "100000", "--data-root", root, "--out", out);
     clearInterval(poll);
     expect(process.exitCode).toBe(130);
-    const ck = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8"));
+    const ck = loadCheckpoint(out).state;
     expect(ck.epoch).toBeLessThan(100000);
     const done = ck.epoch + (ck.batch > 0 || ck.phase === "eval" ? 1 : 0);
     process.exitCode = undefined;
@@ -82,6 +83,15 @@ describe("exodus train", () => {
     expect(r.interrupted).toBe(false);
     const lines = readFileSync(metrics, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual(Array.from({ length: done + 1 }, (_, i) => i + 1)); // 1-based, as printed;
+  });
+
+  it("--resume <run folder> without a config continues with the run's own config", async () => {
+    const { root, out, cfg } = setup();
+    await cli(cfg, "--epochs", "1", "--data-root", root, "--out", out);
+    const r = JSON.parse(await cli("--resume", out, "--epochs", "2", "--data-root", root, "--json"));
+    expect(r.output).toBe(out);
+    expect(r.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1]);
+    await expect(cli("--resume", cfg)).rejects.toThrow(/--resume: expected a checkpoint, a run folder, "last" or "best", received the config/);
   });
 
   it("trains the conv model on the DVS Gesture npy fixture (spikes through conv, pool, dropout)", async () => {

@@ -14,7 +14,7 @@ describe("training config", () => {
   it("the shipped configs load with the paper's hyperparameters", () => {
     const shd = loadConfig(join(CONFIGS, "shd.yaml"));
     expect(shd.model).toEqual({ kind: "mlp", initScale: 1, hidden: [128, 128, 128] });
-    expect(shd.neuron).toEqual({ type: "lif", tauMem: 30, threshold: 1, surrogate: { name: "exponential", scale: 1, width: 1 } });
+    expect(shd.neuron).toEqual({ type: "lif", tauMem: 30, threshold: 1, reset: "subtract", surrogate: { name: "exponential", scale: 1, width: 1 } });
     expect(shd.loss.readout).toBe("max");
     expect(shd.train).toMatchObject({ epochs: 200, batchSize: 128, lr: 1e-3, weightDecay: 0 });
     expect(loadConfig(join(CONFIGS, "ssc.yaml"))).toMatchObject({ dataset: { name: "ssc" }, train: { evalSplit: "valid" } });

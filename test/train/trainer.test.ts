@@ -1,7 +1,7 @@
 // The trainer end to end on an in-memory spiking task: it learns, it logs metrics and per-layer
 // gradient norms, an interrupted run resumed from its checkpoint ends with exactly the weights of
 // an uninterrupted one, and EXODUS trains exactly like BPTT.
-import { appendFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Progress } from "../../lib/train/progress.js";
@@ -37,8 +37,8 @@ describe("trainer", () => {
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(Object.keys(lines[0].gradNorm)).toEqual(["0.Linear", "2.Linear", "4.Linear"]);
     for (const v of Object.values(lines[0].gradNorm)) expect(v).toBeGreaterThan(0);
-    expect(existsSync(join(cfg.output, "checkpoint.json"))).toBe(true);
-    expect(readdirSync(cfg.output).filter((f) => f.endsWith(".bin"))).toEqual([`checkpoint-${last.step}.bin`]);
+    expect(readdirSync(cfg.output).filter((f) => f.endsWith(".safetensors")).sort())
+      .toEqual(["checkpoint-best.safetensors", "checkpoint.safetensors", "model-best.safetensors", "model.safetensors"]);
   });
 
   it("refuses to overwrite a run's checkpoint without --resume", async () => {
