@@ -287,6 +287,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #undef EXO_EXPORT
   register_neuron_bindings(env, exports);
   register_nn_op_bindings(env, exports);
+  register_sparse_bindings(env, exports);
   return exports;
 }
 

@@ -178,6 +178,18 @@ export interface NativeAddon {
     weightDecay: number; bias1: number; bias2: number; decoupled: boolean;
   }): void;
   dropoutMask(o: { mask: View; n: number; p: number; seed: number }): void;
+  // spike-sparse products (cuda/kernels/sparse.cuh) and the max-over-time readout's backward
+  /** out[0] = the number of nonzero x[i] */
+  countNonzero(o: { x: View; n: number; out: View }): void;
+  /** y [rows, out] = s [rows, in] · wᵀ from the nonzeros of s */
+  sparseLinearForward(o: { s: View; rows: number; inFeatures: number; w: View; outFeatures: number; y: View }): void;
+  /** dw [out, in] += gᵀ · s from the nonzeros of s */
+  sparseLinearWeightGrad(o: { g: View; s: View; rows: number; inFeatures: number; outFeatures: number; dw: View }): void;
+  sparseConvForward(o: { x: View; w: View; y: View; geom: ConvGeom; cout: number; count: number }): void;
+  /** dw += the conv weight gradient */
+  sparseConvWeightGrad(o: { x: View; dy: View; dw: View; geom: ConvGeom; cout: number; count: number }): void;
+  /** dy [T, n] = g where t == arg (float step indices), else 0 */
+  maxTimeBackward(o: { arg: View; g: View; dy: View; T: number; n: number }): void;
   /** One sample's sparse frames (flat t·F + f indices, counts) into column b of [T, B, F]. */
   scatterFrames(o: { dst: View; T: number; B: number; F: number; b: number; index: Uint32Array; count: Uint32Array }): void;
   /** The same into host memory (kernels/scatter.cuh's index math, for JavaScript callers). */

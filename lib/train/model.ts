@@ -88,6 +88,8 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     if (m.readoutDropout > 0) layers.push(new Dropout(m.readoutDropout));
     layers.push(wn(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale })));
   }
+  // Nothing needs the gradient of the data: the first layer skips it.
+  if (layers[0] instanceof Linear || layers[0] instanceof Conv2d) layers[0].inputGrad = false;
   const net = new Sequential(...layers);
   const weights: BuiltModel["weights"] = [];
   const dropouts: Dropout[] = [];

@@ -26,6 +26,7 @@ import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./dia
 import { buildModel, type BuiltModel } from "./model.js";
 import { Eta, Progress, formatDuration } from "./progress.js";
 import { writeRunConfig, writeRunFiles } from "./run-files.js";
+import { Throughput } from "./throughput.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -184,8 +185,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const eta = new Eta((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs);
     const monitor = new FiringMonitor(cfg);
 
+    let rate = new Throughput();
     while (pos.epoch < cfg.train.epochs) {
       if (pos.phase === "train") {
+        rate = new Throughput();
         setTraining(model, true);
         let i = 0;
         const started = performance.now() - partial.seconds * 1000;
@@ -224,11 +227,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           partial.lossSum += r.loss * B;
           partial.correct += r.correct;
           partial.seen += B;
+          rate.step(B);
           r.norms.forEach((n, k) => (partial.gradNormSums[k] += n));
           partial.gradSteps++;
           partial.seconds = (performance.now() - started) / 1000;
           progress.update({ epoch: pos.epoch, epochs: cfg.train.epochs, batch: pos.batch, batches: perEpoch, loss: partial.lossSum / partial.seen,
-            acc: partial.correct / partial.seen, samplesPerSec: partial.seen / partial.seconds,
+            acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
             elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
           if (!Number.isFinite(r.loss)) throw new ExodusError(`training diverged: loss ${r.loss} at step ${pos.step}; lower train.lr or the surrogate scale`);
           if (opts.signal?.aborted) break;
@@ -247,7 +251,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         step: pos.step,
         method: cfg.method,
         train: { loss: partial.lossSum / Math.max(1, partial.seen), acc: partial.correct / Math.max(1, partial.seen), samples: partial.seen,
-          seconds: partial.seconds, samplesPerSec: partial.seen / Math.max(1e-9, partial.seconds) },
+          seconds: partial.seconds, samplesPerSec: rate.samplesPerSec ?? partial.seen / Math.max(1e-9, partial.seconds) },
         gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
         firingRate: Object.fromEntries(spiking.map((l, k) => [l.name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
         time: { ...partial.phaseSeconds, eval: 0 },

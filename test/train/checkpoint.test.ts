@@ -118,7 +118,7 @@ describe("checkpoints", () => {
     // resuming from the best checkpoint into a new folder continues from that position
     const out = tmp("exodus-from-best-");
     const r = await train({ config: { ...cfg, output: out, train: { ...cfg.train, epochs: 3 } }, data: task(), progress: quiet(), resume: best.path });
-    expect(r.epochs[0].epoch).toBe(best.state.epoch);
+    expect(r.epochs[0].epoch).toBe(best.state.epoch + 1); // state.epoch: epochs done; metrics count from 1
     // no config file: the run's own config (config.yaml if present, else the stored one)
     const fromStore = resumedRunConfig(cfg.output, { epochs: 5 });
     expect(fromStore.model).toEqual(cfg.model);

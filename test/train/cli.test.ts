@@ -46,7 +46,7 @@ describe("exodus train", () => {
     expect(r.epochs[0]).toMatchObject({ epoch: 1, step: 4, train: { samples: 64 } });
     const cfg = parse(readFileSync(join(out, "config.yaml"), "utf8"));
     expect(cfg).toMatchObject({ dataset: { name: "synthetic" }, model: { hidden: [16] }, neuron: { surrogate: { scale: 0.5 } }, train: { epochs: 1, batchSize: 16, lr: 0.01, seed: 3, limitBatches: 4 }, output: out });
-    for (const f of ["metrics.csv", "report.html", "checkpoint.json"]) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ["metrics.csv", "report.html", "checkpoint.safetensors", "model.safetensors"]) expect(existsSync(join(out, f)), f).toBe(true);
     await expect(cli("--set", "train.batchSize=0", "--out", join(out, "x"))).rejects.toThrow(/--set train\.batchSize=0: train\.batchSize: expected an integer >= 1, received 0/);
     await expect(cli("--lr", "fast", "--out", join(out, "x"))).rejects.toThrow(/--lr: expected a number, received "fast"/);
   });
@@ -90,7 +90,7 @@ describe("exodus train", () => {
     await cli(cfg, "--epochs", "1", "--data-root", root, "--out", out);
     const r = JSON.parse(await cli("--resume", out, "--epochs", "2", "--data-root", root, "--json"));
     expect(r.output).toBe(out);
-    expect(r.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1]);
+    expect(r.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([2]); // the second epoch, numbered from 1 as on screen
     await expect(cli("--resume", cfg)).rejects.toThrow(/--resume: expected a checkpoint, a run folder, "last" or "best", received the config/);
   });
 

@@ -101,7 +101,7 @@ describe("run folder", () => {
     expect(ev.classes[0]).toBe("g0+g1");
     expect(Object.keys(ev.firingRate)).toEqual(["1.LIF", "3.LIF"]);
     expect(formatEval(ev)).toMatch(/confusion matrix \(rows: true class, columns: predicted\)/);
-    expect(await evaluateRun(join(cfg.output, "checkpoint.json"), { split: "valid" })).toEqual(ev);
+    expect(await evaluateRun(join(cfg.output, "checkpoint.safetensors"), { split: "valid" })).toEqual(ev);
 
     const program = new Command().exitOverride();
     registerEval(program);

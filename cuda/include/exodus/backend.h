@@ -97,7 +97,28 @@
                      size_t n),                                                                             \
     (dst, T, B, F, b, index, count, n))
 
-#define EXO_BACKEND_OPS(X) EXO_CORE_OPS(X) EXO_NEURON_OPS(X) EXO_LAYER_OPS(X)
+// ---- spike-sparse products (kernels/sparse.cuh) and the max-over-time readout's backward -------
+#define EXO_SPARSE_OPS(X)                                                                                   \
+  /* out[0] = the number of nonzero x[i] (a float: exact up to 2^24, then rounded) */                      \
+  X(count_nonzero, (const float* x, size_t n, float* out), (x, n, out))                                     \
+  /* y [R, Out] = s [R, F] · wᵀ, w [Out, F], from the nonzeros of s */                                      \
+  X(sparse_linear_forward, (const float* s, int R, int F, const float* w, int Out, float* y),                \
+    (s, R, F, w, Out, y))                                                                                   \
+  /* dw [Out, F] += gᵀ · s, g [R, Out], from the nonzeros of s */                                           \
+  X(sparse_linear_weight_grad, (const float* g, const float* s, int R, int F, int Out, float* dw),          \
+    (g, s, R, F, Out, dw))                                                                                  \
+  /* y [count, cout, Ho, Wo] = conv(x [count, C, H, W], w [cout, C, kh, kw]), from the nonzeros of x */      \
+  X(sparse_conv_forward, (const float* x, const float* w, float* y, const k::ConvGeom& g, int cout,         \
+                          int count),                                                                       \
+    (x, w, y, g, cout, count))                                                                              \
+  /* dw [cout, C, kh, kw] += the conv weight gradient for dy [count, cout, Ho, Wo] */                       \
+  X(sparse_conv_weight_grad, (const float* x, const float* dy, float* dw, const k::ConvGeom& g, int cout,   \
+                              int count),                                                                   \
+    (x, dy, dw, g, cout, count))                                                                            \
+  /* dy [T, n] = g [n] where t == arg [n] (float step indices), else 0 */                                   \
+  X(max_time_backward, (const float* arg, const float* g, float* dy, int T, size_t n), (arg, g, dy, T, n))
+
+#define EXO_BACKEND_OPS(X) EXO_CORE_OPS(X) EXO_NEURON_OPS(X) EXO_LAYER_OPS(X) EXO_SPARSE_OPS(X)
 
 #define EXO_UNPACK(...) __VA_ARGS__
 
