@@ -53,20 +53,85 @@ function buildHalfTable(): Float32Array {
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** HDF5 files start with the signature at 0, 512, 1024, 2048, … (a user block may precede it). */
-function checkSignature(path: string): void {
+/**
+ * HDF5 files start with the signature at 0, 512, 1024, 2048, … (a user block may precede it).
+ * Returns the superblock's "size of lengths" (bytes of a length field, 8 in practice).
+ */
+function checkSignature(path: string): number {
   const size = statSync(path).size;
   const fd = openSync(path, "r");
   try {
-    const buf = Buffer.alloc(8);
-    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
-      readSync(fd, buf, 0, 8, off);
-      if (buf.equals(HDF5_SIGNATURE)) return;
+    const buf = Buffer.alloc(16);
+    for (let off = 0; off + 16 <= size; off = off === 0 ? 512 : off * 2) {
+      readSync(fd, buf, 0, 16, off);
+      if (!buf.subarray(0, 8).equals(HDF5_SIGNATURE)) continue;
+      const version = buf[8];
+      const lengths = version <= 1 ? buf[14] : buf[10];
+      if (![2, 4, 8].includes(lengths))
+        throw new ExodusError(`${path}: HDF5 superblock: expected a size of lengths of 2, 4 or 8 bytes, received ${lengths} (corrupt file)`);
+      return lengths;
     }
   } finally {
     closeSync(fd);
   }
   throw new ExodusError(`${path}: expected an HDF5 file (SHD/SSC .h5), received a file without the HDF5 signature`);
+}
+
+const GCOL = Buffer.from("GCOL\x01\x00\x00\x00", "latin1");
+const heapChecked = new Map<string, string>();
+
+/**
+ * Walks every global heap collection (where vlen rows live) the way HDF5 parses it, and rejects
+ * one HDF5 would loop on or overrun. HDF5 1.14's collection parser advances by each object's
+ * declared size; a free-space object of size 0 (e.g. 16 zeroed bytes) never advances, and h5wasm
+ * then spins at 100 % CPU forever. So the bounds are checked here, before HDF5 sees the file.
+ * Collections are found by their signature; checked files are remembered by size and mtime.
+ */
+function checkGlobalHeaps(path: string, lengthSize: number): void {
+  const st = statSync(path);
+  const id = `${st.size}:${st.mtimeMs}`;
+  if (heapChecked.get(path) === id) return;
+  const fd = openSync(path, "r");
+  try {
+    const CHUNK = 1 << 24;
+    const buf = Buffer.alloc(CHUNK + GCOL.length);
+    for (let base = 0; base < st.size; base += CHUNK) {
+      const got = readSync(fd, buf, 0, buf.length, base);
+      const view = buf.subarray(0, got);
+      for (let i = view.indexOf(GCOL); i >= 0 && i < CHUNK; i = view.indexOf(GCOL, i + 1)) walkCollection(fd, path, base + i, st.size, lengthSize);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  heapChecked.set(path, id);
+}
+
+function walkCollection(fd: number, path: string, at: number, fileSize: number, lengthSize: number): void {
+  const bad = (what: string) =>
+    new ExodusError(`${path}: global heap collection at byte ${at}: ${what} (corrupt file; re-download or re-extract it)`);
+  const head = Buffer.alloc(8 + lengthSize);
+  readSync(fd, head, 0, head.length, at);
+  const size = readLength(head, 8, lengthSize);
+  const hdr = 8 + lengthSize;
+  if (size < hdr || at + size > fileSize) throw bad(`expected a collection size within the file, received ${size} bytes at ${fileSize} bytes of file`);
+  const heap = Buffer.alloc(size);
+  readSync(fd, heap, 0, size, at);
+  const objHdr = 8 + lengthSize; // index u16, refcount u16, reserved u32, size
+  let p = hdr;
+  while (p < size) {
+    if (p + objHdr > size) return; // a tail too small for a header is free space
+    const idx = heap.readUInt16LE(p);
+    const objSize = readLength(heap, p + 8, lengthSize);
+    const need = idx > 0 ? objHdr + Math.ceil(objSize / 8) * 8 : objSize;
+    if (!(need > 0) || p + need > size)
+      throw bad(`object ${idx} at byte ${at + p}: expected a size within the collection (${size - p} bytes left), received ${objSize}`);
+    p += need;
+  }
+}
+
+function readLength(b: Buffer, o: number, n: number): number {
+  if (n === 8) return Number(b.readBigUInt64LE(o));
+  return n === 4 ? b.readUInt32LE(o) : b.readUInt16LE(o);
 }
 
 interface TypeMeta {
@@ -97,7 +162,7 @@ export class AudioH5File {
   }
 
   static async open(path: string): Promise<AudioH5File> {
-    checkSignature(path);
+    checkGlobalHeaps(path, checkSignature(path));
     const { h5, Module } = await loadH5();
     let file: InstanceType<H5Lib["File"]>;
     try {
