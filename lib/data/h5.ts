@@ -6,6 +6,9 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { ExodusError } from "../errors.js";
 import { type Events, type SensorSize, allocEvents } from "./events.js";
 
+/** SHD/SSC samples last ~1.4 s; a spike time beyond a day is a damaged file. */
+const MAX_T_US = 24 * 3600 * 1e6;
+
 export const AUDIO_SENSOR: SensorSize = { width: 700, height: 1, polarities: 1 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -197,9 +200,13 @@ export class AudioH5File {
       } catch (e) {
         throw new ExodusError(`${path}: /labels could not be read (truncated or corrupt?): ${h5Message(e)}`);
       }
-      const labels = Int32Array.from(Array.from(raw as ArrayLike<number | bigint>, Number));
-      for (let i = 0; i < labels.length; i++)
-        if (labels[i] < 0) throw new ExodusError(`${path}: /labels: expected class indices >= 0, received ${labels[i]} at row ${i}`);
+      const values = Array.from((raw ?? []) as ArrayLike<number | bigint>, Number);
+      if (values.length !== n) throw new ExodusError(`${path}: /labels: expected ${n} values, received ${values.length} (corrupt file?)`);
+      values.forEach((v, i) => {
+        if (!Number.isInteger(v) || v < 0 || v >= 2 ** 31)
+          throw new ExodusError(`${path}: /labels: expected class indices >= 0, received ${v} at row ${i}`);
+      });
+      const labels = Int32Array.from(values);
       return new AudioH5File(path, file, Module, um, tm, labels);
     } catch (e) {
       file.close();
@@ -224,7 +231,7 @@ export class AudioH5File {
       const e = allocEvents(tv.length);
       for (let i = 0; i < tv.length; i++) {
         const t = Math.trunc(Math.fround(tv[i] * 1e6));
-        if (!(t >= 0)) throw new ExodusError(`${this.path}: row ${start + r}: expected spike times >= 0 s, received ${tv[i]} at spike ${i}`);
+        if (!(t >= 0 && t <= MAX_T_US)) throw new ExodusError(`${this.path}: row ${start + r}: expected spike times in [0 s, 1 day], received ${tv[i]} at spike ${i}`);
         if (uv[i] >= AUDIO_SENSOR.width || uv[i] < 0)
           throw new ExodusError(`${this.path}: row ${start + r}: expected units in [0, 700), received ${uv[i]} at spike ${i}`);
         e.t[i] = t;

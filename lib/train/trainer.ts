@@ -7,7 +7,7 @@
 // from mix(seed, s, layer). A checkpoint therefore needs only the position, the weights and
 // Adam's state, and a resumed run computes exactly what an uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { ExodusError } from "../errors.js";
+import { ExodusError, MissingDataError } from "../errors.js";
 import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
 import * as ops from "../ops.js";
 import { Adam } from "../optim.js";
@@ -15,6 +15,8 @@ import { scope } from "../tensor.js";
 import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
+import { Autosave, Guard } from "./guard.js";
+import { checkModelFits } from "./memory.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Progress } from "./progress.js";
 
@@ -74,7 +76,9 @@ async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: Tra
     try {
       return await openDataset({ name, root, split, transform, onWarning: (m) => process.stderr.write(`exodus: ${m}\n`) });
     } catch (e) {
-      throw new ExodusError(`${name} ${split} split: ${(e as Error).message}; ${hint}`);
+      // The download hint helps only when files are missing, not when they (or the transform) are bad.
+      if (e instanceof MissingDataError) throw new MissingDataError(`${name} ${split} split: ${e.message}; ${hint}`);
+      throw e;
     }
   };
   const train = await open("train");
@@ -86,11 +90,11 @@ function setTraining(m: BuiltModel, on: boolean): void {
   for (const l of m.net.layers) l.training = on;
 }
 
-/** Config fields a resumed run must share with its checkpoint (epochs may grow). */
+/** Config fields a resumed run must share with its checkpoint (epochs may grow; lr may change, e.g. lowered after a divergence). */
 function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   // The data root and the device may change (moved files, another machine); the data may not.
   const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
-    batchSize: c.train.batchSize, lr: c.train.lr, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
+    batchSize: c.train.batchSize, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
   const x = pick(a) as Record<string, unknown>;
   const y = pick(b) as Record<string, unknown>;
   return Object.keys(x).find((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
@@ -107,12 +111,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (resumed) {
     const differs = sameRun(resumed.state.config as TrainConfig, cfg);
     if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's in ${out}; resume with the same settings`);
+    const lr0 = (resumed.state.config as TrainConfig).train?.lr;
+    if (lr0 !== cfg.train.lr) progress.log(`resuming with train.lr ${cfg.train.lr} (the checkpoint's run used ${lr0})`);
   }
 
   const data = opts.data ?? (await openData(cfg));
+  checkModelFits(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();
   const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+  const guard = new Guard(cfg, out, () => existsSync(checkpointPath(out)));
+  const autosave = new Autosave(cfg.train.checkpointMinutes);
   progress.log(`model: ${model.summary.join(" → ")}; ${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
   const epochs: EpochMetrics[] = [];
   try {
@@ -179,7 +188,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
             opt.step();
             model.net.zeroGrad();
-            return { loss, correct, norms };
+            return { loss, correct, norms, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
           });
           pos.step++;
           pos.batch++;
@@ -191,8 +200,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           partial.seconds = (performance.now() - started) / 1000;
           progress.update({ epoch: pos.epoch, epochs: cfg.train.epochs, batch: pos.batch, batches: perEpoch, loss: partial.lossSum / partial.seen,
             acc: partial.correct / partial.seen, samplesPerSec: partial.seen / partial.seconds });
-          if (!Number.isFinite(r.loss)) throw new ExodusError(`training diverged: loss ${r.loss} at step ${pos.step}; lower train.lr or the surrogate scale`);
+          guard.step(pos, r.loss, model.weights.map((w, k) => ({ layer: w.layer, norm: r.norms[k] })), r.finite);
           if (opts.signal?.aborted) break;
+          if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
         }
         if (opts.signal?.aborted) {
           save();
@@ -219,6 +229,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         m.eval = ev;
       }
+      guard.metrics(pos, m);
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
       epochs.push(m);
       opts.onEpoch?.(m);

@@ -271,8 +271,18 @@ function cache(r, b) {
   return b;
 }
 
+/** A safetensors file: its JSON header mutated like a JSON file, the length prefix kept consistent (mostly). */
+function safetensors(r, b) {
+  const n = Number(b.readBigUInt64LE(0));
+  const head = json(r, b.subarray(8, 8 + n));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(r.chance(0.9) ? head.length : r.pick([0, n + 1, 2 ** 40])));
+  return Buffer.concat([len, head, b.subarray(8 + n)]);
+}
+
 /** A JSON file (checkpoints): remove, retype or redirect a field; byte damage otherwise. */
 function json(r, b) {
+  if (b.length > 8 && b.readBigUInt64LE(0) < BigInt(b.length) && b[8] === 0x7b /* { */ && r.chance(0.8)) return safetensors(r, b);
   let j;
   try {
     j = JSON.parse(b.toString("utf8"));
@@ -356,6 +366,12 @@ export const MUTATORS = {
 export function mutate(format, r, seed, ctx) {
   let b = seed;
   const n = 1 + (r.chance(0.3) ? r.int(3) : 0);
-  for (let k = 0; k < n; k++) b = r.chance(0.7) ? MUTATORS[format](r, b) : generic(r, b, ctx);
+  for (let k = 0; k < n; k++) {
+    try {
+      b = r.chance(0.7) ? MUTATORS[format](r, b) : generic(r, b, ctx);
+    } catch {
+      b = generic(r, b, ctx); // a format mutator tripped over an earlier mutation's damage
+    }
+  }
   return b;
 }
