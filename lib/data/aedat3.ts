@@ -107,7 +107,7 @@ export function readGestureLabels(path: string): LabelledInterval[] {
     const [c, s, e] = f.map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
     if (f.length !== 3 || ![c, s, e].every(Number.isSafeInteger) || c < 1 || c > 11 || e <= s)
       throw new ExodusError(
-        `${path}: line ${i + 1}: expected "class,startTime_usec,endTime_usec" with class 1..11 and integers 0 <= start < end, received ${JSON.stringify(lines[i].slice(0, 200))}; fix or re-extract the file`,
+        `${path}: line ${i + 1}: expected class 1..11 and integers 0 <= start < end ("class,startTime_usec,endTime_usec"), received ${JSON.stringify(lines[i].slice(0, 200))}; fix or re-extract the file`,
       );
     const key = `${c},${s},${e}`;
     if (seen.has(key)) throw new ExodusError(`${path}: line ${i + 1}: expected each labelled interval once, received a repeat of line ${seen.get(key)} (${key}); remove the duplicate line`);

@@ -242,12 +242,16 @@ export async function withBuildLock<T>(path: string, build: () => Promise<T>, on
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
     let holder = NaN;
+    let age = 0;
     try {
       holder = Number(readFileSync(lock, "utf8").trim());
+      age = Date.now() - statSync(lock).mtimeMs;
     } catch {
       continue; // released meanwhile
     }
-    if (!Number.isInteger(holder) || holder <= 0 || holder === process.pid || !alive(holder)) {
+    // An empty lock is being written by its creator right now; unreadable for long, it is debris.
+    const stale = Number.isInteger(holder) && holder > 0 ? !alive(holder) : age > 10_000;
+    if (stale) {
       try {
         unlinkSync(lock); // stale: its process died mid-build
       } catch {
@@ -255,8 +259,8 @@ export async function withBuildLock<T>(path: string, build: () => Promise<T>, on
       }
       continue;
     }
-    if (!told) onWait?.(`${path}: another process (pid ${holder}) is building this cache; waiting for it`);
-    told = true;
+    if (!told && holder > 0) onWait?.(`${path}: another process (pid ${holder}) is building this cache; waiting for it`);
+    told ||= holder > 0;
     if (Date.now() - started > waitMs)
       throw new ExodusError(`${lock}: expected the cache build of process ${holder} to finish, received no progress for ${(waitMs / 60e3).toFixed(0)} min; stop that process or delete the lock file`);
     await new Promise((r) => setTimeout(r, 200));

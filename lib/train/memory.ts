@@ -116,11 +116,6 @@ const gib = (b: number) => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 3 : 1)} GiB`;
 export function checkModelFits(cfg: TrainConfig, shape = configSampleShape(cfg)): MemoryEstimate {
   const e = estimateMemory(cfg, shape.sampleShape, shape.numClasses);
   const T = shape.sampleShape[0];
-  if (e.largest.values > MAX_TENSOR)
-    throw new ConfigError(
-      `model: expected every tensor to hold at most 2^31 - 1 values, received ${e.largest.what} = ${e.largest.values.toExponential(2)} values; ` +
-        `use narrower layers, a smaller train.batchSize or fewer frame steps`,
-    );
   const { bytes, where } = availableMemory(cfg.device);
   const budget = bytes;
   if (e.total > budget) {
@@ -136,5 +131,11 @@ export function checkModelFits(cfg: TrainConfig, shape = configSampleShape(cfg))
         `(parameters ${gib(e.params)}, activations of a batch of ${cfg.train.batchSize} × ${T} steps ${gib(e.activations)}); ${advice}`,
     );
   }
+  // On a machine large enough for it, one tensor can still be too long for 32-bit kernel indices.
+  if (e.largest.values > MAX_TENSOR)
+    throw new ConfigError(
+      `model: expected every tensor to hold at most 2^31 - 1 values, received ${e.largest.what} = ${e.largest.values.toExponential(2)} values; ` +
+        `use narrower layers, a smaller train.batchSize or fewer frame steps`,
+    );
   return e;
 }

@@ -80,7 +80,7 @@ describe("training config", () => {
     writeFileSync(join(dir, "a.yaml"), "dataset: {name: shd\ntrain: [");
     expect(() => loadConfig(join(dir, "a.yaml"))).toThrow(/a\.yaml: invalid YAML: /);
     writeFileSync(join(dir, "b.yaml"), "dataset: {name: shd}\ntrain: {batchSize: 0}\n");
-    expect(() => loadConfig(join(dir, "b.yaml"))).toThrow(/b\.yaml: train\.batchSize: expected an integer >= 1, received 0/);
+    expect(() => loadConfig(join(dir, "b.yaml"))).toThrow(/b\.yaml: train\.batchSize: expected an integer >= 1 and < 65536, received 0/);
     expect(() => loadConfig(join(dir, "missing.yaml"))).toThrow(/missing\.yaml: expected a readable YAML config, received ENOENT/);
   });
 
