@@ -9,6 +9,7 @@
 //   node scripts/fuzz.mjs                       # 300 mutants per format, table on stdout
 //   nice node scripts/fuzz.mjs --mutants 100000 --keep /tmp/fuzz-findings
 //   node scripts/fuzz.mjs --formats h5,zip --seed 7 --json out.json
+//   node scripts/fuzz.mjs --mutants 100000 --minutes 60        # stop taking mutants after an hour
 // Needs the compiled library (npm run build:ts). Exit status 1 when any mutant hung, crashed or
 // raised a raw error (OOM too); findings are saved with --keep for replay (--replay FILE --format F).
 import { fork } from "node:child_process";
@@ -33,6 +34,8 @@ const { values: a } = parseArgs({
     json: { type: "string" },
     quiet: { type: "boolean", default: false },
     "allow-raw": { type: "string", default: "" },
+    minutes: { type: "string" },
+    "keep-accepted": { type: "string", default: "0" },
   },
 });
 const N = Number(a.mutants);
@@ -140,10 +143,12 @@ for (const [fi, format] of formats.entries()) for (let k = 0; k < N; k++) jobs.p
 jobs.sort((x, y) => x.k - y.k || x.fi - y.fi);
 let next = 0;
 let done = 0;
+const deadline = a.minutes ? started + Number(a.minutes) * 60e3 : Infinity;
+const acceptedKept = {};
 const seed = Number(a.seed);
 
 async function loop(w, slot) {
-  while (next < jobs.length) {
+  while (next < jobs.length && Date.now() < deadline) {
     const { format, k, fi } = jobs[next++];
     const r = new Rng(seed * 1000003 + k * 131 + fi * 7919 + 1);
     const p = plan[format];
@@ -167,6 +172,11 @@ async function loop(w, slot) {
       findings.push(f);
       if (!a.quiet) console.error(`fuzz: ${cls} ${format} #${k}: ${f.name ?? ""} ${f.message}`);
     }
+    // --keep-accepted N: the first N accepted mutants per format, to look for silently wrong reads.
+    if (cls === "accepted" && a.keep && (acceptedKept[format] = (acceptedKept[format] ?? 0) + 1) <= Number(a["keep-accepted"])) {
+      mkdirSync(join(a.keep, "accepted"), { recursive: true });
+      copyFileSync(file, join(a.keep, "accepted", `${format}-${seed}-${k}-${basename(file)}`));
+    }
     rmSync(dir, { recursive: true, force: true });
     done++;
     if (!a.quiet && done % 1000 === 0) console.error(`fuzz: ${done}/${jobs.length} mutants, ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -180,7 +190,7 @@ rmSync(work, { recursive: true, force: true });
 
 const seconds = (Date.now() - started) / 1000;
 const pad = (s, n) => String(s).padStart(n);
-console.log(`fuzz: ${done} mutants (${N} per format, seed ${seed}) in ${seconds.toFixed(0)} s, timeout ${TIMEOUT} ms, memory cap ${MEM} MB`);
+console.log(`fuzz: ${done} mutants (${done < jobs.length ? `stopped after --minutes ${a.minutes}, ` : ""}${N} per format, seed ${seed}) in ${seconds.toFixed(0)} s, timeout ${TIMEOUT} ms, memory cap ${MEM} MB`);
 console.log(`${"format".padEnd(11)}${CLASSES.map((c) => pad(c, 9)).join("")}`);
 for (const f of formats) console.log(`${f.padEnd(11)}${CLASSES.map((c) => pad(table[f][c], 9)).join("")}`);
 const bad = findings.filter((f) => !(f.class === "raw" && allowRaw.has(f.format)));
