@@ -11,6 +11,7 @@ import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
 import type { BackwardMethod, SurrogateName } from "../nn/options.js";
 import { SurrogateCode } from "../nn/native-neurons.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
+import { checkModelFits } from "./memory.js";
 
 export interface MlpModelConfig {
   kind: "mlp";
@@ -258,7 +259,9 @@ export function loadConfig(path: string, overrides: ConfigOverrides = {}): Train
     throw new ConfigError(`${path}: expected a plain YAML config, received YAML the parser refused: ${(e as Error).message.split("\n")[0]}`);
   }
   try {
-    return validateConfig(applyOverrides(raw, overrides));
+    const cfg = validateConfig(applyOverrides(raw, overrides));
+    checkModelFits(cfg); // absurd sizes fail here, naming the file, before any data is opened
+    return cfg;
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`${path}: ${e.message}`);
     throw e;

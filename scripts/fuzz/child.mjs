@@ -24,4 +24,5 @@ process.on("message", async (m) => {
   }
   process.send({ id: m.id, ...reply });
 });
+process.on("disconnect", () => process.exit(0)); // the fuzzer is gone: so is its worker
 process.send({ ready: true });
