@@ -38,7 +38,11 @@ main().catch((e: unknown) => {
   // The library's own errors say what was wrong and what to do: one line. Anything else is a bug
   // or an environment problem: its message, and the stack only when asked for.
   if (err instanceof ExodusError) console.error(`exodus: ${err.message}${debug ? `\n${err.stack}` : ""}`);
-  else {
+  else if (/out of (host|device) memory|Array buffer allocation failed|heap out of memory/i.test(err.message)) {
+    // The native backends' allocation failures: the run is too large for this machine.
+    console.error(`exodus: ${err.message}: the run needs more memory than is free; lower train.batchSize, the frame steps or the model's widths`);
+    if (debug) console.error(err.stack);
+  } else {
     const code = (err as NodeJS.ErrnoException).code;
     console.error(`exodus: ${err.name}${code ? ` ${code}` : ""}: ${err.message}`);
     if (debug) console.error(err.stack);

@@ -32,6 +32,7 @@ parentPort.on("message", (m) => {
       let rowStart = 0, dst = b * F;
       for (let j = 0; j < n; j++) {
         const idx = index[j];
+        if (j > 0 && idx <= index[j - 1]) throw { corrupt: i }; // indices rise: anything else is a damaged cache
         if (idx >= limit) break;
         while (idx >= rowStart + F) { rowStart += F; dst += stride; }
         out[dst + idx - rowStart] = count[j];

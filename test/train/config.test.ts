@@ -81,7 +81,7 @@ describe("training config", () => {
     expect(() => loadConfig(join(dir, "a.yaml"))).toThrow(/a\.yaml: invalid YAML: /);
     writeFileSync(join(dir, "b.yaml"), "dataset: {name: shd}\ntrain: {batchSize: 0}\n");
     expect(() => loadConfig(join(dir, "b.yaml"))).toThrow(/b\.yaml: train\.batchSize: expected an integer >= 1 and < 65536, received 0/);
-    expect(() => loadConfig(join(dir, "missing.yaml"))).toThrow(/missing\.yaml: expected a readable YAML config, received ENOENT/);
+    expect(() => loadConfig(join(dir, "missing.yaml"))).toThrow(/missing\.yaml: expected a readable YAML config file, received no such file/);
   });
 
   it("the DVS Gesture network ends in Linear(C·16 → 11) on 64×64 input", () => {
