@@ -10,6 +10,15 @@ import type { TrainConfig } from "./config.js";
 
 export class TrainingDivergedError extends ExodusError {}
 
+/** Nats: a finite cross-entropy this large (an initial one is about ln(classes)) has diverged all the same. */
+const MAX_LOSS = 1e6;
+
+/** A run needs samples: an empty split would "train" on nothing and exit 0. */
+export function checkData(data: { train: { size: number }; eval: { size: number } }): void {
+  if (!(data.train.size > 0)) throw new ExodusError(`data: expected training samples, received ${data.train.size}; check the data set's files or split`);
+  if (!(data.eval.size > 0)) throw new ExodusError(`data: expected evaluation samples, received ${data.eval.size}; check the data set's files or train.evalSplit`);
+}
+
 export interface Position {
   epoch: number;
   batch: number;
@@ -52,6 +61,7 @@ export class Guard {
   /** After a training step: its loss, the weight-gradient norms by layer and whether all parameters stayed finite. */
   step(at: Position, loss: number, gradNorms: { layer: string; norm: number }[], weightsFinite: boolean): void {
     if (!Number.isFinite(loss)) this.fail(at, `the training loss is ${loss}`);
+    if (loss > MAX_LOSS) this.fail(at, `the training loss is ${loss.toExponential(2)} (a cross-entropy above ${MAX_LOSS} means exploding logits)`);
     const bad = gradNorms.find((g) => !Number.isFinite(g.norm));
     if (bad) this.fail(at, `the weight gradient of layer ${bad.layer} has norm ${bad.norm}`);
     if (!weightsFinite) this.fail(at, "the weights hold non-finite values after the optimiser step");

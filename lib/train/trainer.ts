@@ -15,7 +15,7 @@ import { scope } from "../tensor.js";
 import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
-import { Autosave, Guard } from "./guard.js";
+import { Autosave, Guard, checkData } from "./guard.js";
 import { checkModelFits } from "./memory.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Progress } from "./progress.js";
@@ -116,6 +116,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   const data = opts.data ?? (await openData(cfg));
+  checkData(data);
   checkModelFits(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();

@@ -71,6 +71,14 @@ describe("training guard", () => {
     g.metrics({ epoch: 0, batch: 4, step: 4 }, { train: { loss: 1, acc: 0.5 }, gradNorm: { "0.Linear": 0.1 } });
   });
 
+  it("a finite but exploded loss stops the run too; an empty split is refused", async () => {
+    const cfg = syntheticConfig();
+    const g = new Guard(cfg, cfg.output, () => true);
+    expect(() => g.step({ epoch: 0, batch: 2, step: 2 }, 3.1e31, [], true)).toThrow(/step 2 \(epoch 1, batch 2\): the training loss is 3\.10e\+31 \(a cross-entropy above 1000000/);
+    const empty = memoryData({ size: 0, T: 4, features: [20], classes: 4, seed: 1 });
+    await expect(train({ config: cfg, data: { train: empty, eval: task().eval }, progress: quiet() })).rejects.toThrow(/^data: expected training samples, received 0/);
+  });
+
   it("names the settings that usually cause a divergence", () => {
     const cfg = validateConfig({ dataset: { name: "shd" }, train: { lr: 0.5 }, neuron: { surrogate: { scale: 50, width: 0.01 } }, device: "cpu" });
     expect(likelyCause(cfg, false)).toMatch(/train\.lr 0\.5 is large .*neuron\.surrogate\.scale 50 is large.*neuron\.surrogate\.width 0\.01 is narrow/);
