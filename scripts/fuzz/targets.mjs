@@ -97,7 +97,8 @@ export async function libSeeds(dir, seeds) {
   } finally {
     process.stderr.write = write;
   }
-  const ckFiles = readdirSync(ck).filter((f) => f.startsWith("checkpoint"));
+  // The files the run folder's last checkpoint is loaded from (not the best-accuracy copy).
+  const ckFiles = readdirSync(ck).filter((f) => f.startsWith("checkpoint") && !f.includes("best"));
   return {
     cache: { files: [cacheFile], dir: cacheSeed },
     checkpoint: { files: ckFiles.map((f) => join(ck, f)), dir: ck },
