@@ -1,153 +1,200 @@
-// The N-API layer: unpack arguments, check views against their buffers, call the C++ API in
-// cuda/include/exodus/api.h, and turn C++ exceptions into JavaScript errors. No math here.
-// Argument validation with friendly messages happens in TypeScript (lib/); the checks below only
-// guard against what would crash the process.
+// The N-API layer: read each op's named arguments, check every view against its buffer and the
+// others' device, call the backend chosen by device (exodus/backend.h), and turn C++ exceptions
+// into JavaScript errors. No math here. Friendly validation of user input happens in TypeScript
+// (lib/); the checks below guard against anything that would crash the process.
 #include "binding.h"
 
 namespace exo_binding {
 
 // ---- memory ------------------------------------------------------------------------------------
-// write(buf, offset, Float32Array)
+// write({ dst, data: Float32Array })
 Napi::Value Write(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto arr = info[2].As<Napi::Float32Array>();
-    View v = view(info, 0, arr.ElementLength());
+    Args a(info, "write");
+    Napi::Value d = a.get("data");
+    if (!d.IsTypedArray() || d.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      a.fail("data", "must be a Float32Array");
+    auto arr = d.As<Napi::Float32Array>();
+    View v = a.view("dst", arr.ElementLength());
     exo::copy(arr.Data(), exo::Device{}, v.p, v.dev, arr.ElementLength());
     return info.Env().Undefined();
   });
 }
-// read(buf, offset, n) -> Float32Array
+// read({ src, n }) -> Float32Array
 Napi::Value Read(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    size_t n = count(info, 2);
-    View v = view(info, 0, n);
+    Args a(info, "read");
+    size_t n = a.count("n");
+    View v = a.view("src", n);
     auto out = Napi::Float32Array::New(info.Env(), n);
     exo::copy(v.p, v.dev, out.Data(), exo::Device{}, n);
     return out;
   });
 }
-// copy(src, srcOff, dst, dstOff, n)
+// copy({ src, dst, n }): between any two devices
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    size_t n = count(info, 4);
-    View s = view(info, 0, n), d = view(info, 2, n);
+    Args a(info, "copy");
+    size_t n = a.count("n");
+    View s = a.view("src", n), d = a.view("dst", n);
     exo::copy(s.p, s.dev, d.p, d.dev, n);
     return info.Env().Undefined();
   });
 }
+// synchronize({ device, index })
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    exo::synchronize(exo::Device{static_cast<exo::DevType>(integer(info, 0)), integer(info, 1)});
+    Args a(info, "synchronize");
+    exo::synchronize(exo::Device{static_cast<exo::DevType>(a.integer("device")), a.integer("index")});
     return info.Env().Undefined();
   });
 }
 
 // ---- element-wise ------------------------------------------------------------------------------
-// fill(buf, off, n, value)
+// fill({ y, n, value })
 Napi::Value Fill(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    size_t n = count(info, 2);
-    View y = view(info, 0, n);
-    exo::fill(y.dev, y.p, n, (float)num(info, 3));
+    Args a(info, "fill");
+    size_t n = a.count("n");
+    View y = a.view("y", n);
+    if (n) exo::on(y.dev).fill(y.dev.index, y.p, n, (float)a.num("value"));
     return info.Env().Undefined();
   });
 }
-// unary(op, x, xOff, y, yOff, n, a, b)
+// unary({ op, x, y, n, a, b })
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int op = integer(info, 0);
-    if (op < 0 || op >= (int)exo::Unary::Count) throw Napi::RangeError::New(info.Env(), "unknown unary op");
-    size_t n = count(info, 5);
-    View x = view(info, 1, n), y = view(info, 3, n);
-    same_device(info, x, y);
-    exo::unary(x.dev, (exo::Unary)op, x.p, y.p, n, (float)num(info, 6), (float)num(info, 7));
+    Args a(info, "unary");
+    auto op = a.code<exo::Unary>("op");
+    size_t n = a.count("n");
+    View x = a.view("x", n), y = a.view("y", n, x);
+    if (n) exo::on(x.dev).unary(x.dev.index, op, x.p, y.p, n, (float)a.num("a", 0), (float)a.num("b", 0));
     return info.Env().Undefined();
   });
 }
-// binary(op, x, xOff, w, wOff, y, yOff, n, nb, inner)
+// binary({ op, x, w, y, n, nb, inner }): y[i] = op(x[i], w[(i / inner) % nb])
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int op = integer(info, 0);
-    if (op < 0 || op >= (int)exo::Binary::Count) throw Napi::RangeError::New(info.Env(), "unknown binary op");
-    size_t n = count(info, 7), nb = count(info, 8), inner = count(info, 9);
-    View x = view(info, 1, n), w = view(info, 3, nb), y = view(info, 5, n);
-    same_device(info, x, w);
-    same_device(info, x, y);
-    exo::binary(x.dev, (exo::Binary)op, x.p, w.p, y.p, n, nb, inner);
+    Args a(info, "binary");
+    auto op = a.code<exo::Binary>("op");
+    size_t n = a.count("n"), nb = a.count("nb"), inner = a.count("inner");
+    if (nb == 0 || inner == 0 || n % (nb * inner) != 0)
+      throw Napi::RangeError::New(info.Env(), "binary: operand of " + std::to_string(nb) + " x " + std::to_string(inner) +
+                                                  " elements does not broadcast over " + std::to_string(n));
+    View x = a.view("x", n), w = a.view("w", nb, x), y = a.view("y", n, x);
+    if (n) exo::on(x.dev).binary(x.dev.index, op, x.p, w.p, y.p, n, nb, inner);
     return info.Env().Undefined();
   });
 }
-// axpby(alpha, x, xOff, beta, y, yOff, n)
+// axpby({ alpha, x, beta, y, n }): y = alpha·x + beta·y
 Napi::Value Axpby(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    size_t n = count(info, 6);
-    View x = view(info, 1, n), y = view(info, 4, n);
-    same_device(info, x, y);
-    exo::axpby(x.dev, (float)num(info, 0), x.p, (float)num(info, 3), y.p, n);
+    Args a(info, "axpby");
+    size_t n = a.count("n");
+    View x = a.view("x", n), y = a.view("y", n, x);
+    if (n) exo::on(x.dev).axpby(x.dev.index, (float)a.num("alpha"), x.p, (float)a.num("beta"), y.p, n);
     return info.Env().Undefined();
   });
 }
-// reduce(op, x, xOff, y, yOff, outer, axis, inner)
+// reduce({ op, x, y, outer, axis, inner })
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int op = integer(info, 0);
-    if (op < 0 || op >= (int)exo::Reduce::Count) throw Napi::RangeError::New(info.Env(), "unknown reduction");
-    size_t outer = count(info, 5), axis = count(info, 6), inner = count(info, 7);
-    View x = view(info, 1, outer * axis * inner), y = view(info, 3, outer * inner);
-    same_device(info, x, y);
-    exo::reduce(x.dev, (exo::Reduce)op, x.p, y.p, outer, axis, inner);
+    Args a(info, "reduce");
+    auto op = a.code<exo::Reduce>("op");
+    size_t outer = a.count("outer"), axis = a.count("axis"), inner = a.count("inner");
+    if (axis == 0) throw Napi::RangeError::New(info.Env(), "reduce: cannot reduce an empty axis");
+    View x = a.view("x", outer * axis * inner), y = a.view("y", outer * inner, x);
+    if (outer && inner) exo::on(x.dev).reduce(x.dev.index, op, x.p, y.p, outer, axis, inner);
     return info.Env().Undefined();
   });
 }
 
 // ---- GEMM and losses ---------------------------------------------------------------------------
-// gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)
+// Elements a row-major [rows, cols] matrix with leading dimension ld spans.
+inline size_t extent(int rows, int cols, int ld) { return rows == 0 || cols == 0 ? 0 : (size_t)(rows - 1) * ld + cols; }
+
+// gemm({ transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc })
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    bool ta = info[0].ToBoolean(), tb = info[1].ToBoolean();
-    int M = integer(info, 2), N = integer(info, 3), K = integer(info, 4);
-    int lda = integer(info, 8), ldb = integer(info, 11), ldc = integer(info, 15);
-    if (M < 0 || N < 0 || K < 0) throw Napi::RangeError::New(info.Env(), "gemm: negative dimension");
-    auto extent = [](int rows, int cols, int ld) -> size_t {
-      return rows == 0 || cols == 0 ? 0 : (size_t)(rows - 1) * ld + cols;
-    };
-    size_t na = ta ? extent(K, M, lda) : extent(M, K, lda);
-    size_t nb = tb ? extent(N, K, ldb) : extent(K, N, ldb);
+    Args a(info, "gemm");
+    bool ta = a.flag("transA"), tb = a.flag("transB");
+    int M = a.dim("M"), N = a.dim("N"), K = a.dim("K");
+    int lda = a.dim("lda"), ldb = a.dim("ldb"), ldc = a.dim("ldc");
     if (lda < (ta ? M : K) || ldb < (tb ? K : N) || ldc < N)
       throw Napi::RangeError::New(info.Env(), "gemm: leading dimension smaller than the row length");
-    View A = view(info, 6, na), B = view(info, 9, nb), C = view(info, 13, extent(M, N, ldc));
-    same_device(info, A, B);
-    same_device(info, A, C);
-    exo::gemm(A.dev, ta, tb, M, N, K, (float)num(info, 5), A.p, lda, B.p, ldb, (float)num(info, 12), C.p, ldc);
+    View A = a.view("A", ta ? extent(K, M, lda) : extent(M, K, lda));
+    View B = a.view("B", tb ? extent(N, K, ldb) : extent(K, N, ldb), A), C = a.view("C", extent(M, N, ldc), A);
+    exo::on(A.dev).gemm(A.dev.index, ta, tb, M, N, K, (float)a.num("alpha"), A.p, lda, B.p, ldb, (float)a.num("beta"), C.p,
+                        ldc);
     return info.Env().Undefined();
   });
 }
-// softmaxXent(logits, off, labels, off, loss, off, grad|null, off, rows, cols, gradScale)
+// softmaxXent({ logits, labels, loss, grad?, rows, cols, gradScale })
 Napi::Value SoftmaxXent(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int rows = integer(info, 8), cols = integer(info, 9);
-    if (rows < 0 || cols < 1) throw Napi::RangeError::New(info.Env(), "softmaxXent: bad shape");
-    View x = view(info, 0, (size_t)rows * cols), l = view(info, 2, rows), loss = view(info, 4, rows);
-    same_device(info, x, l);
-    same_device(info, x, loss);
-    float* grad = optional_view(info, 6, (size_t)rows * cols, x);
-    exo::softmax_xent(x.dev, x.p, l.p, loss.p, grad, rows, cols, (float)num(info, 10));
+    Args a(info, "softmaxXent");
+    int rows = a.dim("rows"), cols = a.dim("cols");
+    if (cols < 1) throw Napi::RangeError::New(info.Env(), "softmaxXent: cols must be >= 1");
+    View x = a.view("logits", (size_t)rows * cols), l = a.view("labels", rows, x), loss = a.view("loss", rows, x);
+    float* grad = a.optional("grad", (size_t)rows * cols, x);
+    if (rows) exo::on(x.dev).softmax_xent(x.dev.index, x.p, l.p, loss.p, grad, rows, cols, (float)a.num("gradScale", 1));
     return info.Env().Undefined();
   });
 }
-// logSoftmax(x, off, y, off, rows, cols)
+// logSoftmax({ x, y, rows, cols })
 Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int rows = integer(info, 4), cols = integer(info, 5);
-    if (rows < 0 || cols < 1) throw Napi::RangeError::New(info.Env(), "logSoftmax: bad shape");
-    View x = view(info, 0, (size_t)rows * cols), y = view(info, 2, (size_t)rows * cols);
-    same_device(info, x, y);
-    exo::log_softmax(x.dev, x.p, y.p, rows, cols);
+    Args a(info, "logSoftmax");
+    int rows = a.dim("rows"), cols = a.dim("cols");
+    if (cols < 1) throw Napi::RangeError::New(info.Env(), "logSoftmax: cols must be >= 1");
+    View x = a.view("x", (size_t)rows * cols), y = a.view("y", (size_t)rows * cols, x);
+    if (rows) exo::on(x.dev).log_softmax(x.dev.index, x.p, y.p, rows, cols);
     return info.Env().Undefined();
   });
 }
 
+// ---- the code tables (codes.h) -----------------------------------------------------------------
+// FastSigmoid -> fast_sigmoid
+std::string snake(const char* camel) {
+  std::string out;
+  for (const char* c = camel; *c; ++c) {
+    if (*c >= 'A' && *c <= 'Z') {
+      if (c != camel) out += '_';
+      out += (char)(*c - 'A' + 'a');
+    } else out += *c;
+  }
+  return out;
+}
+
+// { unary: { copy: 0, …, count: 15 }, binary: …, surrogate: …, reset: …, grad: … }
+Napi::Object code_tables(Napi::Env env) {
+  Napi::Object all = Napi::Object::New(env);
+#define EXO_CODE_ENTRY(name) t.Set(snake(#name), (int)E::name);
+#define EXO_CODE_TABLE(js, Enum, LIST)                                        \
+  {                                                                           \
+    using E = exo::Enum;                                                      \
+    Napi::Object t = Napi::Object::New(env);                                  \
+    LIST(EXO_CODE_ENTRY)                                                      \
+    t.Set("count", (int)E::Count);                                            \
+    all.Set(#js, t);                                                          \
+  }
+  EXO_CODE_TABLES(EXO_CODE_TABLE)
+#undef EXO_CODE_TABLE
+#undef EXO_CODE_ENTRY
+  return all;
+}
+
 // ---- runtime information -----------------------------------------------------------------------
+const char* cpu_isa() {
+#if defined(__AVX512F__)
+  return "avx512";
+#elif defined(__AVX2__)
+  return "avx2+fma";
+#else
+  return "generic";
+#endif
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
@@ -161,19 +208,25 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("cudaDeviceCount", ci.device_count);
     o.Set("cudaReason", ci.reason);
     o.Set("cpuThreads", exo::cpu_threads());
-#if defined(__AVX512F__)
-    o.Set("cpuIsa", "avx512");
-#elif defined(__AVX2__)
-    o.Set("cpuIsa", "avx2+fma");
-#else
-    o.Set("cpuIsa", "generic");
-#endif
+    o.Set("cpuIsa", cpu_isa());
+    return o;
+  });
+}
+// What this build contains, without touching the CUDA driver (lib/device.ts probes the driver in a
+// child process, so a broken one cannot take this process down).
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("version", EXODUS_VERSION);
+    o.Set("cudaCompiled", exo::gpu::compiled());
+    o.Set("cpuThreads", exo::cpu_threads());
+    o.Set("cpuIsa", cpu_isa());
     return o;
   });
 }
 Napi::Value CudaDeviceInfo(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    exo::CudaDeviceInfo d = exo::cuda_device_info(integer(info, 0));
+    exo::CudaDeviceInfo d = exo::cuda_device_info(Args(info, "cudaDeviceInfo").integer("index"));
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("name", d.name);
     o.Set("computeCapability", std::to_string(d.major) + "." + std::to_string(d.minor));
@@ -184,7 +237,7 @@ Napi::Value CudaDeviceInfo(const Napi::CallbackInfo& info) {
 }
 Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    exo::AllocatorStats s = exo::cuda_allocator_stats(integer(info, 0));
+    exo::AllocatorStats s = exo::cuda_allocator_stats(Args(info, "allocatorStats").integer("index"));
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("inUse", (double)s.in_use);
     o.Set("cached", (double)s.cached);
@@ -201,16 +254,14 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
 }
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    exo::set_cpu_threads(integer(info, 0));
+    exo::set_cpu_threads(Args(info, "setThreads").integer("threads"));
     return info.Env().Undefined();
   });
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function nb = NativeBuffer::Init(env);
-  NativeBuffer::ctor = Napi::Persistent(nb);
-  NativeBuffer::ctor.SuppressDestruct();
-  exports.Set("NativeBuffer", nb);
+  exports.Set("NativeBuffer", NativeBuffer::Init(env));
+  exports.Set("codes", code_tables(env));
 #define EXO_EXPORT(name, fn) exports.Set(name, Napi::Function::New(env, fn, name))
   EXO_EXPORT("write", Write);
   EXO_EXPORT("read", Read);
@@ -225,6 +276,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXO_EXPORT("softmaxXent", SoftmaxXent);
   EXO_EXPORT("logSoftmax", LogSoftmax);
   EXO_EXPORT("info", Info);
+  EXO_EXPORT("buildInfo", BuildInfo);
   EXO_EXPORT("cudaDeviceInfo", CudaDeviceInfo);
   EXO_EXPORT("allocatorStats", AllocatorStats);
   EXO_EXPORT("emptyCache", EmptyCache);

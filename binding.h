@@ -1,33 +1,39 @@
 // Shared N-API helpers of the binding files: the NativeBuffer class that owns a device
-// allocation, argument unpacking, view bounds checks, and C++ -> JavaScript error conversion.
+// allocation, named-argument reading with view bounds checks, and C++ -> JavaScript errors.
 #pragma once
 #include <napi.h>
 
 #include <string>
 #include <vector>
 
-#include "exodus/api.h"
+#include "exodus/backend.h"
 
 namespace exo_binding {
 
 // ---- NativeBuffer: one device allocation owned by JavaScript ----------------------------------
 class NativeBuffer : public Napi::ObjectWrap<NativeBuffer> {
  public:
-  static inline Napi::FunctionReference ctor;
+  static constexpr napi_type_tag kTag = {0x6578'6f64'7573'4e42ull, 0x7566'6665'7200'0001ull};
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeBuffer",
                        {InstanceMethod("dispose", &NativeBuffer::Dispose),
                         InstanceAccessor("size", &NativeBuffer::Size, nullptr),
                         InstanceAccessor("disposed", &NativeBuffer::Disposed, nullptr)});
   }
-  // new NativeBuffer(deviceType, deviceIndex, elements)
+  // new NativeBuffer({ device, index, size }): device 0 (CPU) or 1 (CUDA), size in elements.
   explicit NativeBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeBuffer>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() != 3) throw Napi::TypeError::New(env, "NativeBuffer(deviceType, deviceIndex, size)");
-    exo::Device dev{static_cast<exo::DevType>(info[0].As<Napi::Number>().Int32Value()),
-                    info[1].As<Napi::Number>().Int32Value()};
-    double n = info[2].As<Napi::Number>().DoubleValue();
-    if (!(n >= 0) || n > 9.007199254740991e15) throw Napi::RangeError::New(env, "invalid buffer size");
+    if (info.Length() != 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "NativeBuffer({ device, index, size })");
+    Napi::Object o = info[0].As<Napi::Object>();
+    Napi::Value d = o.Get("device"), i = o.Get("index"), sz = o.Get("size");
+    if (!d.IsNumber() || !i.IsNumber() || !sz.IsNumber())
+      throw Napi::TypeError::New(env, "NativeBuffer: device, index and size must be numbers");
+    int type = d.As<Napi::Number>().Int32Value();
+    if (type != 0 && type != 1) throw Napi::RangeError::New(env, "NativeBuffer: device must be 0 (cpu) or 1 (cuda)");
+    exo::Device dev{static_cast<exo::DevType>(type), i.As<Napi::Number>().Int32Value()};
+    double n = sz.As<Napi::Number>().DoubleValue();
+    if (!(n >= 0) || n > 9.007199254740991e15) throw Napi::RangeError::New(env, "NativeBuffer: invalid size");
+    napi_type_tag_object(env, info.This(), &kTag);
     try {
       buf_ = exo::alloc(dev, static_cast<size_t>(n));
     } catch (const std::exception& e) {
@@ -39,6 +45,13 @@ class NativeBuffer : public Napi::ObjectWrap<NativeBuffer> {
   ~NativeBuffer() override { Free(nullptr); }
 
   exo::Buffer& buf() { return buf_; }
+  // Whether v is a NativeBuffer: a type tag rather than instanceof, so the check needs no
+  // per-environment constructor (the addon may be loaded by worker threads too) and is cheap.
+  static bool is(Napi::Env env, const Napi::Value& v) {
+    if (!v.IsObject()) return false;
+    bool ok = false;
+    return napi_check_object_type_tag(env, v, &kTag, &ok) == napi_ok && ok;
+  }
 
  private:
   void Free(Napi::Env* env) {
@@ -63,54 +76,109 @@ class NativeBuffer : public Napi::ObjectWrap<NativeBuffer> {
   int64_t bytes_ = 0;
 };
 
-// ---- argument helpers --------------------------------------------------------------------------
+// ---- named arguments ---------------------------------------------------------------------------
+// Every binding takes one options object and reads it by name: tensors are any object with
+// `handle` (a NativeBuffer) and `offset` (lib/tensor.ts's Tensor is one), numbers and flags are
+// plain fields. Each view is checked here against its buffer and the device of the others, so a
+// wrong call from JavaScript is an exception naming the op and the field, never a crash.
 struct View {
   float* p;
   exo::Device dev;
 };
 
-inline double num(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsNumber())
-    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
-}
-inline size_t count(const Napi::CallbackInfo& info, size_t i) {
-  double v = num(info, i);
-  if (!(v >= 0)) throw Napi::RangeError::New(info.Env(), "argument " + std::to_string(i) + " must be >= 0");
-  return static_cast<size_t>(v);
-}
-inline int integer(const Napi::CallbackInfo& info, size_t i) { return static_cast<int>(num(info, i)); }
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* op) : env_(info.Env()), op_(op) {
+    if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray())
+      throw Napi::TypeError::New(env_, op_ + ": expected one options object");
+    o_ = info[0].As<Napi::Object>();
+  }
+  Napi::Env env() const { return env_; }
+  const std::string& op() const { return op_; }
+  Napi::Value get(const char* name) const { return o_.Get(name); }
+  bool has(const char* name) const {
+    Napi::Value v = o_.Get(name);
+    return !v.IsUndefined() && !v.IsNull();
+  }
 
-// (buffer, offset) at info[i], info[i+1], checked to hold `need` elements.
-inline View view(const Napi::CallbackInfo& info, size_t i, size_t need) {
-  Napi::Env env = info.Env();
-  if (i >= info.Length() || !info[i].IsObject() || !info[i].As<Napi::Object>().InstanceOf(NativeBuffer::ctor.Value()))
-    throw Napi::TypeError::New(env, "argument " + std::to_string(i) + " must be a NativeBuffer");
-  exo::Buffer& b = NativeBuffer::Unwrap(info[i].As<Napi::Object>())->buf();
-  if (!b.data) throw Napi::Error::New(env, "tensor used after dispose()");
-  size_t off = count(info, i + 1);
+  [[noreturn]] void fail(const char* name, const std::string& what) const {
+    throw Napi::TypeError::New(env_, op_ + ": " + name + " " + what);
+  }
+  double num(const char* name) const {
+    Napi::Value v = o_.Get(name);
+    if (!v.IsNumber()) fail(name, "must be a number");
+    return v.As<Napi::Number>().DoubleValue();
+  }
+  double num(const char* name, double fallback) const { return has(name) ? num(name) : fallback; }
+  // A non-negative integer (an element count, a size).
+  size_t count(const char* name) const {
+    double v = num(name);
+    if (!(v >= 0) || v > 9.007199254740991e15 || v != (double)(size_t)v)
+      throw Napi::RangeError::New(env_, op_ + ": " + name + " must be an integer >= 0, received " + std::to_string(v));
+    return (size_t)v;
+  }
+  int integer(const char* name) const {
+    double v = num(name);
+    if (!(v >= -2147483648.0 && v <= 2147483647.0) || v != (double)(int)v)
+      throw Napi::RangeError::New(env_, op_ + ": " + name + " must be a 32-bit integer, received " + std::to_string(v));
+    return (int)v;
+  }
+  int dim(const char* name) const {
+    int v = integer(name);
+    if (v < 0) throw Napi::RangeError::New(env_, op_ + ": " + name + " must be >= 0, received " + std::to_string(v));
+    return v;
+  }
+  bool flag(const char* name) const { return o_.Get(name).ToBoolean(); }
+  // A code of an enum from codes.h, checked against its Count sentinel.
+  template <typename E>
+  E code(const char* name) const {
+    int v = integer(name);
+    if (v < 0 || v >= (int)E::Count)
+      throw Napi::RangeError::New(env_, op_ + ": " + name + " must be a code in [0, " + std::to_string((int)E::Count) +
+                                            "), received " + std::to_string(v));
+    return (E)v;
+  }
+
+  // A tensor holding at least `need` elements.
+  View view(const char* name, size_t need) const;
+  // The same, on the device of `like`.
+  View view(const char* name, size_t need, const View& like) const {
+    View v = view(name, need);
+    same_device(name, like, v);
+    return v;
+  }
+  // An optional tensor (absent, null or undefined give nullptr).
+  float* optional(const char* name, size_t need, const View& like) const {
+    return has(name) ? view(name, need, like).p : nullptr;
+  }
+  void same_device(const char* name, const View& a, const View& b) const {
+    if (a.dev.type != b.dev.type || a.dev.index != b.dev.index)
+      throw Napi::Error::New(env_, op_ + ": " + name + " is on another device than the other operands");
+  }
+
+ private:
+  Napi::Env env_;
+  std::string op_;
+  Napi::Object o_;
+};
+
+inline View Args::view(const char* name, size_t need) const {
+  Napi::Value t = o_.Get(name);
+  if (!t.IsObject()) fail(name, "must be a tensor (an object with handle and offset)");
+  Napi::Object to = t.As<Napi::Object>();
+  Napi::Value h = to.Get("handle");
+  if (!NativeBuffer::is(env_, h)) fail(name, "must be a tensor: its handle is not a NativeBuffer");
+  exo::Buffer& b = NativeBuffer::Unwrap(h.As<Napi::Object>())->buf();
+  if (!b.data) throw Napi::Error::New(env_, op_ + ": " + name + " used after dispose()");
+  Napi::Value ov = to.Get("offset");
+  if (!ov.IsNumber()) fail(name, "must be a tensor: its offset is not a number");
+  double od = ov.As<Napi::Number>().DoubleValue();
+  if (!(od >= 0) || od != (double)(size_t)od) fail(name, "has an invalid offset");
+  size_t off = (size_t)od;
   if (off > b.size || need > b.size - off)
-    throw Napi::RangeError::New(env, "view of " + std::to_string(need) + " elements at offset " +
-                                         std::to_string(off) + " exceeds its buffer of " + std::to_string(b.size));
+    throw Napi::RangeError::New(env_, op_ + ": " + name + ": view of " + std::to_string(need) + " elements at offset " +
+                                          std::to_string(off) + " exceeds its buffer of " + std::to_string(b.size));
   return View{b.data + off, b.dev};
-}
-
-inline void same_device(const Napi::CallbackInfo& info, const View& a, const View& b) {
-  if (a.dev.type != b.dev.type || a.dev.index != b.dev.index)
-    throw Napi::Error::New(info.Env(), "operands are on different devices");
-}
-
-// A view that must live on the same device as `like`.
-inline View view_like(const Napi::CallbackInfo& info, size_t i, size_t need, const View& like) {
-  View v = view(info, i, need);
-  same_device(info, like, v);
-  return v;
-}
-
-// An optional view (null or undefined gives nullptr); when present, on the same device as `like`.
-inline float* optional_view(const Napi::CallbackInfo& info, size_t i, size_t need, const View& like) {
-  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return nullptr;
-  return view_like(info, i, need, like).p;
 }
 
 // Runs body, converting C++ errors into JavaScript exceptions.

@@ -1,158 +1,207 @@
-// N-API bindings of the layer ops (nn_ops.h): batched GEMM, im2col/col2im, pooling, Adam, dropout.
+// N-API bindings of the layer ops (EXO_LAYER_OPS in backend.h): batched GEMM, im2col/col2im,
+// pooling, Adam, dropout, frame scatter. Named arguments, as everywhere (binding.h).
 #include <algorithm>
 
 #include "binding.h"
-#include "exodus/nn_ops.h"
 
 namespace exo_binding {
 namespace {
 
-std::vector<double> numbers(const Napi::CallbackInfo& info, size_t i, size_t n) {
-  if (i >= info.Length() || !info[i].IsArray() || info[i].As<Napi::Array>().Length() != n)
-    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be an array of " + std::to_string(n) + " numbers");
-  Napi::Array a = info[i].As<Napi::Array>();
-  std::vector<double> v(n);
-  for (uint32_t j = 0; j < n; ++j) v[j] = a.Get(j).As<Napi::Number>().DoubleValue();
-  return v;
+int geom_field(const Args& a, const Napi::Object& g, const char* name) {
+  Napi::Value v = g.Get(name);
+  if (!v.IsNumber()) a.fail("geom", std::string("needs a number ") + name);
+  return v.As<Napi::Number>().Int32Value();
+}
+Napi::Object geom_object(const Args& a) {
+  Napi::Value g = a.get("geom");
+  if (!g.IsObject()) a.fail("geom", "must be an object");
+  return g.As<Napi::Object>();
 }
 
-exo::k::ConvGeom conv_geom(const Napi::CallbackInfo& info, size_t i) {
-  auto v = numbers(info, i, 9);
-  exo::k::ConvGeom g{(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5], (int)v[6], (int)v[7], (int)v[8], 0, 0};
+// geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry)
+exo::k::ConvGeom conv_geom(const Args& a) {
+  Napi::Object o = geom_object(a);
+  auto f = [&](const char* n) { return geom_field(a, o, n); };
+  exo::k::ConvGeom g{f("cin"), f("h"), f("w"), f("kh"), f("kw"), f("sh"), f("sw"), f("ph"), f("pw"), 0, 0};
   if (g.c < 1 || g.h < 1 || g.w < 1 || g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.ph < 0 || g.pw < 0)
-    throw Napi::RangeError::New(info.Env(), "conv geometry: sizes, kernel and stride must be >= 1, padding >= 0");
+    throw Napi::RangeError::New(a.env(), a.op() + ": conv geometry: sizes, kernel and stride must be >= 1, padding >= 0");
   g.ho = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
   g.wo = (g.w + 2 * g.pw - g.kw) / g.sw + 1;
-  if (g.ho < 1 || g.wo < 1) throw Napi::RangeError::New(info.Env(), "conv geometry: kernel larger than the padded input");
+  if (g.ho < 1 || g.wo < 1) throw Napi::RangeError::New(a.env(), a.op() + ": conv geometry: kernel larger than the padded input");
   return g;
 }
 
-exo::k::PoolGeom pool_geom(const Napi::CallbackInfo& info, size_t i) {
-  auto v = numbers(info, i, 4);
-  exo::k::PoolGeom g{(int)v[0], (int)v[1], (int)v[2], (int)v[3], 0, 0};
+// geom: { h, w, k, s } (window k, stride s)
+exo::k::PoolGeom pool_geom(const Args& a) {
+  Napi::Object o = geom_object(a);
+  auto f = [&](const char* n) { return geom_field(a, o, n); };
+  exo::k::PoolGeom g{f("h"), f("w"), f("k"), f("s"), 0, 0};
   if (g.h < 1 || g.w < 1 || g.k < 1 || g.s < 1 || g.k > g.h || g.k > g.w)
-    throw Napi::RangeError::New(info.Env(), "pool geometry: window must fit the input, stride >= 1");
+    throw Napi::RangeError::New(a.env(), a.op() + ": pool geometry: window must fit the input, stride >= 1");
   g.ho = (g.h - g.k) / g.s + 1;
   g.wo = (g.w - g.k) / g.s + 1;
   return g;
 }
 
-// gemmBatched(ta, tb, M, N, K, alpha, A, aOff, lda, sa, B, bOff, ldb, sb, beta, C, cOff, ldc, sc, batch)
+size_t extent(int rows, int cols, int ld) { return rows == 0 || cols == 0 ? 0 : (size_t)(rows - 1) * ld + cols; }
+
+// gemmBatched({ transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch })
 Napi::Value GemmBatched(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    bool ta = info[0].ToBoolean(), tb = info[1].ToBoolean();
-    int M = integer(info, 2), N = integer(info, 3), K = integer(info, 4), batch = integer(info, 19);
-    int lda = integer(info, 8), ldb = integer(info, 12), ldc = integer(info, 17);
-    size_t sa = count(info, 9), sb = count(info, 13), sc = count(info, 18);
-    if (M < 0 || N < 0 || K < 0 || batch < 0) throw Napi::RangeError::New(info.Env(), "gemmBatched: negative size");
-    auto extent = [](int rows, int cols, int ld) -> size_t { return rows == 0 || cols == 0 ? 0 : (size_t)(rows - 1) * ld + cols; };
+    Args a(info, "gemmBatched");
+    bool ta = a.flag("transA"), tb = a.flag("transB");
+    int M = a.dim("M"), N = a.dim("N"), K = a.dim("K"), batch = a.dim("batch");
+    int lda = a.dim("lda"), ldb = a.dim("ldb"), ldc = a.dim("ldc");
+    size_t sa = a.count("strideA"), sb = a.count("strideB"), sc = a.count("strideC");
     auto span = [&](size_t one, size_t stride) -> size_t { return batch == 0 || one == 0 ? 0 : (size_t)(batch - 1) * stride + one; };
-    View A = view(info, 6, span(ta ? extent(K, M, lda) : extent(M, K, lda), sa));
-    View B = view(info, 10, span(tb ? extent(N, K, ldb) : extent(K, N, ldb), sb));
-    View C = view(info, 15, span(extent(M, N, ldc), sc));
-    same_device(info, A, B);
-    same_device(info, A, C);
-    exo::gemm_batched(A.dev, ta, tb, M, N, K, (float)num(info, 5), A.p, lda, sa, B.p, ldb, sb, (float)num(info, 14), C.p,
-                      ldc, sc, batch);
+    View A = a.view("A", span(ta ? extent(K, M, lda) : extent(M, K, lda), sa));
+    View B = a.view("B", span(tb ? extent(N, K, ldb) : extent(K, N, ldb), sb), A);
+    View C = a.view("C", span(extent(M, N, ldc), sc), A);
+    if (batch > 0)
+      exo::on(A.dev).gemm_batched(A.dev.index, ta, tb, M, N, K, (float)a.num("alpha"), A.p, lda, sa, B.p, ldb, sb,
+                                  (float)a.num("beta"), C.p, ldc, sc, batch);
     return info.Env().Undefined();
   });
 }
 
-// im2col(x, xOff, cols, colsOff, geom[9], count)
+// im2col({ x, cols, geom, count })
 Napi::Value Im2col(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    exo::k::ConvGeom g = conv_geom(info, 4);
-    size_t n = count(info, 5);
-    View x = view(info, 0, n * g.c * g.h * g.w), cols = view(info, 2, n * g.ckk() * g.pixels());
-    same_device(info, x, cols);
-    exo::im2col(x.dev, x.p, cols.p, g, (int)n);
+    Args a(info, "im2col");
+    exo::k::ConvGeom g = conv_geom(a);
+    int n = a.dim("count");
+    View x = a.view("x", (size_t)n * g.c * g.h * g.w), cols = a.view("cols", (size_t)n * g.ckk() * g.pixels(), x);
+    if (n) exo::on(x.dev).im2col(x.dev.index, x.p, cols.p, g, n);
     return info.Env().Undefined();
   });
 }
 
-// col2im(cols, colsOff, dx, dxOff, geom[9], count)
+// col2im({ cols, dx, geom, count })
 Napi::Value Col2im(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    exo::k::ConvGeom g = conv_geom(info, 4);
-    size_t n = count(info, 5);
-    View cols = view(info, 0, n * g.ckk() * g.pixels()), dx = view(info, 2, n * g.c * g.h * g.w);
-    same_device(info, cols, dx);
-    exo::col2im(cols.dev, cols.p, dx.p, g, (int)n);
+    Args a(info, "col2im");
+    exo::k::ConvGeom g = conv_geom(a);
+    int n = a.dim("count");
+    View cols = a.view("cols", (size_t)n * g.ckk() * g.pixels()), dx = a.view("dx", (size_t)n * g.c * g.h * g.w, cols);
+    if (n) exo::on(cols.dev).col2im(cols.dev.index, cols.p, dx.p, g, n);
     return info.Env().Undefined();
   });
 }
 
-// pool2d(isMax, x, xOff, y, yOff, arg|null, argOff, geom[4], planes)
+// pool2d({ max, x, y, indices?, geom, planes })
 Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    bool is_max = info[0].ToBoolean();
-    exo::k::PoolGeom g = pool_geom(info, 7);
-    size_t planes = count(info, 8);
-    View x = view(info, 1, planes * g.h * g.w), y = view(info, 3, planes * g.ho * g.wo);
-    same_device(info, x, y);
-    float* arg = optional_view(info, 5, planes * g.ho * g.wo, x);
-    if (is_max && !arg) throw Napi::TypeError::New(info.Env(), "max pooling needs an index buffer");
-    exo::pool2d(x.dev, is_max, x.p, y.p, arg, g, planes);
+    Args a(info, "pool2d");
+    bool is_max = a.flag("max");
+    exo::k::PoolGeom g = pool_geom(a);
+    size_t planes = a.count("planes");
+    View x = a.view("x", planes * g.h * g.w), y = a.view("y", planes * g.ho * g.wo, x);
+    float* arg = a.optional("indices", planes * g.ho * g.wo, x);
+    if (is_max && !arg) a.fail("indices", "are needed for max pooling");
+    if (planes) exo::on(x.dev).pool2d(x.dev.index, is_max, x.p, y.p, arg, g, planes);
     return info.Env().Undefined();
   });
 }
 
-// pool2dBackward(isMax, dy, dyOff, arg|null, argOff, dx, dxOff, geom[4], planes)
+// pool2dBackward({ max, dy, indices?, dx, geom, planes })
 Napi::Value Pool2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    bool is_max = info[0].ToBoolean();
-    exo::k::PoolGeom g = pool_geom(info, 7);
-    size_t planes = count(info, 8);
-    View dy = view(info, 1, planes * g.ho * g.wo), dx = view(info, 5, planes * g.h * g.w);
-    same_device(info, dy, dx);
-    float* arg = optional_view(info, 3, planes * g.ho * g.wo, dy);
-    if (is_max && !arg) throw Napi::TypeError::New(info.Env(), "max pooling backward needs the index buffer");
-    exo::pool2d_backward(dy.dev, is_max, dy.p, arg, dx.p, g, planes);
+    Args a(info, "pool2dBackward");
+    bool is_max = a.flag("max");
+    exo::k::PoolGeom g = pool_geom(a);
+    size_t planes = a.count("planes");
+    View dy = a.view("dy", planes * g.ho * g.wo), dx = a.view("dx", planes * g.h * g.w, dy);
+    float* arg = a.optional("indices", planes * g.ho * g.wo, dy);
+    if (is_max && !arg) a.fail("indices", "are needed for the max pooling backward");
+    if (planes) exo::on(dy.dev).pool2d_backward(dy.dev.index, is_max, dy.p, arg, dx.p, g, planes);
     return info.Env().Undefined();
   });
 }
 
-// adamStep(p, pOff, g, gOff, m, mOff, v, vOff, n, [lr, beta1, beta2, eps, weightDecay, bias1, bias2, decoupled])
+// adamStep({ p, g, m, v, n, lr, beta1, beta2, eps, weightDecay, bias1, bias2, decoupled })
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    size_t n = count(info, 8);
-    auto c = numbers(info, 9, 8);
-    View p = view(info, 0, n), g = view(info, 2, n), m = view(info, 4, n), v = view(info, 6, n);
-    same_device(info, p, g);
-    same_device(info, p, m);
-    same_device(info, p, v);
-    exo::k::AdamConfig cfg{(float)c[0], (float)c[1], (float)c[2], (float)c[3], (float)c[4], (float)c[5], (float)c[6], (int)c[7]};
-    exo::adam_step(p.dev, p.p, g.p, m.p, v.p, n, cfg);
+    Args a(info, "adamStep");
+    size_t n = a.count("n");
+    View p = a.view("p", n), g = a.view("g", n, p), m = a.view("m", n, p), v = a.view("v", n, p);
+    exo::k::AdamConfig cfg{(float)a.num("lr"), (float)a.num("beta1"), (float)a.num("beta2"), (float)a.num("eps"),
+                           (float)a.num("weightDecay"), (float)a.num("bias1"), (float)a.num("bias2"),
+                           a.flag("decoupled") ? 1 : 0};
+    if (n) exo::on(p.dev).adam_step(p.dev.index, p.p, g.p, m.p, v.p, n, cfg);
     return info.Env().Undefined();
   });
 }
 
-// dropoutMask(mask, off, n, p, seed)
+// dropoutMask({ mask, n, p, seed })
 Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    size_t n = count(info, 2);
-    double p = num(info, 3);
-    if (!(p >= 0 && p < 1)) throw Napi::RangeError::New(info.Env(), "dropout probability must be in [0, 1)");
-    View m = view(info, 0, n);
-    exo::dropout_mask(m.dev, m.p, n, (float)p, (unsigned long long)num(info, 4));
+    Args a(info, "dropoutMask");
+    size_t n = a.count("n");
+    double p = a.num("p");
+    if (!(p >= 0 && p < 1)) throw Napi::RangeError::New(info.Env(), "dropoutMask: p must be in [0, 1)");
+    View m = a.view("mask", n);
+    if (n) exo::on(m.dev).dropout_mask(m.dev.index, m.p, n, (float)p, (unsigned long long)a.num("seed"));
     return info.Env().Undefined();
   });
 }
 
-// scatterFrames(dst, dstOff, T, B, F, b, index: Uint32Array, count: Uint32Array)
+// A Uint32Array field.
+Napi::Uint32Array u32(const Args& a, const Napi::Value& v, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) a.fail(name, "must be a Uint32Array");
+  return v.As<Napi::Uint32Array>();
+}
+
+struct FrameGeom {
+  int T, B, F, b;
+};
+FrameGeom frame_geom(const Args& a) {
+  FrameGeom g{a.dim("T"), a.integer("B"), a.integer("F"), a.dim("b")};
+  if (g.B < 1 || g.F < 1 || g.b >= g.B)
+    throw Napi::RangeError::New(a.env(), a.op() + ": expected B >= 1, F >= 1 and a column b < B");
+  return g;
+}
+
+// scatterFrames({ dst, T, B, F, b, index: Uint32Array, count: Uint32Array })
 Napi::Value ScatterFrames(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int T = integer(info, 2), B = integer(info, 3), F = integer(info, 4), b = integer(info, 5);
-    if (T < 0 || B < 1 || F < 1 || b < 0 || b >= B) throw Napi::RangeError::New(info.Env(), "scatterFrames: bad geometry");
-    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
-        !info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-      throw Napi::TypeError::New(info.Env(), "scatterFrames: index and count must be Uint32Arrays");
-    auto index = info[6].As<Napi::Uint32Array>();
-    auto cnt = info[7].As<Napi::Uint32Array>();
-    if (index.ElementLength() != cnt.ElementLength())
-      throw Napi::RangeError::New(info.Env(), "scatterFrames: index and count differ in length");
-    View dst = view(info, 0, (size_t)T * B * F);
-    exo::scatter_frames(dst.dev, dst.p, T, B, F, b, index.Data(), cnt.Data(), index.ElementLength());
+    Args a(info, "scatterFrames");
+    FrameGeom g = frame_geom(a);
+    auto index = u32(a, a.get("index"), "index"), cnt = u32(a, a.get("count"), "count");
+    if (index.ElementLength() != cnt.ElementLength()) a.fail("count", "must have as many entries as index");
+    View dst = a.view("dst", (size_t)g.T * g.B * g.F);
+    if (index.ElementLength())
+      exo::on(dst.dev).scatter_frames(dst.dev.index, dst.p, g.T, g.B, g.F, g.b, index.Data(), cnt.Data(), index.ElementLength());
+    return info.Env().Undefined();
+  });
+}
+
+// scatterFramesHost({ out: Float32Array, T, B, F, b, index, count }): the same into host memory
+// (the JavaScript paths that build a sample or a batch outside a tensor). count may also be a
+// Uint16Array (the cache's compact form), widened here.
+Napi::Value ScatterFramesHost(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "scatterFramesHost");
+    FrameGeom g = frame_geom(a);
+    Napi::Value o = a.get("out");
+    if (!o.IsTypedArray() || o.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) a.fail("out", "must be a Float32Array");
+    auto out = o.As<Napi::Float32Array>();
+    if (out.ElementLength() < (size_t)g.T * g.B * g.F) a.fail("out", "is smaller than T·B·F");
+    auto index = u32(a, a.get("index"), "index");
+    Napi::Value cv = a.get("count");
+    std::vector<uint32_t> wide;
+    const uint32_t* cnt;
+    size_t n = index.ElementLength();
+    if (cv.IsTypedArray() && cv.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array) {
+      auto c16 = cv.As<Napi::Uint16Array>();
+      if (c16.ElementLength() != n) a.fail("count", "must have as many entries as index");
+      wide.assign(c16.Data(), c16.Data() + n);
+      cnt = wide.data();
+    } else {
+      auto c32 = u32(a, cv, "count");
+      if (c32.ElementLength() != n) a.fail("count", "must have as many entries as index");
+      cnt = c32.Data();
+    }
+    if (n) exo::cpu::scatter_frames(out.Data(), g.T, g.B, g.F, g.b, index.Data(), cnt, n);
     return info.Env().Undefined();
   });
 }
@@ -184,10 +233,12 @@ class ScatterBatchWorker : public Napi::AsyncWorker {
       if (dst_.dev.cpu()) {
         std::fill(dst_.p, dst_.p + n, 0.f);  // one thread: the main thread's OpenMP team is busy
       } else {
-        exo::fill(dst_.dev, dst_.p, n, 0.f);
+        if (n) exo::on(dst_.dev).fill(dst_.dev.index, dst_.p, n, 0.f);
       }
+      const exo::Backend& be = exo::on(dst_.dev);
       for (size_t b = 0; b < samples_.size(); ++b)
-        exo::scatter_frames(dst_.dev, dst_.p, T_, B_, F_, (int)b, samples_[b].index, samples_[b].count, samples_[b].n);
+        if (samples_[b].n)
+          be.scatter_frames(dst_.dev.index, dst_.p, T_, B_, F_, (int)b, samples_[b].index, samples_[b].count, samples_[b].n);
       if (!dst_.dev.cpu()) exo::synchronize(dst_.dev);
     } catch (const std::exception& e) {
       SetError(e.what());
@@ -209,14 +260,16 @@ class ScatterBatchWorker : public Napi::AsyncWorker {
   std::vector<Sample> samples_;
 };
 
-// scatterBatchAsync(dst, dstOff, T, B, F, index: Uint32Array[B], count: Uint32Array[B]) -> Promise
+// scatterBatchAsync({ dst, T, B, F, index: Uint32Array[B], count: Uint32Array[B] }) -> Promise
 Napi::Value ScatterBatchAsync(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    int T = integer(info, 2), B = integer(info, 3), F = integer(info, 4);
-    if (T < 0 || B < 1 || F < 1) throw Napi::RangeError::New(env, "scatterBatchAsync: bad geometry");
-    if (!info[5].IsArray() || !info[6].IsArray()) throw Napi::TypeError::New(env, "scatterBatchAsync: index and count must be arrays");
-    Napi::Array index = info[5].As<Napi::Array>(), counts = info[6].As<Napi::Array>();
+    Args a(info, "scatterBatchAsync");
+    int T = a.dim("T"), B = a.integer("B"), F = a.integer("F");
+    if (B < 1 || F < 1) throw Napi::RangeError::New(env, "scatterBatchAsync: expected B >= 1 and F >= 1");
+    Napi::Value iv = a.get("index"), cv = a.get("count");
+    if (!iv.IsArray() || !cv.IsArray()) throw Napi::TypeError::New(env, "scatterBatchAsync: index and count must be arrays");
+    Napi::Array index = iv.As<Napi::Array>(), counts = cv.As<Napi::Array>();
     if ((int)index.Length() != B || (int)counts.Length() != B)
       throw Napi::RangeError::New(env, "scatterBatchAsync: expected one index and one count array per batch column");
     for (uint32_t b = 0; b < index.Length(); ++b) {
@@ -226,8 +279,8 @@ Napi::Value ScatterBatchAsync(const Napi::CallbackInfo& info) {
           i.As<Napi::TypedArray>().ElementLength() != c.As<Napi::TypedArray>().ElementLength())
         throw Napi::TypeError::New(env, "scatterBatchAsync: column " + std::to_string(b) + " needs Uint32Arrays of equal length");
     }
-    View dst = view(info, 0, (size_t)T * B * F);
-    auto* w = new ScatterBatchWorker(env, info[0].As<Napi::Object>(), dst, T, B, F, index, counts);
+    View dst = a.view("dst", (size_t)T * B * F);
+    auto* w = new ScatterBatchWorker(env, a.get("dst").As<Napi::Object>(), dst, T, B, F, index, counts);
     Napi::Promise p = w->Promise();
     w->Queue();
     return p;
@@ -245,6 +298,7 @@ void register_nn_op_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("dropoutMask", Napi::Function::New(env, DropoutMask, "dropoutMask"));
   exports.Set("scatterFrames", Napi::Function::New(env, ScatterFrames, "scatterFrames"));
+  exports.Set("scatterFramesHost", Napi::Function::New(env, ScatterFramesHost, "scatterFramesHost"));
   exports.Set("scatterBatchAsync", Napi::Function::New(env, ScatterBatchAsync, "scatterBatchAsync"));
 }
 

@@ -1,4 +1,5 @@
-// Routes each op of the C++ API to the CPU or the CUDA backend by the device of its operands.
+// Memory (with the host block cache), runtime information, and the backend tables of backend.h:
+// one per backend, chosen by device with exo::on(dev).
 #include <omp.h>
 
 #include <cstdlib>
@@ -7,7 +8,8 @@
 #include <mutex>
 #include <string>
 
-#include "exodus/api.h"
+#include "exodus/backend.h"
+#include "stub/missing.h"
 
 namespace exo {
 
@@ -99,49 +101,32 @@ void synchronize(Device dev) {
   if (!dev.cpu()) gpu::synchronize(dev.index);
 }
 
-#define EXO_ROUTE(call_cpu, call_gpu) \
-  do {                                \
-    if (dev.cpu()) cpu::call_cpu;     \
-    else gpu::call_gpu;               \
-  } while (0)
-
-void fill(Device dev, float* y, size_t n, float v) { EXO_ROUTE(fill(y, n, v), fill(dev.index, y, n, v)); }
-
-void unary(Device dev, Unary op, const float* x, float* y, size_t n, float a, float b) {
-  EXO_ROUTE(unary(op, x, y, n, a, b), unary(dev.index, op, x, y, n, a, b));
+// ---- the backend tables ------------------------------------------------------------------------
+const Backend& cpu_backend() {
+  static const Backend t = [] {
+    Backend b{"cpu"};
+#define EXO_CPU_ENTRY(name, params, args) b.name = [](int, EXO_UNPACK params) { cpu::name args; };
+    EXO_BACKEND_OPS(EXO_CPU_ENTRY)
+#undef EXO_CPU_ENTRY
+    return b;
+  }();
+  return t;
 }
 
-void binary(Device dev, Binary op, const float* x, const float* w, float* y, size_t n, size_t nb,
-            size_t inner) {
-  if (nb == 0 || inner == 0 || n % (nb * inner) != 0)
-    throw Error("binary op: operand of " + std::to_string(nb) + " x " + std::to_string(inner) +
-                " elements does not broadcast over " + std::to_string(n));
-  EXO_ROUTE(binary(op, x, w, y, n, nb, inner), binary(dev.index, op, x, w, y, n, nb, inner));
-}
-
-void axpby(Device dev, float alpha, const float* x, float beta, float* y, size_t n) {
-  EXO_ROUTE(axpby(alpha, x, beta, y, n), axpby(dev.index, alpha, x, beta, y, n));
-}
-
-void reduce(Device dev, Reduce op, const float* x, float* y, size_t outer, size_t axis, size_t inner) {
-  if (axis == 0) throw Error("reduce: cannot reduce an empty axis");
-  EXO_ROUTE(reduce(op, x, y, outer, axis, inner), reduce(dev.index, op, x, y, outer, axis, inner));
-}
-
-void gemm(Device dev, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
-          const float* B, int ldb, float beta, float* C, int ldc) {
-  EXO_ROUTE(gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc),
-            gemm(dev.index, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc));
-}
-
-void softmax_xent(Device dev, const float* logits, const float* labels, float* loss, float* grad,
-                  int rows, int cols, float grad_scale) {
-  EXO_ROUTE(softmax_xent(logits, labels, loss, grad, rows, cols, grad_scale),
-            softmax_xent(dev.index, logits, labels, loss, grad, rows, cols, grad_scale));
-}
-
-void log_softmax(Device dev, const float* x, float* y, int rows, int cols) {
-  EXO_ROUTE(log_softmax(x, y, rows, cols), log_softmax(dev.index, x, y, rows, cols));
+const Backend& cuda_backend() {
+  static const Backend t = [] {
+    Backend b{"cuda"};
+#if defined(EXODUS_WITH_CUDA)
+#define EXO_GPU_ENTRY(name, params, args) b.name = &gpu::name;
+#else
+    // A build without nvcc: every op explains how to get a CUDA build.
+#define EXO_GPU_ENTRY(name, params, args) b.name = [](int, EXO_UNPACK params) { gpu::missing(); };
+#endif
+    EXO_BACKEND_OPS(EXO_GPU_ENTRY)
+#undef EXO_GPU_ENTRY
+    return b;
+  }();
+  return t;
 }
 
 CudaInfo cuda_info() { return gpu::info(); }

@@ -2,7 +2,7 @@
 // T·B images: the leading dimensions are folded into the batch. The unrolled columns are built
 // for a chunk of images at a time, so memory stays bounded for long sequences.
 import { ExodusError, ShapeError, shapeStr } from "./errors.js";
-import { native } from "./native.js";
+import { native, shifted } from "./native.js";
 import * as ops from "./ops.js";
 import { Tensor, sizeOf } from "./tensor.js";
 
@@ -27,8 +27,6 @@ export interface Conv2dGeometry {
   pw: number;
   ho: number;
   wo: number;
-  /** [C, H, W, kh, kw, sh, sw, ph, pw] for the native calls */
-  native: number[];
 }
 
 const pair = (name: string, v: number | [number, number] | undefined, def: number, min: number): [number, number] => {
@@ -54,7 +52,7 @@ export function conv2dGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): 
     throw new ShapeError(`conv2d: kernel ${kh}x${kw} does not fit input ${h}x${wd} with padding ${ph},${pw}`);
   if (!x.device.equals(w.device)) throw new ExodusError(`conv2d: input on ${x.device}, weight on ${w.device}`);
   const images = sizeOf(x.shape.slice(0, -3));
-  return { images, cin, h, w: wd, cout, kh, kw, sh, sw, ph, pw, ho, wo, native: [cin, h, wd, kh, kw, sh, sw, ph, pw] };
+  return { images, cin, h, w: wd, cout, kh, kw, sh, sw, ph, pw, ho, wo };
 }
 
 /** Images per chunk so that a chunk's columns (and per-image weight gradients) stay within budget. */
@@ -76,10 +74,10 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}, bias?: Te
   try {
     for (let i0 = 0; i0 < g.images; i0 += chunk) {
       const cnt = Math.min(chunk, g.images - i0);
-      n.im2col(x.handle, x.offset + i0 * g.cin * g.h * g.w, cols.handle, cols.offset, g.native, cnt);
+      n.im2col({ x: shifted(x, i0 * g.cin * g.h * g.w), cols, geom: g, count: cnt });
       // y_i [Cout, P] = W [Cout, CKK] · cols_i [CKK, P], W shared by every image (stride 0).
-      n.gemmBatched(false, false, g.cout, P, ckk, 1, w.handle, w.offset, ckk, 0, cols.handle, cols.offset, P, ckk * P,
-        0, y.handle, y.offset + i0 * g.cout * P, P, g.cout * P, cnt);
+      n.gemmBatched({ transA: false, transB: false, M: g.cout, N: P, K: ckk, alpha: 1, A: w, lda: ckk, strideA: 0,
+        B: cols, ldb: P, strideB: ckk * P, beta: 0, C: shifted(y, i0 * g.cout * P), ldc: P, strideC: g.cout * P, batch: cnt });
     }
   } finally {
     cols.dispose();
@@ -121,11 +119,11 @@ export function conv2dBackward(
   try {
     for (let i0 = 0; i0 < g.images; i0 += chunk) {
       const cnt = Math.min(chunk, g.images - i0);
-      const dyOff = dy.offset + i0 * g.cout * P;
-      n.im2col(x.handle, x.offset + i0 * g.cin * g.h * g.w, cols.handle, cols.offset, g.native, cnt);
+      const dyi = shifted(dy, i0 * g.cout * P);
+      n.im2col({ x: shifted(x, i0 * g.cin * g.h * g.w), cols, geom: g, count: cnt });
       // dW_i [Cout, CKK] = dy_i [Cout, P] · cols_iᵀ, then summed over the chunk into dW.
-      n.gemmBatched(false, true, g.cout, ckk, P, 1, dy.handle, dyOff, P, g.cout * P, cols.handle, cols.offset, P, ckk * P,
-        0, dwParts.handle, dwParts.offset, ckk, g.cout * ckk, cnt);
+      n.gemmBatched({ transA: false, transB: true, M: g.cout, N: ckk, K: P, alpha: 1, A: dyi, lda: P, strideA: g.cout * P,
+        B: cols, ldb: P, strideB: ckk * P, beta: 0, C: dwParts, ldc: ckk, strideC: g.cout * ckk, batch: cnt });
       const part = dwParts.slice(0, cnt);
       const sum = ops.sum(part, 0);
       ops.axpby(1, sum, 1, dw.reshape([g.cout * ckk]));
@@ -133,9 +131,9 @@ export function conv2dBackward(
       part.dispose();
       if (dx) {
         // dcols_i [CKK, P] = Wᵀ [CKK, Cout] · dy_i, scattered back to pixels by col2im.
-        n.gemmBatched(true, false, ckk, P, g.cout, 1, w.handle, w.offset, ckk, 0, dy.handle, dyOff, P, g.cout * P,
-          0, cols.handle, cols.offset, P, ckk * P, cnt);
-        n.col2im(cols.handle, cols.offset, dx.handle, dx.offset + i0 * g.cin * g.h * g.w, g.native, cnt);
+        n.gemmBatched({ transA: true, transB: false, M: ckk, N: P, K: g.cout, alpha: 1, A: w, lda: ckk, strideA: 0,
+          B: dyi, ldb: P, strideB: g.cout * P, beta: 0, C: cols, ldc: P, strideC: ckk * P, batch: cnt });
+        n.col2im({ cols, dx: shifted(dx, i0 * g.cin * g.h * g.w), geom: g, count: cnt });
       }
     }
   } finally {

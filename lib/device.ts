@@ -1,7 +1,9 @@
 // Devices: "cpu", "cuda", "cuda:N". The default is CUDA when a GPU really works (a probe
-// allocation and kernel succeed), otherwise the CPU, with the reason kept for `exodus info`.
+// allocation and kernel succeed, in a child process), otherwise the CPU, with the reason kept for
+// `exodus info`.
 import { DeviceError, describe } from "./errors.js";
-import { native } from "./native.js";
+import { spawnSync } from "node:child_process";
+import { type NativeInfo, addonPath, native } from "./native.js";
 
 export class Device {
   private constructor(
@@ -35,35 +37,71 @@ export interface CudaStatus {
   usable: boolean;
   deviceCount: number;
   reason: string;
+  /** The addon's runtime information, as the probe process saw it. */
+  info: NativeInfo;
 }
 
 let cudaStatusCache: CudaStatus | undefined;
 
+// Run in a child process: load the addon, ask the driver, and allocate, fill and read back a few
+// floats on cuda:0. A driver that hangs or kills its process takes the child with it, not us.
+const PROBE = `
+const a = require(process.argv[1]);
+const info = a.info();
+let usable = false, reason = info.cudaReason;
+if (info.cudaCompiled && info.cudaDeviceCount > 0) {
+  try {
+    const b = new a.NativeBuffer({ device: 1, index: 0, size: 4 });
+    a.fill({ y: { handle: b, offset: 0 }, n: 4, value: 2 });
+    const back = a.read({ src: { handle: b, offset: 0 }, n: 4 });
+    b.dispose();
+    if (back[3] !== 2) throw new Error("probe kernel returned " + back[3] + " instead of 2");
+    usable = true;
+    reason = "";
+  } catch (e) {
+    reason = "a GPU was found but a probe kernel failed: " + e.message;
+  }
+}
+process.stdout.write(JSON.stringify({ info, usable, reason }));
+`;
+
+/**
+ * Runs a CUDA probe script (default: the one above) in a child process; what it prints, or why it
+ * printed nothing. Exported for the tests, which feed it a probe that crashes.
+ */
+export function runCudaProbe(source = PROBE, timeoutMs = 120_000): { info?: NativeInfo; usable: boolean; reason: string } {
+  const r = spawnSync(process.execPath, ["-e", source, addonPath()], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 1 << 20 });
+  const tail = (r.stderr ?? "").trim().split("\n").slice(-3).join(" | ");
+  const why = (what: string) => `the CUDA probe process ${what}${tail ? ` (${tail})` : ""}; the CPU is used`;
+  if (r.error && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT")
+    return { usable: false, reason: why(`did not finish within ${timeoutMs / 1000} s (a hung driver?)`) };
+  if (r.error) return { usable: false, reason: why(`could not start: ${r.error.message}`) };
+  if (r.signal) return { usable: false, reason: why(`was killed by ${r.signal} (a broken CUDA driver?)`) };
+  if (r.status !== 0) return { usable: false, reason: why(`exited with code ${r.status}`) };
+  try {
+    const out = JSON.parse(r.stdout) as { info: NativeInfo; usable: boolean; reason: string };
+    return { info: out.info, usable: out.usable === true, reason: String(out.reason ?? "") };
+  } catch {
+    return { usable: false, reason: why(`printed no result: ${JSON.stringify(r.stdout.slice(0, 200))}`) };
+  }
+}
+
 /** Whether CUDA is compiled in and works, and if not, why not. Probes once per process. */
 export function cudaStatus(): CudaStatus {
   if (cudaStatusCache) return cudaStatusCache;
-  const info = native().info();
-  let status: CudaStatus = {
-    compiled: info.cudaCompiled,
-    usable: false,
-    deviceCount: info.cudaDeviceCount,
-    reason: info.cudaReason,
-  };
-  if (info.cudaCompiled && info.cudaDeviceCount > 0) {
-    try {
-      const addon = native();
-      const b = new addon.NativeBuffer(1, 0, 4);
-      addon.fill(b, 0, 4, 2);
-      const back = addon.read(b, 0, 4);
-      b.dispose();
-      if (back[3] !== 2) throw new Error(`probe kernel returned ${back[3]} instead of 2`);
-      status = { ...status, usable: true, reason: "" };
-    } catch (e) {
-      status = { ...status, reason: `a GPU was found but a probe kernel failed: ${(e as Error).message}` };
-    }
+  const build = native().buildInfo();
+  if (!build.cudaCompiled) {
+    // No CUDA in this build: info() touches no driver.
+    const info = native().info();
+    cudaStatusCache = { compiled: false, usable: false, deviceCount: 0, reason: info.cudaReason, info };
+    return cudaStatusCache;
   }
-  cudaStatusCache = status;
-  return status;
+  const p = runCudaProbe();
+  const info: NativeInfo = p.info ?? {
+    ...build, cudaArchs: "", cudaRuntimeVersion: 0, cudaDriverVersion: 0, cudaDeviceCount: 0, cudaReason: p.reason,
+  };
+  cudaStatusCache = { compiled: true, usable: p.usable, deviceCount: p.usable ? info.cudaDeviceCount : 0, reason: p.reason, info };
+  return cudaStatusCache;
 }
 
 export function cudaAvailable(): boolean {
@@ -96,5 +134,5 @@ export function parseDevice(spec?: DeviceLike): Device {
 }
 
 export function synchronize(device: Device): void {
-  native().synchronize(device.code, device.index);
+  native().synchronize({ device: device.code, index: device.index });
 }

@@ -10,6 +10,6 @@ export function dropoutMask(shape: Shape, p: number, seed: number, device?: Devi
   if (!(p >= 0 && p < 1)) throw new ExodusError(`dropout: expected a probability in [0, 1), received ${p}`);
   if (!Number.isInteger(seed) || seed < 0) throw new ExodusError(`dropout: expected a non-negative integer seed, received ${seed}`);
   const m = Tensor.empty(shape, device);
-  native().dropoutMask(m.handle, m.offset, m.size, p, seed);
+  native().dropoutMask({ mask: m, n: m.size, p, seed });
   return m;
 }

@@ -1,4 +1,5 @@
-// Loads the native addon and types its raw functions (the only file that touches them untyped).
+// Loads the native addon and types it: the one face of the addon (no other file touches it
+// untyped). Every function takes one options object; see binding.h for how it is read.
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -22,61 +23,181 @@ export interface NativeInfo {
   cpuIsa: string;
 }
 
-type Buf = NativeBufferHandle;
+/**
+ * A tensor as the addon sees it: a buffer and an element offset into it. lib/tensor.ts's Tensor
+ * is one; `shifted(t, k)` makes a view k elements further into the same buffer.
+ */
+export interface View {
+  readonly handle: NativeBufferHandle;
+  readonly offset: number;
+}
+type Opt = View | null | undefined;
 
-export interface NativeAddon {
-  NativeBuffer: new (deviceType: number, deviceIndex: number, size: number) => NativeBufferHandle;
-  write(b: Buf, off: number, data: Float32Array): void;
-  read(b: Buf, off: number, n: number): Float32Array;
-  copy(src: Buf, srcOff: number, dst: Buf, dstOff: number, n: number): void;
-  synchronize(deviceType: number, deviceIndex: number): void;
-  fill(b: Buf, off: number, n: number, v: number): void;
-  unary(op: number, x: Buf, xOff: number, y: Buf, yOff: number, n: number, a: number, b: number): void;
-  binary(op: number, x: Buf, xOff: number, w: Buf, wOff: number, y: Buf, yOff: number, n: number, nb: number, inner: number): void;
-  axpby(alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number, n: number): void;
-  reduce(op: number, x: Buf, xOff: number, y: Buf, yOff: number, outer: number, axis: number, inner: number): void;
-  gemm(
-    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: Buf, aOff: number, lda: number, B: Buf, bOff: number, ldb: number, beta: number,
-    C: Buf, cOff: number, ldc: number,
-  ): void;
-  softmaxXent(
-    logits: Buf, lOff: number, labels: Buf, labOff: number, loss: Buf, lossOff: number,
-    grad: Buf | null, gOff: number, rows: number, cols: number, gradScale: number,
-  ): void;
-  logSoftmax(x: Buf, xOff: number, y: Buf, yOff: number, rows: number, cols: number): void;
-  gemmBatched(
-    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: Buf, aOff: number, lda: number, strideA: number, B: Buf, bOff: number, ldb: number, strideB: number,
-    beta: number, C: Buf, cOff: number, ldc: number, strideC: number, batch: number,
-  ): void;
-  /** geom: [C, H, W, kh, kw, strideH, strideW, padH, padW] */
-  im2col(x: Buf, xOff: number, cols: Buf, colsOff: number, geom: number[], count: number): void;
-  col2im(cols: Buf, colsOff: number, dx: Buf, dxOff: number, geom: number[], count: number): void;
-  /** geom: [H, W, window, stride] */
-  pool2d(isMax: boolean, x: Buf, xOff: number, y: Buf, yOff: number, arg: Buf | null, argOff: number, geom: number[], planes: number): void;
-  pool2dBackward(isMax: boolean, dy: Buf, dyOff: number, arg: Buf | null, argOff: number, dx: Buf, dxOff: number, geom: number[], planes: number): void;
-  /** config: [lr, beta1, beta2, eps, weightDecay, 1-beta1^t, 1-beta2^t, decoupled ? 1 : 0] */
-  adamStep(p: Buf, pOff: number, g: Buf, gOff: number, m: Buf, mOff: number, v: Buf, vOff: number, n: number, config: number[]): void;
-  dropoutMask(mask: Buf, off: number, n: number, p: number, seed: number): void;
-  /** Writes one sample's sparse frames (flat t·F + f indices, counts) into column b of [T, B, F]. */
-  scatterFrames(dst: Buf, dstOff: number, T: number, B: number, F: number, b: number, index: Uint32Array, count: Uint32Array): void;
-  /** Zeroes [T, B, F] and scatters every column's frames, on a libuv thread; dst must stay alive until it settles. */
-  scatterBatchAsync(dst: Buf, dstOff: number, T: number, B: number, F: number, index: Uint32Array[], count: Uint32Array[]): Promise<void>;
-  info(): NativeInfo;
-  cudaDeviceInfo(index: number): { name: string; computeCapability: string; totalMemory: number; multiprocessors: number };
-  allocatorStats(index: number): { inUse: number; cached: number; peak: number; mallocs: number };
-  emptyCache(): void;
-  setThreads(n: number): void;
+/** A view k elements past the start of t (same buffer); the addon checks its bounds. */
+export function shifted(t: View, k: number): View {
+  return { handle: t.handle, offset: t.offset + k };
 }
 
-// Op codes: must match the enums in cuda/include/exodus/api.h.
-export const UnaryOp = {
-  copy: 0, neg: 1, exp: 2, log: 3, abs: 4, sqrt: 5, square: 6, relu: 7, sigmoid: 8, tanh: 9,
-  affine: 10, clamp: 11, pow: 12, step: 13, reciprocal: 14,
+// ---- codes ---------------------------------------------------------------------------------------
+// The names are declared here because TypeScript's types need them; the numbers come from the
+// addon (generated from the X-macro lists of cuda/include/exodus/codes.h), and on load the two are
+// checked against each other, names and count, so they cannot drift apart.
+export const UNARY_OPS = [
+  "copy", "neg", "exp", "log", "abs", "sqrt", "square", "relu", "sigmoid", "tanh", "affine", "clamp", "pow", "step",
+  "reciprocal",
+] as const;
+export const BINARY_OPS = ["add", "sub", "mul", "div", "max", "min"] as const;
+export const REDUCE_OPS = ["sum", "mean", "max", "min", "argmax", "argmin"] as const;
+export const SURROGATES = ["exponential", "boxcar", "gaussian", "fast_sigmoid", "arctan"] as const;
+export const RESET_MODES = ["subtract", "zero"] as const;
+export const NEURON_GRADS = ["exodus", "slayer"] as const;
+export type UnaryName = (typeof UNARY_OPS)[number];
+export type BinaryName = (typeof BINARY_OPS)[number];
+export type ReduceName = (typeof REDUCE_OPS)[number];
+export type SurrogateName = (typeof SURROGATES)[number];
+export type ResetName = (typeof RESET_MODES)[number];
+export type NeuronGradName = (typeof NEURON_GRADS)[number];
+
+const CODE_NAMES = {
+  unary: UNARY_OPS, binary: BINARY_OPS, reduce: REDUCE_OPS, surrogate: SURROGATES, reset: RESET_MODES, grad: NEURON_GRADS,
 } as const;
-export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
-export const ReduceOp = { sum: 0, mean: 1, max: 2, min: 3, argmax: 4, argmin: 5 } as const;
+type Table<N extends string> = Readonly<Record<N, number>>;
+export interface CodeTables {
+  unary: Table<UnaryName>;
+  binary: Table<BinaryName>;
+  reduce: Table<ReduceName>;
+  surrogate: Table<SurrogateName>;
+  reset: Table<ResetName>;
+  grad: Table<NeuronGradName>;
+}
+
+let codeTables: CodeTables | undefined;
+
+/** The addon's code tables, checked once against the names above. */
+export function codes(): CodeTables {
+  if (codeTables) return codeTables;
+  const raw = native().codes as Record<string, Record<string, number>>;
+  for (const [table, names] of Object.entries(CODE_NAMES)) {
+    const t = raw[table];
+    const got = t ? Object.keys(t).filter((k) => k !== "count") : [];
+    if (!t || t.count !== names.length || got.length !== names.length || names.some((n) => !(n in t)))
+      throw new Error(
+        `exodus: the native addon's ${table} codes (${got.join(", ")}) do not match this library's ` +
+          `(${names.join(", ")}); rebuild the addon with \`npm run build:native\``,
+      );
+  }
+  codeTables = raw as unknown as CodeTables;
+  return codeTables;
+}
+
+// ---- the addon's functions: each takes one options object read by name ------------------------
+/** Scan configuration of LIF/IAF (cuda/include/exodus/neurons.h LifConfig). */
+export interface LifScanConfig {
+  T: number;
+  N: number;
+  /** Parameter arrays hold P values; neuron i uses index i % P. */
+  P: number;
+  reset: number;
+  multiSpike: boolean;
+  maxSpikes: number;
+  /** Lower bound of v; absent for none. */
+  vMin?: number;
+  normInput: boolean;
+  surrogate: number;
+  sgScale: number;
+  sgWidth: number;
+}
+export interface ExpLeakScanConfig {
+  T: number;
+  N: number;
+  P: number;
+}
+export interface SrmScanConfig {
+  T: number;
+  N: number;
+  Ke: number;
+  Kn: number;
+  theta: number;
+  multiSpike: boolean;
+  maxSpikes: number;
+  surrogate: number;
+  sgScale: number;
+  sgWidth: number;
+}
+/** Conv geometry as lib/conv.ts's Conv2dGeometry holds it. */
+export interface ConvGeom {
+  cin: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
+}
+/** Pool geometry: input h × w, window k, stride s. */
+export interface PoolGeom {
+  h: number; w: number; k: number; s: number;
+}
+
+export interface NativeAddon {
+  NativeBuffer: new (o: { device: number; index: number; size: number }) => NativeBufferHandle;
+  codes: unknown;
+  // memory
+  write(o: { dst: View; data: Float32Array }): void;
+  read(o: { src: View; n: number }): Float32Array;
+  copy(o: { src: View; dst: View; n: number }): void;
+  synchronize(o: { device: number; index: number }): void;
+  // element-wise, reductions, GEMM, losses
+  fill(o: { y: View; n: number; value: number }): void;
+  unary(o: { op: number; x: View; y: View; n: number; a?: number; b?: number }): void;
+  /** y[i] = op(x[i], w[(i / inner) % nb]) */
+  binary(o: { op: number; x: View; w: View; y: View; n: number; nb: number; inner: number }): void;
+  /** y = alpha·x + beta·y */
+  axpby(o: { alpha: number; x: View; beta: number; y: View; n: number }): void;
+  reduce(o: { op: number; x: View; y: View; outer: number; axis: number; inner: number }): void;
+  gemm(o: {
+    transA: boolean; transB: boolean; M: number; N: number; K: number; alpha: number;
+    A: View; lda: number; B: View; ldb: number; beta: number; C: View; ldc: number;
+  }): void;
+  softmaxXent(o: { logits: View; labels: View; loss: View; grad?: Opt; rows: number; cols: number; gradScale: number }): void;
+  logSoftmax(o: { x: View; y: View; rows: number; cols: number }): void;
+  // layer ops
+  gemmBatched(o: {
+    transA: boolean; transB: boolean; M: number; N: number; K: number; alpha: number;
+    A: View; lda: number; strideA: number; B: View; ldb: number; strideB: number;
+    beta: number; C: View; ldc: number; strideC: number; batch: number;
+  }): void;
+  im2col(o: { x: View; cols: View; geom: ConvGeom; count: number }): void;
+  col2im(o: { cols: View; dx: View; geom: ConvGeom; count: number }): void;
+  pool2d(o: { max: boolean; x: View; y: View; indices?: Opt; geom: PoolGeom; planes: number }): void;
+  pool2dBackward(o: { max: boolean; dy: View; indices?: Opt; dx: View; geom: PoolGeom; planes: number }): void;
+  adamStep(o: {
+    p: View; g: View; m: View; v: View; n: number; lr: number; beta1: number; beta2: number; eps: number;
+    weightDecay: number; bias1: number; bias2: number; decoupled: boolean;
+  }): void;
+  dropoutMask(o: { mask: View; n: number; p: number; seed: number }): void;
+  /** One sample's sparse frames (flat t·F + f indices, counts) into column b of [T, B, F]. */
+  scatterFrames(o: { dst: View; T: number; B: number; F: number; b: number; index: Uint32Array; count: Uint32Array }): void;
+  /** The same into host memory (kernels/scatter.cuh's index math, for JavaScript callers). */
+  scatterFramesHost(o: { out: Float32Array; T: number; B: number; F: number; b: number; index: Uint32Array; count: Uint32Array }): void;
+  /** Zeroes [T, B, F] and scatters every column's frames on a libuv thread; dst must stay alive until it settles. */
+  scatterBatchAsync(o: { dst: View; T: number; B: number; F: number; index: Uint32Array[]; count: Uint32Array[] }): Promise<void>;
+  // neurons
+  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s: View; v: View }): void;
+  lifBackward(o: LifScanConfig & {
+    method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; x?: Opt; v0: View; dx: View;
+    dv0?: Opt; dalpha?: Opt;
+  }): void;
+  expleakForward(o: ExpLeakScanConfig & { beta: View; x: View; state: View; i: View }): void;
+  expleakBackward(o: ExpLeakScanConfig & { beta: View; gradI: View; i: View; i0: View; dx: View; di0?: Opt; dbeta?: Opt }): void;
+  srmForward(o: SrmScanConfig & { eps: View; nu?: Opt; a: View; s: View; u: View }): void;
+  srmBackward(o: SrmScanConfig & { method: number; eps: View; nu?: Opt; g: View; u: View; q: View; da: View }): void;
+  /** s = S(v) with theta[i % P] */
+  spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;
+  /** y = σ(v)·g */
+  surrogateGrad(o: { surrogate: number; v: View; g: View; y: View; n: number; theta: View; P: number; scale: number; width: number }): void;
+  // runtime
+  info(): NativeInfo;
+  buildInfo(): { version: string; cudaCompiled: boolean; cpuThreads: number; cpuIsa: string };
+  cudaDeviceInfo(o: { index: number }): { name: string; computeCapability: string; totalMemory: number; multiprocessors: number };
+  allocatorStats(o: { index: number }): { inUse: number; cached: number; peak: number; mallocs: number };
+  emptyCache(): void;
+  setThreads(o: { threads: number }): void;
+}
 
 /** The package root: the nearest folder above this file holding exodus-snn's package.json. */
 export function packageRoot(): string {
@@ -92,16 +213,24 @@ export function packageRoot(): string {
 
 let addon: NativeAddon | undefined;
 
-/** The addon: EXODUS_ADDON (a path to a .node file) if set, else the build in the package root. */
+/** The addon's file: EXODUS_ADDON (a path to a .node file) if set, else the build in the package root. */
+export function addonPath(): string {
+  const override = process.env.EXODUS_ADDON;
+  if (override) return resolve(override);
+  const require = createRequire(import.meta.url);
+  return (require("node-gyp-build") as { path(dir: string): string }).path(packageRoot());
+}
+
+/** The addon, loaded on first use. */
 export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
-  const override = process.env.EXODUS_ADDON;
+  let where = process.env.EXODUS_ADDON ? `EXODUS_ADDON=${process.env.EXODUS_ADDON}` : `${packageRoot()}/build/Release/exodus.node`;
   try {
-    if (override) addon = require(resolve(override)) as NativeAddon;
-    else addon = (require("node-gyp-build") as (dir: string) => NativeAddon)(packageRoot());
+    const path = addonPath();
+    where = path;
+    addon = require(path) as NativeAddon;
   } catch (e) {
-    const where = override ? `EXODUS_ADDON=${override}` : `${packageRoot()}/build/Release/exodus.node`;
     throw new Error(
       `exodus: could not load the native addon (${where}): ${(e as Error).message}\n` +
         "Build it with `npm run build:native` (needs cmake and a C++17 compiler; nvcc for CUDA).",

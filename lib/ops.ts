@@ -1,7 +1,7 @@
 // Tensor ops. Shapes and devices are validated here with messages naming what was expected and
 // received; the native layer then runs one kernel per op on the tensors' device.
 import { ExodusError, ShapeError, shapeStr } from "./errors.js";
-import { BinaryOp, ReduceOp, UnaryOp, native } from "./native.js";
+import { type BinaryName, type ReduceName, type UnaryName, codes, native } from "./native.js";
 import { type Shape, Tensor, sizeOf } from "./tensor.js";
 
 function sameDevice(op: string, ...ts: Tensor[]): void {
@@ -20,11 +20,11 @@ function outFor(op: string, out: Tensor | undefined, shape: Shape, like: Tensor)
 }
 
 // ---- unary -------------------------------------------------------------------------------------
-export type UnaryName = keyof typeof UnaryOp;
+export type { UnaryName };
 
 function unary(name: UnaryName, x: Tensor, a = 0, b = 0, out?: Tensor): Tensor {
   const y = outFor(name, out, x.shape, x);
-  native().unary(UnaryOp[name], x.handle, x.offset, y.handle, y.offset, x.size, a, b);
+  native().unary({ op: codes().unary[name], x, y, n: x.size, a, b });
   return y;
 }
 
@@ -80,13 +80,12 @@ export function broadcastLayout(xs: Shape, ws: Shape, op = "broadcast"): { nb: n
   return { nb, inner };
 }
 
-type BinaryName = keyof typeof BinaryOp;
 
 function binary(name: BinaryName, x: Tensor, w: Tensor, out?: Tensor): Tensor {
   sameDevice(name, x, w);
   const { nb, inner } = broadcastLayout(x.shape, w.shape, name);
   const y = outFor(name, out, x.shape, x);
-  native().binary(BinaryOp[name], x.handle, x.offset, w.handle, w.offset, y.handle, y.offset, x.size, nb, inner);
+  native().binary({ op: codes().binary[name], x, w, y, n: x.size, nb, inner });
   return y;
 }
 
@@ -114,18 +113,17 @@ export function axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor
   sameDevice("axpby", x, y);
   if (x.size !== y.size)
     throw new ShapeError(`axpby: expected x and y of equal size, received ${shapeStr(x.shape)} and ${shapeStr(y.shape)}`);
-  native().axpby(alpha, x.handle, x.offset, beta, y.handle, y.offset, x.size);
+  native().axpby({ alpha, x, beta, y, n: x.size });
   return y;
 }
 
 /** Sets every element to v, in place. */
 export function fill(x: Tensor, v: number): Tensor {
-  native().fill(x.handle, x.offset, x.size, v);
+  native().fill({ y: x, n: x.size, value: v });
   return x;
 }
 
 // ---- reductions --------------------------------------------------------------------------------
-type ReduceName = keyof typeof ReduceOp;
 
 function normAxis(op: string, x: Tensor, axis: number): number {
   const a = axis < 0 ? axis + x.rank : axis;
@@ -141,7 +139,7 @@ function reduce(name: ReduceName, x: Tensor, axis: number, keepDims: boolean, ou
   const inner = sizeOf(x.shape.slice(a + 1));
   const shape = keepDims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
   const y = outFor(name, out, shape, x);
-  native().reduce(ReduceOp[name], x.handle, x.offset, y.handle, y.offset, outer, x.shape[a], inner);
+  native().reduce({ op: codes().reduce[name], x, y, outer, axis: x.shape[a], inner });
   return y;
 }
 
@@ -195,7 +193,7 @@ export function gemm(c: Tensor, a: Tensor, b: Tensor, opts: GemmOptions = {}): T
       `gemm: inner dimensions differ: op(A) is [${M}, ${K}] (from ${shapeStr(a.shape)}${transA ? "ᵀ" : ""}), op(B) is [${K2}, ${N}] (from ${shapeStr(b.shape)}${transB ? "ᵀ" : ""})`,
     );
   if (cr !== M || cc !== N) throw new ShapeError(`gemm: expected C of [${M}, ${N}], received ${shapeStr(c.shape)}`);
-  native().gemm(transA, transB, M, N, K, alpha, a.handle, a.offset, ac, b.handle, b.offset, bc, beta, c.handle, c.offset, cc);
+  native().gemm({ transA, transB, M, N, K, alpha, A: a, lda: ac, B: b, ldb: bc, beta, C: c, ldc: cc });
   return c;
 }
 
@@ -220,7 +218,7 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
 export function logSoftmax(x: Tensor, out?: Tensor): Tensor {
   const [rows, cols] = matDims("logSoftmax", x.rank === 1 ? x.reshape([1, x.size]) : x, "x");
   const y = outFor("logSoftmax", out, x.shape, x);
-  native().logSoftmax(x.handle, x.offset, y.handle, y.offset, rows, cols);
+  native().logSoftmax({ x, y, rows, cols });
   return y;
 }
 
@@ -246,8 +244,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<n
     const losses = Tensor.empty([rows], logits.device);
     const grad = Tensor.empty([rows, cols], logits.device);
     try {
-      native().softmaxXent(logits.handle, logits.offset, lab.handle, lab.offset, losses.handle, losses.offset,
-        grad.handle, grad.offset, rows, cols, 1 / rows);
+      native().softmaxXent({ logits, labels: lab, loss: losses, grad, rows, cols, gradScale: 1 / rows });
     } catch (e) {
       losses.dispose();
       grad.dispose();

@@ -54,7 +54,7 @@ export class Adam {
   step(lr = this.opts.lr): void {
     this.t++;
     const { betas, eps, weightDecay, decoupled } = this.opts;
-    const config = [lr, betas[0], betas[1], eps, weightDecay, 1 - betas[0] ** this.t, 1 - betas[1] ** this.t, decoupled ? 1 : 0];
+    const config = { lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, bias1: 1 - betas[0] ** this.t, bias2: 1 - betas[1] ** this.t, decoupled };
     for (const p of this.params) {
       let s = this.state.get(p);
       if (!s) {
@@ -62,7 +62,7 @@ export class Adam {
         s = { m: keep(Tensor.zeros(p.value.shape, p.value.device)), v: keep(Tensor.zeros(p.value.shape, p.value.device)) };
         this.state.set(p, s);
       }
-      native().adamStep(p.value.handle, p.value.offset, p.grad.handle, p.grad.offset, s.m.handle, s.m.offset, s.v.handle, s.v.offset, p.value.size, config);
+      native().adamStep({ p: p.value, g: p.grad, m: s.m, v: s.v, n: p.value.size, ...config });
     }
   }
 

@@ -1,6 +1,6 @@
 // 2-D average and max pooling over the last two axes of [..., H, W] (no padding), with backward.
 import { ExodusError, ShapeError, shapeStr } from "./errors.js";
-import { native } from "./native.js";
+import { type PoolGeom, native } from "./native.js";
 import { Tensor, sizeOf } from "./tensor.js";
 
 export interface PoolResult {
@@ -9,7 +9,7 @@ export interface PoolResult {
   indices?: Tensor;
 }
 
-function geometry(x: Tensor, kernel: number, stride: number): { planes: number; h: number; w: number; ho: number; wo: number; geom: number[] } {
+function geometry(x: Tensor, kernel: number, stride: number): { planes: number; h: number; w: number; ho: number; wo: number; geom: PoolGeom } {
   if (x.rank < 2) throw new ShapeError(`pool2d: expected input [..., H, W], received ${shapeStr(x.shape)}`);
   const [h, w] = x.shape.slice(-2);
   if (!Number.isInteger(kernel) || kernel < 1 || kernel > h || kernel > w)
@@ -17,7 +17,7 @@ function geometry(x: Tensor, kernel: number, stride: number): { planes: number; 
   if (!Number.isInteger(stride) || stride < 1) throw new ExodusError(`pool2d: expected a stride >= 1, received ${stride}`);
   const ho = Math.floor((h - kernel) / stride) + 1;
   const wo = Math.floor((w - kernel) / stride) + 1;
-  return { planes: sizeOf(x.shape.slice(0, -2)), h, w, ho, wo, geom: [h, w, kernel, stride] };
+  return { planes: sizeOf(x.shape.slice(0, -2)), h, w, ho, wo, geom: { h, w, k: kernel, s: stride } };
 }
 
 export function pool2d(mode: "avg" | "max", x: Tensor, kernel: number, stride = kernel): PoolResult {
@@ -25,7 +25,7 @@ export function pool2d(mode: "avg" | "max", x: Tensor, kernel: number, stride = 
   const shape = [...x.shape.slice(0, -2), g.ho, g.wo];
   const y = Tensor.empty(shape, x.device);
   const indices = mode === "max" ? Tensor.empty(shape, x.device) : undefined;
-  native().pool2d(mode === "max", x.handle, x.offset, y.handle, y.offset, indices?.handle ?? null, indices?.offset ?? 0, g.geom, g.planes);
+  native().pool2d({ max: mode === "max", x, y, indices, geom: g.geom, planes: g.planes });
   return { y, indices };
 }
 
@@ -45,6 +45,6 @@ export function pool2dBackward(mode: "avg" | "max", dy: Tensor, inputShape: read
     dx.dispose();
     throw new ExodusError("pool2dBackward: max pooling needs the indices returned by its forward pass");
   }
-  native().pool2dBackward(mode === "max", dy.handle, dy.offset, indices?.handle ?? null, indices?.offset ?? 0, dx.handle, dx.offset, g.geom, g.planes);
+  native().pool2dBackward({ max: mode === "max", dy, indices, dx, geom: g.geom, planes: g.planes });
   return dx;
 }

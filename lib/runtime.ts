@@ -23,10 +23,11 @@ function cudaVersion(v: number): string {
 
 export function runtimeInfo(): RuntimeInfo {
   const n = native();
-  const i = n.info();
   const st = cudaStatus();
+  // The driver-dependent fields come from the probe process (device.ts), never from this one.
+  const i = st.info;
   const devices = [];
-  if (st.usable) for (let d = 0; d < st.deviceCount; d++) devices.push({ index: d, ...n.cudaDeviceInfo(d) });
+  if (st.usable) for (let d = 0; d < st.deviceCount; d++) devices.push({ index: d, ...n.cudaDeviceInfo({ index: d }) });
   return {
     version: i.version,
     cpu: { threads: i.cpuThreads, isa: i.cpuIsa },
@@ -44,5 +45,5 @@ export function runtimeInfo(): RuntimeInfo {
 
 /** Sets the number of CPU threads the native ops use (default: all cores, or OMP_NUM_THREADS). */
 export function setCpuThreads(n: number): void {
-  native().setThreads(expectInt("threads", n, 1));
+  native().setThreads({ threads: expectInt("threads", n, 1) });
 }

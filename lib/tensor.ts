@@ -108,13 +108,13 @@ export class Tensor {
   static empty(shape: Shape, device?: DeviceLike): Tensor {
     const s = checkShape(shape);
     const dev = parseDevice(device);
-    const handle = new (native().NativeBuffer)(dev.code, dev.index, sizeOf(s));
+    const handle = new (native().NativeBuffer)({ device: dev.code, index: dev.index, size: sizeOf(s) });
     return new Tensor(new Storage(handle, dev), 0, s);
   }
 
   static full(shape: Shape, value: number, device?: DeviceLike): Tensor {
     const t = Tensor.empty(shape, device);
-    native().fill(t.handle, t.offset, t.size, value);
+    native().fill({ y: t, n: t.size, value });
     return t;
   }
 
@@ -133,7 +133,7 @@ export class Tensor {
     if (sizeOf(s) !== f32.length)
       throw new ShapeError(`Tensor.from: shape ${shapeStr(s)} holds ${sizeOf(s)} elements, data has ${f32.length}`);
     const t = Tensor.empty(s, device);
-    if (f32.length) native().write(t.handle, t.offset, f32);
+    if (f32.length) native().write({ dst: t, data: f32 });
     return t;
   }
 
@@ -170,7 +170,7 @@ export class Tensor {
   // ---- data movement ------------------------------------------------------------------------------
   /** A host copy of the values (waits for the device). */
   toArray(): Float32Array {
-    return this.size === 0 ? new Float32Array(0) : native().read(this.handle, this.offset, this.size);
+    return this.size === 0 ? new Float32Array(0) : native().read({ src: this, n: this.size });
   }
 
   /** The single value of a one-element tensor. */
@@ -184,7 +184,7 @@ export class Tensor {
     const f32 = toFloat32("set()", data);
     if (f32.length !== this.size)
       throw new ShapeError(`set(): expected ${this.size} values for shape ${shapeStr(this.shape)}, received ${f32.length}`);
-    if (f32.length) native().write(this.handle, this.offset, f32);
+    if (f32.length) native().write({ dst: this, data: f32 });
     return this;
   }
 
@@ -192,7 +192,7 @@ export class Tensor {
   copyFrom(src: Tensor): this {
     if (src.size !== this.size)
       throw new ShapeError(`copyFrom: expected ${this.size} elements ${shapeStr(this.shape)}, received ${src.size} ${shapeStr(src.shape)}`);
-    native().copy(src.handle, src.offset, this.handle, this.offset, this.size);
+    native().copy({ src, dst: this, n: this.size });
     return this;
   }
 

@@ -19,9 +19,9 @@ describe.skipIf(!usable)("CUDA backend against the CPU backend", () => {
   });
 
   it("reuses freed blocks through the caching allocator", () => {
-    const before = native().allocatorStats(0).mallocs;
+    const before = native().allocatorStats({ index: 0 }).mallocs;
     for (let i = 0; i < 20; i++) Tensor.empty([1024, 64], "cuda").dispose();
-    expect(native().allocatorStats(0).mallocs - before).toBeLessThanOrEqual(1);
+    expect(native().allocatorStats({ index: 0 }).mallocs - before).toBeLessThanOrEqual(1);
   });
 
   for (const r of usable ? runChecks(Device.cuda(0), { seed: 99 }) : [])

@@ -9,7 +9,7 @@ import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { type Device, parseDevice, synchronize } from "../../lib/device.js";
 import { LIF } from "../../lib/nn/lif.js";
-import { type LifNativeConfig, neuronNative } from "../../lib/nn/native-neurons.js";
+import { type LifScanConfig, native } from "../../lib/native.js";
 import { packageRoot } from "../../lib/native.js";
 import * as ops from "../../lib/ops.js";
 import { Rng } from "../../lib/random.js";
@@ -60,13 +60,13 @@ function input(T: number, N: number, d: Device): Tensor {
   return Tensor.from(x, [T, N], d);
 }
 
-function cfg(T: number, N: number): LifNativeConfig {
-  return { T, N, P: 1, reset: 0, multiSpike: 0, maxSpikes: 0, hasVmin: 0, vmin: 0, normInput: 0, surrogate: 0, sgScale: 1, sgWidth: 0.5 };
+function cfg(T: number, N: number): LifScanConfig {
+  return { T, N, P: 1, reset: 0, multiSpike: false, maxSpikes: 0, normInput: false, surrogate: 0, sgScale: 1, sgWidth: 0.5 };
 }
 
 /** The kernels alone on warm buffers: seconds per forward/backward scan, and a copy of one [T, N] array. */
 function kernels(T: number, N: number, reps: number) {
-  const n = neuronNative();
+  const n = native();
   const x = input(T, N, device);
   const g = ops.fill(Tensor.empty([T, N], device), 0.5);
   const s = ops.fill(Tensor.empty([T, N], device), 0), v = ops.fill(Tensor.empty([T, N], device), 0);
@@ -74,9 +74,8 @@ function kernels(T: number, N: number, reps: number) {
   const state = Tensor.zeros([N], device), v0 = Tensor.zeros([N], device);
   const p = [Tensor.from([Math.exp(-1 / 30)], [1], device), Tensor.from([1], [1], device), Tensor.from([1], [1], device)];
   const c = cfg(T, N);
-  const fwd = () => n.lifForward(c, x.handle, 0, p[0].handle, 0, p[1].handle, 0, p[2].handle, 0, state.handle, 0, s.handle, 0, v.handle, 0);
-  const bwd = (method: number) => () =>
-    n.lifBackward(c, method, p[0].handle, 0, p[1].handle, 0, p[2].handle, 0, g.handle, 0, null, 0, v.handle, 0, null, 0, v0.handle, 0, dx.handle, 0, null, 0, null, 0);
+  const fwd = () => n.lifForward({ ...c, x, alpha: p[0], theta: p[1], m: p[2], state, s, v });
+  const bwd = (method: number) => () => n.lifBackward({ ...c, method, alpha: p[0], theta: p[1], m: p[2], g, v, v0, dx });
   const forward = time(fwd, reps);
   const exodus = time(bwd(0), reps);
   const slayer = time(bwd(1), reps);

@@ -4,6 +4,7 @@
 #include "parallel.h"
 
 #include <string>
+#include "exodus/backend.h"
 
 namespace exo {
 namespace cpu {

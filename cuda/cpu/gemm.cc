@@ -17,7 +17,7 @@
 #define EXO_GEMM_AVX2 1
 #endif
 
-#include "exodus/nn_ops.h"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace cpu {

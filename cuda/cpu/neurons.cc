@@ -9,6 +9,7 @@
 #include "kernels/lif.cuh"
 #include "kernels/srm.cuh"
 #include "parallel.h"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace cpu {
@@ -66,34 +67,31 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
       float* dxt = dx + o;
       if (SHARED) {
         // One parameter set for all neurons: scalars in registers instead of five loads per step.
-        const float a0 = tp.alpha[0], m0 = tp.m[0], in_scale = c.norm_input ? 1.f - a0 : 1.f;
+        const float a0 = tp.alpha[0], m0 = tp.m[0];
         const k::SgCoef q{tp.theta[0], q0[0], q1[0]};
         for (size_t j = 0; j < n; ++j) {
           float l = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, a0, q, m0);
           lam[j] = l;
-          dxt[j] = l * in_scale;
+          dxt[j] = k::lif_input_grad(c, l, a0);
         }
       } else {
         for (size_t j = 0; j < n; ++j) {
           float l = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, tp.alpha[j],
                                                   k::SgCoef{tp.theta[j], q0[j], q1[j]}, tp.m[j]);
           lam[j] = l;
-          dxt[j] = c.norm_input ? l * (1.f - tp.alpha[j]) : l;
+          dxt[j] = k::lif_input_grad(c, l, tp.alpha[j]);
         }
       }
       if (dalpha) {
         // ∂v[t]/∂α = v_post[t-1] (− x[t] with norm_input); v_post[t-1] is recomputed from v[t-1].
         for (size_t j = 0; j < n; ++j) {
-          float vp = t > 0 ? k::lif_reset(c, v[o - N + j], k::spike_fn(v[o - N + j], tp.theta[j], c.multi_spike,
-                                                                         c.max_spikes), tp.m[j])
-                           : v0[b + j];
-          if (c.norm_input) vp -= x[o + j];
-          da[j] += lam[j] * vp;
+          float vp = t > 0 ? k::lif_vpost(c, v[o - N + j], tp.theta[j], tp.m[j]) : v0[b + j];
+          da[j] += k::lif_dalpha_term(c, lam[j], vp, c.norm_input ? x[o + j] : 0.f);
         }
       }
     }
     if (dv0)
-      for (size_t j = 0; j < n; ++j) dv0[b + j] = tp.alpha[j] * lam[j];
+      for (size_t j = 0; j < n; ++j) dv0[b + j] = k::lif_state_grad(lam[j], tp.alpha[j]);
     if (dalpha)
       for (size_t j = 0; j < n; ++j) dalpha[b + j] = da[j];
   });
@@ -200,10 +198,10 @@ void expleak_backward(const ExpLeakConfig& c, const float* beta, const float* gr
         dx[o + j] = mu[j];
       }
       if (dbeta)
-        for (size_t j = 0; j < n; ++j) db[j] += mu[j] * (t > 0 ? cur[o - N + j] : i0[b + j]);
+        for (size_t j = 0; j < n; ++j) db[j] += k::expleak_dbeta_term(mu[j], t > 0 ? cur[o - N + j] : i0[b + j]);
     }
     if (di0)
-      for (size_t j = 0; j < n; ++j) di0[b + j] = bt[j] * mu[j];
+      for (size_t j = 0; j < n; ++j) di0[b + j] = k::expleak_state_grad(mu[j], bt[j]);
     if (dbeta)
       for (size_t j = 0; j < n; ++j) dbeta[b + j] = db[j];
   });

@@ -1,5 +1,6 @@
 // CPU layer ops: im2col/col2im, pooling, Adam, dropout masks (math in kernels/conv.cuh, optim.cuh).
-#include "exodus/nn_ops.h"
+#include "exodus/backend.h"
+#include "kernels/scatter.cuh"
 #include "parallel.h"
 
 namespace exo {
@@ -72,10 +73,8 @@ void dropout_mask(float* mask, size_t n, float p, unsigned long long seed) {
 void scatter_frames(float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count, size_t n) {
   size_t limit = (size_t)T * F;
   for (size_t j = 0; j < n; ++j) {
-    size_t i = index[j];
-    if (i >= limit) continue;
-    size_t t = i / F, f = i % F;
-    dst[(t * B + b) * F + f] = (float)count[j];
+    size_t o = k::frame_slot(index[j], limit, B, F, b);
+    if (o != (size_t)-1) dst[o] = (float)count[j];
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "kernels/reduce.cuh"
 #include "parallel.h"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace cpu {

@@ -1,6 +1,7 @@
 // CUDA element-wise ops: grid-stride loops over the same per-element math as the CPU backend.
 #include "check.cuh"
 #include "kernels/elementwise.cuh"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace gpu {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "check.cuh"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace gpu {

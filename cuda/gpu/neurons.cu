@@ -4,7 +4,7 @@
 #include "kernels/expleak.cuh"
 #include "kernels/lif.cuh"
 #include "kernels/srm.cuh"
-#include "exodus/neurons.h"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace gpu {
@@ -46,15 +46,13 @@ __global__ void lif_backward_kernel(LifConfig c, LifParams p, const float* __res
   for (int t = c.T - 1; t >= 0; --t) {
     size_t o = (size_t)t * c.N + i;
     lam = k::lif_adjoint_step<K, EXACT>(c, lam, v[o], g[o], h ? h[o] : 0.f, alpha, q, m);
-    dx[o] = c.norm_input ? lam * (1.f - alpha) : lam;
+    dx[o] = k::lif_input_grad(c, lam, alpha);
     if (dalpha) {
-      float vp = t > 0 ? k::lif_reset(c, v[o - c.N], k::spike_fn(v[o - c.N], theta, c.multi_spike, c.max_spikes), m)
-                       : v0[i];
-      if (c.norm_input) vp -= x[o];
-      da += lam * vp;
+      float vp = t > 0 ? k::lif_vpost(c, v[o - c.N], theta, m) : v0[i];
+      da += k::lif_dalpha_term(c, lam, vp, c.norm_input ? x[o] : 0.f);
     }
   }
-  if (dv0) dv0[i] = alpha * lam;
+  if (dv0) dv0[i] = k::lif_state_grad(lam, alpha);
   if (dalpha) dalpha[i] = da;
 }
 
@@ -82,9 +80,9 @@ __global__ void expleak_backward_kernel(ExpLeakConfig c, const float* __restrict
     size_t o = (size_t)t * c.N + i;
     mu = k::expleak_adjoint_step(mu, grad_i[o], b);
     dx[o] = mu;
-    if (dbeta) db += mu * (t > 0 ? cur[o - c.N] : i0[i]);
+    if (dbeta) db += k::expleak_dbeta_term(mu, t > 0 ? cur[o - c.N] : i0[i]);
   }
-  if (di0) di0[i] = b * mu;
+  if (di0) di0[i] = k::expleak_state_grad(mu, b);
   if (dbeta) dbeta[i] = db;
 }
 

@@ -1,7 +1,8 @@
 // CUDA layer ops: batched GEMM (the tiled kernel with a batch grid axis), im2col/col2im as one
 // thread per output element, pooling, Adam, dropout masks. Math in kernels/conv.cuh, optim.cuh.
 #include "check.cuh"
-#include "exodus/nn_ops.h"
+#include "exodus/backend.h"
+#include "kernels/scatter.cuh"
 
 namespace exo {
 namespace gpu {
@@ -63,8 +64,8 @@ __global__ void scatter_frames_kernel(float* dst, int T, int B, int F, int b, co
                                       const uint32_t* count, size_t n) {
   size_t limit = (size_t)T * F;
   EXO_GRID_LOOP(j, n) {
-    size_t i = index[j];
-    if (i < limit) dst[((i / F) * B + b) * F + i % F] = (float)count[j];
+    size_t o = k::frame_slot(index[j], limit, B, F, b);
+    if (o != (size_t)-1) dst[o] = (float)count[j];
   }
 }
 

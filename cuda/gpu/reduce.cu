@@ -1,6 +1,7 @@
 // CUDA reductions over one axis, and the row-wise softmax losses.
 #include "check.cuh"
 #include "kernels/reduce.cuh"
+#include "exodus/backend.h"
 
 namespace exo {
 namespace gpu {

@@ -42,12 +42,5 @@ EXO_HD float binary_op(float x, float w) {
   else return fmin_(x, w);
 }
 
-// X-macro lists of the op codes: each backend expands them into one switch that turns a code
-// coming from JavaScript into a loop specialised for that op (C++17, so CUDA 11 builds it too).
-#define EXO_UNARY_OPS(X) \
-  X(Copy) X(Neg) X(Exp) X(Log) X(Abs) X(Sqrt) X(Square) X(Relu) X(Sigmoid) X(Tanh) X(Affine) X(Clamp) \
-  X(Pow) X(Step) X(Reciprocal)
-#define EXO_BINARY_OPS(X) X(Add) X(Sub) X(Mul) X(Div) X(Max) X(Min)
-
 }  // namespace k
 }  // namespace exo

@@ -34,5 +34,21 @@ EXO_HD float lif_adjoint_step(const LifConfig& c, float lam_next, float v, float
   return lam;
 }
 
+// v_post[t] recomputed from the stored v[t] (for ∂α, which needs v_post[t-1]).
+EXO_HD float lif_vpost(const LifConfig& c, float v, float theta, float m) {
+  return lif_reset(c, v, spike_fn(v, theta, c.multi_spike, c.max_spikes), m);
+}
+
+// ∂L/∂x[t] = λ[t], times (1-α) with norm_input.
+EXO_HD float lif_input_grad(const LifConfig& c, float lam, float alpha) { return c.norm_input ? lam * (1.f - alpha) : lam; }
+
+// Step t's share of ∂L/∂α = Σ_t λ[t]·∂v[t]/∂α, with ∂v[t]/∂α = v_post[t-1] (− x[t] with norm_input).
+EXO_HD float lif_dalpha_term(const LifConfig& c, float lam, float vpost_prev, float x) {
+  return lam * (c.norm_input ? vpost_prev - x : vpost_prev);
+}
+
+// ∂L/∂v0 = α·λ[0].
+EXO_HD float lif_state_grad(float lam0, float alpha) { return alpha * lam0; }
+
 }  // namespace k
 }  // namespace exo

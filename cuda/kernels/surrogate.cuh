@@ -89,6 +89,3 @@ EXO_HD float spike_fn(float v, float theta, int multi, float max_spikes) {
 
 }  // namespace k
 }  // namespace exo
-
-// Expands X(Kind) for every surrogate: one switch turns the runtime code into a specialised loop.
-#define EXO_SURROGATES(X) X(Exponential) X(Boxcar) X(Gaussian) X(FastSigmoid) X(Arctan)

@@ -6,20 +6,22 @@
 // (tests) and from dist/, and it needs nothing but node built-ins.
 import { Worker } from "node:worker_threads";
 import { ExodusError } from "../errors.js";
+import { addonPath } from "../native.js";
 import type { CacheLayout } from "./cache.js";
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
 const zlib = require("node:zlib");
-const { path, dataStart, offsets, nnz, countBytes, crcs, F, T } = workerData;
+const { path, dataStart, offsets, nnz, countBytes, crcs, F, T, addon } = workerData;
+// The frame scatter is the addon's (kernels/scatter.cuh), so its index math exists once.
+const native = require(addon);
 const fd = fs.openSync(path, "r");
 parentPort.on("message", (m) => {
   const { id, slots, B, buffer } = m;
   const out = new Float32Array(buffer);
   try {
     out.fill(0);
-    const limit = T * F, stride = B * F;
     for (let b = 0; b < slots.length; b++) {
       const i = slots[b];
       const start = offsets[i], len = offsets[i + 1] - start;
@@ -29,14 +31,9 @@ parentPort.on("message", (m) => {
       const n = nnz[i];
       const index = new Uint32Array(buf.buffer, buf.byteOffset, n);
       const count = countBytes[i] === 4 ? new Uint32Array(buf.buffer, buf.byteOffset + 4 * n, n) : new Uint16Array(buf.buffer, buf.byteOffset + 4 * n, n);
-      let rowStart = 0, dst = b * F;
-      for (let j = 0; j < n; j++) {
-        const idx = index[j];
-        if (j > 0 && idx <= index[j - 1]) throw { corrupt: i }; // indices rise: anything else is a damaged cache
-        if (idx >= limit) break;
-        while (idx >= rowStart + F) { rowStart += F; dst += stride; }
-        out[dst + idx - rowStart] = count[j];
-      }
+      // Indices rise in a sound cache (the CRC matched, so anything else was written damaged).
+      for (let j = 1; j < n; j++) if (index[j] <= index[j - 1]) throw { corrupt: i };
+      native.scatterFramesHost({ out, T, B, F, b, index, count });
     }
     parentPort.postMessage({ id, buffer }, [buffer]);
   } catch (e) {
@@ -62,7 +59,7 @@ export class BatchWorkers {
   private failure: Error | undefined;
 
   constructor(layout: CacheLayout, F: number, T: number, count: number) {
-    const data = { ...layout, F, T };
+    const data = { ...layout, F, T, addon: addonPath() };
     this.workers = Array.from({ length: count }, () => {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
       w.unref(); // referenced only while a request is outstanding: a forgotten close() must not hang the process

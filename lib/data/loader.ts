@@ -211,7 +211,7 @@ class CachedDataset implements Dataset {
     this.checkIndex(i);
     const f = await this.cache.read(this.slots[i]);
     const x = new Float32Array(this.sampleShape[0] * this.features);
-    scatter(f, x, 0, 1, this.features, this.sampleShape[0]);
+    native().scatterFramesHost({ out: x, T: this.sampleShape[0], B: 1, F: this.features, b: 0, index: f.index, count: f.count });
     return { x, label: this.labels[i] };
   }
 
@@ -264,7 +264,7 @@ class CachedDataset implements Dataset {
       const x = keep(Tensor.empty(shape, device));
       try {
         const frames = host.frames!;
-        await native().scatterBatchAsync(x.handle, x.offset, T, indices.length, this.features, frames.map((f) => f.index), frames.map((f) => f.count));
+        await native().scatterBatchAsync({ dst: x, T, B: indices.length, F: this.features, index: frames.map((f) => f.index), count: frames.map((f) => f.count) });
       } catch (e) {
         x.dispose();
         throw e;
@@ -302,23 +302,3 @@ class CachedDataset implements Dataset {
   }
 }
 
-/**
- * Writes sample frames into row b of a [T, B, F] buffer (frames beyond T dropped, missing ones
- * stay zero). Indices are sorted, so the step advances incrementally instead of dividing per entry.
- */
-function scatter(f: SparseFrames, out: Float32Array, b: number, B: number, F: number, T: number): void {
-  const { index, count } = f;
-  const limit = T * F;
-  const stride = B * F;
-  let rowStart = 0;
-  let dst = b * F;
-  for (let j = 0; j < index.length; j++) {
-    const idx = index[j];
-    if (idx >= limit) break;
-    while (idx >= rowStart + F) {
-      rowStart += F;
-      dst += stride;
-    }
-    out[dst + idx - rowStart] = count[j];
-  }
-}

@@ -1,8 +1,8 @@
 // Validation of neuron options, with messages of the form "<what>: expected …, received …".
 import { ConfigError, describe } from "../errors.js";
-import { SurrogateCode } from "./native-neurons.js";
+import { SURROGATES, type SurrogateName, codes } from "../native.js";
 
-export type SurrogateName = keyof typeof SurrogateCode;
+export type { SurrogateName };
 export type BackwardMethod = "exodus" | "slayer" | "bptt";
 
 export interface SurrogateOptions {
@@ -45,11 +45,11 @@ export function oneOf<T extends string>(what: string, v: unknown, allowed: reado
 export function parseSurrogate(layer: string, s: SurrogateOptions | SurrogateName | undefined): Surrogate {
   const o: SurrogateOptions = typeof s === "string" ? { name: s } : (s ?? {});
   if (typeof o !== "object" || Array.isArray(o)) fail(`${layer} surrogate`, "an object { name, scale, width } or a name", s);
-  const name = oneOf(`${layer} surrogate.name`, o.name, Object.keys(SurrogateCode) as SurrogateName[], "exponential");
+  const name = oneOf(`${layer} surrogate.name`, o.name, SURROGATES, "exponential");
   const scale = o.scale === undefined ? 1 : finite(`${layer} surrogate.scale`, o.scale);
   if (scale < 0) fail(`${layer} surrogate.scale`, "a number >= 0", scale);
   const width = o.width === undefined ? defaultWidth[name] : positive(`${layer} surrogate.width`, o.width);
-  return { name, code: SurrogateCode[name], scale, width };
+  return { name, code: codes().surrogate[name], scale, width };
 }
 
 /** A scalar or one value per neuron (an array or Float32Array of the neurons' feature size). */
@@ -69,4 +69,28 @@ export function paramValues(what: string, v: unknown, check: (what: string, x: n
 
 export function checkBackward(layer: string, v: unknown): BackwardMethod {
   return oneOf(`${layer} backward`, v, ["exodus", "slayer", "bptt"] as const, "exodus");
+}
+
+/**
+ * A per-step decay given directly (`name` ∈ (0, 1], or (0, 1) when `open`) or as a time constant
+ * (`tauName`, decay = exp(−dt/τ)), exactly one of them; `dflt` when neither is given (undefined:
+ * one is required). dt (default 1) belongs to the time constant.
+ */
+export function decayValues(
+  layer: string,
+  o: { value: unknown; tau: unknown; dt: unknown },
+  names: { value: string; tau: string },
+  dflt: number | undefined,
+  open = false,
+): Float32Array {
+  if (o.value !== undefined && o.tau !== undefined) fail(`${layer} options`, `either ${names.value} or ${names.tau}, not both`, "both");
+  if (o.tau !== undefined) {
+    const dt = o.dt === undefined ? 1 : positive(`${layer} dt`, o.dt);
+    return paramValues(`${layer} ${names.tau}`, o.tau, positive).map((tau) => Math.exp(-dt / tau));
+  }
+  if (o.dt !== undefined) fail(`${layer} dt`, `no value unless ${names.tau} is given`, o.dt);
+  if (o.value === undefined && dflt === undefined) fail(`${layer} options`, `${names.value} or ${names.tau}`, undefined);
+  return paramValues(`${layer} ${names.value}`, o.value ?? dflt, (w, a) => {
+    if (!(a > 0 && (open ? a < 1 : a <= 1))) fail(w, open ? "a decay in (0, 1)" : "a decay in (0, 1]", a);
+  });
 }

@@ -2,17 +2,15 @@
 // s = S(u). Backward "exodus" is exact (back-substitution for ψ = total ∂L/∂s, then a correlation
 // with ε); "slayer" takes ψ = ∂L/∂s; "bptt" differentiates the per-step ops on the tape.
 // With ε[k] = α^k and ν[k] = −m·α^(k+1) it is the LIF of §1.
-import { type DeviceLike, type Device, parseDevice } from "../device.js";
-import * as ops from "../ops.js";
+import { type DeviceLike, parseDevice } from "../device.js";
+import { type SrmScanConfig, codes, native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
-import { noForward, sameShape, timeMajor } from "./common.js";
-import { Module } from "./module.js";
-import { GradCode, type SrmNativeConfig, neuronNative } from "./native-neurons.js";
+import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, fail, finite, oneOf,
   parseSurrogate, positive,
 } from "./options.js";
-import { Tape, type Var, wireSteps } from "./tape.js";
+import type { Var } from "./tape.js";
 
 export interface SRMOptions {
   /** Response kernel ε[0..Kε) (default: SLAYER's alpha kernel from tauSr). */
@@ -57,9 +55,7 @@ export function refractoryKernel(tauRef: number, scaleRef: number, theta: number
   return truncated((k) => -scaleRef * theta * ((k + 1) / tauRef) * Math.exp(1 - (k + 1) / tauRef));
 }
 
-export class SRM extends Module {
-  readonly device: Device;
-  readonly backwardMethod: BackwardMethod;
+export class SRM extends NeuronLayer {
   readonly surrogate: Surrogate;
   readonly theta: number;
   readonly multiSpike: boolean;
@@ -69,16 +65,12 @@ export class SRM extends Module {
   private eps: Tensor;
   private nuT: Tensor | undefined;
   private thetaT: Tensor;
-  private cache: { T: number; N: number; shape: readonly number[]; u?: Tensor; tape?: { tape: Tape; as: Var[]; ss: Var[]; views: Tensor[] } } | undefined;
-  private _membrane: Tensor | undefined;
 
   constructor(opts: SRMOptions = {}) {
-    super();
     const L = "SRM";
     if (typeof opts !== "object" || opts === null) fail(`${L} options`, "an object", opts);
     for (const k of Object.keys(opts)) if (!KNOWN.has(k)) fail(`${L} options`, `only known options (${[...KNOWN].join(", ")})`, k);
-    this.device = parseDevice(opts.device);
-    this.backwardMethod = checkBackward(L, opts.backward);
+    super({ name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: false, P: 1, states: [] });
     this.surrogate = parseSurrogate(L, opts.surrogate);
     this.theta = opts.threshold === undefined ? 1 : positive(`${L} threshold`, opts.threshold);
     this.multiSpike = oneOf(`${L} spikeFn`, opts.spikeFn, ["single", "multi"] as const, "single") === "multi";
@@ -105,113 +97,56 @@ export class SRM extends Module {
     }
     this.eps = keep(Tensor.from(this.epsilon, [this.epsilon.length], this.device));
     this.nuT = this.nu.length ? keep(Tensor.from(this.nu, [this.nu.length], this.device)) : undefined;
-    this.thetaT = keep(Tensor.from([this.theta], [1], this.device));
+    this.thetaT = this.addParam("theta", Float32Array.of(this.theta), false);
   }
 
-  /** Membrane potentials u of the last forward (exodus/slayer). */
-  get membrane(): Tensor | undefined {
-    return this._membrane;
-  }
-
-  private config(T: number, N: number): SrmNativeConfig {
+  private config(T: number, N: number): SrmScanConfig {
     return {
-      T, N, Ke: this.epsilon.length, Kn: this.nu.length, theta: this.theta, multiSpike: this.multiSpike ? 1 : 0,
+      T, N, Ke: this.epsilon.length, Kn: this.nu.length, theta: this.theta, multiSpike: this.multiSpike,
       maxSpikes: this.maxSpikes, surrogate: this.surrogate.code, sgScale: this.surrogate.scale, sgWidth: this.surrogate.width,
     };
   }
 
-  private releaseCache(): void {
-    const c = this.cache;
-    if (!c) return;
-    c.u?.dispose();
-    if (c.tape) {
-      c.tape.tape.dispose();
-      for (const v of c.tape.views) v.dispose();
-    }
-    this._membrane?.dispose();
-    this._membrane = undefined;
-    this.cache = undefined;
+  protected scanForward(x: Tensor, s: Tensor, _state: Tensor[], T: number, N: number): Saved {
+    const u = this.scratch("u", T, N);
+    native().srmForward({ ...this.config(T, N), eps: this.eps, nu: this.nuT, a: x, s, u });
+    this.setMembrane(u, s.shape);
+    return { u };
   }
 
-  forward(x: Tensor): Tensor {
-    const { T, N } = timeMajor("SRM", x, this.device);
-    this.releaseCache();
-    const s = Tensor.empty(x.shape, this.device);
-    const x2 = x.reshape([T, N]);
-    const s2 = s.reshape([T, N]);
+  protected scanBackward(b: ScanBackward): void {
+    const q = Tensor.empty([b.T, b.N], this.device);
     try {
-      if (this.backwardMethod === "bptt") {
-        const tape = new Tape();
-        const views: Tensor[] = [];
-        const as: Var[] = [], ss: Var[] = [];
-        for (let t = 0; t < T; t++) {
-          const at = tape.leaf(x2.at(t));
-          views.push(at.value);
-          as.push(at);
-          let u: Var | undefined;
-          const term = (v: Var, w: number) => {
-            if (w === 0) return;
-            const p = tape.scale(v, w);
-            u = u ? tape.add(u, p) : p;
-          };
-          for (let k = 0; k < this.epsilon.length && k <= t; k++) term(as[t - k], this.epsilon[k]);
-          for (let k = 0; k < this.nu.length && k <= t - 1; k++) term(ss[t - 1 - k], this.nu[k]);
-          if (!u) u = tape.scale(at, 0);
-          const st = s2.at(t);
-          views.push(st);
-          ss.push(tape.spike(u, this.thetaT, this.surrogate, this.multiSpike, this.maxSpikes, st));
-        }
-        this.cache = { T, N, shape: x.shape, tape: { tape, as, ss, views } };
-      } else {
-        const u = keep(Tensor.empty([T, N], this.device));
-        neuronNative().srmForward(this.config(T, N), this.eps.handle, this.eps.offset, this.nuT?.handle ?? null,
-          this.nuT?.offset ?? 0, x2.handle, x2.offset, s.handle, s.offset, u.handle, u.offset);
-        this.cache = { T, N, shape: x.shape, u };
-        this._membrane = keep(u.reshape(x.shape));
-      }
+      native().srmBackward({
+        ...this.config(b.T, b.N), method: codes().grad[this.backwardMethod as "exodus" | "slayer"], eps: this.eps, nu: this.nuT,
+        g: b.g, u: b.saved.u!, q, da: b.dx,
+      });
     } finally {
-      x2.dispose();
-      s2.dispose();
+      q.dispose();
     }
-    return s;
   }
 
-  backward(dy: Tensor): Tensor {
-    const c = this.cache;
-    if (!c) noForward("SRM");
-    sameShape("SRM backward dy", dy, c.shape);
-    const { T, N } = c;
-    const dx = Tensor.empty(c.shape, this.device);
-    const g = dy.reshape([T, N]);
-    try {
-      if (c.tape) {
-        const run = c.tape;
-        const dx2 = dx.reshape([T, N]);
-        ops.fill(dx2, 0);
-        const sinks = wireSteps(run.tape, run.as, run.ss, dx2, g);
-        run.tape.backward();
-        for (const s of sinks) s.dispose();
-        dx2.dispose();
-        run.tape.dispose();
-        for (const v of run.views) v.dispose();
-        c.tape = undefined;
-      } else {
-        const q = Tensor.empty([T, N], this.device);
-        neuronNative().srmBackward(this.config(T, N), GradCode[this.backwardMethod as "exodus" | "slayer"], this.eps.handle,
-          this.eps.offset, this.nuT?.handle ?? null, this.nuT?.offset ?? 0, g.handle, g.offset, c.u!.handle, c.u!.offset,
-          q.handle, q.offset, dx.handle, dx.offset);
-        q.dispose();
-      }
-    } finally {
-      g.dispose();
+  /** u[t] = Σ ε[k]·a[t−k] + Σ ν[k]·s[t−1−k] as scaled adds of the per-step leaves, then the spike. */
+  protected tapeForward({ tape, T, xs, outRows }: TapeInputs): TapeForward {
+    const ss: Var[] = [];
+    for (let t = 0; t < T; t++) {
+      let u: Var | undefined;
+      const term = (v: Var, w: number) => {
+        if (w === 0) return;
+        const p = tape.scale(v, w);
+        u = u ? tape.add(u, p) : p;
+      };
+      for (let k = 0; k < this.epsilon.length && k <= t; k++) term(xs[t - k], this.epsilon[k]);
+      for (let k = 0; k < this.nu.length && k <= t - 1; k++) term(ss[t - 1 - k], this.nu[k]);
+      if (!u) u = tape.scale(xs[t], 0);
+      ss.push(tape.spike(u, this.thetaT, this.surrogate, this.multiSpike, this.maxSpikes, outRows[t]));
     }
-    return dx;
+    return { outputs: ss, final: [] };
   }
 
   override dispose(): void {
-    this.releaseCache();
+    super.dispose();
     this.eps.dispose();
     this.nuT?.dispose();
-    this.thetaT.dispose();
   }
 }

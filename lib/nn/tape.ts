@@ -5,7 +5,7 @@
 // EXODUS scan: it differentiates the per-step operations only.
 import { Tensor, keep } from "../tensor.js";
 import * as ops from "../ops.js";
-import { neuronNative } from "./native-neurons.js";
+import { native } from "../native.js";
 
 export class Var {
   grad: Tensor | null = null;
@@ -135,12 +135,10 @@ export class Tape {
   /** The spike function S(v) forward; the surrogate σ(v) backward. out: where to write s. */
   spike(v: Var, theta: Tensor, sg: { code: number; scale: number; width: number }, multi: boolean, maxSpikes: number, out?: Tensor): Var {
     const s = out ? out.reshape(out.shape) : Tensor.empty(v.value.shape, v.value.device);
-    neuronNative().spikeFn(v.value.handle, v.value.offset, s.handle, s.offset, s.size, theta.handle, theta.offset,
-      theta.size, multi ? 1 : 0, maxSpikes);
+    native().spikeFn({ v: v.value, s, n: s.size, theta, P: theta.size, multi, maxSpikes });
     return this.node(s, (g) => {
       const y = Tensor.empty(g.shape, g.device);
-      neuronNative().surrogateGrad(sg.code, v.value.handle, v.value.offset, g.handle, g.offset, y.handle, y.offset, g.size,
-        theta.handle, theta.offset, theta.size, sg.scale, sg.width);
+      native().surrogateGrad({ surrogate: sg.code, v: v.value, g, y, n: g.size, theta, P: theta.size, scale: sg.scale, width: sg.width });
       this.accumulate(v, y);
     });
   }

@@ -99,7 +99,7 @@ registerCheck({
     const A = Tensor.from(a, [20, 30], d);
     const B = Tensor.from(b, [9, 30, 25], d);
     const C = Tensor.empty([9, 20, 25], d);
-    native().gemmBatched(false, false, 20, 25, 30, 1, A.handle, A.offset, 30, 0, B.handle, B.offset, 25, 750, 0, C.handle, C.offset, 25, 500, 9);
+    native().gemmBatched({ transA: false, transB: false, M: 20, N: 25, K: 30, alpha: 1, A, lda: 30, strideA: 0, B, ldb: 25, strideB: 750, beta: 0, C, ldc: 25, strideC: 500, batch: 9 });
     return [C.toArray()];
   },
   reference: ({ a, b }) => {
@@ -123,7 +123,7 @@ registerCheck({
     }),
   run: (d, cols) => {
     const x = Tensor.zeros([50, 4, 300], d);
-    cols.forEach((c, b) => native().scatterFrames(x.handle, x.offset, 50, 4, 300, b, c.index, c.count));
+    cols.forEach((c, b) => native().scatterFrames({ dst: x, T: 50, B: 4, F: 300, b, index: c.index, count: c.count }));
     return [x.toArray()];
   },
   reference: (cols) => {

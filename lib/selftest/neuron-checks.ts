@@ -4,7 +4,7 @@
 import type { Device } from "../device.js";
 import { ExpLeak } from "../nn/expleak.js";
 import { LIF, type LIFOptions } from "../nn/lif.js";
-import { neuronNative, SurrogateCode } from "../nn/native-neurons.js";
+import { SURROGATES, codes, native } from "../native.js";
 import { SRM } from "../nn/srm.js";
 import type { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
@@ -153,12 +153,12 @@ registerCheck({
   inputs: (rng) => noisy(rng, n, 0.5, 2),
   run: (d, v) => {
     const vt = Tensor.from(v, [n], d), s = Tensor.empty([n], d), th = Tensor.from([0.7], [1], d);
-    neuronNative().spikeFn(vt.handle, vt.offset, s.handle, s.offset, n, th.handle, th.offset, 1, 1, 3);
+    native().spikeFn({ v: vt, s, n, theta: th, P: 1, multi: true, maxSpikes: 3 });
     return [s.toArray()];
   },
   reference: (v) => [Float64Array.from(v, (x) => spikeRef(x, Math.fround(0.7), true, 3))],
 });
-for (const [name, code] of Object.entries(SurrogateCode))
+for (const name of SURROGATES)
   registerCheck({
     name: `surrogate gradient ${name} [${n}]`,
     group: "neurons",
@@ -166,7 +166,7 @@ for (const [name, code] of Object.entries(SurrogateCode))
     inputs: (rng) => ({ v: noisy(rng, n, 1, 1.5), g: noisy(rng, n, 0, 1) }),
     run: (d, { v, g }) => {
       const vt = Tensor.from(v, [n], d), gt = Tensor.from(g, [n], d), y = Tensor.empty([n], d), th = Tensor.from([1.25], [1], d);
-      neuronNative().surrogateGrad(code, vt.handle, vt.offset, gt.handle, gt.offset, y.handle, y.offset, n, th.handle, th.offset, 1, 0.8, 0.7);
+      native().surrogateGrad({ surrogate: codes().surrogate[name], v: vt, g: gt, y, n, theta: th, P: 1, scale: 0.8, width: 0.7 });
       return [y.toArray()];
     },
     reference: ({ v, g }) => [Float64Array.from(v, (x, i) => surrogateRef({ name, scale: 0.8, width: 0.7 }, x, 1.25) * g[i])],

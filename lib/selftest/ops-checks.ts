@@ -1,6 +1,6 @@
 // Self-checks of the tensor ops: element-wise, broadcasting, reductions, GEMM, softmax losses.
 import type { Device } from "../device.js";
-import { UnaryOp } from "../native.js";
+import { UNARY_OPS } from "../native.js";
 import * as ops from "../ops.js";
 import type { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
@@ -20,7 +20,7 @@ const unaryParams: Record<string, { lo: number; hi: number; a: number; b: number
   clamp: { lo: -3, hi: 3, a: -1, b: 1.5, tol: 0 },
   step: { lo: -3, hi: 3, a: 0.25, b: 0, tol: 0 },
 };
-for (const name of Object.keys(UnaryOp) as (keyof typeof UnaryOp)[]) {
+for (const name of UNARY_OPS) {
   const p = unaryParams[name] ?? { lo: -3, hi: 3, a: 0, b: 0, tol: 1e-6 };
   const n = 10007;
   registerCheck({

@@ -9,7 +9,7 @@ import { ConfigError, describe } from "../errors.js";
 import { DATASETS, type DatasetName } from "../data/registry.js";
 import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
 import type { BackwardMethod, SurrogateName } from "../nn/options.js";
-import { SurrogateCode } from "../nn/native-neurons.js";
+import { SURROGATES } from "../native.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
 import { checkModelFits } from "./memory.js";
 
@@ -184,7 +184,7 @@ export function validateConfig(raw: unknown): TrainConfig {
     tauMem: num("neuron.tauMem", n.tauMem, d.neuron.tauMem, { min: 0, exclusiveMin: true, max: 1e6 }),
     threshold: num("neuron.threshold", n.threshold, d.neuron.threshold, { min: 1e-4, max: 1e4 }),
     surrogate: {
-      name: str("neuron.surrogate.name", s.name, d.neuron.surrogate.name, Object.keys(SurrogateCode) as SurrogateName[]),
+      name: str("neuron.surrogate.name", s.name, d.neuron.surrogate.name, SURROGATES),
       scale: num("neuron.surrogate.scale", s.scale, d.neuron.surrogate.scale, { min: 0, max: 1000 }),
       width: num("neuron.surrogate.width", s.width, d.neuron.surrogate.width, { min: 1e-3, max: 1e3 }),
     },

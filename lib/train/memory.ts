@@ -92,7 +92,7 @@ export function estimateMemory(cfg: TrainConfig, sampleShape: readonly number[],
 export function availableMemory(device: string): { bytes: number; where: string } {
   if (device.startsWith("cuda")) {
     try {
-      const info = native().cudaDeviceInfo(Number(device.split(":")[1] ?? 0));
+      const info = native().cudaDeviceInfo({ index: Number(device.split(":")[1] ?? 0) });
       if (info.totalMemory > 0) return { bytes: info.totalMemory, where: `${info.name} (${device})` };
     } catch {
       /* no device info: fall back to the host figure */

@@ -1,0 +1,123 @@
+// The one backend interface: every compute op, its signature written once in an X-macro list.
+// From the lists come (1) the function table `Backend`, one instance per backend (CPU, CUDA, and
+// "not built" whose entries explain how to get CUDA), chosen by device with exo::on(dev);
+// (2) the declarations of the cpu:: and gpu:: implementations. An entry is
+//     X(name, (parameters), (arguments))
+// and the backends implement  cpu::name(parameters)  and  gpu::name(int dev, parameters).
+// Pointers belong to the device; sizes are element counts; arrays are time-major x[t * N + i].
+// The binding validates every argument before a call, so the implementations may assume them.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "exodus/api.h"
+#include "exodus/neurons.h"
+#include "kernels/conv.cuh"
+#include "kernels/optim.cuh"
+
+// ---- element-wise, reductions, GEMM, losses ---------------------------------------------------
+#define EXO_CORE_OPS(X)                                                                                     \
+  X(fill, (float* y, size_t n, float v), (y, n, v))                                                         \
+  X(unary, (Unary op, const float* x, float* y, size_t n, float a, float b), (op, x, y, n, a, b))            \
+  /* y[i] = op(x[i], w[(i / inner) % nb]): w broadcast over the leading and trailing axes of x */          \
+  X(binary, (Binary op, const float* x, const float* w, float* y, size_t n, size_t nb, size_t inner),       \
+    (op, x, w, y, n, nb, inner))                                                                            \
+  /* y = alpha*x + beta*y */                                                                                \
+  X(axpby, (float alpha, const float* x, float beta, float* y, size_t n), (alpha, x, beta, y, n))            \
+  /* x viewed as [outer, axis, inner] -> y [outer, inner]; arg ops write float indices */                   \
+  X(reduce, (Reduce op, const float* x, float* y, size_t outer, size_t axis, size_t inner),                 \
+    (op, x, y, outer, axis, inner))                                                                         \
+  /* C[M,N] = alpha op(A) op(B) + beta C, row-major; op(A) is [M,K], op(B) is [K,N] */                       \
+  X(gemm, (bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B,      \
+           int ldb, float beta, float* C, int ldc),                                                         \
+    (ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))                                                 \
+  /* loss[r] = -log softmax(x[r])[label[r]]; grad[r] = (softmax - onehot)·scale; bad labels throw */         \
+  X(softmax_xent, (const float* logits, const float* labels, float* loss, float* grad, int rows, int cols,   \
+                   float grad_scale),                                                                       \
+    (logits, labels, loss, grad, rows, cols, grad_scale))                                                   \
+  X(log_softmax, (const float* x, float* y, int rows, int cols), (x, y, rows, cols))
+
+// ---- spiking neurons (math.md §1-3, 6) and the element ops of the BPTT tape --------------------
+#define EXO_NEURON_OPS(X)                                                                                   \
+  /* state [N]: v0 in, v_post[T-1] out; s, v [T, N]: spikes and pre-reset potentials */                     \
+  X(lif_forward, (const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v),       \
+    (c, p, x, state, s, v))                                                                                 \
+  /* h = ∂L/∂v or null; x only for ∂α with norm_input; dv0, dalpha [N] optional (summed over t) */          \
+  X(lif_backward, (const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,       \
+                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha),  \
+    (c, method, p, g, h, v, x, v0, dx, dv0, dalpha))                                                        \
+  X(expleak_forward, (const ExpLeakConfig& c, const float* beta, const float* x, float* state, float* i),     \
+    (c, beta, x, state, i))                                                                                 \
+  X(expleak_backward, (const ExpLeakConfig& c, const float* beta, const float* grad_i, const float* i,       \
+                       const float* i0, float* dx, float* di0, float* dbeta),                               \
+    (c, beta, grad_i, i, i0, dx, di0, dbeta))                                                               \
+  X(srm_forward, (const SrmConfig& c, const float* eps, const float* nu, const float* a, float* s, float* u), \
+    (c, eps, nu, a, s, u))                                                                                  \
+  /* q [T, N] workspace (σ·ψ on return) */                                                                  \
+  X(srm_backward, (const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g, \
+                   const float* u, float* q, float* da),                                                    \
+    (c, method, eps, nu, g, u, q, da))                                                                      \
+  X(spike_fn, (const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes), \
+    (v, s, n, theta, P, multi, max_spikes))                                                                 \
+  /* y = σ(v)·g */                                                                                          \
+  X(surrogate_grad, (Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta,  \
+                     size_t P, float scale, float width),                                                   \
+    (sg, v, g, y, n, theta, P, scale, width))
+
+// ---- layer ops: batched GEMM, convolution, pooling, optimisers, dropout, data ------------------
+#define EXO_LAYER_OPS(X)                                                                                    \
+  /* C_b = alpha op(A_b) op(B_b) + beta C_b; X_b = X + b·strideX (stride 0 broadcasts) */                    \
+  X(gemm_batched, (bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,   \
+                   const float* B, int ldb, size_t sb, float beta, float* C, int ldc, size_t sc, int batch), \
+    (ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch))                              \
+  /* `count` images [C, H, W] <-> count x [C·kh·kw, Ho·Wo]; col2im overwrites dx */                         \
+  X(im2col, (const float* x, float* cols, const k::ConvGeom& g, int count), (x, cols, g, count))            \
+  X(col2im, (const float* cols, float* dx, const k::ConvGeom& g, int count), (cols, dx, g, count))          \
+  /* planes of [H, W] -> [Ho, Wo]; arg (max only): the winning input index per output */                    \
+  X(pool2d, (bool is_max, const float* x, float* y, float* arg, const k::PoolGeom& g, size_t planes),       \
+    (is_max, x, y, arg, g, planes))                                                                         \
+  X(pool2d_backward, (bool is_max, const float* dy, const float* arg, float* dx, const k::PoolGeom& g,       \
+                      size_t planes),                                                                       \
+    (is_max, dy, arg, dx, g, planes))                                                                       \
+  X(adam_step, (float* p, const float* g, float* m, float* v, size_t n, const k::AdamConfig& c),            \
+    (p, g, m, v, n, c))                                                                                     \
+  /* mask[i] = (hash_uniform(seed, i) >= p) / (1 - p): inverted dropout */                                  \
+  X(dropout_mask, (float* mask, size_t n, float p, unsigned long long seed), (mask, n, p, seed))            \
+  /* one sample's sparse frames into column b of a dense [T, B, F] (kernels/scatter.cuh); index and        \
+     count are host arrays (uploaded first on CUDA) */                                                      \
+  X(scatter_frames, (float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count,   \
+                     size_t n),                                                                             \
+    (dst, T, B, F, b, index, count, n))
+
+#define EXO_BACKEND_OPS(X) EXO_CORE_OPS(X) EXO_NEURON_OPS(X) EXO_LAYER_OPS(X)
+
+#define EXO_UNPACK(...) __VA_ARGS__
+
+namespace exo {
+
+namespace cpu {
+#define EXO_DECLARE_CPU(name, params, args) void name(EXO_UNPACK params);
+EXO_BACKEND_OPS(EXO_DECLARE_CPU)
+#undef EXO_DECLARE_CPU
+}  // namespace cpu
+
+namespace gpu {
+#define EXO_DECLARE_GPU(name, params, args) void name(int dev, EXO_UNPACK params);
+EXO_BACKEND_OPS(EXO_DECLARE_GPU)
+#undef EXO_DECLARE_GPU
+}  // namespace gpu
+
+// One backend: a function per op, each taking the device index first (the CPU ignores it).
+struct Backend {
+  const char* name;
+#define EXO_MEMBER(name, params, args) void (*name)(int dev, EXO_UNPACK params);
+  EXO_BACKEND_OPS(EXO_MEMBER)
+#undef EXO_MEMBER
+};
+
+const Backend& cpu_backend();
+// The CUDA backend, or in a build without nvcc a table whose every entry throws a clear error.
+const Backend& cuda_backend();
+inline const Backend& on(Device dev) { return dev.cpu() ? cpu_backend() : cuda_backend(); }
+
+}  // namespace exo

@@ -1,0 +1,389 @@
+// The skeleton every neuron layer shares (LIF/IAF, ALIF, ExpLeak, SRM): streaming state, the
+// forward cache and its release, the BPTT tape's wiring (sinks, seeds, parameter leaves), and the
+// reduction of per-neuron parameter gradients [N] to their [P] parameters. A subclass validates
+// its options and supplies three pieces: the native forward scan, the native backward scan, and
+// its BPTT forward recorded on a tape from independent per-step ops.
+import type { Device } from "../device.js";
+import * as ops from "../ops.js";
+import { Tensor, keep } from "../tensor.js";
+import { noForward, sameShape, timeMajor } from "./common.js";
+import { Module, type Parameter, newParameter } from "./module.js";
+import { type BackwardMethod, fail } from "./options.js";
+import { type ParamVar, Tape, type Var, wireSteps } from "./tape.js";
+
+/** What a native forward scan kept for its backward, by name ([T, N] or [N] tensors). */
+export type Saved = Record<string, Tensor | undefined>;
+
+/** The native backward scan's inputs and outputs. */
+export interface ScanBackward {
+  T: number;
+  N: number;
+  /** ∂L/∂output [T, N]. */
+  g: Tensor;
+  /** ∂L/∂membrane [T, N], when the loss reads it. */
+  h?: Tensor;
+  saved: Saved;
+  /** The states the forward started from, [N] each. */
+  init: Tensor[];
+  /** ∂L/∂x [T, N], to write. */
+  dx: Tensor;
+  /** ∂L/∂(initial state) [N] each, to write. */
+  stateGrads: Tensor[];
+  /** Per-neuron gradients [N] of the learnable parameters, to write (null when not learnable). */
+  paramGrads: Record<string, Tensor | null>;
+}
+
+/** What a subclass's BPTT forward recorded. */
+export interface TapeForward {
+  /** The layer's output per step (seeded with ∂L/∂output). */
+  outputs: Var[];
+  /** The final states (their values become the carried state). */
+  final: Var[];
+  /** The membrane per step, seeded with ∂L/∂membrane when the loss reads it. */
+  membrane?: Var[];
+}
+
+/** The inputs a subclass's BPTT forward builds on. */
+export interface TapeInputs {
+  tape: Tape;
+  T: number;
+  N: number;
+  /** The input's shape [T, batch, …]. */
+  shape: readonly number[];
+  /** Leaves of the input rows x[t] [N]. */
+  xs: Var[];
+  /** Leaves of the initial states [N]. */
+  init: Var[];
+  /** Leaves of the parameters [P] (with P for broadcasting), by name. */
+  params: Record<string, ParamVar>;
+  /** Whether the parameter has a gradient (so the tape computes it). */
+  learn: (name: string) => boolean;
+  /** Rows of the output tensor [T, N] to write each step's output into. */
+  outRows: Tensor[];
+  /** Registers a view to release with the tape. */
+  view: (t: Tensor) => Tensor;
+}
+
+interface TapeRun {
+  tape: Tape;
+  xs: Var[];
+  init: Var[];
+  params: Record<string, ParamVar>;
+  fwd: TapeForward;
+  views: Tensor[];
+}
+
+interface Cache {
+  T: number;
+  N: number;
+  shape: readonly number[];
+  init: Tensor[];
+  saved?: Saved;
+  tape?: TapeRun;
+}
+
+export abstract class NeuronLayer extends Module {
+  readonly name: string;
+  readonly device: Device;
+  readonly backwardMethod: BackwardMethod;
+  readonly stateful: boolean;
+  /** Number of per-neuron parameter values (1 when shared). */
+  readonly P: number;
+  private readonly stateNames: readonly string[];
+  /** Parameter tensors [P] by name, and the learnable ones' Parameter. */
+  private readonly paramValues = new Map<string, Tensor>();
+  private readonly learnable = new Map<string, Parameter>();
+  private cache: Cache | undefined;
+  private carried: Tensor[] | undefined;
+  private _stateGrads: Tensor[] | undefined;
+  private _membrane: Tensor | undefined;
+  private spares = new Map<string, Tensor>();
+  private scratchOwned = new Set<Tensor>();
+
+  protected constructor(o: { name: string; device: Device; backward: BackwardMethod; stateful: boolean; P: number; states: readonly string[] }) {
+    super();
+    this.name = o.name;
+    this.device = o.device;
+    this.backwardMethod = o.backward;
+    this.stateful = o.stateful;
+    this.P = o.P;
+    this.stateNames = o.states;
+  }
+
+  /** Registers a parameter [P] (values expanded from one to P), learnable or fixed; returns its tensor. */
+  protected addParam(name: string, values: Float32Array, learn: boolean): Tensor {
+    const v = values.length === this.P ? values : new Float32Array(this.P).fill(values[0]);
+    const t = keep(Tensor.from(v, [this.P], this.device));
+    this.paramValues.set(name, t);
+    if (learn) this.learnable.set(name, newParameter(name, t));
+    return t;
+  }
+  protected param(name: string): Tensor {
+    return this.paramValues.get(name)!;
+  }
+  protected learns(name: string): boolean {
+    return this.learnable.has(name);
+  }
+
+  override parameters(): Parameter[] {
+    return [...this.learnable.values()];
+  }
+
+  // ---- streaming state ------------------------------------------------------------------------------
+  /** The (first) state carried into the next forward, if stateful (v for LIF, i for ExpLeak). */
+  get state(): Tensor | undefined {
+    return this.carried?.[0];
+  }
+  /** Every carried state, in the layer's order (ALIF: v, b). */
+  get states(): readonly Tensor[] | undefined {
+    return this.carried;
+  }
+  /** Clears the carried state: the next forward starts from zeros. */
+  resetState(): void {
+    for (const t of this.carried ?? []) t.dispose();
+    this.carried = undefined;
+  }
+  /**
+   * Sets the initial state of the next forward: a tensor [N] or a number (then N is needed) for
+   * each state of the layer (one value for the first; an array for several).
+   */
+  setState(value: Tensor | number | (Tensor | number)[], N?: number): void {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.length < 1 || values.length > this.stateNames.length)
+      fail(`${this.name} setState`, `1 to ${this.stateNames.length} values (${this.stateNames.join(", ")})`, `${values.length}`);
+    const tensors = values.map((v, i) => {
+      if (typeof v === "number") {
+        if (N === undefined) fail(`${this.name} setState`, "the neuron count N with a number", v);
+        return keep(Tensor.full([N], v, this.device));
+      }
+      return keep(v.clone());
+    });
+    const n = tensors[0].size;
+    for (let i = tensors.length; i < this.stateNames.length; i++) tensors.push(keep(Tensor.zeros([n], this.device)));
+    this.resetState();
+    this.carried = tensors;
+  }
+  /** ∂L/∂(initial state) of the last backward, [N] (the first state). */
+  get stateGrad(): Tensor | undefined {
+    return this._stateGrads?.[0];
+  }
+  get stateGrads(): readonly Tensor[] | undefined {
+    return this._stateGrads;
+  }
+  /** The membrane potentials of the last forward, shaped like its input (when kept). */
+  get membrane(): Tensor | undefined {
+    return this._membrane;
+  }
+  protected setMembrane(m: Tensor | undefined, shape: readonly number[]): void {
+    this._membrane?.dispose();
+    this._membrane = m ? keep(m.reshape(shape)) : undefined;
+  }
+
+  // ---- what subclasses supply ---------------------------------------------------------------------
+  /** Runs the native forward scan; `state` holds the initial states on entry, the final ones on return. */
+  protected abstract scanForward(x: Tensor, y: Tensor, state: Tensor[], T: number, N: number): Saved;
+  protected abstract scanBackward(b: ScanBackward): void;
+  /** Records the BPTT forward on the tape from per-step ops; writes each step's output into outRows. */
+  protected abstract tapeForward(i: TapeInputs): TapeForward;
+
+  /**
+   * A [T, N] buffer for a saved tensor, reusing the last forward's when the size fits. Saved
+   * tensors not made here (views of the input or output) are released, never reused.
+   */
+  protected scratch(name: string, T: number, N: number): Tensor {
+    const s = this.spares.get(name);
+    if (s && s.size === T * N) {
+      this.spares.delete(name);
+      return s;
+    }
+    const t = keep(Tensor.empty([T, N], this.device));
+    this.scratchOwned.add(t);
+    return t;
+  }
+
+  private releaseCache(): void {
+    const c = this.cache;
+    if (!c) return;
+    // Saved [T, N] buffers are kept for the next forward of the same size: a fresh allocation
+    // costs page faults comparable to the scan itself on the CPU.
+    for (const [k, t] of Object.entries(c.saved ?? {})) {
+      if (!t) continue;
+      if (!this.scratchOwned.has(t)) {
+        t.dispose();
+        continue;
+      }
+      const old = this.spares.get(k);
+      if (old) {
+        this.scratchOwned.delete(old);
+        old.dispose();
+      }
+      this.spares.set(k, t);
+    }
+    for (const t of c.init) t.dispose();
+    if (c.tape) disposeTape(c.tape);
+    this.cache = undefined;
+  }
+
+  forward(x: Tensor): Tensor {
+    const { T, N } = timeMajor(this.name, x, this.device, this.P);
+    this.releaseCache();
+    this.setMembrane(undefined, x.shape);
+    // The carried (or set) state if it fits, else zeros; a non-stateful layer uses a state given by
+    // setState() once.
+    const fits = this.carried && this.carried[0].size === N;
+    const init = this.stateNames.map((_, i) => keep(fits ? this.carried![i].clone() : Tensor.zeros([N], this.device)));
+    if (!this.stateful) this.resetState();
+    const y = Tensor.empty(x.shape, x.device);
+    const final = init.map(() => Tensor.empty([N], x.device));
+    const x2 = x.reshape([T, N]);
+    try {
+      if (this.backwardMethod === "bptt") {
+        const run = this.recordTape(x2, y, init, T, N);
+        final.forEach((f, i) => f.copyFrom(run.fwd.final[i].value));
+        this.cache = { T, N, shape: x.shape, init, tape: run };
+      } else {
+        final.forEach((f, i) => f.copyFrom(init[i]));
+        const saved = this.scanForward(x2, y, final, T, N);
+        this.cache = { T, N, shape: x.shape, init, saved };
+      }
+    } catch (e) {
+      y.dispose();
+      for (const t of [...final, ...init]) t.dispose();
+      throw e;
+    } finally {
+      x2.dispose();
+    }
+    if (this.stateful) {
+      this.resetState();
+      this.carried = final.map((t) => keep(t));
+    } else for (const t of final) t.dispose();
+    return y;
+  }
+
+  private recordTape(x2: Tensor, y: Tensor, init: Tensor[], T: number, N: number): TapeRun {
+    const tape = new Tape();
+    const views: Tensor[] = [];
+    const view = (t: Tensor) => {
+      views.push(t);
+      return t;
+    };
+    const y2 = view(y.reshape([T, N]));
+    const xs: Var[] = [];
+    const outRows: Tensor[] = [];
+    for (let t = 0; t < T; t++) {
+      xs.push(tape.leaf(view(x2.at(t))));
+      outRows.push(view(y2.at(t)));
+    }
+    const params: Record<string, ParamVar> = {};
+    for (const [k, v] of this.paramValues) params[k] = { v: tape.leaf(v), P: this.P };
+    const initVars = init.map((t) => tape.leaf(t));
+    try {
+      const fwd = this.tapeForward({ tape, T, N, shape: y.shape, xs, init: initVars, params, learn: (k) => this.learns(k), outRows, view });
+      return { tape, xs, init: initVars, params, fwd, views };
+    } catch (e) {
+      disposeTape({ tape, views } as TapeRun);
+      throw e;
+    }
+  }
+
+  /**
+   * dy = ∂L/∂output [T, batch, …] → ∂L/∂x. opts.dv = ∂L/∂membrane (a loss that reads it). Adds
+   * the learnable parameters' gradients to their Parameter; keeps ∂L/∂(initial state) in stateGrads.
+   */
+  backward(dy: Tensor, opts: { dv?: Tensor } = {}): Tensor {
+    const c = this.cache;
+    if (!c) noForward(this.name);
+    sameShape(`${this.name} backward dy`, dy, c.shape);
+    if (opts.dv) sameShape(`${this.name} backward dv`, opts.dv, c.shape);
+    const { T, N } = c;
+    const dx = Tensor.empty(c.shape, this.device);
+    for (const t of this._stateGrads ?? []) t.dispose();
+    this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
+    const g = dy.reshape([T, N]);
+    const h = opts.dv?.reshape([T, N]);
+    try {
+      if (c.tape) this.backwardTape(c, c.tape, g, h, dx);
+      else {
+        const paramGrads: Record<string, Tensor | null> = {};
+        for (const k of this.paramValues.keys()) paramGrads[k] = this.learns(k) ? Tensor.empty([N], this.device) : null;
+        try {
+          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads: this._stateGrads, paramGrads });
+          for (const [k, pg] of Object.entries(paramGrads)) if (pg) this.addParamGrad(k, pg, N);
+        } finally {
+          for (const pg of Object.values(paramGrads)) pg?.dispose();
+        }
+      }
+    } catch (e) {
+      dx.dispose();
+      throw e;
+    } finally {
+      g.dispose();
+      h?.dispose();
+    }
+    return dx;
+  }
+
+  /** Sums a per-neuron gradient [N] over the rows that share each of the P values, into the parameter's grad. */
+  private addParamGrad(name: string, perNeuron: Tensor, N: number): void {
+    const p = this.learnable.get(name)!;
+    const rows = perNeuron.reshape([N / this.P, this.P]);
+    const summed = ops.sum(rows, 0);
+    ops.add(p.grad, summed, p.grad);
+    summed.dispose();
+    rows.dispose();
+  }
+
+  private backwardTape(c: Cache, run: TapeRun, g: Tensor, h: Tensor | undefined, dx: Tensor): void {
+    ops.fill(dx, 0);
+    const dx2 = dx.reshape([c.T, c.N]);
+    const sinks = wireSteps(run.tape, run.xs, run.fwd.outputs, dx2, g);
+    const paramSinks: [string, Tensor][] = [];
+    try {
+      if (h && run.fwd.membrane)
+        for (let t = 0; t < c.T; t++) {
+          const ht = h.at(t);
+          run.tape.seed(run.fwd.membrane[t], ht);
+          ht.dispose();
+        }
+      run.init.forEach((v, i) => (v.sink = this._stateGrads![i]));
+      for (const [k, pv] of Object.entries(run.params))
+        if (this.learns(k)) {
+          const sink = Tensor.zeros([this.P], this.device);
+          pv.v.sink = sink;
+          paramSinks.push([k, sink]);
+        }
+      run.tape.backward();
+      for (const [k, sink] of paramSinks) {
+        const p = this.learnable.get(k)!;
+        ops.add(p.grad, sink, p.grad);
+      }
+    } finally {
+      for (const t of sinks) t.dispose();
+      for (const [, t] of paramSinks) t.dispose();
+      dx2.dispose();
+      // The tape is single use: free it now rather than at the next forward.
+      disposeTape(run);
+      c.tape = undefined;
+    }
+  }
+
+  override dispose(): void {
+    this.releaseCache();
+    for (const t of this.spares.values()) t.dispose();
+    this.spares.clear();
+    this.scratchOwned.clear();
+    this.resetState();
+    for (const t of this._stateGrads ?? []) t.dispose();
+    this._stateGrads = undefined;
+    this._membrane?.dispose();
+    this._membrane = undefined;
+    for (const p of this.learnable.values()) p.grad.dispose();
+    for (const t of this.paramValues.values()) t.dispose();
+  }
+}
+
+function disposeTape(run: TapeRun): void {
+  run.tape.dispose();
+  for (const v of run.views) v.dispose();
+  run.views = [];
+}
