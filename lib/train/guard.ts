@@ -1,4 +1,5 @@
 // What keeps a training run from ending silently wrong or losing work:
+//  - before anything is allocated, the splits must hold samples and the model fit (memory.ts);
 //  - a non-finite loss, gradient or weight stops the run at that step, naming it and the likely
 //    cause, before anything of the step is saved (the last good checkpoint stays as it was);
 //  - metrics are checked before they are written, so metrics.jsonl never holds null for a number
@@ -7,16 +8,34 @@
 //    epoch killed by a scheduler (kill -9, a node failure) does not start again from nothing.
 import { ExodusError } from "../errors.js";
 import type { TrainConfig } from "./config.js";
+import { checkModelFits } from "./memory.js";
 
 export class TrainingDivergedError extends ExodusError {}
 
 /** Nats: a finite cross-entropy this large (an initial one is about ln(classes)) has diverged all the same. */
 const MAX_LOSS = 1e6;
 
-/** A run needs samples: an empty split would "train" on nothing and exit 0. */
-export function checkData(data: { train: { size: number }; eval: { size: number } }): void {
-  if (!(data.train.size > 0)) throw new ExodusError(`data: expected training samples, received ${data.train.size}; check the data set's files or split`);
-  if (!(data.eval.size > 0)) throw new ExodusError(`data: expected evaluation samples, received ${data.eval.size}; check the data set's files or train.evalSplit`);
+interface RunData {
+  train: { size: number; sampleShape: number[]; numClasses: number; close?(): Promise<void> };
+  eval: { size: number; close?(): Promise<void> };
+}
+
+/**
+ * Before anything is allocated: the splits hold samples (an empty one would "train" on nothing
+ * and exit 0) and the model fits memory. On failure the data sets are closed when owned.
+ */
+export async function checkRun(cfg: TrainConfig, data: RunData, owned: boolean): Promise<void> {
+  try {
+    if (!(data.train.size > 0)) throw new ExodusError(`data: expected training samples, received ${data.train.size}; check the data set's files or split`);
+    if (!(data.eval.size > 0)) throw new ExodusError(`data: expected evaluation samples, received ${data.eval.size}; check the data set's files or train.evalSplit`);
+    checkModelFits(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
+  } catch (e) {
+    if (owned) {
+      await data.train.close?.();
+      await data.eval.close?.();
+    }
+    throw e;
+  }
 }
 
 export interface Position {

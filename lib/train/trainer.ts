@@ -15,8 +15,7 @@ import { scope } from "../tensor.js";
 import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
-import { Autosave, Guard, checkData } from "./guard.js";
-import { checkModelFits } from "./memory.js";
+import { Autosave, Guard, checkRun } from "./guard.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Progress } from "./progress.js";
 
@@ -116,8 +115,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   const data = opts.data ?? (await openData(cfg));
-  checkData(data);
-  checkModelFits(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
+  await checkRun(cfg, data, !opts.data);
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();
   const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
