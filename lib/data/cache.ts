@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ExodusError } from "../errors.js";
 import type { SparseFrames } from "./transforms.js";
 import { crc32 } from "./zip.js";
@@ -196,17 +196,18 @@ function checkIndex(meta: CacheMeta, labels: Int32Array, steps: Uint32Array, nnz
 }
 
 /**
- * Removes temporary files of cache builds whose process is gone (kill -9, power loss): they are
- * named <cache>.tmp-<pid>-<time>. A live process's build is left alone.
+ * Removes temporary files of cache builds whose process is gone (kill -9, power loss), of any
+ * cache in the folder: they are named <cache>.exocache.tmp-<pid>-<time>. A live process's build
+ * is left alone.
  */
 export function removeStaleTemps(path: string): void {
   const dir = dirname(path);
   if (!existsSync(dir)) return;
-  const prefix = `${basename(path)}.tmp-`;
   for (const f of readdirSync(dir)) {
-    if (!f.startsWith(prefix)) continue;
-    const pid = Number(f.slice(prefix.length).split("-")[0]);
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
+    const m = /\.exocache\.tmp-(\d+)-\d+$/.exec(f);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid > 0 && alive(pid)) continue;
     try {
       unlinkSync(join(dir, f));
     } catch {

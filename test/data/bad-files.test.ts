@@ -231,12 +231,13 @@ describe("cache", () => {
     await again.close();
   });
 
-  it("temporary files of a dead build are removed, a live one's kept", () => {
+  it("temporary files of dead builds are removed, a live one's kept", () => {
     const dir = tmp();
     const path = join(dir, "shd-train-0123.exocache");
     const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
     writeFileSync(`${path}.tmp-${dead}-1`, "x");
     writeFileSync(`${path}.tmp-${process.pid}-2`, "x");
+    writeFileSync(join(dir, `shd-test-4567.exocache.tmp-${dead}-3`), "x"); // another cache's debris
     removeStaleTemps(path);
     expect(readdirSync(dir).sort()).toEqual([`shd-train-0123.exocache.tmp-${process.pid}-2`]);
   });
