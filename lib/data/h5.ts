@@ -27,9 +27,14 @@ async function loadH5(): Promise<{ h5: H5Lib; Module: H5Module }> {
   return lib;
 }
 
-/** The gist of an HDF5 error stack: its first and last "in H5xxx(): reason" lines. */
-function h5Message(e: unknown): string {
+/** The file on which the HDF5 library aborted (an assertion in its C code), if it did. */
+let aborted: string | undefined;
+
+/** The gist of an HDF5 error stack: its first and last "in H5xxx(): reason" lines. Notes an abort. */
+function h5Message(e: unknown, path?: string): string {
   const text = String((e as Error)?.message ?? e);
+  // After abort() the wasm instance is dead: every later call fails, so later opens must say why.
+  if (/Aborted\(/.test(text)) aborted ??= path ?? "an HDF5 file";
   const lines = [...text.matchAll(/in (\w+\(\)): (.*)$/gm)].map((m) => `${m[1]}: ${m[2].trim()}`);
   if (lines.length === 0) return text.split("\n")[0];
   return lines.length === 1 ? lines[0] : `${lines[0]} … ${lines[lines.length - 1]}`;
@@ -41,6 +46,15 @@ export function halfToFloat(bits: number): number {
   halfTable ??= buildHalfTable();
   return halfTable[bits & 0xffff];
 }
+/** Cleanup calls into h5wasm: after a failure they may throw again, which must not hide the first error. */
+function quietly(f: () => unknown): void {
+  try {
+    f();
+  } catch {
+    /* the library is failing already; the error being thrown explains why */
+  }
+}
+
 function buildHalfTable(): Float32Array {
   const t = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
@@ -167,26 +181,31 @@ export class AudioH5File {
   static async open(path: string): Promise<AudioH5File> {
     checkGlobalHeaps(path, checkSignature(path));
     const { h5, Module } = await loadH5();
+    if (aborted)
+      throw new ExodusError(
+        `${path}: cannot read HDF5 files in this process any more: the HDF5 library aborted on the corrupt file ${aborted}; re-download that file and restart`,
+      );
     let file: InstanceType<H5Lib["File"]>;
     try {
       file = new h5.File(path, "r");
     } catch (e) {
-      throw new ExodusError(`${path}: HDF5 library could not open the file (truncated or corrupt?): ${h5Message(e)}`);
+      throw new ExodusError(`${path}: HDF5 library could not open the file (truncated or corrupt?): ${h5Message(e, path)}`);
     }
     try {
       const meta = (p: string): TypeMeta => {
         try {
           return Module.get_dataset_metadata(file.file_id, p) as TypeMeta;
         } catch (e) {
-          throw new ExodusError(`${path}: expected a dataset ${p} (SHD/SSC layout), received a file without it (${h5Message(e)})`);
+          throw new ExodusError(`${path}: expected a dataset ${p} (SHD/SSC layout), received a file without it (${h5Message(e, path)})`);
         }
       };
       const tm = meta("/spikes/times");
       const um = meta("/spikes/units");
       const lm = meta("/labels");
-      if (tm.type !== 9 || tm.vlen_type?.type !== 1 || ![2, 4, 8].includes(tm.vlen_type.size))
+      // A vlen sequence is an hvl_t in memory: 8 bytes in wasm32; any other size is another kind of vlen.
+      if (tm.type !== 9 || tm.size !== 8 || tm.vlen_type?.type !== 1 || ![2, 4, 8].includes(tm.vlen_type.size))
         throw new ExodusError(`${path}: /spikes/times: expected ragged (vlen) float16/32/64 rows, received ${describeType(tm)}`);
-      if (um.type !== 9 || um.vlen_type?.type !== 0 || ![1, 2, 4].includes(um.vlen_type.size))
+      if (um.type !== 9 || um.size !== 8 || um.vlen_type?.type !== 0 || ![1, 2, 4].includes(um.vlen_type.size))
         throw new ExodusError(`${path}: /spikes/units: expected ragged (vlen) integer rows, received ${describeType(um)}`);
       if (lm.type !== 0) throw new ExodusError(`${path}: /labels: expected integers, received ${describeType(lm)}`);
       const n = lm.shape?.[0] ?? 0;
@@ -198,7 +217,7 @@ export class AudioH5File {
       try {
         raw = (file.get("labels") as { value?: unknown } | null)?.value;
       } catch (e) {
-        throw new ExodusError(`${path}: /labels could not be read (truncated or corrupt?): ${h5Message(e)}`);
+        throw new ExodusError(`${path}: /labels could not be read (truncated or corrupt?): ${h5Message(e, path)}`);
       }
       const values = Array.from((raw ?? []) as ArrayLike<number | bigint>, Number);
       if (values.length !== n) throw new ExodusError(`${path}: /labels: expected ${n} values, received ${values.length} (corrupt file?)`);
@@ -209,7 +228,7 @@ export class AudioH5File {
       const labels = Int32Array.from(values);
       return new AudioH5File(path, file, Module, um, tm, labels);
     } catch (e) {
-      file.close();
+      quietly(() => file.close());
       throw e;
     }
   }
@@ -251,7 +270,7 @@ export class AudioH5File {
       try {
         M.get_dataset_data(this.file.file_id, path, [BigInt(n)], [BigInt(start)], [1n], BigInt(ptr));
       } catch (e) {
-        throw new ExodusError(`${this.path}: ${path} rows ${start}..${start + n - 1} could not be read (truncated or corrupt?): ${h5Message(e)}`);
+        throw new ExodusError(`${this.path}: ${path} rows ${start}..${start + n - 1} could not be read (truncated or corrupt?): ${h5Message(e, this.path)}`);
       }
       try {
         const heap: Uint8Array = M.HEAPU8; // fetched after the call: the heap may have grown
@@ -266,17 +285,17 @@ export class AudioH5File {
         }
         return rows;
       } finally {
-        M.reclaim_vlen_memory_count(this.file.file_id, path, "", BigInt(ptr), [BigInt(n)]);
+        quietly(() => M.reclaim_vlen_memory_count(this.file.file_id, path, "", BigInt(ptr), [BigInt(n)]));
       }
     } finally {
-      M._free(ptr);
+      quietly(() => M._free(ptr));
     }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.file.close();
+    quietly(() => this.file.close());
   }
 }
 
@@ -297,5 +316,6 @@ function decodeRow(v: DataView, p: number, len: number, t: TypeMeta): Float64Arr
 function describeType(m: TypeMeta): string {
   const names: Record<number, string> = { 0: "integer", 1: "float", 3: "string", 6: "compound", 9: "vlen" };
   const base = m.vlen_type ? ` of ${names[m.vlen_type.type] ?? `class ${m.vlen_type.type}`}${m.vlen_type.size * 8}` : "";
-  return `${names[m.type] ?? `class ${m.type}`}${m.type === 9 ? "" : m.size * 8}${base}`;
+  const notSeq = m.type === 9 && m.size !== 8 ? ` (${m.size}-byte elements: not a vlen sequence)` : "";
+  return `${names[m.type] ?? `class ${m.type}`}${m.type === 9 ? "" : m.size * 8}${base}${notSeq}`;
 }

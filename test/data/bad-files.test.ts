@@ -54,6 +54,19 @@ describe("HDF5", () => {
   });
 });
 
+describe("HDF5 datatypes", () => {
+  it("a vlen datatype that is not a sequence is refused before HDF5 aborts on it", async () => {
+    // Found by the fuzzer: one byte of /spikes/times' datatype message made HDF5 call abort().
+    const bad = readFileSync(join(FIXTURES, "ssc_tiny.h5"));
+    expect(bad[1889]).toBe(0);
+    bad[1889] = 0x23;
+    const path = join(tmp(), "ssc_train.h5");
+    writeFileSync(path, bad);
+    const { AudioH5File } = await import("../../lib/data/h5.js");
+    await expect(AudioH5File.open(path)).rejects.toThrow(/ssc_train\.h5: \/spikes\/times: expected ragged \(vlen\) float16\/32\/64 rows, received vlen of float16 \(16-byte elements: not a vlen sequence\)/);
+  });
+});
+
 describe("zip", () => {
   const entries = [{ name: "cat/cifar10_cat_1.aedat", data: aedat2File(randomEvents(new Rng(3), 50, 1_000_000)) }];
 
