@@ -42,6 +42,9 @@ class NativeBuffer : public Napi::ObjectWrap<NativeBuffer> {
     bytes_ = static_cast<int64_t>(buf_.size * sizeof(float));
     Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
   }
+  // Collected without dispose(): free the block and give V8 back its external-memory count, or
+  // V8 would believe the memory still held and collect ever more eagerly.
+  void Finalize(Napi::Env env) override { Free(&env); }
   ~NativeBuffer() override { Free(nullptr); }
 
   exo::Buffer& buf() { return buf_; }

@@ -1,58 +1,123 @@
 #!/usr/bin/env bash
-# Checks the CUDA backend on a GPU machine, using the addon and dist/ built on the development
-# machine (CUDA code for sm_75..sm_90, cudart static). Writes logs and JSON to OUTDIR and prints a
-# pass/fail and timing table last. Needs only what scripts/gpu-prepare.sh put in .gpu/.
-#   bash scripts/gpu-check.sh OUTDIR
+# Checks the CUDA backend on a GPU machine with the addon and dist/ built on the development
+# machine (CUDA code for sm_75..sm_90, cudart static), within one global deadline.
+#   bash scripts/gpu-check.sh OUTDIR        (GPU_CHECK_DEADLINE=300 seconds by default)
+# OUTDIR receives exactly two files, so they come back through a tool that returns few files:
+#   summary.txt    one line per step, appended as soon as the step ends (a killed run keeps it)
+#   gpu-check.tgz  every log and JSON result, re-packed after every step
+# Steps run in order of value; one that cannot finish before the deadline is skipped and said so.
+# Exit status: 0 only when every step passed; 1 when any failed or no usable GPU was found.
+# GPU_CHECK_WITHOUT_GPU=1 runs the steps even without a GPU (they fail): tests the script itself.
 set -uo pipefail
 out=${1:?usage: gpu-check.sh OUTDIR}
-mkdir -p "$out"
+mkdir -p "$out" || exit 2
+out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-summary=()
-note() { summary+=("$1"); }
+deadline=$(( start + ${GPU_CHECK_DEADLINE:-300} ))
+work=$(mktemp -d /tmp/gpu-check.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+summary="$out/summary.txt"
+failed=0
+: > "$summary"
+
+line() { echo "$1" | tee -a "$summary"; }
+pack() { tar -czf "$out/.gpu-check.tgz.tmp" -C "$work" . 2>/dev/null && mv -f "$out/.gpu-check.tgz.tmp" "$out/gpu-check.tgz"; }
+left() { echo $(( deadline - $(date +%s) )); }
+
+line "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname), deadline ${GPU_CHECK_DEADLINE:-300} s"
 
 # Node: the machine's own (>= 20) or the carried one.
 NODE=""
 if command -v node >/dev/null 2>&1 && node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
   NODE=$(command -v node)
 elif [ -f .gpu/node.xz ]; then
-  xz -dc .gpu/node.xz > /tmp/exodus-node && chmod +x /tmp/exodus-node && NODE=/tmp/exodus-node
-else
-  echo "gpu-check: no node >= 20 and no .gpu/node.xz (run scripts/gpu-prepare.sh)" | tee "$out/error.txt"
-  exit 1
+  xz -dc .gpu/node.xz > "$work/node" && chmod +x "$work/node" && NODE="$work/node"
+fi
+if [ -z "$NODE" ]; then
+  line "node                   FAIL   no node >= 20 and no .gpu/node.xz (run scripts/gpu-prepare.sh)"
+  pack; exit 1
 fi
 export LD_LIBRARY_PATH="$PWD/.gpu/lib:${LD_LIBRARY_PATH:-}"
 [ -d node_modules ] || { [ -d .gpu/deps/node_modules ] && ln -s .gpu/deps/node_modules node_modules; }
+EXODUS=("$NODE" dist/bin/exodus.js)  # an array, not a function: `timeout` runs programs only
 
-step() {  # step NAME TIMEOUT_S CMD...: runs, logs, records pass/fail and seconds
+# step NAME LIMIT_S CMD...: runs with a timeout of at most LIMIT_S and what the deadline leaves
+# (10 s kept for packing); logs to NAME.log in the tarball; appends a line to summary.txt.
+step() {
   local name=$1 limit=$2; shift 2
+  local budget=$(( $(left) - 10 ))
+  if [ "$budget" -lt 5 ]; then
+    line "$(printf '%-22s %-6s %s' "$name" skip "deadline reached")"; return 0
+  fi
+  [ "$limit" -gt "$budget" ] && limit=$budget
   local t0=$(date +%s)
-  timeout "$limit" "$@" > "$out/$name.log" 2>&1
+  timeout -k 5 "$limit" "$@" > "$work/$name.log" 2>&1
   local rc=$? t=$(( $(date +%s) - t0 ))
-  note "$(printf '%-22s %-6s %4ss' "$name" "$([ $rc -eq 0 ] && echo pass || echo "FAIL($rc)")" "$t")"
-  tail -n 40 "$out/$name.log"
-  return 0
+  local verdict=pass note=""
+  if [ $rc -ne 0 ]; then
+    failed=1; verdict="FAIL"
+    [ $rc -eq 124 ] || [ $rc -eq 137 ] && note="timed out after ${limit} s" || note="exit $rc"
+    note="$note: $(grep -m1 -iE 'FAIL|error' "$work/$name.log" | cut -c1-150)"
+  else
+    note=$(tail -n 1 "$work/$name.log" | cut -c1-150)
+  fi
+  line "$(printf '%-22s %-6s %4ss  %s' "$name" "$verdict" "$t" "$note")"
+  pack
 }
 
-(nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv) > "$out/nvidia-smi.txt" 2>&1
-cat "$out/nvidia-smi.txt"
-step info 30 "$NODE" dist/bin/exodus.js info --json
-cp "$out/info.log" "$out/info.json" 2>/dev/null
-step selftest-cuda 240 "$NODE" dist/bin/exodus.js selftest --device cuda --json "$out/selftest-cuda.json"
-step gradcheck-cuda 60 "$NODE" dist/bin/exodus.js gradcheck --device cuda --T 250 --json
-# A short training run on the GPU: the committed SHD-format fixture stands in for the data set
-# (the GPU machine has no network to download SHD).
-train_root=$(mktemp -d)
-cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_train.h5"
-cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_test.h5"
-step train-cuda 90 "$NODE" dist/bin/exodus.js train configs/shd.yaml --device cuda --epochs 2 \
-  --data-root "$train_root" --out "$out/train-run" --json
-step bench-gemm-cuda 60 "$NODE" dist/benchmarks/gemm/bench.js --device cuda --out "$out/gemm-cuda.json"
-[ -f dist/benchmarks/neuron/bench.js ] && step bench-neuron-cuda 120 "$NODE" dist/benchmarks/neuron/bench.js --device cuda --quick --out "$out/neuron-cuda.json"
-if [ -f benchmarks/peers/torch_bptt.py ] && python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
-  step peer-torch-bptt 90 python3 benchmarks/peers/torch_bptt.py --out "$out/torch-bptt.json"
+if command -v nvidia-smi >/dev/null 2>&1; then
+  (nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv) > "$work/nvidia-smi.txt" 2>&1
+  line "gpu: $(head -n 1 "$work/nvidia-smi.txt" | cut -c1-120)"
+else
+  line "gpu: nvidia-smi not found (no NVIDIA driver on this machine)"
 fi
 
-echo
-echo "gpu-check summary ($(( $(date +%s) - start )) s total, results in $out)"
-printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
+# Is CUDA usable? If not, say so plainly and stop: nothing below can mean anything.
+"${EXODUS[@]}" info --json > "$work/info.json" 2> "$work/info.log"
+usable=$("$NODE" -e 'const i=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(i.cuda.usable?"yes":"no: "+(i.cuda.compiled?i.cuda.reason:"this build has no CUDA backend"))' "$work/info.json" 2>/dev/null || echo "no: exodus info failed (see info.log)")
+if [ "$usable" != yes ]; then
+  line "$(printf '%-22s %-6s %s' info FAIL "NO GPU FOUND, CUDA unusable: ${usable#no: }")"
+  if [ "${GPU_CHECK_WITHOUT_GPU:-}" != 1 ]; then
+    line "gpu-check: nothing ran on a GPU ($(( $(date +%s) - start )) s)"
+    pack; exit 1
+  fi
+  failed=1
+else
+  line "$(printf '%-22s %-6s %s' info pass "$("$NODE" -e 'const i=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const d=i.cuda.devices[0];console.log(`${d.name}, sm_${d.computeCapability.replace(".","")}, ${(d.totalMemory/2**30).toFixed(0)} GiB, driver ${i.cuda.driverVersion}`)' "$work/info.json")")"
+fi
+pack
+
+# Most valuable first: correctness against the CPU, then training, then the large sizes, memcheck,
+# and timings last.
+step selftest-cuda 60 "${EXODUS[@]}" selftest --device cuda --json "$work/selftest-cuda.json"
+step training-cuda 70 "${EXODUS[@]}" selftest --device cuda --training --json "$work/training-cuda.json"
+step large-cuda 90 "${EXODUS[@]}" selftest --device cuda --large --json "$work/large-cuda.json"
+if command -v compute-sanitizer >/dev/null 2>&1; then
+  # A subset: one of each kernel family (memcheck slows kernels down ~10-100x).
+  step memcheck 45 compute-sanitizer --tool memcheck --error-exitcode 3 --log-file "$work/memcheck-report.txt" \
+    "${EXODUS[@]}" selftest --device cuda --filter 'reduce|gemm 37|gemm 128x100|scatter|conv2d 3x3 pad|pool|LIF τ=30|softmax|edge'
+else
+  line "$(printf '%-22s %-6s %s' memcheck skip "compute-sanitizer not on PATH")"
+fi
+step gradcheck-cuda 20 "${EXODUS[@]}" gradcheck --device cuda --T 250
+# End to end through the data loader and the GPU batch scatter (a smoke test: the fixture's 8
+# samples are too few to learn from; learning is asserted by training-cuda).
+train_root="$work/train-data"
+mkdir -p "$train_root"
+cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_train.h5"
+cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_test.h5"
+step train-cli-cuda 25 "${EXODUS[@]}" train configs/shd.yaml --device cuda --epochs 1 --data-root "$train_root" --out "$work/train-run"
+rm -rf "$train_root"
+step bench-gemm-cuda 20 "$NODE" dist/benchmarks/gemm/bench.js --device cuda --out "$work/gemm-cuda.json"
+[ -f dist/benchmarks/neuron/bench.js ] && step bench-neuron-cuda 30 "$NODE" dist/benchmarks/neuron/bench.js --device cuda --quick --out "$work/neuron-cuda.json"
+if [ -f benchmarks/peers/torch_bptt.py ] && python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  step peer-torch-bptt 30 python3 benchmarks/peers/torch_bptt.py --device cuda --out "$work/torch-bptt.json"
+else
+  line "$(printf '%-22s %-6s %s' peer-torch-bptt skip "no PyTorch with CUDA here")"
+fi
+
+line "gpu-check: $([ $failed -eq 0 ] && echo "all steps passed" || echo "SOME STEPS FAILED") in $(( $(date +%s) - start )) s"
+pack
+
+exit $failed

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares .gpu/ (git-ignored) so scripts/gpu-check.sh runs on a bare GPU machine: a compressed
-# node binary, the OpenMP runtime, and the production dependencies. Run after `npm run build`.
+# node binary, the OpenMP runtime, and the production dependencies (less the build-only ones).
+# Run after `npm run build`. Fails if build/Release + dist + .gpu would not fit the 64 MiB carry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .gpu/lib
@@ -14,4 +15,13 @@ gomp=$(ldd build/Release/exodus.node | awk '/libgomp/ {print $3}')
 rm -rf .gpu/deps && mkdir -p .gpu/deps
 cp package.json package-lock.json .gpu/deps/
 (cd .gpu/deps && npm ci --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null)
-du -sh .gpu | awk '{print "gpu-prepare: .gpu is " $1}'
+# Only needed to build the addon, which the GPU machine does not do.
+rm -rf .gpu/deps/node_modules/{cmake-js,node-api-headers,node-addon-api,tar}
+# What travels to the GPU machine: build/Release, dist and .gpu, under the device tool's 64 MiB.
+# (All of build/ holds the object files too and is over it: carry build/Release only.)
+for p in build/Release dist .gpu; do du -sk "$p"; done | awk '
+  { total += $1; printf "gpu-prepare: %-14s %6.1f MiB\n", $2, $1 / 1024 }
+  END {
+    printf "gpu-prepare: carry total    %6.1f MiB (limit 64 MiB): carry build/Release, dist, .gpu\n", total / 1024
+    if (total >= 62 * 1024) { print "gpu-prepare: too big to carry; drop unneeded files from .gpu/deps" > "/dev/stderr"; exit 1 }
+  }'

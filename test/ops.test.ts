@@ -54,6 +54,25 @@ describe("ops behaviour", () => {
     }
   });
 
+  it("long float32 sums keep moving past 2^24 (contiguous and strided axes)", () => {
+    // 2^24 + 2^20 values of 1 + u, u in [0, 1/8): a plain running float32 sum stalls near 2^24.
+    const n = (1 << 24) + (1 << 20);
+    const x = new Float32Array(n);
+    let exact = 0;
+    for (let i = 0; i < n; i++) {
+      x[i] = 1 + ((i * 2654435761) % 1024) / 8192;
+      exact += x[i];
+    }
+    const row = ops.sumAll(Tensor.from(x, [n]));
+    expect(Math.abs(row - exact) / exact).toBeLessThan(1e-5);
+    // The same values as a strided axis: [n/2, 2] summed over axis 0.
+    const cols = ops.sum(Tensor.from(x, [n / 2, 2]), 0).toArray();
+    let even = 0;
+    for (let i = 0; i < n; i += 2) even += x[i];
+    expect(Math.abs(cols[0] - even) / even).toBeLessThan(1e-5);
+    expect(Math.abs(cols[0] + cols[1] - exact) / exact).toBeLessThan(1e-5);
+  });
+
   it("cross-entropy rejects labels out of range, naming the row", () => {
     const logits = Tensor.from(randomArray(rng, 12), [3, 4]);
     expect(() => ops.softmaxCrossEntropy(logits, [0, 4, 1])).toThrow(/row 1 .*\[0, 4\)/);

@@ -1,4 +1,4 @@
-// `exodus bench [neuron|gemm|data]`: runs a benchmark script (ratios measured side by side in one
+// `exodus bench [neuron|gemm|data|augment]`: runs a benchmark script (ratios measured side by side in one
 // run, JSON written to benchmarks/results/ or --out). Default: the backward speedup of EXODUS and
 // SLAYER over BPTT on one LIF layer, the paper's Table 1 measurement.
 import type { Command } from "commander";
@@ -12,6 +12,7 @@ const SCRIPTS: Record<string, string> = {
   neuron: "dist/benchmarks/neuron/bench.js",
   gemm: "dist/benchmarks/gemm/bench.js",
   data: "dist/benchmarks/data/bench.js",
+  augment: "dist/benchmarks/augment/bench.js",
 };
 
 interface Opts {
@@ -24,7 +25,7 @@ interface Opts {
 export function register(program: Command): void {
   program
     .command("bench")
-    .argument("[which]", "neuron (EXODUS/SLAYER vs BPTT), gemm (vs OpenBLAS) or data (loader)", "neuron")
+    .argument("[which]", "neuron (EXODUS/SLAYER vs BPTT), gemm (vs OpenBLAS), data (loader) or augment (augmentation vs a training step)", "neuron")
     .description("measure backward speedups (or GEMM / data throughput) side by side in one run")
     .option("-d, --device <device>", "cpu, cuda or cuda:N (neuron and gemm)")
     .option("--quick", "smaller sizes (neuron)")

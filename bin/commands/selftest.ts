@@ -1,16 +1,23 @@
 // `exodus selftest [--device cuda]`: every op, neuron kernel and layer on random inputs against a
 // reference (float64 on the CPU, the CPU backend on CUDA); a table of relative errors; exit 1 on
-// any failure. What a GPU owner runs after installing.
+// any failure. What a GPU owner runs after installing. --large runs the large-size group instead
+// (grid-stride laps, > 2³¹ elements, > 65,535 GEMMs: lib/selftest/large-checks.ts).
 import type { Command } from "commander";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseDevice } from "../../lib/device.js";
-import { runChecks } from "../../lib/selftest/run.js";
+import { runLargeChecks } from "../../lib/selftest/large-run.js";
+import { type CheckResult, runChecks } from "../../lib/selftest/run.js";
+import { runTrainingChecks } from "../../lib/selftest/training-checks.js";
 
 interface Opts {
   device?: string;
   seed: string;
   filter?: string;
   json?: string | boolean;
+  large?: boolean;
+  training?: boolean;
 }
 
 export function register(program: Command): void {
@@ -21,11 +28,25 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of the random inputs", "1234")
     .option("--filter <regex>", "only checks whose group or name matches")
     .option("--json [file]", "print (or write to file) the results as JSON")
-    .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm")
-    .action((opts: Opts) => {
+    .option("--large", "run the large-size group instead (full size on CUDA: up to ~35 GB of GPU memory and as much RAM; reduced on the CPU)")
+    .option("--training", "run the training checks instead: two steps of the SHD and DVS Gesture nets against the CPU, and a run that must learn")
+    .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm\n  $ exodus selftest --device cuda --large\n  $ exodus selftest --device cuda --training")
+    .action(async (opts: Opts) => {
       const device = parseDevice(opts.device);
       const t0 = performance.now();
-      const results = runChecks(device, { seed: Number(opts.seed), filter: opts.filter ? new RegExp(opts.filter) : undefined });
+      const filter = opts.filter ? new RegExp(opts.filter) : undefined;
+      // The slow groups report each check on stderr as it ends: a run cut short keeps them.
+      const onResult = (r: CheckResult) =>
+        process.stderr.write(`selftest: ${r.pass ? "pass" : "FAIL"} ${r.group} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.error ? `: ${r.error}` : ""}\n`);
+      let results: CheckResult[];
+      if (opts.training) {
+        const out = mkdtempSync(join(tmpdir(), "exodus-selftest-"));
+        try {
+          results = await runTrainingChecks(device, { out, filter, onResult });
+        } finally {
+          rmSync(out, { recursive: true, force: true });
+        }
+      } else results = opts.large ? runLargeChecks(device, { filter, onResult }) : runChecks(device, { seed: Number(opts.seed), filter });
       const failed = results.filter((r) => !r.pass);
       const summary = { device: String(device), checks: results.length, failed: failed.length, seconds: (performance.now() - t0) / 1000 };
       if (opts.json) {
@@ -34,7 +55,7 @@ export function register(program: Command): void {
         else console.log(text);
       }
       if (opts.json !== true) {
-        const against = device.isCuda ? "CPU backend" : "float64 reference";
+        const against = device.isCuda ? "CPU backend" : opts.training ? "CPU backend on one thread, and a learning run" : "float64 reference";
         console.log(`exodus selftest on ${device}, against the ${against}\n`);
         const w = Math.max(...results.map((r) => r.name.length), 10);
         console.log(`${"group".padEnd(13)} ${"check".padEnd(w)}  ${"rel. error".padStart(10)}  ${"tolerance".padStart(9)}  result`);

@@ -9,12 +9,36 @@
 namespace exo {
 namespace cpu {
 
+namespace {
+// A float32 running sum stops moving once the total dwarfs each element (2^24 ones sum to 2^24
+// whatever follows), so long sums form float partials of kSumBlock elements with the shared
+// reduce_step and fold them into a double total: the error is then that of one block.
+constexpr size_t kSumBlock = 4096;
+
+bool is_sum(Reduce op) { return op == Reduce::Sum || op == Reduce::Mean; }
+
+k::ReduceAcc blocked_sum(const float* xr, size_t axis) {
+  double total = 0;
+  for (size_t j0 = 0; j0 < axis; j0 += kSumBlock) {
+    const size_t j1 = j0 + kSumBlock < axis ? j0 + kSumBlock : axis;
+    k::ReduceAcc part = k::reduce_init(Reduce::Sum, xr[j0]);
+    for (size_t j = j0 + 1; j < j1; ++j) k::reduce_step(Reduce::Sum, part, xr[j], (int)j);
+    total += part.value;
+  }
+  return k::ReduceAcc{(float)total, 0};
+}
+}  // namespace
+
 void reduce(Reduce op, const float* x, float* y, size_t outer, size_t axis, size_t inner) {
   if (inner == 1) {
     // Reducing contiguous rows: one accumulator per row.
     parallel_chunks(outer, [&](size_t b, size_t e) {
       for (size_t o = b; o < e; ++o) {
         const float* xr = x + o * axis;
+        if (is_sum(op)) {
+          y[o] = k::reduce_finish(op, blocked_sum(xr, axis), axis);
+          continue;
+        }
         k::ReduceAcc acc = k::reduce_init(op, xr[0]);
         for (size_t j = 1; j < axis; ++j) k::reduce_step(op, acc, xr[j], (int)j);
         y[o] = k::reduce_finish(op, acc, axis);
@@ -30,9 +54,26 @@ void reduce(Reduce op, const float* x, float* y, size_t outer, size_t axis, size
     parallel_chunks(inner, [&](size_t b, size_t e) {
       std::vector<k::ReduceAcc> acc(e - b);
       for (size_t i = b; i < e; ++i) acc[i - b] = k::reduce_init(op, xo[i]);
-      for (size_t j = 1; j < axis; ++j) {
+      // A long strided sum folds per-block partials into double totals, as blocked_sum does.
+      const bool blocked = is_sum(op) && axis > kSumBlock;
+      const size_t first_end = blocked ? kSumBlock : axis;
+      for (size_t j = 1; j < first_end; ++j) {
         const float* xj = xo + j * inner;
         for (size_t i = b; i < e; ++i) k::reduce_step(op, acc[i - b], xj[i], (int)j);
+      }
+      if (blocked) {
+        std::vector<double> total(e - b);
+        for (size_t i = b; i < e; ++i) total[i - b] = acc[i - b].value;
+        for (size_t j0 = first_end; j0 < axis; j0 += kSumBlock) {
+          const size_t j1 = j0 + kSumBlock < axis ? j0 + kSumBlock : axis;
+          for (size_t i = b; i < e; ++i) acc[i - b] = k::reduce_init(op, xo[j0 * inner + i]);
+          for (size_t j = j0 + 1; j < j1; ++j) {
+            const float* xj = xo + j * inner;
+            for (size_t i = b; i < e; ++i) k::reduce_step(op, acc[i - b], xj[i], (int)j);
+          }
+          for (size_t i = b; i < e; ++i) total[i - b] += acc[i - b].value;
+        }
+        for (size_t i = b; i < e; ++i) acc[i - b].value = (float)total[i - b];
       }
       for (size_t i = b; i < e; ++i) yo[i] = k::reduce_finish(op, acc[i - b], axis);
     }, kParallelMin / (axis ? axis : 1) + 1);

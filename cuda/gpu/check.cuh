@@ -3,6 +3,8 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 #include <string>
 
 #include "exodus/api.h"
@@ -21,6 +23,18 @@ inline void check(cudaError_t e, const char* what, const char* file, int line) {
 struct DeviceGuard {
   explicit DeviceGuard(int index);
 };
+
+// Streaming multiprocessors of a device (cached): sizes the two-pass reductions and split-K.
+int sm_count(int index);
+
+// Throws a clear error unless 0 <= index < the number of CUDA devices.
+void check_index(int index);
+
+// Scatters the sparse frames of a whole batch ([T, B, F], column b from index[b]/count[b] of
+// n[b] events) with one packed pinned upload and one kernel, without waiting for the device
+// (nn_ops.cu). scatter_frames of one column is this with one non-empty column.
+void scatter_batch(int dev, float* dst, int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
+                   const size_t* n);
 
 inline unsigned grid_for(size_t n, unsigned block = 256) {
   size_t g = (n + block - 1) / block;

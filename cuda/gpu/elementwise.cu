@@ -18,10 +18,30 @@ __global__ void unary_kernel(const float* x, float* y, size_t n, float a, float 
     y[i] = k::unary_op<OP>(x[i], a, b);
 }
 
-template <Binary OP>
+// How w is indexed: the same shape (w[i]), a scalar (w[0]), or broadcast (w[(i / inner) % nb])
+// with the division in 32 bits when n fits (a 64-bit division costs several times more).
+enum class Bcast { Same, Scalar, Narrow, Wide };
+
+template <Binary OP, Bcast L>
 __global__ void binary_kernel(const float* x, const float* w, float* y, size_t n, size_t nb, size_t inner) {
-  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
-    y[i] = k::binary_op<OP>(x[i], w[(i / inner) % nb]);
+  const float w0 = L == Bcast::Scalar ? w[0] : 0.f;
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+    float wi;
+    if (L == Bcast::Same) wi = w[i];
+    else if (L == Bcast::Scalar) wi = w0;
+    else if (L == Bcast::Narrow) wi = w[((unsigned)i / (unsigned)inner) % (unsigned)nb];
+    else wi = w[(i / inner) % nb];
+    y[i] = k::binary_op<OP>(x[i], wi);
+  }
+}
+
+template <Binary OP>
+void launch_binary(const float* x, const float* w, float* y, size_t n, size_t nb, size_t inner) {
+  unsigned g = grid_for(n);
+  if (nb == n && inner == 1) binary_kernel<OP, Bcast::Same><<<g, 256>>>(x, w, y, n, nb, inner);
+  else if (nb == 1) binary_kernel<OP, Bcast::Scalar><<<g, 256>>>(x, w, y, n, nb, inner);
+  else if (n <= 0xffffffffull) binary_kernel<OP, Bcast::Narrow><<<g, 256>>>(x, w, y, n, nb, inner);
+  else binary_kernel<OP, Bcast::Wide><<<g, 256>>>(x, w, y, n, nb, inner);
 }
 
 __global__ void axpby_kernel(float alpha, const float* x, float beta, float* y, size_t n) {
@@ -54,7 +74,7 @@ void binary(int dev, Binary op, const float* x, const float* w, float* y, size_t
   if (!n) return;
   DeviceGuard g(dev);
   switch (op) {
-#define EXO_CASE(N) case Binary::N: binary_kernel<Binary::N><<<grid_for(n), 256>>>(x, w, y, n, nb, inner); break;
+#define EXO_CASE(N) case Binary::N: launch_binary<Binary::N>(x, w, y, n, nb, inner); break;
     EXO_BINARY_OPS(EXO_CASE)
 #undef EXO_CASE
     default: throw Error("unknown binary op");

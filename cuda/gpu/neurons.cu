@@ -111,17 +111,24 @@ __global__ void srm_backward_kernel(SrmConfig c, const float* __restrict__ eps, 
   for (int t = 0; t < c.T; ++t) da[(size_t)t * c.N + i] = k::srm_input_grad(q + i, c.N, t, c.T, eps, c.Ke);
 }
 
+// The per-neuron parameter of element i: P is 1 (shared) or the neuron count; the remainder in 32
+// bits when n fits (a 64-bit division per element costs several times more). Uniform branches.
+__device__ __forceinline__ size_t param_at(size_t i, size_t n, size_t P) {
+  if (P == 1) return 0;
+  return n <= 0xffffffffull ? (size_t)((unsigned)i % (unsigned)P) : i % P;
+}
+
 __global__ void spike_fn_kernel(const float* v, float* s, size_t n, const float* theta, size_t P, int multi,
                                 float max_spikes) {
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
-    s[i] = k::spike_fn(v[i], theta[i % P], multi, max_spikes);
+    s[i] = k::spike_fn(v[i], theta[param_at(i, n, P)], multi, max_spikes);
 }
 
 template <Surrogate K>
 __global__ void surrogate_grad_kernel(const float* v, const float* g, float* y, size_t n, const float* theta, size_t P,
                                       float a, float w) {
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
-    y[i] = k::surrogate<K>(v[i], theta[i % P], a, w) * g[i];
+    y[i] = k::surrogate<K>(v[i], theta[param_at(i, n, P)], a, w) * g[i];
 }
 
 }  // namespace

@@ -12,7 +12,37 @@
 namespace exo {
 namespace gpu {
 
+static int device_count_cached() {
+  static int n = [] {
+    int c = 0;
+    if (cudaGetDeviceCount(&c) != cudaSuccess) {
+      cudaGetLastError();
+      c = 0;
+    }
+    return c;
+  }();
+  return n;
+}
+
+void check_index(int index) {
+  int n = device_count_cached();
+  if (index < 0 || index >= n)
+    throw Error("cuda:" + std::to_string(index) + ": expected a CUDA device index in [0, " + std::to_string(n) +
+                ")" + (n ? "" : " (no CUDA device is usable)") + "; pick one of the devices `exodus info` lists");
+}
+
+int sm_count(int index) {
+  check_index(index);
+  static std::mutex m;
+  static std::vector<int> counts;
+  std::lock_guard<std::mutex> lock(m);
+  if ((int)counts.size() <= index) counts.resize(index + 1, 0);
+  if (!counts[index]) EXO_CUDA(cudaDeviceGetAttribute(&counts[index], cudaDevAttrMultiProcessorCount, index));
+  return counts[index];
+}
+
 DeviceGuard::DeviceGuard(int index) {
+  check_index(index);
   int cur = -1;
   EXO_CUDA(cudaGetDevice(&cur));
   if (cur != index) EXO_CUDA(cudaSetDevice(index));
@@ -74,6 +104,7 @@ CudaInfo info() {
 }
 
 CudaDeviceInfo device_info(int index) {
+  check_index(index);
   cudaDeviceProp p;
   EXO_CUDA(cudaGetDeviceProperties(&p, index));
   CudaDeviceInfo d;
@@ -86,6 +117,7 @@ CudaDeviceInfo device_info(int index) {
 }
 
 Buffer alloc(int index, size_t n) {
+  check_index(index);  // before cs[index]: a negative index would read outside the vector
   std::lock_guard<std::mutex> lock(g_mutex);
   auto& cs = caches();
   if ((int)cs.size() <= index) cs.resize(index + 1);
@@ -129,7 +161,7 @@ void release(Buffer& b) {
   std::lock_guard<std::mutex> lock(g_mutex);
   auto& cs = caches();
   int index = b.dev.index;
-  if (index >= (int)cs.size()) return;
+  if (index < 0 || index >= (int)cs.size()) return;
   DeviceCache& c = cs[index];
   auto it = c.block_size.find(b.data);
   if (it == c.block_size.end()) return;
@@ -146,6 +178,7 @@ void empty_cache() {
 }
 
 AllocatorStats allocator_stats(int index) {
+  check_index(index);
   std::lock_guard<std::mutex> lock(g_mutex);
   auto& cs = caches();
   return index < (int)cs.size() ? cs[index].stats : AllocatorStats{};

@@ -25,3 +25,4 @@ export { readAedat2 } from "./aedat2.js";
 export { readNpy, readGestureNpy } from "./npy.js";
 export { downloadDataset, downloadFile, verifyMd5, extractArchive, type DownloadProgress } from "./download.js";
 export { inspectPath, renderSample, type InspectReport } from "./inspect.js";
+export { validateAugment, augmentFrames, type AugmentSpec, type FrameGeometry } from "./augment.js";

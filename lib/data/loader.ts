@@ -1,11 +1,14 @@
 // openDataset(): a data set by name, split and transform, backed by the preprocessed cache (built
 // on first use), delivering seeded, prefetched, time-major batches [T, B, …] on a device.
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { ExodusError, describe, expectInt } from "../errors.js";
 import { Rng } from "../random.js";
 import { native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
+import { type AugmentSpec, type FrameGeometry, augments, sampleSeed } from "./augment.js";
+import { AugmentWorkers } from "./augment-worker.js";
 import { BatchWorkers } from "./batch-worker.js";
 import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity, withBuildLock } from "./cache.js";
 import { checkInSensor } from "./events.js";
@@ -50,6 +53,12 @@ export interface BatchOptions {
    * default a batch's x is disposed when the next batch is requested or the loop ends.
    */
   retain?: boolean;
+  /**
+   * Augment every sample (augment.ts), seeded from `seed` and the sample's index (training only).
+   * Augmented batches take the sparse path; the augmentation runs in `workers` threads (default:
+   * half the cores, 1 to 4), created by the first augmented batches() call, until close().
+   */
+  augment?: AugmentSpec;
 }
 
 export interface Batch {
@@ -169,6 +178,8 @@ class CachedDataset implements Dataset {
   private readonly slots: Int32Array; // dataset index → cache slot
   private readonly features: number;
   private workers: BatchWorkers | undefined;
+  private readonly geometry: FrameGeometry;
+  private augmenters: AugmentWorkers | undefined;
 
   constructor(
     info: DatasetInfo,
@@ -194,6 +205,8 @@ class CachedDataset implements Dataset {
     const T = transform.frame.steps ?? maxSteps;
     this.sampleShape = [T, ...featureShape];
     this.features = featureShape.reduce((a, b) => a * b, 1);
+    const [polarities, height, width] = featureShape.length === 3 ? featureShape : [1, 1, featureShape[0]];
+    this.geometry = { steps: T, polarities, height, width };
   }
 
   get name(): string {
@@ -234,7 +247,11 @@ class CachedDataset implements Dataset {
   async *batches(opts: BatchOptions): AsyncGenerator<Batch> {
     const bs = expectInt("batches: batchSize", opts?.batchSize, 1);
     const prefetch = expectInt("batches: prefetch", opts.prefetch ?? 2, 0);
-    const nWorkers = expectInt("batches: workers", opts.workers ?? 0, 0);
+    const aug = augments(opts.augment) ? opts.augment : undefined;
+    const threads = expectInt("batches: workers", opts.workers ?? 0, 0);
+    const nWorkers = aug ? 0 : threads;
+    if (aug) this.augmenters ??= new AugmentWorkers(threads || Math.max(1, Math.min(4, availableParallelism() >> 1)));
+    const augmenters = aug ? this.augmenters : undefined;
     if (nWorkers > 0) this.workers ??= new BatchWorkers(this.cache.layout, this.features, this.sampleShape[0], nWorkers);
     const workers = nWorkers > 0 ? this.workers : undefined;
     const device = parseDevice(opts.device);
@@ -261,9 +278,11 @@ class CachedDataset implements Dataset {
         return { x, labels: host.labels, indices };
       }
       const host = await this.readFrames(indices);
+      const frames = aug
+        ? await augmenters!.augment(host.frames!, Array.from(indices, (i) => sampleSeed(opts.seed ?? 0, i)), this.geometry, aug)
+        : host.frames!;
       const x = keep(Tensor.empty(shape, device));
       try {
-        const frames = host.frames!;
         await native().scatterBatchAsync({ dst: x, T, B: indices.length, F: this.features, index: frames.map((f) => f.index), count: frames.map((f) => f.count) });
       } catch (e) {
         x.dispose();
@@ -298,6 +317,8 @@ class CachedDataset implements Dataset {
   async close(): Promise<void> {
     await this.workers?.close();
     this.workers = undefined;
+    await this.augmenters?.close();
+    this.augmenters = undefined;
     await this.cache.close();
   }
 }

@@ -16,8 +16,15 @@ export interface Parameter {
   grad: Tensor;
 }
 
+/** State that is not trained by gradients but saved with the weights (BatchNorm's running statistics). */
+export interface Buffer {
+  /** e.g. "running_mean". */
+  name: string;
+  value: Tensor;
+}
+
 export abstract class Module {
-  /** Whether the next forward records what backward needs (default true). */
+  /** Training mode (default true): dropout drops, batch norm uses and updates batch statistics. */
   training = true;
 
   abstract forward(x: Tensor): Tensor;
@@ -25,6 +32,27 @@ export abstract class Module {
 
   parameters(): Parameter[] {
     return [];
+  }
+
+  buffers(): Buffer[] {
+    return [];
+  }
+
+  /** Sub-modules (containers and wrappers), so train()/eval() reach every layer. */
+  children(): Module[] {
+    return [];
+  }
+
+  /** Sets training mode on this module and every sub-module; returns this. */
+  train(on = true): this {
+    this.training = on;
+    for (const c of this.children()) c.train(on);
+    return this;
+  }
+
+  /** Evaluation mode: train(false). */
+  eval(): this {
+    return this.train(false);
   }
 
   zeroGrad(): void {
@@ -37,7 +65,13 @@ export abstract class Module {
       p.value.dispose();
       p.grad.dispose();
     }
+    for (const b of this.buffers()) b.value.dispose();
   }
+}
+
+/** PyTorch-style names of nested modules: "<prefix>.<name>", e.g. "3.block.0.weight". */
+export function prefixed<T extends { name: string }>(prefix: string, items: T[]): T[] {
+  return items.map((p) => ({ ...p, name: `${prefix}.${p.name}` }));
 }
 
 /** A view of t that keeps its storage alive beyond the caller's handle and any scope(). */

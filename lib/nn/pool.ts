@@ -1,6 +1,8 @@
-// Average pooling over the last two axes of [T, B, C, H, W] (every time step and image at once).
-import { avgPool2d, pool2dBackward } from "../pool.js";
-import type { Tensor } from "../tensor.js";
+// Average, max and sum pooling over the last two axes of [T, B, C, H, W] (every time step and
+// image at once); windows of kernel × kernel with stride kernel, no padding.
+import * as ops from "../ops.js";
+import { avgPool2d, maxPool2d, pool2dBackward } from "../pool.js";
+import { type Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module } from "./module.js";
 import { fail } from "./options.js";
@@ -21,5 +23,56 @@ export class AvgPool2d extends Module {
   backward(dy: Tensor): Tensor {
     if (!this.inputShape) noForward("AvgPool2d");
     return pool2dBackward("avg", dy, this.inputShape, this.kernel);
+  }
+}
+
+/** Max pooling over the last two axes; backward routes each gradient to its window's winner. */
+export class MaxPool2d extends Module {
+  private inputShape: readonly number[] | undefined;
+  private indices: Tensor | undefined;
+
+  constructor(readonly kernel: number) {
+    super();
+    if (!Number.isInteger(kernel) || kernel < 1) fail("MaxPool2d kernel", "an integer >= 1", kernel);
+  }
+
+  forward(x: Tensor): Tensor {
+    const { y, indices } = maxPool2d(x, this.kernel);
+    this.indices?.dispose();
+    this.indices = keep(indices!);
+    this.inputShape = x.shape;
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (!this.inputShape || !this.indices) noForward("MaxPool2d");
+    return pool2dBackward("max", dy, this.inputShape, this.kernel, this.kernel, this.indices);
+  }
+
+  override dispose(): void {
+    this.indices?.dispose();
+    this.indices = undefined;
+  }
+}
+
+/** Sum pooling (sinabs SumPool2d): k²·average, so spike counts are kept, not averaged. */
+export class SumPool2d extends Module {
+  private inputShape: readonly number[] | undefined;
+
+  constructor(readonly kernel: number) {
+    super();
+    if (!Number.isInteger(kernel) || kernel < 1) fail("SumPool2d kernel", "an integer >= 1", kernel);
+  }
+
+  forward(x: Tensor): Tensor {
+    this.inputShape = x.shape;
+    const y = avgPool2d(x, this.kernel);
+    return ops.scale(y, this.kernel * this.kernel, y);
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (!this.inputShape) noForward("SumPool2d");
+    const dx = pool2dBackward("avg", dy, this.inputShape, this.kernel);
+    return ops.scale(dx, this.kernel * this.kernel, dx);
   }
 }

@@ -1,6 +1,6 @@
 // A feedforward container: forward through the layers in order, backward in reverse. Each layer
 // keeps what its backward needs, so the intermediate tensors are released as soon as passed on.
-import { Module, type Parameter } from "./module.js";
+import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
 import type { Tensor } from "../tensor.js";
 
 export class Sequential extends Module {
@@ -33,7 +33,16 @@ export class Sequential extends Module {
 
   /** Parameters named "<layer index>.<name>", e.g. "0.weight". */
   override parameters(): Parameter[] {
-    return this.layers.flatMap((l, i) => l.parameters().map((p) => ({ ...p, name: `${i}.${p.name}` })));
+    return this.layers.flatMap((l, i) => prefixed(String(i), l.parameters()));
+  }
+
+  /** Buffers named like parameters, e.g. "1.running_mean". */
+  override buffers(): Buffer[] {
+    return this.layers.flatMap((l, i) => prefixed(String(i), l.buffers()));
+  }
+
+  override children(): Module[] {
+    return this.layers;
   }
 
   override zeroGrad(): void {

@@ -2,3 +2,5 @@
 import "./ops-checks.js";
 import "./layer-ops-checks.js";
 import "./neuron-checks.js";
+import "./edge-checks.js";
+import "./vision-checks.js";

@@ -12,6 +12,8 @@ import type { BackwardMethod, SurrogateName } from "../nn/options.js";
 import { SURROGATES } from "../native.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
 import { checkModelFits } from "./memory.js";
+import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
+import { type AugmentSpec, validateAugment } from "../data/augment.js";
 
 export interface MlpModelConfig {
   kind: "mlp";
@@ -19,6 +21,15 @@ export interface MlpModelConfig {
   initScale: number;
   /** Widths of the spiking hidden layers (each Linear without bias + neuron). */
   hidden: number[];
+  /** Weight normalisation of every Linear (W = g·V/‖V‖); absent: none. */
+  weightNorm?: true;
+}
+
+/** A list of layers (lib/train/layers.ts), e.g. the SEW-ResNet of CIFAR10-DVS. */
+export interface LayersModelConfig {
+  kind: "layers";
+  initScale: number;
+  layers: LayerSpec[];
 }
 
 export interface ConvModelConfig {
@@ -35,6 +46,8 @@ export interface ConvModelConfig {
   /** Dropout after each pooled spiking layer, and before the readout. */
   dropout: number;
   readoutDropout: number;
+  /** Weight normalisation of every conv and the readout (the paper's DVS Gesture code); absent: none. */
+  weightNorm?: true;
 }
 
 export interface NeuronConfig {
@@ -62,8 +75,8 @@ export interface TrainSettings {
 }
 
 export interface TrainConfig {
-  dataset: { name: DatasetName; root: string; transform?: TransformSpec };
-  model: MlpModelConfig | ConvModelConfig;
+  dataset: { name: DatasetName; root: string; transform?: TransformSpec; augment?: AugmentSpec };
+  model: MlpModelConfig | ConvModelConfig | LayersModelConfig;
   neuron: NeuronConfig;
   method: BackwardMethod;
   loss: { readout: ReadoutName };
@@ -117,14 +130,17 @@ function intList(field: string, v: unknown, dflt: number[]): number[] {
 /** The paper's set-up per data set (experiments.md). */
 function defaultsFor(name: DatasetName) {
   const audio = name === "shd" || name === "ssc";
+  // CIFAR10-DVS: the SEW-ResNet (a layer list: configs/cifar10-dvs.yaml), LIF τ 3, θ 1, batch 16.
+  const cifar = name === "cifar10-dvs";
   return {
-    model: audio ? { kind: "mlp" as const } : { kind: "conv" as const },
-    neuron: audio
-      ? { type: "lif" as const, tauMem: 30, threshold: 1, surrogate: { name: "exponential" as const, scale: 1, width: 1 } }
+    model: audio ? { kind: "mlp" as const } : cifar ? { kind: "layers" as const } : { kind: "conv" as const },
+    neuron: audio || cifar
+      ? { type: "lif" as const, tauMem: cifar ? 3 : 30, threshold: 1, surrogate: { name: "exponential" as const, scale: 1, width: 1 } }
       : { type: "iaf" as const, tauMem: 30, threshold: 0.25, surrogate: { name: "exponential" as const, scale: 1, width: 1 } },
     readout: audio ? ("max" as const) : ("sum" as const),
     train: audio
       ? { epochs: 200, batchSize: 128, lr: 1e-3, weightDecay: 0 }
+      : cifar ? { epochs: 100, batchSize: 16, lr: 1e-3, weightDecay: 0 }
       : { epochs: 100, batchSize: 20, lr: 1e-3, weightDecay: 1e-2 },
   };
 }
@@ -135,11 +151,9 @@ export function validateConfig(raw: unknown): TrainConfig {
   const top = object("config", raw, ["dataset", "model", "neuron", "method", "loss", "train", "output", "device"]);
 
   if (top.dataset === undefined) fail("dataset", "a mapping with at least a name", undefined);
-  const ds = object("dataset", top.dataset, ["name", "root", "transform"]);
+  const ds = object("dataset", top.dataset, ["name", "root", "transform", "augment"]);
   const name = str("dataset.name", ds.name, undefined as unknown as DatasetName, Object.keys(DATASETS) as DatasetName[]);
   if (name === undefined) fail("dataset.name", `one of ${Object.keys(DATASETS).join(", ")}`, undefined);
-  if (name === "cifar10-dvs")
-    fail("dataset.name", "shd, ssc or dvs-gesture (CIFAR10-DVS needs a SEW-ResNet with batch norm, which exodus does not build yet)", name);
   const root = str("dataset.root", ds.root, `data/${name}`);
   let transform: TransformSpec | undefined;
   if (ds.transform !== undefined && ds.transform !== null) {
@@ -149,18 +163,38 @@ export function validateConfig(raw: unknown): TrainConfig {
       throw new ConfigError(`dataset.transform: ${(e as Error).message}`);
     }
   }
+  const augment = ds.augment === undefined || ds.augment === null ? undefined : validateAugment(ds.augment, "dataset.augment");
   const d = defaultsFor(name);
 
-  const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout"]);
-  const kind = str("model.kind", m.kind, d.model.kind, ["mlp", "conv"] as const);
+  const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout", "layers", "weightNorm"]);
+  const kind = str("model.kind", m.kind, m.layers !== undefined ? "layers" : d.model.kind, ["mlp", "conv", "layers"] as const);
   const initScale = num("model.initScale", m.initScale, 1, { min: 0, exclusiveMin: true, max: 100 });
-  let model: MlpModelConfig | ConvModelConfig;
-  if (kind === "mlp") {
+  if (m.weightNorm !== undefined && m.weightNorm !== null && typeof m.weightNorm !== "boolean") fail("model.weightNorm", "true or false", m.weightNorm);
+  const weightNorm = m.weightNorm === true ? { weightNorm: true as const } : {};
+  let model: MlpModelConfig | ConvModelConfig | LayersModelConfig;
+  if (kind === "layers") {
+    for (const k of ["hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout", "weightNorm"])
+      if (m[k] !== undefined) fail(`model.${k}`, 'no value for a layer list (set it per layer in model.layers)', m[k]);
+    if (m.layers === undefined && name !== "cifar10-dvs")
+      fail("model.layers", `a list of layers (see configs/cifar10-dvs.yaml), or model.kind "mlp" or "conv"`, undefined);
+    // A layer's neuron is validated as the config's neuron section would be, with the same defaults.
+    const checkNeuron = (raw: Record<string, unknown>, field: string) => {
+      try {
+        return validateConfig({ dataset: { name }, model: { layers: [{ flatten: {} }] }, neuron: raw, device: "cpu" }).neuron as unknown as Record<string, unknown>;
+      } catch (e) {
+        if (e instanceof ConfigError) throw new ConfigError(e.message.replace(/^neuron/, field));
+        throw e;
+      }
+    };
+    model = { kind, initScale, layers: validateLayers(m.layers ?? sewResNetLayers(), "model.layers", top.neuron, checkNeuron) };
+  } else if (kind === "mlp") {
     for (const k of ["channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout"])
       if (m[k] !== undefined) fail(`model.${k}`, 'no value for kind "mlp" (conv models only)', m[k]);
-    model = { kind, initScale, hidden: intList("model.hidden", m.hidden, [128, 128, 128]) };
+    if (m.layers !== undefined) fail("model.layers", 'no value for kind "mlp" (omit kind for a layer list)', m.layers);
+    model = { kind, initScale, hidden: intList("model.hidden", m.hidden, [128, 128, 128]), ...weightNorm };
   } else {
     if (m.hidden !== undefined) fail("model.hidden", 'no value for kind "conv" (use channels)', m.hidden);
+    if (m.layers !== undefined) fail("model.layers", 'no value for kind "conv" (omit kind for a layer list)', m.layers);
     model = {
       kind,
       initScale,
@@ -171,6 +205,7 @@ export function validateConfig(raw: unknown): TrainConfig {
       poolUntil: num("model.poolUntil", m.poolUntil, 4, { min: 1, integer: true, max: 65536 }),
       dropout: num("model.dropout", m.dropout, 0.2, { min: 0, max: 1 }),
       readoutDropout: num("model.readoutDropout", m.readoutDropout, 0.7, { min: 0, max: 1 }),
+      ...weightNorm,
     };
     if (model.kernel % 2 === 0) fail("model.kernel", "an odd integer (same padding)", model.kernel);
   }
@@ -211,7 +246,7 @@ export function validateConfig(raw: unknown): TrainConfig {
   let device: string = str("device", top.device, "auto");
   if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) fail("device", '"auto", "cpu", "cuda" or "cuda:N"', device);
   if (device === "auto") device = String(defaultDevice());
-  return { dataset: { name, root, ...(transform ? { transform } : {}) }, model, neuron, method, loss, train, output, device };
+  return { dataset: { name, root, ...(transform ? { transform } : {}), ...(augment ? { augment } : {}) }, model, neuron, method, loss, train, output, device };
 }
 
 /** Command-line overrides, merged into the file's fields before validation. */

@@ -40,7 +40,8 @@ export function configSampleShape(cfg: TrainConfig): { sampleShape: number[]; nu
   const s = transformedSensor(info.layout === "audio" ? AUDIO_SENSOR : DVS128_SENSOR, t);
   const features = info.layout === "audio" ? [s.width] : [s.polarities, s.height, s.width];
   // Variable-length frame modes without steps are as long as the longest sample: unknown here.
-  return { sampleShape: [t.frame.steps ?? 1, ...features], numClasses: info.classes.length };
+  const steps = t.frame.steps ?? (t.frame.mode === "timeBins" ? t.frame.nTimeBins : 1);
+  return { sampleShape: [steps, ...features], numClasses: info.classes.length };
 }
 
 export function estimateMemory(cfg: TrainConfig, sampleShape: readonly number[], numClasses: number): MemoryEstimate {
@@ -59,6 +60,8 @@ export function estimateMemory(cfg: TrainConfig, sampleShape: readonly number[],
     if (T * B * size > largest.values) largest = { values: T * B * size, what: `the activations of ${what} [${T}, ${B}, ${size}]` };
   };
   const m = cfg.model;
+  // Layer lists (SEW-ResNet, …) are not walked here: only their input batch is counted.
+  if (m.kind !== "mlp" && m.kind !== "conv") return finish();
   if (m.kind === "mlp") {
     let width = features[0] ?? 1;
     m.hidden.forEach((h, i) => {
@@ -81,11 +84,15 @@ export function estimateMemory(cfg: TrainConfig, sampleShape: readonly number[],
     });
     weight(c * h * w * numClasses, `the readout weight (${c * h * w} × ${numClasses})`);
   }
-  const inputPerSample = T * features.reduce((a, b) => a * b, 1);
-  const perSample = 4 * (inputPerSample + PER_NEURON * T * neurons);
-  const activations = B * perSample;
-  const p = 4 * PER_PARAM * params;
-  return { params: p, activations, perSample, total: p + activations, largest };
+  return finish();
+
+  function finish(): MemoryEstimate {
+    const inputPerSample = T * features.reduce((a, b) => a * b, 1);
+    const perSample = 4 * (inputPerSample + PER_NEURON * T * neurons);
+    const activations = B * perSample;
+    const p = 4 * PER_PARAM * params;
+    return { params: p, activations, perSample, total: p + activations, largest };
+  }
 }
 
 /** Memory the run may use: the GPU's for CUDA, else the host's (or the cgroup's limit, when lower). */

@@ -1,7 +1,9 @@
 // Builds the paper's networks from a validated config (experiments.md):
 //   mlp   [Linear(no bias) + LIF] × hidden, Linear readout (SHD, SSC), input [T, B, channels];
 //   conv  [Conv3×3(no bias) + IAF/LIF (+ AvgPool 2 while larger than 4) + Dropout] per width,
-//         Flatten, Dropout, Linear(C·H·W → classes) (DVS Gesture), input [T, B, 2, H, W].
+//         Flatten, Dropout, Linear(C·H·W → classes) (DVS Gesture), input [T, B, 2, H, W];
+//   layers a layer list (lib/train/layers.ts), e.g. the SEW-ResNet of CIFAR10-DVS.
+// model.weightNorm wraps every Linear and conv of the shorthands in WeightNorm.
 // All weights come from one Rng seeded by train.seed, so two runs with one seed start equal
 // whatever the backward method.
 import { ConfigError } from "../errors.js";
@@ -13,16 +15,21 @@ import { IAF, LIF } from "../nn/lif.js";
 import { Linear } from "../nn/linear.js";
 import { AvgPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
+import { SEW } from "../nn/sew.js";
+import { formatSummary, summaryRows } from "../nn/summary.js";
+import { WeightNorm, type Weighted } from "../nn/weightnorm.js";
 import { Rng } from "../random.js";
-import type { TrainConfig } from "./config.js";
+import type { NeuronConfig, TrainConfig } from "./config.js";
+import { buildLayers } from "./layers.js";
 
 export interface BuiltModel {
   net: Sequential;
   /** Dropout layers, whose seeds the trainer sets per step. */
   dropouts: Dropout[];
-  /** Weight parameters by layer ("0.Linear", "2.Linear", …), for the per-layer gradient norms. */
+  /** Weight parameters by layer ("0.Linear", "2.Linear", "3.block.0.Conv2d", …), for the per-layer
+   *  gradient norms; a weight-normalised layer reports its effective weight W = g·V/‖V‖. */
   weights: { layer: string; param: Parameter }[];
-  /** One line per layer, for the log. */
+  /** The network table (layer, output shape, parameters), one line each, for the log. */
   summary: string[];
 }
 
@@ -41,17 +48,26 @@ function neuron(cfg: TrainConfig): Module {
 export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
   const rng = new Rng(cfg.train.seed);
   const device = cfg.device;
-  const layers: Module[] = [];
+  let layers: Module[] = [];
   const features = shape.sampleShape.slice(1);
-  if (cfg.model.kind === "mlp") {
+  const wn = (l: Weighted): Module => (cfg.model.kind !== "layers" && cfg.model.weightNorm ? new WeightNorm(l) : l);
+  if (cfg.model.kind === "layers") {
+    const built = buildLayers(cfg.model.layers, features, {
+      rng, device, initScale: cfg.model.initScale, numClasses: shape.numClasses,
+      neuron: (n) => neuron({ ...cfg, neuron: n as unknown as NeuronConfig }),
+    });
+    if (built.output.length !== 1 || built.output[0] !== shape.numClasses)
+      throw new ConfigError(`model.layers: expected the last layer to give the ${shape.numClasses} class scores, received [${built.output.join(", ")}] features; end with {flatten: {}} and {linear: {}}`);
+    layers = built.layers;
+  } else if (cfg.model.kind === "mlp") {
     if (features.length !== 1)
       throw new ConfigError(`model.kind: expected "conv" for samples of shape [${shape.sampleShape.join(", ")}] (mlp takes [T, channels]), received "mlp"`);
     let width = features[0];
     for (const h of cfg.model.hidden) {
-      layers.push(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale }), neuron(cfg));
+      layers.push(wn(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale })), neuron(cfg));
       width = h;
     }
-    layers.push(new Linear(width, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale }));
+    layers.push(wn(new Linear(width, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale })));
   } else {
     if (features.length !== 3)
       throw new ConfigError(`model.kind: expected "mlp" for samples of shape [${shape.sampleShape.join(", ")}] (conv takes [T, C, H, W]), received "conv"`);
@@ -59,7 +75,7 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     let [c, h, w] = features;
     const widths = [...m.channels, ...Array<number>(m.extraConvs).fill(m.channels[m.channels.length - 1])];
     for (const out of widths) {
-      layers.push(new Conv2d(c, out, { kernel: m.kernel, rng, device, initScale: m.initScale }), neuron(cfg));
+      layers.push(wn(new Conv2d(c, out, { kernel: m.kernel, rng, device, initScale: m.initScale })), neuron(cfg));
       c = out;
       if (Math.min(h, w) > m.poolUntil && Math.min(h, w) >= m.pool) {
         layers.push(new AvgPool2d(m.pool));
@@ -70,16 +86,20 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     }
     layers.push(new Flatten());
     if (m.readoutDropout > 0) layers.push(new Dropout(m.readoutDropout));
-    layers.push(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale }));
+    layers.push(wn(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale })));
   }
   const net = new Sequential(...layers);
   const weights: BuiltModel["weights"] = [];
-  const summary: string[] = [];
-  layers.forEach((l, i) => {
-    const name = `${i}.${l.constructor.name}`;
-    const p = l.parameters().find((q) => q.name === "weight");
-    if (p) weights.push({ layer: name, param: p });
-    summary.push(`${name}${p ? ` [${p.value.shape.join("×")}]` : ""}`);
-  });
-  return { net, dropouts: layers.filter((l): l is Dropout => l instanceof Dropout), weights, summary };
+  const dropouts: Dropout[] = [];
+  // Conv and Linear weights (not batch norm's γ), through SEW blocks and weight norm.
+  const walk = (ls: readonly Module[], prefix: string) =>
+    ls.forEach((l, i) => {
+      const inner = l instanceof WeightNorm ? l.inner : l;
+      if (inner instanceof Conv2d || inner instanceof Linear) weights.push({ layer: `${prefix}${i}.${inner.constructor.name}`, param: inner.weight });
+      if (l instanceof Dropout) dropouts.push(l);
+      if (l instanceof SEW) walk(l.block.layers, `${prefix}${i}.block.`);
+    });
+  walk(layers, "");
+  const summary = formatSummary(summaryRows(layers, features), features);
+  return { net, dropouts, weights, summary };
 }

@@ -4,7 +4,8 @@
 //
 // Reproducibility: every random draw derives from train.seed and the position in the run:
 // weights from Rng(seed); the shuffle of epoch e from mix(seed, e); the dropout masks of step s
-// from mix(seed, s, layer). A checkpoint therefore needs only the position, the weights and
+// from mix(seed, s, layer); the augmentation of sample i in epoch e from mix(mix(seed, e), i). A
+// checkpoint therefore needs only the position, the weights, batch norm's running statistics and
 // Adam's state, and a resumed run computes exactly what an uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { ExodusError, MissingDataError } from "../errors.js";
@@ -85,14 +86,13 @@ async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: Tra
 }
 
 function setTraining(m: BuiltModel, on: boolean): void {
-  m.net.training = on;
-  for (const l of m.net.layers) l.training = on;
+  m.net.train(on); // every layer, nested ones too
 }
 
 /** Config fields a resumed run must share with its checkpoint (epochs may grow; lr may change, e.g. lowered after a divergence). */
 function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   // The data root and the device may change (moved files, another machine); the data may not.
-  const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
+  const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform, augment: c.dataset.augment }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
     batchSize: c.train.batchSize, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
   const x = pick(a) as Record<string, unknown>;
   const y = pick(b) as Record<string, unknown>;
@@ -121,7 +121,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
   const guard = new Guard(cfg, out, () => existsSync(checkpointPath(out)));
   const autosave = new Autosave(cfg.train.checkpointMinutes);
-  progress.log(`model: ${model.summary.join(" → ")}; ${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
+  progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
+  const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
   const epochs: EpochMetrics[] = [];
   try {
     mkdirSync(out, { recursive: true });
@@ -133,6 +134,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const v = tensors.get(`param/${p.name}`);
         if (!v || v.length !== p.value.size) throw new ExodusError(`${checkpointPath(out)}: expected parameter ${p.name} of ${p.value.size} values, received ${v?.length ?? "none"}`);
         p.value.set(v);
+      }
+      for (const b of buffers) {
+        const v = tensors.get(`buffer/${b.name}`);
+        if (!v || v.length !== b.value.size) throw new ExodusError(`${checkpointPath(out)}: expected buffer ${b.name} of ${b.value.size} values, received ${v?.length ?? "none"}`);
+        b.value.set(v);
       }
       opt.importState({
         steps: state.step > 0 ? state.step : 0,
@@ -159,6 +165,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const save = () =>
       saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, config: cfg }, [
         ...params.map((p) => ({ name: `param/${p.name}`, data: p.value.toArray(), shape: p.value.shape })),
+        ...buffers.map((b) => ({ name: `buffer/${b.name}`, data: b.value.toArray(), shape: b.value.shape })),
         ...(() => {
           const st = opt.exportState();
           return st.steps === 0 ? [] : params.flatMap((p, i) => [
@@ -175,7 +182,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         setTraining(model, true);
         let i = 0;
         const started = performance.now() - partial.seconds * 1000;
-        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device })) {
+        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;

@@ -1,0 +1,58 @@
+// Spike-element-wise residual block, "ADD" connection (Fang et al. 2021, SEW-ResNet; the paper's
+// CIFAR10-DVS network): out = a + block(a), where the block ends in a spiking layer, so both terms
+// are spikes and the sum counts them. The block must keep the shape of its input.
+//   backward: ∂a = ∂out + block.backward(∂out)
+import { ShapeError, shapeStr } from "../errors.js";
+import * as ops from "../ops.js";
+import type { Tensor } from "../tensor.js";
+import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
+import { Sequential } from "./sequential.js";
+
+export class SEW extends Module {
+  readonly block: Sequential;
+
+  constructor(...layers: Module[]) {
+    super();
+    this.block = layers.length === 1 && layers[0] instanceof Sequential ? layers[0] : new Sequential(...layers);
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = this.block.forward(x);
+    if (h.size !== x.size || h.rank !== x.rank || h.shape.some((d, i) => d !== x.shape[i])) {
+      h.dispose();
+      throw new ShapeError(`SEW: expected the block to keep its input shape ${shapeStr(x.shape)}, received ${shapeStr(h.shape)}`);
+    }
+    // out of place: a block may hand back a view of its input (dropout in evaluation)
+    const y = ops.add(h, x);
+    h.dispose();
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    const g = this.block.backward(dy);
+    const dx = ops.add(g, dy);
+    g.dispose();
+    return dx;
+  }
+
+  /** PyTorch-style names: "block.0.weight", … */
+  override parameters(): Parameter[] {
+    return prefixed("block", this.block.parameters());
+  }
+
+  override buffers(): Buffer[] {
+    return prefixed("block", this.block.buffers());
+  }
+
+  override children(): Module[] {
+    return [this.block];
+  }
+
+  override zeroGrad(): void {
+    this.block.zeroGrad();
+  }
+
+  override dispose(): void {
+    this.block.dispose();
+  }
+}
