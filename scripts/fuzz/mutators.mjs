@@ -321,7 +321,7 @@ function yaml(r, b) {
   }
   let doc;
   try {
-    doc = parse(b.toString("utf8"));
+    doc = parse(b.toString("utf8"), { logLevel: "error" });
   } catch {
     return generic(r, b, {});
   }
