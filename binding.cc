@@ -237,7 +237,10 @@ Napi::Value CudaDeviceInfo(const Napi::CallbackInfo& info) {
 }
 Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    exo::AllocatorStats s = exo::cuda_allocator_stats(Args(info, "allocatorStats").integer("index"));
+    Args a(info, "allocatorStats");
+    int index = a.integer("index");
+    if (index < 0) throw Napi::RangeError::New(info.Env(), "allocatorStats: index must be a CUDA device index >= 0, received " + std::to_string(index));
+    exo::AllocatorStats s = exo::cuda_allocator_stats(index);
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("inUse", (double)s.in_use);
     o.Set("cached", (double)s.cached);
@@ -284,6 +287,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #undef EXO_EXPORT
   register_neuron_bindings(env, exports);
   register_nn_op_bindings(env, exports);
+  register_sparse_bindings(env, exports);
   return exports;
 }
 

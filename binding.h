@@ -199,5 +199,9 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
 // Each binding file adds its functions to the module's exports.
 void register_neuron_bindings(Napi::Env env, Napi::Object exports);
 void register_nn_op_bindings(Napi::Env env, Napi::Object exports);
+void register_sparse_bindings(Napi::Env env, Napi::Object exports);
+
+// geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry), validated.
+exo::k::ConvGeom conv_geom(const Args& a);
 
 }  // namespace exo_binding

@@ -1,4 +1,4 @@
-// N-API bindings of the spiking neuron kernels (LIF/IAF, ExpLeak, SRM; forward and backward) and
+// N-API bindings of the spiking neuron kernels (LIF/IAF, ExpLeak, SRM, ALIF; forward and backward) and
 // the spike/surrogate element ops of the BPTT tape. Each takes one options object: the tensors by
 // name (checked to hold what the kernel will touch; optional ones may be absent or null) and the
 // scan's configuration fields by name.
@@ -7,23 +7,34 @@
 namespace exo_binding {
 namespace {
 
-exo::LifConfig lif_config(const Args& a) {
-  exo::LifConfig c;
+// T, N and P (the length of the parameter arrays, which must tile the N neurons) of a scan config.
+template <typename C>
+void read_tiling(const Args& a, C& c) {
   c.T = a.dim("T");
   c.N = a.count("N");
   c.P = a.count("P");
   if (c.P == 0 || c.N % c.P)
     throw Napi::RangeError::New(a.env(), a.op() + ": parameter arrays of " + std::to_string(c.P) + " do not tile " +
                                              std::to_string(c.N) + " neurons");
+}
+// The surrogate fields of a scan config.
+template <typename C>
+void read_surrogate(const Args& a, C& c) {
+  c.sg = a.code<exo::Surrogate>("surrogate");
+  c.sg_scale = (float)a.num("sgScale");
+  c.sg_width = (float)a.num("sgWidth");
+}
+
+exo::LifConfig lif_config(const Args& a) {
+  exo::LifConfig c;
+  read_tiling(a, c);
+  read_surrogate(a, c);
   c.reset = a.code<exo::ResetMode>("reset");
   c.multi_spike = a.flag("multiSpike");
   c.max_spikes = (float)a.num("maxSpikes", 0);
   c.has_vmin = a.has("vMin");
   c.vmin = c.has_vmin ? (float)a.num("vMin") : 0.f;
   c.norm_input = a.flag("normInput");
-  c.sg = a.code<exo::Surrogate>("surrogate");
-  c.sg_scale = (float)a.num("sgScale");
-  c.sg_width = (float)a.num("sgWidth");
   if (c.multi_spike && c.reset == exo::ResetMode::Zero)
     throw Napi::RangeError::New(a.env(), a.op() + ": multi-spike with zero reset is ill-defined");
   return c;
@@ -39,20 +50,13 @@ exo::SrmConfig srm_config(const Args& a) {
   c.theta = (float)a.num("theta");
   c.multi_spike = a.flag("multiSpike");
   c.max_spikes = (float)a.num("maxSpikes", 0);
-  c.sg = a.code<exo::Surrogate>("surrogate");
-  c.sg_scale = (float)a.num("sgScale");
-  c.sg_width = (float)a.num("sgWidth");
+  read_surrogate(a, c);
   return c;
 }
 
 exo::ExpLeakConfig expleak_config(const Args& a) {
   exo::ExpLeakConfig c;
-  c.T = a.dim("T");
-  c.N = a.count("N");
-  c.P = a.count("P");
-  if (c.P == 0 || c.N % c.P)
-    throw Napi::RangeError::New(a.env(), a.op() + ": beta of " + std::to_string(c.P) + " does not tile " +
-                                             std::to_string(c.N) + " neurons");
+  read_tiling(a, c);
   return c;
 }
 
@@ -152,6 +156,50 @@ Napi::Value SrmBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+exo::AlifConfig alif_config(const Args& a) {
+  exo::AlifConfig c;
+  read_tiling(a, c);
+  read_surrogate(a, c);
+  return c;
+}
+exo::AlifParams alif_params(const Args& a, size_t P, const View& like) {
+  return {a.view("alpha", P, like).p, a.view("rho", P, like).p, a.view("beta", P, like).p, a.view("theta0", P, like).p};
+}
+
+// alifForward({ x, alpha, rho, beta, theta0, vState, bState, s, v, b, T, N, P, surrogate, sgScale, sgWidth })
+Napi::Value AlifForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "alifForward");
+    exo::AlifConfig c = alif_config(a);
+    size_t TN = (size_t)c.T * c.N;
+    View x = a.view("x", TN);
+    exo::AlifParams p = alif_params(a, c.P, x);
+    View vs = a.view("vState", c.N, x), bs = a.view("bState", c.N, x);
+    View s = a.view("s", TN, x), v = a.view("v", TN, x), b = a.view("b", TN, x);
+    if (TN) exo::on(x.dev).alif_forward(x.dev.index, c, p, x.p, vs.p, bs.p, s.p, v.p, b.p);
+    return info.Env().Undefined();
+  });
+}
+
+// alifBackward({ method, alpha, rho, beta, theta0, g, v, b, v0, dx, dv0?, db0?, dalpha?, drho?, dbeta?, dtheta0?, …config })
+Napi::Value AlifBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "alifBackward");
+    exo::AlifConfig c = alif_config(a);
+    auto method = a.code<exo::NeuronGrad>("method");
+    size_t TN = (size_t)c.T * c.N;
+    View g = a.view("g", TN);
+    exo::AlifParams p = alif_params(a, c.P, g);
+    View v = a.view("v", TN, g), b = a.view("b", TN, g), v0 = a.view("v0", c.N, g), dx = a.view("dx", TN, g);
+    float* dv0 = a.optional("dv0", c.N, g);
+    float* db0 = a.optional("db0", c.N, g);
+    exo::AlifGrads gr{a.optional("dalpha", c.N, g), a.optional("drho", c.N, g), a.optional("dbeta", c.N, g),
+                      a.optional("dtheta0", c.N, g)};
+    if (c.N) exo::on(g.dev).alif_backward(g.dev.index, c, method, p, g.p, v.p, b.p, v0.p, dx.p, dv0, db0, gr);
+    return info.Env().Undefined();
+  });
+}
+
 // spikeFn({ v, s, n, theta, P, multi, maxSpikes }): theta[i % P]
 Napi::Value SpikeFn(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -189,6 +237,8 @@ void register_neuron_bindings(Napi::Env env, Napi::Object exports) {
   EXO_EXPORT("expleakBackward", ExpLeakBackward);
   EXO_EXPORT("srmForward", SrmForward);
   EXO_EXPORT("srmBackward", SrmBackward);
+  EXO_EXPORT("alifForward", AlifForward);
+  EXO_EXPORT("alifBackward", AlifBackward);
   EXO_EXPORT("spikeFn", SpikeFn);
   EXO_EXPORT("surrogateGrad", SurrogateGrad);
 #undef EXO_EXPORT

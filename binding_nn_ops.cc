@@ -18,19 +18,6 @@ Napi::Object geom_object(const Args& a) {
   return g.As<Napi::Object>();
 }
 
-// geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry)
-exo::k::ConvGeom conv_geom(const Args& a) {
-  Napi::Object o = geom_object(a);
-  auto f = [&](const char* n) { return geom_field(a, o, n); };
-  exo::k::ConvGeom g{f("cin"), f("h"), f("w"), f("kh"), f("kw"), f("sh"), f("sw"), f("ph"), f("pw"), 0, 0};
-  if (g.c < 1 || g.h < 1 || g.w < 1 || g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.ph < 0 || g.pw < 0)
-    throw Napi::RangeError::New(a.env(), a.op() + ": conv geometry: sizes, kernel and stride must be >= 1, padding >= 0");
-  g.ho = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
-  g.wo = (g.w + 2 * g.pw - g.kw) / g.sw + 1;
-  if (g.ho < 1 || g.wo < 1) throw Napi::RangeError::New(a.env(), a.op() + ": conv geometry: kernel larger than the padded input");
-  return g;
-}
-
 // geom: { h, w, k, s } (window k, stride s)
 exo::k::PoolGeom pool_geom(const Args& a) {
   Napi::Object o = geom_object(a);
@@ -288,6 +275,19 @@ Napi::Value ScatterBatchAsync(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+// geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry)
+exo::k::ConvGeom conv_geom(const Args& a) {
+  Napi::Object o = geom_object(a);
+  auto f = [&](const char* n) { return geom_field(a, o, n); };
+  exo::k::ConvGeom g{f("cin"), f("h"), f("w"), f("kh"), f("kw"), f("sh"), f("sw"), f("ph"), f("pw"), 0, 0};
+  if (g.c < 1 || g.h < 1 || g.w < 1 || g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.ph < 0 || g.pw < 0)
+    throw Napi::RangeError::New(a.env(), a.op() + ": conv geometry: sizes, kernel and stride must be >= 1, padding >= 0");
+  g.ho = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
+  g.wo = (g.w + 2 * g.pw - g.kw) / g.sw + 1;
+  if (g.ho < 1 || g.wo < 1) throw Napi::RangeError::New(a.env(), a.op() + ": conv geometry: kernel larger than the padded input");
+  return g;
+}
 
 void register_nn_op_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmBatched", Napi::Function::New(env, GemmBatched, "gemmBatched"));

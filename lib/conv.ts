@@ -96,14 +96,15 @@ export interface Conv2dGrads {
 }
 
 /**
- * Gradients of conv2d given dy: dW always (added into `accumulate.dw` when given), dx unless
- * `inputGrad` is false, db when `bias` is true.
+ * Gradients of conv2d given dy: dW (added into `accumulate.dw` when given) unless `weightGrad` is
+ * false (then dw is returned untouched: the spike-sparse path of lib/sparse.ts computes it), dx
+ * unless `inputGrad` is false, db when `bias` is true.
  */
 export function conv2dBackward(
   x: Tensor,
   w: Tensor,
   dy: Tensor,
-  opts: Conv2dOptions & { inputGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor } } = {},
+  opts: Conv2dOptions & { inputGrad?: boolean; weightGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor } } = {},
 ): Conv2dGrads {
   const g = conv2dGeometry(x, w, opts);
   const P = g.ho * g.wo;
@@ -113,22 +114,25 @@ export function conv2dBackward(
   const n = native();
   const dw = opts.accumulate?.dw ?? Tensor.zeros(w.shape, x.device);
   const dx = opts.inputGrad === false ? undefined : Tensor.empty(x.shape, x.device);
+  const weightGrad = opts.weightGrad !== false;
   const chunk = chunkSize(g, opts.workspace);
-  const cols = Tensor.empty([chunk * ckk * P], x.device);
-  const dwParts = Tensor.empty([chunk, g.cout * ckk], x.device);
+  const cols = Tensor.empty([weightGrad || dx ? chunk * ckk * P : 0], x.device);
+  const dwParts = Tensor.empty([weightGrad ? chunk : 0, g.cout * ckk], x.device);
   try {
-    for (let i0 = 0; i0 < g.images; i0 += chunk) {
+    for (let i0 = 0; i0 < g.images && (weightGrad || dx); i0 += chunk) {
       const cnt = Math.min(chunk, g.images - i0);
       const dyi = shifted(dy, i0 * g.cout * P);
-      n.im2col({ x: shifted(x, i0 * g.cin * g.h * g.w), cols, geom: g, count: cnt });
-      // dW_i [Cout, CKK] = dy_i [Cout, P] · cols_iᵀ, then summed over the chunk into dW.
-      n.gemmBatched({ transA: false, transB: true, M: g.cout, N: ckk, K: P, alpha: 1, A: dyi, lda: P, strideA: g.cout * P,
-        B: cols, ldb: P, strideB: ckk * P, beta: 0, C: dwParts, ldc: ckk, strideC: g.cout * ckk, batch: cnt });
-      const part = dwParts.slice(0, cnt);
-      const sum = ops.sum(part, 0);
-      ops.axpby(1, sum, 1, dw.reshape([g.cout * ckk]));
-      sum.dispose();
-      part.dispose();
+      if (weightGrad) {
+        n.im2col({ x: shifted(x, i0 * g.cin * g.h * g.w), cols, geom: g, count: cnt });
+        // dW_i [Cout, CKK] = dy_i [Cout, P] · cols_iᵀ, then summed over the chunk into dW.
+        n.gemmBatched({ transA: false, transB: true, M: g.cout, N: ckk, K: P, alpha: 1, A: dyi, lda: P, strideA: g.cout * P,
+          B: cols, ldb: P, strideB: ckk * P, beta: 0, C: dwParts, ldc: ckk, strideC: g.cout * ckk, batch: cnt });
+        const part = dwParts.slice(0, cnt);
+        const sum = ops.sum(part, 0);
+        ops.axpby(1, sum, 1, dw.reshape([g.cout * ckk]));
+        sum.dispose();
+        part.dispose();
+      }
       if (dx) {
         // dcols_i [CKK, P] = Wᵀ [CKK, Cout] · dy_i, scattered back to pixels by col2im.
         n.gemmBatched({ transA: true, transB: false, M: ckk, N: P, K: g.cout, alpha: 1, A: w, lda: ckk, strideA: 0,

@@ -13,3 +13,5 @@ export { dropoutMask } from "./dropout.js";
 export * as data from "./data/index.js";
 export * from "./nn/index.js";
 export * as training from "./train/index.js";
+export * as nir from "./nir/index.js";
+export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from "./io/safetensors.js";

@@ -124,6 +124,14 @@ export interface SrmScanConfig {
   sgScale: number;
   sgWidth: number;
 }
+export interface AlifScanConfig {
+  T: number;
+  N: number;
+  P: number;
+  surrogate: number;
+  sgScale: number;
+  sgWidth: number;
+}
 /** Conv geometry as lib/conv.ts's Conv2dGeometry holds it. */
 export interface ConvGeom {
   cin: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
@@ -170,6 +178,18 @@ export interface NativeAddon {
     weightDecay: number; bias1: number; bias2: number; decoupled: boolean;
   }): void;
   dropoutMask(o: { mask: View; n: number; p: number; seed: number }): void;
+  // spike-sparse products (cuda/kernels/sparse.cuh) and the max-over-time readout's backward
+  /** out[0] = the number of nonzero x[i] */
+  countNonzero(o: { x: View; n: number; out: View }): void;
+  /** y [rows, out] = s [rows, in] · wᵀ from the nonzeros of s */
+  sparseLinearForward(o: { s: View; rows: number; inFeatures: number; w: View; outFeatures: number; y: View }): void;
+  /** dw [out, in] += gᵀ · s from the nonzeros of s */
+  sparseLinearWeightGrad(o: { g: View; s: View; rows: number; inFeatures: number; outFeatures: number; dw: View }): void;
+  sparseConvForward(o: { x: View; w: View; y: View; geom: ConvGeom; cout: number; count: number }): void;
+  /** dw += the conv weight gradient */
+  sparseConvWeightGrad(o: { x: View; dy: View; dw: View; geom: ConvGeom; cout: number; count: number }): void;
+  /** dy [T, n] = g where t == arg (float step indices), else 0 */
+  maxTimeBackward(o: { arg: View; g: View; dy: View; T: number; n: number }): void;
   /** One sample's sparse frames (flat t·F + f indices, counts) into column b of [T, B, F]. */
   scatterFrames(o: { dst: View; T: number; B: number; F: number; b: number; index: Uint32Array; count: Uint32Array }): void;
   /** The same into host memory (kernels/scatter.cuh's index math, for JavaScript callers). */
@@ -186,6 +206,14 @@ export interface NativeAddon {
   expleakBackward(o: ExpLeakScanConfig & { beta: View; gradI: View; i: View; i0: View; dx: View; di0?: Opt; dbeta?: Opt }): void;
   srmForward(o: SrmScanConfig & { eps: View; nu?: Opt; a: View; s: View; u: View }): void;
   srmBackward(o: SrmScanConfig & { method: number; eps: View; nu?: Opt; g: View; u: View; q: View; da: View }): void;
+  /** vState, bState [N]: the (v, b) state in and out; s, v, b [T, N]. */
+  alifForward(o: AlifScanConfig & {
+    x: View; alpha: View; rho: View; beta: View; theta0: View; vState: View; bState: View; s: View; v: View; b: View;
+  }): void;
+  alifBackward(o: AlifScanConfig & {
+    method: number; alpha: View; rho: View; beta: View; theta0: View; g: View; v: View; b: View; v0: View; dx: View;
+    dv0?: Opt; db0?: Opt; dalpha?: Opt; drho?: Opt; dbeta?: Opt; dtheta0?: Opt;
+  }): void;
   /** s = S(v) with theta[i % P] */
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;
   /** y = σ(v)·g */

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { parseDevice } from "../../lib/device.js";
 import { ConfigError } from "../../lib/errors.js";
-import { gradcheck } from "../../lib/nn/gradcheck.js";
+import { GRADCHECK_NEURONS, type GradcheckNeuron, gradcheck } from "../../lib/nn/gradcheck.js";
 
 interface Opts {
   sizes: string;
@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option("--sizes <list>", "layer widths, input first, readout last", "100,128,128,20")
     .option("--T <steps>", "time steps", "250")
     .option("--batch <n>", "batch size", "8")
-    .option("--neuron <kind>", "lif, iaf or srm", "lif")
+    .option("--neuron <kind>", GRADCHECK_NEURONS.join(", "), "lif")
     .option("-d, --device <device>", "cpu, cuda or cuda:N (default: cuda when usable, else cpu)")
     .option("--seed <n>", "seed of weights and inputs", "1")
     .option("--scale <a>", "surrogate gradient scale", "1")
@@ -52,8 +52,8 @@ export function register(program: Command): void {
     .action((o: Opts) => {
       const sizes = o.sizes.split(",").map((s) => int("sizes", s.trim()));
       if (sizes.length < 3) throw new ConfigError(`--sizes: expected at least 3 widths (input, hidden, readout), received ${JSON.stringify(o.sizes)}`);
-      const neuron = o.neuron as "lif" | "iaf" | "srm";
-      if (!["lif", "iaf", "srm"].includes(neuron)) throw new ConfigError(`--neuron: expected lif, iaf or srm, received ${JSON.stringify(o.neuron)}`);
+      const neuron = o.neuron as GradcheckNeuron;
+      if (!GRADCHECK_NEURONS.includes(neuron)) throw new ConfigError(`--neuron: expected one of ${GRADCHECK_NEURONS.join(", ")}, received ${JSON.stringify(o.neuron)}`);
       const rate = pos("rate", o.rate);
       if (rate >= 1) throw new ConfigError(`--rate: expected a probability below 1, received ${o.rate}`);
       const tolerance = pos("tolerance", o.tolerance);

@@ -4,8 +4,6 @@
 // MC x KC blocks of MR-row panels, and a register-blocked micro-kernel keeps an MR x NR tile of C
 // in registers while it streams both panels. With AVX2 + FMA the tile is 6 x 16 (12 ymm
 // accumulators). Transposes are absorbed by the packing, so the micro-kernel sees one layout.
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +16,7 @@
 #endif
 
 #include "exodus/backend.h"
+#include "parallel.h"
 
 namespace exo {
 namespace cpu {
@@ -156,8 +155,9 @@ struct AlignedBuf {
 void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, float beta, float* C,
                   int ldc, int threads) {
   bool parallel = threads > 1;
-  // Enough A blocks to keep every thread busy, but no taller than fits in L2.
-  int mc = (M + threads - 1) / threads;
+  // Four A blocks per thread (a block held by a descheduled thread is a small part of the
+  // product), but no taller than fits in L2.
+  int mc = (M + 4 * threads - 1) / (4 * threads);
   mc = std::min(MC_MAX, ((mc + MR - 1) / MR) * MR);
 
   AlignedBuf bpack((size_t)KC * (std::min(N, NC) + NR));
@@ -173,15 +173,14 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
     for (int pc = 0; pc < K; pc += KC) {
       int kc = std::min(KC, K - pc);
       bool first = pc == 0;
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel && npanels > 1)
-      for (int jp = 0; jp < npanels; ++jp)
-        pack_b_panel(b, pc, kc, jc + jp * NR, std::min(NR, nc - jp * NR), bpack.p + (size_t)jp * kc * NR);
+      parallel_for((size_t)npanels, [&](size_t jp, int) {
+        pack_b_panel(b, pc, kc, jc + (int)jp * NR, std::min(NR, nc - (int)jp * NR), bpack.p + jp * kc * NR);
+      }, parallel ? threads : 1);
       int nblocks = (M + mc - 1) / mc;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (parallel)
-      for (int blk = 0; blk < nblocks; ++blk) {
-        int ic = blk * mc;
+      parallel_for((size_t)nblocks, [&](size_t blk_, int slot) {
+        int ic = (int)blk_ * mc;
         int mcur = std::min(mc, M - ic);
-        float* ap = apacks[parallel ? omp_get_thread_num() : 0]->p;
+        float* ap = apacks[slot]->p;
         if (direct_a) {
           // Full MR-row panels straight from A; only a ragged last panel is packed (zero-padded).
           int full = mcur / MR * MR;
@@ -196,7 +195,7 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
               micro_kernel(kc, ap, bp, C + (size_t)(ic + full) * ldc + jc + jp * NR, ldc, mcur - full, nr, alpha,
                            beta, first);
           }
-          continue;
+          return;
         }
         pack_a(a, ic, mcur, pc, kc, ap);
         for (int jp = 0; jp < npanels; ++jp) {
@@ -206,7 +205,7 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
             micro_kernel(kc, ap + (size_t)ip * kc, bp, C + (size_t)(ic + ip) * ldc + jc + jp * NR, ldc,
                          std::min(MR, mcur - ip), nr, alpha, beta, first);
         }
-      }
+      }, parallel ? threads : 1);
     }
   }
 }
@@ -216,61 +215,68 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
 Mat k_slice_a(const Mat& a, int k0) { return a.t ? Mat{a.p + (size_t)k0 * a.ld, a.ld, true} : Mat{a.p + k0, a.ld, false}; }
 Mat k_slice_b(const Mat& b, int k0) { return b.t ? Mat{b.p + k0, b.ld, true} : Mat{b.p + (size_t)k0 * b.ld, b.ld, false}; }
 
-}  // namespace
+// Split-K for a small C with a long K (weight gradients: [N_out, T*B] x [T*B, N_in]), which has
+// too few row blocks to share: slices of K into private C's, added up in slice order. The split
+// depends on the shape only, never on the thread count, so results are the same for any count.
+int k_slices(int M, int N, int K) {
+  if ((size_t)M * N > (size_t)512 * 512 || (M + MR - 1) / MR >= 16 || K < 8 * KC) return 1;
+  return std::min(8, K / (4 * KC));
+}
 
-void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
-          const float* B, int ldb, float beta, float* C, int ldc) {
-  if (M <= 0 || N <= 0) return;
+void gemm_one(const Mat& a, const Mat& b, int M, int N, int K, float alpha, float beta, float* C, int ldc,
+              int threads) {
   if (K <= 0 || alpha == 0.f) {  // C = beta * C
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) C[(size_t)i * ldc + j] = beta == 0.f ? 0.f : beta * C[(size_t)i * ldc + j];
     return;
   }
-  Mat a{A, lda, ta}, b{B, ldb, tb};
-  int threads = omp_get_max_threads();
   if ((double)M * N * K < 2e5) threads = 1;
-  // A small C with a long K (weight gradients: [N_out, T*B] x [T*B, N_in]) has too few row
-  // blocks to share: give each thread a slice of K and a private C, then add them up.
-  bool split_k = threads > 1 && (size_t)M * N <= (size_t)512 * 512 && K >= 4 * KC * threads &&
-                 (M + MR - 1) / MR < 4 * threads;
-  if (!split_k) {
+  int slices = k_slices(M, N, K);
+  if (slices == 1) {
     gemm_blocked(a, b, M, N, K, alpha, beta, C, ldc, threads);
     return;
   }
-  std::vector<std::unique_ptr<AlignedBuf>> parts;
-  for (int t = 0; t < threads; ++t) parts.emplace_back(new AlignedBuf((size_t)M * N));
-  int chunk = ((K + threads - 1) / threads + KC - 1) / KC * KC;
-#pragma omp parallel num_threads(threads)
-  {
-    int t = omp_get_thread_num();
-    int k0 = std::min(K, t * chunk), k1 = std::min(K, k0 + chunk);
-    float* part = parts[t]->p;
+  AlignedBuf parts((size_t)slices * M * N);
+  int chunk = ((K + slices - 1) / slices + KC - 1) / KC * KC;
+  parallel_for((size_t)slices, [&](size_t s, int) {
+    int k0 = std::min(K, (int)s * chunk), k1 = std::min(K, k0 + chunk);
+    float* part = parts.p + s * M * N;
     if (k1 > k0) gemm_blocked(k_slice_a(a, k0), k_slice_b(b, k0), M, N, k1 - k0, 1.f, 0.f, part, N, 1);
     else std::memset(part, 0, sizeof(float) * (size_t)M * N);
-  }
+  }, threads);
   for (int i = 0; i < M; ++i) {
     float* c = C + (size_t)i * ldc;
     for (int j = 0; j < N; ++j) {
       float s = 0.f;
-      for (int t = 0; t < threads; ++t) s += parts[t]->p[(size_t)i * N + j];
+      for (int t = 0; t < slices; ++t) s += parts.p[(size_t)t * M * N + (size_t)i * N + j];
       c[j] = beta == 0.f ? alpha * s : alpha * s + beta * c[j];
     }
   }
 }
 
+}  // namespace
+
+void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  gemm_one(Mat{A, lda, ta}, Mat{B, ldb, tb}, M, N, K, alpha, beta, C, ldc, pool_threads());
+}
+
 void gemm_batched(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,
                   const float* B, int ldb, size_t sb, float beta, float* C, int ldc, size_t sc, int batch) {
-  int threads = omp_get_max_threads();
+  if (M <= 0 || N <= 0 || batch <= 0) return;
+  int threads = pool_threads();
   // Many small products (one per image of a convolution): one product per thread at a time.
-  if (batch >= 2 * threads && K > 0 && alpha != 0.f) {
+  // Each product is computed exactly as gemm() would, so the split never changes a result.
+  if (batch >= 2 * threads && threads > 1) {
     if (sc == 0) throw Error("gemm_batched: products cannot share one output when run in parallel");
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int b = 0; b < batch; ++b)
-      gemm_blocked(Mat{A + b * sa, lda, ta}, Mat{B + b * sb, ldb, tb}, M, N, K, alpha, beta, C + b * sc, ldc, 1);
+    parallel_for((size_t)batch, [&](size_t i, int) {
+      gemm_one(Mat{A + i * sa, lda, ta}, Mat{B + i * sb, ldb, tb}, M, N, K, alpha, beta, C + i * sc, ldc, 1);
+    }, threads);
     return;
   }
-  for (int b = 0; b < batch; ++b)
-    gemm(ta, tb, M, N, K, alpha, A + b * sa, lda, B + b * sb, ldb, beta, C + b * sc, ldc);
+  for (int i = 0; i < batch; ++i)
+    gemm_one(Mat{A + i * sa, lda, ta}, Mat{B + i * sb, ldb, tb}, M, N, K, alpha, beta, C + i * sc, ldc, threads);
 }
 
 }  // namespace cpu

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/alif.cuh"
 #include "kernels/expleak.cuh"
 #include "kernels/lif.cuh"
 #include "kernels/srm.cuh"
@@ -26,16 +27,18 @@ void parallel_neurons(size_t N, int T, F&& f) {
   }, min_neurons);
 }
 
-// Per-neuron copies of the parameters of neurons [b, e): p[i % P] without a modulo in the loop.
+// The per-neuron copy of a parameter array for neurons [b, e): dst[i - b] = p[i % P], so the scan
+// loops read it without a modulo.
+void load_tile(float* dst, const float* p, size_t P, size_t b, size_t e) {
+  for (size_t i = b; i < e; ++i) dst[i - b] = p[i % P];
+}
+
 struct TileParams {
   float alpha[kTile], theta[kTile], m[kTile];
   void load(LifParams p, size_t P, size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) {
-      size_t j = i % P;
-      alpha[i - b] = p.alpha[j];
-      theta[i - b] = p.theta[j];
-      m[i - b] = p.m[j];
-    }
+    load_tile(alpha, p.alpha, P, b, e);
+    load_tile(theta, p.theta, P, b, e);
+    load_tile(m, p.m, P, b, e);
   }
 };
 
@@ -151,17 +154,9 @@ void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state
 
 void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                         \
-  case Surrogate::KIND:                                                                        \
-    if (exact) lif_backward_for<Surrogate::KIND, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);  \
-    else lif_backward_for<Surrogate::KIND, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);       \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("lif backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+  });
 }
 
 void expleak_forward(const ExpLeakConfig& c, const float* beta, const float* x, float* state, float* out) {
@@ -222,17 +217,110 @@ void srm_forward(const SrmConfig& c, const float* eps, const float* nu, const fl
 
 void srm_backward(const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g,
                   const float* u, float* q, float* da) {
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                   \
-  case Surrogate::KIND:                                                                  \
-    if (exact) srm_backward_scan<Surrogate::KIND, true>(c, eps, nu, g, u, q, da);        \
-    else srm_backward_scan<Surrogate::KIND, false>(c, eps, nu, g, u, q, da);             \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("srm backward: unknown surrogate");
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    srm_backward_scan<decltype(t)::kind, decltype(t)::exact>(c, eps, nu, g, u, q, da);
+  });
+}
+
+namespace {
+// ALIF parameters of neurons [b, e), as LIF's TileParams.
+struct AlifTile {
+  float alpha[kTile], rho[kTile], beta[kTile], theta0[kTile];
+  void load(AlifParams p, size_t P, size_t b, size_t e) {
+    load_tile(alpha, p.alpha, P, b, e);
+    load_tile(rho, p.rho, P, b, e);
+    load_tile(beta, p.beta, P, b, e);
+    load_tile(theta0, p.theta0, P, b, e);
   }
+};
+
+template <Surrogate K, bool EXACT>
+void alif_backward_scan(const AlifConfig& cfg, AlifParams p, const float* g, const float* v, const float* bb,
+                        const float* v0, float* dx, float* dv0, float* db0, AlifGrads gr) {
+  const size_t N = cfg.N;
+  const int T = cfg.T;
+  const bool want = gr.dalpha || gr.drho || gr.dbeta || gr.dtheta0;
+  parallel_neurons(N, T, [&](size_t b, size_t e) {
+    const AlifConfig c = cfg;  // local: see lif_backward_scan
+    AlifTile tp;
+    tp.load(p, c.P, b, e);
+    const size_t n = e - b;
+    float lam[kTile], mu[kTile], q0[kTile], q1[kTile], da[kTile], dr[kTile], dbt[kTile], dth[kTile];
+    for (size_t j = 0; j < n; ++j) {
+      lam[j] = mu[j] = da[j] = dr[j] = dbt[j] = dth[j] = 0.f;
+      k::SgCoef q = k::surrogate_coef<K>(tp.theta0[j], c.sg_scale, c.sg_width);
+      q0[j] = q.c0;
+      q1[j] = q.c1;
+    }
+    for (int t = T - 1; t >= 0; --t) {
+      const size_t o = (size_t)t * N + b;
+      for (size_t j = 0; j < n; ++j) {
+        k::AlifAdjoint a = k::alif_adjoint_step<K, EXACT>(lam[j], mu[j], v[o + j], bb[o + j], g[o + j], tp.alpha[j],
+                                                          tp.rho[j], tp.beta[j], tp.theta0[j],
+                                                          k::SgCoef{tp.theta0[j], q0[j], q1[j]});
+        lam[j] = a.lam;
+        mu[j] = a.mu;
+        dx[o + j] = a.lam;
+        if (want) {
+          float vprev = t > 0 ? v[o - N + j] : 0.f, bprev = t > 0 ? bb[o - N + j] : 0.f;
+          float vp = t > 0 ? k::alif_vpost(vprev, bprev, tp.beta[j], tp.theta0[j]) : v0[b + j];
+          float sp = t > 0 ? k::alif_spike(vprev, bprev, tp.beta[j], tp.theta0[j]) : 0.f;
+          k::AlifParamTerms d = k::alif_param_terms(a, vp, bb[o + j], bprev, sp, t == 0);
+          da[j] += d.dalpha;
+          dr[j] += d.drho;
+          dbt[j] += d.dbeta;
+          dth[j] += d.dtheta0;
+        }
+      }
+    }
+    for (size_t j = 0; j < n; ++j) {
+      if (dv0) dv0[b + j] = k::lif_state_grad(lam[j], tp.alpha[j]);
+      if (db0) db0[b + j] = mu[j];
+      if (gr.dalpha) gr.dalpha[b + j] = da[j];
+      if (gr.drho) gr.drho[b + j] = dr[j];
+      if (gr.dbeta) gr.dbeta[b + j] = dbt[j];
+      if (gr.dtheta0) gr.dtheta0[b + j] = dth[j];
+    }
+  });
+}
+}  // namespace
+
+void alif_forward(const AlifConfig& cfg, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
+                  float* bb) {
+  const size_t N = cfg.N;
+  parallel_neurons(N, cfg.T, [&](size_t b, size_t e) {
+    const AlifConfig c = cfg;
+    AlifTile tp;
+    tp.load(p, c.P, b, e);
+    const size_t n = e - b;
+    float vp[kTile], ad[kTile];
+    for (size_t j = 0; j < n; ++j) {
+      vp[j] = vs[b + j];
+      ad[j] = bs[b + j];
+    }
+    for (int t = 0; t < c.T; ++t) {
+      const size_t o = (size_t)t * N + b;
+      for (size_t j = 0; j < n; ++j) {
+        k::AlifStep st = k::alif_step(vp[j], ad[j], x[o + j], tp.alpha[j], tp.rho[j], tp.beta[j], tp.theta0[j]);
+        v[o + j] = st.v;
+        bb[o + j] = ad[j];
+        s[o + j] = st.s;
+        vp[j] = st.vpost;
+        ad[j] = st.bnext;
+      }
+    }
+    for (size_t j = 0; j < n; ++j) {
+      vs[b + j] = vp[j];
+      bs[b + j] = ad[j];
+    }
+  });
+}
+
+void alif_backward(const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v, const float* b,
+                   const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads) {
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    alif_backward_scan<decltype(t)::kind, decltype(t)::exact>(c, p, g, v, b, v0, dx, dv0, db0, grads);
+  });
 }
 
 void spike_fn(const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes) {
@@ -262,12 +350,7 @@ void surrogate_loop(const float* v, const float* g, float* y, size_t n, const fl
 
 void surrogate_grad(Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta, size_t P,
                     float scale, float width) {
-  switch (sg) {
-#define EXO_CASE(KIND) case Surrogate::KIND: surrogate_loop<Surrogate::KIND>(v, g, y, n, theta, P, scale, width); break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("surrogate_grad: unknown surrogate");
-  }
+  k::with_scan(sg, true, [&](auto t) { surrogate_loop<decltype(t)::kind>(v, g, y, n, theta, P, scale, width); });
 }
 
 }  // namespace cpu

@@ -89,15 +89,17 @@ void softmax_xent(const float* logits, const float* labels, float* loss, float* 
                   std::to_string(l) + ", expected an integer class in [0, " +
                   std::to_string(cols) + ")");
   }
-#pragma omp parallel for schedule(static) if (rows * cols > 65536)
-  for (int r = 0; r < rows; ++r)
-    loss[r] = k::softmax_xent_row(logits + (size_t)r * cols, (int)labels[r],
-                                  grad ? grad + (size_t)r * cols : nullptr, cols, grad_scale);
+  parallel_chunks((size_t)rows, [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r)
+      loss[r] = k::softmax_xent_row(logits + r * cols, (int)labels[r], grad ? grad + r * cols : nullptr, cols,
+                                    grad_scale);
+  }, 65536 / (cols ? cols : 1) + 1);
 }
 
 void log_softmax(const float* x, float* y, int rows, int cols) {
-#pragma omp parallel for schedule(static) if (rows * cols > 65536)
-  for (int r = 0; r < rows; ++r) k::log_softmax_row(x + (size_t)r * cols, y + (size_t)r * cols, cols);
+  parallel_chunks((size_t)rows, [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) k::log_softmax_row(x + r * cols, y + r * cols, cols);
+  }, 65536 / (cols ? cols : 1) + 1);
 }
 
 }  // namespace cpu

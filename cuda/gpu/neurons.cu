@@ -1,6 +1,7 @@
 // CUDA neuron scans: one thread per neuron loops over t; at each step the threads of a warp touch
 // consecutive neurons of time-major arrays, so every load and store is coalesced. O(T) per neuron.
 #include "check.cuh"
+#include "kernels/alif.cuh"
 #include "kernels/expleak.cuh"
 #include "kernels/lif.cuh"
 #include "kernels/srm.cuh"
@@ -111,6 +112,63 @@ __global__ void srm_backward_kernel(SrmConfig c, const float* __restrict__ eps, 
   for (int t = 0; t < c.T; ++t) da[(size_t)t * c.N + i] = k::srm_input_grad(q + i, c.N, t, c.T, eps, c.Ke);
 }
 
+__global__ void alif_forward_kernel(AlifConfig c, AlifParams p, const float* __restrict__ x, float* __restrict__ vs,
+                                    float* __restrict__ bs, float* __restrict__ s, float* __restrict__ v,
+                                    float* __restrict__ bb) {
+  size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+  if (i >= c.N) return;
+  size_t j = i % c.P;
+  float alpha = p.alpha[j], rho = p.rho[j], beta = p.beta[j], theta0 = p.theta0[j];
+  float vp = vs[i], ad = bs[i];
+  for (int t = 0; t < c.T; ++t) {
+    size_t o = (size_t)t * c.N + i;
+    k::AlifStep st = k::alif_step(vp, ad, x[o], alpha, rho, beta, theta0);
+    v[o] = st.v;
+    bb[o] = ad;
+    s[o] = st.s;
+    vp = st.vpost;
+    ad = st.bnext;
+  }
+  vs[i] = vp;
+  bs[i] = ad;
+}
+
+template <Surrogate K, bool EXACT>
+__global__ void alif_backward_kernel(AlifConfig c, AlifParams p, const float* __restrict__ g, const float* __restrict__ v,
+                                     const float* __restrict__ bb, const float* __restrict__ v0, float* __restrict__ dx,
+                                     float* __restrict__ dv0, float* __restrict__ db0, AlifGrads gr) {
+  size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+  if (i >= c.N) return;
+  size_t j = i % c.P;
+  float alpha = p.alpha[j], rho = p.rho[j], beta = p.beta[j], theta0 = p.theta0[j];
+  const k::SgCoef sg = k::surrogate_coef<K>(theta0, c.sg_scale, c.sg_width);
+  const bool want = gr.dalpha || gr.drho || gr.dbeta || gr.dtheta0;
+  float lam = 0.f, mu = 0.f, da = 0.f, dr = 0.f, dbt = 0.f, dth = 0.f;
+  for (int t = c.T - 1; t >= 0; --t) {
+    size_t o = (size_t)t * c.N + i;
+    k::AlifAdjoint a = k::alif_adjoint_step<K, EXACT>(lam, mu, v[o], bb[o], g[o], alpha, rho, beta, theta0, sg);
+    lam = a.lam;
+    mu = a.mu;
+    dx[o] = a.lam;
+    if (want) {
+      float vprev = t > 0 ? v[o - c.N] : 0.f, bprev = t > 0 ? bb[o - c.N] : 0.f;
+      float vp = t > 0 ? k::alif_vpost(vprev, bprev, beta, theta0) : v0[i];
+      float sp = t > 0 ? k::alif_spike(vprev, bprev, beta, theta0) : 0.f;
+      k::AlifParamTerms d = k::alif_param_terms(a, vp, bb[o], bprev, sp, t == 0);
+      da += d.dalpha;
+      dr += d.drho;
+      dbt += d.dbeta;
+      dth += d.dtheta0;
+    }
+  }
+  if (dv0) dv0[i] = k::lif_state_grad(lam, alpha);
+  if (db0) db0[i] = mu;
+  if (gr.dalpha) gr.dalpha[i] = da;
+  if (gr.drho) gr.drho[i] = dr;
+  if (gr.dbeta) gr.dbeta[i] = dbt;
+  if (gr.dtheta0) gr.dtheta0[i] = dth;
+}
+
 // The per-neuron parameter of element i: P is 1 (shared) or the neuron count; the remainder in 32
 // bits when n fits (a 64-bit division per element costs several times more). Uniform branches.
 __device__ __forceinline__ size_t param_at(size_t i, size_t n, size_t P) {
@@ -142,19 +200,9 @@ void lif_forward(int dev, const LifConfig& c, LifParams p, const float* x, float
 void lif_backward(int dev, const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
   DeviceGuard guard(dev);
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                                     \
-  case Surrogate::KIND:                                                                                    \
-    if (exact)                                                                                             \
-      lif_backward_kernel<Surrogate::KIND, true><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha); \
-    else                                                                                                   \
-      lif_backward_kernel<Surrogate::KIND, false><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha); \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("lif backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+  });
   EXO_CUDA_LAUNCH("lif_backward");
 }
 
@@ -180,18 +228,26 @@ void srm_forward(int dev, const SrmConfig& c, const float* eps, const float* nu,
 void srm_backward(int dev, const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g,
                   const float* u, float* q, float* da) {
   DeviceGuard guard(dev);
-  bool exact = method == NeuronGrad::Exodus;
-  switch (c.sg) {
-#define EXO_CASE(KIND)                                                                                        \
-  case Surrogate::KIND:                                                                                       \
-    if (exact) srm_backward_kernel<Surrogate::KIND, true><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da); \
-    else srm_backward_kernel<Surrogate::KIND, false><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da);      \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("srm backward: unknown surrogate");
-  }
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    srm_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da);
+  });
   EXO_CUDA_LAUNCH("srm_backward");
+}
+
+void alif_forward(int dev, const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
+                  float* b) {
+  DeviceGuard guard(dev);
+  alif_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, p, x, vs, bs, s, v, b);
+  EXO_CUDA_LAUNCH("alif_forward");
+}
+
+void alif_backward(int dev, const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v,
+                   const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads) {
+  DeviceGuard guard(dev);
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    alif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, v, b, v0, dx, dv0, db0, grads);
+  });
+  EXO_CUDA_LAUNCH("alif_backward");
 }
 
 void spike_fn(int dev, const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes) {
@@ -203,15 +259,9 @@ void spike_fn(int dev, const float* v, float* s, size_t n, const float* theta, s
 void surrogate_grad(int dev, Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta,
                     size_t P, float scale, float width) {
   DeviceGuard guard(dev);
-  switch (sg) {
-#define EXO_CASE(KIND)                                                                                   \
-  case Surrogate::KIND:                                                                                  \
-    surrogate_grad_kernel<Surrogate::KIND><<<grid_for(n), 256>>>(v, g, y, n, theta, P, scale, width);   \
-    break;
-    EXO_SURROGATES(EXO_CASE)
-#undef EXO_CASE
-    default: throw Error("surrogate_grad: unknown surrogate");
-  }
+  k::with_scan(sg, true, [&](auto t) {
+    surrogate_grad_kernel<decltype(t)::kind><<<grid_for(n), 256>>>(v, g, y, n, theta, P, scale, width);
+  });
   EXO_CUDA_LAUNCH("surrogate_grad");
 }
 

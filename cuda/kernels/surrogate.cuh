@@ -3,6 +3,8 @@
 #pragma once
 #include <string.h>
 
+#include <string>
+
 #include "common.cuh"
 #include "exodus/neurons.h"
 
@@ -85,6 +87,27 @@ EXO_HD float spike_fn(float v, float theta, int multi, float max_spikes) {
   float n = floorf(v / theta);
   n = n > 0.f ? n : 0.f;
   return (max_spikes > 0.f && n > max_spikes) ? max_spikes : n;
+}
+
+// A surrogate kind and a backward method as types, so one generic lambda instantiates a scan for
+// the (kind, exact) pair chosen at run time: with_scan(sg, exact, [&](auto t) { scan<t.kind, t.exact>(…); }).
+template <Surrogate K, bool EXACT>
+struct ScanKind {
+  static constexpr Surrogate kind = K;
+  static constexpr bool exact = EXACT;
+};
+template <typename F>
+inline void with_scan(Surrogate sg, bool exact, F&& f) {
+  switch (sg) {
+#define EXO_CASE(KIND)                                     \
+  case Surrogate::KIND:                                    \
+    if (exact) f(ScanKind<Surrogate::KIND, true>{});       \
+    else f(ScanKind<Surrogate::KIND, false>{});            \
+    break;
+    EXO_SURROGATES(EXO_CASE)
+#undef EXO_CASE
+    default: throw Error("unknown surrogate code " + std::to_string((int)sg));
+  }
 }
 
 }  // namespace k

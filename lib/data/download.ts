@@ -223,6 +223,7 @@ async function fetchOne(dir: string, f: RemoteFile, opts: DownloadDatasetOptions
 export async function downloadDataset(name: string, dir: string, opts: DownloadDatasetOptions = {}): Promise<void> {
   const info = datasetInfo(name);
   const log = opts.log ?? (() => undefined);
+  if (info.open) return log(`${name}: generated in-process, nothing to download`);
   for (const f of info.files) await fetchOne(dir, f, opts);
   if (info.manual) {
     const { file, page, note } = info.manual;

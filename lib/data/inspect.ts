@@ -11,6 +11,8 @@ import { AUDIO_SENSOR, AudioH5File } from "./h5.js";
 import { readGestureNpy } from "./npy.js";
 import { drawText, textHeight } from "./font.js";
 import { encodePng } from "./png.js";
+import { DATASETS } from "./registry.js";
+import { axesFrame, fmtTick, niceTicks } from "../plot.js";
 import { FrameScratch, denseFrames, windowsOf } from "./transforms.js";
 import { listZip, readZipEntry } from "./zip.js";
 
@@ -88,7 +90,15 @@ async function load(path: string): Promise<Loaded> {
   throw new ExodusError(`${path}: expected .h5, .npy, .zip or an AEDAT 2.0/3.1 file, received ${JSON.stringify(head.split(/\r?\n/)[0].slice(0, 12))}`);
 }
 
-function stats(v: number[]): Stats {
+/** A label's class name where the file name tells the data set (shd_*.h5, ssc_*.h5, gesture files), else the number. */
+function classNameOf(path: string, label: number): string {
+  const b = basename(path).toLowerCase();
+  const names = b.startsWith("shd") ? DATASETS.shd.classes : b.startsWith("ssc") ? DATASETS.ssc.classes
+    : /\.(npy|aedat)$/.test(b) && !b.startsWith("cifar") ? DATASETS["dvs-gesture"].classes : undefined;
+  return names?.[label] !== undefined ? `${label} (${names[label]})` : String(label);
+}
+
+export function stats(v: number[]): Stats {
   if (v.length === 0) return { min: 0, mean: 0, max: 0 };
   let min = Infinity;
   let max = -Infinity;
@@ -119,8 +129,12 @@ export async function inspectPath(path: string, opts: InspectOptions = {}): Prom
   let count = 0;
   const want = opts.sample ?? 0;
   let drawn: Events | undefined;
+  let drawnLabel: number | undefined;
   for (const s of d.samples) {
-    if (opts.picture && count === want) drawn = s.events;
+    if (opts.picture && count === want) {
+      drawn = s.events;
+      drawnLabel = s.label;
+    }
     count++;
     if (s.label !== undefined) counts[s.label] = (counts[s.label] ?? 0) + 1;
     const n = s.events.t.length;
@@ -145,47 +159,76 @@ export async function inspectPath(path: string, opts: InspectOptions = {}): Prom
   };
   if (!opts.picture) return { report };
   if (!drawn) throw new ExodusError(`inspect --sample: expected an index in [0, ${count}), received ${want}`);
-  return { report, picture: renderSample(drawn, d.sensor, opts.picture) };
+  const cls = drawnLabel === undefined ? "" : `, class ${classNameOf(path, drawnLabel)}`;
+  return { report, picture: renderSample(drawn, d.sensor, opts.picture, `${basename(path)} sample ${want}${cls}`) };
 }
 
-/** A picture of one sample: raster (audio: height 1) or 8 frames (DVS). */
-export function renderSample(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffer {
-  return sensor.height === 1 ? raster(e, sensor, format) : frameStrip(e, sensor, format);
+/** A picture of one sample: raster (audio: height 1) or 8 frames (DVS); `title` names it (class). */
+export function renderSample(e: Events, sensor: SensorSize, format: "png" | "svg", title = ""): Buffer {
+  return sensor.height === 1 ? raster(e, sensor, format, title) : frameStrip(e, sensor, format, title);
 }
 
-function raster(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffer {
+/** Time axis of a raster in ms: whole bins of the recording, at least 1 ms. */
+function rasterSpan(e: Events): number {
   const n = e.t.length;
-  const tMax = n ? e.t[n - 1] : 1;
-  const W = 800;
-  const H = Math.min(sensor.width, 700);
-  const px = (t: number) => Math.min(W - 1, Math.floor((t / (tMax || 1)) * (W - 1)));
-  const py = (x: number) => H - 1 - Math.floor((x * H) / sensor.width);
-  const caption = `${n} spikes, ${(tMax / 1e3).toFixed(1)} ms; y: channel 0-${sensor.width - 1}`;
-  if (format === "png") {
-    // The raster, a frame around it, and a caption strip below (no font library: lib/data/font.ts).
-    const capH = textHeight(2) + 10;
-    const rgb = new Uint8Array(W * (H + capH) * 3).fill(255);
-    // 2×2 dots: single pixels vanish when the picture is scaled down
-    for (let i = 0; i < n; i++)
-      for (let dy = 0; dy < 2; dy++) {
-        const y = Math.min(H - 1, py(e.x[i]) + dy);
-        const x = px(e.t[i]);
-        rgb.fill(0, (y * W + x) * 3, (y * W + Math.min(W, x + 2)) * 3);
-      }
-    for (let x = 0; x < W; x++) rgb.fill(160, ((H - 1) * W + x) * 3, ((H - 1) * W + x) * 3 + 3);
-    drawText(rgb, W, H + capH, 4, H + 5, caption, 2);
-    return encodePng(W, H + capH, rgb);
-  }
-  const dots: string[] = [];
-  for (let i = 0; i < n; i++) dots.push(`<rect x="${px(e.t[i])}" y="${py(e.x[i])}" width="1.5" height="1.5"/>`);
-  return Buffer.from(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + 20}" viewBox="0 0 ${W} ${H + 20}">` +
-      `<rect width="100%" height="100%" fill="white"/><g fill="black">${dots.join("")}</g>` +
-      `<text x="4" y="${H + 15}" font-size="12" font-family="sans-serif">${caption}</text></svg>`,
-  );
+  return Math.max(1, Math.ceil((n ? e.t[n - 1] : 0) / 1e3));
 }
 
-function frameStrip(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffer {
+function raster(e: Events, sensor: SensorSize, format: "png" | "svg", title: string): Buffer {
+  const n = e.t.length;
+  const tMs = rasterSpan(e);
+  const heading = `${title ? `${title}: ` : ""}${n} spikes in ${tMs >= 1000 ? `${(tMs / 1000).toFixed(2)} s` : `${tMs} ms`}`;
+  if (format === "svg") {
+    const H = Math.min(Math.max(240, sensor.width * 2 + 80), 700);
+    return Buffer.from(
+      axesFrame({ width: 860, height: H }, heading, { lo: 0, hi: tMs, label: "time (ms)" }, { lo: 0, hi: sensor.width, label: "channel" }, (px, py) => {
+        const h = Math.max(1, Math.abs(py(1) - py(0)));
+        let dots = "";
+        for (let i = 0; i < n; i++) dots += `<rect x="${px(e.t[i] / 1e3).toFixed(1)}" y="${(py(e.x[i] + 1)).toFixed(1)}" width="1.6" height="${Math.min(h, 3).toFixed(1)}"/>`;
+        return `<g fill="black">${dots}</g>`;
+      }),
+    );
+  }
+  // PNG: the raster in a plot area with axes, ticks and labels in the bitmap font (lib/data/font.ts).
+  const [L, R, T, B] = [84, 16, 34, 52];
+  const pw = 760;
+  const ph = Math.min(Math.max(200, sensor.width), 700);
+  const W = L + pw + R;
+  const H = T + ph + B;
+  const rgb = new Uint8Array(W * H * 3).fill(255);
+  const dot = (x: number, y: number, c = 0) => {
+    if (x >= 0 && y >= 0 && x < W && y < H) rgb.fill(c, (y * W + x) * 3, (y * W + x) * 3 + 3);
+  };
+  const px = (ms: number) => L + Math.min(pw - 1, Math.floor((ms / tMs) * (pw - 1)));
+  const py = (ch: number) => T + ph - 1 - Math.floor((ch * ph) / sensor.width);
+  for (let i = 0; i < n; i++) {
+    const x = px(e.t[i] / 1e3);
+    const y = py(e.x[i]);
+    for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) dot(x + dx, y - dy); // 2×2: single pixels vanish when scaled down
+  }
+  for (let x = L - 1; x < L + pw; x++) dot(x, T + ph, 60);
+  for (let y = T; y <= T + ph; y++) dot(L - 1, y, 60);
+  const tx = niceTicks(0, tMs, 8).ticks.filter((v) => v <= tMs);
+  for (const v of tx) {
+    for (let k = 1; k <= 5; k++) dot(px(v), T + ph + k, 60);
+    const label = fmtTick(v);
+    drawText(rgb, W, H, px(v) - label.length * 6 + 1, T + ph + 9, label, 2);
+  }
+  const ty = niceTicks(0, sensor.width, 6).ticks.filter((v) => v <= sensor.width);
+  for (const v of ty) {
+    const y = Math.max(T, py(v));
+    for (let k = 2; k <= 6; k++) dot(L - k, y, 60);
+    const label = fmtTick(v);
+    drawText(rgb, W, H, L - 10 - label.length * 12, y - 7, label, 2);
+  }
+  drawText(rgb, W, H, L + pw / 2 - 54, H - textHeight(2) - 4, "TIME (MS)", 2);
+  drawText(rgb, W, H, 4, T - 14, "CHANNEL", 2);
+  const hs = heading.length * 12 > W - 200 ? 1 : 2; // long titles in the small font rather than cut off
+  drawText(rgb, W, H, Math.max(100, Math.round((W - heading.length * 6 * hs) / 2)), 4, heading, hs);
+  return encodePng(W, H, rgb);
+}
+
+function frameStrip(e: Events, sensor: SensorSize, format: "png" | "svg", title = ""): Buffer {
   const nFrames = 8;
   const { width: w, height: h } = sensor;
   const gap = 4;
@@ -214,7 +257,8 @@ function frameStrip(e: Events, sensor: SensorSize, format: "png" | "svg"): Buffe
           rgb[o + 2] = 236 - Math.round((236 / 255) * s(on));
         }
   }
-  const caption = `${e.t.length} events in 8 time bins; red on, blue off`;
+  const span = e.t.length ? e.t[e.t.length - 1] / 1e3 : 0;
+  const caption = `${title ? `${title}: ` : ""}${e.t.length} events, 8 bins of ${(span / nFrames).toFixed(0)} ms (0-${span.toFixed(0)} ms, left to right); red on, blue off`;
   const png = encodePng(W, h, rgb);
   if (format === "png") {
     // Frames at 2× with a caption strip (the sensor is small: 128 or 64 pixels high).

@@ -95,6 +95,7 @@ export interface Dataset {
 export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   if (!opts || typeof opts.root !== "string") throw new ExodusError(`openDataset: expected { name, root, split }, received ${describe(opts)}`);
   const info = datasetInfo(opts.name);
+  if (info.open) return info.open(opts); // generated in-process (synthetic): no files, no cache
   const transform = normalizeTransform(opts.transform ?? info.defaultTransform);
   const source = await info.source(opts.root, opts.split);
   const sensor = transformedSensor(source.sensor, transform);

@@ -12,9 +12,11 @@ import {
   gestureNpySource,
   gestureOriginalDir,
 } from "./sources.js";
+import { SYNTHETIC_DEFAULTS, SYNTHETIC_SPLITS, SYNTHETIC_STEP_US, openSynthetic, syntheticClasses, syntheticEvents, syntheticSample } from "./synthetic.js";
+import type { Dataset, OpenDatasetOptions } from "./loader.js";
 import type { TransformSpec } from "./transforms.js";
 
-export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs";
+export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "synthetic";
 
 export interface RemoteFile {
   name: string;
@@ -38,6 +40,8 @@ export interface DatasetInfo {
   /** Files that need a browser: where to get them (the download command explains and verifies). */
   manual?: { file: RemoteFile; page: string; note: string };
   source(root: string, split: string): Promise<SampleSource>;
+  /** Generated in-process (nothing to download, no files, no cache): opens the data set directly. */
+  open?(opts: OpenDatasetOptions): Dataset;
 }
 
 const ZENKE = "https://zenkelab.org/datasets";
@@ -143,6 +147,38 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     async source(root, split) {
       checkSplit(this, split);
       return cifarSource(root, split as "train" | "test");
+    },
+  },
+  // Built in: generated from a seed in-process (lib/data/synthetic.ts); `root` is not used.
+  synthetic: {
+    name: "synthetic",
+    title: "built-in synthetic spike-timing task (no download)",
+    splits: [...SYNTHETIC_SPLITS],
+    classes: syntheticClasses(),
+    layout: "audio",
+    defaultTransform: { frame: { mode: "fixed", binUs: SYNTHETIC_STEP_US, steps: SYNTHETIC_DEFAULTS.steps } },
+    files: [],
+    async source(_root, split) {
+      checkSplit(this, split);
+      const spec = SYNTHETIC_DEFAULTS;
+      const count = spec.sizes[split as keyof typeof spec.sizes];
+      return {
+        sensor: { width: spec.groups * spec.channelsPerGroup, height: 1, polarities: 1 },
+        count,
+        files: [],
+        async *samples() {
+          for (let i = 0; i < count; i++) {
+            const s = syntheticSample(spec, split, i);
+            yield { label: s.label, events: syntheticEvents(s), id: `synthetic ${split} sample ${i}` };
+          }
+        },
+      };
+    },
+    open(opts) {
+      checkSplit(this, opts.split);
+      if (opts.transform !== undefined)
+        throw new ExodusError(`synthetic: expected no transform (the task is generated as ${SYNTHETIC_DEFAULTS.steps} steps of 1 ms), received ${describe(opts.transform)}`);
+      return openSynthetic({ split: opts.split });
     },
   },
 };

@@ -3,6 +3,7 @@
 import { conv2d, conv2dBackward } from "../conv.js";
 import { type Device, type DeviceLike, parseDevice } from "../device.js";
 import { Rng } from "../random.js";
+import { type ProductPath, checkPath, chooseSparse, convCrossover, sparseConv2d, sparseConv2dWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
@@ -17,6 +18,10 @@ export interface Conv2dLayerOptions {
   rng?: Rng;
   /** Multiplies the default bound 1/√(C·k·k) of the uniform initialisation (default 1). */
   initScale?: number;
+  /** False for a network's first layer, whose input needs no gradient: backward then skips ∂x. */
+  inputGrad?: boolean;
+  /** Forward and weight-gradient products: by the input's measured density (default), or always dense / sparse (lib/sparse.ts). */
+  products?: ProductPath;
   device?: DeviceLike;
 }
 
@@ -26,6 +31,12 @@ export class Conv2d extends Module {
   readonly weight: Parameter; // [Cout, Cin, k, k]
   readonly padding: number;
   readonly stride: number;
+  /** Whether backward computes ∂x; when false it returns an empty tensor of shape [0]. */
+  inputGrad: boolean;
+  products: ProductPath;
+  /** The density of the last forward's input when "auto" measured it. */
+  inputDensity: number | undefined;
+  private sparseInput = false;
   private input: Tensor | undefined;
 
   constructor(readonly inChannels: number, readonly outChannels: number, opts: Conv2dLayerOptions = {}) {
@@ -38,6 +49,8 @@ export class Conv2d extends Module {
     const scale = opts.initScale ?? 1;
     if (!(scale > 0)) fail("Conv2d initScale", "a number > 0", scale);
     this.device = parseDevice(opts.device);
+    this.inputGrad = opts.inputGrad ?? true;
+    this.products = checkPath("Conv2d products", opts.products ?? "auto");
     const rng = opts.rng ?? new Rng(opts.seed ?? 0);
     const bound = scale / Math.sqrt(inChannels * k * k);
     this.weight = newParameter("weight", Tensor.uniform([outChannels, inChannels, k, k], rng, { low: -bound, high: bound, device: this.device }));
@@ -48,7 +61,11 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = conv2d(x, this.weight.value, { padding: this.padding, stride: this.stride });
+    const geom = { padding: this.padding, stride: this.stride };
+    const choice = chooseSparse(convCrossover(this.outChannels), this.products, x);
+    this.sparseInput = choice.sparse;
+    this.inputDensity = choice.density;
+    const y = choice.sparse ? sparseConv2d(x, this.weight.value, geom) : conv2d(x, this.weight.value, geom);
     this.input?.dispose();
     this.input = keep(x.reshape(x.shape));
     return y;
@@ -57,10 +74,15 @@ export class Conv2d extends Module {
   backward(dy: Tensor): Tensor {
     const x = this.input;
     if (!x) noForward("Conv2d");
+    const geom = { padding: this.padding, stride: this.stride };
+    if (this.sparseInput) {
+      sparseConv2dWeightGrad(x, dy, this.weight.grad, geom);
+      if (!this.inputGrad) return Tensor.empty([0], this.device);
+    }
     const { dx } = conv2dBackward(x, this.weight.value, dy, {
-      padding: this.padding, stride: this.stride, accumulate: { dw: this.weight.grad },
+      ...geom, accumulate: { dw: this.weight.grad }, inputGrad: this.inputGrad, weightGrad: !this.sparseInput,
     });
-    return dx!;
+    return dx ?? Tensor.empty([0], this.device);
   }
 
   override dispose(): void {

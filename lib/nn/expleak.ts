@@ -5,7 +5,7 @@ import { type DeviceLike, parseDevice } from "../device.js";
 import { native } from "../native.js";
 import { type Tensor, keep } from "../tensor.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
-import { type BackwardMethod, checkBackward, decayValues, fail } from "./options.js";
+import { type BackwardMethod, checkBackward, checkOptions, decayValues, fail } from "./options.js";
 import type { Var } from "./tape.js";
 import type { PerNeuron } from "./lif.js";
 
@@ -28,8 +28,7 @@ export class ExpLeak extends NeuronLayer {
 
   constructor(opts: ExpLeakOptions = {}) {
     const L = "ExpLeak";
-    if (typeof opts !== "object" || opts === null) fail(`${L} options`, "an object", opts);
-    for (const k of Object.keys(opts)) if (!KNOWN.has(k)) fail(`${L} options`, `only known options (${[...KNOWN].join(", ")})`, k);
+    checkOptions(L, opts, KNOWN);
     const beta = decayValues(L, { value: opts.beta, tau: opts.tauSyn, dt: opts.dt }, { value: "beta", tau: "tauSyn" }, undefined);
     super({ name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P: beta.length, states: ["i"] });
     this.learnBeta = !!opts.learnBeta;

@@ -4,6 +4,7 @@
 import { type Device, synchronize } from "../device.js";
 import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
+import { ALIF } from "./alif.js";
 import { IAF, LIF } from "./lif.js";
 import { Linear } from "./linear.js";
 import type { Module } from "./module.js";
@@ -11,11 +12,14 @@ import type { BackwardMethod } from "./options.js";
 import { Sequential } from "./sequential.js";
 import { SRM } from "./srm.js";
 
+export const GRADCHECK_NEURONS = ["lif", "iaf", "alif", "srm"] as const;
+export type GradcheckNeuron = (typeof GRADCHECK_NEURONS)[number];
+
 export interface GradcheckOptions {
   sizes: number[];
   T: number;
   batch: number;
-  neuron: "lif" | "iaf" | "srm";
+  neuron: GradcheckNeuron;
   device: Device;
   seed: number;
   /** Surrogate scale a. */
@@ -67,6 +71,7 @@ function buildNet(o: GradcheckOptions, backward: BackwardMethod): { net: Sequent
       const sg = { name: "exponential" as const, scale: o.scale, width: 0.5 };
       const n = o.neuron === "iaf" ? new IAF({ surrogate: sg, backward, device: o.device })
         : o.neuron === "srm" ? new SRM({ tauSr: 4, tauRef: 2, surrogate: sg, backward, device: o.device })
+        : o.neuron === "alif" ? new ALIF({ tauMem: o.tauMem, tauAdapt: 100, beta: 0.5, surrogate: sg, backward, device: o.device })
         : new LIF({ tauMem: o.tauMem, surrogate: sg, backward, device: o.device });
       layers.push(n);
       neurons.push(n);

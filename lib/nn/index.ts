@@ -1,8 +1,10 @@
-// Neural-network layers: spiking neurons (LIF, IAF, ExpLeak, SRM) with EXODUS, SLAYER or BPTT
+// Neural-network layers: spiking neurons (LIF, IAF, ALIF, ExpLeak, SRM) with EXODUS, SLAYER or BPTT
 // gradients, Linear, and a feedforward Sequential container.
 export { Module, type Parameter, type Buffer } from "./module.js";
 export { LIF, IAF, type LIFOptions, type PerNeuron } from "./lif.js";
+export { ALIF, type ALIFOptions, type AlifParam } from "./alif.js";
 export { ExpLeak, type ExpLeakOptions } from "./expleak.js";
+export { NeuronLayer } from "./neuron.js";
 export { SRM, type SRMOptions, alphaKernel, refractoryKernel } from "./srm.js";
 export { Linear, type LinearOptions } from "./linear.js";
 export { Sequential } from "./sequential.js";

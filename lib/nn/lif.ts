@@ -9,7 +9,7 @@ import { Tensor, keep } from "../tensor.js";
 import { retain } from "./module.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
-  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, decayValues, fail, finite,
+  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite,
   oneOf, paramValues, parseSurrogate, positive,
 } from "./options.js";
 import type { Var } from "./tape.js";
@@ -68,8 +68,7 @@ export class LIF extends NeuronLayer {
 
   constructor(opts: LIFOptions = {}, layerName = "LIF") {
     const L = layerName;
-    if (typeof opts !== "object" || opts === null) fail(`${L} options`, "an object", opts);
-    for (const k of Object.keys(opts)) if (!KNOWN.has(k)) fail(`${L} options`, `only known options (${[...KNOWN].join(", ")})`, k);
+    checkOptions(L, opts, KNOWN);
     const { alpha, theta, m } = lifValues(L, opts);
     super({
       name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward),

@@ -4,6 +4,7 @@ import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
+import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
@@ -16,6 +17,10 @@ export interface LinearOptions {
   rng?: Rng;
   /** Multiplies the default bound 1/√in of the uniform initialisation (default 1). */
   initScale?: number;
+  /** False for a network's first layer, whose input needs no gradient: backward then skips ∂x. */
+  inputGrad?: boolean;
+  /** Forward and weight-gradient products: by the input's measured density (default), or always dense / sparse (lib/sparse.ts). */
+  products?: ProductPath;
   device?: DeviceLike;
 }
 
@@ -23,6 +28,12 @@ export class Linear extends Module {
   readonly device: Device;
   readonly weight: Parameter; // [out, in]
   readonly bias: Parameter | undefined; // [out]
+  /** Whether backward computes ∂x; when false it returns an empty tensor of shape [0]. */
+  inputGrad: boolean;
+  products: ProductPath;
+  /** The density of the last forward's input when "auto" measured it. */
+  inputDensity: number | undefined;
+  private sparseInput = false;
   private input: Tensor | undefined;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
@@ -32,6 +43,8 @@ export class Linear extends Module {
     const scale = opts.initScale ?? 1;
     if (typeof scale !== "number" || !(scale > 0)) fail("Linear initScale", "a number > 0", scale);
     this.device = parseDevice(opts.device);
+    this.inputGrad = opts.inputGrad ?? true;
+    this.products = checkPath("Linear products", opts.products ?? "auto");
     const rng = opts.rng ?? new Rng(opts.seed ?? 0);
     const bound = scale / Math.sqrt(inFeatures);
     this.weight = newParameter("weight", Tensor.uniform([outFeatures, inFeatures], rng, { low: -bound, high: bound, device: this.device }));
@@ -48,10 +61,14 @@ export class Linear extends Module {
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;
     const x2 = x.reshape([rows, this.inFeatures]);
-    const y = Tensor.empty([...x.shape.slice(0, -1), this.outFeatures], this.device);
-    const y2 = y.reshape([rows, this.outFeatures]);
-    ops.gemm(y2, x2, this.weight.value, { transB: true });
+    const choice = chooseSparse(CPU_CROSSOVER.linear, this.products, x2);
+    this.sparseInput = choice.sparse;
+    this.inputDensity = choice.density;
+    let y2: Tensor;
+    if (choice.sparse) y2 = sparseLinear(x2, this.weight.value);
+    else ops.gemm((y2 = Tensor.empty([rows, this.outFeatures], this.device)), x2, this.weight.value, { transB: true });
     if (this.bias) ops.add(y2, this.bias.value, y2);
+    const y = y2.reshape([...x.shape.slice(0, -1), this.outFeatures]);
     y2.dispose();
     this.input?.dispose();
     this.input = keep(x2);
@@ -65,11 +82,16 @@ export class Linear extends Module {
     if (dy.size !== rows * this.outFeatures || dy.shape[dy.rank - 1] !== this.outFeatures)
       throw new ShapeError(`Linear backward: expected dy of ${rows} rows × ${this.outFeatures}, received ${shapeStr(dy.shape)}`);
     const dy2 = dy.reshape([rows, this.outFeatures]);
-    ops.gemm(this.weight.grad, dy2, x2, { transA: true, beta: 1 });
+    if (this.sparseInput) sparseLinearWeightGrad(dy2, x2, this.weight.grad);
+    else ops.gemm(this.weight.grad, dy2, x2, { transA: true, beta: 1 });
     if (this.bias) {
       const db = ops.sum(dy2, 0);
       ops.add(this.bias.grad, db, this.bias.grad);
       db.dispose();
+    }
+    if (!this.inputGrad) {
+      dy2.dispose();
+      return Tensor.empty([0], this.device);
     }
     const dx = Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device);
     const dx2 = dx.reshape([rows, this.inFeatures]);

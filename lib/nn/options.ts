@@ -67,6 +67,12 @@ export function paramValues(what: string, v: unknown, check: (what: string, x: n
   fail(what, "a number or an array of numbers (one per neuron)", v);
 }
 
+/** Options must be an object of known keys. */
+export function checkOptions(layer: string, opts: unknown, known: ReadonlySet<string>): void {
+  if (typeof opts !== "object" || opts === null) fail(`${layer} options`, "an object", opts);
+  for (const k of Object.keys(opts)) if (!known.has(k)) fail(`${layer} options`, `only known options (${[...known].join(", ")})`, k);
+}
+
 export function checkBackward(layer: string, v: unknown): BackwardMethod {
   return oneOf(`${layer} backward`, v, ["exodus", "slayer", "bptt"] as const, "exodus");
 }

@@ -7,7 +7,7 @@ import { type SrmScanConfig, codes, native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
-  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, fail, finite, oneOf,
+  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, fail, finite, oneOf,
   parseSurrogate, positive,
 } from "./options.js";
 import type { Var } from "./tape.js";
@@ -68,8 +68,7 @@ export class SRM extends NeuronLayer {
 
   constructor(opts: SRMOptions = {}) {
     const L = "SRM";
-    if (typeof opts !== "object" || opts === null) fail(`${L} options`, "an object", opts);
-    for (const k of Object.keys(opts)) if (!KNOWN.has(k)) fail(`${L} options`, `only known options (${[...KNOWN].join(", ")})`, k);
+    checkOptions(L, opts, KNOWN);
     super({ name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: false, P: 1, states: [] });
     this.surrogate = parseSurrogate(L, opts.surrogate);
     this.theta = opts.threshold === undefined ? 1 : positive(`${L} threshold`, opts.threshold);

@@ -117,6 +117,16 @@ export class Tape {
     });
   }
 
+  /** a + p with p [P] broadcast over a [rows·P]; ∂p sums over the rows. */
+  addParam(a: Var, p: ParamVar, needParamGrad: boolean): Var {
+    const rows = [a.value.size / p.P, p.P];
+    const y = withView(a.value, rows, (av) => ops.add(av, p.v.value));
+    return this.node(reshapeOwned(y, a.value.shape), (g) => {
+      this.accumulate(a, g, true);
+      if (needParamGrad) this.accumulate(p.v, withView(g, rows, (g2) => ops.sum(g2, 0)));
+    });
+  }
+
   /** 1 − a (e.g. the input scale 1 − α of normInput). */
   oneMinus(a: Var): Var {
     return this.node(ops.affine(a.value, -1, 1), (g) => this.accumulate(a, ops.neg(g)));

@@ -1,6 +1,7 @@
 // Imports every module that registers self-checks. Each area of the library adds one line.
 import "./ops-checks.js";
 import "./layer-ops-checks.js";
+import "./sparse-checks.js";
 import "./neuron-checks.js";
 import "./edge-checks.js";
 import "./vision-checks.js";

@@ -44,7 +44,7 @@ for (const g of convCases) {
 }
 
 for (const mode of ["avg", "max"] as const)
-  for (const [h, w, k, s] of [[16, 16, 2, 2], [9, 7, 3, 2], [8, 8, 2, 1]]) {
+  for (const [h, w, k, s] of [[16, 16, 2, 2], [9, 7, 3, 2], [8, 8, 2, 1], [9, 7, 2, 2], [10, 11, 3, 3]]) {
     const planes = 12;
     const ho = Math.floor((h - k) / s) + 1;
     const wo = Math.floor((w - k) / s) + 1;

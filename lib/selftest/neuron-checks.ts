@@ -2,6 +2,7 @@
 // each backward method (exodus, slayer, bptt), and the spike/surrogate element ops of the tape.
 // On the CPU against the float64 reference; on CUDA against the CPU backend.
 import type { Device } from "../device.js";
+import { ALIF } from "../nn/alif.js";
 import { ExpLeak } from "../nn/expleak.js";
 import { LIF, type LIFOptions } from "../nn/lif.js";
 import { SURROGATES, codes, native } from "../native.js";
@@ -9,12 +10,16 @@ import { SRM } from "../nn/srm.js";
 import type { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
 import {
-  type LifRefParams, expLeakBackwardRef, expLeakRef, lifBackwardRef, lifForwardRef, spikeRef, srmBackwardRef,
+  type LifRefParams, alifBackwardRef, alifForwardRef, expLeakBackwardRef, expLeakRef, lifBackwardRef, lifForwardRef, spikeRef, srmBackwardRef,
   srmForwardRef, surrogateRef,
 } from "./neuron-reference.js";
 import { registerCheck } from "./registry.js";
 
 const T = 200, B = 4, F = 64, N = B * F;
+const alifOpts = {
+  alpha: Array.from({ length: F }, (_, i) => 0.85 + 0.14 * (i / F)), rho: 0.95, beta: Array.from({ length: F }, (_, i) => 0.1 + 1.5 * (i / F)),
+  threshold: Array.from({ length: F }, (_, i) => 0.7 + 0.6 * (i / F)),
+};
 
 function noisy(rng: Rng, n: number, mean: number, std: number, lattice = 0): Float32Array {
   const x = rng.fillNormal(new Float32Array(n), mean, std);
@@ -141,6 +146,36 @@ for (const backward of ["exodus", "slayer", "bptt"] as const)
       probe.dispose();
       const f = srmForwardRef(p, x);
       return [f.s, srmBackwardRef(p, f.u, g, backward === "slayer")];
+    },
+  });
+
+// ALIF with per-neuron α, β, θ0 (so each parameter gradient is checked per value; a shared one is
+// a cancelling sum, see ∂α above) and a learnable shared ρ checked through EXODUS ≡ BPTT in the tests.
+for (const backward of ["exodus", "slayer", "bptt"] as const)
+  registerCheck({
+    name: `ALIF per-neuron α β θ0, learnable (${backward})`,
+    group: "neurons",
+    tolerance: 2e-5,
+    inputs: (rng) => ({ x: noisy(rng, T * N, 0.4, 0.8), g: noisy(rng, T * N, 0, 1) }),
+    run: (d, { x, g }) => {
+      const layer = new ALIF({ ...alifOpts, learn: backward === "slayer" ? [] : ["alpha", "beta", "threshold"], backward, device: d });
+      try {
+        const s = layer.forward(Tensor.from(x, [T, B, F], d));
+        const dx = layer.backward(Tensor.from(g, [T, B, F], d));
+        return [s.toArray(), layer.membrane?.toArray() ?? s.toArray(), dx.toArray(), ...layer.parameters().map((p) => p.grad.toArray())];
+      } finally {
+        layer.dispose();
+      }
+    },
+    reference: ({ x, g }) => {
+      const f32 = (a: number[]) => a.map(Math.fround);
+      const p = { T, N, alpha: f32(alifOpts.alpha), rho: [Math.fround(alifOpts.rho)], beta: f32(alifOpts.beta), theta0: f32(alifOpts.threshold), sg: exp() };
+      const f = alifForwardRef(p, x);
+      const r = alifBackwardRef(p, f, g, { slayer: backward === "slayer" });
+      // BPTT keeps no membrane: its second output is the spikes again.
+      const out: ArrayLike<number>[] = [f.s, backward === "bptt" ? f.s : f.v, r.dx];
+      if (backward !== "slayer") out.push(r.dalpha, r.dbeta, r.dtheta0);
+      return out;
     },
   });
 

@@ -201,6 +201,115 @@ export function srmBackwardRef(p: SrmRefParams, u: ArrayLike<number>, g: ArrayLi
   return da;
 }
 
+// ---- ALIF (math.md §6) ---------------------------------------------------------------------------
+export interface AlifRefParams {
+  T: number;
+  N: number;
+  alpha: ArrayLike<number>;
+  rho: ArrayLike<number>;
+  beta: ArrayLike<number>;
+  theta0: ArrayLike<number>;
+  sg: SurrogateRef;
+}
+export interface AlifRefForward {
+  v: Float64Array;
+  b: Float64Array;
+  s: Float64Array;
+  vpost: Float64Array;
+  /** Final (v_post[T−1], b[T]). */
+  vState: Float64Array;
+  bState: Float64Array;
+}
+const at = (a: ArrayLike<number>, i: number) => a[i % a.length];
+
+/** Forward from (v0, b[0]) (zeros by default); forcedSpikes as in lifForwardRef. */
+export function alifForwardRef(p: AlifRefParams, x: ArrayLike<number>, init: { v0?: ArrayLike<number>; b0?: ArrayLike<number> } = {},
+  forcedSpikes?: ArrayLike<number>): AlifRefForward {
+  const { T, N } = p;
+  const v = new Float64Array(T * N), b = new Float64Array(T * N), s = new Float64Array(T * N), vpost = new Float64Array(T * N);
+  const vState = new Float64Array(N), bState = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const al = at(p.alpha, i), rho = at(p.rho, i), be = at(p.beta, i), th0 = at(p.theta0, i);
+    let vp = init.v0 ? init.v0[i] : 0;
+    let bt = init.b0 ? init.b0[i] : 0;
+    for (let t = 0; t < T; t++) {
+      const o = t * N + i;
+      if (t > 0) bt = rho * bt + (1 - rho) * s[o - N];
+      const th = th0 + be * bt;
+      const u = al * vp + x[o];
+      const sp = forcedSpikes ? forcedSpikes[o] : u >= th ? 1 : 0;
+      v[o] = u;
+      b[o] = bt;
+      s[o] = sp;
+      vp = u - th * sp;
+      vpost[o] = vp;
+    }
+    vState[i] = vp;
+    bState[i] = T > 0 ? rho * bt + (1 - rho) * s[(T - 1) * N + i] : bt;
+  }
+  return { v, b, s, vpost, vState, bState };
+}
+
+export interface AlifRefGrads {
+  dx: Float64Array;
+  dv0: Float64Array;
+  db0: Float64Array;
+  /** Parameter gradients [P] each (P = the length of the parameter arrays). */
+  dalpha: Float64Array;
+  drho: Float64Array;
+  dbeta: Float64Array;
+  dtheta0: Float64Array;
+}
+
+/**
+ * Reverse mode through the unrolled forward, op by op in reverse time order (g = ∂L/∂s). slayer =
+ * true drops every path by which a spike changes later states: the reset and the adaptation.
+ */
+export function alifBackwardRef(p: AlifRefParams, f: AlifRefForward, g: ArrayLike<number>,
+  opts: { v0?: ArrayLike<number>; slayer?: boolean } = {}): AlifRefGrads {
+  const { T, N } = p;
+  const P = Math.max(p.alpha.length, p.rho.length, p.beta.length, p.theta0.length);
+  const out: AlifRefGrads = {
+    dx: new Float64Array(T * N), dv0: new Float64Array(N), db0: new Float64Array(N), dalpha: new Float64Array(P),
+    drho: new Float64Array(P), dbeta: new Float64Array(P), dtheta0: new Float64Array(P),
+  };
+  for (let i = 0; i < N; i++) {
+    const al = at(p.alpha, i), rho = at(p.rho, i), be = at(p.beta, i), th0 = at(p.theta0, i), k = i % P;
+    let postBar = 0; // ∂L/∂v_post[t]
+    let bNextBar = 0; // ∂L/∂b[t+1]
+    for (let t = T - 1; t >= 0; t--) {
+      const o = t * N + i;
+      const th = th0 + be * f.b[o];
+      let sBar = g[o];
+      // b[t+1] = ρ·b[t] + (1 − ρ)·s[t]
+      let bBar = rho * bNextBar;
+      if (!opts.slayer) sBar += (1 - rho) * bNextBar;
+      out.drho[k] += bNextBar * (f.b[o] - f.s[o]);
+      // v_post = v − θ·s
+      let vBar = postBar;
+      let thBar = opts.slayer ? 0 : -f.s[o] * postBar;
+      if (!opts.slayer) sBar += -th * postBar;
+      // s = H(v − θ), differentiated by the surrogate at v − θ + θ0 (threshold θ0)
+      const sig = surrogateRef(p.sg, f.v[o] - th + th0, th0);
+      vBar += sig * sBar;
+      thBar += -sig * sBar;
+      // θ = θ0 + β·b
+      out.dtheta0[k] += thBar;
+      out.dbeta[k] += thBar * f.b[o];
+      bBar += be * thBar;
+      // v = α·v_post[t−1] + x
+      const prevPost = t > 0 ? f.vpost[o - N] : opts.v0 ? opts.v0[i] : 0;
+      out.dx[o] = vBar;
+      out.dalpha[k] += vBar * prevPost;
+      postBar = al * vBar;
+      bNextBar = bBar;
+    }
+    out.dv0[i] = postBar;
+    out.db0[i] = bNextBar;
+  }
+  return out;
+}
+
 // ---- helpers ----------------------------------------------------------------------------------------
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0, den = 0;

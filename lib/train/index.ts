@@ -4,5 +4,10 @@ export { buildModel, type BuiltModel, type ModelShape } from "./model.js";
 export { readout, readoutCrossEntropy, READOUTS, type ReadoutName, type Readout, type LossResult } from "./loss.js";
 export { train, mixSeed, type TrainData, type TrainOptions, type TrainResult, type EpochMetrics } from "./trainer.js";
 export { Progress, type ProgressState } from "./progress.js";
-export { loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+export {
+  loadCheckpoint, saveCheckpoint, resolveCheckpoint, hasCheckpoint, restoreWeights, adamState, stateTensors, moduleState, loadModelFile, saveModel,
+  type Checkpoint, type CheckpointState, type StateTensor,
+} from "./checkpoint.js";
+export { modelFromCheckpoint, type CheckpointModel } from "./from-checkpoint.js";
+export { resumeSource, resumedRunConfig } from "./resume.js";
 export { validateLayers, buildLayers, sewResNetLayers, type LayerSpec } from "./layers.js";

@@ -2,6 +2,7 @@
 // sum, a max or the last step; cross-entropy on the logits; backward maps ∂L/∂logits back to
 // ∂L/∂y [T, B, C]. Built from device ops only, so it runs wherever y lives.
 import { ShapeError, shapeStr } from "../errors.js";
+import { native } from "../native.js";
 import * as ops from "../ops.js";
 import { Tensor } from "../tensor.js";
 
@@ -40,20 +41,14 @@ export function readout(name: ReadoutName, y: Tensor): Readout {
       },
     };
   // max: the gradient flows only to the step that attained the maximum (the first one on ties,
-  // as argmax reports it). mask[t, b, c] = 1[|t − argmax[b, c]| < 0.5], from a [T, 1, 1] time grid.
+  // as argmax reports it): one fused op writes ∂y[t, b, c] = t == argmax[b, c] ? g[b, c] : 0.
   const idx = ops.argmax(y, 0); // [B, C], float step indices
   return {
     logits: ops.max(y, 0),
     backward: (g) => {
-      const grid = Tensor.from(Float32Array.from({ length: T }, (_, t) => t), [T, 1, 1], y.device);
-      const dy = ops.fill(Tensor.empty(shape, y.device), 0);
-      ops.add(dy, grid, dy); // t
-      ops.sub(dy, idx, dy); // t − argmax
-      ops.abs(dy, dy);
-      ops.step(dy, 0.5, dy); // 1 where t ≠ argmax
-      ops.affine(dy, -1, 1, dy); // 1 where t = argmax
-      ops.mul(dy, g, dy);
-      grid.dispose();
+      if (g.size !== idx.size) throw new ShapeError(`readout backward: expected ∂logits ${shapeStr(idx.shape)}, received ${shapeStr(g.shape)}`);
+      const dy = Tensor.empty(shape, y.device);
+      native().maxTimeBackward({ arg: idx, g, dy, T, n: idx.size });
       return dy;
     },
   };

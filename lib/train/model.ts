@@ -11,7 +11,6 @@ import type { Module, Parameter } from "../nn/module.js";
 import { Conv2d } from "../nn/conv2d.js";
 import { Dropout } from "../nn/dropout.js";
 import { Flatten } from "../nn/flatten.js";
-import { IAF, LIF } from "../nn/lif.js";
 import { Linear } from "../nn/linear.js";
 import { AvgPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
@@ -21,6 +20,7 @@ import { WeightNorm, type Weighted } from "../nn/weightnorm.js";
 import { Rng } from "../random.js";
 import type { NeuronConfig, TrainConfig } from "./config.js";
 import { buildLayers } from "./layers.js";
+import { neuronLayers } from "./neurons.js";
 
 export interface BuiltModel {
   net: Sequential;
@@ -39,10 +39,10 @@ export interface ModelShape {
   numClasses: number;
 }
 
+/** One module for a layer list's neuron entry: the neuron, or [synapse, neuron] as a Sequential. */
 function neuron(cfg: TrainConfig): Module {
-  const { type, tauMem, threshold, surrogate } = cfg.neuron;
-  const common = { threshold, surrogate, backward: cfg.method, device: cfg.device };
-  return type === "lif" ? new LIF({ ...common, tauMem }) : new IAF(common);
+  const l = neuronLayers(cfg);
+  return l.length === 1 ? l[0] : new Sequential(...l);
 }
 
 export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
@@ -64,7 +64,7 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
       throw new ConfigError(`model.kind: expected "conv" for samples of shape [${shape.sampleShape.join(", ")}] (mlp takes [T, channels]), received "mlp"`);
     let width = features[0];
     for (const h of cfg.model.hidden) {
-      layers.push(wn(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale })), neuron(cfg));
+      layers.push(wn(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale })), ...neuronLayers(cfg));
       width = h;
     }
     layers.push(wn(new Linear(width, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale })));
@@ -75,7 +75,7 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     let [c, h, w] = features;
     const widths = [...m.channels, ...Array<number>(m.extraConvs).fill(m.channels[m.channels.length - 1])];
     for (const out of widths) {
-      layers.push(wn(new Conv2d(c, out, { kernel: m.kernel, rng, device, initScale: m.initScale })), neuron(cfg));
+      layers.push(wn(new Conv2d(c, out, { kernel: m.kernel, rng, device, initScale: m.initScale })), ...neuronLayers(cfg));
       c = out;
       if (Math.min(h, w) > m.poolUntil && Math.min(h, w) >= m.pool) {
         layers.push(new AvgPool2d(m.pool));
@@ -88,6 +88,8 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     if (m.readoutDropout > 0) layers.push(new Dropout(m.readoutDropout));
     layers.push(wn(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale })));
   }
+  // Nothing needs the gradient of the data: the first layer skips it.
+  if (layers[0] instanceof Linear || layers[0] instanceof Conv2d) layers[0].inputGrad = false;
   const net = new Sequential(...layers);
   const weights: BuiltModel["weights"] = [];
   const dropouts: Dropout[] = [];

@@ -1,6 +1,9 @@
 // The training loop of `exodus train`: epochs over a data set's batches, Adam, evaluation on the
 // test split, per-layer weight-gradient norms (the paper's Figure 2), metrics.jsonl, checkpoints
-// every epoch and on abort (Ctrl-C), and an exact resume.
+// every epoch and on abort (Ctrl-C), and an exact resume. Per epoch it also measures the firing
+// rate of every spiking layer (warning once about a silent or saturated one, diagnostics.ts) and
+// the time split into data / forward / backward / optimizer, and rewrites the run folder's
+// metrics.csv and report.html (run-files.ts). Epochs are numbered from 1 on screen and in files.
 //
 // Reproducibility: every random draw derives from train.seed and the position in the run:
 // weights from Rng(seed); the shuffle of epoch e from mix(seed, e); the dropout masks of step s
@@ -8,17 +11,23 @@
 // checkpoint therefore needs only the position, the weights, batch norm's running statistics and
 // Adam's state, and a resumed run computes exactly what an uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { ExodusError, MissingDataError } from "../errors.js";
 import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
+import { datasetInfo } from "../data/registry.js";
 import * as ops from "../ops.js";
 import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
-import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { adamState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
+import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { Autosave, Guard, checkRun } from "./guard.js";
+import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./diagnostics.js";
 import { buildModel, type BuiltModel } from "./model.js";
-import { Progress } from "./progress.js";
+import { Eta, Progress, formatDuration } from "./progress.js";
+import { writeRunConfig, writeRunFiles } from "./run-files.js";
+import { Throughput } from "./throughput.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -30,6 +39,7 @@ export interface TrainData {
 }
 
 export interface EpochMetrics {
+  /** 1-based, as printed. */
   epoch: number;
   step: number;
   method: string;
@@ -37,13 +47,20 @@ export interface EpochMetrics {
   eval?: { loss: number; acc: number; samples: number };
   /** Mean 2-norm of each layer's weight gradient over the epoch's steps. */
   gradNorm: Record<string, number>;
+  /** Spikes of each spiking layer over the epoch's training steps / possible spikes (neurons × steps × samples). */
+  firingRate: Record<string, number>;
+  /** Seconds of the epoch: waiting for batches, forward (with the loss), backward, optimizer step, evaluation. */
+  time: { data: number; forward: number; backward: number; optimizer: number; eval: number };
+  /** Diagnostics printed during this epoch (a silent or saturated layer). */
+  warnings?: string[];
 }
 
 export interface TrainOptions {
   config: TrainConfig;
   /** Data sets to use instead of opening config.dataset (tests, custom data). */
   data?: { train: TrainData; eval: TrainData };
-  resume?: boolean;
+  /** Continue a run: true or "last" (the output folder's last checkpoint), "best", or a checkpoint file / run folder. */
+  resume?: boolean | string;
   /** Aborting finishes the running step, saves a checkpoint and returns { interrupted: true }. */
   signal?: AbortSignal;
   progress?: Progress;
@@ -71,7 +88,7 @@ export function mixSeed(...parts: number[]): number {
 async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: TrainData }> {
   const { name, root, transform } = cfg.dataset;
   const hint = `download it with \`exodus data download ${name} --dir ${root}\`, or point dataset.root (--data-root) at it`;
-  if (!existsSync(root)) throw new ExodusError(`dataset.root: expected the ${name} files in ${root}, received no such folder; ${hint}`);
+  if (!datasetInfo(name).open && !existsSync(root)) throw new ExodusError(`dataset.root: expected the ${name} files in ${root}, received no such folder; ${hint}`);
   const open = async (split: string) => {
     try {
       return await openDataset({ name, root, split, transform, onWarning: (m) => process.stderr.write(`exodus: ${m}\n`) });
@@ -99,18 +116,28 @@ function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   return Object.keys(x).find((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
 }
 
+/** A checkpoint's config with the defaults of fields added since it was written. */
+function storedConfig(c: unknown): TrainConfig {
+  try {
+    return revalidateStored(c);
+  } catch {
+    return c as TrainConfig;
+  }
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const cfg = opts.config;
   const out = cfg.output;
   const progress = opts.progress ?? new Progress();
   const metricsPath = `${out}/metrics.jsonl`;
-  if (!opts.resume && existsSync(checkpointPath(out)))
+  const source = resumeSource(opts.resume, out);
+  if (hasCheckpoint(out) && source?.runDir !== resolve(out))
     throw new ExodusError(`output: ${out} already holds a checkpoint; pass --resume to continue it, or choose another --out`);
-  const resumed = opts.resume ? loadCheckpoint(out) : undefined;
+  const resumed = source ? loadCheckpoint(source.path, source.which) : undefined;
   if (resumed) {
-    const differs = sameRun(resumed.state.config as TrainConfig, cfg);
-    if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's in ${out}; resume with the same settings`);
-    const lr0 = (resumed.state.config as TrainConfig).train?.lr;
+    const differs = sameRun(storedConfig(resumed.config), cfg);
+    if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's (${resumed.path}); resume with the same settings`);
+    const lr0 = storedConfig(resumed.config).train?.lr;
     if (lr0 !== cfg.train.lr) progress.log(`resuming with train.lr ${cfg.train.lr} (the checkpoint's run used ${lr0})`);
   }
 
@@ -119,7 +146,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();
   const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
-  const guard = new Guard(cfg, out, () => existsSync(checkpointPath(out)));
+  const guard = new Guard(cfg, out, () => hasCheckpoint(out));
   const autosave = new Autosave(cfg.train.checkpointMinutes);
   progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
   const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
@@ -127,31 +154,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     mkdirSync(out, { recursive: true });
     let pos = { epoch: 0, batch: 0, phase: "train" as "train" | "eval", step: 0 };
-    let partial: CheckpointState["partial"] = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
+    const spiking = spikingLayers(model.net);
+    const fresh = (): Required<CheckpointState["partial"]> => ({ lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0,
+      spikeSums: spiking.map(() => 0), possibleSums: spiking.map(() => 0), phaseSeconds: { data: 0, forward: 0, backward: 0, optimizer: 0 } });
+    let partial = fresh();
+    let best: CheckpointState["best"] = null;
     if (resumed) {
-      const { state, tensors } = resumed;
-      for (const p of params) {
-        const v = tensors.get(`param/${p.name}`);
-        if (!v || v.length !== p.value.size) throw new ExodusError(`${checkpointPath(out)}: expected parameter ${p.name} of ${p.value.size} values, received ${v?.length ?? "none"}`);
-        p.value.set(v);
-      }
-      for (const b of buffers) {
-        const v = tensors.get(`buffer/${b.name}`);
-        if (!v || v.length !== b.value.size) throw new ExodusError(`${checkpointPath(out)}: expected buffer ${b.name} of ${b.value.size} values, received ${v?.length ?? "none"}`);
-        b.value.set(v);
-      }
-      opt.importState({
-        steps: state.step > 0 ? state.step : 0,
-        m: state.step > 0 ? params.map((p) => tensors.get(`adam.m/${p.name}`)!) : [],
-        v: state.step > 0 ? params.map((p) => tensors.get(`adam.v/${p.name}`)!) : [],
-      });
+      const { state } = resumed;
+      restoreWeights([...params, ...buffers], resumed);
+      opt.importState(adamState(params, resumed));
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
-      partial = state.partial;
+      partial = { ...fresh(), ...state.partial };
+      best = state.best;
       // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
       if (existsSync(metricsPath)) {
         const before = (l: string) => {
           try {
-            return (JSON.parse(l) as EpochMetrics).epoch < pos.epoch;
+            return (JSON.parse(l) as EpochMetrics).epoch <= pos.epoch; // 1-based: epochs before the one in progress
           } catch {
             return false; // a line cut short by a crash
           }
@@ -161,54 +180,72 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);
     } else writeFileSync(metricsPath, "");
+    writeRunConfig(out, cfg);
 
-    const save = () =>
-      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, config: cfg }, [
-        ...params.map((p) => ({ name: `param/${p.name}`, data: p.value.toArray(), shape: p.value.shape })),
-        ...buffers.map((b) => ({ name: `buffer/${b.name}`, data: b.value.toArray(), shape: b.value.shape })),
-        ...(() => {
-          const st = opt.exportState();
-          return st.steps === 0 ? [] : params.flatMap((p, i) => [
-            { name: `adam.m/${p.name}`, data: st.m[i], shape: p.value.shape },
-            { name: `adam.v/${p.name}`, data: st.v[i], shape: p.value.shape },
-          ]);
-        })(),
-      ]);
+    const save = (isBest = false) => {
+      const st = opt.exportState();
+      const moments = (k: "m" | "v") => params.map((p, i) => ({ name: p.name, data: st[k][i], shape: p.value.shape }));
+      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses }, config: cfg },
+        stateTensors([...params, ...buffers]), st.steps === 0 ? undefined : { m: moments("m"), v: moments("v") }, { best: isBest });
+    };
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
+    const eta = new Eta((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs);
+    const monitor = new FiringMonitor(cfg);
 
+    let rate = new Throughput();
     while (pos.epoch < cfg.train.epochs) {
       if (pos.phase === "train") {
+        rate = new Throughput();
         setTraining(model, true);
         let i = 0;
         const started = performance.now() - partial.seconds * 1000;
+        const ph = partial.phaseSeconds;
+        let waitFrom = performance.now(); // time until the loader hands over a batch is data time
         for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;
+          let t = performance.now();
+          ph.data += (t - waitFrom) / 1000;
+          const lap = () => {
+            syncDevice(cfg.device);
+            const now = performance.now();
+            const s = (now - t) / 1000;
+            t = now;
+            return s;
+          };
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const y = model.net.forward(batch.x);
+            const { y, spikes, possible } = forwardCounting(model.net, batch.x, spiking);
             const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
+            ph.forward += lap();
             model.net.backward(dy!);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
+            ph.backward += lap();
             opt.step();
             model.net.zeroGrad();
-            return { loss, correct, norms, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
+            ph.optimizer += lap();
+            return { loss, correct, norms, spikes, possible, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
           });
+          r.spikes.forEach((n, k) => (partial.spikeSums[k] += n));
+          r.possible.forEach((n, k) => (partial.possibleSums[k] += n));
           pos.step++;
           pos.batch++;
           partial.lossSum += r.loss * B;
           partial.correct += r.correct;
           partial.seen += B;
+          rate.step(B);
           r.norms.forEach((n, k) => (partial.gradNormSums[k] += n));
           partial.gradSteps++;
           partial.seconds = (performance.now() - started) / 1000;
           progress.update({ epoch: pos.epoch, epochs: cfg.train.epochs, batch: pos.batch, batches: perEpoch, loss: partial.lossSum / partial.seen,
-            acc: partial.correct / partial.seen, samplesPerSec: partial.seen / partial.seconds });
+            acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
+            elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
           guard.step(pos, r.loss, model.weights.map((w, k) => ({ layer: w.layer, norm: r.norms[k] })), r.finite);
           if (opts.signal?.aborted) break;
           if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
+          waitFrom = performance.now();
         }
         if (opts.signal?.aborted) {
           save();
@@ -219,15 +256,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
 
       const m: EpochMetrics = {
-        epoch: pos.epoch,
+        epoch: pos.epoch + 1,
         step: pos.step,
         method: cfg.method,
         train: { loss: partial.lossSum / Math.max(1, partial.seen), acc: partial.correct / Math.max(1, partial.seen), samples: partial.seen,
-          seconds: partial.seconds, samplesPerSec: partial.seen / Math.max(1e-9, partial.seconds) },
+          seconds: partial.seconds, samplesPerSec: rate.samplesPerSec ?? partial.seen / Math.max(1e-9, partial.seconds) },
         gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
+        firingRate: Object.fromEntries(spiking.map((l, k) => [l.name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
+        time: { ...partial.phaseSeconds, eval: 0 },
       };
+      const warnings = monitor.check(m.firingRate, m.epoch);
+      for (const w of warnings) progress.warn(w);
+      if (warnings.length) m.warnings = warnings;
       if ((pos.epoch + 1) % cfg.train.evalEvery === 0 || pos.epoch + 1 === cfg.train.epochs) {
+        const evalStarted = performance.now();
         const ev = await evaluate(model, data.eval, cfg, limit, opts.signal);
+        m.time.eval = (performance.now() - evalStarted) / 1000;
         if (!ev) {
           save(); // the training part of this epoch is kept; the resumed run evaluates it
           progress.log(`interrupted during evaluation: checkpoint saved in ${out}; continue with --resume`);
@@ -236,18 +280,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         m.eval = ev;
       }
       guard.metrics(pos, m);
+      const isBest = m.eval !== undefined && (best === null || m.eval.acc > best.acc);
+      if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+      writeRunFiles(out, cfg);
       epochs.push(m);
       opts.onEpoch?.(m);
       progress.log(
         `epoch ${pos.epoch + 1}/${cfg.train.epochs} train loss ${m.train.loss.toFixed(4)} acc ${(100 * m.train.acc).toFixed(1)}%` +
           (m.eval ? ` | ${cfg.train.evalSplit} loss ${m.eval.loss.toFixed(4)} acc ${(100 * m.eval.acc).toFixed(1)}%` : "") +
-          ` | ${m.train.samplesPerSec.toFixed(0)} samples/s`,
+          ` | ${m.train.samplesPerSec.toFixed(0)} samples/s | elapsed ${formatDuration(eta.elapsedS)}` +
+          (pos.epoch + 1 < cfg.train.epochs ? ` ETA ${formatDuration(eta.leftS((pos.epoch + 1) / cfg.train.epochs) ?? NaN)}` : ""),
       );
       // The checkpoint of a finished epoch is the start of the next one.
       pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
-      partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0 };
-      save();
+      partial = fresh();
+      save(isBest);
     }
     return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };
   } finally {

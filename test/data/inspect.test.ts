@@ -46,12 +46,12 @@ describe("inspect", () => {
     writeFileSync(join(dir, "s.aedat"), aedat2File(randomEvents(rng, 3000, 1_000_000)));
     const png = (await inspectPath(join(FIXTURES, "shd_tiny.h5"), { picture: "png", sample: 1 })).picture!;
     expect(png.subarray(1, 4).toString()).toBe("PNG");
-    expect(png.readUInt32BE(16)).toBe(800); // IHDR width
+    expect(png.readUInt32BE(16)).toBe(860); // IHDR width: the raster and its axes
     const dvs = (await inspectPath(join(dir, "s.aedat"), { picture: "png" })).picture!;
     expect(dvs.readUInt32BE(16)).toBe(2 * (8 * 128 + 7 * 4)); // frames drawn at 2×
     expect(dvs.readUInt32BE(20)).toBe(2 * 128 + 24); // and a caption strip
     const svg = (await inspectPath(join(FIXTURES, "shd_tiny.h5"), { picture: "svg" })).picture!.toString();
-    expect(svg).toMatch(/^<svg[\s\S]*<rect x=[\s\S]*spikes/);
+    expect(svg).toMatch(/^<svg[\s\S]*spikes[\s\S]*<rect x=[\s\S]*time \(ms\)/);
     expect((await inspectPath(join(dir, "s.aedat"), { picture: "svg" })).picture!.toString()).toMatch(/data:image\/png;base64,/);
   });
 

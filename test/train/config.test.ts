@@ -14,7 +14,7 @@ describe("training config", () => {
   it("the shipped configs load with the paper's hyperparameters", () => {
     const shd = loadConfig(join(CONFIGS, "shd.yaml"));
     expect(shd.model).toEqual({ kind: "mlp", initScale: 1, hidden: [128, 128, 128] });
-    expect(shd.neuron).toEqual({ type: "lif", tauMem: 30, threshold: 1, surrogate: { name: "exponential", scale: 1, width: 1 } });
+    expect(shd.neuron).toEqual({ type: "lif", tauMem: 30, threshold: 1, reset: "subtract", surrogate: { name: "exponential", scale: 1, width: 1 } });
     expect(shd.loss.readout).toBe("max");
     expect(shd.train).toMatchObject({ epochs: 200, batchSize: 128, lr: 1e-3, weightDecay: 0 });
     expect(loadConfig(join(CONFIGS, "ssc.yaml"))).toMatchObject({ dataset: { name: "ssc" }, train: { evalSplit: "valid" } });
@@ -37,7 +37,7 @@ describe("training config", () => {
 
   const bad: [string, unknown, RegExp][] = [
     ["no dataset", {}, /^dataset: expected a mapping with at least a name, received undefined/],
-    ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", received "mnist"/],
+    ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", "synthetic", received "mnist"/],
     ["layer kind", { dataset: { name: "cifar10-dvs" }, model: { layers: [{ conv: { out: 4 } }, { pool: 2 }] } }, /^model\.layers\[1\]\.pool: expected a layer kind, one of conv, linear/],
     ["negative lr", { dataset: { name: "shd" }, train: { lr: -1 } }, /^train\.lr: expected a finite number > 0 and < 1, received -1 \(number\)/],
     ["fractional epochs", { dataset: { name: "shd" }, train: { epochs: 2.5 } }, /^train\.epochs: expected an integer >= 1 and < 1000000, received 2\.5/],

@@ -1,7 +1,7 @@
 // The trainer end to end on an in-memory spiking task: it learns, it logs metrics and per-layer
 // gradient norms, an interrupted run resumed from its checkpoint ends with exactly the weights of
 // an uninterrupted one, and EXODUS trains exactly like BPTT.
-import { appendFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Progress } from "../../lib/train/progress.js";
@@ -34,11 +34,11 @@ describe("trainer", () => {
     expect(last.train.loss).toBeLessThan(first.train.loss / 2);
     expect(last.eval!.acc).toBeGreaterThanOrEqual(0.9);
     const lines = readFileSync(join(cfg.output, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.epoch)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(Object.keys(lines[0].gradNorm)).toEqual(["0.Linear", "2.Linear", "4.Linear"]);
     for (const v of Object.values(lines[0].gradNorm)) expect(v).toBeGreaterThan(0);
-    expect(existsSync(join(cfg.output, "checkpoint.json"))).toBe(true);
-    expect(readdirSync(cfg.output).filter((f) => f.endsWith(".bin"))).toEqual([`checkpoint-${last.step}.bin`]);
+    expect(readdirSync(cfg.output).filter((f) => f.endsWith(".safetensors")).sort())
+      .toEqual(["checkpoint-best.safetensors", "checkpoint.safetensors", "model-best.safetensors", "model.safetensors"]);
   });
 
   it("refuses to overwrite a run's checkpoint without --resume", async () => {
@@ -71,7 +71,7 @@ describe("trainer", () => {
     for (let i = 0; i < whole.weights.length; i++) expect(rest.weights[i]).toEqual(whole.weights[i]);
     // the metrics file reads as one run
     const lines = readFileSync(join(cfg.output, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.epoch)).toEqual([0, 1, 2]);
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
     expect(lines[2].train.loss).toBeCloseTo(whole.epochs[2].train.loss, 6);
     expect(lines[2].eval.acc).toBe(whole.epochs[2].eval!.acc);
   });

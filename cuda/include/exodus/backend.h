@@ -57,6 +57,14 @@
   X(srm_backward, (const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g, \
                    const float* u, float* q, float* da),                                                    \
     (c, method, eps, nu, g, u, q, da))                                                                      \
+  /* vs, bs [N]: (v, b) state in, out; s, v, b [T, N]: spikes, pre-reset potentials, adaptation */         \
+  X(alif_forward, (const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,  \
+                   float* b),                                                                               \
+    (c, p, x, vs, bs, s, v, b))                                                                             \
+  /* v0 [N] the v state the forward started from; dv0, db0 [N] and the parameter gradients optional */      \
+  X(alif_backward, (const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v,    \
+                    const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads),   \
+    (c, method, p, g, v, b, v0, dx, dv0, db0, grads))                                                       \
   X(spike_fn, (const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes), \
     (v, s, n, theta, P, multi, max_spikes))                                                                 \
   /* y = σ(v)·g */                                                                                          \
@@ -89,7 +97,28 @@
                      size_t n),                                                                             \
     (dst, T, B, F, b, index, count, n))
 
-#define EXO_BACKEND_OPS(X) EXO_CORE_OPS(X) EXO_NEURON_OPS(X) EXO_LAYER_OPS(X)
+// ---- spike-sparse products (kernels/sparse.cuh) and the max-over-time readout's backward -------
+#define EXO_SPARSE_OPS(X)                                                                                   \
+  /* out[0] = the number of nonzero x[i] (a float: exact up to 2^24, then rounded) */                      \
+  X(count_nonzero, (const float* x, size_t n, float* out), (x, n, out))                                     \
+  /* y [R, Out] = s [R, F] · wᵀ, w [Out, F], from the nonzeros of s */                                      \
+  X(sparse_linear_forward, (const float* s, int R, int F, const float* w, int Out, float* y),                \
+    (s, R, F, w, Out, y))                                                                                   \
+  /* dw [Out, F] += gᵀ · s, g [R, Out], from the nonzeros of s */                                           \
+  X(sparse_linear_weight_grad, (const float* g, const float* s, int R, int F, int Out, float* dw),          \
+    (g, s, R, F, Out, dw))                                                                                  \
+  /* y [count, cout, Ho, Wo] = conv(x [count, C, H, W], w [cout, C, kh, kw]), from the nonzeros of x */      \
+  X(sparse_conv_forward, (const float* x, const float* w, float* y, const k::ConvGeom& g, int cout,         \
+                          int count),                                                                       \
+    (x, w, y, g, cout, count))                                                                              \
+  /* dw [cout, C, kh, kw] += the conv weight gradient for dy [count, cout, Ho, Wo] */                       \
+  X(sparse_conv_weight_grad, (const float* x, const float* dy, float* dw, const k::ConvGeom& g, int cout,   \
+                              int count),                                                                   \
+    (x, dy, dw, g, cout, count))                                                                            \
+  /* dy [T, n] = g [n] where t == arg [n] (float step indices), else 0 */                                   \
+  X(max_time_backward, (const float* arg, const float* g, float* dy, int T, size_t n), (arg, g, dy, T, n))
+
+#define EXO_BACKEND_OPS(X) EXO_CORE_OPS(X) EXO_NEURON_OPS(X) EXO_LAYER_OPS(X) EXO_SPARSE_OPS(X)
 
 #define EXO_UNPACK(...) __VA_ARGS__
 

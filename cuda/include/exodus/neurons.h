@@ -1,4 +1,4 @@
-// Configurations of the spiking neuron scans (math.md §1-3): LIF/IAF, ExpLeak and SRM. The ops
+// Configurations of the spiking neuron scans (math.md §1-3, 6): LIF/IAF, ExpLeak, SRM, ALIF. The ops
 // themselves are in backend.h (EXO_NEURON_OPS). Arrays are time-major: x[t * N + i].
 #pragma once
 #include <cstddef>
@@ -44,4 +44,28 @@ struct SrmConfig {
   Surrogate sg = Surrogate::Exponential;
   float sg_scale = 1.f, sg_width = 0.5f;
 };
+// Adaptive LIF (math.md §6). Parameters alpha, rho, beta, theta0 [P] (neuron i uses [i % P]).
+// State (v, b): v_post[T-1] and b[T] = ρ·b[T-1] + (1-ρ)·s[T-1], the adaptation the next step
+// starts from, so a sequence in chunks equals one call; b[0] is the given state (0 by default).
+struct AlifConfig {
+  int T = 0;
+  size_t N = 0;
+  size_t P = 1;
+  Surrogate sg = Surrogate::Exponential;
+  float sg_scale = 1.f, sg_width = 0.5f;
+};
+struct AlifParams {
+  const float* alpha;
+  const float* rho;
+  const float* beta;
+  const float* theta0;
+};
+// Per-neuron parameter gradients [N] (summed over t), each optional.
+struct AlifGrads {
+  float* dalpha;
+  float* drho;
+  float* dbeta;
+  float* dtheta0;
+};
+
 }  // namespace exo

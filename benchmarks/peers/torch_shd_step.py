@@ -1,0 +1,86 @@
+"""PyTorch peer for the training-step benchmark: the paper's SHD network (Linear without bias
+100→128→128→128→20, LIF τ = 30 steps, subtract reset, exponential surrogate, max-over-time
+cross-entropy, Adam) unrolled over time with autograd (BPTT), one full training step per timing.
+Prints JSON with the median and the spread. Run with Debian's /usr/bin/python3 (python3-torch).
+Only a peer for comparisons: exodus never depends on it.
+
+  /usr/bin/python3 benchmarks/peers/torch_shd_step.py --T 250 --B 128 [--density 0.1] [--threads 2] [--classes 35]
+"""
+import argparse
+import json
+import math
+import time
+
+import torch
+
+
+class SpikeExp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, v, theta, width):
+        ctx.save_for_backward(v)
+        ctx.theta, ctx.width = theta, width
+        return (v >= theta).to(v.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (v,) = ctx.saved_tensors
+        tw = ctx.theta * ctx.width
+        return g / tw * torch.exp(-(v - ctx.theta).abs() / tw), None, None
+
+
+def lif(x, alpha):
+    v = torch.zeros_like(x[0])
+    out = []
+    for t in range(x.shape[0]):
+        v = alpha * v + x[t]
+        s = SpikeExp.apply(v, 1.0, 1.0)
+        v = v - s
+        out.append(s)
+    return torch.stack(out)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--T", type=int, default=250)
+    p.add_argument("--B", type=int, default=128)
+    p.add_argument("--F", type=int, default=100)
+    p.add_argument("--density", type=float, default=0.1)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--classes", type=int, default=20, help="20 for SHD, 35 for SSC")
+    a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    torch.set_flush_denormal(True)
+    g = torch.Generator().manual_seed(0)
+    widths = [a.F, 128, 128, 128, a.classes]
+    layers = [torch.nn.Linear(i, o, bias=False) for i, o in zip(widths[:-1], widths[1:])]
+    params = [q for l in layers for q in l.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    alpha = math.exp(-1.0 / 30)
+    x = (torch.rand(a.T, a.B, a.F, generator=g) < a.density).float()
+    labels = torch.randint(0, a.classes, (a.B,), generator=g)
+    times = []
+    for _ in range(a.repeats + 1):
+        t0 = time.perf_counter()
+        h = x
+        for i, l in enumerate(layers):
+            h = l(h)
+            if i < len(layers) - 1:
+                h = lif(h, alpha)
+        loss = torch.nn.functional.cross_entropy(h.max(0).values, labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        times.append(time.perf_counter() - t0)
+    t = sorted(times[1:])
+    print(json.dumps({
+        "peer": f"torch {torch.__version__} autograd BPTT",
+        "threads": torch.get_num_threads(),
+        "T": a.T, "B": a.B, "F": a.F, "classes": a.classes, "density": a.density,
+        "step_ms": t[len(t) // 2] * 1e3, "min_ms": t[0] * 1e3, "max_ms": t[-1] * 1e3,
+    }))
+
+
+if __name__ == "__main__":
+    main()

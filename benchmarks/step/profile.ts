@@ -1,0 +1,82 @@
+// Per-layer profile of one training step of a config's network (forward and backward per layer,
+// readout + loss, optimiser), on synthetic input of the data set's shape and event density.
+//
+//   node dist/benchmarks/step/profile.js [--config configs/dvs-gesture.yaml] [--B 16] [--T 300]
+//        [--density 0.01] [--reps 2] [--threads N]
+import { loadavg } from "node:os";
+import { Rng } from "../../lib/random.js";
+import { setCpuThreads } from "../../lib/runtime.js";
+import { Tensor, scope } from "../../lib/tensor.js";
+import { loadConfig } from "../../lib/train/config.js";
+import { readoutCrossEntropy } from "../../lib/train/loss.js";
+import { buildModel } from "../../lib/train/model.js";
+import { Adam } from "../../lib/optim.js";
+
+const args = process.argv.slice(2);
+const value = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const cfg = loadConfig(value("config", "configs/dvs-gesture.yaml"), { device: "cpu", output: "/tmp/exodus-profile" });
+const B = Number(value("B", "16"));
+const T = Number(value("T", "300"));
+const density = Number(value("density", "0.01"));
+const reps = Number(value("reps", "2"));
+if (args.includes("--threads")) setCpuThreads(Number(value("threads", "1")));
+const features = cfg.model.kind === "conv" ? [2, 64, 64] : [700];
+const classes = cfg.model.kind === "conv" ? 11 : 20;
+
+const model = buildModel(cfg, { sampleShape: [T, ...features], numClasses: classes });
+const opt = new Adam(model.net.parameters(), { lr: 1e-3 });
+const rng = new Rng(5);
+const F = features.reduce((a, b) => a * b, 1);
+const xs = new Float32Array(T * B * F);
+for (let i = 0; i < xs.length; i++) if (rng.uniform() < density) xs[i] = 1;
+const x = Tensor.from(xs, [T, B, ...features]);
+const labels = Float32Array.from({ length: B }, () => rng.int(classes));
+const names = model.net.layers.map((l, i) => `${i}.${l.constructor.name}`);
+const fwd = names.map(() => [] as number[]);
+const bwd = names.map(() => [] as number[]);
+const rest: { loss: number[]; opt: number[]; step: number[] } = { loss: [], opt: [], step: [] };
+
+for (let r = 0; r <= reps; r++) {
+  scope(() => {
+    const t0 = performance.now();
+    let h = x;
+    model.net.layers.forEach((l, i) => {
+      const a = performance.now();
+      const next = l.forward(h);
+      if (h !== x) h.dispose();
+      h = next;
+      fwd[i].push(performance.now() - a);
+    });
+    let a = performance.now();
+    const { dy } = readoutCrossEntropy(cfg.loss.readout, h, labels);
+    rest.loss.push(performance.now() - a);
+    let g = dy!;
+    for (let i = names.length - 1; i >= 0; i--) {
+      a = performance.now();
+      const next = model.net.layers[i].backward(g);
+      g.dispose();
+      g = next;
+      bwd[i].push(performance.now() - a);
+    }
+    a = performance.now();
+    opt.step();
+    model.net.zeroGrad();
+    rest.opt.push(performance.now() - a);
+    rest.step.push(performance.now() - t0);
+  });
+}
+const med = (v: number[]) => {
+  const s = v.slice(1).sort((p, q) => p - q); // the first run is warm-up
+  return s[Math.floor(s.length / 2)];
+};
+console.log(`B=${B} T=${T} density=${density} load=${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+names.forEach((n, i) => {
+  const l = model.net.layers[i] as { inputDensity?: number };
+  const d = l.inputDensity === undefined ? "" : `  input density ${(100 * l.inputDensity).toFixed(2)}%`;
+  console.log(`${n.padEnd(18)} fwd ${med(fwd[i]).toFixed(1).padStart(8)} ms  bwd ${med(bwd[i]).toFixed(1).padStart(8)} ms${d}`);
+});
+console.log(`loss ${med(rest.loss).toFixed(1)} ms, optimiser ${med(rest.opt).toFixed(1)} ms`);
+console.log(`step ${med(rest.step).toFixed(0)} ms = ${(med(rest.step) / 1000 / B).toFixed(3)} s/sample; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

@@ -1,0 +1,77 @@
+// One training step of a config's network on synthetic spikes of a given density, timed: the
+// shared part of the step benchmark and the DVS child run (node dist/benchmarks/step/step.js
+// --config … prints one JSON line, so each DVS figure gets its own process and peak RSS).
+import { loadavg } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Adam } from "../../lib/optim.js";
+import { Rng } from "../../lib/random.js";
+import { setCpuThreads } from "../../lib/runtime.js";
+import { Tensor, scope } from "../../lib/tensor.js";
+import { loadConfig } from "../../lib/train/config.js";
+import { readoutCrossEntropy } from "../../lib/train/loss.js";
+import { buildModel } from "../../lib/train/model.js";
+
+export interface StepTiming {
+  config: string;
+  T: number;
+  B: number;
+  density: number;
+  threads: number;
+  /** Median, min and max seconds per step over `reps` steps after one warm-up step. */
+  median: number;
+  min: number;
+  max: number;
+  reps: number;
+  loadavg: number[];
+  peakRssMiB: number;
+}
+
+export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number }): StepTiming {
+  setCpuThreads(opts.threads);
+  const cfg = loadConfig(config, { device: "cpu", output: "/tmp/exodus-step-bench" });
+  const features = cfg.model.kind === "conv" ? [2, 64, 64] : [100];
+  const classes = { shd: 20, ssc: 35 }[cfg.dataset.name as string] ?? 11;
+  const model = buildModel(cfg, { sampleShape: [opts.T, ...features], numClasses: classes });
+  const opt = new Adam(model.net.parameters(), { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+  const rng = new Rng(5);
+  const F = features.reduce((a, b) => a * b, 1);
+  const xs = new Float32Array(opts.T * opts.B * F);
+  for (let i = 0; i < xs.length; i++) if (rng.uniform() < opts.density) xs[i] = 1;
+  const x = Tensor.from(xs, [opts.T, opts.B, ...features]);
+  const labels = Float32Array.from({ length: opts.B }, () => rng.int(classes));
+  const times: number[] = [];
+  for (let r = 0; r <= opts.reps; r++) {
+    const t0 = performance.now();
+    scope(() => {
+      model.dropouts.forEach((d, k) => (d.seed = r * 31 + k));
+      const y = model.net.forward(x);
+      const { dy } = readoutCrossEntropy(cfg.loss.readout, y, labels);
+      model.net.backward(dy!);
+      opt.step();
+      model.net.zeroGrad();
+    });
+    if (r > 0) times.push((performance.now() - t0) / 1000);
+  }
+  x.dispose();
+  opt.dispose();
+  model.net.dispose();
+  const s = [...times].sort((a, b) => a - b);
+  return {
+    config, T: opts.T, B: opts.B, density: opts.density, threads: opts.threads,
+    median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1], reps: opts.reps,
+    loadavg: loadavg(), peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const value = (name: string, def: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : def;
+  };
+  const r = timeStep(value("config", "configs/dvs-gesture.yaml"), {
+    T: Number(value("T", "300")), B: Number(value("B", "16")), density: Number(value("density", "0.01")),
+    reps: Number(value("reps", "2")), threads: Number(value("threads", "2")),
+  });
+  console.log(JSON.stringify(r));
+}

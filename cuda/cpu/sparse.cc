@@ -1,0 +1,215 @@
+// CPU spike-sparse products (see kernels/sparse.cuh for the math and the order of the sums).
+// Nonzeros are found with an 8-wide compare per step, so scanning a spike row costs about
+// what reading it does; the work is then one FMA row of `outputs` per nonzero.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "kernels/sparse.cuh"
+#include "parallel.h"
+#include "exodus/backend.h"
+
+namespace exo {
+namespace cpu {
+namespace {
+
+// Calls f(i, x[i]) for every nonzero x[i], i in [0, n), in ascending i.
+template <typename F>
+inline void for_nonzero(const float* x, int n, F&& f) {
+  int i = 0;
+#if defined(__AVX2__)
+  const __m256 zero = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) {
+    unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), zero, _CMP_NEQ_UQ));
+    while (m) {
+      int j = __builtin_ctz(m);
+      m &= m - 1;
+      f(i + j, x[i + j]);
+    }
+  }
+#endif
+  for (; i < n; ++i)
+    if (x[i] != 0.f) f(i, x[i]);
+}
+
+// acc[j] = fma(v, row[j], acc[j]): explicit fma so the CUDA kernels' fmaf chains match bit for bit.
+inline void fma_row(float* acc, float v, const float* row, int n) {
+  for (int j = 0; j < n; ++j) acc[j] = std::fma(v, row[j], acc[j]);
+}
+
+// out[c * rows + r] = in[r * cols + c]
+void transpose(const float* in, float* out, int rows, int cols) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) out[(size_t)c * rows + r] = in[(size_t)r * cols + c];
+}
+
+struct Scratch {
+  std::vector<std::vector<float>> bufs;
+  Scratch(int n, size_t size) : bufs((size_t)n, std::vector<float>(size)) {}
+  float* operator[](int i) { return bufs[(size_t)i].data(); }
+};
+
+}  // namespace
+
+void count_nonzero(const float* x, size_t n, float* out) {
+  constexpr size_t kChunk = 1 << 16;
+  size_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<size_t> counts(chunks, 0);
+  parallel_for(chunks, [&](size_t c, int) {
+    size_t b = c * kChunk, e = b + kChunk < n ? b + kChunk : n, cnt = 0;
+    for_nonzero(x + b, (int)(e - b), [&](int, float) { ++cnt; });
+    counts[c] = cnt;
+  });
+  size_t total = 0;
+  for (size_t c : counts) total += c;
+  *out = (float)total;
+}
+
+void max_time_backward(const float* arg, const float* g, float* dy, int T, size_t n) {
+  parallel_chunks((size_t)T, [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; ++t) {
+      float* d = dy + t * n;
+      const float ft = (float)t;
+      for (size_t i = 0; i < n; ++i) d[i] = arg[i] == ft ? g[i] : 0.f;
+    }
+  }, kParallelMin / (n + 1) + 1);
+}
+
+void sparse_linear_forward(const float* s, int R, int F, const float* w, int Out, float* y) {
+  std::vector<float> wt((size_t)F * Out);
+  transpose(w, wt.data(), Out, F);  // wt[f, :] = W[:, f]: one contiguous row per input feature
+  parallel_chunks((size_t)R, [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) {
+      float* yr = y + r * Out;
+      for (int o = 0; o < Out; ++o) yr[o] = 0.f;
+      for_nonzero(s + r * F, F, [&](int f, float v) { fma_row(yr, v, wt.data() + (size_t)f * Out, Out); });
+    }
+  }, (size_t)(kParallelMin / ((size_t)F + 1)) + 1);
+}
+
+void sparse_linear_weight_grad(const float* g, const float* s, int R, int F, int Out, float* dw) {
+  const int slices = k::sparse_slices(R);
+  Scratch part(slices, (size_t)F * Out);  // part[s][f, o]
+  parallel_for((size_t)slices, [&](size_t sl, int) {
+    float* p = part[(int)sl];
+    std::memset(p, 0, sizeof(float) * (size_t)F * Out);
+    int r0 = k::sparse_slice_begin(R, slices, (int)sl), r1 = k::sparse_slice_begin(R, slices, (int)sl + 1);
+    for (int r = r0; r < r1; ++r) {
+      const float* gr = g + (size_t)r * Out;
+      for_nonzero(s + (size_t)r * F, F, [&](int f, float v) { fma_row(p + (size_t)f * Out, v, gr, Out); });
+    }
+  });
+  parallel_chunks((size_t)Out, [&](size_t b, size_t e) {
+    for (size_t o = b; o < e; ++o)
+      for (int f = 0; f < F; ++f) {
+        float t = 0.f;
+        for (int sl = 0; sl < slices; ++sl) t += part[sl][(size_t)f * Out + o];
+        dw[o * F + f] += t;
+      }
+  }, 2);
+}
+
+void sparse_conv_forward(const float* x, const float* w, float* y, const k::ConvGeom& g, int cout, int count) {
+  const int taps = g.kh * g.kw, P = g.pixels();
+  std::vector<float> wt((size_t)g.ckk() * cout);
+  transpose(w, wt.data(), cout, g.ckk());  // wt[(ci, ki, kj), co]
+  const int threads = pool_threads();
+  Scratch acc(threads, (size_t)P * cout);  // acc[p, co]: one image's output, channels innermost
+  const size_t in = (size_t)g.c * g.h * g.w;
+  parallel_for((size_t)count, [&](size_t n, int slot) {
+    const float* img = x + n * in;
+    float* yn = y + n * (size_t)cout * P;
+    // Very sparse images (the raw events of the first layer): add each tap straight into the
+    // NCHW output, which costs less than zeroing and transposing a channels-innermost buffer.
+    // Every output receives the same terms in the same order either way.
+    size_t nnz = 0;
+    for_nonzero(img, (int)in, [&](int, float) { ++nnz; });
+    if (nnz * taps * 4 < (size_t)P) {
+      std::memset(yn, 0, sizeof(float) * (size_t)cout * P);
+      for (int ci = 0; ci < g.c; ++ci)
+        for (int yy = 0; yy < g.h; ++yy)
+          for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
+            for (int ki = 0; ki < g.kh; ++ki)
+              for (int kj = 0; kj < g.kw; ++kj) {
+                int o = k::conv_target(g, yy, xx, ki, kj);
+                if (o < 0) continue;
+                const float* wr = wt.data() + ((size_t)ci * taps + ki * g.kw + kj) * cout;
+                for (int co = 0; co < cout; ++co) yn[(size_t)co * P + o] = std::fma(v, wr[co], yn[(size_t)co * P + o]);
+              }
+          });
+      return;
+    }
+    float* a = acc[slot];
+    std::memset(a, 0, sizeof(float) * (size_t)P * cout);
+    for (int ci = 0; ci < g.c; ++ci)
+      for (int yy = 0; yy < g.h; ++yy)
+        for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
+          for (int ki = 0; ki < g.kh; ++ki)
+            for (int kj = 0; kj < g.kw; ++kj) {
+              int o = k::conv_target(g, yy, xx, ki, kj);
+              if (o >= 0) fma_row(a + (size_t)o * cout, v, wt.data() + ((size_t)ci * taps + ki * g.kw + kj) * cout, cout);
+            }
+        });
+    transpose(a, yn, P, cout);
+  }, threads);
+}
+
+void sparse_conv_weight_grad(const float* x, const float* dy, float* dw, const k::ConvGeom& g, int cout, int count) {
+  const int taps = g.kh * g.kw, P = g.pixels(), R = g.ckk();
+  const int slices = k::sparse_slices(count);
+  Scratch part(slices, (size_t)R * cout);  // part[s][(ci, ki, kj), co]
+  Scratch dyt(slices, (size_t)P * cout);   // one image's ∂y, channels innermost
+  const size_t in = (size_t)g.c * g.h * g.w;
+  parallel_for((size_t)slices, [&](size_t sl, int) {
+    float* p = part[(int)sl];
+    float* d = dyt[(int)sl];
+    std::memset(p, 0, sizeof(float) * (size_t)R * cout);
+    int n0 = k::sparse_slice_begin(count, slices, (int)sl), n1 = k::sparse_slice_begin(count, slices, (int)sl + 1);
+    for (int n = n0; n < n1; ++n) {
+      const float* img = x + (size_t)n * in;
+      const float* dyn = dy + (size_t)n * cout * P;
+      size_t nnz = 0;
+      for_nonzero(img, (int)in, [&](int, float) { ++nnz; });
+      if (nnz * taps * 4 < (size_t)P) {
+        // Very sparse: gather ∂y across channels directly instead of transposing the image's ∂y.
+        for (int ci = 0; ci < g.c; ++ci)
+          for (int yy = 0; yy < g.h; ++yy)
+            for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
+              for (int ki = 0; ki < g.kh; ++ki)
+                for (int kj = 0; kj < g.kw; ++kj) {
+                  int o = k::conv_target(g, yy, xx, ki, kj);
+                  if (o < 0) continue;
+                  float* pr = p + ((size_t)ci * taps + ki * g.kw + kj) * cout;
+                  for (int co = 0; co < cout; ++co) pr[co] = std::fma(v, dyn[(size_t)co * P + o], pr[co]);
+                }
+            });
+        continue;
+      }
+      transpose(dyn, d, cout, P);
+      for (int ci = 0; ci < g.c; ++ci)
+        for (int yy = 0; yy < g.h; ++yy)
+          for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
+            for (int ki = 0; ki < g.kh; ++ki)
+              for (int kj = 0; kj < g.kw; ++kj) {
+                int o = k::conv_target(g, yy, xx, ki, kj);
+                if (o >= 0) fma_row(p + ((size_t)ci * taps + ki * g.kw + kj) * cout, v, d + (size_t)o * cout, cout);
+              }
+          });
+    }
+  });
+  parallel_chunks((size_t)cout, [&](size_t b, size_t e) {
+    for (size_t co = b; co < e; ++co)
+      for (int r = 0; r < R; ++r) {
+        float t = 0.f;
+        for (int sl = 0; sl < slices; ++sl) t += part[sl][(size_t)r * cout + co];
+        dw[co * R + r] += t;
+      }
+  }, 2);
+}
+
+}  // namespace cpu
+}  // namespace exo

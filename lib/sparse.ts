@@ -1,0 +1,98 @@
+// Spike-sparse products for Linear and Conv2d (cuda/kernels/sparse.cuh): the forward a = S·Wᵀ
+// and the weight gradient ∂W = λᵀ·S from the nonzero entries of a spike (or event-count) input
+// only, at a cost ∝ nonzeros × outputs; ∂S = λ·W stays dense. A layer measures its input's
+// density in the forward and takes the sparse path below the crossover measured on the CPU
+// (docs/performance.md, `benchmarks/step/sweep.ts`). On CUDA the tiled dense GEMM is kept
+// unless a layer is told otherwise: the sparse kernels there skip work but not memory reads.
+import { type Conv2dGeometry, conv2dGeometry, type Conv2dOptions } from "./conv.js";
+import { ExodusError, ShapeError, shapeStr } from "./errors.js";
+import { native } from "./native.js";
+import { Tensor, sizeOf } from "./tensor.js";
+
+/** "auto": by measured density; "dense" / "sparse": always that path. */
+export type ProductPath = "auto" | "dense" | "sparse";
+export const PRODUCT_PATHS: readonly ProductPath[] = ["auto", "dense", "sparse"];
+
+/**
+ * Densities below which the sparse path is faster on the CPU, measured with
+ * `node dist/benchmarks/step/sweep.js` (forward + weight gradient together, on the shapes of the
+ * paper's SHD and DVS Gesture layers; figures in docs/performance.md). The sparse work per
+ * nonzero is one FMA row over the outputs, which uses the vector units well only for wide rows:
+ * for convolutions the crossover rises with the output channels.
+ */
+export const CPU_CROSSOVER = { linear: 0.25, conv: { narrow: 0.15, medium: 0.25, wide: 0.4 } } as const;
+
+/** The conv crossover for `cout` output channels (narrow ≤ 8, medium ≤ 16, wide above). */
+export function convCrossover(cout: number): number {
+  const c = CPU_CROSSOVER.conv;
+  return cout <= 8 ? c.narrow : cout <= 16 ? c.medium : c.wide;
+}
+
+export function checkPath(where: string, p: unknown): ProductPath {
+  if (typeof p !== "string" || !(PRODUCT_PATHS as readonly string[]).includes(p))
+    throw new ExodusError(`${where}: expected one of ${PRODUCT_PATHS.join(", ")}, received ${JSON.stringify(p)}`);
+  return p as ProductPath;
+}
+
+/** Fraction of nonzero entries of x (one pass over x). */
+export function density(x: Tensor): number {
+  if (x.size === 0) return 0;
+  const out = Tensor.empty([1], x.device);
+  try {
+    native().countNonzero({ x, n: x.size, out });
+    return out.toArray()[0] / x.size;
+  } finally {
+    out.dispose();
+  }
+}
+
+/** Whether a product over input x takes the sparse path: below `crossover` density on the CPU for "auto". */
+export function chooseSparse(crossover: number, path: ProductPath, x: Tensor): { sparse: boolean; density?: number } {
+  if (path !== "auto") return { sparse: path === "sparse" };
+  if (x.device.type !== "cpu") return { sparse: false };
+  const d = density(x);
+  return { sparse: d < crossover, density: d };
+}
+
+function rowsOf(x: Tensor, inFeatures: number, op: string): number {
+  if (x.rank < 1 || x.shape[x.rank - 1] !== inFeatures)
+    throw new ShapeError(`${op}: expected an input [..., ${inFeatures}], received ${shapeStr(x.shape)}`);
+  return x.size / inFeatures;
+}
+
+/** y [..., out] = s [..., in] · wᵀ, w [out, in], from the nonzeros of s. */
+export function sparseLinear(s: Tensor, w: Tensor): Tensor {
+  if (w.rank !== 2) throw new ShapeError(`sparseLinear: expected a weight [out, in], received ${shapeStr(w.shape)}`);
+  const [outF, inF] = w.shape;
+  const rows = rowsOf(s, inF, "sparseLinear");
+  if (!s.device.equals(w.device)) throw new ExodusError(`sparseLinear: input on ${s.device}, weight on ${w.device}`);
+  const y = Tensor.empty([...s.shape.slice(0, -1), outF], s.device);
+  native().sparseLinearForward({ s, rows, inFeatures: inF, w, outFeatures: outF, y });
+  return y;
+}
+
+/** dw [out, in] += gᵀ · s for g [..., out], s [..., in], from the nonzeros of s. */
+export function sparseLinearWeightGrad(g: Tensor, s: Tensor, dw: Tensor): void {
+  if (dw.rank !== 2) throw new ShapeError(`sparseLinearWeightGrad: expected dw [out, in], received ${shapeStr(dw.shape)}`);
+  const [outF, inF] = dw.shape;
+  const rows = rowsOf(s, inF, "sparseLinearWeightGrad");
+  if (g.size !== rows * outF) throw new ShapeError(`sparseLinearWeightGrad: expected g of ${rows} rows × ${outF}, received ${shapeStr(g.shape)}`);
+  native().sparseLinearWeightGrad({ g, s, rows, inFeatures: inF, outFeatures: outF, dw });
+}
+
+/** conv2d(x, w) from the nonzeros of x (event-driven: each input event adds its kernel's taps). */
+export function sparseConv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const g = conv2dGeometry(x, w, opts);
+  const y = Tensor.empty([...x.shape.slice(0, -3), g.cout, g.ho, g.wo], x.device);
+  native().sparseConvForward({ x, w, y, geom: g, cout: g.cout, count: g.images });
+  return y;
+}
+
+/** dw += ∂conv2d/∂w for dy, from the nonzeros of x. */
+export function sparseConv2dWeightGrad(x: Tensor, dy: Tensor, dw: Tensor, opts: Conv2dOptions = {}): Conv2dGeometry {
+  const g = conv2dGeometry(x, dw, opts);
+  const want = [...x.shape.slice(0, -3), g.cout, g.ho, g.wo];
+  if (dy.size !== sizeOf(want)) throw new ShapeError(`sparseConv2dWeightGrad: expected dy ${shapeStr(want)}, received ${shapeStr(dy.shape)}`);
+  native().sparseConvWeightGrad({ x, dy, dw, geom: g, cout: g.cout, count: g.images });
+  return g;
+}
