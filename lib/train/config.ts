@@ -264,7 +264,7 @@ export function validateConfig(raw: unknown): TrainConfig {
     seed: num("train.seed", t.seed, 1234, { min: 0, max: 2 ** 31, integer: true }),
     evalEvery: num("train.evalEvery", t.evalEvery, 1, { min: 1, integer: true, max: 1e6 }),
     limitBatches: t.limitBatches === undefined || t.limitBatches === null ? null : num("train.limitBatches", t.limitBatches, 0, { min: 1, integer: true, max: 2 ** 31 }),
-    evalSplit: str("train.evalSplit", t.evalSplit, "test", DATASETS[name].splits.filter((x) => x !== "train")),
+    evalSplit: str("train.evalSplit", t.evalSplit, "evalSplit" in d.train ? d.train.evalSplit : "test", DATASETS[name].splits.filter((x) => x !== "train")),
     checkpointMinutes: num("train.checkpointMinutes", t.checkpointMinutes, 5, { min: 0, max: 1e6 }),
   };
   const output = str("output", top.output, `runs/${name}-${method}`);

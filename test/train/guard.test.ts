@@ -57,7 +57,7 @@ describe("training guard", () => {
     const text = readFileSync(join(cfg.output, "metrics.jsonl"), "utf8");
     expect(text).not.toMatch(/null|NaN/);
     const rest = await train({ config: cfg, data: task(), progress: quiet(), resume: true });
-    expect(rest.epochs[0].epoch).toBe(1);
+    expect(rest.epochs[0].epoch).toBe(2); // epochs count from 1
     expect(rest.epochs.at(-1)!.step).toBe(12);
     for (const w of rest.weights) expect(w.every(Number.isFinite)).toBe(true);
   });
