@@ -30,10 +30,11 @@ class SpikeExp(torch.autograd.Function):
 
 
 def lif_unrolled(x, alpha, theta, scale, width):
+    # unbind: one backward node for all steps (indexing x[t] per step makes the backward O(T²)).
     v = torch.zeros_like(x[0])
     out = []
-    for t in range(x.shape[0]):
-        v = alpha * v + x[t]
+    for xt in x.unbind(0):
+        v = alpha * v + xt
         s = SpikeExp.apply(v, theta, scale, width)
         v = v - theta * s  # subtract reset: its gradient is what SLAYER drops
         out.append(s)
