@@ -5,6 +5,7 @@ import { Command } from "commander";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { ExodusError } from "../lib/errors.js";
 import { runtimeInfo } from "../lib/runtime.js";
 
 export interface CommandModule {
@@ -35,10 +36,20 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  const err = e as Error;
-  // Errors of the user's making read as one line; anything else keeps its stack for bug reports.
-  if (err?.name && /Error$/.test(err.name) && err.name !== "Error" && err.name !== "TypeError" && err.name !== "RangeError")
-    console.error(`exodus: ${err.message}`);
-  else console.error(err?.stack ?? String(e));
   process.exitCode = 1;
+  const err = e instanceof Error ? e : new Error(String(e));
+  const debug = process.env.EXODUS_DEBUG === "1";
+  // The library's own errors say what was wrong and what to do: one line. Anything else is a bug
+  // or an environment problem: its message, and the stack only when asked for.
+  if (err instanceof ExodusError) console.error(`exodus: ${err.message}${debug ? `\n${err.stack}` : ""}`);
+  else if (/out of (host|device) memory|Array buffer allocation failed|heap out of memory/i.test(err.message)) {
+    // The native backends' allocation failures: the run is too large for this machine.
+    console.error(`exodus: ${err.message}: the run needs more memory than is free; lower train.batchSize, the frame steps or the model's widths`);
+    if (debug) console.error(err.stack);
+  } else {
+    const code = (err as NodeJS.ErrnoException).code;
+    console.error(`exodus: ${err.name}${code ? ` ${code}` : ""}: ${err.message}`);
+    if (debug) console.error(err.stack);
+    else console.error("exodus: this is not an error exodus expected; rerun with EXODUS_DEBUG=1 for the stack trace and report it");
+  }
 });

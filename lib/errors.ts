@@ -10,6 +10,8 @@ export class ExodusError extends Error {
 export class ShapeError extends ExodusError {}
 export class DeviceError extends ExodusError {}
 export class ConfigError extends ExodusError {}
+/** A data file or folder that is not there (the fix is to download it or point at it), as opposed to a bad one. */
+export class MissingDataError extends ExodusError {}
 
 export function describe(v: unknown): string {
   if (v === null) return "null";

@@ -1,7 +1,7 @@
 // `exodus train [config.yaml]`: trains the network a config describes (configs/shd.yaml, …; without
 // one, the built-in synthetic task of configs/synthetic.yaml), writing config.yaml, metrics.jsonl,
-// metrics.csv, report.html and a checkpoint to the output folder. Ctrl-C finishes the running
-// step, saves a checkpoint and exits with 130; --resume continues from it.
+// metrics.csv, report.html and a checkpoint to the output folder. Ctrl-C (or SIGTERM) finishes the
+// running step, saves a checkpoint and exits with 130 (143); --resume continues from it.
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -110,21 +110,28 @@ export function register(program: Command): void {
       }
       const ac = new AbortController();
       const progress = new Progress(process.stderr);
-      const onSigint = () => {
-        if (ac.signal.aborted) process.exit(130); // a second Ctrl-C: leave now, keeping the last checkpoint
-        progress.log("Ctrl-C: finishing the step and saving a checkpoint (Ctrl-C again to quit without saving)");
+      // SIGTERM (what schedulers send before killing a job) is handled like Ctrl-C; exit 128 + signal.
+      let code = 130;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (ac.signal.aborted) process.exit(code); // a second signal: leave now, keeping the last checkpoint
+        code = sig === "SIGTERM" ? 143 : 130;
+        progress.log(`${sig === "SIGTERM" ? "SIGTERM" : "Ctrl-C"}: finishing the step and saving a checkpoint (Ctrl-C again to quit without saving)`);
         ac.abort();
       };
+      const onSigint = () => onSignal("SIGINT");
+      const onSigterm = () => onSignal("SIGTERM");
       process.on("SIGINT", onSigint);
+      process.on("SIGTERM", onSigterm);
       try {
         progress.log(`training ${config.dataset.name} with ${config.method} on ${config.device}; output ${config.output}`);
         const r = await train({ config, resume: opts.resume, signal: ac.signal, progress });
         if (opts.json) process.stdout.write(`${JSON.stringify({ interrupted: r.interrupted, output: config.output, epochs: r.epochs })}\n`);
         if (!r.interrupted)
           progress.log(`done: ${join(config.output, "report.html")} (plots), metrics.csv, config.yaml; evaluate with \`exodus eval ${config.output}\``);
-        if (r.interrupted) process.exitCode = 130;
+        if (r.interrupted) process.exitCode = code;
       } finally {
         process.off("SIGINT", onSigint);
+        process.off("SIGTERM", onSigterm);
       }
     });
 }

@@ -8,7 +8,14 @@ import { readFileSync } from "node:fs";
 import { ExodusError } from "../errors.js";
 import { type Events, allocEvents, sortByTime, truncateEvents } from "./events.js";
 
-/** Offset of the first event: after the '#' lines (printable text ending in a newline). */
+export type Warn = (message: string) => void;
+const consoleWarn: Warn = (m) => console.warn(`exodus: ${m}`);
+
+/**
+ * Offset of the first event: after the '#' lines. A DVS128 event's first byte is the top byte of a
+ * big-endian address below 2^16, i.e. 0, so a line starting with '#' is header whatever bytes it
+ * holds (jAER writes paths and dates there, not always ASCII).
+ */
 function bodyStart(buf: Buffer, path: string): number {
   const first = buf.subarray(0, 12).toString("latin1");
   if (!first.startsWith("#!AER-DAT2"))
@@ -17,21 +24,47 @@ function bodyStart(buf: Buffer, path: string): number {
   while (off < buf.length && buf[off] === 0x23 /* # */) {
     const nl = buf.indexOf(0x0a, off);
     if (nl < 0) throw new ExodusError(`${path}: expected header lines ending in a newline, received an unterminated header (truncated?)`);
-    // A binary event can start with 0x23 too: a header line is printable text.
-    let text = true;
-    for (let i = off; i < nl; i++) if (buf[i] < 0x09 || buf[i] > 0x7e) text = false;
-    if (!text) break;
+    const line = buf.toString("latin1", off, nl);
     off = nl + 1;
+    if (/^#End Of ASCII Header/i.test(line)) break;
   }
   return off;
 }
 
-export function readAedat2(path: string, buf: Buffer = readFileSync(path)): Events {
+/**
+ * Byte-order and plausibility checks of the raw words before decoding: DVS128 addresses fit in 16
+ * bits and timestamps rise (but for the ~71.6-minute wrap). Little-endian data read as big-endian
+ * breaks both, and would otherwise decode into events on one pixel over millions of seconds.
+ */
+function checkWords(buf: Buffer, start: number, n: number, path: string, warn: Warn): void {
+  if (n === 0) return;
+  let wide = 0;
+  let back = 0;
+  for (let i = 0, o = start; i < n; i++, o += 8) {
+    if (buf.readUInt32BE(o) > 0xffff) wide++;
+    if (i > 0) {
+      const d = buf.readUInt32BE(o + 4) - buf.readUInt32BE(o - 4);
+      if (d < 0 && d > -(2 ** 31)) back++; // a larger backward jump is the counter wrapping
+    }
+  }
+  const pct = (k: number) => `${k} of ${n} (${((100 * k) / n).toFixed(1)} %)`;
+  const what = [wide ? `${pct(wide)} addresses above 16 bits (DVS128 addresses fit in 16)` : "", back ? `${pct(back)} timestamps going backwards` : ""].filter(Boolean).join(" and ");
+  if (!what) return;
+  if (wide > n * 0.01 || back > n * 0.01)
+    throw new ExodusError(`${path}: expected big-endian DVS128 events (AEDAT 2.0), received ${what}: wrong byte order? (or not a DVS128 recording, or corrupt)`);
+  warn(`${path}: ${what}; wrong byte order or a damaged file? The events were read as stored.`);
+}
+
+/** Longest plausible recording: CIFAR10-DVS samples last ~1.3 s; beyond a day the times are wrong. */
+const MAX_SPAN_US = 24 * 3600 * 1e6;
+
+export function readAedat2(path: string, buf: Buffer = readFileSync(path), warn: Warn = consoleWarn): Events {
   const start = bodyStart(buf, path);
   const bytes = buf.length - start;
   if (bytes % 8 !== 0)
     throw new ExodusError(`${path}: expected 8-byte events after the header, received ${bytes} bytes (${bytes % 8} left over: truncated file)`);
   const n = bytes / 8;
+  checkWords(buf, start, n, path, warn);
   const e = allocEvents(n);
   let k = 0;
   let wraps = 0;
@@ -58,6 +91,9 @@ export function readAedat2(path: string, buf: Buffer = readFileSync(path)): Even
     const base = out.t[0];
     for (let i = 0; i < out.t.length; i++) out.t[i] -= base;
   }
+  const span = out.t.length ? out.t[out.t.length - 1] : 0;
+  if (span > MAX_SPAN_US)
+    throw new ExodusError(`${path}: expected a recording of at most a day, received events over ${(span / 1e6).toFixed(0)} s (${wraps} timestamp wraps): wrong byte order or a damaged file?`);
   return out;
 }
 

@@ -3,12 +3,14 @@
 // labelled interval, its events start ≤ t < end, with times made relative to the interval start.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { ExodusError } from "../errors.js";
+import { ExodusError, MissingDataError } from "../errors.js";
 import { type Events, type SensorSize, allocEvents, sortByTime, truncateEvents } from "./events.js";
 import { lowerBound } from "./transforms.js";
 
 export const DVS128_SENSOR: SensorSize = { width: 128, height: 128, polarities: 2 };
 const POLARITY_EVENT = 1;
+/** cAER's event types: 0 special, 1 polarity, 2 frame, 3 IMU6, 4 IMU9, 5 sample, 6 ear, 7 config, 8–11 point1D–4D, 12 spike. */
+const LAST_EVENT_TYPE = 12;
 const PACKET_HEADER = 28;
 
 /** The end of the ASCII header: the byte after "#!END-HEADER\r\n". */
@@ -38,6 +40,12 @@ export function readAedat3(path: string, buf: Buffer = readFileSync(path)): Even
     const overflow = buf.readInt32LE(off + 12);
     const capacity = buf.readInt32LE(off + 16);
     const number = buf.readInt32LE(off + 20);
+    if (type < 0 || type > LAST_EVENT_TYPE)
+      throw new ExodusError(
+        `${path}: packet at byte ${off}: expected an eventType 0..${LAST_EVENT_TYPE} (AEDAT 3.1; 1 = polarity), received ${type} (corrupt file?)`,
+      );
+    if (overflow < 0)
+      throw new ExodusError(`${path}: packet at byte ${off}: expected eventTSOverflow >= 0, received ${overflow} (corrupt file)`);
     if (size <= 0 || capacity < 0 || number < 0 || number > capacity || tsOffset < 0 || tsOffset + 4 > size)
       throw new ExodusError(
         `${path}: packet at byte ${off}: expected eventSize > 0 and 0 <= eventNumber <= eventCapacity, received size ${size}, ` +
@@ -67,7 +75,10 @@ export function readAedat3(path: string, buf: Buffer = readFileSync(path)): Even
       const y = (data >>> 2) & 0x7fff;
       if (x >= 128 || y >= 128)
         throw new ExodusError(`${path}: event at byte ${o}: expected x, y < 128 (DVS128), received x=${x}, y=${y} (corrupt file)`);
-      e.t[n] = high + buf.readInt32LE(o + 4);
+      const ts = buf.readInt32LE(o + 4);
+      if (ts < 0)
+        throw new ExodusError(`${path}: event at byte ${o}: expected a timestamp >= 0 µs, received ${ts} (corrupt file)`);
+      e.t[n] = high + ts;
       e.x[n] = x;
       e.y[n] = y;
       e.p[n] = (data >>> 1) & 1;
@@ -85,30 +96,48 @@ export interface LabelledInterval {
 
 /** userNN_<light>_labels.csv: header class,startTime_usec,endTime_usec; classes 1..11. */
 export function readGestureLabels(path: string): LabelledInterval[] {
-  if (!existsSync(path)) throw new ExodusError(`${path}: expected the labels CSV of the recording, received no such file`);
+  if (!existsSync(path)) throw new MissingDataError(`${path}: expected the labels CSV of the recording, received no such file`);
   const lines = readFileSync(path, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
   if (lines.length === 0 || !/^class\s*,\s*startTime_usec\s*,\s*endTime_usec/.test(lines[0]))
     throw new ExodusError(`${path}: expected the header "class,startTime_usec,endTime_usec", received ${JSON.stringify(lines[0] ?? "")}`);
   const out: LabelledInterval[] = [];
+  const seen = new Map<string, number>();
   for (let i = 1; i < lines.length; i++) {
     const f = lines[i].split(",").map((s) => s.trim());
-    const [c, s, e] = f.map(Number);
-    if (f.length < 3 || ![c, s, e].every(Number.isInteger) || c < 1 || c > 11 || s < 0 || e <= s)
-      throw new ExodusError(`${path}: line ${i + 1}: expected class 1..11 and integer start < end, received ${JSON.stringify(lines[i])}`);
+    const [c, s, e] = f.map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
+    if (f.length !== 3 || ![c, s, e].every(Number.isSafeInteger) || c < 1 || c > 11 || e <= s)
+      throw new ExodusError(
+        `${path}: line ${i + 1}: expected class 1..11 and integers 0 <= start < end ("class,startTime_usec,endTime_usec"), received ${JSON.stringify(lines[i].slice(0, 200))}; fix or re-extract the file`,
+      );
+    const key = `${c},${s},${e}`;
+    if (seen.has(key)) throw new ExodusError(`${path}: line ${i + 1}: expected each labelled interval once, received a repeat of line ${seen.get(key)} (${key}); remove the duplicate line`);
+    seen.set(key, i + 1);
     out.push({ label: c - 1, start: s, end: e });
   }
+  if (out.length === 0) throw new ExodusError(`${path}: expected labelled intervals after the header, received none; re-extract the file`);
   return out;
 }
 
 /** The recordings of a split: trials_to_train.txt / trials_to_test.txt list one .aedat name per line. */
 export function readTrialList(root: string, split: "train" | "test"): string[] {
   const path = join(root, `trials_to_${split}.txt`);
-  if (!existsSync(path)) throw new ExodusError(`${path}: expected the DVS Gesture trial list, received no such file`);
-  return readFileSync(path, "utf8")
+  if (!existsSync(path)) throw new MissingDataError(`${path}: expected the DVS Gesture trial list, received no such file`);
+  const out: string[] = [];
+  const seen = new Map<string, number>();
+  readFileSync(path, "latin1")
     .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.endsWith(".aedat"))
-    .map((l) => join(root, basename(l)));
+    .forEach((raw, i) => {
+      const l = raw.trim();
+      if (l === "") return;
+      if (!/^[\w.-]+\.aedat$/.test(basename(l)))
+        throw new ExodusError(`${path}: line ${i + 1}: expected a recording name such as user01_lab.aedat, received ${JSON.stringify(l.slice(0, 200))}; fix or re-extract the file`);
+      const name = basename(l);
+      if (seen.has(name))
+        throw new ExodusError(`${path}: line ${i + 1}: expected each recording once, received ${name} again (first on line ${seen.get(name)}); it would give duplicate samples — remove the repeat`);
+      seen.set(name, i + 1);
+      out.push(join(root, name));
+    });
+  return out;
 }
 
 export function labelsPathOf(aedat: string): string {
@@ -118,7 +147,7 @@ export function labelsPathOf(aedat: string): string {
 /** The samples of one recording: events of each labelled interval, times from the interval start. */
 export function gestureSamples(aedatPath: string): { label: number; events: Events; start: number }[] {
   const labels = readGestureLabels(labelsPathOf(aedatPath));
-  if (!existsSync(aedatPath)) throw new ExodusError(`${aedatPath}: expected the recording named in the trial list, received no such file`);
+  if (!existsSync(aedatPath)) throw new MissingDataError(`${aedatPath}: expected the recording named in the trial list, received no such file`);
   const all = readAedat3(aedatPath);
   return labels.map(({ label, start, end }) => {
     const a = lowerBound(all.t, start);

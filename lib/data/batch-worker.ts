@@ -31,6 +31,8 @@ parentPort.on("message", (m) => {
       const n = nnz[i];
       const index = new Uint32Array(buf.buffer, buf.byteOffset, n);
       const count = countBytes[i] === 4 ? new Uint32Array(buf.buffer, buf.byteOffset + 4 * n, n) : new Uint16Array(buf.buffer, buf.byteOffset + 4 * n, n);
+      // Indices rise in a sound cache (the CRC matched, so anything else was written damaged).
+      for (let j = 1; j < n; j++) if (index[j] <= index[j - 1]) throw { corrupt: i };
       native.scatterFramesHost({ out, T, B, F, b, index, count });
     }
     parentPort.postMessage({ id, buffer }, [buffer]);

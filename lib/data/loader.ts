@@ -10,7 +10,7 @@ import { Tensor, keep } from "../tensor.js";
 import { type AugmentSpec, type FrameGeometry, augments, sampleSeed } from "./augment.js";
 import { AugmentWorkers } from "./augment-worker.js";
 import { BatchWorkers } from "./batch-worker.js";
-import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity } from "./cache.js";
+import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity, withBuildLock } from "./cache.js";
 import { checkInSensor } from "./events.js";
 import { type DatasetInfo, datasetInfo } from "./registry.js";
 import { FrameScratch, type SparseFrames, type TransformSpec, normalizeTransform, toSparseFrames, transformedSensor } from "./transforms.js";
@@ -106,14 +106,28 @@ export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   const path = cachePath(dir, info.name, opts.split, key);
   const warn = opts.onWarning ?? ((m: string) => console.warn(`exodus: ${m}`));
 
-  let cache = CacheReader.open(path, key);
+  const expect = { count: source.count, numClasses: info.classes.length, featureShape };
+  let cache = CacheReader.open(path, key, expect);
   if (typeof cache === "string") {
-    if (cache !== "missing") warn(`${path}: rebuilding the cache (${cache})`);
-    await buildCache(info, opts, path, { version: 1, key, dataset: info.name, split: opts.split, count: source.count, featureShape, keyParts }, warn);
-    cache = CacheReader.open(path, key);
-    if (typeof cache === "string") throw new ExodusError(`${path}: the cache just built does not validate (${cache}); is the disk full?`);
+    // One build per cache at a time; a process that waited finds the other's cache valid.
+    cache = await withBuildLock(path, async () => {
+      const again = CacheReader.open(path, key, expect);
+      if (typeof again !== "string") return again;
+      if (again !== "missing") warn(`${path}: rebuilding the cache (${again})`);
+      await buildCache(info, opts, path, { version: 1, key, dataset: info.name, split: opts.split, count: source.count, featureShape, keyParts }, warn);
+      const built = CacheReader.open(path, key, expect);
+      if (typeof built === "string") throw new ExodusError(`${path}: the cache just built does not validate (${built}); is the disk full?`);
+      return built;
+    }, warn);
   }
-  return new CachedDataset(info, opts.split, cache, featureShape, transform);
+  const ds = new CachedDataset(info, opts.split, cache, featureShape, transform);
+  if (ds.size === 0) {
+    await ds.close();
+    throw new ExodusError(
+      `${info.name} ${opts.split} split in ${opts.root}: expected samples to train or evaluate on, received ${source.count === 0 ? "none" : `${source.count}, all without events`}; check the data files (the labels, trial lists or recordings may be empty)`,
+    );
+  }
+  return ds;
 }
 
 async function buildCache(

@@ -1,7 +1,7 @@
 // The four data sets: files, download URLs and MD5s (shared/docs/datasets.md), classes, splits and
 // the default transforms of the paper's pipelines (shared/docs/experiments.md).
 import { join } from "node:path";
-import { ExodusError, describe } from "../errors.js";
+import { ExodusError, MissingDataError, describe } from "../errors.js";
 import { CIFAR10_CLASSES } from "./aedat2.js";
 import {
   type SampleSource,
@@ -126,7 +126,7 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
       if (orig) return gestureAedatSource(orig, split as "train" | "test");
       const npy = gestureNpyDir(root, split as "train" | "test");
       if (npy) return gestureNpySource(npy);
-      throw new ExodusError(
+      throw new MissingDataError(
         `${root}: expected DVS Gesture (DvsGesture/trials_to_${split}.txt, or tonic's ${split === "train" ? "ibmGestureTrain" : "ibmGestureTest"}/), received neither`,
       );
     },

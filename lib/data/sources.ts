@@ -2,7 +2,7 @@
 // lists its files (their identity keys the cache) and streams (label, events) in a fixed order.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ExodusError } from "../errors.js";
+import { ExodusError, MissingDataError } from "../errors.js";
 import { CIFAR10_CLASSES, readAedat2 } from "./aedat2.js";
 import { DVS128_SENSOR, gestureSamples, labelsPathOf, readGestureLabels, readTrialList } from "./aedat3.js";
 import type { Events, SensorSize } from "./events.js";
@@ -27,7 +27,7 @@ export interface SampleSource {
 }
 
 function need(path: string, what: string): string {
-  if (!existsSync(path)) throw new ExodusError(`${path}: expected ${what}, received no such file (run \`exodus data download\` or pass the right root)`);
+  if (!existsSync(path)) throw new MissingDataError(`${path}: expected ${what}, received no such file (run \`exodus data download\` or pass the right root)`);
   return path;
 }
 
@@ -106,7 +106,7 @@ export function gestureNpySource(dir: string): SampleSource {
       files.push({ path: join(ud, f), label });
     }
   }
-  if (files.length === 0) throw new ExodusError(`${dir}: expected userNN_<light>/<class>.npy files, received none`);
+  if (files.length === 0) throw new MissingDataError(`${dir}: expected userNN_<light>/<class>.npy files, received none`);
   return {
     sensor: DVS128_SENSOR,
     count: files.length,
@@ -144,7 +144,7 @@ export function cifarSource(root: string, split: "train" | "test"): SampleSource
         if (m && cifarSplitOf(Number(m[2])) === split) picked.push({ idx: Number(m[2]), item: { label, file: zip, entry } });
       }
       files.push(zip);
-    } else throw new ExodusError(`${root}: expected the class folder ${cls}/ or ${cls}.zip of CIFAR10-DVS, received neither`);
+    } else throw new MissingDataError(`${root}: expected the class folder ${cls}/ or ${cls}.zip of CIFAR10-DVS, received neither`);
     if (picked.length === 0) throw new ExodusError(`${existsSync(dir) ? dir : zip}: expected cifar10_${cls}_<n>.aedat files for the ${split} split, received none`);
     picked.sort((a, b) => a.idx - b.idx);
     items.push(...picked.map((p) => p.item));

@@ -64,12 +64,20 @@ export function normalizeTransform(spec: TransformSpec): TransformSpec {
   return out;
 }
 
+/** Frames per sample: the paper's pipelines use 250–300; beyond 2^20 a window size is surely wrong (and would be allocated before binning). */
+const MAX_STEPS = 2 ** 20;
+function frameSteps(s: unknown, name = "transform.frame.steps"): number {
+  const n = positive(name, s, true);
+  if (n > MAX_STEPS) throw new ExodusError(`${name}: expected at most ${MAX_STEPS} frames per sample, received ${n}; use longer bins (binUs) for long recordings`);
+  return n;
+}
+
 function normalizeFrame(f: FrameSpec): FrameSpec {
   if (!f || typeof f !== "object") throw new ExodusError(`transform.frame: expected an object with a mode, received ${describe(f)}`);
-  const steps = (s: unknown) => (s === undefined ? {} : { steps: positive("transform.frame.steps", s, true) });
+  const steps = (s: unknown) => (s === undefined ? {} : { steps: frameSteps(s) });
   switch (f.mode) {
     case "fixed":
-      return { mode: "fixed", binUs: positive("transform.frame.binUs", f.binUs), steps: positive("transform.frame.steps", f.steps, true) };
+      return { mode: "fixed", binUs: positive("transform.frame.binUs", f.binUs), steps: frameSteps(f.steps) };
     case "timeWindow": {
       const w = positive("transform.frame.timeWindow", f.timeWindow);
       const o = f.overlap ?? 0;
@@ -78,7 +86,7 @@ function normalizeFrame(f: FrameSpec): FrameSpec {
       return { mode: "timeWindow", timeWindow: w, overlap: o, includeIncomplete: !!f.includeIncomplete, ...steps(f.steps) };
     }
     case "timeBins": {
-      const n = positive("transform.frame.nTimeBins", f.nTimeBins, true);
+      const n = frameSteps(f.nTimeBins, "transform.frame.nTimeBins");
       const o = f.overlap ?? 0;
       if (typeof o !== "number" || o < 0 || o >= 1)
         throw new ExodusError(`transform.frame.overlap: expected a fraction in [0, 1) for timeBins, received ${describe(o)}`);
@@ -204,6 +212,10 @@ export function windowsOf(e: Events, f: FrameSpec): Windows | null {
     stride = w * (1 - o);
     count = f.nTimeBins;
   }
+  if (count > MAX_STEPS)
+    throw new ExodusError(
+      `transform.frame: expected at most ${MAX_STEPS} windows per sample, received ${count} (${w} µs windows over ${t[n - 1] - t0} µs of events); use longer windows`,
+    );
   const start = new Float64Array(count);
   const end = new Float64Array(count);
   for (let k = 0; k < count; k++) {

@@ -12,6 +12,7 @@ import type { BackwardMethod, SurrogateName } from "../nn/options.js";
 import { SURROGATES } from "../native.js";
 import { ALIF_PARAMS } from "../nn/alif.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
+import { checkModelFits } from "./memory.js";
 import { applySets, blameSet, parseSet } from "./overrides.js";
 import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
 import { type AugmentSpec, validateAugment } from "../data/augment.js";
@@ -93,6 +94,8 @@ export interface TrainSettings {
   limitBatches: number | null;
   /** Split used for evaluation ("test"; SSC also has "valid"). */
   evalSplit: string;
+  /** Also save a checkpoint within an epoch once this many minutes passed since the last one (0: only at epoch ends). */
+  checkpointMinutes: number;
 }
 
 export interface TrainConfig {
@@ -110,6 +113,9 @@ export interface TrainConfig {
 
 type Obj = Record<string, unknown>;
 
+/** Widest layer a config may ask for; whether a model fits memory is estimated before building it (memory.ts). */
+const MAX_WIDTH = 2 ** 24;
+
 function fail(field: string, expected: string, v: unknown): never {
   throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
 }
@@ -125,7 +131,7 @@ function object(field: string, v: unknown, known: string[]): Obj {
 function num(field: string, v: unknown, dflt: number, check: { min?: number; exclusiveMin?: boolean; max?: number; integer?: boolean } = {}): number {
   if (v === undefined || v === null) return dflt;
   const { min, exclusiveMin, max, integer } = check;
-  const what = `${integer ? "an integer" : "a finite number"}${min !== undefined ? ` ${exclusiveMin ? ">" : ">="} ${min}` : ""}${max !== undefined ? ` ${min !== undefined ? "and" : ""} < ${max}` : ""}`;
+  const what = `${integer ? "an integer" : "a finite number"}${min !== undefined ? ` ${exclusiveMin ? ">" : ">="} ${min}` : ""}${max !== undefined ? `${min !== undefined ? " and" : ""} < ${max}` : ""}`;
   if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isInteger(v))) fail(field, what, v);
   if (min !== undefined && (exclusiveMin ? v <= min : v < min)) fail(field, what, v);
   if (max !== undefined && v >= max) fail(field, what, v);
@@ -142,7 +148,7 @@ function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: rea
 function intList(field: string, v: unknown, dflt: number[]): number[] {
   if (v === undefined || v === null) return dflt;
   if (!Array.isArray(v) || v.length === 0) fail(field, "a non-empty list of integers >= 1", v);
-  return v.map((x, i) => num(`${field}[${i}]`, x, 0, { min: 1, integer: true }));
+  return v.map((x, i) => num(`${field}[${i}]`, x, 0, { min: 1, integer: true, max: MAX_WIDTH }));
 }
 
 /** The paper's set-up per data set (experiments.md). */
@@ -201,7 +207,7 @@ export function validateConfig(raw: unknown): TrainConfig {
 
   const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout", "layers", "weightNorm"]);
   const kind = str("model.kind", m.kind, m.layers !== undefined ? "layers" : d.model.kind, ["mlp", "conv", "layers"] as const);
-  const initScale = num("model.initScale", m.initScale, "initScale" in d.model ? d.model.initScale : 1, { min: 0, exclusiveMin: true });
+  const initScale = num("model.initScale", m.initScale, "initScale" in d.model ? d.model.initScale : 1, { min: 0, exclusiveMin: true, max: 100 });
   if (m.weightNorm !== undefined && m.weightNorm !== null && typeof m.weightNorm !== "boolean") fail("model.weightNorm", "true or false", m.weightNorm);
   const weightNorm = m.weightNorm === true ? { weightNorm: true as const } : {};
   let model: MlpModelConfig | ConvModelConfig | LayersModelConfig;
@@ -232,10 +238,10 @@ export function validateConfig(raw: unknown): TrainConfig {
       kind,
       initScale,
       channels: intList("model.channels", m.channels, [8, 16, 32, 64]),
-      extraConvs: num("model.extraConvs", m.extraConvs, 2, { min: 0, integer: true }),
-      kernel: num("model.kernel", m.kernel, 3, { min: 1, integer: true }),
-      pool: num("model.pool", m.pool, 2, { min: 1, integer: true }),
-      poolUntil: num("model.poolUntil", m.poolUntil, 4, { min: 1, integer: true }),
+      extraConvs: num("model.extraConvs", m.extraConvs, 2, { min: 0, integer: true, max: 1000 }),
+      kernel: num("model.kernel", m.kernel, 3, { min: 1, integer: true, max: 64 }),
+      pool: num("model.pool", m.pool, 2, { min: 1, integer: true, max: 1024 }),
+      poolUntil: num("model.poolUntil", m.poolUntil, 4, { min: 1, integer: true, max: 65536 }),
       dropout: num("model.dropout", m.dropout, 0.2, { min: 0, max: 1 }),
       readoutDropout: num("model.readoutDropout", m.readoutDropout, 0.7, { min: 0, max: 1 }),
       ...weightNorm,
@@ -249,16 +255,17 @@ export function validateConfig(raw: unknown): TrainConfig {
   const l = object("loss", top.loss, ["readout"]);
   const loss = { readout: str("loss.readout", l.readout, d.readout, READOUTS) };
 
-  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit"]);
+  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit", "checkpointMinutes"]);
   const train: TrainSettings = {
-    epochs: num("train.epochs", t.epochs, d.train.epochs, { min: 1, integer: true }),
-    batchSize: num("train.batchSize", t.batchSize, d.train.batchSize, { min: 1, integer: true }),
-    lr: num("train.lr", t.lr, d.train.lr, { min: 0, exclusiveMin: true }),
-    weightDecay: num("train.weightDecay", t.weightDecay, d.train.weightDecay, { min: 0 }),
+    epochs: num("train.epochs", t.epochs, d.train.epochs, { min: 1, integer: true, max: 1e6 }),
+    batchSize: num("train.batchSize", t.batchSize, d.train.batchSize, { min: 1, integer: true, max: 65536 }),
+    lr: num("train.lr", t.lr, d.train.lr, { min: 0, exclusiveMin: true, max: 1 }),
+    weightDecay: num("train.weightDecay", t.weightDecay, d.train.weightDecay, { min: 0, max: 1 }),
     seed: num("train.seed", t.seed, 1234, { min: 0, max: 2 ** 31, integer: true }),
-    evalEvery: num("train.evalEvery", t.evalEvery, 1, { min: 1, integer: true }),
-    limitBatches: t.limitBatches === undefined || t.limitBatches === null ? null : num("train.limitBatches", t.limitBatches, 0, { min: 1, integer: true }),
+    evalEvery: num("train.evalEvery", t.evalEvery, 1, { min: 1, integer: true, max: 1e6 }),
+    limitBatches: t.limitBatches === undefined || t.limitBatches === null ? null : num("train.limitBatches", t.limitBatches, 0, { min: 1, integer: true, max: 2 ** 31 }),
     evalSplit: str("train.evalSplit", t.evalSplit, "evalSplit" in d.train ? d.train.evalSplit : "test", DATASETS[name].splits.filter((x) => x !== "train")),
+    checkpointMinutes: num("train.checkpointMinutes", t.checkpointMinutes, 5, { min: 0, max: 1e6 }),
   };
   const output = str("output", top.output, `runs/${name}-${method}`);
   // "auto" (the default): the GPU when one works, else the CPU (see lib/device.ts).
@@ -316,18 +323,23 @@ export function loadConfig(path: string, overrides: ConfigOverrides = {}): Train
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new ConfigError(`${path}: expected a readable YAML config, received ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const found = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : code === "EACCES" ? "a file you may not read" : (e as Error).message;
+    throw new ConfigError(`${path}: expected a readable YAML config file, received ${found}; pass the path of a config such as configs/shd.yaml`);
   }
   let raw: unknown;
   try {
     raw = parse(text);
   } catch (e) {
     if (e instanceof YAMLParseError) throw new ConfigError(`${path}: invalid YAML: ${e.message.split("\n")[0]}`);
-    throw e;
+    // The yaml package refuses alias bombs ("Excessive alias count …") with a ReferenceError.
+    throw new ConfigError(`${path}: expected a plain YAML config, received YAML the parser refused: ${(e as Error).message.split("\n")[0]}`);
   }
   const sets = (overrides.set ?? []).map(parseSet);
   try {
-    return validateConfig(applyOverrides(raw, overrides));
+    const cfg = validateConfig(applyOverrides(raw, overrides));
+    checkModelFits(cfg); // absurd sizes fail here, naming the file, before any data is opened
+    return cfg;
   } catch (e) {
     if (e instanceof ConfigError) {
       if (e.message.startsWith("--set")) throw e; // about an argument, not the file
@@ -354,13 +366,13 @@ function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
   const pos = { min: 0, exclusiveMin: true };
   const neuron: NeuronConfig = {
     type,
-    tauMem: num("neuron.tauMem", n.tauMem, d.tauMem, pos),
-    threshold: num("neuron.threshold", n.threshold, d.threshold, pos),
+    tauMem: num("neuron.tauMem", n.tauMem, d.tauMem, { ...pos, max: 1e6 }),
+    threshold: num("neuron.threshold", n.threshold, d.threshold, { min: 1e-4, max: 1e4 }),
     reset: str("neuron.reset", n.reset, "subtract", ["subtract", "zero"] as const),
     surrogate: {
       name: str("neuron.surrogate.name", s.name, d.surrogate.name, SURROGATES),
-      scale: num("neuron.surrogate.scale", s.scale, d.surrogate.scale, { min: 0 }),
-      width: num("neuron.surrogate.width", s.width, d.surrogate.width, pos),
+      scale: num("neuron.surrogate.scale", s.scale, d.surrogate.scale, { min: 0, max: 1000 }),
+      width: num("neuron.surrogate.width", s.width, d.surrogate.width, { min: 1e-3, max: 1e3 }),
     },
   };
   if (neuron.reset === "zero" && type !== "lif" && type !== "iaf")

@@ -12,7 +12,7 @@
 // Adam's state, and a resumed run computes exactly what an uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ExodusError } from "../errors.js";
+import { ExodusError, MissingDataError } from "../errors.js";
 import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
 import { datasetInfo } from "../data/registry.js";
 import * as ops from "../ops.js";
@@ -22,6 +22,7 @@ import { adamState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoin
 import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
+import { Autosave, Guard, checkRun } from "./guard.js";
 import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./diagnostics.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Eta, Progress, formatDuration } from "./progress.js";
@@ -92,7 +93,9 @@ async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: Tra
     try {
       return await openDataset({ name, root, split, transform, onWarning: (m) => process.stderr.write(`exodus: ${m}\n`) });
     } catch (e) {
-      throw new ExodusError(`${name} ${split} split: ${(e as Error).message}; ${hint}`);
+      // The download hint helps only when files are missing, not when they (or the transform) are bad.
+      if (e instanceof MissingDataError) throw new MissingDataError(`${name} ${split} split: ${e.message}; ${hint}`);
+      throw e;
     }
   };
   const train = await open("train");
@@ -103,11 +106,11 @@ function setTraining(m: BuiltModel, on: boolean): void {
   m.net.train(on); // every layer, nested ones too
 }
 
-/** Config fields a resumed run must share with its checkpoint (epochs may grow). */
+/** Config fields a resumed run must share with its checkpoint (epochs may grow; lr may change, e.g. lowered after a divergence). */
 function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   // The data root and the device may change (moved files, another machine); the data may not.
   const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform, augment: c.dataset.augment }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
-    batchSize: c.train.batchSize, lr: c.train.lr, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
+    batchSize: c.train.batchSize, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
   const x = pick(a) as Record<string, unknown>;
   const y = pick(b) as Record<string, unknown>;
   return Object.keys(x).find((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
@@ -134,12 +137,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (resumed) {
     const differs = sameRun(storedConfig(resumed.config), cfg);
     if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's (${resumed.path}); resume with the same settings`);
+    const lr0 = storedConfig(resumed.config).train?.lr;
+    if (lr0 !== cfg.train.lr) progress.log(`resuming with train.lr ${cfg.train.lr} (the checkpoint's run used ${lr0})`);
   }
 
   const data = opts.data ?? (await openData(cfg));
+  await checkRun(cfg, data, !opts.data);
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();
   const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+  const guard = new Guard(cfg, out, () => hasCheckpoint(out));
+  const autosave = new Autosave(cfg.train.checkpointMinutes);
   progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
   const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
   const epochs: EpochMetrics[] = [];
@@ -218,7 +226,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             opt.step();
             model.net.zeroGrad();
             ph.optimizer += lap();
-            return { loss, correct, norms, spikes, possible };
+            return { loss, correct, norms, spikes, possible, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
           });
           r.spikes.forEach((n, k) => (partial.spikeSums[k] += n));
           r.possible.forEach((n, k) => (partial.possibleSums[k] += n));
@@ -234,8 +242,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           progress.update({ epoch: pos.epoch, epochs: cfg.train.epochs, batch: pos.batch, batches: perEpoch, loss: partial.lossSum / partial.seen,
             acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
             elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
-          if (!Number.isFinite(r.loss)) throw new ExodusError(`training diverged: loss ${r.loss} at step ${pos.step}; lower train.lr or the surrogate scale`);
+          guard.step(pos, r.loss, model.weights.map((w, k) => ({ layer: w.layer, norm: r.norms[k] })), r.finite);
           if (opts.signal?.aborted) break;
+          if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
           waitFrom = performance.now();
         }
         if (opts.signal?.aborted) {
@@ -270,6 +279,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         m.eval = ev;
       }
+      guard.metrics(pos, m);
       const isBest = m.eval !== undefined && (best === null || m.eval.acc > best.acc);
       if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);

@@ -154,7 +154,7 @@ describe("frame limits", () => {
     e.t.set([0, 10_000_000]);
     const spec = normalizeTransform({ frame: { mode: "timeWindow", timeWindow: 1 } });
     expect(() => toSparseFrames(e, { width: 128, height: 128, polarities: 2 }, spec)).toThrow(
-      /expected at most 2\^28 counts per sample .* received 10000000 steps × 32768 features/,
+      /transform\.frame: expected at most 1048576 windows per sample, received 10000000 \(1 µs windows over 10000000 µs of events\)/,
     );
   });
 });

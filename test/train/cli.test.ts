@@ -47,7 +47,7 @@ describe("exodus train", () => {
     const cfg = parse(readFileSync(join(out, "config.yaml"), "utf8"));
     expect(cfg).toMatchObject({ dataset: { name: "synthetic" }, model: { hidden: [16] }, neuron: { surrogate: { scale: 0.5 } }, train: { epochs: 1, batchSize: 16, lr: 0.01, seed: 3, limitBatches: 4 }, output: out });
     for (const f of ["metrics.csv", "report.html", "checkpoint.safetensors", "model.safetensors"]) expect(existsSync(join(out, f)), f).toBe(true);
-    await expect(cli("--set", "train.batchSize=0", "--out", join(out, "x"))).rejects.toThrow(/--set train\.batchSize=0: train\.batchSize: expected an integer >= 1, received 0/);
+    await expect(cli("--set", "train.batchSize=0", "--out", join(out, "x"))).rejects.toThrow(/--set train\.batchSize=0: train\.batchSize: expected an integer >= 1 and < 65536, received 0/);
     await expect(cli("--lr", "fast", "--out", join(out, "x"))).rejects.toThrow(/--lr: expected a number, received "fast"/);
   });
 

@@ -39,23 +39,29 @@ describe("training config", () => {
     ["no dataset", {}, /^dataset: expected a mapping with at least a name, received undefined/],
     ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", "synthetic", received "mnist"/],
     ["layer kind", { dataset: { name: "cifar10-dvs" }, model: { layers: [{ conv: { out: 4 } }, { pool: 2 }] } }, /^model\.layers\[1\]\.pool: expected a layer kind, one of conv, linear/],
-    ["negative lr", { dataset: { name: "shd" }, train: { lr: -1 } }, /^train\.lr: expected a finite number > 0, received -1 \(number\)/],
-    ["fractional epochs", { dataset: { name: "shd" }, train: { epochs: 2.5 } }, /^train\.epochs: expected an integer >= 1, received 2\.5/],
-    ["lr as text", { dataset: { name: "shd" }, train: { lr: "fast" } }, /^train\.lr: expected a finite number > 0, received "fast"/],
+    ["negative lr", { dataset: { name: "shd" }, train: { lr: -1 } }, /^train\.lr: expected a finite number > 0 and < 1, received -1 \(number\)/],
+    ["fractional epochs", { dataset: { name: "shd" }, train: { epochs: 2.5 } }, /^train\.epochs: expected an integer >= 1 and < 1000000, received 2\.5/],
+    ["lr as text", { dataset: { name: "shd" }, train: { lr: "fast" } }, /^train\.lr: expected a finite number > 0 and < 1, received "fast"/],
     ["typo", { dataset: { name: "shd" }, train: { batchsize: 3 } }, /^train\.batchsize: expected no such field \(known: epochs, batchSize/],
     ["method", { dataset: { name: "shd" }, method: "adjoint" }, /^method: expected one of "exodus", "slayer", "bptt", received "adjoint"/],
     ["readout", { dataset: { name: "shd" }, loss: { readout: "mean" } }, /^loss\.readout: expected one of "sum", "max", "last", received "mean"/],
-    ["hidden", { dataset: { name: "shd" }, model: { hidden: [128, 0] } }, /^model\.hidden\[1\]: expected an integer >= 1, received 0/],
+    ["hidden", { dataset: { name: "shd" }, model: { hidden: [128, 0] } }, /^model\.hidden\[1\]: expected an integer >= 1 and < 16777216, received 0/],
     ["conv field on mlp", { dataset: { name: "shd" }, model: { kind: "mlp", channels: [4] } }, /^model\.channels: expected no value for kind "mlp"/],
     ["dropout", { dataset: { name: "dvs-gesture" }, model: { dropout: 1 } }, /^model\.dropout: expected a finite number >= 0 and < 1, received 1/],
     ["tau on iaf", { dataset: { name: "shd" }, neuron: { type: "iaf", tauMem: 5 } }, /^neuron\.tauMem: expected no value for type "iaf"/],
     ["surrogate", { dataset: { name: "shd" }, neuron: { surrogate: { name: "relu" } } }, /^neuron\.surrogate\.name: expected one of "exponential"/],
-    ["threshold", { dataset: { name: "shd" }, neuron: { threshold: 0 } }, /^neuron\.threshold: expected a finite number > 0, received 0/],
-    ["initScale", { dataset: { name: "shd" }, model: { initScale: 0 } }, /^model\.initScale: expected a finite number > 0, received 0/],
+    ["threshold", { dataset: { name: "shd" }, neuron: { threshold: 0 } }, /^neuron\.threshold: expected a finite number >= 0\.0001 and < 10000, received 0/],
+    ["initScale", { dataset: { name: "shd" }, model: { initScale: 0 } }, /^model\.initScale: expected a finite number > 0 and < 100, received 0/],
     ["device", { dataset: { name: "shd" }, device: "gpu" }, /^device: expected "auto", "cpu", "cuda" or "cuda:N", received "gpu"/],
     ["eval split", { dataset: { name: "shd" }, train: { evalSplit: "valid" } }, /^train\.evalSplit: expected one of "test", received "valid"/],
     ["transform", { dataset: { name: "shd", transform: { frame: 3 } } }, /^dataset\.transform: /],
     ["not a mapping", [1, 2], /^config: expected a mapping/],
+    ["huge surrogate scale", { dataset: { name: "shd" }, neuron: { surrogate: { scale: 1e38 } } }, /^neuron\.surrogate\.scale: expected a finite number >= 0 and < 1000, received 1e\+38/],
+    ["tiny surrogate width", { dataset: { name: "shd" }, neuron: { surrogate: { width: 1e-38 } } }, /^neuron\.surrogate\.width: expected a finite number >= 0\.001 and < 1000, received 1e-38/],
+    ["tiny threshold", { dataset: { name: "shd" }, neuron: { threshold: 1e-38 } }, /^neuron\.threshold: expected a finite number >= 0\.0001/],
+    ["huge weight decay", { dataset: { name: "shd" }, train: { weightDecay: 1e38 } }, /^train\.weightDecay: expected a finite number >= 0 and < 1, received 1e\+38/],
+    ["huge lr", { dataset: { name: "shd" }, train: { lr: 1e30 } }, /^train\.lr: expected a finite number > 0 and < 1, received 1e\+30/],
+    ["huge kernel", { dataset: { name: "dvs-gesture" }, model: { kernel: 10001 } }, /^model\.kernel: expected an integer >= 1 and < 64, received 10001/],
   ];
   for (const [what, raw, msg] of bad)
     it(`rejects ${what}`, () => {
@@ -74,8 +80,8 @@ describe("training config", () => {
     writeFileSync(join(dir, "a.yaml"), "dataset: {name: shd\ntrain: [");
     expect(() => loadConfig(join(dir, "a.yaml"))).toThrow(/a\.yaml: invalid YAML: /);
     writeFileSync(join(dir, "b.yaml"), "dataset: {name: shd}\ntrain: {batchSize: 0}\n");
-    expect(() => loadConfig(join(dir, "b.yaml"))).toThrow(/b\.yaml: train\.batchSize: expected an integer >= 1, received 0/);
-    expect(() => loadConfig(join(dir, "missing.yaml"))).toThrow(/missing\.yaml: expected a readable YAML config, received ENOENT/);
+    expect(() => loadConfig(join(dir, "b.yaml"))).toThrow(/b\.yaml: train\.batchSize: expected an integer >= 1 and < 65536, received 0/);
+    expect(() => loadConfig(join(dir, "missing.yaml"))).toThrow(/missing\.yaml: expected a readable YAML config file, received no such file/);
   });
 
   it("the DVS Gesture network ends in Linear(C·16 → 11) on 64×64 input", () => {

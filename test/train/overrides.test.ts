@@ -30,9 +30,9 @@ describe("config overrides", () => {
 
   it("bad values fail like the file's, naming the field and the argument", () => {
     const cases: [string[], RegExp][] = [
-      [["train.lr=-1"], /^--set train\.lr=-1: train\.lr: expected a finite number > 0, received -1/],
-      [["train.lr=fast"], /^--set train\.lr=fast: train\.lr: expected a finite number > 0, received "fast"/],
-      [["model.hidden=[32, x]"], /^--set model\.hidden=\[32, x\]: model\.hidden\[1\]: expected an integer >= 1, received "x"/],
+      [["train.lr=-1"], /^--set train\.lr=-1: train\.lr: expected a finite number > 0 and < 1, received -1/],
+      [["train.lr=fast"], /^--set train\.lr=fast: train\.lr: expected a finite number > 0 and < 1, received "fast"/],
+      [["model.hidden=[32, x]"], /^--set model\.hidden=\[32, x\]: model\.hidden\[1\]: expected an integer >= 1 and < 16777216, received "x"/],
       [["train.lrr=1"], /^--set train\.lrr=1: train\.lrr: expected no such field \(known: epochs, batchSize, lr/],
       [["method=adam"], /^--set method=adam: method: expected one of "exodus", "slayer", "bptt", received "adam"/],
       [["train.lr"], /^--set: expected key\.path=value/],
@@ -48,7 +48,7 @@ describe("config overrides", () => {
       expect(err, set[0]).toBeInstanceOf(ConfigError);
       expect((err as Error).message, set[0]).toMatch(msg);
     }
-    expect(() => loadConfig(synthetic, { scale: -1 })).toThrow(/synthetic\.yaml: neuron\.surrogate\.scale: expected a finite number >= 0, received -1/);
+    expect(() => loadConfig(synthetic, { scale: -1 })).toThrow(/synthetic\.yaml: neuron\.surrogate\.scale: expected a finite number >= 0 and < 1000, received -1/);
   });
 
   it("the resolved config.yaml holds every field and validates to the same config", () => {

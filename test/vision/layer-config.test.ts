@@ -73,7 +73,7 @@ describe("layer-list config", () => {
     ["conv out", [{ conv: { out: 0 } }], /^model\.layers\[0\]\.conv\.out: expected an integer >= 1, received 0/],
     ["unknown field", [{ conv: { out: 4, kernal: 3 } }], /^model\.layers\[0\]\.conv\.kernal: expected no such field \(known: out, kernel, padding, stride, weightNorm\)/],
     ["nested", [{ conv: { out: 4 } }, { sew: [{ conv: { kernel: 3 } }] }], /^model\.layers\[1\]\.sew\[0\]\.conv\.out: expected an integer >= 1, received undefined/],
-    ["neuron override", [{ lif: { tauMem: -1 } }], /^model\.layers\[0\]\.lif\.tauMem: expected a finite number > 0, received -1/],
+    ["neuron override", [{ lif: { tauMem: -1 } }], /^model\.layers\[0\]\.lif\.tauMem: expected a finite number > 0 and < 1000000, received -1/],
     ["type via lif", [{ lif: { type: "iaf" } }], /^model\.layers\[0\]\.lif\.type: expected no value/],
     ["dropout", [{ dropout: 1 }], /^model\.layers\[0\]\.dropout: expected a probability in \[0, 1\), received 1/],
     ["pool", [{ maxpool: "2" }], /^model\.layers\[0\]\.maxpool: expected an integer >= 1, received "2"/],
