@@ -222,11 +222,16 @@ class ScatterBatchWorker : public Napi::AsyncWorker {
       } else {
         if (n) exo::on(dst_.dev).fill(dst_.dev.index, dst_.p, n, 0.f);
       }
-      const exo::Backend& be = exo::on(dst_.dev);
-      for (size_t b = 0; b < samples_.size(); ++b)
-        if (samples_[b].n)
-          be.scatter_frames(dst_.dev.index, dst_.p, T_, B_, F_, (int)b, samples_[b].index, samples_[b].count, samples_[b].n);
-      if (!dst_.dev.cpu()) exo::synchronize(dst_.dev);
+      std::vector<const uint32_t*> index(samples_.size()), count(samples_.size());
+      std::vector<size_t> events(samples_.size());
+      for (size_t b = 0; b < samples_.size(); ++b) {
+        index[b] = samples_[b].index;
+        count[b] = samples_[b].count;
+        events[b] = samples_[b].n;
+      }
+      // No device sync: the events are in pinned memory before this returns, and the fill and the
+      // scatter run on the default stream, ahead of every kernel that reads the batch.
+      exo::on(dst_.dev).scatter_batch(dst_.dev.index, dst_.p, T_, B_, F_, index.data(), count.data(), events.data());
     } catch (const std::exception& e) {
       SetError(e.what());
     }

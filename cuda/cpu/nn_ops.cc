@@ -158,5 +158,11 @@ void scatter_frames(float* dst, int T, int B, int F, int b, const uint32_t* inde
   }
 }
 
+void scatter_batch(float* dst, int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
+                   const size_t* n) {
+  for (int b = 0; b < B; ++b)
+    if (n[b]) scatter_frames(dst, T, B, F, b, index[b], count[b], n[b]);
+}
+
 }  // namespace cpu
 }  // namespace exo

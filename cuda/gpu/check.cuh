@@ -30,12 +30,6 @@ int sm_count(int index);
 // Throws a clear error unless 0 <= index < the number of CUDA devices.
 void check_index(int index);
 
-// Scatters the sparse frames of a whole batch ([T, B, F], column b from index[b]/count[b] of
-// n[b] events) with one packed pinned upload and one kernel, without waiting for the device
-// (nn_ops.cu). scatter_frames of one column is this with one non-empty column.
-void scatter_batch(int dev, float* dst, int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
-                   const size_t* n);
-
 inline unsigned grid_for(size_t n, unsigned block = 256) {
   size_t g = (n + block - 1) / block;
   const size_t cap = 65535u * 32u;  // grid-stride loops cover the rest

@@ -95,7 +95,12 @@
      count are host arrays (uploaded first on CUDA) */                                                      \
   X(scatter_frames, (float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count,   \
                      size_t n),                                                                             \
-    (dst, T, B, F, b, index, count, n))
+    (dst, T, B, F, b, index, count, n))                                                                     \
+  /* every column b of a batch from index[b]/count[b] of n[b] events: on CUDA one packed pinned upload     \
+     and one kernel on the default stream, no wait for the device */                                        \
+  X(scatter_batch, (float* dst, int T, int B, int F, const uint32_t* const* index,                          \
+                    const uint32_t* const* count, const size_t* n),                                         \
+    (dst, T, B, F, index, count, n))
 
 // ---- spike-sparse products (kernels/sparse.cuh) and the max-over-time readout's backward -------
 #define EXO_SPARSE_OPS(X)                                                                                   \
