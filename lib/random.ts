@@ -1,34 +1,19 @@
 // Seeded random numbers: reproducible runs need every random draw (weights, shuffles, test inputs)
-// to come from an explicit seed. xoshiro128** with a splitmix32 seeder.
+// to come from an explicit seed. xoshiro128** with a splitmix32 seeder (rng-core.ts, shared with
+// the augmentation workers).
+import { rngNext, rngSeed } from "./rng-core.js";
 
 export class Rng {
   private s = new Uint32Array(4);
   private spare: number | undefined;
 
   constructor(seed = 0) {
-    let x = seed >>> 0;
-    for (let i = 0; i < 4; i++) {
-      // splitmix32
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      this.s[i] = (z ^ (z >>> 16)) >>> 0;
-    }
+    rngSeed(seed, this.s);
   }
 
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
+    return rngNext(this.s);
   }
 
   /** Uniform in [0, 1). */
@@ -81,8 +66,4 @@ export class Rng {
     for (let i = 0; i < out.length; i++) out[i] = this.range(lo, hi);
     return out;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

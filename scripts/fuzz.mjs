@@ -22,8 +22,11 @@ import { Rng } from "./fuzz/rng.mjs";
 import { ROOT, writeSeeds } from "./fuzz/seeds.mjs";
 import { libSeeds } from "./fuzz/targets.mjs";
 
-const { values: a } = parseArgs({
-  options: {
+const usage = () => readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1).filter((l) => l.startsWith("//")).map((l) => l.slice(3)).join("\n");
+let parsed;
+try {
+  parsed = parseArgs({ options: {
+    help: { type: "boolean", default: false },
     mutants: { type: "string", default: "300" },
     formats: { type: "string", default: Object.keys(MUTATORS).join(",") },
     seed: { type: "string", default: "1" },
@@ -36,11 +39,23 @@ const { values: a } = parseArgs({
     "allow-raw": { type: "string", default: "" },
     minutes: { type: "string" },
     "keep-accepted": { type: "string", default: "0" },
-  },
-});
+  } });
+} catch (e) {
+  process.stderr.write(`fuzz: ${e.message}\n\n${usage()}\n`);
+  process.exit(2);
+}
+const { values: a } = parsed;
+if (a.help) {
+  process.stdout.write(`${usage()}\n`);
+  process.exit(0);
+}
 const N = Number(a.mutants);
 const formats = a.formats.split(",").filter(Boolean);
-for (const f of formats) if (!MUTATORS[f]) throw new Error(`--formats: unknown format ${f} (known: ${Object.keys(MUTATORS).join(", ")})`);
+for (const f of formats)
+  if (!MUTATORS[f]) {
+    process.stderr.write(`fuzz: --formats: expected some of ${Object.keys(MUTATORS).join(", ")}, received ${JSON.stringify(f)}\n`);
+    process.exit(2);
+  }
 const TIMEOUT = Number(a.timeout);
 const MEM = Number(a["mem-mb"]);
 const allowRaw = new Set(a["allow-raw"].split(",").filter(Boolean));

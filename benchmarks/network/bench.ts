@@ -9,13 +9,14 @@
 //     [--no-peer] [--out file.json] [--json] [--fresh-memory]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { loadavg, platform } from "node:os";
 import { dirname } from "node:path";
 import { timeNetwork, randomSpikes, type MethodTiming, type Spread } from "../../lib/compare/timing.js";
 import { parseDevice } from "../../lib/device.js";
 import { packageRoot } from "../../lib/native.js";
 import type { BackwardMethod } from "../../lib/nn/options.js";
 import { Rng } from "../../lib/random.js";
+import { machineInfo } from "../machine.js";
 import { runtimeInfo, setCpuThreads } from "../../lib/runtime.js";
 import { SETUPS, setup, type Setup } from "./setups.js";
 import { peerMissing, referenceBlasNote, runPeer, type PeerResult } from "./peer.js";
@@ -78,13 +79,7 @@ const METHODS: BackwardMethod[] = ["bptt", "slayer", "exodus"];
 const NAME: Record<string, string> = { exodus: "EXODUS", slayer: "SLAYER", bptt: "BPTT (exodus)" };
 const info = runtimeInfo();
 const machine = {
-  cpu: cpus()[0]?.model ?? "unknown",
-  cores: cpus().length,
-  threads: info.cpu.threads,
-  isa: info.cpu.isa,
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  os: `${platform()} ${release()}`,
-  node: process.version,
+  ...machineInfo(info),
   exodus: info.version,
   gpu: device.isCuda ? info.cuda.devices[device.index]?.name : undefined,
   loadAverageStart: loadavg(),

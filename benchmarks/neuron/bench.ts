@@ -5,7 +5,7 @@
 //   node dist/benchmarks/neuron/bench.js [--device cpu|cuda] [--quick] [--torch] [--fresh-memory] [--out file]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { loadavg, platform } from "node:os";
 import { dirname, join } from "node:path";
 import { type Device, parseDevice, synchronize } from "../../lib/device.js";
 import { LIF } from "../../lib/nn/lif.js";
@@ -13,6 +13,7 @@ import { type LifScanConfig, native } from "../../lib/native.js";
 import { packageRoot } from "../../lib/native.js";
 import * as ops from "../../lib/ops.js";
 import { Rng } from "../../lib/random.js";
+import { machineInfo } from "../machine.js";
 import { runtimeInfo } from "../../lib/runtime.js";
 import { Tensor } from "../../lib/tensor.js";
 
@@ -164,13 +165,7 @@ function torchPeer(T: number, B: number, F: number): Record<string, unknown> | u
 const t0 = performance.now();
 const info = runtimeInfo();
 const machine = {
-  cpu: cpus()[0]?.model ?? "unknown",
-  cores: cpus().length,
-  threads: info.cpu.threads,
-  isa: info.cpu.isa,
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  os: `${platform()} ${release()}`,
-  node: process.version,
+  ...machineInfo(info),
   gpu: device.isCuda ? info.cuda.devices[device.index]?.name : undefined,
   memory: process.env.GLIBC_TUNABLES
     ? `freed memory kept in the heap (GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}, EXODUS_HOST_CACHE_MB=${process.env.EXODUS_HOST_CACHE_MB ?? "default"})`

@@ -12,33 +12,7 @@ import time
 
 import torch
 
-
-class SpikeExp(torch.autograd.Function):
-    """Heaviside forward, exponential surrogate backward: a/(θw)·exp(-|v-θ|/(θw))."""
-
-    @staticmethod
-    def forward(ctx, v, theta, scale, width):
-        ctx.save_for_backward(v)
-        ctx.theta, ctx.scale, ctx.width = theta, scale, width
-        return (v >= theta).to(v.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (v,) = ctx.saved_tensors
-        tw = ctx.theta * ctx.width
-        return g * (ctx.scale / tw) * torch.exp(-(v - ctx.theta).abs() / tw), None, None, None
-
-
-def lif_unrolled(x, alpha, theta, scale, width):
-    # unbind: one backward node for all steps (indexing x[t] per step makes the backward O(T²)).
-    v = torch.zeros_like(x[0])
-    out = []
-    for xt in x.unbind(0):
-        v = alpha * v + xt
-        s = SpikeExp.apply(v, theta, scale, width)
-        v = v - theta * s  # subtract reset: its gradient is what SLAYER drops
-        out.append(s)
-    return torch.stack(out)
+from torch_lif import neuron
 
 
 def main():
@@ -69,7 +43,7 @@ def main():
         x = x0.clone().requires_grad_(True)
         sync()
         t0 = time.perf_counter()
-        s = lif_unrolled(x, alpha, 1.0, 1.0, 0.5)
+        s = neuron(x, alpha, 1.0, 1.0, 0.5)
         sync()
         t1 = time.perf_counter()
         s.backward(grad_out)

@@ -18,35 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-class SpikeExp(torch.autograd.Function):
-    """Heaviside forward, exponential surrogate backward: a/(θw)·exp(-|v-θ|/(θw))."""
-
-    @staticmethod
-    def forward(ctx, v, theta, scale, width):
-        ctx.save_for_backward(v)
-        ctx.theta, ctx.scale, ctx.width = theta, scale, width
-        return (v >= theta).to(v.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (v,) = ctx.saved_tensors
-        tw = ctx.theta * ctx.width
-        return g * (ctx.scale / tw) * torch.exp(-(v - ctx.theta).abs() / tw), None, None, None
-
-
-def neuron(x, alpha, theta, scale, width):
-    """x [T, B, ...]: v = α·v + x[t]; s = 1[v ≥ θ]; v -= θ·s (subtract reset, differentiated)."""
-    # unbind: one backward node for all steps. Indexing x[t] per step (as sinabs does) gives each
-    # step's select a full-size zero gradient to add up, O(T²) work in the backward.
-    v = torch.zeros_like(x[0])
-    out = []
-    for xt in x.unbind(0):
-        v = alpha * v + xt
-        s = SpikeExp.apply(v, theta, scale, width)
-        v = v - theta * s
-        out.append(s)
-    return torch.stack(out)
+from torch_lif import neuron
 
 
 def folded(f, x):

@@ -13,19 +13,7 @@ import time
 
 import torch
 
-
-class SpikeExp(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, v, theta, width):
-        ctx.save_for_backward(v)
-        ctx.theta, ctx.width = theta, width
-        return (v >= theta).to(v.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (v,) = ctx.saved_tensors
-        tw = ctx.theta * ctx.width
-        return g / tw * torch.exp(-(v - ctx.theta).abs() / tw), None, None
+from torch_lif import SpikeExp
 
 
 def lif(x, alpha):
@@ -33,7 +21,7 @@ def lif(x, alpha):
     out = []
     for t in range(x.shape[0]):
         v = alpha * v + x[t]
-        s = SpikeExp.apply(v, 1.0, 1.0)
+        s = SpikeExp.apply(v, 1.0, 1.0, 1.0)
         v = v - s
         out.append(s)
     return torch.stack(out)

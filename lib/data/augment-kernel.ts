@@ -1,31 +1,21 @@
 // The augmentation kernel (augment.ts describes the transforms) as one self-contained JavaScript
 // source, so the same code runs in the augmentation worker threads (augment-worker.ts, an inline
 // worker like batch-worker.ts) and, compiled with new Function, on the calling thread (tests,
-// single samples). It depends on nothing: its own PRNG (xoshiro128** seeded by splitmix32, as
-// lib/random.ts), typed arrays in, typed arrays out.
+// single samples). It depends on nothing but the PRNG source of rng-core.ts (the generator
+// lib/random.ts uses, so one seed gives one stream everywhere): typed arrays in, typed arrays out.
 //
 // augmentFrames(index, count, g, spec, seed, scratch) → { index, count }
 //   g: { steps, polarities, height, width }; spec: a validated AugmentSpec; scratch: {} reused
 // inverseMap(H, W, q) → Int32Array, for each output pixel the input pixel under it (-1: outside)
+import { RNG_CORE_SOURCE } from "../rng-core.js";
+
 export const AUGMENT_KERNEL_SOURCE = String.raw`
+${RNG_CORE_SOURCE}
 function makeRng(seed) {
   const s = new Uint32Array(4);
-  let x = seed >>> 0;
-  for (let i = 0; i < 4; i++) {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    s[i] = (z ^ (z >>> 16)) >>> 0;
-  }
-  const rotl = (v, k) => ((v << k) | (v >>> (32 - k))) >>> 0;
+  rngSeed(seed, s);
   let spare;
-  const u32 = () => {
-    const r = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 11);
-    return r;
-  };
+  const u32 = () => rngNext(s);
   const uniform = () => u32() / 4294967296;
   return {
     uniform,

@@ -4,10 +4,10 @@
 //
 // The worker's code is an inline CommonJS string: it then runs the same from TypeScript sources
 // (tests) and from dist/, and it needs nothing but node built-ins.
-import { Worker } from "node:worker_threads";
 import { ExodusError } from "../errors.js";
 import { addonPath } from "../native.js";
 import type { CacheLayout } from "./cache.js";
+import { WorkerPool } from "./worker-pool.js";
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -51,44 +51,12 @@ interface Reply {
 
 /** A pool of batch workers over one cache file. */
 export class BatchWorkers {
-  private workers: Worker[];
+  private pool: WorkerPool<Reply>;
   private next = 0;
-  private seq = 0;
-  private waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; worker: Worker }>();
-  private inflight = new Map<Worker, number>();
-  private failure: Error | undefined;
 
   constructor(layout: CacheLayout, F: number, T: number, count: number) {
     const data = { ...layout, F, T, addon: addonPath() };
-    this.workers = Array.from({ length: count }, () => {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
-      w.unref(); // referenced only while a request is outstanding: a forgotten close() must not hang the process
-      w.on("message", (r: Reply) => this.settle(w, r));
-      w.on("error", (e) => this.fail(new ExodusError(`${layout.path}: batch worker failed: ${e.message}`)));
-      w.on("exit", (code) => {
-        if (code !== 0) this.fail(new ExodusError(`${layout.path}: batch worker exited with code ${code}`));
-      });
-      this.inflight.set(w, 0);
-      return w;
-    });
-  }
-
-  private settle(w: Worker, r: Reply): void {
-    const p = this.waiting.get(r.id);
-    if (!p) return;
-    this.waiting.delete(r.id);
-    const n = this.inflight.get(w)! - 1;
-    this.inflight.set(w, n);
-    if (n === 0) w.unref();
-    p.resolve(r);
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    for (const [id, p] of this.waiting) {
-      this.waiting.delete(id);
-      p.reject(e);
-    }
+    this.pool = new WorkerPool<Reply>(WORKER_SOURCE, count, `${layout.path}: batch worker`, data);
   }
 
   /**
@@ -96,27 +64,16 @@ export class BatchWorkers {
    * buffer back, or { corrupt: slot } when a sample fails its CRC.
    */
   assemble(slots: Int32Array, B: number, buffer: ArrayBuffer): Promise<{ buffer: ArrayBuffer; corrupt?: number }> {
-    if (this.failure) return Promise.reject(this.failure);
-    const w = this.workers[this.next++ % this.workers.length];
-    const id = this.seq++;
-    const n = this.inflight.get(w)!;
-    if (n === 0) w.ref();
-    this.inflight.set(w, n + 1);
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, {
-        worker: w,
-        reject,
-        resolve: (r) => {
-          if (r.error?.message) reject(new ExodusError(`batch worker: ${r.error.message}`));
-          else resolve({ buffer: r.buffer, corrupt: r.error?.corrupt });
-        },
-      });
-      w.postMessage({ id, slots, B, buffer }, [buffer]);
+    const pool = this.pool;
+    if (pool.failed) return Promise.reject(pool.failed);
+    const w = pool.workers[this.next++ % pool.workers.length];
+    return pool.request(w, { slots, B, buffer }, [buffer]).then((r) => {
+      if (r.error?.message) throw new ExodusError(`batch worker: ${r.error.message}`);
+      return { buffer: r.buffer, corrupt: r.error?.corrupt };
     });
   }
 
-  async close(): Promise<void> {
-    this.fail(new ExodusError("batch workers closed"));
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  close(): Promise<void> {
+    return this.pool.close("batch workers closed");
   }
 }
