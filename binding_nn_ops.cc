@@ -30,6 +30,24 @@ exo::k::PoolGeom pool_geom(const Args& a) {
   return g;
 }
 
+// The fields both pooling directions read first: max or average, geometry, plane count.
+struct PoolArgs {
+  bool is_max;
+  exo::k::PoolGeom g;
+  size_t planes;
+};
+PoolArgs pool_args(const Args& a) {
+  bool is_max = a.flag("max");
+  exo::k::PoolGeom g = pool_geom(a);
+  return {is_max, g, a.count("planes")};
+}
+// The winning indices [planes, ho, wo]: needed for max pooling (else `missing` is the error), optional otherwise.
+float* pool_indices(const Args& a, const PoolArgs& p, const View& like, const char* missing) {
+  float* arg = a.optional("indices", p.planes * p.g.ho * p.g.wo, like);
+  if (p.is_max && !arg) a.fail("indices", missing);
+  return arg;
+}
+
 size_t extent(int rows, int cols, int ld) { return rows == 0 || cols == 0 ? 0 : (size_t)(rows - 1) * ld + cols; }
 
 // gemmBatched({ transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch })
@@ -79,12 +97,10 @@ Napi::Value Col2im(const Napi::CallbackInfo& info) {
 Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "pool2d");
-    bool is_max = a.flag("max");
-    exo::k::PoolGeom g = pool_geom(a);
-    size_t planes = a.count("planes");
+    PoolArgs pa = pool_args(a);
+    auto [is_max, g, planes] = pa;
     View x = a.view("x", planes * g.h * g.w), y = a.view("y", planes * g.ho * g.wo, x);
-    float* arg = a.optional("indices", planes * g.ho * g.wo, x);
-    if (is_max && !arg) a.fail("indices", "are needed for max pooling");
+    float* arg = pool_indices(a, pa, x, "are needed for max pooling");
     if (planes) exo::on(x.dev).pool2d(x.dev.index, is_max, x.p, y.p, arg, g, planes);
     return info.Env().Undefined();
   });
@@ -94,12 +110,10 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
 Napi::Value Pool2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "pool2dBackward");
-    bool is_max = a.flag("max");
-    exo::k::PoolGeom g = pool_geom(a);
-    size_t planes = a.count("planes");
+    PoolArgs pa = pool_args(a);
+    auto [is_max, g, planes] = pa;
     View dy = a.view("dy", planes * g.ho * g.wo), dx = a.view("dx", planes * g.h * g.w, dy);
-    float* arg = a.optional("indices", planes * g.ho * g.wo, dy);
-    if (is_max && !arg) a.fail("indices", "are needed for the max pooling backward");
+    float* arg = pool_indices(a, pa, dy, "are needed for the max pooling backward");
     if (planes) exo::on(dy.dev).pool2d_backward(dy.dev.index, is_max, dy.p, arg, dx.p, g, planes);
     return info.Env().Undefined();
   });

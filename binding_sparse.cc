@@ -5,6 +5,29 @@
 namespace exo_binding {
 namespace {
 
+// The fields every sparse Linear product reads first: rows × inFeatures → outFeatures, and the
+// spike tensor s [rows, inFeatures] whose device the other operands must share.
+struct LinearArgs {
+  int R, F, O;
+  View s;
+};
+LinearArgs linear_args(const Args& a) {
+  int R = a.dim("rows"), F = a.dim("inFeatures"), O = a.dim("outFeatures");
+  return {R, F, O, a.view("s", (size_t)R * F)};
+}
+
+// The same for a sparse Conv2d product: geometry, output channels, image count and the input x.
+struct ConvArgs {
+  exo::k::ConvGeom g;
+  int cout, n;
+  View x;
+};
+ConvArgs conv_args(const Args& a) {
+  exo::k::ConvGeom g = conv_geom(a);
+  int cout = a.dim("cout"), n = a.dim("count");
+  return {g, cout, n, a.view("x", (size_t)n * g.c * g.h * g.w)};
+}
+
 // countNonzero({ x, n, out }): out[0] = the number of nonzero x[i]
 Napi::Value CountNonzero(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -20,8 +43,8 @@ Napi::Value CountNonzero(const Napi::CallbackInfo& info) {
 Napi::Value SparseLinearForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "sparseLinearForward");
-    int R = a.dim("rows"), F = a.dim("inFeatures"), O = a.dim("outFeatures");
-    View s = a.view("s", (size_t)R * F), w = a.view("w", (size_t)O * F, s), y = a.view("y", (size_t)R * O, s);
+    auto [R, F, O, s] = linear_args(a);
+    View w = a.view("w", (size_t)O * F, s), y = a.view("y", (size_t)R * O, s);
     if (R && O) exo::on(s.dev).sparse_linear_forward(s.dev.index, s.p, R, F, w.p, O, y.p);
     return info.Env().Undefined();
   });
@@ -31,8 +54,8 @@ Napi::Value SparseLinearForward(const Napi::CallbackInfo& info) {
 Napi::Value SparseLinearWeightGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "sparseLinearWeightGrad");
-    int R = a.dim("rows"), F = a.dim("inFeatures"), O = a.dim("outFeatures");
-    View s = a.view("s", (size_t)R * F), g = a.view("g", (size_t)R * O, s), dw = a.view("dw", (size_t)O * F, s);
+    auto [R, F, O, s] = linear_args(a);
+    View g = a.view("g", (size_t)R * O, s), dw = a.view("dw", (size_t)O * F, s);
     if (R && O && F) exo::on(s.dev).sparse_linear_weight_grad(s.dev.index, g.p, s.p, R, F, O, dw.p);
     return info.Env().Undefined();
   });
@@ -42,10 +65,8 @@ Napi::Value SparseLinearWeightGrad(const Napi::CallbackInfo& info) {
 Napi::Value SparseConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "sparseConvForward");
-    exo::k::ConvGeom g = conv_geom(a);
-    int cout = a.dim("cout"), n = a.dim("count");
-    View x = a.view("x", (size_t)n * g.c * g.h * g.w), w = a.view("w", (size_t)cout * g.ckk(), x);
-    View y = a.view("y", (size_t)n * cout * g.pixels(), x);
+    auto [g, cout, n, x] = conv_args(a);
+    View w = a.view("w", (size_t)cout * g.ckk(), x), y = a.view("y", (size_t)n * cout * g.pixels(), x);
     if (n && cout) exo::on(x.dev).sparse_conv_forward(x.dev.index, x.p, w.p, y.p, g, cout, n);
     return info.Env().Undefined();
   });
@@ -55,10 +76,8 @@ Napi::Value SparseConvForward(const Napi::CallbackInfo& info) {
 Napi::Value SparseConvWeightGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "sparseConvWeightGrad");
-    exo::k::ConvGeom g = conv_geom(a);
-    int cout = a.dim("cout"), n = a.dim("count");
-    View x = a.view("x", (size_t)n * g.c * g.h * g.w), dy = a.view("dy", (size_t)n * cout * g.pixels(), x);
-    View dw = a.view("dw", (size_t)cout * g.ckk(), x);
+    auto [g, cout, n, x] = conv_args(a);
+    View dy = a.view("dy", (size_t)n * cout * g.pixels(), x), dw = a.view("dw", (size_t)cout * g.ckk(), x);
     if (n && cout) exo::on(x.dev).sparse_conv_weight_grad(x.dev.index, x.p, dy.p, dw.p, g, cout, n);
     return info.Env().Undefined();
   });

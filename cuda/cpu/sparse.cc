@@ -53,6 +53,44 @@ struct Scratch {
   float* operator[](int i) { return bufs[(size_t)i].data(); }
 };
 
+// dw[o * rows + r] += Σ_sl part[sl][r * cols + o], the slices added in slice order (the fixed
+// reduction of kernels/sparse.cuh): a weight gradient's slices, transposed into dw[cols, rows].
+void add_slices(Scratch& part, int slices, int rows, int cols, float* dw) {
+  parallel_chunks((size_t)cols, [&](size_t b, size_t e) {
+    for (size_t o = b; o < e; ++o)
+      for (int r = 0; r < rows; ++r) {
+        float t = 0.f;
+        for (int sl = 0; sl < slices; ++sl) t += part[sl][(size_t)r * cols + o];
+        dw[o * rows + r] += t;
+      }
+  }, 2);
+}
+
+// Calls f(v, r, o) for every nonzero v = img[ci, y, x] and every kernel tap (ki, kj) that carries
+// it to output pixel o, with r = (ci, ki, kj) the weight's row: ascending (ci, y, x), then (ki, kj),
+// the order in which every output receives its terms on both backends.
+template <typename F>
+inline void for_conv_term(const float* img, const k::ConvGeom& g, F&& f) {
+  const int taps = g.kh * g.kw;
+  for (int ci = 0; ci < g.c; ++ci)
+    for (int yy = 0; yy < g.h; ++yy)
+      for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
+        for (int ki = 0; ki < g.kh; ++ki)
+          for (int kj = 0; kj < g.kw; ++kj) {
+            int o = k::conv_target(g, yy, xx, ki, kj);
+            if (o >= 0) f(v, (size_t)ci * taps + ki * g.kw + kj, o);
+          }
+      });
+}
+
+// Whether an image (the raw events of a first layer) has so few nonzeros that adding each term
+// straight into the NCHW layout costs less than transposing to a channels-innermost buffer.
+inline bool very_sparse(const float* img, size_t in, const k::ConvGeom& g) {
+  size_t nnz = 0;
+  for_nonzero(img, (int)in, [&](int, float) { ++nnz; });
+  return nnz * g.kh * g.kw * 4 < (size_t)g.pixels();
+}
+
 }  // namespace
 
 void count_nonzero(const float* x, size_t n, float* out) {
@@ -103,18 +141,11 @@ void sparse_linear_weight_grad(const float* g, const float* s, int R, int F, int
       for_nonzero(s + (size_t)r * F, F, [&](int f, float v) { fma_row(p + (size_t)f * Out, v, gr, Out); });
     }
   });
-  parallel_chunks((size_t)Out, [&](size_t b, size_t e) {
-    for (size_t o = b; o < e; ++o)
-      for (int f = 0; f < F; ++f) {
-        float t = 0.f;
-        for (int sl = 0; sl < slices; ++sl) t += part[sl][(size_t)f * Out + o];
-        dw[o * F + f] += t;
-      }
-  }, 2);
+  add_slices(part, slices, F, Out, dw);
 }
 
 void sparse_conv_forward(const float* x, const float* w, float* y, const k::ConvGeom& g, int cout, int count) {
-  const int taps = g.kh * g.kw, P = g.pixels();
+  const int P = g.pixels();
   std::vector<float> wt((size_t)g.ckk() * cout);
   transpose(w, wt.data(), cout, g.ckk());  // wt[(ci, ki, kj), co]
   const int threads = pool_threads();
@@ -123,43 +154,25 @@ void sparse_conv_forward(const float* x, const float* w, float* y, const k::Conv
   parallel_for((size_t)count, [&](size_t n, int slot) {
     const float* img = x + n * in;
     float* yn = y + n * (size_t)cout * P;
-    // Very sparse images (the raw events of the first layer): add each tap straight into the
-    // NCHW output, which costs less than zeroing and transposing a channels-innermost buffer.
-    // Every output receives the same terms in the same order either way.
-    size_t nnz = 0;
-    for_nonzero(img, (int)in, [&](int, float) { ++nnz; });
-    if (nnz * taps * 4 < (size_t)P) {
+    // Very sparse images: add each tap straight into the NCHW output. Every output receives the
+    // same terms in the same order either way.
+    if (very_sparse(img, in, g)) {
       std::memset(yn, 0, sizeof(float) * (size_t)cout * P);
-      for (int ci = 0; ci < g.c; ++ci)
-        for (int yy = 0; yy < g.h; ++yy)
-          for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
-            for (int ki = 0; ki < g.kh; ++ki)
-              for (int kj = 0; kj < g.kw; ++kj) {
-                int o = k::conv_target(g, yy, xx, ki, kj);
-                if (o < 0) continue;
-                const float* wr = wt.data() + ((size_t)ci * taps + ki * g.kw + kj) * cout;
-                for (int co = 0; co < cout; ++co) yn[(size_t)co * P + o] = std::fma(v, wr[co], yn[(size_t)co * P + o]);
-              }
-          });
+      for_conv_term(img, g, [&](float v, size_t r, int o) {
+        const float* wr = wt.data() + r * cout;
+        for (int co = 0; co < cout; ++co) yn[(size_t)co * P + o] = std::fma(v, wr[co], yn[(size_t)co * P + o]);
+      });
       return;
     }
     float* a = acc[slot];
     std::memset(a, 0, sizeof(float) * (size_t)P * cout);
-    for (int ci = 0; ci < g.c; ++ci)
-      for (int yy = 0; yy < g.h; ++yy)
-        for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
-          for (int ki = 0; ki < g.kh; ++ki)
-            for (int kj = 0; kj < g.kw; ++kj) {
-              int o = k::conv_target(g, yy, xx, ki, kj);
-              if (o >= 0) fma_row(a + (size_t)o * cout, v, wt.data() + ((size_t)ci * taps + ki * g.kw + kj) * cout, cout);
-            }
-        });
+    for_conv_term(img, g, [&](float v, size_t r, int o) { fma_row(a + (size_t)o * cout, v, wt.data() + r * cout, cout); });
     transpose(a, yn, P, cout);
   }, threads);
 }
 
 void sparse_conv_weight_grad(const float* x, const float* dy, float* dw, const k::ConvGeom& g, int cout, int count) {
-  const int taps = g.kh * g.kw, P = g.pixels(), R = g.ckk();
+  const int P = g.pixels(), R = g.ckk();
   const int slices = k::sparse_slices(count);
   Scratch part(slices, (size_t)R * cout);  // part[s][(ci, ki, kj), co]
   Scratch dyt(slices, (size_t)P * cout);   // one image's ∂y, channels innermost
@@ -172,43 +185,19 @@ void sparse_conv_weight_grad(const float* x, const float* dy, float* dw, const k
     for (int n = n0; n < n1; ++n) {
       const float* img = x + (size_t)n * in;
       const float* dyn = dy + (size_t)n * cout * P;
-      size_t nnz = 0;
-      for_nonzero(img, (int)in, [&](int, float) { ++nnz; });
-      if (nnz * taps * 4 < (size_t)P) {
+      if (very_sparse(img, in, g)) {
         // Very sparse: gather ∂y across channels directly instead of transposing the image's ∂y.
-        for (int ci = 0; ci < g.c; ++ci)
-          for (int yy = 0; yy < g.h; ++yy)
-            for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
-              for (int ki = 0; ki < g.kh; ++ki)
-                for (int kj = 0; kj < g.kw; ++kj) {
-                  int o = k::conv_target(g, yy, xx, ki, kj);
-                  if (o < 0) continue;
-                  float* pr = p + ((size_t)ci * taps + ki * g.kw + kj) * cout;
-                  for (int co = 0; co < cout; ++co) pr[co] = std::fma(v, dyn[(size_t)co * P + o], pr[co]);
-                }
-            });
+        for_conv_term(img, g, [&](float v, size_t r, int o) {
+          float* pr = p + r * cout;
+          for (int co = 0; co < cout; ++co) pr[co] = std::fma(v, dyn[(size_t)co * P + o], pr[co]);
+        });
         continue;
       }
       transpose(dyn, d, cout, P);
-      for (int ci = 0; ci < g.c; ++ci)
-        for (int yy = 0; yy < g.h; ++yy)
-          for_nonzero(img + ((size_t)ci * g.h + yy) * g.w, g.w, [&](int xx, float v) {
-            for (int ki = 0; ki < g.kh; ++ki)
-              for (int kj = 0; kj < g.kw; ++kj) {
-                int o = k::conv_target(g, yy, xx, ki, kj);
-                if (o >= 0) fma_row(p + ((size_t)ci * taps + ki * g.kw + kj) * cout, v, d + (size_t)o * cout, cout);
-              }
-          });
+      for_conv_term(img, g, [&](float v, size_t r, int o) { fma_row(p + r * cout, v, d + (size_t)o * cout, cout); });
     }
   });
-  parallel_chunks((size_t)cout, [&](size_t b, size_t e) {
-    for (size_t co = b; co < e; ++co)
-      for (int r = 0; r < R; ++r) {
-        float t = 0.f;
-        for (int sl = 0; sl < slices; ++sl) t += part[sl][(size_t)r * cout + co];
-        dw[co * R + r] += t;
-      }
-  }, 2);
+  add_slices(part, slices, R, cout, dw);
 }
 
 }  // namespace cpu
