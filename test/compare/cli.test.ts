@@ -2,9 +2,9 @@
 // data loader): the run folders, compare.html, the --json summary, and errors that name the flag.
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { register } from "../../bin/commands/compare.js";
+import { runCommand } from "../cli-helpers.js";
 import { FIXTURES, tmp } from "../data/helpers.js";
 
 function setup(): { out: string; cfg: string } {
@@ -17,20 +17,7 @@ function setup(): { out: string; cfg: string } {
   return { out: join(dir, "cmp"), cfg };
 }
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  let stdout = "";
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    await program.parseAsync(["node", "exodus", "compare", ...args]);
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-  return stdout;
-}
+const cli = (...args: string[]) => runCommand(register, "compare", args);
 
 afterEach(() => {
   process.exitCode = undefined;

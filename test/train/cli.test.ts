@@ -3,10 +3,10 @@
 // code 130 → --resume.
 import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
 import { parse } from "yaml";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { register } from "../../bin/commands/train.js";
+import { runCommand } from "../cli-helpers.js";
 import { FIXTURES, tmp } from "../data/helpers.js";
 import { loadCheckpoint } from "../../lib/train/checkpoint.js";
 
@@ -20,20 +20,7 @@ function setup(): { root: string; out: string; cfg: string } {
   return { root, out: join(dir, "run"), cfg };
 }
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  let stdout = "";
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    await program.parseAsync(["node", "exodus", "train", ...args]);
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-  return stdout;
-}
+const cli = (...args: string[]) => runCommand(register, "train", args);
 
 afterEach(() => {
   process.exitCode = undefined;

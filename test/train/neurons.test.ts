@@ -3,8 +3,7 @@
 // SHD config trains with ALIF on the committed SHD-format fixture.
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { register } from "../../bin/commands/train.js";
 import { ALIF } from "../../lib/nn/alif.js";
 import { ExpLeak } from "../../lib/nn/expleak.js";
@@ -13,6 +12,7 @@ import { SRM } from "../../lib/nn/srm.js";
 import { validateConfig } from "../../lib/train/config.js";
 import { buildModel } from "../../lib/train/model.js";
 import { packageRoot } from "../../lib/native.js";
+import { runCommand } from "../cli-helpers.js";
 import { FIXTURES, tmp } from "../data/helpers.js";
 
 const cfg = (neuron: Record<string, unknown>) => validateConfig({ dataset: { name: "shd" }, model: { hidden: [8, 8] }, neuron, device: "cpu" });
@@ -74,17 +74,7 @@ describe("the SHD config with ALIF", () => {
     const dir = tmp("exodus-alif-run-");
     const file = join(dir, "shd-alif.yaml");
     writeFileSync(file, shd.replace(/type: lif\n/, "type: alif\n  tauAdapt: 100\n  beta: 0.5\n  learn: [alpha, rho, beta, threshold]\n  synapse: { tauSyn: 5 }\n").replace(/hidden: \[128, 128, 128\]/, "hidden: [32, 32]"));
-    const program = new Command().exitOverride();
-    register(program);
-    let stdout = "";
-    const spy = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-    try {
-      await program.parseAsync(["node", "exodus", "train", file, "--epochs", "2", "--data-root", root, "--out", join(dir, "run"), "--device", "cpu", "--json"]);
-    } finally {
-      spy.mockRestore();
-      err.mockRestore();
-    }
+    const stdout = await runCommand(register, "train", [file, "--epochs", "2", "--data-root", root, "--out", join(dir, "run"), "--device", "cpu", "--json"]);
     const r = JSON.parse(stdout);
     expect(r.interrupted).toBe(false);
     expect(r.epochs).toHaveLength(2);
