@@ -89,7 +89,9 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     layers.push(wn(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale })));
   }
   // Nothing needs the gradient of the data: the first layer skips it.
-  if (layers[0] instanceof Linear || layers[0] instanceof Conv2d) layers[0].inputGrad = false;
+  // Through weight norm too: its wrapped layer is the one that computes ∂x.
+  const first = layers[0] instanceof WeightNorm ? layers[0].inner : layers[0];
+  if (first instanceof Linear || first instanceof Conv2d) first.inputGrad = false;
   const net = new Sequential(...layers);
   const weights: BuiltModel["weights"] = [];
   const dropouts: Dropout[] = [];

@@ -7,6 +7,7 @@ import { ConfigError } from "../../lib/errors.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor, scope } from "../../lib/tensor.js";
 import { type TrainConfig, loadConfig, validateConfig } from "../../lib/train/config.js";
+import { WeightNorm } from "../../lib/nn/weightnorm.js";
 import { buildModel } from "../../lib/train/model.js";
 import { train } from "../../lib/train/trainer.js";
 import { memoryData, quiet, syntheticConfig } from "../train/helpers.js";
@@ -66,6 +67,22 @@ describe("layer-list config", () => {
     expect(rb.weights).toEqual(ra.weights);
     expect(rb.epochs[0].train.loss).toBe(ra.epochs[0].train.loss);
     expect(rb.epochs[0].gradNorm).toEqual(ra.epochs[0].gradNorm);
+  });
+
+  it("the first layer skips the data gradient, also when it is weight-normalised", () => {
+    for (const model of [{ ...convShorthand, weightNorm: true }, convShorthand, convLayers(true), { kind: "mlp", hidden: [8], weightNorm: true }]) {
+      const shape = "kind" in model && model.kind === "mlp" ? [6, 12] : [6, 2, 8, 8];
+      const m = buildModel(convCfg(model), { sampleShape: shape, numClasses: 2 });
+      const first = m.net.layers[0] instanceof WeightNorm ? m.net.layers[0].inner : m.net.layers[0];
+      expect(first).toHaveProperty("inputGrad", false);
+      const x = new Rng(7).fillUniform(new Float32Array(3 * shape.reduce((a, b) => a * b, 1))).map((v) => (v < 0.3 ? 1 : 0));
+      scope(() => {
+        const y = m.net.forward(Tensor.from(x, [shape[0], 3, ...shape.slice(1)]));
+        const dx = m.net.backward(Tensor.full(y.shape, 0.1));
+        expect(dx.size).toBe(0);
+      });
+      m.net.dispose();
+    }
   });
 
   const bad: [string, unknown[], RegExp][] = [
