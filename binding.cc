@@ -235,19 +235,24 @@ Napi::Value CudaDeviceInfo(const Napi::CallbackInfo& info) {
     return o;
   });
 }
+Napi::Object StatsObject(Napi::Env env, const exo::AllocatorStats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("inUse", (double)s.in_use);
+  o.Set("cached", (double)s.cached);
+  o.Set("peak", (double)s.peak);
+  o.Set("mallocs", (double)s.mallocs);
+  return o;
+}
 Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "allocatorStats");
     int index = a.integer("index");
     if (index < 0) throw Napi::RangeError::New(info.Env(), "allocatorStats: index must be a CUDA device index >= 0, received " + std::to_string(index));
-    exo::AllocatorStats s = exo::cuda_allocator_stats(index);
-    Napi::Object o = Napi::Object::New(info.Env());
-    o.Set("inUse", (double)s.in_use);
-    o.Set("cached", (double)s.cached);
-    o.Set("peak", (double)s.peak);
-    o.Set("mallocs", (double)s.mallocs);
-    return o;
+    return StatsObject(info.Env(), exo::cuda_allocator_stats(index));
   });
+}
+Napi::Value HostAllocatorStats(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value { return StatsObject(info.Env(), exo::host_allocator_stats()); });
 }
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -282,6 +287,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXO_EXPORT("buildInfo", BuildInfo);
   EXO_EXPORT("cudaDeviceInfo", CudaDeviceInfo);
   EXO_EXPORT("allocatorStats", AllocatorStats);
+  EXO_EXPORT("hostAllocatorStats", HostAllocatorStats);
   EXO_EXPORT("emptyCache", EmptyCache);
   EXO_EXPORT("setThreads", SetThreads);
 #undef EXO_EXPORT

@@ -223,6 +223,8 @@ export interface NativeAddon {
   buildInfo(): { version: string; cudaCompiled: boolean; cpuThreads: number; cpuIsa: string };
   cudaDeviceInfo(o: { index: number }): { name: string; computeCapability: string; totalMemory: number; multiprocessors: number };
   allocatorStats(o: { index: number }): { inUse: number; cached: number; peak: number; mallocs: number };
+  /** The host block cache: bytes live and cached in blocks of 1 MiB and more, the live peak, fresh allocations. */
+  hostAllocatorStats(): { inUse: number; cached: number; peak: number; mallocs: number };
   emptyCache(): void;
   setThreads(o: { threads: number }): void;
 }

@@ -59,6 +59,8 @@ struct AllocatorStats {
   size_t in_use = 0, cached = 0, peak = 0, mallocs = 0;
 };
 AllocatorStats cuda_allocator_stats(int index);
+// The host block cache (dispatch.cc): bytes live and cached in blocks ≥ 1 MiB, the live peak.
+AllocatorStats host_allocator_stats();
 void cuda_empty_cache();
 int cpu_threads();
 void set_cpu_threads(int n);
