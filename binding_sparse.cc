@@ -1,6 +1,7 @@
 // N-API bindings of the spike-sparse products and the max-over-time readout's backward
 // (EXO_SPARSE_OPS in backend.h; math in cuda/kernels/sparse.cuh).
 #include "binding.h"
+#include "exodus/spike_index.h"
 
 namespace exo_binding {
 namespace {
@@ -95,6 +96,94 @@ Napi::Value MaxTimeBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+// ---- the CPU spike index (exodus/spike_index.h), held in JavaScript typed arrays -----------------
+
+template <typename A>
+A typed(const Args& a, const char* name, napi_typedarray_type type, const char* what) {
+  Napi::Value v = a.get(name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) a.fail(name, std::string("must be a ") + what);
+  return v.As<A>();
+}
+
+void cpu_only(const Args& a, const char* name, const View& v) {
+  if (!v.dev.cpu()) a.fail(name, "must be a CPU tensor (the spike index is a CPU path; other devices take the dense or scanning products)");
+}
+
+// The index arrays of { offsets, cols, vals, rows, inFeatures }, checked so that the products
+// never read outside them or outside a weight row: offsets ascend from 0, cols lie in [0, F).
+struct IndexArgs {
+  int R, F;
+  const int32_t* offsets;
+  const int32_t* cols;
+  const float* vals;
+};
+IndexArgs index_args(const Args& a) {
+  int R = a.dim("rows"), F = a.dim("inFeatures");
+  auto off = typed<Napi::Int32Array>(a, "offsets", napi_int32_array, "Int32Array");
+  auto cols = typed<Napi::Int32Array>(a, "cols", napi_int32_array, "Int32Array");
+  auto vals = typed<Napi::Float32Array>(a, "vals", napi_float32_array, "Float32Array");
+  if (off.ElementLength() < (size_t)R + 1) a.fail("offsets", "must have rows + 1 entries");
+  if (cols.ElementLength() != vals.ElementLength()) a.fail("vals", "must have as many entries as cols");
+  const int32_t* o = off.Data();
+  if (o[0] != 0) a.fail("offsets", "must start at 0");
+  for (int r = 0; r < R; ++r)
+    if (o[r + 1] < o[r]) a.fail("offsets", "must not decrease");
+  if ((size_t)o[R] > cols.ElementLength()) a.fail("offsets", "point past the end of cols (an incomplete index: build it with a larger capacity)");
+  const int32_t* c = cols.Data();
+  int32_t lo = 0, hi = 0;
+  for (int32_t k = 0; k < o[R]; ++k) {
+    lo = c[k] < lo ? c[k] : lo;
+    hi = c[k] > hi ? c[k] : hi;
+  }
+  if (lo < 0 || (o[R] > 0 && hi >= F)) a.fail("cols", "must lie in [0, inFeatures)");
+  return {R, F, o, c, vals.Data()};
+}
+
+// spikeIndexBuild({ s, rows, inFeatures, offsets, cols, vals }): the nonzeros of s [rows, F] into
+// the arrays while they fit (cols.length); returns the nonzero count (above cols.length: incomplete).
+Napi::Value SpikeIndexBuild(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "spikeIndexBuild");
+    int R = a.dim("rows"), F = a.dim("inFeatures");
+    View s = a.view("s", (size_t)R * F);
+    cpu_only(a, "s", s);
+    auto off = typed<Napi::Int32Array>(a, "offsets", napi_int32_array, "Int32Array");
+    auto cols = typed<Napi::Int32Array>(a, "cols", napi_int32_array, "Int32Array");
+    auto vals = typed<Napi::Float32Array>(a, "vals", napi_float32_array, "Float32Array");
+    if (off.ElementLength() < (size_t)R + 1) a.fail("offsets", "must have rows + 1 entries");
+    if (cols.ElementLength() != vals.ElementLength()) a.fail("vals", "must have as many entries as cols");
+    if (cols.ElementLength() > 2147483647u) a.fail("cols", "must have fewer than 2^31 entries");
+    size_t nnz = exo::cpu::spike_index_build(s.p, R, F, off.Data(), cols.Data(), vals.Data(), cols.ElementLength());
+    return Napi::Number::New(info.Env(), (double)nnz);
+  });
+}
+
+// spikeIndexLinearForward({ offsets, cols, vals, rows, inFeatures, w, outFeatures, y }): y = s·wᵀ
+Napi::Value SpikeIndexLinearForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "spikeIndexLinearForward");
+    IndexArgs ix = index_args(a);
+    int O = a.dim("outFeatures");
+    View w = a.view("w", (size_t)O * ix.F), y = a.view("y", (size_t)ix.R * O, w);
+    cpu_only(a, "w", w);
+    if (ix.R && O) exo::cpu::spike_index_linear_forward(ix.offsets, ix.cols, ix.vals, ix.R, ix.F, w.p, O, y.p);
+    return info.Env().Undefined();
+  });
+}
+
+// spikeIndexLinearWeightGrad({ g, offsets, cols, vals, rows, inFeatures, outFeatures, dw }): dw += gᵀ·s
+Napi::Value SpikeIndexLinearWeightGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "spikeIndexLinearWeightGrad");
+    IndexArgs ix = index_args(a);
+    int O = a.dim("outFeatures");
+    View g = a.view("g", (size_t)ix.R * O), dw = a.view("dw", (size_t)O * ix.F, g);
+    cpu_only(a, "g", g);
+    if (ix.R && O && ix.F) exo::cpu::spike_index_linear_weight_grad(g.p, ix.offsets, ix.cols, ix.vals, ix.R, ix.F, O, dw.p);
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_sparse_bindings(Napi::Env env, Napi::Object exports) {
@@ -103,6 +192,9 @@ void register_sparse_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("sparseLinearWeightGrad", Napi::Function::New(env, SparseLinearWeightGrad, "sparseLinearWeightGrad"));
   exports.Set("sparseConvForward", Napi::Function::New(env, SparseConvForward, "sparseConvForward"));
   exports.Set("sparseConvWeightGrad", Napi::Function::New(env, SparseConvWeightGrad, "sparseConvWeightGrad"));
+  exports.Set("spikeIndexBuild", Napi::Function::New(env, SpikeIndexBuild, "spikeIndexBuild"));
+  exports.Set("spikeIndexLinearForward", Napi::Function::New(env, SpikeIndexLinearForward, "spikeIndexLinearForward"));
+  exports.Set("spikeIndexLinearWeightGrad", Napi::Function::New(env, SpikeIndexLinearWeightGrad, "spikeIndexLinearWeightGrad"));
   exports.Set("maxTimeBackward", Napi::Function::New(env, MaxTimeBackward, "maxTimeBackward"));
 }
 

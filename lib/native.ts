@@ -218,6 +218,10 @@ export interface NativeAddon {
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;
   /** y = σ(v)·g */
   surrogateGrad(o: { surrogate: number; v: View; g: View; y: View; n: number; theta: View; P: number; scale: number; width: number }): void;
+  /** The CPU spike index of s [rows, inFeatures] into the arrays while it fits; returns the nonzero count. */
+  spikeIndexBuild(o: { s: View; rows: number; inFeatures: number; offsets: Int32Array; cols: Int32Array; vals: Float32Array }): number;
+  spikeIndexLinearForward(o: { offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; y: View }): void;
+  spikeIndexLinearWeightGrad(o: { g: View; offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; outFeatures: number; dw: View }): void;
   // runtime
   info(): NativeInfo;
   buildInfo(): { version: string; cudaCompiled: boolean; cpuThreads: number; cpuIsa: string };

@@ -80,6 +80,68 @@ export function sparseLinearWeightGrad(g: Tensor, s: Tensor, dw: Tensor): void {
   native().sparseLinearWeightGrad({ g, s, rows, inFeatures: inF, outFeatures: outF, dw });
 }
 
+/**
+ * A compact row index of a spike (or event-count) matrix s [rows, features] on the CPU: per row,
+ * the ascending indices and values of its nonzeros (exodus/spike_index.h). Built in one pass over
+ * s, it gives the density, the forward and the weight gradient without scanning s again. Its
+ * arrays are kept and reused across steps, grown to the nonzeros actually seen.
+ */
+export class SpikeIndex {
+  private offsets = new Int32Array(1);
+  private cols = new Int32Array(0);
+  private vals = new Float32Array(0);
+  rows = 0;
+  features = 0;
+  /** Nonzeros of the last matrix indexed. */
+  nnz = 0;
+
+  /** Whether the arrays hold every nonzero of the last matrix indexed. */
+  get complete(): boolean {
+    return this.nnz <= this.cols.length;
+  }
+
+  /**
+   * Indexes s [rows, features] (a CPU tensor), growing the arrays when it is sparser than
+   * `maxDensity` but does not fit them; returns its density.
+   */
+  build(s: Tensor, rows: number, features: number, maxDensity = 1): number {
+    if (this.offsets.length < rows + 1) this.offsets = new Int32Array(rows + 1);
+    const run = () => native().spikeIndexBuild({ s, rows, inFeatures: features, offsets: this.offsets, cols: this.cols, vals: this.vals });
+    this.rows = rows;
+    this.features = features;
+    this.nnz = run();
+    const size = rows * features;
+    if (!this.complete && this.nnz < maxDensity * size) {
+      // Room for a quarter more, so that a density that creeps up does not rebuild every step.
+      const cap = Math.min(2 ** 31 - 1, size, Math.ceil(this.nnz * 1.25) + 64);
+      this.cols = new Int32Array(cap);
+      this.vals = new Float32Array(cap);
+      this.nnz = run();
+    }
+    return size ? this.nnz / size : 0;
+  }
+
+  private arrays(op: string) {
+    if (!this.complete) throw new ExodusError(`${op}: the spike index is incomplete (${this.nnz} nonzeros, room for ${this.cols.length}); build it with a larger maxDensity`);
+    return { offsets: this.offsets, cols: this.cols, vals: this.vals, rows: this.rows, inFeatures: this.features };
+  }
+
+  /** y [rows, out] = s · wᵀ for w [out, features], from the index. */
+  linear(w: Tensor): Tensor {
+    if (w.rank !== 2 || w.shape[1] !== this.features) throw new ShapeError(`SpikeIndex.linear: expected a weight [out, ${this.features}], received ${shapeStr(w.shape)}`);
+    const y = Tensor.empty([this.rows, w.shape[0]], w.device);
+    native().spikeIndexLinearForward({ ...this.arrays("SpikeIndex.linear"), w, outFeatures: w.shape[0], y });
+    return y;
+  }
+
+  /** dw [out, features] += gᵀ · s for g [rows, out], from the index. */
+  linearWeightGrad(g: Tensor, dw: Tensor): void {
+    if (dw.rank !== 2 || dw.shape[1] !== this.features) throw new ShapeError(`SpikeIndex.linearWeightGrad: expected dw [out, ${this.features}], received ${shapeStr(dw.shape)}`);
+    if (g.size !== this.rows * dw.shape[0]) throw new ShapeError(`SpikeIndex.linearWeightGrad: expected g of ${this.rows} rows × ${dw.shape[0]}, received ${shapeStr(g.shape)}`);
+    native().spikeIndexLinearWeightGrad({ g, ...this.arrays("SpikeIndex.linearWeightGrad"), outFeatures: dw.shape[0], dw });
+  }
+}
+
 /** conv2d(x, w) from the nonzeros of x (event-driven: each input event adds its kernel's taps). */
 export function sparseConv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const g = conv2dGeometry(x, w, opts);

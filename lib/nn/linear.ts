@@ -4,7 +4,7 @@ import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
-import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
+import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
@@ -34,6 +34,9 @@ export class Linear extends Module {
   /** The density of the last forward's input when "auto" measured it. */
   inputDensity: number | undefined;
   private sparseInput = false;
+  /** Whether the last forward took the sparse path through `index` (the CPU). */
+  private indexed = false;
+  private readonly index = new SpikeIndex();
   private input: Tensor | undefined;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
@@ -61,11 +64,22 @@ export class Linear extends Module {
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;
     const x2 = x.reshape([rows, this.inFeatures]);
-    const choice = chooseSparse(CPU_CROSSOVER.linear, this.products, x2);
-    this.sparseInput = choice.sparse;
-    this.inputDensity = choice.density;
     let y2: Tensor;
-    if (choice.sparse) y2 = sparseLinear(x2, this.weight.value);
+    this.indexed = false;
+    if (this.device.type === "cpu" && this.products !== "dense") {
+      // One pass over the input gives its density and, when sparse enough, the index that the
+      // forward and the weight gradient read instead of the input.
+      const crossover = this.products === "sparse" ? 1 : CPU_CROSSOVER.linear;
+      this.inputDensity = this.products === "auto" ? this.index.build(x2, rows, this.inFeatures, crossover) : undefined;
+      if (this.products === "sparse") this.index.build(x2, rows, this.inFeatures, 1);
+      this.indexed = this.sparseInput = this.products === "sparse" || this.inputDensity! < crossover;
+    } else {
+      const choice = chooseSparse(CPU_CROSSOVER.linear, this.products, x2);
+      this.sparseInput = choice.sparse;
+      this.inputDensity = choice.density;
+    }
+    if (this.indexed) y2 = this.index.linear(this.weight.value);
+    else if (this.sparseInput) y2 = sparseLinear(x2, this.weight.value);
     else ops.gemm((y2 = Tensor.empty([rows, this.outFeatures], this.device)), x2, this.weight.value, { transB: true });
     if (this.bias) ops.add(y2, this.bias.value, y2);
     const y = y2.reshape([...x.shape.slice(0, -1), this.outFeatures]);
@@ -82,7 +96,8 @@ export class Linear extends Module {
     if (dy.size !== rows * this.outFeatures || dy.shape[dy.rank - 1] !== this.outFeatures)
       throw new ShapeError(`Linear backward: expected dy of ${rows} rows × ${this.outFeatures}, received ${shapeStr(dy.shape)}`);
     const dy2 = dy.reshape([rows, this.outFeatures]);
-    if (this.sparseInput) sparseLinearWeightGrad(dy2, x2, this.weight.grad);
+    if (this.indexed) this.index.linearWeightGrad(dy2, this.weight.grad);
+    else if (this.sparseInput) sparseLinearWeightGrad(dy2, x2, this.weight.grad);
     else ops.gemm(this.weight.grad, dy2, x2, { transA: true, beta: 1 });
     if (this.bias) {
       const db = ops.sum(dy2, 0);

@@ -1,0 +1,193 @@
+// The CPU spike index (exodus/spike_index.h) and the Linear products that read it. Each product
+// keeps a block of up to 64 outputs in vector registers across a row's nonzeros, where the
+// scanning products (sparse.cc) load and store the output row once per nonzero.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "exodus/spike_index.h"
+#include "kernels/sparse.cuh"
+#include "parallel.h"
+#include "sparse_rows.h"
+
+namespace exo {
+namespace cpu {
+namespace {
+using namespace sparse_rows;
+
+constexpr int kBlock = 64;  // outputs held in registers: 8 AVX2 vectors
+
+// acc[0..width) = Σ_k fma(v[k], rows[c[k]][o0 + ·], ·) over the n nonzeros, in ascending k.
+template <int NB>
+inline void gather_block(const int32_t* c, const float* v, int n, const float* wt, int stride, float* acc) {
+#if defined(__AVX2__)
+  __m256 a[NB];
+  for (int i = 0; i < NB; ++i) a[i] = _mm256_setzero_ps();
+  for (int k = 0; k < n; ++k) {
+    const __m256 vb = _mm256_set1_ps(v[k]);
+    const float* w = wt + (size_t)c[k] * stride;
+    for (int i = 0; i < NB; ++i) a[i] = _mm256_fmadd_ps(vb, _mm256_loadu_ps(w + 8 * i), a[i]);
+  }
+  for (int i = 0; i < NB; ++i) _mm256_storeu_ps(acc + 8 * i, a[i]);
+#else
+  std::fill(acc, acc + 8 * NB, 0.f);
+  for (int k = 0; k < n; ++k) fma_row(acc, v[k], wt + (size_t)c[k] * stride, 8 * NB);
+#endif
+}
+
+// rows[c[k]][0..8·NB) = fma(v[k], g[0..8·NB), ·) for every nonzero k, g held in registers.
+template <int NB>
+inline void scatter_block(const int32_t* c, const float* v, int n, const float* g, float* p, int stride) {
+#if defined(__AVX2__)
+  __m256 gv[NB];
+  for (int i = 0; i < NB; ++i) gv[i] = _mm256_loadu_ps(g + 8 * i);
+  for (int k = 0; k < n; ++k) {
+    const __m256 vb = _mm256_set1_ps(v[k]);
+    float* pr = p + (size_t)c[k] * stride;
+    for (int i = 0; i < NB; ++i) _mm256_storeu_ps(pr + 8 * i, _mm256_fmadd_ps(vb, gv[i], _mm256_loadu_ps(pr + 8 * i)));
+  }
+#else
+  for (int k = 0; k < n; ++k) fma_row(p + (size_t)c[k] * stride, v[k], g, 8 * NB);
+#endif
+}
+
+// gather_block / scatter_block for a width that is a multiple of 8 and at most kBlock.
+#define EXO_BY_BLOCKS(width, call) \
+  switch ((width) / 8) {           \
+    case 1: call(1); break;        \
+    case 2: call(2); break;        \
+    case 3: call(3); break;        \
+    case 4: call(4); break;        \
+    case 5: call(5); break;        \
+    case 6: call(6); break;        \
+    case 7: call(7); break;        \
+    default: call(8); break;       \
+  }
+
+}  // namespace
+
+// One chunk's nonzeros during a build, grown by doubling (uninitialised: every slot written is read).
+struct ChunkEntries {
+  std::unique_ptr<int32_t[]> cols;
+  std::unique_ptr<float[]> vals;
+  size_t size = 0, cap = 0;
+  void reserve(size_t need) {
+    if (need <= cap) return;
+    size_t cap2 = cap * 2 > need ? cap * 2 : need;
+    std::unique_ptr<int32_t[]> c(new int32_t[cap2]);
+    std::unique_ptr<float[]> v(new float[cap2]);
+    if (size) {
+      std::memcpy(c.get(), cols.get(), size * sizeof(int32_t));
+      std::memcpy(v.get(), vals.get(), size * sizeof(float));
+    }
+    cols = std::move(c);
+    vals = std::move(v);
+    cap = cap2;
+  }
+};
+
+size_t spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
+                         size_t capacity) {
+  const int chunks = rows < 64 ? (rows < 1 ? 1 : rows) : 64;  // a fixed split: the index is the same for any thread count
+  // The chunks' buffers are kept between builds (fresh ones cost a page fault per 4 KiB every
+  // step); a build that finds them in use by another thread makes its own.
+  static std::mutex kept_mu;
+  static std::vector<ChunkEntries> kept;
+  std::unique_lock<std::mutex> lock(kept_mu, std::try_to_lock);
+  std::vector<ChunkEntries> own;
+  std::vector<ChunkEntries>& part = lock.owns_lock() ? kept : own;
+  if (part.size() < (size_t)chunks) part.resize((size_t)chunks);
+  for (auto& e : part) e.size = 0;
+  offsets[0] = 0;
+  parallel_for((size_t)chunks, [&](size_t c, int) {
+    const int r0 = k::sparse_slice_begin(rows, chunks, (int)c), r1 = k::sparse_slice_begin(rows, chunks, (int)c + 1);
+    ChunkEntries& e = part[c];
+    e.reserve((size_t)(r1 - r0) * features / 8 + features);
+    for (int r = r0; r < r1; ++r) {
+      e.reserve(e.size + features);  // a row adds at most `features`
+      int32_t* cp = e.cols.get() + e.size;
+      float* vp = e.vals.get() + e.size;
+      for_nonzero(s + (size_t)r * features, features, [&](int f, float v) {
+        *cp++ = f;
+        *vp++ = v;
+      });
+      e.size = (size_t)(cp - e.cols.get());
+      offsets[r + 1] = (int32_t)e.size;  // within the chunk; made global below
+    }
+  });
+  std::vector<size_t> base((size_t)chunks + 1, 0);
+  for (int c = 0; c < chunks; ++c) base[(size_t)c + 1] = base[(size_t)c] + part[(size_t)c].size;
+  const size_t total = base[(size_t)chunks];
+  if (total > capacity) return total;
+  parallel_for((size_t)chunks, [&](size_t c, int) {
+    const int r0 = k::sparse_slice_begin(rows, chunks, (int)c), r1 = k::sparse_slice_begin(rows, chunks, (int)c + 1);
+    for (int r = r0; r < r1; ++r) offsets[r + 1] += (int32_t)base[c];
+    if (part[c].size) {
+      std::memcpy(cols + base[c], part[c].cols.get(), part[c].size * sizeof(int32_t));
+      std::memcpy(vals + base[c], part[c].vals.get(), part[c].size * sizeof(float));
+    }
+  });
+  return total;
+}
+
+void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, const float* vals, int rows,
+                                int features, const float* w, int out, float* y) {
+  std::vector<float> wt((size_t)features * out);
+  transpose(w, wt.data(), out, features);  // wt[f, :] = W[:, f]
+  parallel_chunks((size_t)rows, [&](size_t b, size_t e) {
+    float tail[8];
+    for (size_t r = b; r < e; ++r) {
+      const int32_t* c = cols + offsets[r];
+      const float* v = vals + offsets[r];
+      const int n = offsets[r + 1] - offsets[r];
+      float* yr = y + r * out;
+      int o0 = 0;
+      while (out - o0 >= 8) {
+        const int width = std::min(kBlock, (out - o0) / 8 * 8);
+#define EXO_GATHER(NB) gather_block<NB>(c, v, n, wt.data() + o0, out, yr + o0)
+        EXO_BY_BLOCKS(width, EXO_GATHER)
+#undef EXO_GATHER
+        o0 += width;
+      }
+      if (o0 < out) {
+        const int width = out - o0;
+        std::fill(tail, tail + 8, 0.f);
+        for (int k = 0; k < n; ++k) fma_row(tail, v[k], wt.data() + (size_t)c[k] * out + o0, width);
+        std::memcpy(yr + o0, tail, sizeof(float) * (size_t)width);
+      }
+    }
+  }, (size_t)(kParallelMin / ((size_t)features / 8 + 1)) + 1);
+}
+
+void spike_index_linear_weight_grad(const float* g, const int32_t* offsets, const int32_t* cols, const float* vals,
+                                    int rows, int features, int out, float* dw) {
+  const int slices = k::sparse_slices(rows);
+  Scratch part(slices, (size_t)features * out);  // part[s][f, o]
+  parallel_for((size_t)slices, [&](size_t sl, int) {
+    float* p = part[(int)sl];
+    std::memset(p, 0, sizeof(float) * (size_t)features * out);
+    const int r0 = k::sparse_slice_begin(rows, slices, (int)sl), r1 = k::sparse_slice_begin(rows, slices, (int)sl + 1);
+    for (int r = r0; r < r1; ++r) {
+      const int32_t* c = cols + offsets[r];
+      const float* v = vals + offsets[r];
+      const int n = offsets[r + 1] - offsets[r];
+      if (!n) continue;
+      const float* gr = g + (size_t)r * out;
+      int o0 = 0;
+      while (out - o0 >= 8) {
+        const int width = std::min(kBlock, (out - o0) / 8 * 8);
+#define EXO_SCATTER(NB) scatter_block<NB>(c, v, n, gr + o0, p + o0, out)
+        EXO_BY_BLOCKS(width, EXO_SCATTER)
+#undef EXO_SCATTER
+        o0 += width;
+      }
+      for (int k = 0; k < n && o0 < out; ++k) fma_row(p + (size_t)c[k] * out + o0, v[k], gr + o0, out - o0);
+    }
+  });
+  add_slices(part, slices, features, out, dw);
+}
+
+}  // namespace cpu
+}  // namespace exo

@@ -1,0 +1,28 @@
+// A compact row index of a spike (or event-count) matrix s [rows, features] on the CPU: for each
+// row the ascending indices and values of its nonzeros (CSR). Built in one pass over s, it
+// replaces the three scans of s that a sparse Linear step otherwise makes (the density count, the
+// forward and the weight gradient), and lets the forward keep its output row in registers.
+// The products add their terms in the order of kernels/sparse.cuh (ascending feature index per
+// output; fixed row slices for ∂W), so they equal the scanning products bit for bit.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace exo {
+namespace cpu {
+
+// Fills offsets[0..rows] and, while they fit in `capacity`, cols/vals with the nonzeros of s.
+// Returns the number of nonzeros; a result above capacity means cols/vals are incomplete.
+size_t spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
+                         size_t capacity);
+
+// y [rows, out] = s · wᵀ for w [out, features], from a complete index.
+void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, const float* vals, int rows,
+                                int features, const float* w, int out, float* y);
+
+// dw [out, features] += gᵀ · s for g [rows, out], from a complete index.
+void spike_index_linear_weight_grad(const float* g, const int32_t* offsets, const int32_t* cols, const float* vals,
+                                    int rows, int features, int out, float* dw);
+
+}  // namespace cpu
+}  // namespace exo
