@@ -11,6 +11,7 @@ import { loadConfig } from "../../lib/train/config.js";
 import { readoutCrossEntropy } from "../../lib/train/loss.js";
 import { buildModel } from "../../lib/train/model.js";
 import { Adam } from "../../lib/optim.js";
+import { benchShape } from "./step.js";
 
 const args = process.argv.slice(2);
 const value = (name: string, def: string) => {
@@ -23,8 +24,7 @@ const T = Number(value("T", "300"));
 const density = Number(value("density", "0.01"));
 const reps = Number(value("reps", "2"));
 if (args.includes("--threads")) setCpuThreads(Number(value("threads", "1")));
-const features = cfg.model.kind === "conv" ? [2, 64, 64] : [700];
-const classes = cfg.model.kind === "conv" ? 11 : 20;
+const { features, classes } = benchShape(cfg);
 
 const model = buildModel(cfg, { sampleShape: [T, ...features], numClasses: classes });
 const opt = new Adam(model.net.parameters(), { lr: 1e-3 });

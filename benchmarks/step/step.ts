@@ -26,11 +26,18 @@ export interface StepTiming {
   peakRssMiB: number;
 }
 
+/** The sample shape (without T) and classes the step benchmarks give a config's network: the data sets' default transforms. */
+export function benchShape(cfg: { model: { kind?: string }; dataset: { name: unknown } }): { features: number[]; classes: number } {
+  return {
+    features: cfg.model.kind === "conv" ? [2, 64, 64] : [100], // SHD/SSC: 700 channels downsampled to 100
+    classes: { shd: 20, ssc: 35 }[cfg.dataset.name as string] ?? 11,
+  };
+}
+
 export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number }): StepTiming {
   setCpuThreads(opts.threads);
   const cfg = loadConfig(config, { device: "cpu", output: "/tmp/exodus-step-bench" });
-  const features = cfg.model.kind === "conv" ? [2, 64, 64] : [100];
-  const classes = { shd: 20, ssc: 35 }[cfg.dataset.name as string] ?? 11;
+  const { features, classes } = benchShape(cfg);
   const model = buildModel(cfg, { sampleShape: [opts.T, ...features], numClasses: classes });
   const opt = new Adam(model.net.parameters(), { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
   const rng = new Rng(5);
