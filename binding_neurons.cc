@@ -3,6 +3,7 @@
 // name (checked to hold what the kernel will touch; optional ones may be absent or null) and the
 // scan's configuration fields by name.
 #include "binding.h"
+#include "exodus/spike_index.h"
 
 namespace exo_binding {
 namespace {
@@ -61,7 +62,7 @@ exo::ExpLeakConfig expleak_config(const Args& a) {
 }
 
 // lifForward({ x, alpha, theta, m, state, s, v, T, N, P, reset, multiSpike, maxSpikes, vMin?, normInput,
-//              surrogate, sgScale, sgWidth })
+//              surrogate, sgScale, sgWidth, mask? })
 Napi::Value LifForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "lifForward");
@@ -70,7 +71,17 @@ Napi::Value LifForward(const Napi::CallbackInfo& info) {
     View x = a.view("x", TN);
     exo::LifParams p{a.view("alpha", c.P, x).p, a.view("theta", c.P, x).p, a.view("m", c.P, x).p};
     View state = a.view("state", c.N, x), s = a.view("s", TN, x), v = a.view("v", TN, x);
-    if (TN) exo::on(x.dev).lif_forward(x.dev.index, c, p, x.p, state.p, s.p, v.p);
+    if (a.has("mask")) {
+      // The spike bitmask for a following Linear layer's spike index (exodus/spike_index.h).
+      Napi::Value mv = a.get("mask");
+      if (!mv.IsTypedArray() || mv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) a.fail("mask", "must be a Uint8Array");
+      if (!x.dev.cpu()) a.fail("mask", "is a CPU output: leave it out on other devices");
+      if (c.N % 8) a.fail("mask", "needs N to be a multiple of 8, received N = " + std::to_string(c.N));
+      if (mv.As<Napi::Uint8Array>().ElementLength() < (TN + 63) / 64 * 8) a.fail("mask", "must have ceil(T·N / 64)·8 bytes");
+      if (TN) exo::cpu::lif_forward_masked(c, p, x.p, state.p, s.p, v.p, mv.As<Napi::Uint8Array>().Data());
+    } else if (TN) {
+      exo::on(x.dev).lif_forward(x.dev.index, c, p, x.p, state.p, s.p, v.p);
+    }
     return info.Env().Undefined();
   });
 }

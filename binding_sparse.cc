@@ -139,8 +139,9 @@ IndexArgs index_args(const Args& a) {
   return {R, F, o, c, vals.Data()};
 }
 
-// spikeIndexBuild({ s, rows, inFeatures, offsets, cols, vals }): the nonzeros of s [rows, F] into
-// the arrays while they fit (cols.length); returns the nonzero count (above cols.length: incomplete).
+// spikeIndexBuild({ s, rows, inFeatures, offsets, cols, vals, mask? }): the nonzeros of s [rows, F]
+// into the arrays while they fit (cols.length); returns the nonzero count (above cols.length:
+// incomplete). With the neuron scan's bitmask of s, s is read at its nonzeros only.
 Napi::Value SpikeIndexBuild(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "spikeIndexBuild");
@@ -153,7 +154,13 @@ Napi::Value SpikeIndexBuild(const Napi::CallbackInfo& info) {
     if (off.ElementLength() < (size_t)R + 1) a.fail("offsets", "must have rows + 1 entries");
     if (cols.ElementLength() != vals.ElementLength()) a.fail("vals", "must have as many entries as cols");
     if (cols.ElementLength() > 2147483647u) a.fail("cols", "must have fewer than 2^31 entries");
-    size_t nnz = exo::cpu::spike_index_build(s.p, R, F, off.Data(), cols.Data(), vals.Data(), cols.ElementLength());
+    const uint8_t* mask = nullptr;
+    if (a.has("mask")) {
+      auto m = typed<Napi::Uint8Array>(a, "mask", napi_uint8_array, "Uint8Array");
+      if (m.ElementLength() < ((size_t)R * F + 63) / 64 * 8) a.fail("mask", "must have ceil(rows·inFeatures / 64)·8 bytes");
+      mask = m.Data();
+    }
+    size_t nnz = exo::cpu::spike_index_build(s.p, R, F, off.Data(), cols.Data(), vals.Data(), cols.ElementLength(), mask);
     return Napi::Number::New(info.Env(), (double)nnz);
   });
 }

@@ -197,7 +197,8 @@ export interface NativeAddon {
   /** Zeroes [T, B, F] and scatters every column's frames on a libuv thread; dst must stay alive until it settles. */
   scatterBatchAsync(o: { dst: View; T: number; B: number; F: number; index: Uint32Array[]; count: Uint32Array[] }): Promise<void>;
   // neurons
-  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s: View; v: View }): void;
+  /** With mask (CPU, N a multiple of 8), also packs s ≠ 0 into bits, in the same scan. */
+  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s: View; v: View; mask?: Uint8Array }): void;
   lifBackward(o: LifScanConfig & {
     method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; x?: Opt; v0: View; dx: View;
     dv0?: Opt; dalpha?: Opt;
@@ -219,7 +220,7 @@ export interface NativeAddon {
   /** y = σ(v)·g */
   surrogateGrad(o: { surrogate: number; v: View; g: View; y: View; n: number; theta: View; P: number; scale: number; width: number }): void;
   /** The CPU spike index of s [rows, inFeatures] into the arrays while it fits; returns the nonzero count. */
-  spikeIndexBuild(o: { s: View; rows: number; inFeatures: number; offsets: Int32Array; cols: Int32Array; vals: Float32Array }): number;
+  spikeIndexBuild(o: { s: View; rows: number; inFeatures: number; offsets: Int32Array; cols: Int32Array; vals: Float32Array; mask?: Uint8Array }): number;
   spikeIndexLinearForward(o: { offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; y: View }): void;
   spikeIndexLinearWeightGrad(o: { g: View; offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; outFeatures: number; dw: View }): void;
   // runtime

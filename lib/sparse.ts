@@ -102,11 +102,12 @@ export class SpikeIndex {
 
   /**
    * Indexes s [rows, features] (a CPU tensor), growing the arrays when it is sparser than
-   * `maxDensity` but does not fit them; returns its density.
+   * `maxDensity` but does not fit them; returns its density. `mask`, the bitmask of s's nonzeros
+   * that a LIF scan packed, saves the pass over s: s is then read at its nonzeros only.
    */
-  build(s: Tensor, rows: number, features: number, maxDensity = 1): number {
+  build(s: Tensor, rows: number, features: number, maxDensity = 1, mask?: Uint8Array): number {
     if (this.offsets.length < rows + 1) this.offsets = new Int32Array(rows + 1);
-    const run = () => native().spikeIndexBuild({ s, rows, inFeatures: features, offsets: this.offsets, cols: this.cols, vals: this.vals });
+    const run = () => native().spikeIndexBuild({ s, rows, inFeatures: features, offsets: this.offsets, cols: this.cols, vals: this.vals, ...(mask ? { mask } : {}) });
     this.rows = rows;
     this.features = features;
     this.nnz = run();

@@ -12,6 +12,7 @@ import { readoutCrossEntropy } from "../../lib/train/loss.js";
 import { buildModel } from "../../lib/train/model.js";
 import { Adam } from "../../lib/optim.js";
 import { benchShape } from "./step.js";
+import { layerForward } from "../../lib/nn/sequential.js";
 
 const args = process.argv.slice(2);
 const value = (name: string, def: string) => {
@@ -43,11 +44,13 @@ for (let r = 0; r <= reps; r++) {
   scope(() => {
     const t0 = performance.now();
     let h = x;
+    let mask: Uint8Array | undefined;
     model.net.layers.forEach((l, i) => {
       const a = performance.now();
-      const next = l.forward(h);
+      const next = layerForward(model.net.layers, i, h, mask); // as Sequential.forward
       if (h !== x) h.dispose();
-      h = next;
+      h = next.y;
+      mask = next.mask;
       fwd[i].push(performance.now() - a);
     });
     let a = performance.now();

@@ -2,8 +2,13 @@
 // kTile: for a tile, t runs forward (or backward) and the inner loop covers the tile's neurons,
 // which are contiguous at every step in time-major memory, so it vectorises, and the tile's state
 // and parameters stay in L1 for the whole scan. Work is O(T) per neuron.
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/alif.cuh"
 #include "kernels/expleak.cuh"
@@ -11,6 +16,7 @@
 #include "kernels/srm.cuh"
 #include "parallel.h"
 #include "exodus/backend.h"
+#include "exodus/spike_index.h"
 
 namespace exo {
 namespace cpu {
@@ -31,6 +37,21 @@ void parallel_neurons(size_t N, int T, F&& f) {
 // loops read it without a modulo.
 void load_tile(float* dst, const float* p, size_t P, size_t b, size_t e) {
   for (size_t i = b; i < e; ++i) dst[i - b] = p[i % P];
+}
+
+// mask[j / 8] bit j % 8 = (x[j] != 0) for j in [0, n), n a multiple of 8.
+inline void pack_nonzero(const float* x, size_t n, uint8_t* mask) {
+  size_t j = 0;
+#if defined(__AVX2__)
+  const __m256 zero = _mm256_setzero_ps();
+  for (; j + 8 <= n; j += 8)
+    mask[j / 8] = (uint8_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + j), zero, _CMP_NEQ_UQ));
+#endif
+  for (; j < n; j += 8) {
+    unsigned m = 0;
+    for (size_t q = 0; q < 8 && j + q < n; ++q) m |= (x[j + q] != 0.f ? 1u : 0u) << q;
+    mask[j / 8] = (uint8_t)m;
+  }
 }
 
 struct TileParams {
@@ -130,8 +151,13 @@ void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const flo
 }  // namespace
 
 void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v) {
+  lif_forward_masked(cfg, p, x, state, s, v, nullptr);
+}
+
+void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v,
+                        uint8_t* mask) {
   const size_t N = cfg.N;
-  parallel_neurons(N, cfg.T, [&](size_t b, size_t e) {
+  auto scan_tile = [&](size_t b, size_t e) {
     const LifConfig c = cfg;  // local: see lif_backward_scan
     TileParams tp;
     tp.load(p, c.P, b, e);
@@ -147,8 +173,15 @@ void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state
         s[o + j] = st;
         vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
       }
+      if (mask) pack_nonzero(s + o, n, mask + o / 8);  // the tile's spikes, still in L1
     }
     for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
+  };
+  if (!mask) return parallel_neurons(N, cfg.T, scan_tile);
+  // With a mask (N a multiple of 8) every tile starts at a multiple of 8 neurons, so each mask
+  // byte is written by the one thread that computed its 8 spikes.
+  parallel_neurons(N / 8, cfg.T * 8, [&](size_t b, size_t e) {
+    for (size_t t0 = b * 8; t0 < e * 8; t0 += kTile) scan_tile(t0, t0 + kTile < e * 8 ? t0 + kTile : e * 8);
   });
 }
 

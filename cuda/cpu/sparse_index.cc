@@ -68,6 +68,24 @@ inline void scatter_block(const int32_t* c, const float* v, int n, const float* 
 
 }  // namespace
 
+// Calls f(j) for every set bit begin + j of the bitmask, j in [0, n), in ascending j. The mask is
+// read in 8-byte words, so it must be padded to a whole word past its last bit.
+template <typename F>
+inline void for_mask_bits(const uint8_t* mask, size_t begin, int n, F&& f) {
+  const size_t end = begin + (size_t)n;
+  for (size_t w = begin / 64; w * 64 < end; ++w) {
+    uint64_t m;
+    std::memcpy(&m, mask + w * 8, 8);  // little-endian: bit i of the word is flat bit w·64 + i
+    const size_t base = w * 64;
+    if (base < begin) m &= ~0ull << (begin - base);
+    if (end - base < 64) m &= (1ull << (end - base)) - 1;
+    while (m) {
+      f((int)(base + (size_t)__builtin_ctzll(m) - begin));
+      m &= m - 1;
+    }
+  }
+}
+
 // One chunk's nonzeros during a build, grown by doubling (uninitialised: every slot written is read).
 struct ChunkEntries {
   std::unique_ptr<int32_t[]> cols;
@@ -89,7 +107,7 @@ struct ChunkEntries {
 };
 
 size_t spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
-                         size_t capacity) {
+                         size_t capacity, const uint8_t* mask) {
   const int chunks = rows < 64 ? (rows < 1 ? 1 : rows) : 64;  // a fixed split: the index is the same for any thread count
   // The chunks' buffers are kept between builds (fresh ones cost a page fault per 4 KiB every
   // step); a build that finds them in use by another thread makes its own.
@@ -109,10 +127,17 @@ size_t spike_index_build(const float* s, int rows, int features, int32_t* offset
       e.reserve(e.size + features);  // a row adds at most `features`
       int32_t* cp = e.cols.get() + e.size;
       float* vp = e.vals.get() + e.size;
-      for_nonzero(s + (size_t)r * features, features, [&](int f, float v) {
-        *cp++ = f;
-        *vp++ = v;
-      });
+      const float* row = s + (size_t)r * features;
+      if (mask)
+        for_mask_bits(mask, (size_t)r * features, features, [&](int f) {
+          *cp++ = f;
+          *vp++ = row[f];
+        });
+      else
+        for_nonzero(row, features, [&](int f, float v) {
+          *cp++ = f;
+          *vp++ = v;
+        });
       e.size = (size_t)(cp - e.cols.get());
       offsets[r + 1] = (int32_t)e.size;  // within the chunk; made global below
     }

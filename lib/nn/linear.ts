@@ -59,7 +59,12 @@ export class Linear extends Module {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
 
-  forward(x: Tensor): Tensor {
+  override get readsSpikeMask(): boolean {
+    return this.device.type === "cpu" && this.products !== "dense";
+  }
+
+  /** spikeMask: the bitmask of x's nonzero entries, from the neuron layer that wrote x (Module.readsSpikeMask). */
+  forward(x: Tensor, spikeMask?: Uint8Array): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures)
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;
@@ -70,8 +75,8 @@ export class Linear extends Module {
       // One pass over the input gives its density and, when sparse enough, the index that the
       // forward and the weight gradient read instead of the input.
       const crossover = this.products === "sparse" ? 1 : CPU_CROSSOVER.linear;
-      this.inputDensity = this.products === "auto" ? this.index.build(x2, rows, this.inFeatures, crossover) : undefined;
-      if (this.products === "sparse") this.index.build(x2, rows, this.inFeatures, 1);
+      const d = this.index.build(x2, rows, this.inFeatures, crossover, spikeMask);
+      this.inputDensity = this.products === "auto" ? d : undefined;
       this.indexed = this.sparseInput = this.products === "sparse" || this.inputDensity! < crossover;
     } else {
       const choice = chooseSparse(CPU_CROSSOVER.linear, this.products, x2);

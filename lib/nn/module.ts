@@ -28,6 +28,13 @@ export abstract class Module {
   training = true;
 
   abstract forward(x: Tensor): Tensor;
+  /**
+   * Whether forward(x, spikeMask) uses a bitmask of x's nonzero entries (bit i of byte i / 8 for
+   * flat index i), as the neuron layer before it can pack in its own scan: Sequential passes it.
+   */
+  get readsSpikeMask(): boolean {
+    return false;
+  }
   abstract backward(dy: Tensor): Tensor;
 
   parameters(): Parameter[] {

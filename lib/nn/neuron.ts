@@ -98,6 +98,15 @@ export abstract class NeuronLayer extends Module {
   private _stateGrads: Tensor[] | undefined;
   private _membrane: Tensor | undefined;
   private spares = new Map<string, Tensor>();
+  private maskBuffer: Uint8Array | undefined;
+  /**
+   * Set by Sequential when the next layer reads a spike bitmask (a Linear on the CPU): the forward
+   * then also packs its nonzero outputs into `spikeMask` in the same scan (LIF and IAF; others
+   * emit none, and the next layer scans their output instead).
+   */
+  emitSpikeMask = false;
+  /** The last forward's spike bitmask when one was emitted; the next forward overwrites it. */
+  spikeMask: Uint8Array | undefined;
   private scratchOwned = new Set<Tensor>();
 
   protected constructor(o: { name: string; device: Device; backward: BackwardMethod; stateful: boolean; P: number; states: readonly string[] }) {
@@ -190,6 +199,14 @@ export abstract class NeuronLayer extends Module {
    * A [T, N] buffer for a saved tensor, reusing the last forward's when the size fits. Saved
    * tensors not made here (views of the input or output) are released, never reused.
    */
+  /** A (reused) buffer for the spike bitmask of a [T, N] output, when one is wanted and possible. */
+  protected spikeMaskBuffer(T: number, N: number): Uint8Array | undefined {
+    if (!this.emitSpikeMask || this.device.type !== "cpu" || N % 8 !== 0) return undefined;
+    const bytes = Math.ceil((T * N) / 64) * 8;
+    if (!this.maskBuffer || this.maskBuffer.length !== bytes) this.maskBuffer = new Uint8Array(bytes);
+    return this.maskBuffer;
+  }
+
   protected scratch(name: string, T: number, N: number): Tensor {
     const s = this.spares.get(name);
     if (s && s.size === T * N) {
@@ -228,6 +245,7 @@ export abstract class NeuronLayer extends Module {
     const { T, N } = timeMajor(this.name, x, this.device, this.P);
     this.releaseCache();
     this.setMembrane(undefined, x.shape);
+    this.spikeMask = undefined;
     // The carried (or set) state if it fits, else zeros; a non-stateful layer uses a state given by
     // setState() once.
     const fits = this.carried && this.carried[0].size === N;

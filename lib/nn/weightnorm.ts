@@ -56,9 +56,13 @@ export class WeightNorm extends Module {
     });
   }
 
-  forward(x: Tensor): Tensor {
+  override get readsSpikeMask(): boolean {
+    return this.inner.readsSpikeMask;
+  }
+
+  forward(x: Tensor, spikeMask?: Uint8Array): Tensor {
     this.syncWeight();
-    return this.inner.forward(x);
+    return spikeMask ? (this.inner as Weighted & { forward(x: Tensor, m?: Uint8Array): Tensor }).forward(x, spikeMask) : this.inner.forward(x);
   }
 
   backward(dy: Tensor): Tensor {

@@ -8,13 +8,22 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "exodus/neurons.h"
+
 namespace exo {
 namespace cpu {
 
+// The LIF forward scan (backend.h's lif_forward) that also writes a bitmask of its nonzero spikes:
+// bit i % 8 of mask[i / 8] for flat index i = t·N + neuron. N must be a multiple of 8.
+void lif_forward_masked(const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v,
+                        uint8_t* mask);
+
 // Fills offsets[0..rows] and, while they fit in `capacity`, cols/vals with the nonzeros of s.
 // Returns the number of nonzeros; a result above capacity means cols/vals are incomplete.
+// With a mask (bit r·features + f set where s[r, f] is nonzero, as lif_forward_masked writes it;
+// padded to whole 8-byte words), the nonzeros are found from the mask: s is read at them only.
 size_t spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
-                         size_t capacity);
+                         size_t capacity, const uint8_t* mask = nullptr);
 
 // y [rows, out] = s · wᵀ for w [out, features], from a complete index.
 void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, const float* vals, int rows,
