@@ -133,6 +133,19 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   });
 }
 
+// dropoutApply({ x, y, n, p, seed }): y = x · the mask dropoutMask would give (y may be x)
+Napi::Value DropoutApply(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "dropoutApply");
+    size_t n = a.count("n");
+    double p = a.num("p");
+    if (!(p >= 0 && p < 1)) throw Napi::RangeError::New(info.Env(), "dropoutApply: p must be in [0, 1)");
+    View x = a.view("x", n), y = a.view("y", n, x);
+    if (n) exo::on(x.dev).dropout_apply(x.dev.index, x.p, y.p, n, (float)p, (unsigned long long)a.num("seed"));
+    return info.Env().Undefined();
+  });
+}
+
 // dropoutMask({ mask, n, p, seed })
 Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -316,6 +329,7 @@ void register_nn_op_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("pool2dBackward", Napi::Function::New(env, Pool2dBackward, "pool2dBackward"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("dropoutMask", Napi::Function::New(env, DropoutMask, "dropoutMask"));
+  exports.Set("dropoutApply", Napi::Function::New(env, DropoutApply, "dropoutApply"));
   exports.Set("scatterFrames", Napi::Function::New(env, ScatterFrames, "scatterFrames"));
   exports.Set("scatterFramesHost", Napi::Function::New(env, ScatterFramesHost, "scatterFramesHost"));
   exports.Set("scatterBatchAsync", Napi::Function::New(env, ScatterBatchAsync, "scatterBatchAsync"));

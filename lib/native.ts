@@ -178,6 +178,8 @@ export interface NativeAddon {
     weightDecay: number; bias1: number; bias2: number; decoupled: boolean;
   }): void;
   dropoutMask(o: { mask: View; n: number; p: number; seed: number }): void;
+  /** y = x · dropoutMask's mask, the factors recomputed from the seed (y may be x). */
+  dropoutApply(o: { x: View; y: View; n: number; p: number; seed: number }): void;
   // spike-sparse products (cuda/kernels/sparse.cuh) and the max-over-time readout's backward
   /** out[0] = the number of nonzero x[i] */
   countNonzero(o: { x: View; n: number; out: View }): void;

@@ -5,7 +5,8 @@ import { conv2d, conv2dBackward } from "../lib/conv.js";
 import { Rng, Tensor, ops } from "../lib/index.js";
 import { Adam, SGD } from "../lib/optim.js";
 import { maxPool2d, pool2dBackward } from "../lib/pool.js";
-import { dropoutMask } from "../lib/dropout.js";
+import { dropoutApply, dropoutMask } from "../lib/dropout.js";
+import { Dropout } from "../lib/nn/dropout.js";
 import { conv2dRef } from "../lib/selftest/reference.js";
 import { maxRelError, randomArray } from "./helpers.js";
 
@@ -109,5 +110,27 @@ describe("dropout masks", () => {
     expect(kept).toBeLessThan(0.77);
     expect(a.find((v) => v > 0)).toBeCloseTo(1 / 0.75, 6);
     expect(() => dropoutMask([4], 1, 0)).toThrow(/probability in \[0, 1\), received 1/);
+  });
+
+  it("dropoutApply and the Dropout layer equal x · mask bit for bit, without storing a mask", () => {
+    const rng = new Rng(12);
+    const n = 50000;
+    // A spike map (mostly zeros, some negative zeros) and a dense gradient.
+    const xs = Float32Array.from({ length: n }, () => (rng.uniform() < 0.05 ? rng.uniform() * 3 : rng.uniform() < 0.5 ? -0 : 0));
+    const gs = rng.fillUniform(new Float32Array(n), -1, 1);
+    const mask = dropoutMask([n], 0.3, 41);
+    const want = (v: Float32Array) => { const m = mask.toArray(); return Array.from(v, (x, i) => Math.fround(x * m[i])); };
+    const bitsOf = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+    expect(bitsOf(dropoutApply(Tensor.from(xs, [n]), 0.3, 41).toArray())).toEqual(bitsOf(want(xs)));
+    const layer = new Dropout(0.3);
+    layer.seed = 41;
+    const y = layer.forward(Tensor.from(xs, [10, n / 10]));
+    expect(bitsOf(y.toArray())).toEqual(bitsOf(want(xs)));
+    expect(bitsOf(layer.backward(Tensor.from(gs, [10, n / 10])).toArray())).toEqual(bitsOf(want(gs)));
+    const inPlace = Tensor.from(gs, [n]);
+    dropoutApply(inPlace, 0.3, 41, inPlace);
+    expect(bitsOf(inPlace.toArray())).toEqual(bitsOf(want(gs)));
+    expect(() => layer.backward(Tensor.zeros([7]))).toThrow(/Dropout backward: expected dy of 50000 elements/);
+    expect(() => dropoutApply(inPlace, 0.3, -1)).toThrow(/non-negative integer seed, received -1/);
   });
 });

@@ -1,4 +1,5 @@
-// CPU layer ops: im2col/col2im, pooling, Adam, dropout masks (math in kernels/conv.cuh, optim.cuh).
+// CPU layer ops: im2col/col2im, pooling, Adam, frame scatter (math in kernels/conv.cuh, optim.cuh);
+// dropout is in dropout.cc.
 #include "exodus/backend.h"
 #include "kernels/scatter.cuh"
 #include "parallel.h"
@@ -140,13 +141,6 @@ void pool2d_backward(bool is_max, const float* dy, const float* arg, float* dx, 
 void adam_step(float* p, const float* g, float* m, float* v, size_t n, const k::AdamConfig& c) {
   parallel_chunks(n, [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i) k::adam_update(p[i], g[i], m[i], v[i], c);
-  });
-}
-
-void dropout_mask(float* mask, size_t n, float p, unsigned long long seed) {
-  float keep = 1.f / (1.f - p);
-  parallel_chunks(n, [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) mask[i] = k::hash_uniform(seed, i) >= p ? keep : 0.f;
   });
 }
 

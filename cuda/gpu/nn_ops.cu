@@ -75,7 +75,12 @@ __global__ void adam_kernel(float* p, const float* g, float* m, float* v, size_t
 
 __global__ void dropout_kernel(float* mask, size_t n, float p, unsigned long long seed) {
   float keep = 1.f / (1.f - p);
-  EXO_GRID_LOOP(i, n) mask[i] = k::hash_uniform(seed, i) >= p ? keep : 0.f;
+  EXO_GRID_LOOP(i, n) mask[i] = k::dropout_factor(seed, i, p, keep);
+}
+
+__global__ void dropout_apply_kernel(const float* x, float* y, size_t n, float p, unsigned long long seed) {
+  float keep = 1.f / (1.f - p);
+  EXO_GRID_LOOP(i, n) y[i] = x[i] * k::dropout_factor(seed, i, p, keep);
 }
 
 // Entry j of a packed batch: column b is found by a binary search over the column starts.
@@ -282,6 +287,13 @@ void dropout_mask(int dev, float* mask, size_t n, float p, unsigned long long se
   DeviceGuard guard(dev);
   dropout_kernel<<<grid_for(n), 256>>>(mask, n, p, seed);
   EXO_CUDA_LAUNCH("dropout_mask");
+}
+
+void dropout_apply(int dev, const float* x, float* y, size_t n, float p, unsigned long long seed) {
+  if (!n) return;
+  DeviceGuard guard(dev);
+  dropout_apply_kernel<<<grid_for(n), 256>>>(x, y, n, p, seed);
+  EXO_CUDA_LAUNCH("dropout_apply");
 }
 
 }  // namespace gpu

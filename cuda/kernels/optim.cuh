@@ -31,5 +31,10 @@ EXO_HD float hash_uniform(unsigned long long seed, unsigned long long i) {
   return (float)(z >> 40) * (1.0f / 16777216.0f);
 }
 
+// Inverted dropout's factor for element i: 1/(1-p) kept, 0 dropped (`keep` = 1/(1-p)).
+EXO_HD float dropout_factor(unsigned long long seed, unsigned long long i, float p, float keep) {
+  return hash_uniform(seed, i) >= p ? keep : 0.f;
+}
+
 }  // namespace k
 }  // namespace exo

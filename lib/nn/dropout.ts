@@ -1,9 +1,9 @@
 // Inverted dropout as a layer. Masks come from counter-based seeds, so a run is reproducible
 // (and resumable) from the seed alone: the trainer sets `seed` before each training forward.
 // With training = false (evaluation) the layer is the identity.
-import { dropoutMask } from "../dropout.js";
-import * as ops from "../ops.js";
-import { Tensor, keep } from "../tensor.js";
+import { dropoutApply } from "../dropout.js";
+import { ShapeError, shapeStr } from "../errors.js";
+import type { Tensor } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module } from "./module.js";
 import { fail } from "./options.js";
@@ -11,7 +11,8 @@ import { fail } from "./options.js";
 export class Dropout extends Module {
   /** Seed of the next mask (a non-negative integer); changed between steps by the trainer. */
   seed = 0;
-  private mask: Tensor | undefined;
+  /** The seed and size of the last training forward's mask, recomputed in backward (no mask is stored). */
+  private applied: { seed: number; size: number } | undefined;
   private identity = false;
 
   constructor(readonly p: number) {
@@ -20,22 +21,21 @@ export class Dropout extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    this.mask?.dispose();
-    this.mask = undefined;
+    this.applied = undefined;
     this.identity = !this.training || this.p === 0;
     if (this.identity) return x.reshape(x.shape);
-    this.mask = keep(dropoutMask(x.shape, this.p, this.seed, x.device));
-    return ops.mul(x, this.mask);
+    this.applied = { seed: this.seed, size: x.size };
+    return dropoutApply(x, this.p, this.seed);
   }
 
   backward(dy: Tensor): Tensor {
     if (this.identity) return dy.reshape(dy.shape);
-    if (!this.mask) noForward("Dropout");
-    return ops.mul(dy, this.mask);
+    if (!this.applied) noForward("Dropout");
+    if (dy.size !== this.applied.size) throw new ShapeError(`Dropout backward: expected dy of ${this.applied.size} elements (the forward's input), received ${shapeStr(dy.shape)}`);
+    return dropoutApply(dy, this.p, this.applied.seed);
   }
 
   override dispose(): void {
-    this.mask?.dispose();
-    this.mask = undefined;
+    this.applied = undefined;
   }
 }

@@ -1,7 +1,7 @@
 // Self-checks of the layer ops training needs: convolution (forward and gradients), pooling,
 // Adam, dropout masks, batched GEMM.
 import { conv2d, conv2dBackward } from "../conv.js";
-import { dropoutMask } from "../dropout.js";
+import { dropoutApply, dropoutMask } from "../dropout.js";
 import { native } from "../native.js";
 import { Adam } from "../optim.js";
 import { pool2d, pool2dBackward } from "../pool.js";
@@ -88,6 +88,15 @@ registerCheck({
   inputs: () => ({ seed: 12345 }),
   run: (d, { seed }) => [dropoutMask([4099], 0.3, seed, d).toArray()],
   reference: ({ seed }) => [Float64Array.from({ length: 4099 }, (_, i) => (hashUniformRef(seed, i) >= 0.3 ? Math.fround(1 / 0.7) : 0))],
+});
+
+registerCheck({
+  name: "dropout apply p=0.3 [4099] (no mask stored)",
+  group: "optim",
+  tolerance: 0,
+  inputs: () => ({ seed: 777, x: Float32Array.from({ length: 4099 }, (_, i) => (i % 7 === 0 ? 0 : Math.sin(i) * 2)) }),
+  run: (d, { seed, x }) => [dropoutApply(Tensor.from(x, [4099], d), 0.3, seed).toArray()],
+  reference: ({ seed, x }) => [Float64Array.from(x, (v, i) => Math.fround(v * (hashUniformRef(seed, i) >= 0.3 ? Math.fround(1 / 0.7) : 0)))],
 });
 
 registerCheck({

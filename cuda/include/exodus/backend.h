@@ -91,6 +91,8 @@
     (p, g, m, v, n, c))                                                                                     \
   /* mask[i] = (hash_uniform(seed, i) >= p) / (1 - p): inverted dropout */                                  \
   X(dropout_mask, (float* mask, size_t n, float p, unsigned long long seed), (mask, n, p, seed))            \
+  /* y[i] = x[i] · mask[i] without the mask (its factors recomputed from the seed); y may be x */            \
+  X(dropout_apply, (const float* x, float* y, size_t n, float p, unsigned long long seed), (x, y, n, p, seed)) \
   /* one sample's sparse frames into column b of a dense [T, B, F] (kernels/scatter.cuh); index and        \
      count are host arrays (uploaded first on CUDA) */                                                      \
   X(scatter_frames, (float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count,   \
