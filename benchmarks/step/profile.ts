@@ -13,6 +13,7 @@ import { buildModel } from "../../lib/train/model.js";
 import { Adam } from "../../lib/optim.js";
 import { benchShape } from "./step.js";
 import { layerForward } from "../../lib/nn/sequential.js";
+import { WeightNorm } from "../../lib/nn/weightnorm.js";
 
 const args = process.argv.slice(2);
 const value = (name: string, def: string) => {
@@ -77,7 +78,8 @@ const med = (v: number[]) => {
 };
 console.log(`B=${B} T=${T} density=${density} load=${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 names.forEach((n, i) => {
-  const l = model.net.layers[i] as { inputDensity?: number };
+  const layer = model.net.layers[i];
+  const l = (layer instanceof WeightNorm ? layer.inner : layer) as { inputDensity?: number; sparseInput?: boolean };
   const d = l.inputDensity === undefined ? "" : `  input density ${(100 * l.inputDensity).toFixed(2)}%`;
   console.log(`${n.padEnd(18)} fwd ${med(fwd[i]).toFixed(1).padStart(8)} ms  bwd ${med(bwd[i]).toFixed(1).padStart(8)} ms${d}`);
 });

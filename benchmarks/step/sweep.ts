@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { conv2d, conv2dBackward } from "../../lib/conv.js";
 import * as ops from "../../lib/ops.js";
 import { Rng } from "../../lib/random.js";
-import { sparseConv2d, sparseConv2dWeightGrad, sparseLinear, sparseLinearWeightGrad } from "../../lib/sparse.js";
+import { SpikeIndex, sparseConv2d, sparseConv2dWeightGrad, sparseLinear, sparseLinearWeightGrad } from "../../lib/sparse.js";
 import { Tensor } from "../../lib/tensor.js";
 
 const DENSITIES = [0.001, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5];
@@ -33,14 +33,15 @@ function spikes(shape: number[], d: number): Tensor {
   return Tensor.from(x, shape);
 }
 
-interface Row { layer: string; density: number; denseMs: number; sparseMs: number; speedup: number; loadavg: number }
+interface Row { layer: string; density: number; denseMs: number; sparseMs: number; speedup: number; loadavg: number; indexedMs?: number; indexedSpeedup?: number }
 
 export function densitySweep(log = console.log): Row[] {
   const rows: Row[] = [];
   const rng = new Rng(1);
-  const add = (layer: string, d: number, dense: number, sparse: number) => {
-    rows.push({ layer, density: d, denseMs: dense, sparseMs: sparse, speedup: dense / sparse, loadavg: loadavg()[0] });
-    log(`${layer.padEnd(34)} ${(d * 100).toFixed(1).padStart(5)}%  dense ${dense.toFixed(1).padStart(7)} ms  sparse ${sparse.toFixed(1).padStart(7)} ms  ×${(dense / sparse).toFixed(2)}  (load ${loadavg()[0].toFixed(1)})`);
+  const add = (layer: string, d: number, dense: number, sparse: number, indexed?: number) => {
+    rows.push({ layer, density: d, denseMs: dense, sparseMs: sparse, speedup: dense / sparse, loadavg: loadavg()[0], ...(indexed === undefined ? {} : { indexedMs: indexed, indexedSpeedup: dense / indexed }) });
+    const ix = indexed === undefined ? "" : `  indexed ${indexed.toFixed(1).padStart(6)} ms  ×${(dense / indexed).toFixed(2)}`;
+    log(`${layer.padEnd(34)} ${(d * 100).toFixed(1).padStart(5)}%  dense ${dense.toFixed(1).padStart(7)} ms  sparse ${sparse.toFixed(1).padStart(7)} ms  ×${(dense / sparse).toFixed(2)}${ix}  (load ${loadavg()[0].toFixed(1)})`);
   };
   // SHD hidden layer: T·B = 250·128 rows, 128 → 128.
   {
@@ -48,7 +49,8 @@ export function densitySweep(log = console.log): Row[] {
     const w = Tensor.uniform([O, F], rng, { low: -0.1, high: 0.1 });
     const g = Tensor.uniform([R, O], rng, { low: -1, high: 1 });
     const dw = Tensor.zeros([O, F]);
-    for (const d of DENSITIES) {
+    const index = new SpikeIndex();
+    for (const d of [...DENSITIES, 0.4]) {
       const s = spikes([R, F], d);
       const y = Tensor.empty([R, O]);
       const dense = median(() => {
@@ -59,7 +61,13 @@ export function densitySweep(log = console.log): Row[] {
         sparseLinear(s, w).dispose();
         sparseLinearWeightGrad(g, s, dw);
       });
-      add(`linear [${R}x${F}]→${O}`, d, dense, sparse);
+      // The layers' path on the CPU: one pass builds the index, the products read it.
+      const indexed = median(() => {
+        index.build(s, R, F);
+        index.linear(w).dispose();
+        index.linearWeightGrad(g, dw);
+      });
+      add(`linear [${R}x${F}]→${O}`, d, dense, sparse, indexed);
       s.dispose();
       y.dispose();
     }

@@ -38,9 +38,42 @@ inline void fma_row(float* acc, float v, const float* row, int n) {
   for (int j = 0; j < n; ++j) acc[j] = std::fma(v, row[j], acc[j]);
 }
 
-// out[c * rows + r] = in[r * cols + c]
+#if defined(__AVX2__)
+// out[c * ostride + r] = in[r * istride + c] for an 8 × 8 block.
+inline void transpose8x8(const float* in, size_t istride, float* out, size_t ostride) {
+  __m256 r[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(in + i * istride);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(out + i * ostride, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+    _mm256_storeu_ps(out + (i + 4) * ostride, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+  }
+}
+#endif
+
+// out[c * rows + r] = in[r * cols + c]. In 8 × 8 blocks: the plain loop's writes `rows` apart
+// (a 4 KiB stride for a 32 × 32 image) all fall in one cache set, and it ran at a tenth of the
+// speed of memory.
 inline void transpose(const float* in, float* out, int rows, int cols) {
-  for (int r = 0; r < rows; ++r)
+  int r0 = 0;
+#if defined(__AVX2__)
+  for (; r0 + 8 <= rows; r0 += 8) {
+    int c = 0;
+    for (; c + 8 <= cols; c += 8) transpose8x8(in + (size_t)r0 * cols + c, (size_t)cols, out + (size_t)c * rows + r0, (size_t)rows);
+    for (; c < cols; ++c)
+      for (int r = r0; r < r0 + 8; ++r) out[(size_t)c * rows + r] = in[(size_t)r * cols + c];
+  }
+#endif
+  for (int r = r0; r < rows; ++r)
     for (int c = 0; c < cols; ++c) out[(size_t)c * rows + r] = in[(size_t)r * cols + c];
 }
 
