@@ -6,7 +6,7 @@ import { type DeviceLike, parseDevice, synchronize } from "../device.js";
 import { LIF } from "../nn/lif.js";
 import { SRM } from "../nn/srm.js";
 import type { Module } from "../nn/module.js";
-import type { Sequential } from "../nn/sequential.js";
+import { type Sequential, layerForward } from "../nn/sequential.js";
 import * as ops from "../ops.js";
 import type { Tensor } from "../tensor.js";
 import type { TrainConfig } from "./config.js";
@@ -34,10 +34,12 @@ export function forwardCounting(net: Sequential, x: Tensor, layers: SpikingLayer
   const possible: number[] = [];
   const watch = new Set(layers.map((l) => l.index));
   let h = x;
-  net.layers.forEach((layer: Module, i) => {
-    const next = layer.forward(h);
+  let mask: Uint8Array | undefined;
+  net.layers.forEach((_layer: Module, i) => {
+    const next = layerForward(net.layers, i, h, mask); // as Sequential.forward: spike masks included
     if (h !== x) h.dispose();
-    h = next;
+    h = next.y;
+    mask = next.mask;
     if (watch.has(i)) {
       spikes.push(ops.sumAll(h));
       possible.push(h.size);
