@@ -80,6 +80,9 @@ export function sparseLinearWeightGrad(g: Tensor, s: Tensor, dw: Tensor): void {
   native().sparseLinearWeightGrad({ g, s, rows, inFeatures: inF, outFeatures: outF, dw });
 }
 
+/** What a layer may be told about its spike input: the bitmask a neuron scan packed, or an index. */
+export type SpikeHint = Uint8Array | SpikeIndex;
+
 /**
  * A compact row index of a spike (or event-count) matrix s [rows, features] on the CPU: per row,
  * the ascending indices and values of its nonzeros (exodus/spike_index.h). Built in one pass over
@@ -94,6 +97,12 @@ export class SpikeIndex {
   features = 0;
   /** Nonzeros of the last matrix indexed. */
   nnz = 0;
+
+  /** Fraction of nonzero entries of the last matrix indexed. */
+  get density(): number {
+    const size = this.rows * this.features;
+    return size ? this.nnz / size : 0;
+  }
 
   /** Whether the arrays hold every nonzero of the last matrix indexed. */
   get complete(): boolean {
@@ -120,6 +129,26 @@ export class SpikeIndex {
       this.nnz = run();
     }
     return size ? this.nnz / size : 0;
+  }
+
+  /**
+   * The index of the time-major batch [T, B, F] that the samples' sparse frames (the data loader's
+   * form: ascending flat indices t·F + f and their counts) scatter to, built from the frames
+   * without the dense batch. Undefined when some sample's indices do not ascend.
+   */
+  static fromFrames(T: number, B: number, F: number, frames: readonly { index: Uint32Array; count: Uint32Array }[]): SpikeIndex | undefined {
+    const ix = new SpikeIndex();
+    const cap = frames.reduce((a, f) => a + f.index.length, 0);
+    if (cap > 2 ** 31 - 1) return undefined;
+    ix.offsets = new Int32Array(T * B + 1);
+    ix.cols = new Int32Array(cap);
+    ix.vals = new Float32Array(cap);
+    const nnz = native().spikeIndexFromFrames({ T, B, F, index: frames.map((f) => f.index), count: frames.map((f) => f.count), offsets: ix.offsets, cols: ix.cols, vals: ix.vals });
+    if (nnz < 0) return undefined;
+    ix.rows = T * B;
+    ix.features = F;
+    ix.nnz = nnz;
+    return ix;
   }
 
   private arrays(op: string) {

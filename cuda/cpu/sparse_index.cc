@@ -157,6 +157,29 @@ size_t spike_index_build(const float* s, int rows, int features, int32_t* offset
   return total;
 }
 
+size_t spike_index_from_frames(int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
+                               const size_t* n, int32_t* offsets, int32_t* cols, float* vals, size_t capacity) {
+  for (int b = 0; b < B; ++b)
+    for (size_t j = 1; j < n[b]; ++j)
+      if (index[b][j] <= index[b][j - 1]) return (size_t)-1;
+  std::vector<size_t> pos((size_t)B, 0);
+  size_t nnz = 0;
+  offsets[0] = 0;
+  for (int t = 0; t < T; ++t) {
+    const uint64_t lo = (uint64_t)t * F, hi = lo + (uint64_t)F;
+    for (int b = 0; b < B; ++b) {
+      size_t& j = pos[(size_t)b];
+      for (; j < n[b] && index[b][j] < hi; ++j, ++nnz)
+        if (nnz < capacity) {
+          cols[nnz] = (int32_t)(index[b][j] - lo);
+          vals[nnz] = (float)count[b][j];
+        }
+      offsets[(size_t)t * B + b + 1] = (int32_t)(nnz < capacity ? nnz : capacity);
+    }
+  }
+  return nnz;
+}
+
 void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, const float* vals, int rows,
                                 int features, const float* w, int out, float* y) {
   std::vector<float> wt((size_t)features * out);

@@ -1,5 +1,6 @@
 // openDataset(): a data set by name, split and transform, backed by the preprocessed cache (built
 // on first use), delivering seeded, prefetched, time-major batches [T, B, …] on a device.
+import { SpikeIndex } from "../sparse.js";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type DeviceLike, parseDevice } from "../device.js";
@@ -49,6 +50,12 @@ export interface BatchOptions {
    */
   workers?: number;
   /**
+   * Also give each batch its spike index (`Batch.index`), built from the sparse frames without a
+   * pass over the dense batch, for a first Linear layer on the CPU to read (lib/sparse.ts). CPU
+   * batches without `workers` only (workers hand over dense batches).
+   */
+  spikeIndex?: boolean;
+  /**
    * Keep each batch's tensor alive after the loop moves on (the caller then disposes it). By
    * default a batch's x is disposed when the next batch is requested or the loop ends.
    */
@@ -68,6 +75,8 @@ export interface Batch {
   labels: Float32Array;
   /** Data-set index of each batch row. */
   indices: Int32Array;
+  /** x as a spike index [T·B rows, features], when BatchOptions.spikeIndex asked for it. */
+  index?: SpikeIndex;
 }
 
 /** An opened data set. Indices run over the samples kept (empty samples are skipped). */
@@ -289,7 +298,8 @@ class CachedDataset implements Dataset {
         x.dispose();
         throw e;
       }
-      return { x, labels: host.labels, indices };
+      const index = opts.spikeIndex && device.type === "cpu" ? SpikeIndex.fromFrames(T, indices.length, this.features, frames) : undefined;
+      return { x, labels: host.labels, indices, ...(index ? { index } : {}) };
     };
     const request = (k: number) => {
       if (k < nBatches) {

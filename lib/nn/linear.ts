@@ -4,7 +4,7 @@ import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
-import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
+import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, type SpikeHint, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
@@ -36,7 +36,9 @@ export class Linear extends Module {
   private sparseInput = false;
   /** Whether the last forward took the sparse path through `index` (the CPU). */
   private indexed = false;
-  private readonly index = new SpikeIndex();
+  private readonly ownIndex = new SpikeIndex();
+  /** The index the last forward used: its own, or one the data loader gave. */
+  private index = this.ownIndex;
   private input: Tensor | undefined;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
@@ -63,8 +65,11 @@ export class Linear extends Module {
     return this.device.type === "cpu" && this.products !== "dense";
   }
 
-  /** spikeMask: the bitmask of x's nonzero entries, from the neuron layer that wrote x (Module.readsSpikeMask). */
-  forward(x: Tensor, spikeMask?: Uint8Array): Tensor {
+  /**
+   * hint (Module.readsSpikeMask): the bitmask of x's nonzero entries from the neuron layer that
+   * wrote x, or x's spike index from the data loader, which then replaces the pass over x.
+   */
+  forward(x: Tensor, hint?: SpikeHint): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures)
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;
@@ -75,7 +80,9 @@ export class Linear extends Module {
       // One pass over the input gives its density and, when sparse enough, the index that the
       // forward and the weight gradient read instead of the input.
       const crossover = this.products === "sparse" ? 1 : CPU_CROSSOVER.linear;
-      const d = this.index.build(x2, rows, this.inFeatures, crossover, spikeMask);
+      const given = hint instanceof SpikeIndex && hint.rows === rows && hint.features === this.inFeatures && hint.complete ? hint : undefined;
+      this.index = given ?? this.ownIndex;
+      const d = given ? given.density : this.ownIndex.build(x2, rows, this.inFeatures, crossover, hint instanceof Uint8Array ? hint : undefined);
       this.inputDensity = this.products === "auto" ? d : undefined;
       this.indexed = this.sparseInput = this.products === "sparse" || this.inputDensity! < crossover;
     } else {
@@ -124,6 +131,7 @@ export class Linear extends Module {
   override dispose(): void {
     this.input?.dispose();
     this.input = undefined;
+    this.index = this.ownIndex;
     super.dispose();
   }
 }

@@ -29,8 +29,9 @@ export abstract class Module {
 
   abstract forward(x: Tensor): Tensor;
   /**
-   * Whether forward(x, spikeMask) uses a bitmask of x's nonzero entries (bit i of byte i / 8 for
-   * flat index i), as the neuron layer before it can pack in its own scan: Sequential passes it.
+   * Whether forward(x, hint) uses a bitmask of x's nonzero entries (bit i of byte i / 8 for flat
+   * index i), as the neuron layer before it can pack in its own scan, or a SpikeIndex of x (the
+   * data loader's, for a first layer): Sequential passes them.
    */
   get readsSpikeMask(): boolean {
     return false;

@@ -2,18 +2,20 @@
 // keeps what its backward needs, so the intermediate tensors are released as soon as passed on.
 import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
 import type { Tensor } from "../tensor.js";
+import type { SpikeHint } from "../sparse.js";
 import { NeuronLayer } from "./neuron.js";
 
 /** A layer whose forward takes its input's spike bitmask (Module.readsSpikeMask). */
-type SpikeMaskReader = Module & { forward(x: Tensor, spikeMask?: Uint8Array): Tensor };
+type SpikeMaskReader = Module & { forward(x: Tensor, hint?: SpikeHint): Tensor };
 
 /**
  * Layer i's forward on h in a chain of layers, given the spike bitmask of h that layer i − 1
- * emitted; returns its output and, when the next layer reads one, its output's bitmask. A neuron
+ * emitted (or, for the first layer, the batch's spike index from the data loader); returns its
+ * output and, when the next layer reads one, its output's bitmask. A neuron
  * layer packs its spikes for such a next layer; nothing runs between the two in a chain, so the
  * mask still describes h when it is read.
  */
-export function layerForward(layers: readonly Module[], i: number, h: Tensor, mask?: Uint8Array): { y: Tensor; mask?: Uint8Array } {
+export function layerForward(layers: readonly Module[], i: number, h: Tensor, mask?: SpikeHint): { y: Tensor; mask?: Uint8Array } {
   const layer = layers[i];
   if (layer instanceof NeuronLayer) layer.emitSpikeMask = layers[i + 1]?.readsSpikeMask ?? false;
   const y = mask && layer.readsSpikeMask ? (layer as SpikeMaskReader).forward(h, mask) : layer.forward(h);
@@ -28,9 +30,10 @@ export class Sequential extends Module {
     this.layers = layers;
   }
 
-  forward(x: Tensor): Tensor {
+  /** hint: the input's spike index (a data loader batch's `index`), for a first Linear layer. */
+  forward(x: Tensor, hint?: SpikeHint): Tensor {
     let h = x;
-    let mask: Uint8Array | undefined;
+    let mask: SpikeHint | undefined = hint;
     for (let i = 0; i < this.layers.length; i++) {
       const next = layerForward(this.layers, i, h, mask);
       if (h !== x) h.dispose();

@@ -6,6 +6,7 @@
 //
 //   backward: ∂g = (∂W·V)/‖V‖,  ∂V = (g/‖V‖)·(∂W − ∂g·V/‖V‖)   (per output row)
 import * as ops from "../ops.js";
+import type { SpikeHint } from "../sparse.js";
 import { Tensor, keep, scope } from "../tensor.js";
 import { type Buffer, Module, type Parameter, newParameter } from "./module.js";
 
@@ -60,9 +61,9 @@ export class WeightNorm extends Module {
     return this.inner.readsSpikeMask;
   }
 
-  forward(x: Tensor, spikeMask?: Uint8Array): Tensor {
+  forward(x: Tensor, hint?: SpikeHint): Tensor {
     this.syncWeight();
-    return spikeMask ? (this.inner as Weighted & { forward(x: Tensor, m?: Uint8Array): Tensor }).forward(x, spikeMask) : this.inner.forward(x);
+    return hint ? (this.inner as Weighted & { forward(x: Tensor, h?: SpikeHint): Tensor }).forward(x, hint) : this.inner.forward(x);
   }
 
   backward(dy: Tensor): Tensor {

@@ -8,6 +8,7 @@ import { SRM } from "../nn/srm.js";
 import type { Module } from "../nn/module.js";
 import { type Sequential, layerForward } from "../nn/sequential.js";
 import * as ops from "../ops.js";
+import type { SpikeHint } from "../sparse.js";
 import type { Tensor } from "../tensor.js";
 import type { TrainConfig } from "./config.js";
 
@@ -29,12 +30,12 @@ export function spikingLayers(net: Sequential): SpikingLayer[] {
  * Sequential.forward, also returning each spiking layer's spike count (summed over the batch).
  * Call inside scope(). `sizes` receives the number of possible spikes of each layer.
  */
-export function forwardCounting(net: Sequential, x: Tensor, layers: SpikingLayer[]): { y: Tensor; spikes: number[]; possible: number[] } {
+export function forwardCounting(net: Sequential, x: Tensor, layers: SpikingLayer[], hint?: SpikeHint): { y: Tensor; spikes: number[]; possible: number[] } {
   const spikes: number[] = [];
   const possible: number[] = [];
   const watch = new Set(layers.map((l) => l.index));
   let h = x;
-  let mask: Uint8Array | undefined;
+  let mask: SpikeHint | undefined = hint;
   net.layers.forEach((_layer: Module, i) => {
     const next = layerForward(net.layers, i, h, mask); // as Sequential.forward: spike masks included
     if (h !== x) h.dispose();

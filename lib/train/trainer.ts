@@ -202,7 +202,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const started = performance.now() - partial.seconds * 1000;
         const ph = partial.phaseSeconds;
         let waitFrom = performance.now(); // time until the loader hands over a batch is data time
-        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment })) {
+        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, spikeIndex: model.net.layers[0]?.readsSpikeMask })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;
@@ -217,7 +217,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           };
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const { y, spikes, possible } = forwardCounting(model.net, batch.x, spiking);
+            const { y, spikes, possible } = forwardCounting(model.net, batch.x, spiking, batch.index);
             const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
             ph.forward += lap();
             model.net.backward(dy!);

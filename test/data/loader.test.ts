@@ -6,7 +6,10 @@ import { describe, expect, it } from "vitest";
 import { CIFAR10_CLASSES } from "../../lib/data/aedat2.js";
 import { openDataset, type Batch, type Dataset } from "../../lib/data/loader.js";
 import { readGestureNpy } from "../../lib/data/npy.js";
+import { Linear } from "../../lib/nn/linear.js";
 import { Rng } from "../../lib/random.js";
+import { SpikeIndex } from "../../lib/sparse.js";
+import { Tensor } from "../../lib/tensor.js";
 import { FIXTURES, aedat2File, aedat3File, aedat3Packet, randomEvents, tmp, zipFile } from "./helpers.js";
 
 interface Twin {
@@ -87,6 +90,44 @@ describe("SHD through openDataset", () => {
     expect(d[0].indices.slice(0, 6)).toEqual(a.flatMap((x) => x.indices));
     expect(c[0].labels).toEqual(c[0].indices.map((i) => twin.labels[KEPT_ROWS[i]]));
     await ds.close();
+  });
+
+  it("gives a spike index built from the frames that equals the dense batch's, and feeds a first Linear layer with it", async () => {
+    const ds = await openDataset({ name: "shd", root: shdRoot(), split: "train", onWarning: () => {} });
+    const rng = new Rng(3);
+    const w = Tensor.from(rng.fillUniform(new Float32Array(16 * 100), -1, 1), [16, 100]);
+    let seen = 0;
+    for await (const b of ds.batches({ batchSize: 3, shuffle: true, seed: 2, device: "cpu", spikeIndex: true })) {
+      const ix = b.index!;
+      expect(ix).toBeDefined();
+      const rows = b.x.size / 100;
+      const mine = new SpikeIndex();
+      expect(ix.density).toBe(mine.build(b.x.reshape([rows, 100]), rows, 100));
+      expect(ix.density).toBeGreaterThan(0);
+      expect(Array.from(ix.linear(w).toArray())).toEqual(Array.from(mine.linear(w).toArray()));
+      // The layer given the index computes what it computes from the batch itself.
+      const [a, c] = [new Linear(100, 16, { seed: 4 }), new Linear(100, 16, { seed: 4 })];
+      const ya = a.forward(b.x, ix), yc = c.forward(b.x);
+      expect(Array.from(ya.toArray())).toEqual(Array.from(yc.toArray()));
+      const g = Tensor.from(rng.fillUniform(new Float32Array(ya.size), -1, 1), ya.shape);
+      a.backward(g);
+      c.backward(g);
+      expect(Array.from(a.weight.grad.toArray())).toEqual(Array.from(c.weight.grad.toArray()));
+      seen++;
+    }
+    expect(seen).toBe(3);
+    for await (const b of ds.batches({ batchSize: 3, device: "cpu" })) expect(b.index).toBeUndefined();
+    await ds.close();
+  });
+
+  it("builds no index from frames whose indices do not ascend, and drops entries past T·F", () => {
+    const f = (index: number[], count: number[]) => ({ index: Uint32Array.from(index), count: Uint32Array.from(count) });
+    expect(SpikeIndex.fromFrames(2, 1, 4, [f([3, 1], [1, 1])])).toBeUndefined();
+    const ix = SpikeIndex.fromFrames(2, 2, 4, [f([1, 5, 9], [2, 1, 7]), f([0, 3, 4], [1, 3, 1])])!;
+    expect(ix.nnz).toBe(5); // index 9 lies past T·F = 8
+    const w = Tensor.from(Float32Array.from({ length: 4 }, (_, i) => 10 ** i), [1, 4]);
+    // rows (t, b): (0,0) = {1: 2}, (0,1) = {0: 1, 3: 3}, (1,0) = {1: 1}, (1,1) = {0: 1}
+    expect(Array.from(ix.linear(w).toArray())).toEqual([20, 3001, 10, 1]);
   });
 
   it("disposes a batch when the loop moves on, unless retained", async () => {

@@ -25,6 +25,14 @@ void lif_forward_masked(const LifConfig& c, LifParams p, const float* x, float* 
 size_t spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
                          size_t capacity, const uint8_t* mask = nullptr);
 
+// The index of a time-major batch [T, B, F] straight from its samples' sparse frames (the data
+// loader's form: per sample b, ascending flat indices t·F + f of its nonzero counts; entries past
+// T·F are dropped, as the batch scatter drops them): row t·B + b holds sample b's step t. Returns
+// the nonzero count (above capacity: cols/vals incomplete), or SIZE_MAX when a sample's indices
+// do not ascend strictly.
+size_t spike_index_from_frames(int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
+                               const size_t* n, int32_t* offsets, int32_t* cols, float* vals, size_t capacity);
+
 // y [rows, out] = s · wᵀ for w [out, features], from a complete index.
 void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, const float* vals, int rows,
                                 int features, const float* w, int out, float* y);
