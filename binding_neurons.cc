@@ -61,6 +61,18 @@ exo::ExpLeakConfig expleak_config(const Args& a) {
   return c;
 }
 
+// The optional `mask` of a neuron forward: the spike bitmask for a following Linear layer's spike
+// index (exodus/spike_index.h), packed in the same scan; nullptr when absent.
+uint8_t* spike_mask(const Args& a, const View& x, size_t N, size_t TN) {
+  if (!a.has("mask")) return nullptr;
+  Napi::Value mv = a.get("mask");
+  if (!mv.IsTypedArray() || mv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) a.fail("mask", "must be a Uint8Array");
+  if (!x.dev.cpu()) a.fail("mask", "is a CPU output: leave it out on other devices");
+  if (N % 8) a.fail("mask", "needs N to be a multiple of 8, received N = " + std::to_string(N));
+  if (mv.As<Napi::Uint8Array>().ElementLength() < (TN + 63) / 64 * 8) a.fail("mask", "must have ceil(T·N / 64)·8 bytes");
+  return mv.As<Napi::Uint8Array>().Data();
+}
+
 // lifForward({ x, alpha, theta, m, state, s, v, T, N, P, reset, multiSpike, maxSpikes, vMin?, normInput,
 //              surrogate, sgScale, sgWidth, mask? })
 Napi::Value LifForward(const Napi::CallbackInfo& info) {
@@ -71,14 +83,8 @@ Napi::Value LifForward(const Napi::CallbackInfo& info) {
     View x = a.view("x", TN);
     exo::LifParams p{a.view("alpha", c.P, x).p, a.view("theta", c.P, x).p, a.view("m", c.P, x).p};
     View state = a.view("state", c.N, x), s = a.view("s", TN, x), v = a.view("v", TN, x);
-    if (a.has("mask")) {
-      // The spike bitmask for a following Linear layer's spike index (exodus/spike_index.h).
-      Napi::Value mv = a.get("mask");
-      if (!mv.IsTypedArray() || mv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) a.fail("mask", "must be a Uint8Array");
-      if (!x.dev.cpu()) a.fail("mask", "is a CPU output: leave it out on other devices");
-      if (c.N % 8) a.fail("mask", "needs N to be a multiple of 8, received N = " + std::to_string(c.N));
-      if (mv.As<Napi::Uint8Array>().ElementLength() < (TN + 63) / 64 * 8) a.fail("mask", "must have ceil(T·N / 64)·8 bytes");
-      if (TN) exo::cpu::lif_forward_masked(c, p, x.p, state.p, s.p, v.p, mv.As<Napi::Uint8Array>().Data());
+    if (uint8_t* mask = spike_mask(a, x, c.N, TN)) {
+      if (TN) exo::cpu::lif_forward_masked(c, p, x.p, state.p, s.p, v.p, mask);
     } else if (TN) {
       exo::on(x.dev).lif_forward(x.dev.index, c, p, x.p, state.p, s.p, v.p);
     }
@@ -187,7 +193,11 @@ Napi::Value AlifForward(const Napi::CallbackInfo& info) {
     exo::AlifParams p = alif_params(a, c.P, x);
     View vs = a.view("vState", c.N, x), bs = a.view("bState", c.N, x);
     View s = a.view("s", TN, x), v = a.view("v", TN, x), b = a.view("b", TN, x);
-    if (TN) exo::on(x.dev).alif_forward(x.dev.index, c, p, x.p, vs.p, bs.p, s.p, v.p, b.p);
+    if (uint8_t* mask = spike_mask(a, x, c.N, TN)) {
+      if (TN) exo::cpu::alif_forward_masked(c, p, x.p, vs.p, bs.p, s.p, v.p, b.p, mask);
+    } else if (TN) {
+      exo::on(x.dev).alif_forward(x.dev.index, c, p, x.p, vs.p, bs.p, s.p, v.p, b.p);
+    }
     return info.Env().Undefined();
   });
 }

@@ -211,7 +211,7 @@ export interface NativeAddon {
   srmBackward(o: SrmScanConfig & { method: number; eps: View; nu?: Opt; g: View; u: View; q: View; da: View }): void;
   /** vState, bState [N]: the (v, b) state in and out; s, v, b [T, N]. */
   alifForward(o: AlifScanConfig & {
-    x: View; alpha: View; rho: View; beta: View; theta0: View; vState: View; bState: View; s: View; v: View; b: View;
+    x: View; alpha: View; rho: View; beta: View; theta0: View; vState: View; bState: View; s: View; v: View; b: View; mask?: Uint8Array;
   }): void;
   alifBackward(o: AlifScanConfig & {
     method: number; alpha: View; rho: View; beta: View; theta0: View; g: View; v: View; b: View; v0: View; dx: View;

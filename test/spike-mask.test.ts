@@ -3,6 +3,7 @@
 // hands it to the next Linear layer, whose spike index then reads the spikes at their nonzeros
 // only: the trained results equal those of the same layers run one by one without masks.
 import { afterAll, describe, expect, it } from "vitest";
+import { ALIF } from "../lib/nn/alif.js";
 import { IAF, LIF } from "../lib/nn/lif.js";
 import { Linear } from "../lib/nn/linear.js";
 import { Sequential } from "../lib/nn/sequential.js";
@@ -23,7 +24,7 @@ function bits(mask: Uint8Array, n: number): number[] {
 }
 
 describe("spike bitmask from the neuron scan", () => {
-  for (const make of [() => new LIF({ tauMem: 5, threshold: 0.5 }), () => new IAF({ threshold: 0.4, spikeFn: "multi", maxSpikes: 3 })])
+  for (const make of [() => new LIF({ tauMem: 5, threshold: 0.5 }), () => new IAF({ threshold: 0.4, spikeFn: "multi", maxSpikes: 3 }), () => new ALIF({ tauMem: 5, threshold: 0.4, beta: 0.5 })])
     it(`marks exactly the nonzero outputs and changes none (${make().name}, 1-3 threads)`, () => {
       const rng = new Rng(11);
       const [T, B, F] = [37, 5, 24];

@@ -54,6 +54,17 @@ inline void pack_nonzero(const float* x, size_t n, uint8_t* mask) {
   }
 }
 
+// scan(b, e) over tiles of [0, N) in parallel. aligned8 (for a spike mask; N a multiple of 8):
+// every tile starts at a multiple of 8 neurons, so each mask byte is written by the one thread
+// that computed its 8 spikes.
+template <typename F>
+void neuron_tiles(size_t N, int T, bool aligned8, F&& scan) {
+  if (!aligned8) return parallel_neurons(N, T, scan);
+  parallel_neurons(N / 8, T * 8, [&](size_t b, size_t e) {
+    for (size_t t0 = b * 8; t0 < e * 8; t0 += kTile) scan(t0, t0 + kTile < e * 8 ? t0 + kTile : e * 8);
+  });
+}
+
 struct TileParams {
   float alpha[kTile], theta[kTile], m[kTile];
   void load(LifParams p, size_t P, size_t b, size_t e) {
@@ -177,12 +188,7 @@ void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float
     }
     for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
   };
-  if (!mask) return parallel_neurons(N, cfg.T, scan_tile);
-  // With a mask (N a multiple of 8) every tile starts at a multiple of 8 neurons, so each mask
-  // byte is written by the one thread that computed its 8 spikes.
-  parallel_neurons(N / 8, cfg.T * 8, [&](size_t b, size_t e) {
-    for (size_t t0 = b * 8; t0 < e * 8; t0 += kTile) scan_tile(t0, t0 + kTile < e * 8 ? t0 + kTile : e * 8);
-  });
+  neuron_tiles(N, cfg.T, mask != nullptr, scan_tile);
 }
 
 void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
@@ -320,8 +326,13 @@ void alif_backward_scan(const AlifConfig& cfg, AlifParams p, const float* g, con
 
 void alif_forward(const AlifConfig& cfg, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
                   float* bb) {
+  alif_forward_masked(cfg, p, x, vs, bs, s, v, bb, nullptr);
+}
+
+void alif_forward_masked(const AlifConfig& cfg, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
+                         float* bb, uint8_t* mask) {
   const size_t N = cfg.N;
-  parallel_neurons(N, cfg.T, [&](size_t b, size_t e) {
+  neuron_tiles(N, cfg.T, mask != nullptr, [&](size_t b, size_t e) {
     const AlifConfig c = cfg;
     AlifTile tp;
     tp.load(p, c.P, b, e);
@@ -341,6 +352,7 @@ void alif_forward(const AlifConfig& cfg, AlifParams p, const float* x, float* vs
         vp[j] = st.vpost;
         ad[j] = st.bnext;
       }
+      if (mask) pack_nonzero(s + o, n, mask + o / 8);
     }
     for (size_t j = 0; j < n; ++j) {
       vs[b + j] = vp[j];

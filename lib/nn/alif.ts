@@ -93,7 +93,9 @@ export class ALIF extends NeuronLayer {
 
   protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number): Saved {
     const v = this.scratch("v", T, N), b = this.scratch("b", T, N);
-    native().alifForward({ ...this.config(T, N), ...this.params(), x, vState: state[0], bState: state[1], s, v, b });
+    const mask = this.spikeMaskBuffer(T, N);
+    native().alifForward({ ...this.config(T, N), ...this.params(), x, vState: state[0], bState: state[1], s, v, b, ...(mask ? { mask } : {}) });
+    this.spikeMask = mask;
     this.setMembrane(v, s.shape);
     return { v, b };
   }

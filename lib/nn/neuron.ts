@@ -101,8 +101,8 @@ export abstract class NeuronLayer extends Module {
   private maskBuffer: Uint8Array | undefined;
   /**
    * Set by Sequential when the next layer reads a spike bitmask (a Linear on the CPU): the forward
-   * then also packs its nonzero outputs into `spikeMask` in the same scan (LIF and IAF; others
-   * emit none, and the next layer scans their output instead).
+   * then also packs its nonzero outputs into `spikeMask` in the same scan (LIF, IAF and ALIF;
+   * others emit none, and the next layer scans their output instead).
    */
   emitSpikeMask = false;
   /** The last forward's spike bitmask when one was emitted; the next forward overwrites it. */

@@ -18,6 +18,10 @@ namespace cpu {
 void lif_forward_masked(const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v,
                         uint8_t* mask);
 
+// The same for ALIF (backend.h's alif_forward).
+void alif_forward_masked(const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
+                         float* b, uint8_t* mask);
+
 // Fills offsets[0..rows] and, while they fit in `capacity`, cols/vals with the nonzeros of s.
 // Returns the number of nonzeros; a result above capacity means cols/vals are incomplete.
 // With a mask (bit r·features + f set where s[r, f] is nonzero, as lif_forward_masked writes it;
