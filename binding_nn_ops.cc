@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "binding.h"
+#include "exodus/conv_direct.h"
 
 namespace exo_binding {
 namespace {
@@ -89,6 +90,23 @@ Napi::Value Col2im(const Napi::CallbackInfo& info) {
     int n = a.dim("count");
     View cols = a.view("cols", (size_t)n * g.ckk() * g.pixels()), dx = a.view("dx", (size_t)n * g.c * g.h * g.w, cols);
     if (n) exo::on(cols.dev).col2im(cols.dev.index, cols.p, dx.p, g, n);
+    return info.Env().Undefined();
+  });
+}
+
+// convInputGradDirect({ w, dy, dx, geom, cout, count }): the CPU's direct ∂x (exodus/conv_direct.h)
+Napi::Value ConvInputGradDirect(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "convInputGradDirect");
+    exo::k::ConvGeom g = conv_geom(a);
+    int cout = a.dim("cout"), n = a.dim("count");
+    if (!exo::cpu::conv_direct_input_grad_fits(g))
+      a.fail("geom", "is not one the direct input gradient handles (stride 1, channels and width multiples of 8, padding < kernel)");
+    View w = a.view("w", (size_t)cout * g.ckk()), dy = a.view("dy", (size_t)n * cout * g.pixels(), w),
+         dx = a.view("dx", (size_t)n * g.c * g.h * g.w, w);
+    if (!w.dev.cpu()) a.fail("w", "must be a CPU tensor (the direct input gradient is a CPU path)");
+    if (n && cout) exo::cpu::conv_direct_input_grad(w.p, dy.p, dx.p, g, cout, n);
+    else if (n) std::fill(dx.p, dx.p + (size_t)n * g.c * g.h * g.w, 0.f);
     return info.Env().Undefined();
   });
 }
@@ -324,6 +342,7 @@ exo::k::ConvGeom conv_geom(const Args& a) {
 void register_nn_op_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmBatched", Napi::Function::New(env, GemmBatched, "gemmBatched"));
   exports.Set("im2col", Napi::Function::New(env, Im2col, "im2col"));
+  exports.Set("convInputGradDirect", Napi::Function::New(env, ConvInputGradDirect, "convInputGradDirect"));
   exports.Set("col2im", Napi::Function::New(env, Col2im, "col2im"));
   exports.Set("pool2d", Napi::Function::New(env, Pool2d, "pool2d"));
   exports.Set("pool2dBackward", Napi::Function::New(env, Pool2dBackward, "pool2dBackward"));

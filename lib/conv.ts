@@ -95,6 +95,19 @@ export interface Conv2dGrads {
   db?: Tensor;
 }
 
+/** How conv2dBackward computes dx: GEMM + col2im, the CPU's direct loop, or by the shape ("auto"). */
+export type InputGradPath = "auto" | "gemm" | "direct";
+
+/**
+ * Whether the CPU's direct input gradient handles g (exodus/conv_direct.h): stride 1, input
+ * channels and width multiples of 8, padding below the kernel size. It replaces GEMM + col2im
+ * there: with K = Cout of 8-64 the GEMM is bound by writing and re-reading the columns
+ * (docs/performance.md).
+ */
+export function directInputGradFits(g: Conv2dGeometry): boolean {
+  return g.sh === 1 && g.sw === 1 && g.cin % 8 === 0 && g.w % 8 === 0 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1;
+}
+
 /**
  * Gradients of conv2d given dy: dW (added into `accumulate.dw` when given) unless `weightGrad` is
  * false (then dw is returned untouched: the spike-sparse path of lib/sparse.ts computes it), dx
@@ -104,7 +117,7 @@ export function conv2dBackward(
   x: Tensor,
   w: Tensor,
   dy: Tensor,
-  opts: Conv2dOptions & { inputGrad?: boolean; weightGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor } } = {},
+  opts: Conv2dOptions & { inputGrad?: boolean; weightGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor }; inputGradPath?: InputGradPath } = {},
 ): Conv2dGrads {
   const g = conv2dGeometry(x, w, opts);
   const P = g.ho * g.wo;
@@ -115,11 +128,17 @@ export function conv2dBackward(
   const dw = opts.accumulate?.dw ?? Tensor.zeros(w.shape, x.device);
   const dx = opts.inputGrad === false ? undefined : Tensor.empty(x.shape, x.device);
   const weightGrad = opts.weightGrad !== false;
+  const path = opts.inputGradPath ?? "auto";
+  if (path === "direct" && (x.device.type !== "cpu" || !directInputGradFits(g)))
+    throw new ExodusError(`conv2dBackward: the direct input gradient needs a CPU tensor, stride 1, channels and width multiples of 8 and padding < kernel; received ${x.device}, ${g.cin} channels, width ${g.w}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw}`);
+  const direct = dx !== undefined && (path === "direct" || (path === "auto" && x.device.type === "cpu" && directInputGradFits(g)));
+  if (direct) n.convInputGradDirect({ w, dy, dx: dx!, geom: g, cout: g.cout, count: g.images });
+  const gemmDx = direct ? undefined : dx;
   const chunk = chunkSize(g, opts.workspace);
-  const cols = Tensor.empty([weightGrad || dx ? chunk * ckk * P : 0], x.device);
+  const cols = Tensor.empty([weightGrad || gemmDx ? chunk * ckk * P : 0], x.device);
   const dwParts = Tensor.empty([weightGrad ? chunk : 0, g.cout * ckk], x.device);
   try {
-    for (let i0 = 0; i0 < g.images && (weightGrad || dx); i0 += chunk) {
+    for (let i0 = 0; i0 < g.images && (weightGrad || gemmDx); i0 += chunk) {
       const cnt = Math.min(chunk, g.images - i0);
       const dyi = shifted(dy, i0 * g.cout * P);
       if (weightGrad) {
@@ -133,11 +152,11 @@ export function conv2dBackward(
         sum.dispose();
         part.dispose();
       }
-      if (dx) {
+      if (gemmDx) {
         // dcols_i [CKK, P] = Wᵀ [CKK, Cout] · dy_i, scattered back to pixels by col2im.
         n.gemmBatched({ transA: true, transB: false, M: ckk, N: P, K: g.cout, alpha: 1, A: w, lda: ckk, strideA: 0,
           B: dyi, ldb: P, strideB: g.cout * P, beta: 0, C: cols, ldc: P, strideC: ckk * P, batch: cnt });
-        n.col2im({ cols, dx: shifted(dx, i0 * g.cin * g.h * g.w), geom: g, count: cnt });
+        n.col2im({ cols, dx: shifted(gemmDx, i0 * g.cin * g.h * g.w), geom: g, count: cnt });
       }
     }
   } finally {

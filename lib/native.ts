@@ -171,6 +171,8 @@ export interface NativeAddon {
   }): void;
   im2col(o: { x: View; cols: View; geom: ConvGeom; count: number }): void;
   col2im(o: { cols: View; dx: View; geom: ConvGeom; count: number }): void;
+  /** The CPU's direct ∂x of a stride-1 conv (exodus/conv_direct.h), without columns. */
+  convInputGradDirect(o: { w: View; dy: View; dx: View; geom: ConvGeom; cout: number; count: number }): void;
   pool2d(o: { max: boolean; x: View; y: View; indices?: Opt; geom: PoolGeom; planes: number }): void;
   pool2dBackward(o: { max: boolean; dy: View; indices?: Opt; dx: View; geom: PoolGeom; planes: number }): void;
   adamStep(o: {

@@ -16,6 +16,7 @@ const convCases: (ConvRefGeom & { label: string })[] = [
   { label: "3x3 pad 1", n: 6, c: 2, h: 16, w: 16, cout: 8, kh: 3, kw: 3, s: 1, p: 1 },
   { label: "3x3 stride 2", n: 3, c: 5, h: 13, w: 11, cout: 4, kh: 3, kw: 3, s: 2, p: 1 },
   { label: "1x1", n: 4, c: 16, h: 8, w: 8, cout: 12, kh: 1, kw: 1, s: 1, p: 0 },
+  { label: "3x3 pad 1, 8 channels (direct dx on the CPU)", n: 3, c: 8, h: 10, w: 16, cout: 6, kh: 3, kw: 3, s: 1, p: 1 },
   { label: "5x5 no pad", n: 2, c: 3, h: 12, w: 14, cout: 6, kh: 5, kw: 5, s: 1, p: 0 },
 ];
 for (const g of convCases) {

@@ -1,0 +1,101 @@
+// The input gradient of a stride-1 convolution computed directly, for the small channel counts of
+// the DVS nets (cuda/include/exodus/conv_direct.h). GEMM + col2im spends most of its time writing
+// and re-reading the unrolled columns there (K = Cout is 8-64, too short to amortise them); this
+// loop keeps 8 input channels × 8 pixels in registers and reads each ∂y vector once per tap.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "exodus/conv_direct.h"
+#include "parallel.h"
+
+namespace exo {
+namespace cpu {
+
+namespace {
+
+// dx of one image for blocks of CB input channels × VB·8 pixels of a row, held in registers: per
+// tap, VB loads of ∂y and CB weight broadcasts feed CB·VB fmas (4 × 2: 6 loads per 8 fmas, so the
+// FMA units, not the loads, bound it). Terms in the order co, ki, kj, one fma each.
+template <int CB, int VB>
+void block_rows(const float* wt, const float* dyp, float* dxn, const k::ConvGeom& g, int cout, size_t plane, int X) {
+  const int C = g.c, H = g.h, W = g.w, KH = g.kh, KW = g.kw;
+  for (int cb = 0; cb < C; cb += CB)
+    for (int iy = 0; iy < H; ++iy)
+      for (int ix = 0; ix < W; ix += 8 * VB) {
+#if defined(__AVX2__)
+        __m256 acc[CB][VB];
+        for (int c = 0; c < CB; ++c)
+          for (int q = 0; q < VB; ++q) acc[c][q] = _mm256_setzero_ps();
+        for (int co = 0; co < cout; ++co)
+          for (int ki = 0; ki < KH; ++ki) {
+            const float* row = dyp + co * plane + (size_t)(iy + KH - 1 - ki) * X + ix + KW - 1;
+            const float* wk = wt + (((size_t)co * KH + ki) * KW) * C + cb;
+            for (int kj = 0; kj < KW; ++kj) {
+              __m256 v[VB];
+              for (int q = 0; q < VB; ++q) v[q] = _mm256_loadu_ps(row - kj + 8 * q);
+              const float* wc = wk + (size_t)kj * C;
+              for (int c = 0; c < CB; ++c) {
+                const __m256 wv = _mm256_broadcast_ss(wc + c);
+                for (int q = 0; q < VB; ++q) acc[c][q] = _mm256_fmadd_ps(wv, v[q], acc[c][q]);
+              }
+            }
+          }
+        for (int c = 0; c < CB; ++c)
+          for (int q = 0; q < VB; ++q) _mm256_storeu_ps(dxn + ((size_t)(cb + c) * H + iy) * W + ix + 8 * q, acc[c][q]);
+#else
+        float acc[CB][8 * VB] = {};
+        for (int co = 0; co < cout; ++co)
+          for (int ki = 0; ki < KH; ++ki)
+            for (int kj = 0; kj < KW; ++kj) {
+              const float* row = dyp + co * plane + (size_t)(iy + KH - 1 - ki) * X + ix + KW - 1 - kj;
+              const float* wc = wt + (((size_t)co * KH + ki) * KW + kj) * C + cb;
+              for (int c = 0; c < CB; ++c)
+                for (int q = 0; q < 8 * VB; ++q) acc[c][q] = std::fma(wc[c], row[q], acc[c][q]);
+            }
+        for (int c = 0; c < CB; ++c) std::memcpy(dxn + ((size_t)(cb + c) * H + iy) * W + ix, acc[c], sizeof(acc[c]));
+#endif
+      }
+}
+
+}  // namespace
+
+bool conv_direct_input_grad_fits(const k::ConvGeom& g) {
+  return g.sh == 1 && g.sw == 1 && g.c % 8 == 0 && g.w % 8 == 0 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1 &&
+         g.ho == g.h + 2 * g.ph - g.kh + 1 && g.wo == g.w + 2 * g.pw - g.kw + 1;
+}
+
+void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout, int count) {
+  const int C = g.c, H = g.h, W = g.w, KH = g.kh, KW = g.kw;
+  // ∂y of one image, zero-padded so that every tap of every input pixel reads inside it:
+  // dyp[co][iy + KH-1 - ki][ix + KW-1 - kj] = ∂y[co][iy + ph - ki][ix + pw - kj] (0 outside).
+  const int Y = H + KH - 1, X = W + KW - 1, oy0 = KH - 1 - g.ph, ox0 = KW - 1 - g.pw;
+  const size_t plane = (size_t)Y * X;
+  // wt[((co·KH + ki)·KW + kj)·C + ci]: the 8 input channels of a block side by side.
+  std::vector<float> wt((size_t)cout * KH * KW * C);
+  for (int co = 0; co < cout; ++co)
+    for (int ci = 0; ci < C; ++ci)
+      for (int ki = 0; ki < KH; ++ki)
+        for (int kj = 0; kj < KW; ++kj)
+          wt[(((size_t)co * KH + ki) * KW + kj) * C + ci] = w[(((size_t)co * C + ci) * KH + ki) * KW + kj];
+  const int threads = pool_threads();
+  std::vector<std::vector<float>> pads((size_t)threads, std::vector<float>((size_t)cout * plane, 0.f));
+  const size_t in = (size_t)C * H * W, outp = (size_t)cout * g.ho * g.wo;
+  parallel_for((size_t)count, [&](size_t n, int slot) {
+    float* dyp = pads[(size_t)slot].data();  // the border stays zero: only the interior is written
+    const float* dyn = dy + n * outp;
+    for (int co = 0; co < cout; ++co)
+      for (int oy = 0; oy < g.ho; ++oy)
+        std::memcpy(dyp + co * plane + (size_t)(oy + oy0) * X + ox0, dyn + ((size_t)co * g.ho + oy) * g.wo, sizeof(float) * g.wo);
+    float* dxn = dx + n * in;
+    if (W % 16 == 0) block_rows<4, 2>(wt.data(), dyp, dxn, g, cout, plane, X);
+    else block_rows<8, 1>(wt.data(), dyp, dxn, g, cout, plane, X);
+  }, threads);
+}
+
+}  // namespace cpu
+}  // namespace exo

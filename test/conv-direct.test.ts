@@ -1,0 +1,87 @@
+// The CPU's direct input gradient of a stride-1 convolution (exodus/conv_direct.h) equals GEMM +
+// col2im to float32 rounding and a float64 reference, for the shapes it takes (register blocks of
+// 4 × 16 and 8 × 8 pixels), is the same at any thread count, and is chosen by shape.
+import { afterAll, describe, expect, it } from "vitest";
+import { conv2dBackward, conv2dGeometry, directInputGradFits } from "../lib/conv.js";
+import { Rng } from "../lib/random.js";
+import { runtimeInfo, setCpuThreads } from "../lib/runtime.js";
+import { Tensor } from "../lib/tensor.js";
+import { maxRelError } from "./helpers.js";
+
+const initialThreads = runtimeInfo().cpu.threads;
+afterAll(() => setCpuThreads(initialThreads));
+
+const uniform = (rng: Rng, shape: number[]) => Tensor.from(rng.fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), -1, 1), shape);
+
+/** ∂x of a stride-1 conv in float64, straight from the definition. */
+function dxRef(w: Float32Array, dy: Float32Array, [N, C, H, W]: number[], [O, , KH, KW]: number[], ph: number, pw: number): Float64Array {
+  const HO = H + 2 * ph - KH + 1, WO = W + 2 * pw - KW + 1;
+  const dx = new Float64Array(N * C * H * W);
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          let t = 0;
+          for (let o = 0; o < O; o++)
+            for (let ki = 0; ki < KH; ki++)
+              for (let kj = 0; kj < KW; kj++) {
+                const oy = y + ph - ki, ox = x + pw - kj;
+                if (oy >= 0 && oy < HO && ox >= 0 && ox < WO) t += w[((o * C + c) * KH + ki) * KW + kj] * dy[((n * O + o) * HO + oy) * WO + ox];
+              }
+          dx[((n * C + c) * H + y) * W + x] = t;
+        }
+  return dx;
+}
+
+describe("direct conv input gradient", () => {
+  const shapes: [string, number[], number[], number][] = [
+    ["8 → 16 at 32×32, pad 1 (4×16 blocks)", [3, 8, 32, 32], [16, 8, 3, 3], 1],
+    ["16 → 8 at 8×8, pad 1 (8×8 blocks)", [2, 16, 8, 8], [8, 16, 3, 3], 1],
+    ["8 → 5 at 6×24, 5×5 kernel pad 2", [2, 8, 6, 24], [5, 8, 5, 5], 2],
+    ["8 → 3 at 9×16, 3×3 kernel no padding", [4, 8, 9, 16], [3, 8, 3, 3], 0],
+  ];
+  for (const [what, xs, ws, pad] of shapes)
+    it(`equals GEMM + col2im and a float64 reference: ${what}`, () => {
+      const rng = new Rng(xs[2] * 100 + ws[0]);
+      const x = uniform(rng, xs), w = uniform(rng, ws);
+      const g = conv2dGeometry(x, w, { padding: pad });
+      expect(directInputGradFits(g)).toBe(true);
+      const dy = uniform(rng, [xs[0], ws[0], g.ho, g.wo]);
+      const opts = { padding: pad, weightGrad: false };
+      const direct = conv2dBackward(x, w, dy, { ...opts, inputGradPath: "direct" }).dx!.toArray();
+      const gemm = conv2dBackward(x, w, dy, { ...opts, inputGradPath: "gemm" }).dx!.toArray();
+      const auto = conv2dBackward(x, w, dy, opts).dx!.toArray();
+      expect(Array.from(auto)).toEqual(Array.from(direct));
+      expect(maxRelError(direct, gemm)).toBeLessThan(2e-5);
+      expect(maxRelError(direct, dxRef(w.toArray(), dy.toArray(), xs, ws, pad, pad))).toBeLessThan(2e-5);
+    });
+
+  it("gives the same bits at 1, 2 and 3 threads", () => {
+    const rng = new Rng(4);
+    const x = uniform(rng, [13, 8, 16, 16]), w = uniform(rng, [12, 8, 3, 3]), dy = uniform(rng, [13, 12, 16, 16]);
+    const runs = [1, 2, 3].map((t) => {
+      setCpuThreads(t);
+      return Array.from(conv2dBackward(x, w, dy, { padding: 1, weightGrad: false, inputGradPath: "direct" }).dx!.toArray());
+    });
+    setCpuThreads(initialThreads);
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[2]).toEqual(runs[0]);
+  });
+
+  it("is not chosen for shapes it does not take, and refuses them when forced", () => {
+    const rng = new Rng(5);
+    const cases: [number[], number[], { padding?: number; stride?: number }][] = [
+      [[1, 6, 8, 8], [4, 6, 3, 3], { padding: 1 }], // channels not a multiple of 8
+      [[1, 8, 8, 12], [4, 8, 3, 3], { padding: 1 }], // width not a multiple of 8
+      [[1, 8, 16, 16], [4, 8, 3, 3], { padding: 1, stride: 2 }], // stride 2
+    ];
+    for (const [xs, ws, o] of cases) {
+      const x = uniform(rng, xs), w = uniform(rng, ws);
+      const g = conv2dGeometry(x, w, o);
+      expect(directInputGradFits(g)).toBe(false);
+      const dy = uniform(rng, [xs[0], ws[0], g.ho, g.wo]);
+      expect(() => conv2dBackward(x, w, dy, { ...o, inputGradPath: "direct" })).toThrow(/conv2dBackward: the direct input gradient needs a CPU tensor, stride 1, channels and width multiples of 8/);
+      expect(conv2dBackward(x, w, dy, o).dx!.size).toBe(x.size);
+    }
+  });
+});
