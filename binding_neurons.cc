@@ -73,8 +73,19 @@ uint8_t* spike_mask(const Args& a, const View& x, size_t N, size_t TN) {
   return mv.As<Napi::Uint8Array>().Data();
 }
 
+// The optional `poolWidth` W of a LIF forward/backward: the layer runs fused with the AvgPool2d(2)
+// after it (exodus/spike_index.h), over images of width W; 0 when absent.
+int pool_width(const Args& a, const View& x, size_t N) {
+  if (!a.has("poolWidth")) return 0;
+  int W = a.dim("poolWidth");
+  if (!x.dev.cpu()) a.fail("poolWidth", "is a CPU path: leave it out on other devices");
+  if (W < 2 || W % 2 || 2 * W > 512 || N % (2 * (size_t)W))
+    a.fail("poolWidth", "must be even, at most 256 and divide N / 2 (whole row pairs), received " + std::to_string(W) + " with N = " + std::to_string(N));
+  return W;
+}
+
 // lifForward({ x, alpha, theta, m, state, s, v, T, N, P, reset, multiSpike, maxSpikes, vMin?, normInput,
-//              surrogate, sgScale, sgWidth, mask? })
+//              surrogate, sgScale, sgWidth, mask? } | with poolWidth: y instead of s) -> spike count when fused
 Napi::Value LifForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "lifForward");
@@ -82,7 +93,13 @@ Napi::Value LifForward(const Napi::CallbackInfo& info) {
     size_t TN = (size_t)c.T * c.N;
     View x = a.view("x", TN);
     exo::LifParams p{a.view("alpha", c.P, x).p, a.view("theta", c.P, x).p, a.view("m", c.P, x).p};
-    View state = a.view("state", c.N, x), s = a.view("s", TN, x), v = a.view("v", TN, x);
+    View state = a.view("state", c.N, x), v = a.view("v", TN, x);
+    if (int W = pool_width(a, x, c.N)) {
+      // Fused with the pooling: y = AvgPool2d(2) of the spikes; returns the spike count.
+      View y = a.view("y", TN / 4, x);
+      return Napi::Number::New(info.Env(), TN ? exo::cpu::lif_forward_pool2(c, p, x.p, state.p, v.p, y.p, W) : 0.0);
+    }
+    View s = a.view("s", TN, x);
     if (uint8_t* mask = spike_mask(a, x, c.N, TN)) {
       if (TN) exo::cpu::lif_forward_masked(c, p, x.p, state.p, s.p, v.p, mask);
     } else if (TN) {
@@ -99,7 +116,8 @@ Napi::Value LifBackward(const Napi::CallbackInfo& info) {
     exo::LifConfig c = lif_config(a);
     auto method = a.code<exo::NeuronGrad>("method");
     size_t TN = (size_t)c.T * c.N;
-    View g = a.view("g", TN);
+    View g = a.view("g", a.has("poolWidth") ? TN / 4 : TN);  // with poolWidth: the pooled gradient
+    const int W = pool_width(a, g, c.N);
     exo::LifParams p{a.view("alpha", c.P, g).p, a.view("theta", c.P, g).p, a.view("m", c.P, g).p};
     float* h = a.optional("h", TN, g);
     View v = a.view("v", TN, g);
@@ -108,7 +126,8 @@ Napi::Value LifBackward(const Napi::CallbackInfo& info) {
     float* dv0 = a.optional("dv0", c.N, g);
     float* dalpha = a.optional("dalpha", c.N, g);
     if (c.norm_input && dalpha && !x) a.fail("x", "is needed for dalpha with normInput");
-    if (c.N) exo::on(g.dev).lif_backward(g.dev.index, c, method, p, g.p, h, v.p, x, v0.p, dx.p, dv0, dalpha);
+    if (c.N && W) exo::cpu::lif_backward_pool2(c, method, p, g.p, W, h, v.p, x, v0.p, dx.p, dv0, dalpha);
+    else if (c.N) exo::on(g.dev).lif_backward(g.dev.index, c, method, p, g.p, h, v.p, x, v0.p, dx.p, dv0, dalpha);
     return info.Env().Undefined();
   });
 }

@@ -54,15 +54,34 @@ inline void pack_nonzero(const float* x, size_t n, uint8_t* mask) {
   }
 }
 
-// scan(b, e) over tiles of [0, N) in parallel. aligned8 (for a spike mask; N a multiple of 8):
-// every tile starts at a multiple of 8 neurons, so each mask byte is written by the one thread
-// that computed its 8 spikes.
+// scan(b, e) over tiles of [0, N) in parallel, every tile a whole number of `unit` neurons (N a
+// multiple of it, unit <= kTile): 8 for a spike mask, so each mask byte is written by the one
+// thread that computed its 8 spikes; two image rows for a fused 2×2 pooling, so each pooled
+// value's four neurons are in one tile.
 template <typename F>
-void neuron_tiles(size_t N, int T, bool aligned8, F&& scan) {
-  if (!aligned8) return parallel_neurons(N, T, scan);
-  parallel_neurons(N / 8, T * 8, [&](size_t b, size_t e) {
-    for (size_t t0 = b * 8; t0 < e * 8; t0 += kTile) scan(t0, t0 + kTile < e * 8 ? t0 + kTile : e * 8);
+void neuron_tiles(size_t N, int T, size_t unit, F&& scan) {
+  if (unit <= 1) return parallel_neurons(N, T, scan);
+  const size_t tile = kTile / unit * unit;
+  parallel_neurons(N / unit, T * (int)unit, [&](size_t b, size_t e) {
+    for (size_t t0 = b * unit; t0 < e * unit; t0 += tile) scan(t0, t0 + tile < e * unit ? t0 + tile : e * unit);
   });
+}
+
+// A neuron layer followed by AvgPool2d(2) over images of width W, fused (exodus/spike_index.h).
+struct Pool2 {
+  const float* g;  // the pooled gradient [T, N / 4] (backward)
+  int W;
+};
+
+// dst[j] for the tile's neurons [b, b + n) at one step: the gradient the pooling's backward
+// would give them, (0 + g) / 4 as pool2d_backward computes it; b and n are whole row pairs.
+inline void unpool2_tile(const float* gp, int W, size_t b, size_t n, float* dst) {
+  const size_t pair = 2 * (size_t)W;
+  for (size_t u = 0; u < n / pair; ++u) {
+    const float* src = gp + (b / pair + u) * (size_t)(W / 2);
+    float* d = dst + u * pair;
+    for (int x = 0; x < W; ++x) d[x] = d[W + x] = (0.f + src[x / 2]) / 4.f;
+  }
 }
 
 struct TileParams {
@@ -76,10 +95,10 @@ struct TileParams {
 
 template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED>
 void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const float* h, const float* v,
-                       const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
+                       const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
   const size_t N = cfg.N;
   const int T = cfg.T;
-  parallel_neurons(N, T, [&](size_t b, size_t e) {
+  neuron_tiles(N, T, pool ? 2 * (size_t)pool->W : 1, [&](size_t b, size_t e) {
     // A local copy: the compiler cannot prove the output stores leave a referenced config alone,
     // and reloading it every element blocks vectorisation.
     const LifConfig c = cfg;
@@ -95,9 +114,14 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
       q0[j] = q.c0;
       q1[j] = q.c1;
     }
+    float gbuf[kTile];
     for (int t = T - 1; t >= 0; --t) {
       const size_t o = (size_t)t * N + b;
       const float* gt = g + o;
+      if (pool) {
+        unpool2_tile(pool->g + (size_t)t * (N / 4), pool->W, b, n, gbuf);
+        gt = gbuf;
+      }
       const float* vt = v + o;
       float* dxt = dx + o;
       if (SHARED) {
@@ -151,12 +175,12 @@ void srm_backward_scan(const SrmConfig& c, const float* eps, const float* nu, co
 // Picks the specialisation for an optional h and for shared (P = 1) parameters.
 template <Surrogate K, bool EXACT>
 void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
-                      const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
+                      const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
   bool shared = c.P == 1;
-  if (h && shared) lif_backward_scan<K, EXACT, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
-  else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
-  else if (shared) lif_backward_scan<K, EXACT, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
-  else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+  if (h && shared) lif_backward_scan<K, EXACT, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
+  else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
+  else if (shared) lif_backward_scan<K, EXACT, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
+  else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
 }
 
 }  // namespace
@@ -188,13 +212,64 @@ void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float
     }
     for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
   };
-  neuron_tiles(N, cfg.T, mask != nullptr, scan_tile);
+  neuron_tiles(N, cfg.T, mask ? 8 : 1, scan_tile);
+}
+
+double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, float* y, int W) {
+  const size_t N = cfg.N, pair = 2 * (size_t)W, Np = N / 4;
+  std::vector<double> counts(N / pair, 0.0);  // spikes per row pair: integers, exact in any order
+  neuron_tiles(N, cfg.T, pair, [&](size_t b, size_t e) {
+    const LifConfig c = cfg;  // local: see lif_backward_scan
+    TileParams tp;
+    tp.load(p, c.P, b, e);
+    const size_t n = e - b;
+    float vp[kTile], sb[kTile], cnt[kTile];
+    for (size_t j = 0; j < n; ++j) {
+      vp[j] = state[b + j];
+      cnt[j] = 0.f;
+    }
+    for (int t = 0; t < c.T; ++t) {
+      const size_t o = (size_t)t * N + b;
+      for (size_t j = 0; j < n; ++j) {
+        float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
+        float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
+        v[o + j] = vt;
+        sb[j] = st;
+        cnt[j] += st;
+        vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
+      }
+      // The spikes never leave L1: AvgPool2d(2) of them, summed as pool2d sums them.
+      for (size_t u = 0; u < n / pair; ++u) {
+        const float* r0 = sb + u * pair;
+        const float* r1 = r0 + W;
+        float* out = y + (size_t)t * Np + (b / pair + u) * (size_t)(W / 2);
+        for (int ox = 0; ox < W / 2; ++ox) out[ox] = ((((0.f + r0[2 * ox]) + r0[2 * ox + 1]) + r1[2 * ox]) + r1[2 * ox + 1]) / 4.f;
+      }
+    }
+    for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
+    for (size_t u = 0; u < n / pair; ++u) {
+      double sum = 0;
+      for (size_t j = u * pair; j < (u + 1) * pair; ++j) sum += cnt[j];
+      counts[b / pair + u] = sum;
+    }
+  });
+  double total = 0;
+  for (double c : counts) total += c;
+  return total;
+}
+
+void lif_backward_pool2(const LifConfig& c, NeuronGrad method, LifParams p, const float* gpool, int W, const float* h,
+                        const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
+  const Pool2 pool{gpool, W};
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, nullptr, h, v, x, v0, dx, dv0, dalpha, &pool);
+  });
 }
 
 void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, dx, dv0, dalpha, nullptr);
   });
 }
 
@@ -332,7 +407,7 @@ void alif_forward(const AlifConfig& cfg, AlifParams p, const float* x, float* vs
 void alif_forward_masked(const AlifConfig& cfg, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
                          float* bb, uint8_t* mask) {
   const size_t N = cfg.N;
-  neuron_tiles(N, cfg.T, mask != nullptr, [&](size_t b, size_t e) {
+  neuron_tiles(N, cfg.T, mask ? 8 : 1, [&](size_t b, size_t e) {
     const AlifConfig c = cfg;
     AlifTile tp;
     tp.load(p, c.P, b, e);

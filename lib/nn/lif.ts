@@ -114,11 +114,18 @@ export class LIF extends NeuronLayer {
     return { v, x: this.normInput && this.learnAlpha ? retain(x) : undefined };
   }
 
+  protected override readonly pool2Scan = (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number) => {
+    const v = this.scratch("v", T, N);
+    const spikes = native().lifForward({ ...this.config(T, N), x, alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], v, y, poolWidth: W });
+    this.setMembrane(v, [...y.shape.slice(0, -2), y.shape[y.rank - 2] * 2, y.shape[y.rank - 1] * 2]);
+    return { saved: { v, x: this.normInput && this.learnAlpha ? retain(x) : undefined }, spikes };
+  };
+
   protected scanBackward(b: ScanBackward): void {
     native().lifBackward({
       ...this.config(b.T, b.N), method: codes().grad[this.backwardMethod as "exodus" | "slayer"], alpha: this.alpha,
       theta: this.threshold, m: this.resetAmount, g: b.g, h: b.h, v: b.saved.v!, x: b.saved.x, v0: b.init[0], dx: b.dx,
-      dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha,
+      dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha, ...(b.poolWidth ? { poolWidth: b.poolWidth } : {}),
     });
   }
 

@@ -4,6 +4,7 @@
 // its options and supplies three pieces: the native forward scan, the native backward scan, and
 // its BPTT forward recorded on a tape from independent per-step ops.
 import type { Device } from "../device.js";
+import { ExodusError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward, sameShape, timeMajor } from "./common.js";
@@ -18,8 +19,10 @@ export type Saved = Record<string, Tensor | undefined>;
 export interface ScanBackward {
   T: number;
   N: number;
-  /** ∂L/∂output [T, N]. */
+  /** ∂L/∂output [T, N], or with poolWidth ∂L/∂(pooled output) [T, N / 4]. */
   g: Tensor;
+  /** The image width of an AvgPool2d(2) fused into the scan (scanForwardPool2). */
+  poolWidth?: number;
   /** ∂L/∂membrane [T, N], when the loss reads it. */
   h?: Tensor;
   saved: Saved;
@@ -77,6 +80,8 @@ interface Cache {
   T: number;
   N: number;
   shape: readonly number[];
+  /** The image width and output shape when the forward ran fused with an AvgPool2d(2). */
+  pooled?: { W: number; shape: readonly number[] };
   init: Tensor[];
   saved?: Saved;
   tape?: TapeRun;
@@ -107,6 +112,8 @@ export abstract class NeuronLayer extends Module {
   emitSpikeMask = false;
   /** The last forward's spike bitmask when one was emitted; the next forward overwrites it. */
   spikeMask: Uint8Array | undefined;
+  /** Spikes of the last forward when it ran fused with a pooling (its output is then the pooled map). */
+  lastSpikeCount: number | undefined;
   private scratchOwned = new Set<Tensor>();
 
   protected constructor(o: { name: string; device: Device; backward: BackwardMethod; stateful: boolean; P: number; states: readonly string[] }) {
@@ -192,6 +199,8 @@ export abstract class NeuronLayer extends Module {
   /** Runs the native forward scan; `state` holds the initial states on entry, the final ones on return. */
   protected abstract scanForward(x: Tensor, y: Tensor, state: Tensor[], T: number, N: number): Saved;
   protected abstract scanBackward(b: ScanBackward): void;
+  /** The forward scan fused with AvgPool2d(2) over images of width W (y: the pooled map), where a subclass has one. */
+  protected readonly pool2Scan?: (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number) => { saved: Saved; spikes: number };
   /** Records the BPTT forward on the tape from per-step ops; writes each step's output into outRows. */
   protected abstract tapeForward(i: TapeInputs): TapeForward;
 
@@ -241,21 +250,54 @@ export abstract class NeuronLayer extends Module {
     this.cache = undefined;
   }
 
+  /**
+   * Whether forwardPool2 can run this layer fused with an AvgPool2d(2) on input x (time-major
+   * [T, B, C, H, W]): a CPU layer with a fused scan (LIF, IAF), EXODUS or SLAYER, H and W even,
+   * W ≤ 256.
+   */
+  canFusePool2(x: Tensor): boolean {
+    if (!this.pool2Scan || this.device.type !== "cpu" || this.backwardMethod === "bptt" || x.rank < 4) return false;
+    const [H, W] = x.shape.slice(-2);
+    return H % 2 === 0 && W % 2 === 0 && W <= 256;
+  }
+
+  /**
+   * The forward followed by AvgPool2d(2), in one scan: the spikes are pooled while they are in
+   * cache and never stored (Sequential runs a neuron layer and the pooling after it this way).
+   * Returns the pooled map [T, B, C, H/2, W/2], equal bit for bit to the two layers run one after
+   * the other; backward then takes its gradient. `lastSpikeCount` holds the spike count.
+   */
+  forwardPool2(x: Tensor): Tensor {
+    if (!this.canFusePool2(x)) throw new ExodusError(`${this.name} forwardPool2: expected a CPU layer with a fused scan (LIF, IAF; not bptt) and an input [T, B, C, H, W] with even H and W <= 256, received ${shapeStr(x.shape)} on ${this.device}`);
+    const [H, W] = x.shape.slice(-2);
+    return this.runForward(x, { W, shape: [...x.shape.slice(0, -2), H / 2, W / 2] });
+  }
+
   forward(x: Tensor): Tensor {
+    return this.runForward(x, undefined);
+  }
+
+  private runForward(x: Tensor, pooled: Cache["pooled"]): Tensor {
     const { T, N } = timeMajor(this.name, x, this.device, this.P);
     this.releaseCache();
     this.setMembrane(undefined, x.shape);
     this.spikeMask = undefined;
+    this.lastSpikeCount = undefined;
     // The carried (or set) state if it fits, else zeros; a non-stateful layer uses a state given by
     // setState() once.
     const fits = this.carried && this.carried[0].size === N;
     const init = this.stateNames.map((_, i) => keep(fits ? this.carried![i].clone() : Tensor.zeros([N], this.device)));
     if (!this.stateful) this.resetState();
-    const y = Tensor.empty(x.shape, x.device);
+    const y = Tensor.empty(pooled ? pooled.shape : x.shape, x.device);
     const final = init.map(() => Tensor.empty([N], x.device));
     const x2 = x.reshape([T, N]);
     try {
-      if (this.backwardMethod === "bptt") {
+      if (pooled) {
+        final.forEach((f, i) => f.copyFrom(init[i]));
+        const run = this.pool2Scan!(x2, y, final, T, N, pooled.W);
+        this.lastSpikeCount = run.spikes;
+        this.cache = { T, N, shape: x.shape, pooled, init, saved: run.saved };
+      } else if (this.backwardMethod === "bptt") {
         const run = this.recordTape(x2, y, init, T, N);
         final.forEach((f, i) => f.copyFrom(run.fwd.final[i].value));
         this.cache = { T, N, shape: x.shape, init, tape: run };
@@ -311,13 +353,13 @@ export abstract class NeuronLayer extends Module {
   backward(dy: Tensor, opts: { dv?: Tensor } = {}): Tensor {
     const c = this.cache;
     if (!c) noForward(this.name);
-    sameShape(`${this.name} backward dy`, dy, c.shape);
+    sameShape(`${this.name} backward dy`, dy, c.pooled ? c.pooled.shape : c.shape);
     if (opts.dv) sameShape(`${this.name} backward dv`, opts.dv, c.shape);
     const { T, N } = c;
     const dx = Tensor.empty(c.shape, this.device);
     for (const t of this._stateGrads ?? []) t.dispose();
     this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
-    const g = dy.reshape([T, N]);
+    const g = dy.reshape(c.pooled ? [T, N / 4] : [T, N]);
     const h = opts.dv?.reshape([T, N]);
     try {
       if (c.tape) this.backwardTape(c, c.tape, g, h, dx);
@@ -325,7 +367,7 @@ export abstract class NeuronLayer extends Module {
         const paramGrads: Record<string, Tensor | null> = {};
         for (const k of this.paramValues.keys()) paramGrads[k] = this.learns(k) ? Tensor.empty([N], this.device) : null;
         try {
-          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads: this._stateGrads, paramGrads });
+          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads: this._stateGrads, paramGrads, ...(c.pooled ? { poolWidth: c.pooled.W } : {}) });
           for (const [k, pg] of Object.entries(paramGrads)) if (pg) this.addParamGrad(k, pg, N);
         } finally {
           for (const pg of Object.values(paramGrads)) pg?.dispose();

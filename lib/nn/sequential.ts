@@ -4,26 +4,35 @@ import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
 import type { Tensor } from "../tensor.js";
 import type { SpikeHint } from "../sparse.js";
 import { NeuronLayer } from "./neuron.js";
+import { AvgPool2d } from "./pool.js";
 
 /** A layer whose forward takes its input's spike bitmask (Module.readsSpikeMask). */
 type SpikeMaskReader = Module & { forward(x: Tensor, hint?: SpikeHint): Tensor };
 
 /**
  * Layer i's forward on h in a chain of layers, given the spike bitmask of h that layer i − 1
- * emitted (or, for the first layer, the batch's spike index from the data loader); returns its
- * output and, when the next layer reads one, its output's bitmask. A neuron
- * layer packs its spikes for such a next layer; nothing runs between the two in a chain, so the
- * mask still describes h when it is read.
+ * emitted (or, for the first layer, the batch's spike index from the data loader). Returns its
+ * output, the number of layers it covered (2 when a neuron layer ran fused with the AvgPool2d(2)
+ * after it: the spikes are pooled inside the scan and never stored) and, when the next layer
+ * reads one, its output's bitmask. Nothing runs between two layers of a chain, so a mask still
+ * describes h when it is read.
  */
-export function layerForward(layers: readonly Module[], i: number, h: Tensor, mask?: SpikeHint): { y: Tensor; mask?: Uint8Array } {
+export function layerForward(layers: readonly Module[], i: number, h: Tensor, mask?: SpikeHint): { y: Tensor; mask?: Uint8Array; layers: number } {
   const layer = layers[i];
-  if (layer instanceof NeuronLayer) layer.emitSpikeMask = layers[i + 1]?.readsSpikeMask ?? false;
+  const next = layers[i + 1];
+  if (layer instanceof NeuronLayer && next instanceof AvgPool2d && next.kernel === 2 && layer.canFusePool2(h)) {
+    layer.emitSpikeMask = false;
+    return { y: layer.forwardPool2(h), layers: 2 };
+  }
+  if (layer instanceof NeuronLayer) layer.emitSpikeMask = next?.readsSpikeMask ?? false;
   const y = mask && layer.readsSpikeMask ? (layer as SpikeMaskReader).forward(h, mask) : layer.forward(h);
-  return { y, mask: layer instanceof NeuronLayer && layer.emitSpikeMask ? layer.spikeMask : undefined };
+  return { y, mask: layer instanceof NeuronLayer && layer.emitSpikeMask ? layer.spikeMask : undefined, layers: 1 };
 }
 
 export class Sequential extends Module {
   readonly layers: Module[];
+  /** Layer indices the last forward ran fused with the layer before them (skipped by backward). */
+  private fusedInto = new Set<number>();
 
   constructor(...layers: Module[]) {
     super();
@@ -32,13 +41,25 @@ export class Sequential extends Module {
 
   /** hint: the input's spike index (a data loader batch's `index`), for a first Linear layer. */
   forward(x: Tensor, hint?: SpikeHint): Tensor {
+    return this.forwardSteps(x, hint, () => {});
+  }
+
+  /**
+   * The forward, calling after(i, y) with the output of every layer i that ran (a fused pair
+   * reports its first layer, with the pooled output); the trainer counts spikes this way.
+   */
+  forwardSteps(x: Tensor, hint: SpikeHint | undefined, after: (i: number, y: Tensor) => void): Tensor {
     let h = x;
     let mask: SpikeHint | undefined = hint;
-    for (let i = 0; i < this.layers.length; i++) {
+    this.fusedInto.clear();
+    for (let i = 0; i < this.layers.length; ) {
       const next = layerForward(this.layers, i, h, mask);
       if (h !== x) h.dispose();
       h = next.y;
       mask = next.mask;
+      after(i, h);
+      for (let k = 1; k < next.layers; k++) this.fusedInto.add(i + k);
+      i += next.layers;
     }
     return h;
   }
@@ -46,6 +67,7 @@ export class Sequential extends Module {
   backward(dy: Tensor): Tensor {
     let g = dy;
     for (let i = this.layers.length - 1; i >= 0; i--) {
+      if (this.fusedInto.has(i)) continue; // its gradient is taken by the layer it ran fused into
       const next = this.layers[i].backward(g);
       if (g !== dy) g.dispose();
       g = next;

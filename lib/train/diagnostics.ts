@@ -5,8 +5,8 @@
 import { type DeviceLike, parseDevice, synchronize } from "../device.js";
 import { LIF } from "../nn/lif.js";
 import { SRM } from "../nn/srm.js";
-import type { Module } from "../nn/module.js";
-import { type Sequential, layerForward } from "../nn/sequential.js";
+import { NeuronLayer } from "../nn/neuron.js";
+import type { Sequential } from "../nn/sequential.js";
 import * as ops from "../ops.js";
 import type { SpikeHint } from "../sparse.js";
 import type { Tensor } from "../tensor.js";
@@ -34,19 +34,16 @@ export function forwardCounting(net: Sequential, x: Tensor, layers: SpikingLayer
   const spikes: number[] = [];
   const possible: number[] = [];
   const watch = new Set(layers.map((l) => l.index));
-  let h = x;
-  let mask: SpikeHint | undefined = hint;
-  net.layers.forEach((_layer: Module, i) => {
-    const next = layerForward(net.layers, i, h, mask); // as Sequential.forward: spike masks included
-    if (h !== x) h.dispose();
-    h = next.y;
-    mask = next.mask;
-    if (watch.has(i)) {
-      spikes.push(ops.sumAll(h));
-      possible.push(h.size);
-    }
+  // As Sequential.forward (spike masks, fused pooling); a neuron layer that ran fused with its
+  // pooling reports its own spike count, its output being the pooled map.
+  const y = net.forwardSteps(x, hint, (i, h) => {
+    if (!watch.has(i)) return;
+    const layer = net.layers[i];
+    const fused = layer instanceof NeuronLayer ? layer.lastSpikeCount : undefined;
+    spikes.push(fused ?? ops.sumAll(h));
+    possible.push(fused === undefined ? h.size : h.size * 4);
   });
-  return { y: h, spikes, possible };
+  return { y, spikes, possible };
 }
 
 /** Waits for a GPU's queued work, so a phase's time is its own (a no-op on the CPU). */

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "exodus/codes.h"
 #include "exodus/neurons.h"
 
 namespace exo {
@@ -17,6 +18,14 @@ namespace cpu {
 // bit i % 8 of mask[i / 8] for flat index i = t·N + neuron. N must be a multiple of 8.
 void lif_forward_masked(const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v,
                         uint8_t* mask);
+
+// LIF (and IAF) followed by AvgPool2d(2) over images of width W (even; 2·W <= 512; N a
+// multiple of 2·W): the forward writes v and the pooled spikes y [T, N / 4] (never the spikes
+// themselves) and returns the spike count; the backward takes the pooled gradient. Results equal
+// the scan, then pool2d, bit for bit (the same sums in the same order).
+double lif_forward_pool2(const LifConfig& c, LifParams p, const float* x, float* state, float* v, float* y, int W);
+void lif_backward_pool2(const LifConfig& c, NeuronGrad method, LifParams p, const float* gpool, int W, const float* h,
+                        const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha);
 
 // The same for ALIF (backend.h's alif_forward).
 void alif_forward_masked(const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,

@@ -1,0 +1,108 @@
+// A LIF/IAF layer and the AvgPool2d(2) after it, fused into one scan (Sequential does it; the
+// spikes are pooled in cache and never stored): the pooled output, the spike count, the input
+// and state gradients equal the two layers run one after the other bit for bit, for EXODUS and
+// SLAYER, at any thread count; Sequential and the trainer's forward use it and skip the
+// pooling's backward.
+import { afterAll, describe, expect, it } from "vitest";
+import { Conv2d } from "../lib/nn/conv2d.js";
+import { Flatten } from "../lib/nn/flatten.js";
+import { IAF, LIF } from "../lib/nn/lif.js";
+import { Linear } from "../lib/nn/linear.js";
+import { AvgPool2d } from "../lib/nn/pool.js";
+import { Sequential } from "../lib/nn/sequential.js";
+import { Rng } from "../lib/random.js";
+import { runtimeInfo, setCpuThreads } from "../lib/runtime.js";
+import { Tensor, scope } from "../lib/tensor.js";
+import { forwardCounting, spikingLayers } from "../lib/train/diagnostics.js";
+import * as ops from "../lib/ops.js";
+
+const initialThreads = runtimeInfo().cpu.threads;
+afterAll(() => setCpuThreads(initialThreads));
+
+const uniform = (rng: Rng, shape: number[], lo = -1, hi = 1) => Tensor.from(rng.fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), lo, hi), shape);
+const bits = (t: Tensor) => Array.from(new Uint32Array(t.toArray().buffer.slice(0)));
+
+describe("neuron layer fused with AvgPool2d(2)", () => {
+  const makers: [string, () => LIF][] = [
+    ["IAF, EXODUS", () => new IAF({ threshold: 0.3 })],
+    ["LIF, SLAYER", () => new LIF({ tauMem: 4, threshold: 0.4, backward: "slayer" })],
+    ["IAF multi-spike, stateful", () => new IAF({ threshold: 0.25, spikeFn: "multi", maxSpikes: 3, stateful: true })],
+  ];
+  for (const [what, make] of makers)
+    it(`equals the two layers one after the other, forward and backward (${what}, 1-3 threads)`, () => {
+      const rng = new Rng(what.length);
+      const [T, B, C, H, W] = [23, 3, 2, 6, 10];
+      const x = uniform(rng, [T, B, C, H, W], -0.2, 0.6);
+      const gp = uniform(rng, [T, B, C, H / 2, W / 2]);
+      const ref = scope(() => {
+        const n = make();
+        const pool = new AvgPool2d(2);
+        const s = n.forward(x);
+        const y = pool.forward(s);
+        const dx = n.backward(pool.backward(gp));
+        return { y: bits(y), spikes: ops.sumAll(s), dx: bits(dx), dv0: bits(n.stateGrad!), state: n.state ? bits(n.state) : [] };
+      });
+      expect(ref.spikes).toBeGreaterThan(0);
+      for (const threads of [1, 2, 3]) {
+        setCpuThreads(threads);
+        scope(() => {
+          const n = make();
+          expect(n.canFusePool2(x)).toBe(true);
+          const y = n.forwardPool2(x);
+          expect(y.shape).toEqual([T, B, C, H / 2, W / 2]);
+          expect(bits(y)).toEqual(ref.y);
+          expect(n.lastSpikeCount).toBe(ref.spikes);
+          expect(n.state ? bits(n.state) : []).toEqual(ref.state);
+          expect(bits(n.backward(gp))).toEqual(ref.dx);
+          expect(bits(n.stateGrad!)).toEqual(ref.dv0);
+          expect(() => n.backward(uniform(rng, [T, B, C, H, W]))).toThrow(/backward dy/);
+        });
+      }
+      setCpuThreads(initialThreads);
+    });
+
+  it("is only offered where it applies, and refused with a clear message otherwise", () => {
+    const rng = new Rng(3);
+    expect(new IAF({ backward: "bptt" }).canFusePool2(uniform(rng, [4, 1, 1, 4, 4]))).toBe(false);
+    expect(new IAF().canFusePool2(uniform(rng, [4, 1, 1, 5, 4]))).toBe(false);
+    expect(new IAF().canFusePool2(uniform(rng, [2, 1, 1, 2, 258]))).toBe(false);
+    expect(new IAF().canFusePool2(uniform(rng, [4, 2, 6]))).toBe(false);
+    expect(() => new IAF().forwardPool2(uniform(rng, [4, 1, 1, 5, 4]))).toThrow(/IAF forwardPool2: expected .* even H and W <= 256, received \[4, 1, 1, 5, 4\]/);
+  });
+
+  it("Sequential and the trainer's forward run it, with the results of the layers run by hand", () => {
+    const make = () => [new Conv2d(2, 4, { seed: 1 }), new IAF({ threshold: 0.2 }), new AvgPool2d(2), new Flatten(), new Linear(4 * 4 * 4, 3, { seed: 2 })];
+    const rng = new Rng(6);
+    const x = uniform(rng, [12, 2, 2, 8, 8], 0, 1);
+    const dy = uniform(rng, [12, 2, 3]);
+    const run = (net: Sequential, fwd: (n: Sequential) => Tensor) =>
+      scope(() => {
+        const y = fwd(net).toArray();
+        net.backward(dy);
+        return { y: Array.from(y), grads: net.parameters().map((p) => Array.from(p.grad.toArray())) };
+      });
+    const seq = new Sequential(...make());
+    const viaNet = run(seq, (n) => n.forward(x));
+    expect((seq.layers[1] as IAF).lastSpikeCount).toBeGreaterThan(0); // it ran fused
+    const layers = make();
+    const byHand = scope(() => {
+      let h = x;
+      for (const l of layers) h = l.forward(h);
+      const y = Array.from(h.toArray());
+      let g = dy;
+      for (let i = layers.length - 1; i >= 0; i--) g = layers[i].backward(g);
+      return { y, grads: layers.flatMap((l) => l.parameters()).map((p) => Array.from(p.grad.toArray())) };
+    });
+    expect((layers[1] as IAF).lastSpikeCount).toBeUndefined();
+    expect(viaNet.y).toEqual(byHand.y);
+    expect(viaNet.grads).toEqual(byHand.grads);
+    const counted = new Sequential(...make());
+    const c = scope(() => {
+      const r = forwardCounting(counted, x, spikingLayers(counted));
+      return { y: Array.from(r.y.toArray()), spikes: r.spikes, possible: r.possible };
+    });
+    expect(c.y).toEqual(viaNet.y);
+    expect(c.spikes[0]).toBe((counted.layers[1] as IAF).lastSpikeCount);
+    expect(c.possible[0]).toBe(12 * 2 * 4 * 8 * 8);
+  });
+});
