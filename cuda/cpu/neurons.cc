@@ -80,8 +80,43 @@ inline void unpool2_tile(const float* gp, int W, size_t b, size_t n, float* dst)
   for (size_t u = 0; u < n / pair; ++u) {
     const float* src = gp + (b / pair + u) * (size_t)(W / 2);
     float* d = dst + u * pair;
-    for (int x = 0; x < W; ++x) d[x] = d[W + x] = (0.f + src[x / 2]) / 4.f;
+    int x = 0;
+#if defined(__AVX2__)
+    const __m256 zero = _mm256_setzero_ps(), quarter = _mm256_set1_ps(0.25f);  // × 1/4 = / 4 exactly
+    for (; x + 16 <= W; x += 16) {
+      const __m256 v = _mm256_mul_ps(_mm256_add_ps(zero, _mm256_loadu_ps(src + x / 2)), quarter);
+      const __m256 lo = _mm256_unpacklo_ps(v, v), hi = _mm256_unpackhi_ps(v, v);
+      const __m256 d0 = _mm256_permute2f128_ps(lo, hi, 0x20), d1 = _mm256_permute2f128_ps(lo, hi, 0x31);
+      _mm256_storeu_ps(d + x, d0);
+      _mm256_storeu_ps(d + x + 8, d1);
+      _mm256_storeu_ps(d + W + x, d0);
+      _mm256_storeu_ps(d + W + x + 8, d1);
+    }
+#endif
+    for (; x < W; ++x) d[x] = d[W + x] = (0.f + src[x / 2]) / 4.f;
   }
+}
+
+// out[ox] = ((((0 + r0[2ox]) + r0[2ox+1]) + r1[2ox]) + r1[2ox+1]) / 4 for ox < W / 2, as pool2d.
+inline void pool2_rows(const float* r0, const float* r1, int W, float* out) {
+  int ox = 0;
+#if defined(__AVX2__)
+  const __m256 zero = _mm256_setzero_ps(), quarter = _mm256_set1_ps(0.25f);
+  // Even and odd elements of 16 consecutive ones, in order.
+  auto split = [](const float* p, __m256& even, __m256& odd) {
+    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+    odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+  };
+  for (; 2 * ox + 16 <= W; ox += 8) {
+    __m256 e0, o0, e1, o1;
+    split(r0 + 2 * ox, e0, o0);
+    split(r1 + 2 * ox, e1, o1);
+    const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(zero, e0), o0), e1), o1);
+    _mm256_storeu_ps(out + ox, _mm256_mul_ps(s, quarter));
+  }
+#endif
+  for (; ox < W / 2; ++ox) out[ox] = ((((0.f + r0[2 * ox]) + r0[2 * ox + 1]) + r1[2 * ox]) + r1[2 * ox + 1]) / 4.f;
 }
 
 struct TileParams {
@@ -239,12 +274,8 @@ double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, floa
         vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
       }
       // The spikes never leave L1: AvgPool2d(2) of them, summed as pool2d sums them.
-      for (size_t u = 0; u < n / pair; ++u) {
-        const float* r0 = sb + u * pair;
-        const float* r1 = r0 + W;
-        float* out = y + (size_t)t * Np + (b / pair + u) * (size_t)(W / 2);
-        for (int ox = 0; ox < W / 2; ++ox) out[ox] = ((((0.f + r0[2 * ox]) + r0[2 * ox + 1]) + r1[2 * ox]) + r1[2 * ox + 1]) / 4.f;
-      }
+      for (size_t u = 0; u < n / pair; ++u)
+        pool2_rows(sb + u * pair, sb + u * pair + W, W, y + (size_t)t * Np + (b / pair + u) * (size_t)(W / 2));
     }
     for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
     for (size_t u = 0; u < n / pair; ++u) {
