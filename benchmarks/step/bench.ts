@@ -10,9 +10,9 @@
 //
 //   node dist/benchmarks/step/bench.js [--only shd,dvs,sweep] [--reps 7] [--out step-cpu.json] [--no-torch]
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { packageRoot } from "../../lib/native.js";
 import { densitySweep } from "./sweep.js";
 import { type StepTiming, timeStep } from "./step.js";
@@ -25,6 +25,14 @@ const value = (name: string, def: string) => {
 const only = new Set(value("only", "shd,ssc,dvs,sweep,tb").split(","));
 const reps = Number(value("reps", "7"));
 const root = packageRoot();
+// A bare name goes to benchmarks/results/; a path is taken as given. An existing file is never
+// overwritten (committed results are kept): checked before anything runs.
+const name = value("out", `step-cpu-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, "")}.json`);
+const out = isAbsolute(name) || name.includes("/") ? resolve(name) : join(root, "benchmarks/results", name);
+if (existsSync(out)) {
+  console.error(`bench: ${out} exists; results are never overwritten: pass another --out`);
+  process.exit(1);
+}
 const results: Record<string, unknown> = {
   date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, loadavgAtStart: loadavg(),
   note: "a shared machine: read every figure with the load average recorded next to it",
@@ -117,7 +125,6 @@ if (only.has("tb")) {
   results.bSweep = [32, 64, 256].map((B) => run(250, B));
 }
 
-const out = join(root, "benchmarks/results", value("out", `step-cpu-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, "")}.json`));
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`wrote ${out}`);
