@@ -139,9 +139,9 @@ IndexArgs index_args(const Args& a) {
   return {R, F, o, c, vals.Data()};
 }
 
-// spikeIndexBuild({ s, rows, inFeatures, offsets, cols, vals, mask? }): the nonzeros of s [rows, F]
-// into the arrays while they fit (cols.length); returns the nonzero count (above cols.length:
-// incomplete). With the neuron scan's bitmask of s, s is read at its nonzeros only.
+// spikeIndexBuild({ s, rows, inFeatures, offsets, cols, vals, mask?, collect? }) -> { nnz, complete }:
+// the nonzeros of s [rows, F] into the arrays when they fit (cols.length) and no chunk of rows is
+// denser than `collect`; with the neuron scan's bitmask of s, s is read at its nonzeros only.
 Napi::Value SpikeIndexBuild(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "spikeIndexBuild");
@@ -160,8 +160,13 @@ Napi::Value SpikeIndexBuild(const Napi::CallbackInfo& info) {
       if (m.ElementLength() < ((size_t)R * F + 63) / 64 * 8) a.fail("mask", "must have ceil(rows·inFeatures / 64)·8 bytes");
       mask = m.Data();
     }
-    size_t nnz = exo::cpu::spike_index_build(s.p, R, F, off.Data(), cols.Data(), vals.Data(), cols.ElementLength(), mask);
-    return Napi::Number::New(info.Env(), (double)nnz);
+    double collect = a.num("collect", 1.0);
+    if (!(collect >= 0 && collect <= 1)) a.fail("collect", "must be a fraction in [0, 1]");
+    exo::cpu::SpikeIndexBuild r = exo::cpu::spike_index_build(s.p, R, F, off.Data(), cols.Data(), vals.Data(), cols.ElementLength(), mask, (float)collect);
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("nnz", (double)r.nnz);
+    o.Set("complete", r.complete);
+    return o;
   });
 }
 

@@ -227,7 +227,7 @@ export interface NativeAddon {
   /** y = σ(v)·g */
   surrogateGrad(o: { surrogate: number; v: View; g: View; y: View; n: number; theta: View; P: number; scale: number; width: number }): void;
   /** The CPU spike index of s [rows, inFeatures] into the arrays while it fits; returns the nonzero count. */
-  spikeIndexBuild(o: { s: View; rows: number; inFeatures: number; offsets: Int32Array; cols: Int32Array; vals: Float32Array; mask?: Uint8Array }): number;
+  spikeIndexBuild(o: { s: View; rows: number; inFeatures: number; offsets: Int32Array; cols: Int32Array; vals: Float32Array; mask?: Uint8Array; collect?: number }): { nnz: number; complete: boolean };
   /** The index of the [T, B, F] batch that per-sample sparse frames scatter to; -1 if a sample's indices do not ascend. */
   spikeIndexFromFrames(o: { T: number; B: number; F: number; index: Uint32Array[]; count: Uint32Array[]; offsets: Int32Array; cols: Int32Array; vals: Float32Array }): number;
   spikeIndexLinearForward(o: { offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; y: View }): void;

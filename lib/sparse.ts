@@ -106,8 +106,11 @@ export class SpikeIndex {
 
   /** Whether the arrays hold every nonzero of the last matrix indexed. */
   get complete(): boolean {
-    return this.nnz <= this.cols.length;
+    return this.filled;
   }
+  private filled = false;
+  /** The density of the last matrix indexed (to skip collecting when it will take the dense path). */
+  private last = 0;
 
   /**
    * Indexes s [rows, features] (a CPU tensor), growing the arrays when it is sparser than
@@ -116,19 +119,29 @@ export class SpikeIndex {
    */
   build(s: Tensor, rows: number, features: number, maxDensity = 1, mask?: Uint8Array): number {
     if (this.offsets.length < rows + 1) this.offsets = new Int32Array(rows + 1);
-    const run = () => native().spikeIndexBuild({ s, rows, inFeatures: features, offsets: this.offsets, cols: this.cols, vals: this.vals, ...(mask ? { mask } : {}) });
+    const run = (collect: number) => {
+      const r = native().spikeIndexBuild({ s, rows, inFeatures: features, offsets: this.offsets, cols: this.cols, vals: this.vals, collect, ...(mask ? { mask } : {}) });
+      this.nnz = r.nnz;
+      this.filled = r.complete;
+    };
     this.rows = rows;
     this.features = features;
-    this.nnz = run();
     const size = rows * features;
-    if (!this.complete && this.nnz < maxDensity * size) {
-      // Room for a quarter more, so that a density that creeps up does not rebuild every step.
-      const cap = Math.min(2 ** 31 - 1, size, Math.ceil(this.nnz * 1.25) + 64);
-      this.cols = new Int32Array(cap);
-      this.vals = new Float32Array(cap);
-      this.nnz = run();
+    // Chunks denser than maxDensity only count (or all of them, after a dense input: the next is
+    // likely dense too). A sparse input that did not fit, or was denser in some rows than
+    // maxDensity overall, is indexed again in full with room for a quarter more, so that a
+    // density that creeps up does not rebuild every step.
+    run(this.last >= maxDensity ? 0 : Math.min(1, maxDensity));
+    if (!this.filled && this.nnz < maxDensity * size) {
+      if (this.cols.length < this.nnz) {
+        const cap = Math.min(2 ** 31 - 1, size, Math.ceil(this.nnz * 1.25) + 64);
+        this.cols = new Int32Array(cap);
+        this.vals = new Float32Array(cap);
+      }
+      run(1);
     }
-    return size ? this.nnz / size : 0;
+    this.last = size ? this.nnz / size : 0;
+    return this.last;
   }
 
   /**
@@ -148,6 +161,7 @@ export class SpikeIndex {
     ix.rows = T * B;
     ix.features = F;
     ix.nnz = nnz;
+    ix.filled = true;
     return ix;
   }
 

@@ -54,6 +54,27 @@ describe("spike index", () => {
     expect(Array.from(ix.linear(w).toArray())).toEqual(Array.from(sparseLinear(dense, w).toArray()));
   });
 
+  it("indexes an input denser than maxDensity in some rows only, and a sparse input after a dense one", () => {
+    const rng = new Rng(6);
+    const [R, F] = [640, 40];
+    // Rows of the first eighth at 90 %, the rest at 5 %: 15.6 % overall, below maxDensity 0.25,
+    // though the first chunks of rows are far above it.
+    const x = new Float32Array(R * F);
+    for (let r = 0; r < R; r++) for (let f = 0; f < F; f++) if (rng.uniform() < (r < R / 8 ? 0.9 : 0.05)) x[r * F + f] = 1;
+    const uneven = Tensor.from(x, [R, F]);
+    const w = uniform(rng, [9, F]);
+    const ix = new SpikeIndex();
+    expect(ix.build(uneven, R, F, 0.25)).toBe(density(uneven));
+    expect(ix.complete).toBe(true);
+    expect(Array.from(ix.linear(w).toArray())).toEqual(Array.from(sparseLinear(uneven, w).toArray()));
+    const dense = matrix(rng, R, F, 0.7, false), sparse = matrix(rng, R, F, 0.02, true);
+    expect(ix.build(dense, R, F, 0.25)).toBeCloseTo(density(dense), 6);
+    expect(ix.complete).toBe(false);
+    expect(ix.build(sparse, R, F, 0.25)).toBe(density(sparse));
+    expect(ix.complete).toBe(true);
+    expect(Array.from(ix.linear(w).toArray())).toEqual(Array.from(sparseLinear(sparse, w).toArray()));
+  });
+
   it("builds the same index and products at 1, 2 and 3 threads", () => {
     const rng = new Rng(9);
     const [R, F, O] = [4000, 90, 72];

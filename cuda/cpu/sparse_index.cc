@@ -106,8 +106,25 @@ struct ChunkEntries {
   }
 };
 
-size_t spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
-                         size_t capacity, const uint8_t* mask) {
+// Nonzeros of x[0, n) (or set bits of the mask's range): the count alone, 8 at a time.
+inline size_t count_row(const float* x, const uint8_t* mask, size_t begin, int n) {
+  size_t c = 0;
+  if (mask) {
+    for_mask_bits(mask, begin, n, [&](int) { ++c; });
+    return c;
+  }
+  int i = 0;
+#if defined(__AVX2__)
+  const __m256 zero = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8)
+    c += (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), zero, _CMP_NEQ_UQ)));
+#endif
+  for (; i < n; ++i) c += x[i] != 0.f;
+  return c;
+}
+
+SpikeIndexBuild spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
+                                  size_t capacity, const uint8_t* mask, float collect) {
   const int chunks = rows < 64 ? (rows < 1 ? 1 : rows) : 64;  // a fixed split: the index is the same for any thread count
   // The chunks' buffers are kept between builds (fresh ones cost a page fault per 4 KiB every
   // step); a build that finds them in use by another thread makes its own.
@@ -119,11 +136,21 @@ size_t spike_index_build(const float* s, int rows, int features, int32_t* offset
   if (part.size() < (size_t)chunks) part.resize((size_t)chunks);
   for (auto& e : part) e.size = 0;
   offsets[0] = 0;
+  std::vector<size_t> counted((size_t)chunks, 0);  // nonzeros a chunk counted after it stopped collecting
+  std::vector<char> stopped((size_t)chunks, 0);
   parallel_for((size_t)chunks, [&](size_t c, int) {
     const int r0 = k::sparse_slice_begin(rows, chunks, (int)c), r1 = k::sparse_slice_begin(rows, chunks, (int)c + 1);
     ChunkEntries& e = part[c];
-    e.reserve((size_t)(r1 - r0) * features / 8 + features);
+    // A chunk denser than `collect` stops collecting and only counts: an input that takes the
+    // dense path then costs what counting its nonzeros does.
+    const double limit = (double)collect * (double)(r1 - r0) * (double)features;
+    if (collect > 0) e.reserve((size_t)(r1 - r0) * features / 8 + features);
     for (int r = r0; r < r1; ++r) {
+      if (stopped[c] || (collect < 1 && (double)e.size > limit)) {
+        stopped[c] = 1;
+        counted[c] += count_row(s + (size_t)r * features, mask, (size_t)r * features, features);
+        continue;
+      }
       e.reserve(e.size + features);  // a row adds at most `features`
       int32_t* cp = e.cols.get() + e.size;
       float* vp = e.vals.get() + e.size;
@@ -143,9 +170,15 @@ size_t spike_index_build(const float* s, int rows, int features, int32_t* offset
     }
   });
   std::vector<size_t> base((size_t)chunks + 1, 0);
-  for (int c = 0; c < chunks; ++c) base[(size_t)c + 1] = base[(size_t)c] + part[(size_t)c].size;
-  const size_t total = base[(size_t)chunks];
-  if (total > capacity) return total;
+  size_t extra = 0;
+  bool all = true;
+  for (int c = 0; c < chunks; ++c) {
+    base[(size_t)c + 1] = base[(size_t)c] + part[(size_t)c].size;
+    extra += counted[(size_t)c];
+    all = all && !stopped[(size_t)c];
+  }
+  const size_t total = base[(size_t)chunks] + extra;
+  if (!all || total > capacity) return {total, false};
   parallel_for((size_t)chunks, [&](size_t c, int) {
     const int r0 = k::sparse_slice_begin(rows, chunks, (int)c), r1 = k::sparse_slice_begin(rows, chunks, (int)c + 1);
     for (int r = r0; r < r1; ++r) offsets[r + 1] += (int32_t)base[c];
@@ -154,7 +187,7 @@ size_t spike_index_build(const float* s, int rows, int features, int32_t* offset
       std::memcpy(vals + base[c], part[c].vals.get(), part[c].size * sizeof(float));
     }
   });
-  return total;
+  return {total, true};
 }
 
 size_t spike_index_from_frames(int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,

@@ -31,12 +31,18 @@ void lif_backward_pool2(const LifConfig& c, NeuronGrad method, LifParams p, cons
 void alif_forward_masked(const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
                          float* b, uint8_t* mask);
 
-// Fills offsets[0..rows] and, while they fit in `capacity`, cols/vals with the nonzeros of s.
-// Returns the number of nonzeros; a result above capacity means cols/vals are incomplete.
+// Fills offsets[0..rows] and cols/vals with the nonzeros of s, and counts them. The index is
+// complete when they fit in `capacity` and no chunk of rows (a fixed split) was denser than
+// `collect` (a fraction; 1 collects everything): a denser chunk stops collecting and only counts,
+// so an input bound for the dense path costs about a count of its nonzeros.
 // With a mask (bit r·features + f set where s[r, f] is nonzero, as lif_forward_masked writes it;
 // padded to whole 8-byte words), the nonzeros are found from the mask: s is read at them only.
-size_t spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
-                         size_t capacity, const uint8_t* mask = nullptr);
+struct SpikeIndexBuild {
+  size_t nnz;
+  bool complete;
+};
+SpikeIndexBuild spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
+                                  size_t capacity, const uint8_t* mask = nullptr, float collect = 1.f);
 
 // The index of a time-major batch [T, B, F] straight from its samples' sparse frames (the data
 // loader's form: per sample b, ascending flat indices t·F + f of its nonzero counts; entries past
