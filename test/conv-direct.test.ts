@@ -1,6 +1,6 @@
 // The CPU's direct input gradient of a stride-1 convolution (exodus/conv_direct.h) equals GEMM +
 // col2im to float32 rounding and a float64 reference, for the shapes it takes (register blocks of
-// 4 × 16 and 8 × 8 pixels), is the same at any thread count, and is chosen by shape.
+// 4 channels × 16 pixels or × 2 rows, and 8 × 8), is the same at any thread count, and is chosen by shape.
 import { afterAll, describe, expect, it } from "vitest";
 import { conv2dBackward, conv2dGeometry, directInputGradFits } from "../lib/conv.js";
 import { Rng } from "../lib/random.js";
@@ -36,7 +36,8 @@ function dxRef(w: Float32Array, dy: Float32Array, [N, C, H, W]: number[], [O, , 
 describe("direct conv input gradient", () => {
   const shapes: [string, number[], number[], number][] = [
     ["8 → 16 at 32×32, pad 1 (4×16 blocks)", [3, 8, 32, 32], [16, 8, 3, 3], 1],
-    ["16 → 8 at 8×8, pad 1 (8×8 blocks)", [2, 16, 8, 8], [8, 16, 3, 3], 1],
+    ["16 → 8 at 8×8, pad 1 (4 ch × 2 rows)", [2, 16, 8, 8], [8, 16, 3, 3], 1],
+    ["8 → 4 at 7×24, pad 1 (8 ch × 8 px)", [2, 8, 7, 24], [4, 8, 3, 3], 1],
     ["8 → 5 at 6×24, 5×5 kernel pad 2", [2, 8, 6, 24], [5, 8, 5, 5], 2],
     ["8 → 3 at 9×16, 3×3 kernel no padding", [4, 8, 9, 16], [3, 8, 3, 3], 0],
   ];

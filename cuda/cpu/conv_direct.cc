@@ -18,15 +18,17 @@ namespace cpu {
 
 namespace {
 
-// dx of one image for blocks of CB input channels × VB·8 pixels of a row, held in registers: per
-// tap, VB loads of ∂y and CB weight broadcasts feed CB·VB fmas (4 × 2: 6 loads per 8 fmas, so the
-// FMA units, not the loads, bound it). Terms in the order co, ki, kj, one fma each.
-template <int CB, int VB>
+// dx of one image for blocks of CB input channels × VB vectors of 8 pixels, held in registers:
+// per tap, VB loads of ∂y and CB weight broadcasts feed CB·VB fmas (4 × 2: 6 loads per 8 fmas, so
+// the FMA units, not the loads, bound it). The VB vectors lie along a row, or with DOWN in VB
+// consecutive rows (8-pixel-wide images). Terms in the order co, ki, kj, one fma each.
+template <int CB, int VB, bool DOWN>
 void block_rows(const float* wt, const float* dyp, float* dxn, const k::ConvGeom& g, int cout, size_t plane, int X) {
   const int C = g.c, H = g.h, W = g.w, KH = g.kh, KW = g.kw;
+  const size_t vstep = DOWN ? (size_t)X : 8, ostep = DOWN ? (size_t)W : 8;  // from one vector to the next
   for (int cb = 0; cb < C; cb += CB)
-    for (int iy = 0; iy < H; ++iy)
-      for (int ix = 0; ix < W; ix += 8 * VB) {
+    for (int iy = 0; iy < H; iy += DOWN ? VB : 1)
+      for (int ix = 0; ix < W; ix += DOWN ? 8 : 8 * VB) {
 #if defined(__AVX2__)
         __m256 acc[CB][VB];
         for (int c = 0; c < CB; ++c)
@@ -37,7 +39,7 @@ void block_rows(const float* wt, const float* dyp, float* dxn, const k::ConvGeom
             const float* wk = wt + (((size_t)co * KH + ki) * KW) * C + cb;
             for (int kj = 0; kj < KW; ++kj) {
               __m256 v[VB];
-              for (int q = 0; q < VB; ++q) v[q] = _mm256_loadu_ps(row - kj + 8 * q);
+              for (int q = 0; q < VB; ++q) v[q] = _mm256_loadu_ps(row - kj + vstep * q);
               const float* wc = wk + (size_t)kj * C;
               for (int c = 0; c < CB; ++c) {
                 const __m256 wv = _mm256_broadcast_ss(wc + c);
@@ -46,18 +48,20 @@ void block_rows(const float* wt, const float* dyp, float* dxn, const k::ConvGeom
             }
           }
         for (int c = 0; c < CB; ++c)
-          for (int q = 0; q < VB; ++q) _mm256_storeu_ps(dxn + ((size_t)(cb + c) * H + iy) * W + ix + 8 * q, acc[c][q]);
+          for (int q = 0; q < VB; ++q) _mm256_storeu_ps(dxn + ((size_t)(cb + c) * H + iy) * W + ix + ostep * q, acc[c][q]);
 #else
-        float acc[CB][8 * VB] = {};
+        float acc[CB][VB][8] = {};
         for (int co = 0; co < cout; ++co)
           for (int ki = 0; ki < KH; ++ki)
             for (int kj = 0; kj < KW; ++kj) {
               const float* row = dyp + co * plane + (size_t)(iy + KH - 1 - ki) * X + ix + KW - 1 - kj;
               const float* wc = wt + (((size_t)co * KH + ki) * KW + kj) * C + cb;
               for (int c = 0; c < CB; ++c)
-                for (int q = 0; q < 8 * VB; ++q) acc[c][q] = std::fma(wc[c], row[q], acc[c][q]);
+                for (int q = 0; q < VB; ++q)
+                  for (int l = 0; l < 8; ++l) acc[c][q][l] = std::fma(wc[c], row[vstep * q + l], acc[c][q][l]);
             }
-        for (int c = 0; c < CB; ++c) std::memcpy(dxn + ((size_t)(cb + c) * H + iy) * W + ix, acc[c], sizeof(acc[c]));
+        for (int c = 0; c < CB; ++c)
+          for (int q = 0; q < VB; ++q) std::memcpy(dxn + ((size_t)(cb + c) * H + iy) * W + ix + ostep * q, acc[c][q], sizeof(acc[c][q]));
 #endif
       }
 }
@@ -92,8 +96,9 @@ void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k:
       for (int oy = 0; oy < g.ho; ++oy)
         std::memcpy(dyp + co * plane + (size_t)(oy + oy0) * X + ox0, dyn + ((size_t)co * g.ho + oy) * g.wo, sizeof(float) * g.wo);
     float* dxn = dx + n * in;
-    if (W % 16 == 0) block_rows<4, 2>(wt.data(), dyp, dxn, g, cout, plane, X);
-    else block_rows<8, 1>(wt.data(), dyp, dxn, g, cout, plane, X);
+    if (W % 16 == 0) block_rows<4, 2, false>(wt.data(), dyp, dxn, g, cout, plane, X);
+    else if (H % 2 == 0) block_rows<4, 2, true>(wt.data(), dyp, dxn, g, cout, plane, X);
+    else block_rows<8, 1, false>(wt.data(), dyp, dxn, g, cout, plane, X);
   }, threads);
 }
 
