@@ -203,7 +203,7 @@ Napi::Value SpikeIndexFromFrames(const Napi::CallbackInfo& info) {
   });
 }
 
-// spikeIndexLinearForward({ offsets, cols, vals, rows, inFeatures, w, outFeatures, y }): y = s·wᵀ
+// spikeIndexLinearForward({ offsets, cols, vals, rows, inFeatures, w, outFeatures, y, bias? }): y = s·wᵀ (+ bias)
 Napi::Value SpikeIndexLinearForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "spikeIndexLinearForward");
@@ -211,7 +211,8 @@ Napi::Value SpikeIndexLinearForward(const Napi::CallbackInfo& info) {
     int O = a.dim("outFeatures");
     View w = a.view("w", (size_t)O * ix.F), y = a.view("y", (size_t)ix.R * O, w);
     cpu_only(a, "w", w);
-    if (ix.R && O) exo::cpu::spike_index_linear_forward(ix.offsets, ix.cols, ix.vals, ix.R, ix.F, w.p, O, y.p);
+    float* bias = a.optional("bias", (size_t)O, w);
+    if (ix.R && O) exo::cpu::spike_index_linear_forward(ix.offsets, ix.cols, ix.vals, ix.R, ix.F, w.p, O, y.p, bias);
     return info.Env().Undefined();
   });
 }

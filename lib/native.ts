@@ -230,7 +230,7 @@ export interface NativeAddon {
   spikeIndexBuild(o: { s: View; rows: number; inFeatures: number; offsets: Int32Array; cols: Int32Array; vals: Float32Array; mask?: Uint8Array; collect?: number }): { nnz: number; complete: boolean };
   /** The index of the [T, B, F] batch that per-sample sparse frames scatter to; -1 if a sample's indices do not ascend. */
   spikeIndexFromFrames(o: { T: number; B: number; F: number; index: Uint32Array[]; count: Uint32Array[]; offsets: Int32Array; cols: Int32Array; vals: Float32Array }): number;
-  spikeIndexLinearForward(o: { offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; y: View }): void;
+  spikeIndexLinearForward(o: { offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; y: View; bias?: View }): void;
   spikeIndexLinearWeightGrad(o: { g: View; offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; outFeatures: number; dw: View }): void;
   // runtime
   info(): NativeInfo;

@@ -170,11 +170,12 @@ export class SpikeIndex {
     return { offsets: this.offsets, cols: this.cols, vals: this.vals, rows: this.rows, inFeatures: this.features };
   }
 
-  /** y [rows, out] = s · wᵀ for w [out, features], from the index. */
-  linear(w: Tensor): Tensor {
+  /** y [rows, out] = s · wᵀ (+ bias [out]) for w [out, features], from the index; the bias is added as ops.add would. */
+  linear(w: Tensor, bias?: Tensor): Tensor {
     if (w.rank !== 2 || w.shape[1] !== this.features) throw new ShapeError(`SpikeIndex.linear: expected a weight [out, ${this.features}], received ${shapeStr(w.shape)}`);
+    if (bias && bias.size !== w.shape[0]) throw new ShapeError(`SpikeIndex.linear: expected a bias of ${w.shape[0]}, received ${shapeStr(bias.shape)}`);
     const y = Tensor.empty([this.rows, w.shape[0]], w.device);
-    native().spikeIndexLinearForward({ ...this.arrays("SpikeIndex.linear"), w, outFeatures: w.shape[0], y });
+    native().spikeIndexLinearForward({ ...this.arrays("SpikeIndex.linear"), w, outFeatures: w.shape[0], y, ...(bias ? { bias } : {}) });
     return y;
   }
 

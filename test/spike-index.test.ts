@@ -7,6 +7,7 @@ import { native } from "../lib/native.js";
 import { Rng } from "../lib/random.js";
 import { runtimeInfo, setCpuThreads } from "../lib/runtime.js";
 import { SpikeIndex, density, sparseLinear, sparseLinearWeightGrad } from "../lib/sparse.js";
+import * as ops from "../lib/ops.js";
 import { Tensor } from "../lib/tensor.js";
 
 const initialThreads = runtimeInfo().cpu.threads;
@@ -32,6 +33,8 @@ describe("spike index", () => {
         expect(got).toBe(density(s));
         expect(ix.complete).toBe(true);
         expect(Array.from(ix.linear(w).toArray())).toEqual(Array.from(sparseLinear(s, w).toArray()));
+        const bias = uniform(rng, [O]);
+        expect(Array.from(ix.linear(w, bias).toArray())).toEqual(Array.from(ops.add(sparseLinear(s, w), bias).toArray()));
         const dwA = uniform(new Rng(1), [O, F]), dwB = Tensor.from(dwA.toArray(), [O, F]);
         ix.linearWeightGrad(g, dwA);
         sparseLinearWeightGrad(g, s, dwB);

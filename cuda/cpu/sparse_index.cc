@@ -19,9 +19,10 @@ using namespace sparse_rows;
 
 constexpr int kBlock = 64;  // outputs held in registers: 8 AVX2 vectors
 
-// acc[0..width) = Σ_k fma(v[k], rows[c[k]][o0 + ·], ·) over the n nonzeros, in ascending k.
+// acc[0..width) = Σ_k fma(v[k], rows[c[k]][o0 + ·], ·) over the n nonzeros, in ascending k, then
+// + bias[·] when given (one rounded add, as a separate bias add would do it).
 template <int NB>
-inline void gather_block(const int32_t* c, const float* v, int n, const float* wt, int stride, float* acc) {
+inline void gather_block(const int32_t* c, const float* v, int n, const float* wt, int stride, const float* bias, float* acc) {
 #if defined(__AVX2__)
   __m256 a[NB];
   for (int i = 0; i < NB; ++i) a[i] = _mm256_setzero_ps();
@@ -30,10 +31,14 @@ inline void gather_block(const int32_t* c, const float* v, int n, const float* w
     const float* w = wt + (size_t)c[k] * stride;
     for (int i = 0; i < NB; ++i) a[i] = _mm256_fmadd_ps(vb, _mm256_loadu_ps(w + 8 * i), a[i]);
   }
+  if (bias)
+    for (int i = 0; i < NB; ++i) a[i] = _mm256_add_ps(a[i], _mm256_loadu_ps(bias + 8 * i));
   for (int i = 0; i < NB; ++i) _mm256_storeu_ps(acc + 8 * i, a[i]);
 #else
   std::fill(acc, acc + 8 * NB, 0.f);
   for (int k = 0; k < n; ++k) fma_row(acc, v[k], wt + (size_t)c[k] * stride, 8 * NB);
+  if (bias)
+    for (int i = 0; i < 8 * NB; ++i) acc[i] += bias[i];
 #endif
 }
 
@@ -214,7 +219,7 @@ size_t spike_index_from_frames(int T, int B, int F, const uint32_t* const* index
 }
 
 void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, const float* vals, int rows,
-                                int features, const float* w, int out, float* y) {
+                                int features, const float* w, int out, float* y, const float* bias) {
   std::vector<float> wt((size_t)features * out);
   transpose(w, wt.data(), out, features);  // wt[f, :] = W[:, f]
   parallel_chunks((size_t)rows, [&](size_t b, size_t e) {
@@ -227,7 +232,7 @@ void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, con
       int o0 = 0;
       while (out - o0 >= 8) {
         const int width = std::min(kBlock, (out - o0) / 8 * 8);
-#define EXO_GATHER(NB) gather_block<NB>(c, v, n, wt.data() + o0, out, yr + o0)
+#define EXO_GATHER(NB) gather_block<NB>(c, v, n, wt.data() + o0, out, bias ? bias + o0 : nullptr, yr + o0)
         EXO_BY_BLOCKS(width, EXO_GATHER)
 #undef EXO_GATHER
         o0 += width;
@@ -236,6 +241,8 @@ void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, con
         const int width = out - o0;
         std::fill(tail, tail + 8, 0.f);
         for (int k = 0; k < n; ++k) fma_row(tail, v[k], wt.data() + (size_t)c[k] * out + o0, width);
+        if (bias)
+          for (int q = 0; q < width; ++q) tail[q] += bias[o0 + q];
         std::memcpy(yr + o0, tail, sizeof(float) * (size_t)width);
       }
     }

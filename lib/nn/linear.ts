@@ -90,10 +90,12 @@ export class Linear extends Module {
       this.sparseInput = choice.sparse;
       this.inputDensity = choice.density;
     }
-    if (this.indexed) y2 = this.index.linear(this.weight.value);
-    else if (this.sparseInput) y2 = sparseLinear(x2, this.weight.value);
-    else ops.gemm((y2 = Tensor.empty([rows, this.outFeatures], this.device)), x2, this.weight.value, { transB: true });
-    if (this.bias) ops.add(y2, this.bias.value, y2);
+    if (this.indexed) y2 = this.index.linear(this.weight.value, this.bias?.value); // the bias added in the same pass
+    else {
+      if (this.sparseInput) y2 = sparseLinear(x2, this.weight.value);
+      else ops.gemm((y2 = Tensor.empty([rows, this.outFeatures], this.device)), x2, this.weight.value, { transB: true });
+      if (this.bias) ops.add(y2, this.bias.value, y2);
+    }
     const y = y2.reshape([...x.shape.slice(0, -1), this.outFeatures]);
     y2.dispose();
     this.input?.dispose();

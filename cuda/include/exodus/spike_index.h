@@ -52,9 +52,10 @@ SpikeIndexBuild spike_index_build(const float* s, int rows, int features, int32_
 size_t spike_index_from_frames(int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
                                const size_t* n, int32_t* offsets, int32_t* cols, float* vals, size_t capacity);
 
-// y [rows, out] = s · wᵀ for w [out, features], from a complete index.
+// y [rows, out] = s · wᵀ (+ bias [out], added as a separate add would) for w [out, features],
+// from a complete index.
 void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, const float* vals, int rows,
-                                int features, const float* w, int out, float* y);
+                                int features, const float* w, int out, float* y, const float* bias = nullptr);
 
 // dw [out, features] += gᵀ · s for g [rows, out], from a complete index.
 void spike_index_linear_weight_grad(const float* g, const int32_t* offsets, const int32_t* cols, const float* vals,
