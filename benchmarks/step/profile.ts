@@ -11,7 +11,7 @@ import { loadConfig } from "../../lib/train/config.js";
 import { readoutCrossEntropy } from "../../lib/train/loss.js";
 import { buildModel } from "../../lib/train/model.js";
 import { Adam } from "../../lib/optim.js";
-import { benchShape } from "./step.js";
+import { benchShape, peakRssMiB } from "./step.js";
 import { layerForward } from "../../lib/nn/sequential.js";
 import { WeightNorm } from "../../lib/nn/weightnorm.js";
 
@@ -96,4 +96,4 @@ names.forEach((n, i) => {
   console.log(`${n.padEnd(18)} fwd ${med(fwd[i]).toFixed(1).padStart(8)} ms  bwd ${med(bwd[i]).toFixed(1).padStart(8)} ms${d}`);
 });
 console.log(`loss ${med(rest.loss).toFixed(1)} ms, optimiser ${med(rest.opt).toFixed(1)} ms`);
-console.log(`step ${med(rest.step).toFixed(0)} ms = ${(med(rest.step) / 1000 / B).toFixed(3)} s/sample; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+console.log(`step ${med(rest.step).toFixed(0)} ms = ${(med(rest.step) / 1000 / B).toFixed(3)} s/sample; peak RSS ${peakRssMiB().toFixed(0)} MiB`);

@@ -1,6 +1,7 @@
 // One training step of a config's network on synthetic spikes of a given density, timed: the
 // shared part of the step benchmark and the DVS child run (node dist/benchmarks/step/step.js
 // --config … prints one JSON line, so each DVS figure gets its own process and peak RSS).
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Adam } from "../../lib/optim.js";
@@ -32,6 +33,21 @@ export function benchShape(cfg: { model: { kind?: string }; dataset: { name: unk
     features: cfg.model.kind === "conv" ? [2, 64, 64] : [100], // SHD/SSC: 700 channels downsampled to 100
     classes: { shd: 20, ssc: 35 }[cfg.dataset.name as string] ?? 11,
   };
+}
+
+/**
+ * This process's peak resident memory in MiB. On Linux from VmHWM (the high-water mark of this
+ * process's own address space): getrusage's maxRSS carries over from the parent across fork and
+ * exec, so a child spawned by a large parent reports at least the parent's size.
+ */
+export function peakRssMiB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number }): StepTiming {
@@ -66,7 +82,7 @@ export function timeStep(config: string, opts: { T: number; B: number; density: 
   return {
     config, T: opts.T, B: opts.B, density: opts.density, threads: opts.threads,
     median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1], reps: opts.reps,
-    loadavg: loadavg(), peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    loadavg: loadavg(), peakRssMiB: peakRssMiB(),
   };
 }
 
