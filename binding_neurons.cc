@@ -84,6 +84,17 @@ int pool_width(const Args& a, const View& x, size_t N) {
   return W;
 }
 
+// The optional Dropout fused after the pooling: { dropoutP, dropoutSeed } (with poolWidth).
+bool pool_dropout(const Args& a, exo::cpu::PoolDropout& d) {
+  if (!a.has("dropoutP")) return false;
+  if (!a.has("poolWidth")) a.fail("dropoutP", "needs poolWidth (the dropout is fused after the pooling)");
+  double p = a.num("dropoutP"), seed = a.num("dropoutSeed");
+  if (!(p > 0 && p < 1)) a.fail("dropoutP", "must be in (0, 1)");
+  if (!(seed >= 0 && seed <= 9007199254740991.0 && seed == (double)(unsigned long long)seed)) a.fail("dropoutSeed", "must be a non-negative integer");
+  d = {(float)p, (unsigned long long)seed};
+  return true;
+}
+
 // lifForward({ x, alpha, theta, m, state, s, v, T, N, P, reset, multiSpike, maxSpikes, vMin?, normInput,
 //              surrogate, sgScale, sgWidth, mask? } | with poolWidth: y instead of s) -> spike count when fused
 Napi::Value LifForward(const Napi::CallbackInfo& info) {
@@ -97,7 +108,9 @@ Napi::Value LifForward(const Napi::CallbackInfo& info) {
     if (int W = pool_width(a, x, c.N)) {
       // Fused with the pooling: y = AvgPool2d(2) of the spikes; returns the spike count.
       View y = a.view("y", TN / 4, x);
-      return Napi::Number::New(info.Env(), TN ? exo::cpu::lif_forward_pool2(c, p, x.p, state.p, v.p, y.p, W) : 0.0);
+      exo::cpu::PoolDropout d;
+      const bool drop = pool_dropout(a, d);
+      return Napi::Number::New(info.Env(), TN ? exo::cpu::lif_forward_pool2(c, p, x.p, state.p, v.p, y.p, W, drop ? &d : nullptr) : 0.0);
     }
     View s = a.view("s", TN, x);
     if (uint8_t* mask = spike_mask(a, x, c.N, TN)) {
@@ -126,7 +139,9 @@ Napi::Value LifBackward(const Napi::CallbackInfo& info) {
     float* dv0 = a.optional("dv0", c.N, g);
     float* dalpha = a.optional("dalpha", c.N, g);
     if (c.norm_input && dalpha && !x) a.fail("x", "is needed for dalpha with normInput");
-    if (c.N && W) exo::cpu::lif_backward_pool2(c, method, p, g.p, W, h, v.p, x, v0.p, dx.p, dv0, dalpha);
+    exo::cpu::PoolDropout d;
+    const bool drop = pool_dropout(a, d);
+    if (c.N && W) exo::cpu::lif_backward_pool2(c, method, p, g.p, W, h, v.p, x, v0.p, dx.p, dv0, dalpha, drop ? &d : nullptr);
     else if (c.N) exo::on(g.dev).lif_backward(g.dev.index, c, method, p, g.p, h, v.p, x, v0.p, dx.p, dv0, dalpha);
     return info.Env().Undefined();
   });

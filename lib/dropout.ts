@@ -6,7 +6,8 @@ import type { Shape } from "./tensor.js";
 import { Tensor } from "./tensor.js";
 import type { DeviceLike } from "./device.js";
 
-function checkDropout(p: number, seed: number): void {
+/** Throws unless p is a probability in [0, 1) and seed a non-negative integer. */
+export function checkDropout(p: number, seed: number): void {
   if (!(p >= 0 && p < 1)) throw new ExodusError(`dropout: expected a probability in [0, 1), received ${p}`);
   if (!Number.isInteger(seed) || seed < 0) throw new ExodusError(`dropout: expected a non-negative integer seed, received ${seed}`);
 }

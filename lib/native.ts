@@ -204,11 +204,11 @@ export interface NativeAddon {
   /** With mask (CPU, N a multiple of 8), also packs s ≠ 0 into bits, in the same scan. */
   lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s: View; v: View; mask?: Uint8Array }): void;
   /** Fused with AvgPool2d(2) over images poolWidth wide (CPU): y [T, N/4] instead of s; returns the spike count. */
-  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; v: View; y: View; poolWidth: number }): number;
+  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; v: View; y: View; poolWidth: number; dropoutP?: number; dropoutSeed?: number }): number;
   /** With poolWidth (CPU), g is the pooled gradient [T, N/4] of the fused forward. */
   lifBackward(o: LifScanConfig & {
     method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; x?: Opt; v0: View; dx: View;
-    dv0?: Opt; dalpha?: Opt; poolWidth?: number;
+    dv0?: Opt; dalpha?: Opt; poolWidth?: number; dropoutP?: number; dropoutSeed?: number;
   }): void;
   expleakForward(o: ExpLeakScanConfig & { beta: View; x: View; state: View; i: View }): void;
   expleakBackward(o: ExpLeakScanConfig & { beta: View; gradI: View; i: View; i0: View; dx: View; di0?: Opt; dbeta?: Opt }): void;

@@ -1,10 +1,11 @@
-// A LIF/IAF layer and the AvgPool2d(2) after it, fused into one scan (Sequential does it; the
+// A LIF/IAF layer and the AvgPool2d(2) (and Dropout) after it, fused into one scan (Sequential does it; the
 // spikes are pooled in cache and never stored): the pooled output, the spike count, the input
 // and state gradients equal the two layers run one after the other bit for bit, for EXODUS and
 // SLAYER, at any thread count; Sequential and the trainer's forward use it and skip the
 // pooling's backward.
 import { afterAll, describe, expect, it } from "vitest";
 import { Conv2d } from "../lib/nn/conv2d.js";
+import { Dropout } from "../lib/nn/dropout.js";
 import { Flatten } from "../lib/nn/flatten.js";
 import { IAF, LIF } from "../lib/nn/lif.js";
 import { Linear } from "../lib/nn/linear.js";
@@ -61,6 +62,33 @@ describe("neuron layer fused with AvgPool2d(2)", () => {
       setCpuThreads(initialThreads);
     });
 
+  it("with the Dropout after the pooling fused too, equals the three layers one after the other (1-3 threads)", () => {
+    const rng = new Rng(17);
+    const [T, B, C, H, W] = [19, 2, 3, 8, 32];
+    const x = uniform(rng, [T, B, C, H, W], -0.2, 0.7);
+    const gd = uniform(rng, [T, B, C, H / 2, W / 2]);
+    const ref = scope(() => {
+      const n = new IAF({ threshold: 0.3 });
+      const pool = new AvgPool2d(2);
+      const drop = new Dropout(0.3);
+      drop.seed = 77;
+      const y = drop.forward(pool.forward(n.forward(x)));
+      const dx = n.backward(pool.backward(drop.backward(gd)));
+      return { y: bits(y), dx: bits(dx), zeros: y.toArray().filter((v) => v === 0).length };
+    });
+    expect(ref.zeros).toBeGreaterThan(0);
+    for (const threads of [1, 2, 3]) {
+      setCpuThreads(threads);
+      scope(() => {
+        const n = new IAF({ threshold: 0.3 });
+        expect(bits(n.forwardPool2(x, { p: 0.3, seed: 77 }))).toEqual(ref.y);
+        expect(bits(n.backward(gd))).toEqual(ref.dx);
+      });
+    }
+    setCpuThreads(initialThreads);
+    expect(() => new IAF({ threshold: 0.3 }).forwardPool2(x, { p: 0.3, seed: -2 })).toThrow(/non-negative integer seed, received -2/);
+  });
+
   it("is only offered where it applies, and refused with a clear message otherwise", () => {
     const rng = new Rng(3);
     expect(new IAF({ backward: "bptt" }).canFusePool2(uniform(rng, [4, 1, 1, 4, 4]))).toBe(false);
@@ -71,7 +99,11 @@ describe("neuron layer fused with AvgPool2d(2)", () => {
   });
 
   it("Sequential and the trainer's forward run it, with the results of the layers run by hand", () => {
-    const make = () => [new Conv2d(2, 4, { seed: 1 }), new IAF({ threshold: 0.2 }), new AvgPool2d(2), new Flatten(), new Linear(4 * 4 * 4, 3, { seed: 2 })];
+    const make = () => {
+      const d = new Dropout(0.25);
+      d.seed = 5;
+      return [new Conv2d(2, 4, { seed: 1 }), new IAF({ threshold: 0.2 }), new AvgPool2d(2), d, new Flatten(), new Linear(4 * 4 * 4, 3, { seed: 2 })];
+    };
     const rng = new Rng(6);
     const x = uniform(rng, [12, 2, 2, 8, 8], 0, 1);
     const dy = uniform(rng, [12, 2, 3]);
@@ -104,5 +136,17 @@ describe("neuron layer fused with AvgPool2d(2)", () => {
     expect(c.y).toEqual(viaNet.y);
     expect(c.spikes[0]).toBe((counted.layers[1] as IAF).lastSpikeCount);
     expect(c.possible[0]).toBe(12 * 2 * 4 * 8 * 8);
+    // In evaluation the dropout is the identity, fused or not.
+    const evalNet = new Sequential(...make());
+    evalNet.eval();
+    const evalHand = make();
+    for (const l of evalHand) l.eval();
+    const ye = scope(() => Array.from(evalNet.forward(x).toArray()));
+    const yh = scope(() => {
+      let h = x;
+      for (const l of evalHand) h = l.forward(h);
+      return Array.from(h.toArray());
+    });
+    expect(ye).toEqual(yh);
   });
 });

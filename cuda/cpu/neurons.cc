@@ -14,6 +14,7 @@
 #include "kernels/expleak.cuh"
 #include "kernels/lif.cuh"
 #include "kernels/srm.cuh"
+#include "dropout_factors.h"
 #include "parallel.h"
 #include "exodus/backend.h"
 #include "exodus/spike_index.h"
@@ -67,18 +68,27 @@ void neuron_tiles(size_t N, int T, size_t unit, F&& scan) {
   });
 }
 
-// A neuron layer followed by AvgPool2d(2) over images of width W, fused (exodus/spike_index.h).
+// A neuron layer followed by AvgPool2d(2) over images of width W (and a Dropout), fused
+// (exodus/spike_index.h).
 struct Pool2 {
   const float* g;  // the pooled gradient [T, N / 4] (backward)
   int W;
+  const PoolDropout* drop;
 };
 
-// dst[j] for the tile's neurons [b, b + n) at one step: the gradient the pooling's backward
-// would give them, (0 + g) / 4 as pool2d_backward computes it; b and n are whole row pairs.
-inline void unpool2_tile(const float* gp, int W, size_t b, size_t n, float* dst) {
+// dst[j] for the tile's neurons [b, b + n) at step t: the gradient the pooling's backward (after
+// the dropout's, when fused) would give them, (0 + g) / 4 as pool2d_backward computes it; b and n
+// are whole row pairs. gp: step t's pooled gradient, flat: its index in the [T, N / 4] map.
+inline void unpool2_tile(const float* gp, size_t flat, int W, size_t b, size_t n, float* dst, const PoolDropout* drop) {
   const size_t pair = 2 * (size_t)W;
+  float dropped[kTile / 4];
   for (size_t u = 0; u < n / pair; ++u) {
-    const float* src = gp + (b / pair + u) * (size_t)(W / 2);
+    const size_t at = (b / pair + u) * (size_t)(W / 2);
+    const float* src = gp + at;
+    if (drop) {
+      dropout_factors::dropout_range(src, dropped, (size_t)W / 2, flat + at, drop->p, drop->seed);
+      src = dropped;
+    }
     float* d = dst + u * pair;
     int x = 0;
 #if defined(__AVX2__)
@@ -154,7 +164,7 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
       const size_t o = (size_t)t * N + b;
       const float* gt = g + o;
       if (pool) {
-        unpool2_tile(pool->g + (size_t)t * (N / 4), pool->W, b, n, gbuf);
+        unpool2_tile(pool->g + (size_t)t * (N / 4), (size_t)t * (N / 4), pool->W, b, n, gbuf, pool->drop);
         gt = gbuf;
       }
       const float* vt = v + o;
@@ -250,7 +260,8 @@ void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float
   neuron_tiles(N, cfg.T, mask ? 8 : 1, scan_tile);
 }
 
-double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, float* y, int W) {
+double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, float* y, int W,
+                         const PoolDropout* drop) {
   const size_t N = cfg.N, pair = 2 * (size_t)W, Np = N / 4;
   std::vector<double> counts(N / pair, 0.0);  // spikes per row pair: integers, exact in any order
   neuron_tiles(N, cfg.T, pair, [&](size_t b, size_t e) {
@@ -274,8 +285,11 @@ double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, floa
         vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
       }
       // The spikes never leave L1: AvgPool2d(2) of them, summed as pool2d sums them.
-      for (size_t u = 0; u < n / pair; ++u)
-        pool2_rows(sb + u * pair, sb + u * pair + W, W, y + (size_t)t * Np + (b / pair + u) * (size_t)(W / 2));
+      for (size_t u = 0; u < n / pair; ++u) {
+        const size_t at = (size_t)t * Np + (b / pair + u) * (size_t)(W / 2);
+        pool2_rows(sb + u * pair, sb + u * pair + W, W, y + at);
+        if (drop) dropout_factors::dropout_range(y + at, y + at, (size_t)W / 2, at, drop->p, drop->seed);
+      }
     }
     for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
     for (size_t u = 0; u < n / pair; ++u) {
@@ -290,8 +304,9 @@ double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, floa
 }
 
 void lif_backward_pool2(const LifConfig& c, NeuronGrad method, LifParams p, const float* gpool, int W, const float* h,
-                        const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
-  const Pool2 pool{gpool, W};
+                        const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha,
+                        const PoolDropout* drop) {
+  const Pool2 pool{gpool, W, drop};
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
     lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, nullptr, h, v, x, v0, dx, dv0, dalpha, &pool);
   });

@@ -7,7 +7,7 @@ import { type DeviceLike, parseDevice } from "../device.js";
 import { type LifScanConfig, codes, native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
 import { retain } from "./module.js";
-import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
+import { NeuronLayer, type PoolDropout, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite,
   oneOf, paramValues, parseSurrogate, positive,
@@ -114,9 +114,12 @@ export class LIF extends NeuronLayer {
     return { v, x: this.normInput && this.learnAlpha ? retain(x) : undefined };
   }
 
-  protected override readonly pool2Scan = (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number) => {
+  protected override readonly pool2Scan = (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number, dropout?: PoolDropout) => {
     const v = this.scratch("v", T, N);
-    const spikes = native().lifForward({ ...this.config(T, N), x, alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], v, y, poolWidth: W });
+    const spikes = native().lifForward({
+      ...this.config(T, N), x, alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], v, y, poolWidth: W,
+      ...(dropout ? { dropoutP: dropout.p, dropoutSeed: dropout.seed } : {}),
+    });
     this.setMembrane(v, [...y.shape.slice(0, -2), y.shape[y.rank - 2] * 2, y.shape[y.rank - 1] * 2]);
     return { saved: { v, x: this.normInput && this.learnAlpha ? retain(x) : undefined }, spikes };
   };
@@ -126,6 +129,7 @@ export class LIF extends NeuronLayer {
       ...this.config(b.T, b.N), method: codes().grad[this.backwardMethod as "exodus" | "slayer"], alpha: this.alpha,
       theta: this.threshold, m: this.resetAmount, g: b.g, h: b.h, v: b.saved.v!, x: b.saved.x, v0: b.init[0], dx: b.dx,
       dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha, ...(b.poolWidth ? { poolWidth: b.poolWidth } : {}),
+      ...(b.poolDropout ? { dropoutP: b.poolDropout.p, dropoutSeed: b.poolDropout.seed } : {}),
     });
   }
 

@@ -4,6 +4,7 @@
 // its options and supplies three pieces: the native forward scan, the native backward scan, and
 // its BPTT forward recorded on a tape from independent per-step ops.
 import type { Device } from "../device.js";
+import { checkDropout } from "../dropout.js";
 import { ExodusError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
@@ -23,6 +24,8 @@ export interface ScanBackward {
   g: Tensor;
   /** The image width of an AvgPool2d(2) fused into the scan (scanForwardPool2). */
   poolWidth?: number;
+  /** The Dropout fused after that pooling (g is then the gradient of its output). */
+  poolDropout?: PoolDropout;
   /** ∂L/∂membrane [T, N], when the loss reads it. */
   h?: Tensor;
   saved: Saved;
@@ -76,12 +79,18 @@ interface TapeRun {
   views: Tensor[];
 }
 
+/** A Dropout fused after the pooling of a fused scan: its probability and this step's seed. */
+export interface PoolDropout {
+  p: number;
+  seed: number;
+}
+
 interface Cache {
   T: number;
   N: number;
   shape: readonly number[];
-  /** The image width and output shape when the forward ran fused with an AvgPool2d(2). */
-  pooled?: { W: number; shape: readonly number[] };
+  /** The image width and output shape when the forward ran fused with an AvgPool2d(2) (and a Dropout). */
+  pooled?: { W: number; shape: readonly number[]; dropout?: PoolDropout };
   init: Tensor[];
   saved?: Saved;
   tape?: TapeRun;
@@ -200,7 +209,7 @@ export abstract class NeuronLayer extends Module {
   protected abstract scanForward(x: Tensor, y: Tensor, state: Tensor[], T: number, N: number): Saved;
   protected abstract scanBackward(b: ScanBackward): void;
   /** The forward scan fused with AvgPool2d(2) over images of width W (y: the pooled map), where a subclass has one. */
-  protected readonly pool2Scan?: (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number) => { saved: Saved; spikes: number };
+  protected readonly pool2Scan?: (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number, dropout?: PoolDropout) => { saved: Saved; spikes: number };
   /** Records the BPTT forward on the tape from per-step ops; writes each step's output into outRows. */
   protected abstract tapeForward(i: TapeInputs): TapeForward;
 
@@ -265,12 +274,15 @@ export abstract class NeuronLayer extends Module {
    * The forward followed by AvgPool2d(2), in one scan: the spikes are pooled while they are in
    * cache and never stored (Sequential runs a neuron layer and the pooling after it this way).
    * Returns the pooled map [T, B, C, H/2, W/2], equal bit for bit to the two layers run one after
-   * the other; backward then takes its gradient. `lastSpikeCount` holds the spike count.
+   * the other; backward then takes its gradient. `lastSpikeCount` holds the spike count. With
+   * `dropout`, the Dropout(p) after the pooling (with that step's seed) is applied in the scan
+   * too, as dropoutApply applies it.
    */
-  forwardPool2(x: Tensor): Tensor {
+  forwardPool2(x: Tensor, dropout?: PoolDropout): Tensor {
     if (!this.canFusePool2(x)) throw new ExodusError(`${this.name} forwardPool2: expected a CPU layer with a fused scan (LIF, IAF; not bptt) and an input [T, B, C, H, W] with even H and W <= 256, received ${shapeStr(x.shape)} on ${this.device}`);
+    if (dropout) checkDropout(dropout.p, dropout.seed);
     const [H, W] = x.shape.slice(-2);
-    return this.runForward(x, { W, shape: [...x.shape.slice(0, -2), H / 2, W / 2] });
+    return this.runForward(x, { W, shape: [...x.shape.slice(0, -2), H / 2, W / 2], ...(dropout && dropout.p > 0 ? { dropout } : {}) });
   }
 
   forward(x: Tensor): Tensor {
@@ -294,7 +306,7 @@ export abstract class NeuronLayer extends Module {
     try {
       if (pooled) {
         final.forEach((f, i) => f.copyFrom(init[i]));
-        const run = this.pool2Scan!(x2, y, final, T, N, pooled.W);
+        const run = this.pool2Scan!(x2, y, final, T, N, pooled.W, pooled.dropout);
         this.lastSpikeCount = run.spikes;
         this.cache = { T, N, shape: x.shape, pooled, init, saved: run.saved };
       } else if (this.backwardMethod === "bptt") {
@@ -367,7 +379,7 @@ export abstract class NeuronLayer extends Module {
         const paramGrads: Record<string, Tensor | null> = {};
         for (const k of this.paramValues.keys()) paramGrads[k] = this.learns(k) ? Tensor.empty([N], this.device) : null;
         try {
-          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads: this._stateGrads, paramGrads, ...(c.pooled ? { poolWidth: c.pooled.W } : {}) });
+          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads: this._stateGrads, paramGrads, ...(c.pooled ? { poolWidth: c.pooled.W, poolDropout: c.pooled.dropout } : {}) });
           for (const [k, pg] of Object.entries(paramGrads)) if (pg) this.addParamGrad(k, pg, N);
         } finally {
           for (const pg of Object.values(paramGrads)) pg?.dispose();

@@ -4,6 +4,7 @@ import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
 import type { Tensor } from "../tensor.js";
 import type { SpikeHint } from "../sparse.js";
 import { NeuronLayer } from "./neuron.js";
+import { Dropout } from "./dropout.js";
 import { AvgPool2d } from "./pool.js";
 
 /** A layer whose forward takes its input's spike bitmask (Module.readsSpikeMask). */
@@ -13,7 +14,8 @@ type SpikeMaskReader = Module & { forward(x: Tensor, hint?: SpikeHint): Tensor }
  * Layer i's forward on h in a chain of layers, given the spike bitmask of h that layer i − 1
  * emitted (or, for the first layer, the batch's spike index from the data loader). Returns its
  * output, the number of layers it covered (2 when a neuron layer ran fused with the AvgPool2d(2)
- * after it: the spikes are pooled inside the scan and never stored) and, when the next layer
+ * after it: the spikes are pooled inside the scan and never stored; 3 with a Dropout after the
+ * pooling, applied in the same scan) and, when the next layer
  * reads one, its output's bitmask. Nothing runs between two layers of a chain, so a mask still
  * describes h when it is read.
  */
@@ -22,6 +24,12 @@ export function layerForward(layers: readonly Module[], i: number, h: Tensor, ma
   const next = layers[i + 1];
   if (layer instanceof NeuronLayer && next instanceof AvgPool2d && next.kernel === 2 && layer.canFusePool2(h)) {
     layer.emitSpikeMask = false;
+    // A Dropout after the pooling joins the scan too (in evaluation it is the identity).
+    const drop = layers[i + 2];
+    if (drop instanceof Dropout) {
+      const active = drop.training && drop.p > 0;
+      return { y: layer.forwardPool2(h, active ? { p: drop.p, seed: drop.seed } : undefined), layers: 3 };
+    }
     return { y: layer.forwardPool2(h), layers: 2 };
   }
   if (layer instanceof NeuronLayer) layer.emitSpikeMask = next?.readsSpikeMask ?? false;

@@ -23,9 +23,17 @@ void lif_forward_masked(const LifConfig& c, LifParams p, const float* x, float* 
 // multiple of 2·W): the forward writes v and the pooled spikes y [T, N / 4] (never the spikes
 // themselves) and returns the spike count; the backward takes the pooled gradient. Results equal
 // the scan, then pool2d, bit for bit (the same sums in the same order).
-double lif_forward_pool2(const LifConfig& c, LifParams p, const float* x, float* state, float* v, float* y, int W);
+// With `drop`, the Dropout after the pooling is fused too: y is the dropped-out pooled map, and
+// gpool the gradient of the dropout's output (the factors are those of dropout_apply).
+struct PoolDropout {
+  float p;
+  unsigned long long seed;
+};
+double lif_forward_pool2(const LifConfig& c, LifParams p, const float* x, float* state, float* v, float* y, int W,
+                         const PoolDropout* drop = nullptr);
 void lif_backward_pool2(const LifConfig& c, NeuronGrad method, LifParams p, const float* gpool, int W, const float* h,
-                        const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha);
+                        const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha,
+                        const PoolDropout* drop = nullptr);
 
 // The same for ALIF (backend.h's alif_forward).
 void alif_forward_masked(const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
