@@ -3,7 +3,7 @@
 // name (checked to hold what the kernel will touch; optional ones may be absent or null) and the
 // scan's configuration fields by name.
 #include "binding.h"
-#include "exodus/spike_index.h"
+#include "exodus/cpu_paths.h"
 
 namespace exo_binding {
 namespace {
@@ -62,7 +62,7 @@ exo::ExpLeakConfig expleak_config(const Args& a) {
 }
 
 // The optional `mask` of a neuron forward: the spike bitmask for a following Linear layer's spike
-// index (exodus/spike_index.h), packed in the same scan; nullptr when absent.
+// index (exodus/cpu_paths.h), packed in the same scan; nullptr when absent.
 uint8_t* spike_mask(const Args& a, const View& x, size_t N, size_t TN) {
   if (!a.has("mask")) return nullptr;
   Napi::Value mv = a.get("mask");
@@ -74,7 +74,7 @@ uint8_t* spike_mask(const Args& a, const View& x, size_t N, size_t TN) {
 }
 
 // The optional `poolWidth` W of a LIF forward/backward: the layer runs fused with the AvgPool2d(2)
-// after it (exodus/spike_index.h), over images of width W; 0 when absent.
+// after it (exodus/cpu_paths.h), over images of width W; 0 when absent.
 int pool_width(const Args& a, const View& x, size_t N) {
   if (!a.has("poolWidth")) return 0;
   int W = a.dim("poolWidth");

@@ -1,7 +1,7 @@
 // N-API bindings of the spike-sparse products and the max-over-time readout's backward
 // (EXO_SPARSE_OPS in backend.h; math in cuda/kernels/sparse.cuh).
 #include "binding.h"
-#include "exodus/spike_index.h"
+#include "exodus/cpu_paths.h"
 
 namespace exo_binding {
 namespace {
@@ -96,7 +96,7 @@ Napi::Value MaxTimeBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// ---- the CPU spike index (exodus/spike_index.h), held in JavaScript typed arrays -----------------
+// ---- the CPU spike index (exodus/cpu_paths.h), held in JavaScript typed arrays -----------------
 
 template <typename A>
 A typed(const Args& a, const char* name, napi_typedarray_type type, const char* what) {

@@ -17,7 +17,7 @@
 #include "dropout_factors.h"
 #include "parallel.h"
 #include "exodus/backend.h"
-#include "exodus/spike_index.h"
+#include "exodus/cpu_paths.h"
 
 namespace exo {
 namespace cpu {
@@ -69,7 +69,7 @@ void neuron_tiles(size_t N, int T, size_t unit, F&& scan) {
 }
 
 // A neuron layer followed by AvgPool2d(2) over images of width W (and a Dropout), fused
-// (exodus/spike_index.h).
+// (exodus/cpu_paths.h).
 struct Pool2 {
   const float* g;  // the pooled gradient [T, N / 4] (backward)
   int W;

@@ -1,4 +1,4 @@
-// The CPU spike index (exodus/spike_index.h) and the Linear products that read it. Each product
+// The CPU spike index (exodus/cpu_paths.h) and the Linear products that read it. Each product
 // keeps a block of up to 64 outputs in vector registers across a row's nonzeros, where the
 // scanning products (sparse.cc) load and store the output row once per nonzero.
 #include <algorithm>
@@ -7,7 +7,7 @@
 #include <mutex>
 #include <vector>
 
-#include "exodus/spike_index.h"
+#include "exodus/cpu_paths.h"
 #include "kernels/sparse.cuh"
 #include "parallel.h"
 #include "sparse_rows.h"

@@ -1,7 +1,12 @@
-// A compact row index of a spike (or event-count) matrix s [rows, features] on the CPU: for each
-// row the ascending indices and values of its nonzeros (CSR). Built in one pass over s, it
-// replaces the three scans of s that a sparse Linear step otherwise makes (the density count, the
-// forward and the weight gradient), and lets the forward keep its output row in registers.
+// CPU-only ops outside the backend table (backend.h): the spike index that Linear layers read
+// their spike inputs through, and the neuron scans that also pack a spike bitmask or run fused
+// with the AvgPool2d(2) (and Dropout) after them. Their arrays are JavaScript typed arrays or
+// host memory, checked by the bindings; CUDA keeps the table's dense and scanning ops.
+//
+// The spike index: a compact row index of a spike (or event-count) matrix s [rows, features]:
+// for each row the ascending indices and values of its nonzeros (CSR). Built in one pass over s,
+// it replaces the three scans of s that a sparse Linear step otherwise makes (the density count,
+// the forward and the weight gradient), and lets the forward keep its output row in registers.
 // The products add their terms in the order of kernels/sparse.cuh (ascending feature index per
 // output; fixed row slices for ∂W), so they equal the scanning products bit for bit.
 #pragma once
