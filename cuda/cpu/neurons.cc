@@ -228,6 +228,33 @@ void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const flo
   else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
 }
 
+// The LIF forward scan over the neurons [b, e) of one tile: the membranes into v, step t's spikes
+// into out(o) (o = t·N + b; n floats), then step(t, o, spikes) while they are in L1.
+template <typename Out, typename Step>
+void lif_forward_tile(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, size_t b, size_t e,
+                      Out&& out, Step&& step) {
+  const LifConfig c = cfg;  // local: see lif_backward_scan
+  const size_t N = c.N;
+  TileParams tp;
+  tp.load(p, c.P, b, e);
+  const size_t n = e - b;
+  float vp[kTile];
+  for (size_t j = 0; j < n; ++j) vp[j] = state[b + j];
+  for (int t = 0; t < c.T; ++t) {
+    const size_t o = (size_t)t * N + b;
+    float* s = out(o);
+    for (size_t j = 0; j < n; ++j) {
+      float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
+      float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
+      v[o + j] = vt;
+      s[j] = st;
+      vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
+    }
+    step(t, o, s);
+  }
+  for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
+}
+
 }  // namespace
 
 void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v) {
@@ -237,27 +264,11 @@ void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state
 void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v,
                         uint8_t* mask) {
   const size_t N = cfg.N;
-  auto scan_tile = [&](size_t b, size_t e) {
-    const LifConfig c = cfg;  // local: see lif_backward_scan
-    TileParams tp;
-    tp.load(p, c.P, b, e);
-    const size_t n = e - b;
-    float vp[kTile];
-    for (size_t j = 0; j < n; ++j) vp[j] = state[b + j];
-    for (int t = 0; t < c.T; ++t) {
-      const size_t o = (size_t)t * N + b;
-      for (size_t j = 0; j < n; ++j) {
-        float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
-        float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
-        v[o + j] = vt;
-        s[o + j] = st;
-        vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
-      }
-      if (mask) pack_nonzero(s + o, n, mask + o / 8);  // the tile's spikes, still in L1
-    }
-    for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
-  };
-  neuron_tiles(N, cfg.T, mask ? 8 : 1, scan_tile);
+  neuron_tiles(N, cfg.T, mask ? 8 : 1, [&](size_t b, size_t e) {
+    lif_forward_tile(cfg, p, x, state, v, b, e, [&](size_t o) { return s + o; }, [&](int, size_t o, const float* st) {
+      if (mask) pack_nonzero(st, e - b, mask + o / 8);  // the tile's spikes, still in L1
+    });
+  });
 }
 
 double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, float* y, int W,
@@ -265,33 +276,19 @@ double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, floa
   const size_t N = cfg.N, pair = 2 * (size_t)W, Np = N / 4;
   std::vector<double> counts(N / pair, 0.0);  // spikes per row pair: integers, exact in any order
   neuron_tiles(N, cfg.T, pair, [&](size_t b, size_t e) {
-    const LifConfig c = cfg;  // local: see lif_backward_scan
-    TileParams tp;
-    tp.load(p, c.P, b, e);
     const size_t n = e - b;
-    float vp[kTile], sb[kTile], cnt[kTile];
-    for (size_t j = 0; j < n; ++j) {
-      vp[j] = state[b + j];
-      cnt[j] = 0.f;
-    }
-    for (int t = 0; t < c.T; ++t) {
-      const size_t o = (size_t)t * N + b;
-      for (size_t j = 0; j < n; ++j) {
-        float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
-        float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
-        v[o + j] = vt;
-        sb[j] = st;
-        cnt[j] += st;
-        vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
-      }
-      // The spikes never leave L1: AvgPool2d(2) of them, summed as pool2d sums them.
+    float sb[kTile], cnt[kTile];
+    for (size_t j = 0; j < n; ++j) cnt[j] = 0.f;
+    // The spikes never leave L1: counted, then AvgPool2d(2) of them, summed as pool2d sums them,
+    // and the dropout's factors applied as dropout_apply applies them.
+    lif_forward_tile(cfg, p, x, state, v, b, e, [&](size_t) { return sb; }, [&](int t, size_t, const float* st) {
+      for (size_t j = 0; j < n; ++j) cnt[j] += st[j];
       for (size_t u = 0; u < n / pair; ++u) {
         const size_t at = (size_t)t * Np + (b / pair + u) * (size_t)(W / 2);
-        pool2_rows(sb + u * pair, sb + u * pair + W, W, y + at);
+        pool2_rows(st + u * pair, st + u * pair + W, W, y + at);
         if (drop) dropout_factors::dropout_range(y + at, y + at, (size_t)W / 2, at, drop->p, drop->seed);
       }
-    }
-    for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
+    });
     for (size_t u = 0; u < n / pair; ++u) {
       double sum = 0;
       for (size_t j = u * pair; j < (u + 1) * pair; ++j) sum += cnt[j];
