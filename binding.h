@@ -204,4 +204,13 @@ void register_sparse_bindings(Napi::Env env, Napi::Object exports);
 // geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry), validated.
 exo::k::ConvGeom conv_geom(const Args& a);
 
+// A batch's per-sample sparse frames { index: Uint32Array[B], count: Uint32Array[B] }, checked:
+// B arrays each, a column's two of equal length. The pointers stay valid while the arrays live.
+struct FrameColumns {
+  Napi::Array index, count;
+  std::vector<const uint32_t*> idx, cnt;
+  std::vector<size_t> n;
+};
+FrameColumns frame_columns(const Args& a, int B);
+
 }  // namespace exo_binding

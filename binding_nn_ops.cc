@@ -243,18 +243,13 @@ Napi::Value ScatterFramesHost(const Napi::CallbackInfo& info) {
 // of MB. Holds references to its inputs until it completes.
 class ScatterBatchWorker : public Napi::AsyncWorker {
  public:
-  ScatterBatchWorker(Napi::Env env, const Napi::Object& dst_obj, View dst, int T, int B, int F, Napi::Array index,
-                     Napi::Array counts)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), dst_(dst), T_(T), B_(B), F_(F) {
+  ScatterBatchWorker(Napi::Env env, const Napi::Object& dst_obj, View dst, int T, int B, int F, const FrameColumns& fc)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), dst_(dst), T_(T), B_(B), F_(F),
+        index_(fc.idx), count_(fc.cnt), events_(fc.n) {
     keep_ = Napi::Persistent(Napi::Object::New(env));
     keep_.Value().Set("dst", dst_obj);
-    keep_.Value().Set("index", index);
-    keep_.Value().Set("counts", counts);
-    for (uint32_t b = 0; b < index.Length(); ++b) {
-      auto i = index.Get(b).As<Napi::Uint32Array>();
-      auto c = counts.Get(b).As<Napi::Uint32Array>();
-      samples_.push_back({i.Data(), c.Data(), i.ElementLength()});
-    }
+    keep_.Value().Set("index", fc.index);
+    keep_.Value().Set("counts", fc.count);
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -267,16 +262,9 @@ class ScatterBatchWorker : public Napi::AsyncWorker {
       } else {
         if (n) exo::on(dst_.dev).fill(dst_.dev.index, dst_.p, n, 0.f);
       }
-      std::vector<const uint32_t*> index(samples_.size()), count(samples_.size());
-      std::vector<size_t> events(samples_.size());
-      for (size_t b = 0; b < samples_.size(); ++b) {
-        index[b] = samples_[b].index;
-        count[b] = samples_[b].count;
-        events[b] = samples_[b].n;
-      }
       // No device sync: the events are in pinned memory before this returns, and the fill and the
       // scatter run on the default stream, ahead of every kernel that reads the batch.
-      exo::on(dst_.dev).scatter_batch(dst_.dev.index, dst_.p, T_, B_, F_, index.data(), count.data(), events.data());
+      exo::on(dst_.dev).scatter_batch(dst_.dev.index, dst_.p, T_, B_, F_, index_.data(), count_.data(), events_.data());
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -285,16 +273,12 @@ class ScatterBatchWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  struct Sample {
-    const uint32_t* index;
-    const uint32_t* count;
-    size_t n;
-  };
   Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference keep_;
+  Napi::ObjectReference keep_;  // the arrays behind the pointers below
   View dst_;
   int T_, B_, F_;
-  std::vector<Sample> samples_;
+  std::vector<const uint32_t*> index_, count_;
+  std::vector<size_t> events_;
 };
 
 // scatterBatchAsync({ dst, T, B, F, index: Uint32Array[B], count: Uint32Array[B] }) -> Promise
@@ -304,20 +288,9 @@ Napi::Value ScatterBatchAsync(const Napi::CallbackInfo& info) {
     Args a(info, "scatterBatchAsync");
     int T = a.dim("T"), B = a.integer("B"), F = a.integer("F");
     if (B < 1 || F < 1) throw Napi::RangeError::New(env, "scatterBatchAsync: expected B >= 1 and F >= 1");
-    Napi::Value iv = a.get("index"), cv = a.get("count");
-    if (!iv.IsArray() || !cv.IsArray()) throw Napi::TypeError::New(env, "scatterBatchAsync: index and count must be arrays");
-    Napi::Array index = iv.As<Napi::Array>(), counts = cv.As<Napi::Array>();
-    if ((int)index.Length() != B || (int)counts.Length() != B)
-      throw Napi::RangeError::New(env, "scatterBatchAsync: expected one index and one count array per batch column");
-    for (uint32_t b = 0; b < index.Length(); ++b) {
-      Napi::Value i = index.Get(b), c = counts.Get(b);
-      if (!i.IsTypedArray() || i.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array || !c.IsTypedArray() ||
-          c.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
-          i.As<Napi::TypedArray>().ElementLength() != c.As<Napi::TypedArray>().ElementLength())
-        throw Napi::TypeError::New(env, "scatterBatchAsync: column " + std::to_string(b) + " needs Uint32Arrays of equal length");
-    }
+    FrameColumns fc = frame_columns(a, B);
     View dst = a.view("dst", (size_t)T * B * F);
-    auto* w = new ScatterBatchWorker(env, a.get("dst").As<Napi::Object>(), dst, T, B, F, index, counts);
+    auto* w = new ScatterBatchWorker(env, a.get("dst").As<Napi::Object>(), dst, T, B, F, fc);
     Napi::Promise p = w->Promise();
     w->Queue();
     return p;
@@ -325,6 +298,25 @@ Napi::Value ScatterBatchAsync(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+FrameColumns frame_columns(const Args& a, int B) {
+  Napi::Value iv = a.get("index"), cv = a.get("count");
+  if (!iv.IsArray() || !cv.IsArray()) throw Napi::TypeError::New(a.env(), a.op() + ": index and count must be arrays");
+  FrameColumns fc{iv.As<Napi::Array>(), cv.As<Napi::Array>(), {}, {}, {}};
+  if ((int)fc.index.Length() != B || (int)fc.count.Length() != B)
+    throw Napi::RangeError::New(a.env(), a.op() + ": expected one index and one count array per batch column");
+  for (uint32_t b = 0; b < (uint32_t)B; ++b) {
+    Napi::Value i = fc.index.Get(b), c = fc.count.Get(b);
+    if (!i.IsTypedArray() || i.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array || !c.IsTypedArray() ||
+        c.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+        i.As<Napi::TypedArray>().ElementLength() != c.As<Napi::TypedArray>().ElementLength())
+      throw Napi::TypeError::New(a.env(), a.op() + ": column " + std::to_string(b) + " needs Uint32Arrays of equal length");
+    fc.idx.push_back(i.As<Napi::Uint32Array>().Data());
+    fc.cnt.push_back(c.As<Napi::Uint32Array>().Data());
+    fc.n.push_back(i.As<Napi::Uint32Array>().ElementLength());
+  }
+  return fc;
+}
 
 // geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry)
 exo::k::ConvGeom conv_geom(const Args& a) {

@@ -177,27 +177,13 @@ Napi::Value SpikeIndexFromFrames(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "spikeIndexFromFrames");
     int T = a.dim("T"), B = a.dim("B"), F = a.dim("F");
-    Napi::Value iv = a.get("index"), cv = a.get("count");
-    if (!iv.IsArray() || !cv.IsArray() || iv.As<Napi::Array>().Length() != (uint32_t)B || cv.As<Napi::Array>().Length() != (uint32_t)B)
-      a.fail("index", "and count must be arrays of B Uint32Arrays");
-    std::vector<const uint32_t*> index((size_t)B), count((size_t)B);
-    std::vector<size_t> n((size_t)B);
-    for (int b = 0; b < B; ++b) {
-      Napi::Value i = iv.As<Napi::Array>().Get((uint32_t)b), c = cv.As<Napi::Array>().Get((uint32_t)b);
-      if (!i.IsTypedArray() || i.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array || !c.IsTypedArray() ||
-          c.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
-          i.As<Napi::TypedArray>().ElementLength() != c.As<Napi::TypedArray>().ElementLength())
-        a.fail("index", "column " + std::to_string(b) + " needs Uint32Arrays of equal length");
-      index[(size_t)b] = i.As<Napi::Uint32Array>().Data();
-      count[(size_t)b] = c.As<Napi::Uint32Array>().Data();
-      n[(size_t)b] = i.As<Napi::Uint32Array>().ElementLength();
-    }
+    FrameColumns fc = frame_columns(a, B);
     auto off = typed<Napi::Int32Array>(a, "offsets", napi_int32_array, "Int32Array");
     auto cols = typed<Napi::Int32Array>(a, "cols", napi_int32_array, "Int32Array");
     auto vals = typed<Napi::Float32Array>(a, "vals", napi_float32_array, "Float32Array");
     if (off.ElementLength() < (size_t)T * B + 1) a.fail("offsets", "must have T·B + 1 entries");
     if (cols.ElementLength() != vals.ElementLength()) a.fail("vals", "must have as many entries as cols");
-    size_t nnz = exo::cpu::spike_index_from_frames(T, B, F, index.data(), count.data(), n.data(), off.Data(), cols.Data(),
+    size_t nnz = exo::cpu::spike_index_from_frames(T, B, F, fc.idx.data(), fc.cnt.data(), fc.n.data(), off.Data(), cols.Data(),
                                                    vals.Data(), cols.ElementLength());
     return Napi::Number::New(info.Env(), nnz == (size_t)-1 ? -1.0 : (double)nnz);
   });
