@@ -12,7 +12,6 @@ import { readoutCrossEntropy } from "../../lib/train/loss.js";
 import { buildModel } from "../../lib/train/model.js";
 import { Adam } from "../../lib/optim.js";
 import { benchShape, peakRssMiB } from "./step.js";
-import { layerForward } from "../../lib/nn/sequential.js";
 import { WeightNorm } from "../../lib/nn/weightnorm.js";
 
 const args = process.argv.slice(2);
@@ -44,35 +43,27 @@ const rest: { loss: number[]; opt: number[]; step: number[] } = { loss: [], opt:
 for (let r = 0; r <= reps; r++) {
   scope(() => {
     const t0 = performance.now();
-    let h = x;
-    let mask: Uint8Array | undefined;
-    // As Sequential.forward: spike masks handed on, a neuron layer fused with the pooling after
-    // it (the pair's time is reported on the neuron layer, 0 on the pooling).
-    const fused = new Set<number>();
-    for (let i = 0; i < names.length; ) {
-      const a = performance.now();
-      const next = layerForward(model.net.layers, i, h, mask);
-      if (h !== x) h.dispose();
-      h = next.y;
-      mask = next.mask;
-      fwd[i].push(performance.now() - a);
-      for (let k = 1; k < next.layers; k++) {
-        fused.add(i + k);
-        fwd[i + k].push(0);
-      }
-      i += next.layers;
-    }
+    // Sequential's own forward (spike masks, fused neuron + pooling + dropout), timed per layer
+    // that ran: a fused group's time is reported on its neuron layer, 0 on the layers inside it.
+    const net = model.net;
+    let lap = performance.now();
+    const h = net.forwardSteps(x, undefined, (i) => {
+      const now = performance.now();
+      fwd[i].push(now - lap);
+      lap = now;
+    });
+    for (const i of net.fusedLayers) fwd[i].push(0);
     let a = performance.now();
     const { dy } = readoutCrossEntropy(cfg.loss.readout, h, labels);
     rest.loss.push(performance.now() - a);
     let g = dy!;
     for (let i = names.length - 1; i >= 0; i--) {
-      if (fused.has(i)) {
+      if (net.fusedLayers.has(i)) {
         bwd[i].push(0);
         continue;
       }
       a = performance.now();
-      const next = model.net.layers[i].backward(g);
+      const next = net.layers[i].backward(g);
       g.dispose();
       g = next;
       bwd[i].push(performance.now() - a);

@@ -19,7 +19,7 @@ type SpikeMaskReader = Module & { forward(x: Tensor, hint?: SpikeHint): Tensor }
  * reads one, its output's bitmask. Nothing runs between two layers of a chain, so a mask still
  * describes h when it is read.
  */
-export function layerForward(layers: readonly Module[], i: number, h: Tensor, mask?: SpikeHint): { y: Tensor; mask?: Uint8Array; layers: number } {
+function layerForward(layers: readonly Module[], i: number, h: Tensor, mask?: SpikeHint): { y: Tensor; mask?: Uint8Array; layers: number } {
   const layer = layers[i];
   const next = layers[i + 1];
   if (layer instanceof NeuronLayer && next instanceof AvgPool2d && next.kernel === 2 && layer.canFusePool2(h)) {
@@ -45,6 +45,11 @@ export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
     this.layers = layers;
+  }
+
+  /** Indices of the layers the last forward ran inside the scan of the layer before them. */
+  get fusedLayers(): ReadonlySet<number> {
+    return this.fusedInto;
   }
 
   /** hint: the input's spike index (a data loader batch's `index`), for a first Linear layer. */
