@@ -151,15 +151,26 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   });
 }
 
+// The { n, p, seed } of a dropout op, p checked.
+struct DropoutArgs {
+  size_t n;
+  float p;
+  unsigned long long seed;
+};
+DropoutArgs dropout_args(const Args& a) {
+  size_t n = a.count("n");
+  double p = a.num("p");
+  if (!(p >= 0 && p < 1)) throw Napi::RangeError::New(a.env(), a.op() + ": p must be in [0, 1)");
+  return {n, (float)p, (unsigned long long)a.num("seed")};
+}
+
 // dropoutApply({ x, y, n, p, seed }): y = x · the mask dropoutMask would give (y may be x)
 Napi::Value DropoutApply(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "dropoutApply");
-    size_t n = a.count("n");
-    double p = a.num("p");
-    if (!(p >= 0 && p < 1)) throw Napi::RangeError::New(info.Env(), "dropoutApply: p must be in [0, 1)");
-    View x = a.view("x", n), y = a.view("y", n, x);
-    if (n) exo::on(x.dev).dropout_apply(x.dev.index, x.p, y.p, n, (float)p, (unsigned long long)a.num("seed"));
+    DropoutArgs d = dropout_args(a);
+    View x = a.view("x", d.n), y = a.view("y", d.n, x);
+    if (d.n) exo::on(x.dev).dropout_apply(x.dev.index, x.p, y.p, d.n, d.p, d.seed);
     return info.Env().Undefined();
   });
 }
@@ -168,11 +179,9 @@ Napi::Value DropoutApply(const Napi::CallbackInfo& info) {
 Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "dropoutMask");
-    size_t n = a.count("n");
-    double p = a.num("p");
-    if (!(p >= 0 && p < 1)) throw Napi::RangeError::New(info.Env(), "dropoutMask: p must be in [0, 1)");
-    View m = a.view("mask", n);
-    if (n) exo::on(m.dev).dropout_mask(m.dev.index, m.p, n, (float)p, (unsigned long long)a.num("seed"));
+    DropoutArgs d = dropout_args(a);
+    View m = a.view("mask", d.n);
+    if (d.n) exo::on(m.dev).dropout_mask(m.dev.index, m.p, d.n, d.p, d.seed);
     return info.Env().Undefined();
   });
 }
