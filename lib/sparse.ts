@@ -109,8 +109,6 @@ export class SpikeIndex {
     return this.filled;
   }
   private filled = false;
-  /** The density of the last matrix indexed (to skip collecting when it will take the dense path). */
-  private last = 0;
 
   /**
    * Indexes s [rows, features] (a CPU tensor), growing the arrays when it is sparser than
@@ -124,14 +122,15 @@ export class SpikeIndex {
       this.nnz = r.nnz;
       this.filled = r.complete;
     };
-    this.rows = rows;
-    this.features = features;
-    const size = rows * features;
     // Chunks denser than maxDensity only count (or all of them, after a dense input: the next is
     // likely dense too). A sparse input that did not fit, or was denser in some rows than
     // maxDensity overall, is indexed again in full with room for a quarter more, so that a
     // density that creeps up does not rebuild every step.
-    run(this.last >= maxDensity ? 0 : Math.min(1, maxDensity));
+    const afterDense = this.density >= maxDensity; // the last matrix's, before rows/features change
+    this.rows = rows;
+    this.features = features;
+    const size = rows * features;
+    run(afterDense ? 0 : Math.min(1, maxDensity));
     if (!this.filled && this.nnz < maxDensity * size) {
       if (this.cols.length < this.nnz) {
         const cap = Math.min(2 ** 31 - 1, size, Math.ceil(this.nnz * 1.25) + 64);
@@ -140,8 +139,7 @@ export class SpikeIndex {
       }
       run(1);
     }
-    this.last = size ? this.nnz / size : 0;
-    return this.last;
+    return this.density;
   }
 
   /**

@@ -213,10 +213,6 @@ export abstract class NeuronLayer extends Module {
   /** Records the BPTT forward on the tape from per-step ops; writes each step's output into outRows. */
   protected abstract tapeForward(i: TapeInputs): TapeForward;
 
-  /**
-   * A [T, N] buffer for a saved tensor, reusing the last forward's when the size fits. Saved
-   * tensors not made here (views of the input or output) are released, never reused.
-   */
   /** A (reused) buffer for the spike bitmask of a [T, N] output, when one is wanted and possible. */
   protected spikeMaskBuffer(T: number, N: number): Uint8Array | undefined {
     if (!this.emitSpikeMask || this.device.type !== "cpu" || N % 8 !== 0) return undefined;
@@ -225,6 +221,10 @@ export abstract class NeuronLayer extends Module {
     return this.maskBuffer;
   }
 
+  /**
+   * A [T, N] buffer for a saved tensor, reusing the last forward's when the size fits. Saved
+   * tensors not made here (views of the input or output) are released, never reused.
+   */
   protected scratch(name: string, T: number, N: number): Tensor {
     const s = this.spares.get(name);
     if (s && s.size === T * N) {
