@@ -1,72 +1,21 @@
-// CPU neuron scans. Each thread owns a contiguous range of neurons and walks it in tiles of
-// kTile: for a tile, t runs forward (or backward) and the inner loop covers the tile's neurons,
-// which are contiguous at every step in time-major memory, so it vectorises, and the tile's state
-// and parameters stay in L1 for the whole scan. Work is O(T) per neuron.
+// CPU LIF/IAF scans (kernels/lif.cuh), tiled as neuron_tiles.h says, and the LIF forward and
+// backward fused with the AvgPool2d(2) (and Dropout) after them (exodus/cpu_paths.h).
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
-#include "kernels/alif.cuh"
-#include "kernels/expleak.cuh"
 #include "kernels/lif.cuh"
-#include "kernels/srm.cuh"
 #include "dropout_factors.h"
-#include "parallel.h"
+#include "neuron_tiles.h"
 #include "exodus/backend.h"
 #include "exodus/cpu_paths.h"
 
 namespace exo {
 namespace cpu {
 namespace {
-
-constexpr size_t kTile = 512;
-
-// A neuron scan is T steps of work per neuron: go parallel once there are enough neurons.
-template <typename F>
-void parallel_neurons(size_t N, int T, F&& f) {
-  size_t min_neurons = kParallelMin / (size_t)(T > 0 ? T : 1) + 1;
-  parallel_chunks(N, [&](size_t b, size_t e) {
-    for (size_t t0 = b; t0 < e; t0 += kTile) f(t0, t0 + kTile < e ? t0 + kTile : e);
-  }, min_neurons);
-}
-
-// The per-neuron copy of a parameter array for neurons [b, e): dst[i - b] = p[i % P], so the scan
-// loops read it without a modulo.
-void load_tile(float* dst, const float* p, size_t P, size_t b, size_t e) {
-  for (size_t i = b; i < e; ++i) dst[i - b] = p[i % P];
-}
-
-// mask[j / 8] bit j % 8 = (x[j] != 0) for j in [0, n), n a multiple of 8.
-inline void pack_nonzero(const float* x, size_t n, uint8_t* mask) {
-  size_t j = 0;
-#if defined(__AVX2__)
-  const __m256 zero = _mm256_setzero_ps();
-  for (; j + 8 <= n; j += 8)
-    mask[j / 8] = (uint8_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + j), zero, _CMP_NEQ_UQ));
-#endif
-  for (; j < n; j += 8) {
-    unsigned m = 0;
-    for (size_t q = 0; q < 8 && j + q < n; ++q) m |= (x[j + q] != 0.f ? 1u : 0u) << q;
-    mask[j / 8] = (uint8_t)m;
-  }
-}
-
-// scan(b, e) over tiles of [0, N) in parallel, every tile a whole number of `unit` neurons (N a
-// multiple of it, unit <= kTile): 8 for a spike mask, so each mask byte is written by the one
-// thread that computed its 8 spikes; two image rows for a fused 2×2 pooling, so each pooled
-// value's four neurons are in one tile.
-template <typename F>
-void neuron_tiles(size_t N, int T, size_t unit, F&& scan) {
-  if (unit <= 1) return parallel_neurons(N, T, scan);
-  const size_t tile = kTile / unit * unit;
-  parallel_neurons(N / unit, T * (int)unit, [&](size_t b, size_t e) {
-    for (size_t t0 = b * unit; t0 < e * unit; t0 += tile) scan(t0, t0 + tile < e * unit ? t0 + tile : e * unit);
-  });
-}
 
 // A neuron layer followed by AvgPool2d(2) over images of width W (and a Dropout), fused
 // (exodus/cpu_paths.h).
@@ -201,22 +150,6 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
   });
 }
 
-template <Surrogate K, bool EXACT>
-void srm_backward_scan(const SrmConfig& c, const float* eps, const float* nu, const float* g, const float* u,
-                       float* q, float* da) {
-  const size_t N = c.N;
-  const int T = c.T;
-  parallel_neurons(N, T * (c.Ke + c.Kn), [&](size_t b, size_t e) {
-    for (int t = T - 1; t >= 0; --t)
-      for (size_t i = b; i < e; ++i) {
-        size_t o = (size_t)t * N + i;
-        q[o] = k::srm_adjoint_q<K, EXACT>(c, q + i, N, t, T, g[o], u[o], nu, c.Kn);
-      }
-    for (int t = 0; t < T; ++t)
-      for (size_t i = b; i < e; ++i) da[(size_t)t * N + i] = k::srm_input_grad(q + i, N, t, T, eps, c.Ke);
-  });
-}
-
 // Picks the specialisation for an optional h and for shared (P = 1) parameters.
 template <Surrogate K, bool EXACT>
 void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
@@ -315,206 +248,5 @@ void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const floa
     lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, dx, dv0, dalpha, nullptr);
   });
 }
-
-void expleak_forward(const ExpLeakConfig& c, const float* beta, const float* x, float* state, float* out) {
-  const size_t N = c.N;
-  parallel_neurons(N, c.T, [&](size_t b, size_t e) {
-    const size_t n = e - b;
-    float bt[kTile], cur[kTile];
-    for (size_t j = 0; j < n; ++j) {
-      bt[j] = beta[(b + j) % c.P];
-      cur[j] = state[b + j];
-    }
-    for (int t = 0; t < c.T; ++t) {
-      const size_t o = (size_t)t * N + b;
-      for (size_t j = 0; j < n; ++j) out[o + j] = cur[j] = k::expleak_step(cur[j], x[o + j], bt[j]);
-    }
-    for (size_t j = 0; j < n; ++j) state[b + j] = cur[j];
-  });
-}
-
-void expleak_backward(const ExpLeakConfig& c, const float* beta, const float* grad_i, const float* cur,
-                      const float* i0, float* dx, float* di0, float* dbeta) {
-  const size_t N = c.N;
-  parallel_neurons(N, c.T, [&](size_t b, size_t e) {
-    const size_t n = e - b;
-    float bt[kTile], mu[kTile], db[kTile];
-    for (size_t j = 0; j < n; ++j) {
-      bt[j] = beta[(b + j) % c.P];
-      mu[j] = db[j] = 0.f;
-    }
-    for (int t = c.T - 1; t >= 0; --t) {
-      const size_t o = (size_t)t * N + b;
-      for (size_t j = 0; j < n; ++j) {
-        mu[j] = k::expleak_adjoint_step(mu[j], grad_i[o + j], bt[j]);
-        dx[o + j] = mu[j];
-      }
-      if (dbeta)
-        for (size_t j = 0; j < n; ++j) db[j] += k::expleak_dbeta_term(mu[j], t > 0 ? cur[o - N + j] : i0[b + j]);
-    }
-    if (di0)
-      for (size_t j = 0; j < n; ++j) di0[b + j] = k::expleak_state_grad(mu[j], bt[j]);
-    if (dbeta)
-      for (size_t j = 0; j < n; ++j) dbeta[b + j] = db[j];
-  });
-}
-
-void srm_forward(const SrmConfig& c, const float* eps, const float* nu, const float* a, float* s, float* u) {
-  const size_t N = c.N;
-  parallel_neurons(N, c.T * (c.Ke + c.Kn), [&](size_t b, size_t e) {
-    for (int t = 0; t < c.T; ++t)
-      for (size_t i = b; i < e; ++i) {
-        size_t o = (size_t)t * N + i;
-        float ut = k::srm_potential(a + i, s + i, N, t, eps, c.Ke, nu, c.Kn);
-        u[o] = ut;
-        s[o] = k::spike_fn(ut, c.theta, c.multi_spike, c.max_spikes);
-      }
-  });
-}
-
-void srm_backward(const SrmConfig& c, NeuronGrad method, const float* eps, const float* nu, const float* g,
-                  const float* u, float* q, float* da) {
-  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    srm_backward_scan<decltype(t)::kind, decltype(t)::exact>(c, eps, nu, g, u, q, da);
-  });
-}
-
-namespace {
-// ALIF parameters of neurons [b, e), as LIF's TileParams.
-struct AlifTile {
-  float alpha[kTile], rho[kTile], beta[kTile], theta0[kTile];
-  void load(AlifParams p, size_t P, size_t b, size_t e) {
-    load_tile(alpha, p.alpha, P, b, e);
-    load_tile(rho, p.rho, P, b, e);
-    load_tile(beta, p.beta, P, b, e);
-    load_tile(theta0, p.theta0, P, b, e);
-  }
-};
-
-template <Surrogate K, bool EXACT>
-void alif_backward_scan(const AlifConfig& cfg, AlifParams p, const float* g, const float* v, const float* bb,
-                        const float* v0, float* dx, float* dv0, float* db0, AlifGrads gr) {
-  const size_t N = cfg.N;
-  const int T = cfg.T;
-  const bool want = gr.dalpha || gr.drho || gr.dbeta || gr.dtheta0;
-  parallel_neurons(N, T, [&](size_t b, size_t e) {
-    const AlifConfig c = cfg;  // local: see lif_backward_scan
-    AlifTile tp;
-    tp.load(p, c.P, b, e);
-    const size_t n = e - b;
-    float lam[kTile], mu[kTile], q0[kTile], q1[kTile], da[kTile], dr[kTile], dbt[kTile], dth[kTile];
-    for (size_t j = 0; j < n; ++j) {
-      lam[j] = mu[j] = da[j] = dr[j] = dbt[j] = dth[j] = 0.f;
-      k::SgCoef q = k::surrogate_coef<K>(tp.theta0[j], c.sg_scale, c.sg_width);
-      q0[j] = q.c0;
-      q1[j] = q.c1;
-    }
-    for (int t = T - 1; t >= 0; --t) {
-      const size_t o = (size_t)t * N + b;
-      for (size_t j = 0; j < n; ++j) {
-        k::AlifAdjoint a = k::alif_adjoint_step<K, EXACT>(lam[j], mu[j], v[o + j], bb[o + j], g[o + j], tp.alpha[j],
-                                                          tp.rho[j], tp.beta[j], tp.theta0[j],
-                                                          k::SgCoef{tp.theta0[j], q0[j], q1[j]});
-        lam[j] = a.lam;
-        mu[j] = a.mu;
-        dx[o + j] = a.lam;
-        if (want) {
-          float vprev = t > 0 ? v[o - N + j] : 0.f, bprev = t > 0 ? bb[o - N + j] : 0.f;
-          float vp = t > 0 ? k::alif_vpost(vprev, bprev, tp.beta[j], tp.theta0[j]) : v0[b + j];
-          float sp = t > 0 ? k::alif_spike(vprev, bprev, tp.beta[j], tp.theta0[j]) : 0.f;
-          k::AlifParamTerms d = k::alif_param_terms(a, vp, bb[o + j], bprev, sp, t == 0);
-          da[j] += d.dalpha;
-          dr[j] += d.drho;
-          dbt[j] += d.dbeta;
-          dth[j] += d.dtheta0;
-        }
-      }
-    }
-    for (size_t j = 0; j < n; ++j) {
-      if (dv0) dv0[b + j] = k::lif_state_grad(lam[j], tp.alpha[j]);
-      if (db0) db0[b + j] = mu[j];
-      if (gr.dalpha) gr.dalpha[b + j] = da[j];
-      if (gr.drho) gr.drho[b + j] = dr[j];
-      if (gr.dbeta) gr.dbeta[b + j] = dbt[j];
-      if (gr.dtheta0) gr.dtheta0[b + j] = dth[j];
-    }
-  });
-}
-}  // namespace
-
-void alif_forward(const AlifConfig& cfg, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
-                  float* bb) {
-  alif_forward_masked(cfg, p, x, vs, bs, s, v, bb, nullptr);
-}
-
-void alif_forward_masked(const AlifConfig& cfg, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
-                         float* bb, uint8_t* mask) {
-  const size_t N = cfg.N;
-  neuron_tiles(N, cfg.T, mask ? 8 : 1, [&](size_t b, size_t e) {
-    const AlifConfig c = cfg;
-    AlifTile tp;
-    tp.load(p, c.P, b, e);
-    const size_t n = e - b;
-    float vp[kTile], ad[kTile];
-    for (size_t j = 0; j < n; ++j) {
-      vp[j] = vs[b + j];
-      ad[j] = bs[b + j];
-    }
-    for (int t = 0; t < c.T; ++t) {
-      const size_t o = (size_t)t * N + b;
-      for (size_t j = 0; j < n; ++j) {
-        k::AlifStep st = k::alif_step(vp[j], ad[j], x[o + j], tp.alpha[j], tp.rho[j], tp.beta[j], tp.theta0[j]);
-        v[o + j] = st.v;
-        bb[o + j] = ad[j];
-        s[o + j] = st.s;
-        vp[j] = st.vpost;
-        ad[j] = st.bnext;
-      }
-      if (mask) pack_nonzero(s + o, n, mask + o / 8);
-    }
-    for (size_t j = 0; j < n; ++j) {
-      vs[b + j] = vp[j];
-      bs[b + j] = ad[j];
-    }
-  });
-}
-
-void alif_backward(const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v, const float* b,
-                   const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads) {
-  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    alif_backward_scan<decltype(t)::kind, decltype(t)::exact>(c, p, g, v, b, v0, dx, dv0, db0, grads);
-  });
-}
-
-void spike_fn(const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes) {
-  parallel_chunks(n, [&](size_t b, size_t e) {
-    if (P == 1) {
-      const float th = theta[0];
-      for (size_t i = b; i < e; ++i) s[i] = k::spike_fn(v[i], th, multi, max_spikes);
-    } else {
-      for (size_t i = b; i < e; ++i) s[i] = k::spike_fn(v[i], theta[i % P], multi, max_spikes);
-    }
-  });
-}
-
-namespace {
-template <Surrogate K>
-void surrogate_loop(const float* v, const float* g, float* y, size_t n, const float* theta, size_t P, float a, float w) {
-  parallel_chunks(n, [&](size_t b, size_t e) {
-    if (P == 1) {
-      const float th = theta[0];
-      for (size_t i = b; i < e; ++i) y[i] = k::surrogate<K>(v[i], th, a, w) * g[i];
-    } else {
-      for (size_t i = b; i < e; ++i) y[i] = k::surrogate<K>(v[i], theta[i % P], a, w) * g[i];
-    }
-  });
-}
-}  // namespace
-
-void surrogate_grad(Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta, size_t P,
-                    float scale, float width) {
-  k::with_scan(sg, true, [&](auto t) { surrogate_loop<decltype(t)::kind>(v, g, y, n, theta, P, scale, width); });
-}
-
 }  // namespace cpu
 }  // namespace exo
