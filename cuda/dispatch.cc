@@ -1,7 +1,5 @@
 // Memory (with the host block cache), runtime information, and the backend tables of backend.h:
 // one per backend, chosen by device with exo::on(dev).
-#include <omp.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -178,11 +176,6 @@ AllocatorStats host_allocator_stats() { return host_cache().stats(); }
 void cuda_empty_cache() {
   host_cache().clear();
   gpu::empty_cache();
-}
-int cpu_threads() { return omp_get_max_threads(); }
-void set_cpu_threads(int n) {
-  if (n < 1) throw Error("CPU threads must be at least 1, received " + std::to_string(n));
-  omp_set_num_threads(n);
 }
 
 }  // namespace exo
