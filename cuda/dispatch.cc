@@ -142,28 +142,52 @@ void synchronize(Device dev) {
 }
 
 // ---- the backend tables ------------------------------------------------------------------------
+const char* op_name(Op op) {
+  static const char* const names[] = {
+#define EXO_OP_NAME(name, params, args) #name,
+      EXO_ALL_OPS(EXO_OP_NAME)
+#undef EXO_OP_NAME
+  };
+  return (int)op >= 0 && op < Op::Count ? names[(int)op] : "?";
+}
+
 const Backend& cpu_backend() {
   static const Backend t = [] {
     Backend b{"cpu"};
-#define EXO_CPU_ENTRY(name, params, args) b.name = [](int, EXO_UNPACK params) { cpu::name args; };
-    EXO_BACKEND_OPS(EXO_CPU_ENTRY)
+#define EXO_CPU_ENTRY(name, params, args)                     \
+  b.name = [](int, EXO_UNPACK params) { cpu::name args; }; \
+  b.has[(int)Op::name] = true;
+    EXO_ALL_OPS(EXO_CPU_ENTRY)
 #undef EXO_CPU_ENTRY
     return b;
   }();
   return t;
 }
 
+namespace {
+[[noreturn]] void no_cuda_kernel(Op op) {
+  throw Error(std::string(op_name(op)) + " has no CUDA kernel (a CPU path): check supports() and take the "
+              "table's dense or scanning op on CUDA");
+}
+}  // namespace
+
 const Backend& cuda_backend() {
   static const Backend t = [] {
     Backend b{"cuda"};
 #if defined(EXODUS_WITH_CUDA)
-#define EXO_GPU_ENTRY(name, params, args) b.name = &gpu::name;
+#define EXO_GPU_ENTRY(name, params, args) \
+  b.name = &gpu::name;                    \
+  b.has[(int)Op::name] = true;
 #else
-    // A build without nvcc: every op explains how to get a CUDA build.
+    // A build without nvcc: every op explains how to get a CUDA build, and none is supported.
 #define EXO_GPU_ENTRY(name, params, args) b.name = [](int, EXO_UNPACK params) { gpu::missing(); };
 #endif
     EXO_BACKEND_OPS(EXO_GPU_ENTRY)
 #undef EXO_GPU_ENTRY
+    // The CPU's host-memory speed paths (host_ops.h) have no kernel: supports() says no.
+#define EXO_NO_GPU_ENTRY(name, params, args) b.name = [](int, EXO_UNPACK params) { no_cuda_kernel(Op::name); };
+    EXO_HOST_OPS(EXO_NO_GPU_ENTRY)
+#undef EXO_NO_GPU_ENTRY
     return b;
   }();
   return t;

@@ -1,11 +1,10 @@
 // CPU ALIF scans (kernels/alif.cuh), tiled as neuron_tiles.h says; the forward optionally packs
-// the spike bitmask (exodus/cpu_paths.h) in the same scan.
+// the spike bitmask (exodus/host_ops.h) in the same scan.
 #include <cstdint>
 
 #include "kernels/alif.cuh"
 #include "neuron_tiles.h"
 #include "exodus/backend.h"
-#include "exodus/cpu_paths.h"
 
 namespace exo {
 namespace cpu {

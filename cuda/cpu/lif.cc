@@ -1,5 +1,5 @@
 // CPU LIF/IAF scans (kernels/lif.cuh), tiled as neuron_tiles.h says, and the LIF forward and
-// backward fused with the AvgPool2d(2) (and Dropout) after them (exodus/cpu_paths.h).
+// backward fused with the AvgPool2d(2) (and Dropout) after them (exodus/host_ops.h).
 #include <cstdint>
 #include <vector>
 
@@ -11,14 +11,13 @@
 #include "dropout_factors.h"
 #include "neuron_tiles.h"
 #include "exodus/backend.h"
-#include "exodus/cpu_paths.h"
 
 namespace exo {
 namespace cpu {
 namespace {
 
 // A neuron layer followed by AvgPool2d(2) over images of width W (and a Dropout), fused
-// (exodus/cpu_paths.h).
+// (exodus/host_ops.h).
 struct Pool2 {
   const float* g;  // the pooled gradient [T, N / 4] (backward)
   int W;
@@ -204,8 +203,8 @@ void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float
   });
 }
 
-double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, float* y, int W,
-                         const PoolDropout* drop) {
+void lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, float* y, int W,
+                       const PoolDropout* drop, double* spikes) {
   const size_t N = cfg.N, pair = 2 * (size_t)W, Np = N / 4;
   std::vector<double> counts(N / pair, 0.0);  // spikes per row pair: integers, exact in any order
   neuron_tiles(N, cfg.T, pair, [&](size_t b, size_t e) {
@@ -230,7 +229,7 @@ double lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, floa
   });
   double total = 0;
   for (double c : counts) total += c;
-  return total;
+  *spikes = total;
 }
 
 void lif_backward_pool2(const LifConfig& c, NeuronGrad method, LifParams p, const float* gpool, int W, const float* h,
