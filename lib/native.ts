@@ -294,6 +294,39 @@ export function packageRoot(): string {
 }
 
 let addon: NativeAddon | undefined;
+let tracer: ((fn: string, o: unknown) => void) | undefined;
+let traced: NativeAddon | undefined;
+
+/**
+ * While set, fn(name, options) is called before every addon call (exodus selftest lists which
+ * backend-table entries its checks reach); undefined stops it.
+ */
+export function traceNative(fn: ((name: string, o: unknown) => void) | undefined): void {
+  tracer = fn;
+  traced = undefined;
+}
+
+function tracedAddon(a: NativeAddon): NativeAddon {
+  traced ??= new Proxy(a, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver);
+      if (typeof v !== "function" || typeof key !== "string" || key === "NativeBuffer") return v;
+      return (...args: unknown[]) => {
+        const t = tracer;
+        if (t) {
+          tracer = undefined;  // calls the tracer itself makes are not traced
+          try {
+            t(key, args[0]);
+          } finally {
+            tracer = t;
+          }
+        }
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return traced;
+}
 
 /** The addon's file: EXODUS_ADDON (a path to a .node file) if set, else the build in the package root. */
 export function addonPath(): string {
@@ -305,13 +338,14 @@ export function addonPath(): string {
 
 /** The addon, loaded on first use. */
 export function native(): NativeAddon {
-  if (addon) return addon;
+  if (addon) return tracer ? tracedAddon(addon) : addon;
   const require = createRequire(import.meta.url);
   let where = process.env.EXODUS_ADDON ? `EXODUS_ADDON=${process.env.EXODUS_ADDON}` : `${packageRoot()}/build/Release/exodus.node`;
   try {
     const path = addonPath();
     where = path;
     addon = require(path) as NativeAddon;
+    if (tracer) return tracedAddon(addon);
   } catch (e) {
     throw new Error(
       `exodus: could not load the native addon (${where}): ${(e as Error).message}\n` +
