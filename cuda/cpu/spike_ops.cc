@@ -1,6 +1,6 @@
 // The spike function and surrogate gradient as element ops (the BPTT tape's; kernels/surrogate.cuh).
 #include "kernels/surrogate.cuh"
-#include "parallel.h"
+#include "neuron_tiles.h"  // also marks this file as a scan for CMakeLists.txt (-fno-trapping-math)
 #include "exodus/backend.h"
 
 namespace exo {
