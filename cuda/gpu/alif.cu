@@ -67,13 +67,6 @@ __global__ void alif_backward_kernel(AlifConfig c, AlifParams p, const float* __
 
 }  // namespace
 
-void alif_forward(int dev, const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
-                  float* b) {
-  DeviceGuard guard(dev);
-  alif_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, p, x, vs, bs, s, v, b);
-  EXO_CUDA_LAUNCH("alif_forward");
-}
-
 void alif_backward(int dev, const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v,
                    const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads) {
   DeviceGuard guard(dev);
@@ -81,6 +74,13 @@ void alif_backward(int dev, const AlifConfig& c, NeuronGrad method, AlifParams p
     alif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, v, b, v0, dx, dv0, db0, grads);
   });
   EXO_CUDA_LAUNCH("alif_backward");
+}
+
+void alif_forward(int dev, const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
+                  float* b) {
+  DeviceGuard guard(dev);
+  alif_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, p, x, vs, bs, s, v, b);
+  EXO_CUDA_LAUNCH("alif_forward");
 }
 
 }  // namespace gpu
