@@ -41,7 +41,7 @@
     (logits, labels, loss, grad, rows, cols, grad_scale))                                                   \
   X(log_softmax, (const float* x, float* y, int rows, int cols), (x, y, rows, cols))
 
-// ---- spiking neurons (math.md §1-3, 6) and the element ops of the BPTT tape --------------------
+// ---- spiking neurons (docs/neurons.md) and the element ops of the BPTT tape --------------------
 #define EXO_NEURON_OPS(X)                                                                                   \
   /* state [N]: v0 in, v_post[T-1] out; s, v [T, N]: spikes and pre-reset potentials */                     \
   X(lif_forward, (const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v),       \

@@ -1,4 +1,4 @@
-// Configurations of the spiking neuron scans (math.md §1-3, 6): LIF/IAF, ExpLeak, SRM, ALIF. The ops
+// Configurations of the spiking neuron scans (docs/neurons.md): LIF/IAF, ExpLeak, SRM, ALIF. The ops
 // themselves are in backend.h (EXO_NEURON_OPS). Arrays are time-major: x[t * N + i].
 #pragma once
 #include <cstddef>
@@ -46,7 +46,7 @@ struct SrmConfig : ScanShape, SurrogateSpec {
   int multi_spike = 0;
   float max_spikes = 0.f;
 };
-// Adaptive LIF (math.md §6). Parameters alpha, rho, beta, theta0 [P] (neuron i uses [i % P]).
+// Adaptive LIF (docs/neurons.md). Parameters alpha, rho, beta, theta0 [P] (neuron i uses [i % P]).
 // State (v, b): v_post[T-1] and b[T] = ρ·b[T-1] + (1-ρ)·s[T-1], the adaptation the next step
 // starts from, so a sequence in chunks equals one call; b[0] is the given state (0 by default).
 struct AlifConfig : ScanShape, SurrogateSpec {};
