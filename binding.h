@@ -184,6 +184,16 @@ inline View Args::view(const char* name, size_t need) const {
   return View{b.data + off, b.dev};
 }
 
+// The backend of device `dev` for an op it must have: asked for a path its backend lacks (a
+// CPU speed path on CUDA), the call names the field that chose it, and how to ask first.
+inline const exo::Backend& backend_for(const Args& a, exo::Device dev, exo::Op op, const char* field) {
+  const exo::Backend& be = exo::on(dev);
+  if (!be.supports(op))
+    a.fail(field, std::string("takes the ") + exo::op_name(op) + " path, which the " + be.name +
+                      " backend does not have: leave it out there (supports('" + exo::op_name(op) + "', device) says where it runs)");
+  return be;
+}
+
 // Runs body, converting C++ errors into JavaScript exceptions.
 template <typename F>
 Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
@@ -200,6 +210,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
 void register_neuron_bindings(Napi::Env env, Napi::Object exports);
 void register_nn_op_bindings(Napi::Env env, Napi::Object exports);
 void register_sparse_bindings(Napi::Env env, Napi::Object exports);
+void register_table_bindings(Napi::Env env, Napi::Object exports);
 
 // geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry), validated.
 exo::k::ConvGeom conv_geom(const Args& a);

@@ -3,24 +3,23 @@
 // name (checked to hold what the kernel will touch; optional ones may be absent or null) and the
 // scan's configuration fields by name.
 #include "binding.h"
-#include "exodus/cpu_paths.h"
 
 namespace exo_binding {
 namespace {
 
-// T, N and P (the length of the parameter arrays, which must tile the N neurons) of a scan config.
-template <typename C>
-void read_tiling(const Args& a, C& c) {
+// The scan shape every neuron config starts with (neurons.h ScanShape): T and N, and with
+// `tiled` P, the length of the parameter arrays, which must tile the N neurons (else P stays 1).
+void read_shape(const Args& a, exo::ScanShape& c, bool tiled = true) {
   c.T = a.dim("T");
   c.N = a.count("N");
+  if (!tiled) return;
   c.P = a.count("P");
   if (c.P == 0 || c.N % c.P)
     throw Napi::RangeError::New(a.env(), a.op() + ": parameter arrays of " + std::to_string(c.P) + " do not tile " +
                                              std::to_string(c.N) + " neurons");
 }
-// The surrogate fields of a scan config.
-template <typename C>
-void read_surrogate(const Args& a, C& c) {
+// The surrogate spec of a spiking scan (neurons.h SurrogateSpec).
+void read_surrogate(const Args& a, exo::SurrogateSpec& c) {
   c.sg = a.code<exo::Surrogate>("surrogate");
   c.sg_scale = (float)a.num("sgScale");
   c.sg_width = (float)a.num("sgWidth");
@@ -28,7 +27,7 @@ void read_surrogate(const Args& a, C& c) {
 
 exo::LifConfig lif_config(const Args& a) {
   exo::LifConfig c;
-  read_tiling(a, c);
+  read_shape(a, c);
   read_surrogate(a, c);
   c.reset = a.code<exo::ResetMode>("reset");
   c.multi_spike = a.flag("multiSpike");
@@ -43,8 +42,7 @@ exo::LifConfig lif_config(const Args& a) {
 
 exo::SrmConfig srm_config(const Args& a) {
   exo::SrmConfig c;
-  c.T = a.dim("T");
-  c.N = a.count("N");
+  read_shape(a, c, false);
   c.Ke = a.dim("Ke");
   c.Kn = a.dim("Kn");
   if (c.Ke < 1) throw Napi::RangeError::New(a.env(), a.op() + ": expected a response kernel of at least one element");
@@ -57,35 +55,33 @@ exo::SrmConfig srm_config(const Args& a) {
 
 exo::ExpLeakConfig expleak_config(const Args& a) {
   exo::ExpLeakConfig c;
-  read_tiling(a, c);
+  read_shape(a, c);
   return c;
 }
 
 // The optional `mask` of a neuron forward: the spike bitmask for a following Linear layer's spike
-// index (exodus/cpu_paths.h), packed in the same scan; nullptr when absent.
-uint8_t* spike_mask(const Args& a, const View& x, size_t N, size_t TN) {
+// index (lif_forward_masked, exodus/host_ops.h), packed in the same scan; nullptr when absent.
+uint8_t* spike_mask(const Args& a, size_t N, size_t TN) {
   if (!a.has("mask")) return nullptr;
   Napi::Value mv = a.get("mask");
   if (!mv.IsTypedArray() || mv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) a.fail("mask", "must be a Uint8Array");
-  if (!x.dev.cpu()) a.fail("mask", "is a CPU output: leave it out on other devices");
   if (N % 8) a.fail("mask", "needs N to be a multiple of 8, received N = " + std::to_string(N));
   if (mv.As<Napi::Uint8Array>().ElementLength() < (TN + 63) / 64 * 8) a.fail("mask", "must have ceil(T·N / 64)·8 bytes");
   return mv.As<Napi::Uint8Array>().Data();
 }
 
 // The optional `poolWidth` W of a LIF forward/backward: the layer runs fused with the AvgPool2d(2)
-// after it (exodus/cpu_paths.h), over images of width W; 0 when absent.
-int pool_width(const Args& a, const View& x, size_t N) {
+// after it (lif_forward_pool2, exodus/host_ops.h), over images of width W; 0 when absent.
+int pool_width(const Args& a, size_t N) {
   if (!a.has("poolWidth")) return 0;
   int W = a.dim("poolWidth");
-  if (!x.dev.cpu()) a.fail("poolWidth", "is a CPU path: leave it out on other devices");
   if (W < 2 || W % 2 || 2 * W > 512 || N % (2 * (size_t)W))
     a.fail("poolWidth", "must be even, at most 256 and divide N / 2 (whole row pairs), received " + std::to_string(W) + " with N = " + std::to_string(N));
   return W;
 }
 
 // The optional Dropout fused after the pooling: { dropoutP, dropoutSeed } (with poolWidth).
-bool pool_dropout(const Args& a, exo::cpu::PoolDropout& d) {
+bool pool_dropout(const Args& a, exo::PoolDropout& d) {
   if (!a.has("dropoutP")) return false;
   if (!a.has("poolWidth")) a.fail("dropoutP", "needs poolWidth (the dropout is fused after the pooling)");
   double p = a.num("dropoutP"), seed = a.num("dropoutSeed");
@@ -96,7 +92,9 @@ bool pool_dropout(const Args& a, exo::cpu::PoolDropout& d) {
 }
 
 // lifForward({ x, alpha, theta, m, state, s, v, T, N, P, reset, multiSpike, maxSpikes, vMin?, normInput,
-//              surrogate, sgScale, sgWidth, mask? } | with poolWidth: y instead of s) -> spike count when fused
+//              surrogate, sgScale, sgWidth, mask? } | with poolWidth: y instead of s) -> the spike count
+// where the path counts it (poolWidth), else -1. Three table entries: lif_forward, lif_forward_masked
+// (mask) and lif_forward_pool2 (poolWidth), each checked against the device's backend.
 Napi::Value LifForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "lifForward");
@@ -105,20 +103,26 @@ Napi::Value LifForward(const Napi::CallbackInfo& info) {
     View x = a.view("x", TN);
     exo::LifParams p{a.view("alpha", c.P, x).p, a.view("theta", c.P, x).p, a.view("m", c.P, x).p};
     View state = a.view("state", c.N, x), v = a.view("v", TN, x);
-    if (int W = pool_width(a, x, c.N)) {
-      // Fused with the pooling: y = AvgPool2d(2) of the spikes; returns the spike count.
+    const int W = pool_width(a, c.N);
+    uint8_t* mask = W ? nullptr : spike_mask(a, c.N, TN);
+    double spikes = -1;
+    if (W) {
+      // Fused with the pooling: y = AvgPool2d(2) of the spikes, which are counted.
+      const exo::Backend& be = backend_for(a, x.dev, exo::Op::lif_forward_pool2, "poolWidth");
       View y = a.view("y", TN / 4, x);
-      exo::cpu::PoolDropout d;
+      exo::PoolDropout d;
       const bool drop = pool_dropout(a, d);
-      return Napi::Number::New(info.Env(), TN ? exo::cpu::lif_forward_pool2(c, p, x.p, state.p, v.p, y.p, W, drop ? &d : nullptr) : 0.0);
+      spikes = 0;
+      if (TN) be.lif_forward_pool2(x.dev.index, c, p, x.p, state.p, v.p, y.p, W, drop ? &d : nullptr, &spikes);
+    } else if (mask) {
+      const exo::Backend& be = backend_for(a, x.dev, exo::Op::lif_forward_masked, "mask");
+      View s = a.view("s", TN, x);
+      if (TN) be.lif_forward_masked(x.dev.index, c, p, x.p, state.p, s.p, v.p, mask);
+    } else {
+      View s = a.view("s", TN, x);
+      if (TN) exo::on(x.dev).lif_forward(x.dev.index, c, p, x.p, state.p, s.p, v.p);
     }
-    View s = a.view("s", TN, x);
-    if (uint8_t* mask = spike_mask(a, x, c.N, TN)) {
-      if (TN) exo::cpu::lif_forward_masked(c, p, x.p, state.p, s.p, v.p, mask);
-    } else if (TN) {
-      exo::on(x.dev).lif_forward(x.dev.index, c, p, x.p, state.p, s.p, v.p);
-    }
-    return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), spikes);
   });
 }
 
@@ -129,8 +133,8 @@ Napi::Value LifBackward(const Napi::CallbackInfo& info) {
     exo::LifConfig c = lif_config(a);
     auto method = a.code<exo::NeuronGrad>("method");
     size_t TN = (size_t)c.T * c.N;
-    View g = a.view("g", a.has("poolWidth") ? TN / 4 : TN);  // with poolWidth: the pooled gradient
-    const int W = pool_width(a, g, c.N);
+    const int W = pool_width(a, c.N);
+    View g = a.view("g", W ? TN / 4 : TN);  // with poolWidth: the pooled gradient
     exo::LifParams p{a.view("alpha", c.P, g).p, a.view("theta", c.P, g).p, a.view("m", c.P, g).p};
     float* h = a.optional("h", TN, g);
     View v = a.view("v", TN, g);
@@ -139,10 +143,14 @@ Napi::Value LifBackward(const Napi::CallbackInfo& info) {
     float* dv0 = a.optional("dv0", c.N, g);
     float* dalpha = a.optional("dalpha", c.N, g);
     if (c.norm_input && dalpha && !x) a.fail("x", "is needed for dalpha with normInput");
-    exo::cpu::PoolDropout d;
+    exo::PoolDropout d;
     const bool drop = pool_dropout(a, d);
-    if (c.N && W) exo::cpu::lif_backward_pool2(c, method, p, g.p, W, h, v.p, x, v0.p, dx.p, dv0, dalpha, drop ? &d : nullptr);
-    else if (c.N) exo::on(g.dev).lif_backward(g.dev.index, c, method, p, g.p, h, v.p, x, v0.p, dx.p, dv0, dalpha);
+    if (W) {
+      const exo::Backend& be = backend_for(a, g.dev, exo::Op::lif_backward_pool2, "poolWidth");
+      if (c.N) be.lif_backward_pool2(g.dev.index, c, method, p, g.p, W, h, v.p, x, v0.p, dx.p, dv0, dalpha, drop ? &d : nullptr);
+    } else if (c.N) {
+      exo::on(g.dev).lif_backward(g.dev.index, c, method, p, g.p, h, v.p, x, v0.p, dx.p, dv0, dalpha);
+    }
     return info.Env().Undefined();
   });
 }
@@ -209,7 +217,7 @@ Napi::Value SrmBackward(const Napi::CallbackInfo& info) {
 
 exo::AlifConfig alif_config(const Args& a) {
   exo::AlifConfig c;
-  read_tiling(a, c);
+  read_shape(a, c);
   read_surrogate(a, c);
   return c;
 }
@@ -227,8 +235,9 @@ Napi::Value AlifForward(const Napi::CallbackInfo& info) {
     exo::AlifParams p = alif_params(a, c.P, x);
     View vs = a.view("vState", c.N, x), bs = a.view("bState", c.N, x);
     View s = a.view("s", TN, x), v = a.view("v", TN, x), b = a.view("b", TN, x);
-    if (uint8_t* mask = spike_mask(a, x, c.N, TN)) {
-      if (TN) exo::cpu::alif_forward_masked(c, p, x.p, vs.p, bs.p, s.p, v.p, b.p, mask);
+    if (uint8_t* mask = spike_mask(a, c.N, TN)) {
+      const exo::Backend& be = backend_for(a, x.dev, exo::Op::alif_forward_masked, "mask");
+      if (TN) be.alif_forward_masked(x.dev.index, c, p, x.p, vs.p, bs.p, s.p, v.p, b.p, mask);
     } else if (TN) {
       exo::on(x.dev).alif_forward(x.dev.index, c, p, x.p, vs.p, bs.p, s.p, v.p, b.p);
     }

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "binding.h"
-#include "exodus/conv_direct.h"
 
 namespace exo_binding {
 namespace {
@@ -94,18 +93,18 @@ Napi::Value Col2im(const Napi::CallbackInfo& info) {
   });
 }
 
-// convInputGradDirect({ w, dy, dx, geom, cout, count }): the CPU's direct ∂x (exodus/conv_direct.h)
+// convInputGradDirect({ w, dy, dx, geom, cout, count }): the direct ∂x (conv_direct_input_grad, exodus/host_ops.h)
 Napi::Value ConvInputGradDirect(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "convInputGradDirect");
     exo::k::ConvGeom g = conv_geom(a);
     int cout = a.dim("cout"), n = a.dim("count");
-    if (!exo::cpu::conv_direct_input_grad_fits(g))
+    if (!exo::conv_direct_input_grad_fits(g))
       a.fail("geom", "is not one the direct input gradient handles (stride 1, channels and width multiples of 8, padding < kernel)");
     View w = a.view("w", (size_t)cout * g.ckk()), dy = a.view("dy", (size_t)n * cout * g.pixels(), w),
          dx = a.view("dx", (size_t)n * g.c * g.h * g.w, w);
-    if (!w.dev.cpu()) a.fail("w", "must be a CPU tensor (the direct input gradient is a CPU path)");
-    if (n && cout) exo::cpu::conv_direct_input_grad(w.p, dy.p, dx.p, g, cout, n);
+    const exo::Backend& be = backend_for(a, w.dev, exo::Op::conv_direct_input_grad, "w");
+    if (n && cout) be.conv_direct_input_grad(w.dev.index, w.p, dy.p, dx.p, g, cout, n);
     else if (n) std::fill(dx.p, dx.p + (size_t)n * g.c * g.h * g.w, 0.f);
     return info.Env().Undefined();
   });
@@ -242,7 +241,7 @@ Napi::Value ScatterFramesHost(const Napi::CallbackInfo& info) {
       if (c32.ElementLength() != n) a.fail("count", "must have as many entries as index");
       cnt = c32.Data();
     }
-    if (n) exo::cpu::scatter_frames(out.Data(), g.T, g.B, g.F, g.b, index.Data(), cnt, n);
+    if (n) exo::cpu_backend().scatter_frames(0, out.Data(), g.T, g.B, g.F, g.b, index.Data(), cnt, n);
     return info.Env().Undefined();
   });
 }

@@ -1,7 +1,6 @@
 // N-API bindings of the spike-sparse products and the max-over-time readout's backward
 // (EXO_SPARSE_OPS in backend.h; math in cuda/kernels/sparse.cuh).
 #include "binding.h"
-#include "exodus/cpu_paths.h"
 
 namespace exo_binding {
 namespace {
@@ -96,7 +95,7 @@ Napi::Value MaxTimeBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// ---- the CPU spike index (exodus/cpu_paths.h), held in JavaScript typed arrays -----------------
+// ---- the spike index (exodus/host_ops.h), held in JavaScript typed arrays -----------------------
 
 template <typename A>
 A typed(const Args& a, const char* name, napi_typedarray_type type, const char* what) {
@@ -105,9 +104,6 @@ A typed(const Args& a, const char* name, napi_typedarray_type type, const char* 
   return v.As<A>();
 }
 
-void cpu_only(const Args& a, const char* name, const View& v) {
-  if (!v.dev.cpu()) a.fail(name, "must be a CPU tensor (the spike index is a CPU path; other devices take the dense or scanning products)");
-}
 
 // The index arrays of { offsets, cols, vals, rows, inFeatures }, checked so that the products
 // never read outside them or outside a weight row: offsets ascend from 0, cols lie in [0, F).
@@ -147,7 +143,7 @@ Napi::Value SpikeIndexBuild(const Napi::CallbackInfo& info) {
     Args a(info, "spikeIndexBuild");
     int R = a.dim("rows"), F = a.dim("inFeatures");
     View s = a.view("s", (size_t)R * F);
-    cpu_only(a, "s", s);
+    const exo::Backend& be = backend_for(a, s.dev, exo::Op::spike_index_build, "s");
     auto off = typed<Napi::Int32Array>(a, "offsets", napi_int32_array, "Int32Array");
     auto cols = typed<Napi::Int32Array>(a, "cols", napi_int32_array, "Int32Array");
     auto vals = typed<Napi::Float32Array>(a, "vals", napi_float32_array, "Float32Array");
@@ -162,7 +158,8 @@ Napi::Value SpikeIndexBuild(const Napi::CallbackInfo& info) {
     }
     double collect = a.num("collect", 1.0);
     if (!(collect >= 0 && collect <= 1)) a.fail("collect", "must be a fraction in [0, 1]");
-    exo::cpu::SpikeIndexBuild r = exo::cpu::spike_index_build(s.p, R, F, off.Data(), cols.Data(), vals.Data(), cols.ElementLength(), mask, (float)collect);
+    exo::SpikeIndexBuild r{0, true};
+    be.spike_index_build(s.dev.index, s.p, R, F, off.Data(), cols.Data(), vals.Data(), cols.ElementLength(), mask, (float)collect, &r);
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("nnz", (double)r.nnz);
     o.Set("complete", r.complete);
@@ -183,8 +180,9 @@ Napi::Value SpikeIndexFromFrames(const Napi::CallbackInfo& info) {
     auto vals = typed<Napi::Float32Array>(a, "vals", napi_float32_array, "Float32Array");
     if (off.ElementLength() < (size_t)T * B + 1) a.fail("offsets", "must have T·B + 1 entries");
     if (cols.ElementLength() != vals.ElementLength()) a.fail("vals", "must have as many entries as cols");
-    size_t nnz = exo::cpu::spike_index_from_frames(T, B, F, fc.idx.data(), fc.cnt.data(), fc.n.data(), off.Data(), cols.Data(),
-                                                   vals.Data(), cols.ElementLength());
+    size_t nnz = 0;  // the index is built in host memory: the CPU backend's entry
+    exo::cpu_backend().spike_index_from_frames(0, T, B, F, fc.idx.data(), fc.cnt.data(), fc.n.data(), off.Data(), cols.Data(),
+                                               vals.Data(), cols.ElementLength(), &nnz);
     return Napi::Number::New(info.Env(), nnz == (size_t)-1 ? -1.0 : (double)nnz);
   });
 }
@@ -196,9 +194,9 @@ Napi::Value SpikeIndexLinearForward(const Napi::CallbackInfo& info) {
     IndexArgs ix = index_args(a);
     int O = a.dim("outFeatures");
     View w = a.view("w", (size_t)O * ix.F), y = a.view("y", (size_t)ix.R * O, w);
-    cpu_only(a, "w", w);
+    const exo::Backend& be = backend_for(a, w.dev, exo::Op::spike_index_linear_forward, "w");
     float* bias = a.optional("bias", (size_t)O, w);
-    if (ix.R && O) exo::cpu::spike_index_linear_forward(ix.offsets, ix.cols, ix.vals, ix.R, ix.F, w.p, O, y.p, bias);
+    if (ix.R && O) be.spike_index_linear_forward(w.dev.index, ix.offsets, ix.cols, ix.vals, ix.R, ix.F, w.p, O, y.p, bias);
     return info.Env().Undefined();
   });
 }
@@ -210,8 +208,8 @@ Napi::Value SpikeIndexLinearWeightGrad(const Napi::CallbackInfo& info) {
     IndexArgs ix = index_args(a);
     int O = a.dim("outFeatures");
     View g = a.view("g", (size_t)ix.R * O), dw = a.view("dw", (size_t)O * ix.F, g);
-    cpu_only(a, "g", g);
-    if (ix.R && O && ix.F) exo::cpu::spike_index_linear_weight_grad(g.p, ix.offsets, ix.cols, ix.vals, ix.R, ix.F, O, dw.p);
+    const exo::Backend& be = backend_for(a, g.dev, exo::Op::spike_index_linear_weight_grad, "g");
+    if (ix.R && O && ix.F) be.spike_index_linear_weight_grad(g.dev.index, g.p, ix.offsets, ix.cols, ix.vals, ix.R, ix.F, O, dw.p);
     return info.Env().Undefined();
   });
 }

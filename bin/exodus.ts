@@ -13,10 +13,6 @@ export interface CommandModule {
 }
 
 async function main(): Promise<void> {
-  // Before the addon (and its OpenMP runtime) loads: idle OpenMP threads sleep instead of spinning.
-  // On a shared or busy CPU spinning threads steal the cores the work needs — the built-in task
-  // took 150 s instead of 6 s at load average 16 on 2 cores. Set OMP_WAIT_POLICY=active to spin.
-  process.env.OMP_WAIT_POLICY ??= "passive";
   const program = new Command();
   program
     .name("exodus")

@@ -1,7 +1,5 @@
 // Memory (with the host block cache), runtime information, and the backend tables of backend.h:
 // one per backend, chosen by device with exo::on(dev).
-#include <omp.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -144,28 +142,52 @@ void synchronize(Device dev) {
 }
 
 // ---- the backend tables ------------------------------------------------------------------------
+const char* op_name(Op op) {
+  static const char* const names[] = {
+#define EXO_OP_NAME(name, params, args) #name,
+      EXO_ALL_OPS(EXO_OP_NAME)
+#undef EXO_OP_NAME
+  };
+  return (int)op >= 0 && op < Op::Count ? names[(int)op] : "?";
+}
+
 const Backend& cpu_backend() {
   static const Backend t = [] {
     Backend b{"cpu"};
-#define EXO_CPU_ENTRY(name, params, args) b.name = [](int, EXO_UNPACK params) { cpu::name args; };
-    EXO_BACKEND_OPS(EXO_CPU_ENTRY)
+#define EXO_CPU_ENTRY(name, params, args)                     \
+  b.name = [](int, EXO_UNPACK params) { cpu::name args; }; \
+  b.has[(int)Op::name] = true;
+    EXO_ALL_OPS(EXO_CPU_ENTRY)
 #undef EXO_CPU_ENTRY
     return b;
   }();
   return t;
 }
 
+namespace {
+[[noreturn]] void no_cuda_kernel(Op op) {
+  throw Error(std::string(op_name(op)) + " has no CUDA kernel (a CPU path): check supports() and take the "
+              "table's dense or scanning op on CUDA");
+}
+}  // namespace
+
 const Backend& cuda_backend() {
   static const Backend t = [] {
     Backend b{"cuda"};
 #if defined(EXODUS_WITH_CUDA)
-#define EXO_GPU_ENTRY(name, params, args) b.name = &gpu::name;
+#define EXO_GPU_ENTRY(name, params, args) \
+  b.name = &gpu::name;                    \
+  b.has[(int)Op::name] = true;
 #else
-    // A build without nvcc: every op explains how to get a CUDA build.
+    // A build without nvcc: every op explains how to get a CUDA build, and none is supported.
 #define EXO_GPU_ENTRY(name, params, args) b.name = [](int, EXO_UNPACK params) { gpu::missing(); };
 #endif
     EXO_BACKEND_OPS(EXO_GPU_ENTRY)
 #undef EXO_GPU_ENTRY
+    // The CPU's host-memory speed paths (host_ops.h) have no kernel: supports() says no.
+#define EXO_NO_GPU_ENTRY(name, params, args) b.name = [](int, EXO_UNPACK params) { no_cuda_kernel(Op::name); };
+    EXO_HOST_OPS(EXO_NO_GPU_ENTRY)
+#undef EXO_NO_GPU_ENTRY
     return b;
   }();
   return t;
@@ -178,11 +200,6 @@ AllocatorStats host_allocator_stats() { return host_cache().stats(); }
 void cuda_empty_cache() {
   host_cache().clear();
   gpu::empty_cache();
-}
-int cpu_threads() { return omp_get_max_threads(); }
-void set_cpu_threads(int n) {
-  if (n < 1) throw Error("CPU threads must be at least 1, received " + std::to_string(n));
-  omp_set_num_threads(n);
 }
 
 }  // namespace exo

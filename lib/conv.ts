@@ -2,7 +2,7 @@
 // T·B images: the leading dimensions are folded into the batch. The unrolled columns are built
 // for a chunk of images at a time, so memory stays bounded for long sequences.
 import { ExodusError, ShapeError, shapeStr } from "./errors.js";
-import { native, shifted } from "./native.js";
+import { native, shifted, supports } from "./native.js";
 import * as ops from "./ops.js";
 import { Tensor, sizeOf } from "./tensor.js";
 
@@ -99,7 +99,7 @@ export interface Conv2dGrads {
 export type InputGradPath = "auto" | "gemm" | "direct";
 
 /**
- * Whether the CPU's direct input gradient handles g (exodus/conv_direct.h): stride 1, input
+ * Whether the direct input gradient (conv_direct_input_grad, exodus/host_ops.h) handles g: stride 1, input
  * channels and width multiples of 8, padding below the kernel size. It replaces GEMM + col2im
  * there: with K = Cout of 8-64 the GEMM is bound by writing and re-reading the columns
  * (docs/performance.md).
@@ -129,9 +129,10 @@ export function conv2dBackward(
   const dx = opts.inputGrad === false ? undefined : Tensor.empty(x.shape, x.device);
   const weightGrad = opts.weightGrad !== false;
   const path = opts.inputGradPath ?? "auto";
-  if (path === "direct" && (x.device.type !== "cpu" || !directInputGradFits(g)))
+  const hasDirect = supports("conv_direct_input_grad", x.device);
+  if (path === "direct" && (!hasDirect || !directInputGradFits(g)))
     throw new ExodusError(`conv2dBackward: the direct input gradient needs a CPU tensor, stride 1, channels and width multiples of 8 and padding < kernel; received ${x.device}, ${g.cin} channels, width ${g.w}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw}`);
-  const direct = dx !== undefined && (path === "direct" || (path === "auto" && x.device.type === "cpu" && directInputGradFits(g)));
+  const direct = dx !== undefined && (path === "direct" || (path === "auto" && hasDirect && directInputGradFits(g)));
   if (direct) n.convInputGradDirect({ w, dy, dx: dx!, geom: g, cout: g.cout, count: g.images });
   const gemmDx = direct ? undefined : dx;
   const chunk = chunkSize(g, opts.workspace);

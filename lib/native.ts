@@ -90,48 +90,78 @@ export function codes(): CodeTables {
   return codeTables;
 }
 
+// ---- the backend table (cuda/include/exodus/backend.h) ------------------------------------------
+// Every native compute op is an entry of one table per backend; `supports` says whether the
+// backend of a device has an entry (CUDA lacks the CPU's host-memory speed paths), so callers ask
+// it instead of testing the device type. The names are checked against the addon's on first use.
+export const BACKEND_OPS = [
+  "fill", "unary", "binary", "axpby", "reduce", "gemm", "softmax_xent", "log_softmax",
+  "lif_forward", "lif_backward", "expleak_forward", "expleak_backward", "srm_forward", "srm_backward",
+  "alif_forward", "alif_backward", "spike_fn", "surrogate_grad",
+  "gemm_batched", "im2col", "col2im", "pool2d", "pool2d_backward", "adam_step", "dropout_mask", "dropout_apply",
+  "scatter_frames", "scatter_batch",
+  "count_nonzero", "sparse_linear_forward", "sparse_linear_weight_grad", "sparse_conv_forward", "sparse_conv_weight_grad",
+  "max_time_backward",
+  "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "spike_index_build",
+  "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
+] as const;
+export type BackendOp = (typeof BACKEND_OPS)[number];
+
+let opsChecked = false;
+const supportCache = new Map<string, boolean>();
+
+/** Whether the backend of `device` has the table entry `op`: ask before taking a speed path. */
+export function supports(op: BackendOp, device: { readonly type: "cpu" | "cuda"; readonly index: number }): boolean {
+  const key = `${op}@${device.type}`;
+  const known = supportCache.get(key);
+  if (known !== undefined) return known;
+  if (!opsChecked) {
+    const got = native().backendOps();
+    if (got.length !== BACKEND_OPS.length || got.some((n, i) => n !== BACKEND_OPS[i]))
+      throw new Error(
+        `exodus: the native addon's backend table (${got.join(", ")}) does not match this library's ` +
+          `(${BACKEND_OPS.join(", ")}); rebuild the addon with \`npm run build:native\``,
+      );
+    opsChecked = true;
+  }
+  const yes = native().supports({ op, device: device.type === "cpu" ? 0 : 1, index: device.index });
+  supportCache.set(key, yes);
+  return yes;
+}
+
 // ---- the addon's functions: each takes one options object read by name ------------------------
-/** Scan configuration of LIF/IAF (cuda/include/exodus/neurons.h LifConfig). */
-export interface LifScanConfig {
+/** The scan shape every neuron config starts with (cuda/include/exodus/neurons.h ScanShape). */
+export interface ScanShape {
   T: number;
   N: number;
   /** Parameter arrays hold P values; neuron i uses index i % P. */
   P: number;
+}
+/** The surrogate spec of a spiking scan (neurons.h SurrogateSpec). */
+export interface SurrogateSpec {
+  surrogate: number;
+  sgScale: number;
+  sgWidth: number;
+}
+/** Scan configuration of LIF/IAF (cuda/include/exodus/neurons.h LifConfig). */
+export interface LifScanConfig extends ScanShape, SurrogateSpec {
   reset: number;
   multiSpike: boolean;
   maxSpikes: number;
   /** Lower bound of v; absent for none. */
   vMin?: number;
   normInput: boolean;
-  surrogate: number;
-  sgScale: number;
-  sgWidth: number;
 }
-export interface ExpLeakScanConfig {
-  T: number;
-  N: number;
-  P: number;
-}
-export interface SrmScanConfig {
-  T: number;
-  N: number;
+export type ExpLeakScanConfig = ScanShape;
+/** SRM has no parameter arrays (P is 1 natively). */
+export interface SrmScanConfig extends Omit<ScanShape, "P">, SurrogateSpec {
   Ke: number;
   Kn: number;
   theta: number;
   multiSpike: boolean;
   maxSpikes: number;
-  surrogate: number;
-  sgScale: number;
-  sgWidth: number;
 }
-export interface AlifScanConfig {
-  T: number;
-  N: number;
-  P: number;
-  surrogate: number;
-  sgScale: number;
-  sgWidth: number;
-}
+export type AlifScanConfig = ScanShape & SurrogateSpec;
 /** Conv geometry as lib/conv.ts's Conv2dGeometry holds it. */
 export interface ConvGeom {
   cin: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
@@ -171,7 +201,7 @@ export interface NativeAddon {
   }): void;
   im2col(o: { x: View; cols: View; geom: ConvGeom; count: number }): void;
   col2im(o: { cols: View; dx: View; geom: ConvGeom; count: number }): void;
-  /** The CPU's direct ∂x of a stride-1 conv (exodus/conv_direct.h), without columns. */
+  /** The direct ∂x of a stride-1 conv (conv_direct_input_grad, exodus/host_ops.h), without columns. */
   convInputGradDirect(o: { w: View; dy: View; dx: View; geom: ConvGeom; cout: number; count: number }): void;
   pool2d(o: { max: boolean; x: View; y: View; indices?: Opt; geom: PoolGeom; planes: number }): void;
   pool2dBackward(o: { max: boolean; dy: View; indices?: Opt; dx: View; geom: PoolGeom; planes: number }): void;
@@ -201,11 +231,14 @@ export interface NativeAddon {
   /** Zeroes [T, B, F] and scatters every column's frames on a libuv thread; dst must stay alive until it settles. */
   scatterBatchAsync(o: { dst: View; T: number; B: number; F: number; index: Uint32Array[]; count: Uint32Array[] }): Promise<void>;
   // neurons
-  /** With mask (CPU, N a multiple of 8), also packs s ≠ 0 into bits, in the same scan. */
-  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s: View; v: View; mask?: Uint8Array }): void;
-  /** Fused with AvgPool2d(2) over images poolWidth wide (CPU): y [T, N/4] instead of s; returns the spike count. */
+  /**
+   * With mask (where supports("lif_forward_masked"); N a multiple of 8), also packs s ≠ 0 into bits, in
+   * the same scan. Every form returns the spike count where it counts them (poolWidth), else -1.
+   */
+  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s: View; v: View; mask?: Uint8Array }): number;
+  /** Fused with AvgPool2d(2) over images poolWidth wide (where supports("lif_forward_pool2")): y [T, N/4] instead of s; returns the spike count. */
   lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; v: View; y: View; poolWidth: number; dropoutP?: number; dropoutSeed?: number }): number;
-  /** With poolWidth (CPU), g is the pooled gradient [T, N/4] of the fused forward. */
+  /** With poolWidth (lif_backward_pool2), g is the pooled gradient [T, N/4] of the fused forward. */
   lifBackward(o: LifScanConfig & {
     method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; x?: Opt; v0: View; dx: View;
     dv0?: Opt; dalpha?: Opt; poolWidth?: number; dropoutP?: number; dropoutSeed?: number;
@@ -232,6 +265,11 @@ export interface NativeAddon {
   spikeIndexFromFrames(o: { T: number; B: number; F: number; index: Uint32Array[]; count: Uint32Array[]; offsets: Int32Array; cols: Int32Array; vals: Float32Array }): number;
   spikeIndexLinearForward(o: { offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; y: View; bias?: View }): void;
   spikeIndexLinearWeightGrad(o: { g: View; offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; outFeatures: number; dw: View }): void;
+  // the backend table
+  /** The table's entry names (backend.h), in table order. */
+  backendOps(): string[];
+  /** Whether the backend of device (0 cpu, 1 cuda) has the entry op. */
+  supports(o: { op: string; device: number; index: number }): boolean;
   // runtime
   info(): NativeInfo;
   buildInfo(): { version: string; cudaCompiled: boolean; cpuThreads: number; cpuIsa: string };
@@ -256,6 +294,39 @@ export function packageRoot(): string {
 }
 
 let addon: NativeAddon | undefined;
+let tracer: ((fn: string, o: unknown) => void) | undefined;
+let traced: NativeAddon | undefined;
+
+/**
+ * While set, fn(name, options) is called before every addon call (exodus selftest lists which
+ * backend-table entries its checks reach); undefined stops it.
+ */
+export function traceNative(fn: ((name: string, o: unknown) => void) | undefined): void {
+  tracer = fn;
+  traced = undefined;
+}
+
+function tracedAddon(a: NativeAddon): NativeAddon {
+  traced ??= new Proxy(a, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver);
+      if (typeof v !== "function" || typeof key !== "string" || key === "NativeBuffer") return v;
+      return (...args: unknown[]) => {
+        const t = tracer;
+        if (t) {
+          tracer = undefined;  // calls the tracer itself makes are not traced
+          try {
+            t(key, args[0]);
+          } finally {
+            tracer = t;
+          }
+        }
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return traced;
+}
 
 /** The addon's file: EXODUS_ADDON (a path to a .node file) if set, else the build in the package root. */
 export function addonPath(): string {
@@ -267,13 +338,14 @@ export function addonPath(): string {
 
 /** The addon, loaded on first use. */
 export function native(): NativeAddon {
-  if (addon) return addon;
+  if (addon) return tracer ? tracedAddon(addon) : addon;
   const require = createRequire(import.meta.url);
   let where = process.env.EXODUS_ADDON ? `EXODUS_ADDON=${process.env.EXODUS_ADDON}` : `${packageRoot()}/build/Release/exodus.node`;
   try {
     const path = addonPath();
     where = path;
     addon = require(path) as NativeAddon;
+    if (tracer) return tracedAddon(addon);
   } catch (e) {
     throw new Error(
       `exodus: could not load the native addon (${where}): ${(e as Error).message}\n` +

@@ -85,7 +85,7 @@ export type SpikeHint = Uint8Array | SpikeIndex;
 
 /**
  * A compact row index of a spike (or event-count) matrix s [rows, features] on the CPU: per row,
- * the ascending indices and values of its nonzeros (exodus/cpu_paths.h). Built in one pass over
+ * the ascending indices and values of its nonzeros (exodus/host_ops.h). Built in one pass over
  * s, it gives the density, the forward and the weight gradient without scanning s again. Its
  * arrays are kept and reused across steps, grown to the nonzeros actually seen.
  */

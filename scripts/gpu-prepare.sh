@@ -9,7 +9,7 @@ mkdir -p .gpu/lib
 [ -f dist/bin/exodus.js ] || { echo "gpu-prepare: dist/ missing: run npm run build:ts" >&2; exit 1; }
 node -e 'const i=require("./build/Release/exodus.node").info(); if(!i.cudaCompiled){console.error("gpu-prepare: this build has no CUDA backend");process.exit(1)}'
 [ -f .gpu/node.xz ] || xz -T2 -9 -c "$(command -v node)" > .gpu/node.xz
-# libgomp: the addon links it dynamically and a GPU box may not have it.
+# libgomp: only an addon built before the OpenMP link was dropped (CMakeLists.txt) needs it.
 gomp=$(ldd build/Release/exodus.node | awk '/libgomp/ {print $3}')
 [ -n "$gomp" ] && cp -L "$gomp" .gpu/lib/
 rm -rf .gpu/deps && mkdir -p .gpu/deps

@@ -26,8 +26,8 @@ if (!forced && existsSync(join(root, "prebuilds"))) {
     process.exit(0);
   }
   const why = (probe.stderr.trim().split("\n").find((l) => /Error/.test(l)) ?? "unknown error").trim();
-  // The prebuild needs the C library it was built against (or newer) and OpenMP's runtime.
-  const hint = /libgomp/.test(why) ? " (install OpenMP's runtime, e.g. apt-get install libgomp1, to use it)" : /GLIBC_/.test(why) ? " (it needs a newer glibc)" : "";
+  // The prebuild needs the C library it was built against (or newer).
+  const hint = /GLIBC_/.test(why) ? " (it needs a newer glibc)" : "";
   console.error(`exodus: the prebuilt addon does not load here: ${why}${hint}; building from source`);
 }
 const r = spawnSync(process.execPath, [cmakeJs(), "compile", "--out", "build"], { cwd: root, stdio: "inherit" });

@@ -9,8 +9,7 @@
 // `npm ci` / `npm run build:native` just made, with CUDA where nvcc was found); otherwise, or with
 // EXODUS_PREBUILD_REBUILD=1, it is built here first. EXODUS_PREBUILD_USE_BUILD=1 takes the
 // existing build as is (tests). For a release, `EXODUS_PREBUILD_REBUILD=1 npm pack` on the oldest
-// glibc you support, with nvcc on PATH (the .node needs that glibc or newer, and libgomp.so.1:
-// GCC's libgomp.a uses initial-exec TLS and cannot be linked into a shared object).
+// glibc you support, with nvcc on PATH (the .node needs that glibc or newer).
 // postpack (scripts/prebuild.mjs --clean) removes prebuilds/ again.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";

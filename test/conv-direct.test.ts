@@ -1,4 +1,4 @@
-// The CPU's direct input gradient of a stride-1 convolution (exodus/conv_direct.h) equals GEMM +
+// The CPU's direct input gradient of a stride-1 convolution (conv_direct_input_grad, exodus/host_ops.h) equals GEMM +
 // col2im to float32 rounding and a float64 reference, for the shapes it takes (register blocks of
 // 4 channels × 16 pixels or × 2 rows, and 8 × 8), is the same at any thread count, and is chosen by shape.
 import { afterAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// The CPU spike index (exodus/cpu_paths.h): one pass over a spike matrix gives its nonzeros, and
+// The CPU spike index (exodus/host_ops.h): one pass over a spike matrix gives its nonzeros, and
 // the Linear forward and weight gradient read them instead of the matrix. The products add their
 // terms in the order of the scanning products (kernels/sparse.cuh), so they equal them bit for
 // bit, at any width of the output (register blocks of 8…64 plus a tail) and any thread count.

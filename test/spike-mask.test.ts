@@ -1,4 +1,4 @@
-// The spike bitmask a LIF/IAF scan packs in its own forward pass (exodus/cpu_paths.h): it marks
+// The spike bitmask a LIF/IAF scan packs in its own forward pass (lif_forward_masked, exodus/host_ops.h): it marks
 // exactly the nonzero outputs, leaves the outputs bit for bit as they were, and a Sequential
 // hands it to the next Linear layer, whose spike index then reads the spikes at their nonzeros
 // only: the trained results equal those of the same layers run one by one without masks.

@@ -1,5 +1,5 @@
 // The input gradient of a stride-1 convolution computed directly, for the small channel counts of
-// the DVS nets (cuda/include/exodus/conv_direct.h). GEMM + col2im spends most of its time writing
+// the DVS nets (conv_direct_input_grad in exodus/host_ops.h). GEMM + col2im spends most of its time writing
 // and re-reading the unrolled columns there (K = Cout is 8-64, too short to amortise them); this
 // loop keeps 8 input channels × 8 pixels in registers and reads each ∂y vector once per tap.
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <immintrin.h>
 #endif
 
-#include "exodus/conv_direct.h"
+#include "exodus/backend.h"
 #include "parallel.h"
 
 namespace exo {
@@ -67,11 +67,6 @@ void block_rows(const float* wt, const float* dyp, float* dxn, const k::ConvGeom
 }
 
 }  // namespace
-
-bool conv_direct_input_grad_fits(const k::ConvGeom& g) {
-  return g.sh == 1 && g.sw == 1 && g.c % 8 == 0 && g.w % 8 == 0 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1 &&
-         g.ho == g.h + 2 * g.ph - g.kh + 1 && g.wo == g.w + 2 * g.pw - g.kw + 1;
-}
 
 void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout, int count) {
   const int C = g.c, H = g.h, W = g.w, KH = g.kh, KW = g.kw;

@@ -1,6 +1,6 @@
 // Dropout's counter-based factors (kernels/optim.cuh, dropout_factor) 8 at a time with AVX2, for
 // the CPU's dropout op (dropout.cc) and the neuron scans that apply dropout to their pooled
-// output (neurons.cc). The hash is SplitMix64, whose 64-bit multiplies AVX2 lacks: each is built
+// output (lif.cc). The hash is SplitMix64, whose 64-bit multiplies AVX2 lacks: each is built
 // from three 32×32→64-bit products, exact mod 2^64, so every factor equals the scalar (and CUDA)
 // one bit for bit.
 #pragma once

@@ -15,11 +15,10 @@
 // runs it, and reductions across chunks (split-K GEMM) use a split that depends on the shape
 // only, summed in a fixed order.
 //
-// The thread count is OpenMP's ICV (OMP_NUM_THREADS, omp_set_num_threads via setThreads): kept
-// so existing knobs keep working; no OpenMP parallel region is ever opened.
+// The thread count is OMP_NUM_THREADS when set (the knob users know; OpenMP itself is not linked),
+// else the CPUs the process may use; setCpuThreads(n) sets it for the calling thread (pool.cc).
 #pragma once
 #include <cstddef>
-#include <omp.h>
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
 #define EXO_HAVE_MXCSR 1

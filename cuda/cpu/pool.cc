@@ -225,10 +225,30 @@ Pool& pool() {
 
 }  // namespace
 
+namespace {
+// The thread count ops use. The default is OMP_NUM_THREADS (its first value), the knob users know,
+// else the CPUs this process may run on. set_cpu_threads overrides it for the calling thread
+// only: the main thread's setting must not change what data-loader threads take.
+int default_threads() {
+  static const int n = [] {
+    if (const char* e = std::getenv("OMP_NUM_THREADS")) {
+      char* end = nullptr;
+      long v = std::strtol(e, &end, 10);
+      if (end != e && v >= 1 && v <= 4096 && (*end == 0 || *end == ',')) return (int)v;
+    }
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    unsigned hw = std::thread::hardware_concurrency();
+    return hw ? (int)hw : 1;
+  }();
+  return n;
+}
+thread_local int t_threads = 0;  // 0: the default
+}  // namespace
+
 int pool_threads() {
   if (t_in_pool) return 1;
-  int n = omp_get_max_threads();
-  return n < 1 ? 1 : n;
+  return t_threads > 0 ? t_threads : default_threads();
 }
 
 void pool_run(size_t nchunks, int threads, void (*fn)(void*, size_t, int), void* ctx) {
@@ -241,4 +261,11 @@ void pool_run(size_t nchunks, int threads, void (*fn)(void*, size_t, int), void*
 }
 
 }  // namespace cpu
+
+int cpu_threads() { return cpu::t_threads > 0 ? cpu::t_threads : cpu::default_threads(); }
+void set_cpu_threads(int n) {
+  if (n < 1) throw Error("CPU threads must be at least 1, received " + std::to_string(n));
+  cpu::t_threads = n;
+}
+
 }  // namespace exo

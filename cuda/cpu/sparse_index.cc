@@ -1,4 +1,4 @@
-// The CPU spike index (exodus/cpu_paths.h) and the Linear products that read it. Each product
+// The CPU spike index (exodus/host_ops.h) and the Linear products that read it. Each product
 // keeps a block of up to 64 outputs in vector registers across a row's nonzeros, where the
 // scanning products (sparse.cc) load and store the output row once per nonzero.
 #include <algorithm>
@@ -7,7 +7,7 @@
 #include <mutex>
 #include <vector>
 
-#include "exodus/cpu_paths.h"
+#include "exodus/backend.h"
 #include "kernels/sparse.cuh"
 #include "parallel.h"
 #include "sparse_rows.h"
@@ -128,8 +128,9 @@ inline size_t count_row(const float* x, const uint8_t* mask, size_t begin, int n
   return c;
 }
 
-SpikeIndexBuild spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
-                                  size_t capacity, const uint8_t* mask, float collect) {
+namespace {
+SpikeIndexBuild build_index(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
+                            size_t capacity, const uint8_t* mask, float collect) {
   const int chunks = rows < 64 ? (rows < 1 ? 1 : rows) : 64;  // a fixed split: the index is the same for any thread count
   // The chunks' buffers are kept between builds (fresh ones cost a page fault per 4 KiB every
   // step); a build that finds them in use by another thread makes its own.
@@ -194,9 +195,16 @@ SpikeIndexBuild spike_index_build(const float* s, int rows, int features, int32_
   });
   return {total, true};
 }
+}  // namespace
 
-size_t spike_index_from_frames(int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
-                               const size_t* n, int32_t* offsets, int32_t* cols, float* vals, size_t capacity) {
+void spike_index_build(const float* s, int rows, int features, int32_t* offsets, int32_t* cols, float* vals,
+                       size_t capacity, const uint8_t* mask, float collect, SpikeIndexBuild* out) {
+  *out = build_index(s, rows, features, offsets, cols, vals, capacity, mask, collect);
+}
+
+namespace {
+size_t index_from_frames(int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
+                         const size_t* n, int32_t* offsets, int32_t* cols, float* vals, size_t capacity) {
   for (int b = 0; b < B; ++b)
     for (size_t j = 1; j < n[b]; ++j)
       if (index[b][j] <= index[b][j - 1]) return (size_t)-1;
@@ -216,6 +224,13 @@ size_t spike_index_from_frames(int T, int B, int F, const uint32_t* const* index
     }
   }
   return nnz;
+}
+}  // namespace
+
+void spike_index_from_frames(int T, int B, int F, const uint32_t* const* index, const uint32_t* const* count,
+                             const size_t* n, int32_t* offsets, int32_t* cols, float* vals, size_t capacity,
+                             size_t* nnz) {
+  *nnz = index_from_frames(T, B, F, index, count, n, offsets, cols, vals, capacity);
 }
 
 void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, const float* vals, int rows,

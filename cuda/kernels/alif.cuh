@@ -2,7 +2,7 @@
 //   b[t] = ρ·b[t-1] + (1-ρ)·s[t-1],  v[t] = α·v_post[t-1] + x[t],  s[t] = 1[v[t] ≥ θ[t]],
 //   v_post[t] = v[t] - θ[t]·s[t].
 // One forward step, one adjoint step of the exact reverse scan (two adjoints: λ = ∂L/∂v,
-// μ = ∂L/∂b), and the parameter-gradient terms. The scans are in cpu/neurons.cc, gpu/neurons.cu.
+// μ = ∂L/∂b), and the parameter-gradient terms. The scans are in cpu/alif.cc, gpu/alif.cu.
 // The surrogate is §1's at the distance v - θ[t], its width normalised by θ0: σ(v - β·b) with
 // the coefficients of threshold θ0.
 #pragma once

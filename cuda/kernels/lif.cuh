@@ -1,5 +1,5 @@
 // LIF / IAF neuron: one forward step and one adjoint (backward) step per neuron (math.md §1).
-// The scans over time live in cpu/neurons.cc and gpu/neurons.cu; both call these.
+// The scans over time live in cpu/lif.cc and gpu/lif.cu; both call these.
 #pragma once
 #include "surrogate.cuh"
 

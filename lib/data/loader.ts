@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { ExodusError, describe, expectInt } from "../errors.js";
 import { Rng } from "../random.js";
-import { native } from "../native.js";
+import { native, supports } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
 import { type AugmentSpec, type FrameGeometry, augments, sampleSeed } from "./augment.js";
 import { AugmentWorkers } from "./augment-worker.js";
@@ -298,7 +298,7 @@ class CachedDataset implements Dataset {
         x.dispose();
         throw e;
       }
-      const index = opts.spikeIndex && device.type === "cpu" ? SpikeIndex.fromFrames(T, indices.length, this.features, frames) : undefined;
+      const index = opts.spikeIndex && supports("spike_index_linear_forward", device) ? SpikeIndex.fromFrames(T, indices.length, this.features, frames) : undefined;
       return { x, labels: host.labels, indices, ...(index ? { index } : {}) };
     };
     const request = (k: number) => {

@@ -2,6 +2,7 @@
 // folded into T·B rows; backward gives ∂x = ∂y·W, ∂W += ∂yᵀ·x, ∂b += Σ_rows ∂y.
 import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";
+import { supports } from "../native.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
 import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, type SpikeHint, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
@@ -62,7 +63,7 @@ export class Linear extends Module {
   }
 
   override get readsSpikeMask(): boolean {
-    return this.device.type === "cpu" && this.products !== "dense";
+    return supports("spike_index_linear_forward", this.device) && this.products !== "dense";
   }
 
   /**
@@ -76,7 +77,7 @@ export class Linear extends Module {
     const x2 = x.reshape([rows, this.inFeatures]);
     let y2: Tensor;
     this.indexed = false;
-    if (this.device.type === "cpu" && this.products !== "dense") {
+    if (supports("spike_index_linear_forward", this.device) && this.products !== "dense") {
       // One pass over the input gives its density and, when sparse enough, the index that the
       // forward and the weight gradient read instead of the input.
       const crossover = this.products === "sparse" ? 1 : CPU_CROSSOVER.linear;

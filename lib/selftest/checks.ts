@@ -5,3 +5,4 @@ import "./sparse-checks.js";
 import "./neuron-checks.js";
 import "./edge-checks.js";
 import "./vision-checks.js";
+import "./fast-path-checks.js";

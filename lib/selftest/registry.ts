@@ -3,6 +3,7 @@
 //   - on the CPU, against its float64 JavaScript reference (when it has one);
 //   - on CUDA, against the CPU backend (the reference the GPU is tested against).
 import type { Device } from "../device.js";
+import type { BackendOp } from "../native.js";
 import type { Rng } from "../random.js";
 
 export interface SelfCheck<I = unknown> {
@@ -18,6 +19,11 @@ export interface SelfCheck<I = unknown> {
   run(device: Device, inputs: I): Float32Array[];
   /** float64 reference of the same outputs, if the check has one. */
   reference?(inputs: I): ArrayLike<number>[];
+  /**
+   * Backend-table entries the check calls by name (a speed path, not a layer that picks one):
+   * where the device's backend lacks one (native.supports), the check is skipped, not failed.
+   */
+  entries?: readonly BackendOp[];
 }
 
 const checks: SelfCheck<any>[] = [];

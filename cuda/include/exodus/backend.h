@@ -1,7 +1,10 @@
 // The one backend interface: every compute op, its signature written once in an X-macro list.
 // From the lists come (1) the function table `Backend`, one instance per backend (CPU, CUDA, and
 // "not built" whose entries explain how to get CUDA), chosen by device with exo::on(dev);
-// (2) the declarations of the cpu:: and gpu:: implementations. An entry is
+// (2) the declarations of the cpu:: and gpu:: implementations; (3) `supports`, which says per
+// backend whether it has an op (the CPU has all; CUDA all but the host-memory speed paths of
+// host_ops.h; "not built" none), so a caller asks the table and falls back to another entry
+// instead of testing the device type. An entry is
 //     X(name, (parameters), (arguments))
 // and the backends implement  cpu::name(parameters)  and  gpu::name(int dev, parameters).
 // Pointers belong to the device; sizes are element counts; arrays are time-major x[t * N + i].
@@ -11,6 +14,7 @@
 #include <cstdint>
 
 #include "exodus/api.h"
+#include "exodus/host_ops.h"
 #include "exodus/neurons.h"
 #include "kernels/conv.cuh"
 #include "kernels/optim.cuh"
@@ -37,7 +41,7 @@
     (logits, labels, loss, grad, rows, cols, grad_scale))                                                   \
   X(log_softmax, (const float* x, float* y, int rows, int cols), (x, y, rows, cols))
 
-// ---- spiking neurons (math.md §1-3, 6) and the element ops of the BPTT tape --------------------
+// ---- spiking neurons (docs/neurons.md) and the element ops of the BPTT tape --------------------
 #define EXO_NEURON_OPS(X)                                                                                   \
   /* state [N]: v0 in, v_post[T-1] out; s, v [T, N]: spikes and pre-reset potentials */                     \
   X(lif_forward, (const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v),       \
@@ -125,7 +129,10 @@
   /* dy [T, n] = g [n] where t == arg [n] (float step indices), else 0 */                                   \
   X(max_time_backward, (const float* arg, const float* g, float* dy, int T, size_t n), (arg, g, dy, T, n))
 
+// The ops every backend with a device has (CUDA kernels beside the CPU's).
 #define EXO_BACKEND_OPS(X) EXO_CORE_OPS(X) EXO_NEURON_OPS(X) EXO_LAYER_OPS(X) EXO_SPARSE_OPS(X)
+// Every entry of the table: those and the CPU's host-memory speed paths (host_ops.h).
+#define EXO_ALL_OPS(X) EXO_BACKEND_OPS(X) EXO_HOST_OPS(X)
 
 #define EXO_UNPACK(...) __VA_ARGS__
 
@@ -133,7 +140,7 @@ namespace exo {
 
 namespace cpu {
 #define EXO_DECLARE_CPU(name, params, args) void name(EXO_UNPACK params);
-EXO_BACKEND_OPS(EXO_DECLARE_CPU)
+EXO_ALL_OPS(EXO_DECLARE_CPU)
 #undef EXO_DECLARE_CPU
 }  // namespace cpu
 
@@ -143,12 +150,24 @@ EXO_BACKEND_OPS(EXO_DECLARE_GPU)
 #undef EXO_DECLARE_GPU
 }  // namespace gpu
 
-// One backend: a function per op, each taking the device index first (the CPU ignores it).
+// Every entry by name, in table order; op_name(op) is its name as JavaScript sees it too.
+enum class Op : int {
+#define EXO_OP_ENUM(name, params, args) name,
+  EXO_ALL_OPS(EXO_OP_ENUM)
+#undef EXO_OP_ENUM
+  Count
+};
+const char* op_name(Op op);
+
+// One backend: a function per op, each taking the device index first (the CPU ignores it), and
+// whether it has the op (an entry it lacks throws a clear error instead of computing).
 struct Backend {
   const char* name;
 #define EXO_MEMBER(name, params, args) void (*name)(int dev, EXO_UNPACK params);
-  EXO_BACKEND_OPS(EXO_MEMBER)
+  EXO_ALL_OPS(EXO_MEMBER)
 #undef EXO_MEMBER
+  bool has[(int)Op::Count];
+  bool supports(Op op) const { return has[(int)op]; }
 };
 
 const Backend& cpu_backend();

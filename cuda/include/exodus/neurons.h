@@ -1,4 +1,4 @@
-// Configurations of the spiking neuron scans (math.md §1-3, 6): LIF/IAF, ExpLeak, SRM, ALIF. The ops
+// Configurations of the spiking neuron scans (docs/neurons.md): LIF/IAF, ExpLeak, SRM, ALIF. The ops
 // themselves are in backend.h (EXO_NEURON_OPS). Arrays are time-major: x[t * N + i].
 #pragma once
 #include <cstddef>
@@ -7,18 +7,26 @@
 
 namespace exo {
 
-struct LifConfig {
-  int T = 0;        // time steps
-  size_t N = 0;     // neurons per step (batch × features)
-  size_t P = 1;     // length of the parameter arrays: neuron i uses alpha/theta/m[i % P]
+// What every neuron scan starts with, written once: its shape and, for a spiking one, its
+// surrogate. A model's config derives from them (the binding reads them with one reader each,
+// binding_neurons.cc; lib/native.ts has the same two as ScanShape and SurrogateSpec).
+struct ScanShape {
+  int T = 0;     // time steps
+  size_t N = 0;  // neurons per step (batch × features)
+  size_t P = 1;  // length of the parameter arrays: neuron i uses its parameters at [i % P]
+};
+struct SurrogateSpec {
+  Surrogate sg = Surrogate::Exponential;
+  float sg_scale = 1.f, sg_width = 0.5f;
+};
+
+struct LifConfig : ScanShape, SurrogateSpec {
   ResetMode reset = ResetMode::Subtract;
   int multi_spike = 0;
   float max_spikes = 0.f;  // > 0 caps multi-spikes
   int has_vmin = 0;
   float vmin = 0.f;
   int norm_input = 0;  // x[t]·(1-α)
-  Surrogate sg = Surrogate::Exponential;
-  float sg_scale = 1.f, sg_width = 0.5f;
 };
 
 struct LifParams {
@@ -28,32 +36,20 @@ struct LifParams {
 };
 
 
-struct ExpLeakConfig {
-  int T = 0;
-  size_t N = 0;
-  size_t P = 1;  // beta[i % P]
-};
+// beta[i % P].
+struct ExpLeakConfig : ScanShape {};
 
-struct SrmConfig {
-  int T = 0;
-  size_t N = 0;
+// No parameter arrays: P stays 1.
+struct SrmConfig : ScanShape, SurrogateSpec {
   int Ke = 0, Kn = 0;  // lengths of the response kernel ε and the refractory kernel ν
   float theta = 1.f;
   int multi_spike = 0;
   float max_spikes = 0.f;
-  Surrogate sg = Surrogate::Exponential;
-  float sg_scale = 1.f, sg_width = 0.5f;
 };
-// Adaptive LIF (math.md §6). Parameters alpha, rho, beta, theta0 [P] (neuron i uses [i % P]).
+// Adaptive LIF (docs/neurons.md). Parameters alpha, rho, beta, theta0 [P] (neuron i uses [i % P]).
 // State (v, b): v_post[T-1] and b[T] = ρ·b[T-1] + (1-ρ)·s[T-1], the adaptation the next step
 // starts from, so a sequence in chunks equals one call; b[0] is the given state (0 by default).
-struct AlifConfig {
-  int T = 0;
-  size_t N = 0;
-  size_t P = 1;
-  Surrogate sg = Surrogate::Exponential;
-  float sg_scale = 1.f, sg_width = 0.5f;
-};
+struct AlifConfig : ScanShape, SurrogateSpec {};
 struct AlifParams {
   const float* alpha;
   const float* rho;

@@ -1,0 +1,251 @@
+// CPU LIF/IAF scans (kernels/lif.cuh), tiled as neuron_tiles.h says, and the LIF forward and
+// backward fused with the AvgPool2d(2) (and Dropout) after them (exodus/host_ops.h).
+#include <cstdint>
+#include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "kernels/lif.cuh"
+#include "dropout_factors.h"
+#include "neuron_tiles.h"
+#include "exodus/backend.h"
+
+namespace exo {
+namespace cpu {
+namespace {
+
+// A neuron layer followed by AvgPool2d(2) over images of width W (and a Dropout), fused
+// (exodus/host_ops.h).
+struct Pool2 {
+  const float* g;  // the pooled gradient [T, N / 4] (backward)
+  int W;
+  const PoolDropout* drop;
+};
+
+// dst[j] for the tile's neurons [b, b + n) at step t: the gradient the pooling's backward (after
+// the dropout's, when fused) would give them, (0 + g) / 4 as pool2d_backward computes it; b and n
+// are whole row pairs. gp: step t's pooled gradient, flat: its index in the [T, N / 4] map.
+inline void unpool2_tile(const float* gp, size_t flat, int W, size_t b, size_t n, float* dst, const PoolDropout* drop) {
+  const size_t pair = 2 * (size_t)W;
+  float dropped[kTile / 4];
+  for (size_t u = 0; u < n / pair; ++u) {
+    const size_t at = (b / pair + u) * (size_t)(W / 2);
+    const float* src = gp + at;
+    if (drop) {
+      dropout_factors::dropout_range(src, dropped, (size_t)W / 2, flat + at, drop->p, drop->seed);
+      src = dropped;
+    }
+    float* d = dst + u * pair;
+    int x = 0;
+#if defined(__AVX2__)
+    const __m256 zero = _mm256_setzero_ps(), quarter = _mm256_set1_ps(0.25f);  // × 1/4 = / 4 exactly
+    for (; x + 16 <= W; x += 16) {
+      const __m256 v = _mm256_mul_ps(_mm256_add_ps(zero, _mm256_loadu_ps(src + x / 2)), quarter);
+      const __m256 lo = _mm256_unpacklo_ps(v, v), hi = _mm256_unpackhi_ps(v, v);
+      const __m256 d0 = _mm256_permute2f128_ps(lo, hi, 0x20), d1 = _mm256_permute2f128_ps(lo, hi, 0x31);
+      _mm256_storeu_ps(d + x, d0);
+      _mm256_storeu_ps(d + x + 8, d1);
+      _mm256_storeu_ps(d + W + x, d0);
+      _mm256_storeu_ps(d + W + x + 8, d1);
+    }
+#endif
+    for (; x < W; ++x) d[x] = d[W + x] = (0.f + src[x / 2]) / 4.f;
+  }
+}
+
+// out[ox] = ((((0 + r0[2ox]) + r0[2ox+1]) + r1[2ox]) + r1[2ox+1]) / 4 for ox < W / 2, as pool2d.
+inline void pool2_rows(const float* r0, const float* r1, int W, float* out) {
+  int ox = 0;
+#if defined(__AVX2__)
+  const __m256 zero = _mm256_setzero_ps(), quarter = _mm256_set1_ps(0.25f);
+  // Even and odd elements of 16 consecutive ones, in order.
+  auto split = [](const float* p, __m256& even, __m256& odd) {
+    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+    odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+  };
+  for (; 2 * ox + 16 <= W; ox += 8) {
+    __m256 e0, o0, e1, o1;
+    split(r0 + 2 * ox, e0, o0);
+    split(r1 + 2 * ox, e1, o1);
+    const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(zero, e0), o0), e1), o1);
+    _mm256_storeu_ps(out + ox, _mm256_mul_ps(s, quarter));
+  }
+#endif
+  for (; ox < W / 2; ++ox) out[ox] = ((((0.f + r0[2 * ox]) + r0[2 * ox + 1]) + r1[2 * ox]) + r1[2 * ox + 1]) / 4.f;
+}
+
+struct TileParams {
+  float alpha[kTile], theta[kTile], m[kTile];
+  void load(LifParams p, size_t P, size_t b, size_t e) {
+    load_tile(alpha, p.alpha, P, b, e);
+    load_tile(theta, p.theta, P, b, e);
+    load_tile(m, p.m, P, b, e);
+  }
+};
+
+template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED>
+void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const float* h, const float* v,
+                       const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
+  const size_t N = cfg.N;
+  const int T = cfg.T;
+  neuron_tiles(N, T, pool ? 2 * (size_t)pool->W : 1, [&](size_t b, size_t e) {
+    // A local copy: the compiler cannot prove the output stores leave a referenced config alone,
+    // and reloading it every element blocks vectorisation.
+    const LifConfig c = cfg;
+    TileParams tp;
+    tp.load(p, c.P, b, e);
+    const size_t n = e - b;
+    // Surrogate constants as separate arrays (not an array of structs) so the loop loads them
+    // with plain vector loads.
+    float lam[kTile], da[kTile], q0[kTile], q1[kTile];
+    for (size_t j = 0; j < n; ++j) {
+      lam[j] = da[j] = 0.f;
+      k::SgCoef q = k::surrogate_coef<K>(tp.theta[j], c.sg_scale, c.sg_width);
+      q0[j] = q.c0;
+      q1[j] = q.c1;
+    }
+    float gbuf[kTile];
+    for (int t = T - 1; t >= 0; --t) {
+      const size_t o = (size_t)t * N + b;
+      const float* gt = g + o;
+      if (pool) {
+        unpool2_tile(pool->g + (size_t)t * (N / 4), (size_t)t * (N / 4), pool->W, b, n, gbuf, pool->drop);
+        gt = gbuf;
+      }
+      const float* vt = v + o;
+      float* dxt = dx + o;
+      if (SHARED) {
+        // One parameter set for all neurons: scalars in registers instead of five loads per step.
+        const float a0 = tp.alpha[0], m0 = tp.m[0];
+        const k::SgCoef q{tp.theta[0], q0[0], q1[0]};
+        for (size_t j = 0; j < n; ++j) {
+          float l = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, a0, q, m0);
+          lam[j] = l;
+          dxt[j] = k::lif_input_grad(c, l, a0);
+        }
+      } else {
+        for (size_t j = 0; j < n; ++j) {
+          float l = k::lif_adjoint_step<K, EXACT>(c, lam[j], vt[j], gt[j], HAS_H ? h[o + j] : 0.f, tp.alpha[j],
+                                                  k::SgCoef{tp.theta[j], q0[j], q1[j]}, tp.m[j]);
+          lam[j] = l;
+          dxt[j] = k::lif_input_grad(c, l, tp.alpha[j]);
+        }
+      }
+      if (dalpha) {
+        // ∂v[t]/∂α = v_post[t-1] (− x[t] with norm_input); v_post[t-1] is recomputed from v[t-1].
+        for (size_t j = 0; j < n; ++j) {
+          float vp = t > 0 ? k::lif_vpost(c, v[o - N + j], tp.theta[j], tp.m[j]) : v0[b + j];
+          da[j] += k::lif_dalpha_term(c, lam[j], vp, c.norm_input ? x[o + j] : 0.f);
+        }
+      }
+    }
+    if (dv0)
+      for (size_t j = 0; j < n; ++j) dv0[b + j] = k::lif_state_grad(lam[j], tp.alpha[j]);
+    if (dalpha)
+      for (size_t j = 0; j < n; ++j) dalpha[b + j] = da[j];
+  });
+}
+
+// Picks the specialisation for an optional h and for shared (P = 1) parameters.
+template <Surrogate K, bool EXACT>
+void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
+                      const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
+  bool shared = c.P == 1;
+  if (h && shared) lif_backward_scan<K, EXACT, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
+  else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
+  else if (shared) lif_backward_scan<K, EXACT, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
+  else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
+}
+
+// The LIF forward scan over the neurons [b, e) of one tile: the membranes into v, step t's spikes
+// into out(o) (o = t·N + b; n floats), then step(t, o, spikes) while they are in L1.
+template <typename Out, typename Step>
+void lif_forward_tile(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, size_t b, size_t e,
+                      Out&& out, Step&& step) {
+  const LifConfig c = cfg;  // local: see lif_backward_scan
+  const size_t N = c.N;
+  TileParams tp;
+  tp.load(p, c.P, b, e);
+  const size_t n = e - b;
+  float vp[kTile];
+  for (size_t j = 0; j < n; ++j) vp[j] = state[b + j];
+  for (int t = 0; t < c.T; ++t) {
+    const size_t o = (size_t)t * N + b;
+    float* s = out(o);
+    for (size_t j = 0; j < n; ++j) {
+      float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
+      float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
+      v[o + j] = vt;
+      s[j] = st;
+      vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
+    }
+    step(t, o, s);
+  }
+  for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
+}
+
+}  // namespace
+
+void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v) {
+  lif_forward_masked(cfg, p, x, state, s, v, nullptr);
+}
+
+void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v,
+                        uint8_t* mask) {
+  const size_t N = cfg.N;
+  neuron_tiles(N, cfg.T, mask ? 8 : 1, [&](size_t b, size_t e) {
+    lif_forward_tile(cfg, p, x, state, v, b, e, [&](size_t o) { return s + o; }, [&](int, size_t o, const float* st) {
+      if (mask) pack_nonzero(st, e - b, mask + o / 8);  // the tile's spikes, still in L1
+    });
+  });
+}
+
+void lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, float* y, int W,
+                       const PoolDropout* drop, double* spikes) {
+  const size_t N = cfg.N, pair = 2 * (size_t)W, Np = N / 4;
+  std::vector<double> counts(N / pair, 0.0);  // spikes per row pair: integers, exact in any order
+  neuron_tiles(N, cfg.T, pair, [&](size_t b, size_t e) {
+    const size_t n = e - b;
+    float sb[kTile], cnt[kTile];
+    for (size_t j = 0; j < n; ++j) cnt[j] = 0.f;
+    // The spikes never leave L1: counted, then AvgPool2d(2) of them, summed as pool2d sums them,
+    // and the dropout's factors applied as dropout_apply applies them.
+    lif_forward_tile(cfg, p, x, state, v, b, e, [&](size_t) { return sb; }, [&](int t, size_t, const float* st) {
+      for (size_t j = 0; j < n; ++j) cnt[j] += st[j];
+      for (size_t u = 0; u < n / pair; ++u) {
+        const size_t at = (size_t)t * Np + (b / pair + u) * (size_t)(W / 2);
+        pool2_rows(st + u * pair, st + u * pair + W, W, y + at);
+        if (drop) dropout_factors::dropout_range(y + at, y + at, (size_t)W / 2, at, drop->p, drop->seed);
+      }
+    });
+    for (size_t u = 0; u < n / pair; ++u) {
+      double sum = 0;
+      for (size_t j = u * pair; j < (u + 1) * pair; ++j) sum += cnt[j];
+      counts[b / pair + u] = sum;
+    }
+  });
+  double total = 0;
+  for (double c : counts) total += c;
+  *spikes = total;
+}
+
+void lif_backward_pool2(const LifConfig& c, NeuronGrad method, LifParams p, const float* gpool, int W, const float* h,
+                        const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha,
+                        const PoolDropout* drop) {
+  const Pool2 pool{gpool, W, drop};
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, nullptr, h, v, x, v0, dx, dv0, dalpha, &pool);
+  });
+}
+
+void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
+                  const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, dx, dv0, dalpha, nullptr);
+  });
+}
+}  // namespace cpu
+}  // namespace exo
