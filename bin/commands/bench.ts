@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option("--sweep-T <list>", "network: also time each set-up at these T, e.g. 100,300,1000,3000")
     .option("--repeats <n>", "network: timed repeats per method (median, min–max)", "5")
     .option("--warmup <n>", "network: untimed repeats first", "1")
-    .option("--threads <n>", "network: CPU threads for exodus and the peer (default: all cores)")
+    .option("--threads <n>", "network: CPU threads for exodus, and one of the peer's (default: all cores); the peer is also timed at each count up to the cores and the table uses its best")
     .option("--no-peer", "network: skip the PyTorch peer")
     .option("--quick", "kernels: smaller sizes")
     .option("--torch", "kernels: also time PyTorch autograd BPTT on the layer")
