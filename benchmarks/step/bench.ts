@@ -7,7 +7,9 @@
 //            child process of its own;
 //   sweep    the sparse and dense Linear/Conv2d products over spike densities (the crossover);
 //   tb       the SHD step over T and over B (cost should grow linearly in both);
-//   memory   peak RSS of exodus and of the peer at every benchmarked SHD shape, T swept to 10,000.
+//   memory   peak RSS of exodus and of the peer at every benchmarked SHD shape, T swept to 10,000;
+//   surrogates  the SHD step with the exponential, triangle and rectangle surrogates, interleaved
+//            (not in the default set: --only surrogates).
 // The peer is fair by construction (docs/benchmarks.md): glibc keeps freed memory for both sides,
 // its BLAS is read from its process and named, and against the reference BLAS no ratio is printed.
 // Every figure carries the load average it was taken under. Writes benchmarks/results/<out>.
@@ -224,6 +226,16 @@ if (only.has("memory")) {
       (timed(p) ? `; PyTorch ${(p.step_ms / 1000).toFixed(2)} s, peak RSS ${p.peakRssMiB?.toFixed(0)} MiB` : "") + ` (load ${loadavg()[0].toFixed(1)})`);
   }
   results.memory = rows;
+}
+
+if (only.has("surrogates")) {
+  // Each round times every surrogate once (2 threads), so a change in load hits all alike.
+  const names = ["exponential", "triangle", "rectangle"];
+  const steps: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < 4; r++)
+    for (const n of names) steps[n].push(timeStep(join(root, "configs/shd.yaml"), { T: 250, B: 128, density: 0.1, reps: 2, threads: 2, surrogate: n }).median);
+  results.surrogates = Object.fromEntries(names.map((n) => [n, { median: med(steps[n]), rounds: steps[n] }]));
+  say(`SHD step by surrogate (2 threads, medians of 4 interleaved rounds): ${names.map((n) => `${n} ${med(steps[n]).toFixed(3)} s [${Math.min(...steps[n]).toFixed(3)}–${Math.max(...steps[n]).toFixed(3)}]`).join(", ")} (load ${loadavg()[0].toFixed(1)})`);
 }
 
 results.loadavgAtEnd = loadavg();
