@@ -31,8 +31,9 @@ export interface StepTiming {
 /** The sample shape (without T) and classes the step benchmarks give a config's network: the data sets' default transforms. */
 export function benchShape(cfg: { model: { kind?: string }; dataset: { name: unknown } }): { features: number[]; classes: number } {
   return {
-    features: cfg.model.kind === "conv" ? [2, 64, 64] : [100], // SHD/SSC: 700 channels downsampled to 100
-    classes: { shd: 20, ssc: 35 }[cfg.dataset.name as string] ?? 11,
+    // SHD/SSC: 700 channels downsampled to 100; DVS Gesture 64 × 64; CIFAR10-DVS 128 × 128 (its config's layer list)
+    features: cfg.dataset.name === "cifar10-dvs" ? [2, 128, 128] : cfg.model.kind === "conv" ? [2, 64, 64] : [100],
+    classes: { shd: 20, ssc: 35, "cifar10-dvs": 10 }[cfg.dataset.name as string] ?? 11,
   };
 }
 
