@@ -213,13 +213,14 @@ if (only.has("tb")) {
 }
 
 if (only.has("memory")) {
-  // Peak RSS of exodus (a child process per shape) and of the peer (its own process, at 2
-  // threads) at the SHD shapes; T swept to 10,000 at B 32: time and memory should be linear.
+  // Peak RSS of exodus (a child process per shape, 2 threads) and of the peer (its own process, 1
+  // thread: its best on a loaded machine; its memory barely depends on it) at the SHD shapes; T
+  // swept to 10,000 at B 32: time and memory should be linear.
   const shapes: [number, number][] = [[250, 128], [2000, 32], [250, 32], [1000, 32], [2500, 32], [5000, 32], [10000, 32]];
   const rows = [];
   for (const [T, B] of shapes) {
     const e = childStep("configs/shd.yaml", T, B, 0.1, T >= 5000 ? 1 : 2);
-    const p = withPeer ? torchPeer({ threads: 2, T, B, repeats: 1 }) : undefined;
+    const p = withPeer ? torchPeer({ threads: 1, T, B, repeats: 1 }) : undefined;
     const row = { T, B, exodus: { seconds: e.median, peakRssMiB: e.peakRssMiB, loadavg: e.loadavg }, torch: timed(p) ? { seconds: p.step_ms / 1000, peakRssMiB: p.peakRssMiB, threads: p.threads, loadavg: p.loadavg } : p };
     rows.push(row);
     say(`SHD T ${String(T).padStart(5)} B ${String(B).padStart(3)}: exodus ${e.median.toFixed(3)} s, ${(1e6 * e.median / (T * B)).toFixed(2)} µs per step·sample, peak RSS ${e.peakRssMiB.toFixed(0)} MiB` +
