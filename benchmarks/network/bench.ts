@@ -13,9 +13,9 @@
 // cores (its best is the headline), its BLAS is read from its process's memory map and named, and
 // against the netlib reference BLAS no speed-up over it is printed.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { timeNetwork, randomSpikes, type MethodTiming, type Spread } from "../../lib/compare/timing.js";
 import { parseDevice } from "../../lib/device.js";
 import { packageRoot } from "../../lib/native.js";
@@ -74,6 +74,9 @@ const sweepT = ints("sweep-T") ?? [];
 const json = flag("json");
 const peerWanted = !flag("no-peer");
 const out = value("out");
+// Committed results are never replaced: a run writes a new file (checked before anything runs).
+if (out && existsSync(out) && resolve(out).startsWith(join(packageRoot(), "benchmarks", "results")))
+  fail(`--out: ${out} exists; committed results are never overwritten: pass a new file name`);
 if (threads) setCpuThreads(threads);
 const say = (s = "") => (json ? process.stderr : process.stdout).write(`${s}\n`);
 

@@ -79,6 +79,15 @@ describe("exodus bench (network)", () => {
     expect(readdirSync(results).map((f) => [f, statSync(join(results, f)).mtimeMs])).toEqual(before);
   }, 300_000);
 
+  it("refuses to overwrite a committed results file", () => {
+    const committed = join(results, "network-cpu.json");
+    const before = readFileSync(committed, "utf8");
+    const r = spawnSync(process.execPath, [cli, "bench", "--setups", "shd", "--T", "10", "--batch", "2", "--repeats", "1", "--warmup", "0", "--no-peer", "--out", committed], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--out: .*network-cpu\.json exists; committed results are never overwritten: pass a new file name/);
+    expect(readFileSync(committed, "utf8")).toBe(before);
+  });
+
   it("names the unknown benchmark", () => {
     const r = spawnSync(process.execPath, [cli, "bench", "speed"], { encoding: "utf8" });
     expect(r.status).toBe(1);
