@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       "\nExamples:\n  $ exodus bench --setups shd --json\n  $ exodus bench --device cuda --sweep-T 100,300,1000,3000,10000\n" +
-        "  $ exodus bench --setups shd,ssc --repeats 3 --threads 1 --out benchmarks/results/network-cpu.json\n" +
+        "  $ exodus bench --setups shd,ssc --repeats 3 --out benchmarks/results/network-cpu-new.json\n" +
         "  $ exodus bench kernels --quick\n  $ exodus bench gemm",
     )
     .action((whichArg: string, opts: Opts) => {
