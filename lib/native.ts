@@ -48,7 +48,7 @@ export const UNARY_OPS = [
 ] as const;
 export const BINARY_OPS = ["add", "sub", "mul", "div", "max", "min"] as const;
 export const REDUCE_OPS = ["sum", "mean", "max", "min", "argmax", "argmin"] as const;
-export const SURROGATES = ["exponential", "boxcar", "gaussian", "fast_sigmoid", "arctan"] as const;
+export const SURROGATES = ["exponential", "boxcar", "gaussian", "fast_sigmoid", "arctan", "triangle", "rectangle"] as const;
 export const RESET_MODES = ["subtract", "zero"] as const;
 export const NEURON_GRADS = ["exodus", "slayer"] as const;
 export type UnaryName = (typeof UNARY_OPS)[number];

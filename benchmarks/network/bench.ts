@@ -7,10 +7,15 @@
 //   node dist/benchmarks/network/bench.js [--setups shd,ssc,dvs-gesture] [--device cpu|cuda] [--T n]
 //     [--batch n] [--rate p] [--sweep-T 100,300,1000] [--repeats 5] [--warmup 1] [--threads n]
 //     [--no-peer] [--out file.json] [--json] [--fresh-memory]
+//
+// The peer is made fair by construction (docs/benchmarks.md, "Fair peers"): glibc keeps freed
+// memory for both sides, the peer is timed at exodus's thread count and at every count up to the
+// cores (its best is the headline), its BLAS is read from its process's memory map and named, and
+// against the netlib reference BLAS no speed-up over it is printed.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { loadavg, platform } from "node:os";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { timeNetwork, randomSpikes, type MethodTiming, type Spread } from "../../lib/compare/timing.js";
 import { parseDevice } from "../../lib/device.js";
 import { packageRoot } from "../../lib/native.js";
@@ -19,18 +24,15 @@ import { Rng } from "../../lib/random.js";
 import { machineInfo } from "../machine.js";
 import { runtimeInfo, setCpuThreads } from "../../lib/runtime.js";
 import { SETUPS, setup, type Setup } from "./setups.js";
-import { peerMissing, referenceBlasNote, runPeer, type PeerResult } from "./peer.js";
+import { blasVerdict, ensureHeapEnv, handicappedPeer, heapConditions, peerThreadCounts } from "../peer-conditions.js";
+import { peerMissing, runPeer, type PeerResult } from "./peer.js";
 
 // Fresh memory costs a page fault per 4 KiB page, which on this kind of VM costs more than the
 // work itself (PyTorch's CPU backward in particular). A training loop reuses its memory, so both
-// exodus and the peer run with glibc keeping freed memory in its heap. These variables must be
-// set before the process starts: the script re-runs itself with them (unless --fresh-memory).
-const HEAP_ENV = { MALLOC_MMAP_MAX_: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "68719476736", EXODUS_HOST_CACHE_MB: "8192" };
+// exodus and the peer run with glibc keeping freed memory in its heap: the script re-runs itself
+// with those variables (unless --fresh-memory).
+ensureHeapEnv({ EXODUS_HOST_CACHE_MB: process.env.EXODUS_HOST_CACHE_MB ?? "8192" });
 const args = process.argv.slice(2);
-if (!process.env.MALLOC_TRIM_THRESHOLD_ && !args.includes("--fresh-memory") && platform() === "linux") {
-  const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: "inherit", env: { ...process.env, ...HEAP_ENV, EXODUS_HOST_CACHE_MB: process.env.EXODUS_HOST_CACHE_MB ?? HEAP_ENV.EXODUS_HOST_CACHE_MB } });
-  process.exit(r.status ?? 1);
-}
 
 function fail(msg: string): never {
   console.error(`exodus bench: ${msg}`);
@@ -72,6 +74,9 @@ const sweepT = ints("sweep-T") ?? [];
 const json = flag("json");
 const peerWanted = !flag("no-peer");
 const out = value("out");
+// Committed results are never replaced: a run writes a new file (checked before anything runs).
+if (out && existsSync(out) && resolve(out).startsWith(join(packageRoot(), "benchmarks", "results")))
+  fail(`--out: ${out} exists; committed results are never overwritten: pass a new file name`);
 if (threads) setCpuThreads(threads);
 const say = (s = "") => (json ? process.stderr : process.stdout).write(`${s}\n`);
 
@@ -84,9 +89,11 @@ const machine = {
   gpu: device.isCuda ? info.cuda.devices[device.index]?.name : undefined,
   loadAverageStart: loadavg(),
 };
-const memory = process.env.MALLOC_TRIM_THRESHOLD_
-  ? `freed memory kept in glibc's heap for exodus and the peer (MALLOC_MMAP_MAX_=${process.env.MALLOC_MMAP_MAX_} MALLOC_MMAP_THRESHOLD_=${process.env.MALLOC_MMAP_THRESHOLD_} MALLOC_TRIM_THRESHOLD_=${process.env.MALLOC_TRIM_THRESHOLD_}; EXODUS_HOST_CACHE_MB=${process.env.EXODUS_HOST_CACHE_MB ?? "default"})`
-  : "default allocator: freed memory returned to the OS (fresh pages fault again)";
+const memory = heapConditions();
+// The same threads for exodus and the peer unless --threads says otherwise: all cores (or
+// OMP_NUM_THREADS), as runtimeInfo reports them. The peer is also timed at its own best count.
+const exodusThreads = threads ?? info.cpu.threads;
+const peerThreads = device.isCuda ? [exodusThreads] : peerThreadCounts(exodusThreads, machine.cores);
 const missing = peerWanted ? peerMissing() : "skipped (--no-peer)";
 
 const fmt = (s: number) => (s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s >= 0.01 ? s.toFixed(3) : s.toFixed(4));
@@ -106,8 +113,18 @@ interface SetupResult {
   spikeRates: Record<string, number>;
   network: string[];
   methods: Partial<Record<BackwardMethod, MethodTiming>>;
+  /** The peer at its best thread count (least forward + backward median) among `peerRuns`. */
   peer: PeerResult | { error: string } | { skipped: string };
-  speedup: { backwardVsBptt: Record<string, number>; backwardVsPeer: Record<string, number> | null; forwardVsPeer: Record<string, number> | null };
+  /** The peer at each thread count it was timed at (exodus's among them). */
+  peerRuns: (PeerResult | { error: string })[];
+  /** Speed-ups over the peer at its best thread count, and at exodus's; null where the peer failed or runs on the reference BLAS (`withheld` says why). */
+  speedup: {
+    backwardVsBptt: Record<string, number>;
+    backwardVsPeer: Record<string, number> | null;
+    forwardVsPeer: Record<string, number> | null;
+    backwardVsPeerSameThreads: Record<string, number> | null;
+    withheld?: string;
+  };
   /** Peer vs exodus BPTT on the same weights: loss difference and the largest relative weight-gradient-norm difference. */
   peerCheck: { lossDiff: number; gradNormRelDiff: number } | null;
 }
@@ -124,21 +141,32 @@ function measure(s: Setup): SetupResult {
       onRepeat: (done, total) => say(`    repeat ${done}/${total} (${((performance.now() - began) / 1000).toFixed(0)} s)`),
     });
     let peer: SetupResult["peer"] = { skipped: missing ?? "" };
+    const peerRuns: SetupResult["peerRuns"] = [];
     if (!missing) {
-      say(`  ${s.label}: PyTorch peer…`);
-      peer = runPeer(s, x, labels, { device: String(device), threads, warmup, repeats, env: process.env });
+      for (const n of peerThreads) {
+        say(`  ${s.label}: PyTorch peer, ${n} thread${n > 1 ? "s" : ""}…`);
+        peerRuns.push(runPeer(s, x, labels, { device: String(device), threads: n, warmup, repeats, env: process.env }));
+      }
+      const timed = peerRuns.filter((p): p is PeerResult => "backward" in p);
+      const total = (p: PeerResult) => p.forward.median + p.backward.median;
+      peer = timed.length ? timed.reduce((a, b) => (total(b) < total(a) ? b : a)) : peerRuns[0];
     }
     const m = t.methods;
     const bptt = m.bptt!.backward.median;
-    const ok = "backward" in peer;
-    const speedup = {
+    const withheld = "backward" in peer ? handicappedPeer(peer.blas) : undefined;
+    const ok = "backward" in peer && !withheld;
+    const same = peerRuns.find((p): p is PeerResult => "backward" in p && p.threads === exodusThreads);
+    const ratios = (p: PeerResult | undefined, k: "forward" | "backward") => (ok && p ? Object.fromEntries(METHODS.map((q) => [q, p[k].median / m[q]![k].median])) : null);
+    const speedup: SetupResult["speedup"] = {
       backwardVsBptt: Object.fromEntries(METHODS.map((k) => [k, bptt / m[k]!.backward.median])),
-      backwardVsPeer: ok ? Object.fromEntries(METHODS.map((k) => [k, (peer as PeerResult).backward.median / m[k]!.backward.median])) : null,
-      forwardVsPeer: ok ? Object.fromEntries(METHODS.map((k) => [k, (peer as PeerResult).forward.median / m[k]!.forward.median])) : null,
+      backwardVsPeer: ratios(peer as PeerResult, "backward"),
+      forwardVsPeer: ratios(peer as PeerResult, "forward"),
+      backwardVsPeerSameThreads: ratios(same, "backward"),
+      ...(withheld ? { withheld } : {}),
     };
     let peerCheck: SetupResult["peerCheck"] = null;
-    if (ok) {
-      const p = peer as PeerResult;
+    if ("backward" in peer) {
+      const p = peer;
       const ours = Object.values(m.bptt!.gradNorms);
       peerCheck = { lossDiff: Math.abs(p.loss - m.bptt!.loss), gradNormRelDiff: Math.max(...ours.map((g, i) => {
         const big = Math.max(Math.abs(g), Math.abs(p.gradNorms[i]));
@@ -149,11 +177,12 @@ function measure(s: Setup): SetupResult {
       noisy(`${s.label} ${NAME[k]} forward`, m[k]!.forward);
       noisy(`${s.label} ${NAME[k]} backward`, m[k]!.backward);
     }
-    if (ok) {
-      noisy(`${s.label} torch peer forward`, (peer as PeerResult).forward);
-      noisy(`${s.label} torch peer backward`, (peer as PeerResult).backward);
-    }
-    return { setup: s.name, label: s.label, T: s.T, batch: s.batch, inputRate: t.inputRate, spikeRates: t.spikeRates, network: t.summary, methods: m, peer, speedup, peerCheck };
+    for (const p of peerRuns)
+      if ("backward" in p) {
+        noisy(`${s.label} torch peer (${p.threads} threads) forward`, p.forward);
+        noisy(`${s.label} torch peer (${p.threads} threads) backward`, p.backward);
+      }
+    return { setup: s.name, label: s.label, T: s.T, batch: s.batch, inputRate: t.inputRate, spikeRates: t.spikeRates, network: t.summary, methods: m, peer, peerRuns, speedup, peerCheck };
   } finally {
     x.dispose();
   }
@@ -161,10 +190,10 @@ function measure(s: Setup): SetupResult {
 
 const started = new Date();
 const t0 = performance.now();
-say(`exodus network benchmark on ${device} — ${machine.cpu}, ${machine.cores} cores, ${machine.threads} exodus threads${machine.gpu ? `, ${machine.gpu}` : ""}`);
+say(`exodus network benchmark on ${device} — ${machine.cpu}, ${machine.cores} cores, ${exodusThreads} exodus thread${exodusThreads > 1 ? "s" : ""}${machine.gpu ? `, ${machine.gpu}` : ""}`);
 say(`${started.toISOString()}; load average ${machine.loadAverageStart.map((v) => v.toFixed(2)).join(" ")} (1, 5, 15 min)`);
 say(`memory: ${memory}`);
-say(`peer: ${missing ? `none — ${missing}` : `PyTorch autograd BPTT (${"/usr/bin/python3"}), same weights and inputs, run after exodus for each set-up`}\n`);
+say(`peer: ${missing ? `none — ${missing}` : `PyTorch autograd BPTT (${"/usr/bin/python3"}), same weights and inputs, run after exodus for each set-up at ${peerThreads.join(", ")} threads (the table: its best)`}\n`);
 
 const results: SetupResult[] = [];
 for (const name of setupNames) results.push(measure(setup(name, { device: String(device), T, batch, rate })));
@@ -178,35 +207,38 @@ const loadEnd = loadavg();
 
 // ---- the paper-like table -----------------------------------------------------------------------
 const peerName = results.find((r) => "peer" in r && "backward" in r.peer) ? ((results.find((r) => "backward" in r.peer)!.peer as PeerResult).peer) : "torch peer";
+const threadsOf = (r: SetupResult) => ("backward" in r.peer ? ` @${r.peer.threads}t` : "");
 say(`\nSeconds per batch, forward / backward (median of ${repeats}; ${device}):\n`);
-say(`| setup | EXODUS | SLAYER | BPTT (exodus) | BPTT (${peerName}) |`);
+say(`| setup | EXODUS | SLAYER | BPTT (exodus) | BPTT (${peerName}, its best thread count) |`);
 say("|---|---|---|---|---|");
 for (const r of results) {
-  const p = "backward" in r.peer ? cell(r.peer.forward, r.peer.backward) : "—";
+  const p = "backward" in r.peer ? `${cell(r.peer.forward, r.peer.backward)}${threadsOf(r)}` : "—";
   say(`| ${r.label} | ${cell(r.methods.exodus!.forward, r.methods.exodus!.backward)} | ${cell(r.methods.slayer!.forward, r.methods.slayer!.backward)} | ${cell(r.methods.bptt!.forward, r.methods.bptt!.backward)} | ${p} |`);
 }
 say(`\nBackward speed-up (ratio of medians, this run):\n`);
-say("| setup | EXODUS vs BPTT (exodus) | SLAYER vs BPTT (exodus) | EXODUS vs torch BPTT | SLAYER vs torch BPTT |");
-say("|---|---|---|---|---|");
+say(`| setup | EXODUS vs BPTT (exodus) | SLAYER vs BPTT (exodus) | EXODUS vs torch BPTT, its best threads | SLAYER vs torch, best | EXODUS vs torch at ${exodusThreads} thread${exodusThreads > 1 ? "s" : ""} |`);
+say("|---|---|---|---|---|---|");
 const x = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "—" : `${v.toFixed(1)}×`);
 for (const r of results)
-  say(`| ${r.label} | ${x(r.speedup.backwardVsBptt.exodus)} | ${x(r.speedup.backwardVsBptt.slayer)} | ${x(r.speedup.backwardVsPeer?.exodus)} | ${x(r.speedup.backwardVsPeer?.slayer)} |`);
+  say(`| ${r.label} | ${x(r.speedup.backwardVsBptt.exodus)} | ${x(r.speedup.backwardVsBptt.slayer)} | ${x(r.speedup.backwardVsPeer?.exodus)}${threadsOf(r)} | ${x(r.speedup.backwardVsPeer?.slayer)} | ${x(r.speedup.backwardVsPeerSameThreads?.exodus)} |`);
 say(`\nSpread, min–max seconds (forward / backward):\n`);
 for (const r of results) {
   const parts = METHODS.map((k) => `${NAME[k]} ${range(r.methods[k]!.forward)} / ${range(r.methods[k]!.backward)}`);
-  if ("backward" in r.peer) parts.push(`torch ${range(r.peer.forward)} / ${range(r.peer.backward)}`);
+  for (const p of r.peerRuns) if ("backward" in p) parts.push(`torch @${p.threads}t ${range(p.forward)} / ${range(p.backward)} (median ${cell(p.forward, p.backward)})`);
   say(`  ${r.label}: ${parts.join("; ")}`);
 }
 say(`\nActivity: ${results.map((r) => `${r.label}: input ${(100 * r.inputRate).toFixed(1)} %, spiking layers ${Object.values(r.spikeRates).map((v) => (100 * v).toFixed(1)).join(" / ")} %`).join("; ")}`);
 for (const r of results) {
-  if ("error" in r.peer) say(`peer failed on ${r.label}: ${r.peer.error}`);
+  for (const p of r.peerRuns) if ("error" in p) say(`peer failed on ${r.label}: ${p.error}`);
   if (r.peerCheck) say(`peer check, ${r.label}: |loss − exodus BPTT loss| = ${r.peerCheck.lossDiff.toExponential(1)}, weight-gradient norms within ${(100 * r.peerCheck.gradNormRelDiff).toFixed(2)} % of exodus BPTT's`);
 }
 const firstPeer = [...results, ...sweep.flatMap((w) => w.points)].map((r) => r.peer).find((p): p is PeerResult => "backward" in p);
-if (firstPeer) {
-  say(`peer: ${firstPeer.peer}, ${firstPeer.threads} thread${firstPeer.threads > 1 ? "s" : ""}, BLAS ${firstPeer.blas.info} (${firstPeer.blas.libraries.join(", ") || "none loaded"})`);
-  const note = referenceBlasNote(firstPeer);
-  if (note) warnings.push(note);
+const blas = firstPeer ? blasVerdict(firstPeer.blas) : undefined;
+if (firstPeer && blas) {
+  say(`peer: ${firstPeer.peer}, BLAS: ${blas.name} (mapped: ${firstPeer.blas.libraries.join(", ") || "none"}; torch BLAS_INFO=${firstPeer.blas.info})`);
+  const withheld = handicappedPeer(firstPeer.blas);
+  if (withheld) warnings.push(withheld);
+  else if (blas.kind === "unknown") warnings.push(`the peer's BLAS could not be identified (${blas.name}): check that it is an optimised one before quoting the speed-ups`);
 }
 if (sweep.length) {
   say(`\nT sweep: backward seconds per batch (median of ${repeats})\n`);
@@ -217,8 +249,8 @@ if (sweep.length) {
       say(`| ${sw.setup} | ${r.T} | ${fmt(r.methods.exodus!.backward.median)} | ${fmt(r.methods.slayer!.backward.median)} | ${fmt(r.methods.bptt!.backward.median)} | ${"backward" in r.peer ? fmt(r.peer.backward.median) : "—"} | ${x(r.speedup.backwardVsBptt.exodus)} | ${x(r.speedup.backwardVsPeer?.exodus)} |`);
 }
 say(`\nload average at the end ${loadEnd.map((v) => v.toFixed(2)).join(" ")}${machine.cores <= 4 && Math.max(...machine.loadAverageStart, ...loadEnd) > machine.cores ? ` — above the ${machine.cores} cores: other processes shared the CPU, figures are noisy` : ""}`);
-for (const w of warnings) say(`warning: ${/^the peer/.test(w) ? "" : "noisy measurement, "}${w}`);
-const noisyCount = warnings.filter((w) => !/^the peer/.test(w)).length;
+for (const w of warnings) say(`warning: ${/^the (PyTorch )?peer/.test(w) ? "" : "noisy measurement, "}${w}`);
+const noisyCount = warnings.filter((w) => !/^the (PyTorch )?peer/.test(w)).length;
 if (noisyCount) say(`warning: ${noisyCount} measurement${noisyCount > 1 ? "s" : ""} spread by more than 1.5× (max/min); re-run on a quieter machine or with more --repeats`);
 
 const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: packageRoot(), encoding: "utf8" });
@@ -230,7 +262,7 @@ const result = {
   device: String(device),
   machine: { ...machine, loadAverageEnd: loadEnd },
   memory,
-  settings: { repeats, warmup, threads: threads ?? machine.threads, peer: missing ? `none: ${missing}` : peerName, inputs: "Bernoulli spikes at the set-up's rate, seed 1; labels seed 2; weights: the config's initialisation, seed 1234" },
+  settings: { repeats, warmup, threads: exodusThreads, peerThreads, peer: missing ? `none: ${missing}` : peerName, peerBlas: blas ?? null, inputs: "Bernoulli spikes at the set-up's rate, seed 1; labels seed 2; weights: the config's initialisation, seed 1234" },
   setups: results,
   sweep,
   warnings,

@@ -15,6 +15,7 @@ import { AvgPool2d } from "../../lib/nn/pool.js";
 import { packageRoot } from "../../lib/native.js";
 import type { Tensor } from "../../lib/tensor.js";
 import { buildModel } from "../../lib/train/model.js";
+import type { PeerBlas } from "../peer-conditions.js";
 import type { Setup } from "./setups.js";
 
 export const PYTHON = "/usr/bin/python3";
@@ -23,20 +24,17 @@ export interface PeerResult {
   peer: string;
   device: string;
   threads: number;
-  /** torch's BLAS_INFO and the BLAS libraries loaded in the peer's process. */
-  blas: { info: string; libraries: string[] };
+  /** torch's BLAS_INFO and the BLAS libraries mapped into the peer's process (blasVerdict names it). */
+  blas: PeerBlas;
   forward: Spread;
   backward: Spread;
   loss: number;
   gradNorms: number[];
   spikeRates: number[];
-}
-
-/** A note when the peer's matrix products go to the netlib reference BLAS (Debian's default libblas.so.3). */
-export function referenceBlasNote(p: PeerResult): string | undefined {
-  if (p.blas.libraries.some((l) => /\/blas\/libblas\.so/.test(l)))
-    return `the peer's torch calls the reference BLAS (${p.blas.libraries.join(", ")}), whose matrix products are several times slower than an optimised BLAS's; part of the speed-up over the peer is that`;
-  return undefined;
+  /** The peer process's peak resident memory (VmHWM). */
+  peakRssMiB: number | null;
+  /** Its allocator environment and load average at the end. */
+  conditions: { env: Record<string, string>; loadavg: number[] };
 }
 
 /** Why the peer cannot run here, or undefined when Debian's python3 imports torch. */
@@ -47,7 +45,7 @@ export function peerMissing(): string | undefined {
   return undefined;
 }
 
-export function runPeer(s: Setup, x: Tensor, labels: Float32Array, o: { device: string; threads?: number; warmup: number; repeats: number; env: NodeJS.ProcessEnv }): PeerResult | { error: string } {
+export function runPeer(s: Setup, x: Tensor, labels: Float32Array, o: { device: string; threads: number; warmup: number; repeats: number; env: NodeJS.ProcessEnv }): PeerResult | { error: string } {
   const dir = mkdtempSync(join(tmpdir(), "exodus-peer-"));
   const model = buildModel(s.config, { sampleShape: [s.T, ...s.features], numClasses: s.classes });
   try {
@@ -81,7 +79,7 @@ export function runPeer(s: Setup, x: Tensor, labels: Float32Array, o: { device: 
     writeFileSync(join(dir, "input.u8"), Uint8Array.from(x.toArray()));
     const manifest = {
       weights: join(dir, "weights.f32"), input: join(dir, "input.u8"), inputShape: [...x.shape], labels: Array.from(labels),
-      layers, readout: s.config.loss.readout, device: o.device.startsWith("cuda") ? o.device : "cpu", threads: o.threads ?? 0,
+      layers, readout: s.config.loss.readout, device: o.device.startsWith("cuda") ? o.device : "cpu", threads: o.threads,
       warmup: o.warmup, repeats: o.repeats,
     };
     writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));

@@ -21,14 +21,16 @@ class SpikeExp(torch.autograd.Function):
         return g * (ctx.scale / tw) * torch.exp(-(v - ctx.theta).abs() / tw), None, None, None
 
 
-def neuron(x, alpha, theta, scale, width):
+def neuron(x, alpha, theta, scale, width, per_step_indexing=False):
     """x [T, B, ...]: v = α·v + x[t]; s = 1[v ≥ θ]; v -= θ·s (subtract reset, differentiated: its
     gradient is what SLAYER drops)."""
-    # unbind: one backward node for all steps. Indexing x[t] per step (as sinabs does) gives each
-    # step's select a full-size zero gradient to add up, O(T²) work in the backward.
+    # unbind: one backward node for all steps. Indexing x[t] per step (as sinabs does, and so the
+    # paper's baseline; per_step_indexing=True) gives each step's select a full-size zero gradient
+    # to add up, O(T²) work in the backward: kept only as a second, separately named peer.
     v = torch.zeros_like(x[0])
     out = []
-    for xt in x.unbind(0):
+    steps = (x[t] for t in range(x.shape[0])) if per_step_indexing else x.unbind(0)
+    for xt in steps:
         v = alpha * v + xt
         s = SpikeExp.apply(v, theta, scale, width)
         v = v - theta * s

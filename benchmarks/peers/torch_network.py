@@ -9,8 +9,6 @@ benchmark compares with exodus's BPTT to show it is the same network). Run with 
   /usr/bin/python3 benchmarks/peers/torch_network.py manifest.json
 """
 import json
-import os
-import re
 import sys
 import time
 
@@ -18,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from peer_env import blas, conditions, peak_rss_mib
 from torch_lif import neuron
 
 
@@ -26,21 +25,6 @@ def folded(f, x):
     T, B = x.shape[:2]
     y = f(x.reshape(T * B, *x.shape[2:]))
     return y.reshape(T, B, *y.shape[1:])
-
-
-def blas():
-    """The BLAS this torch build calls (Debian's links the system's libblas.so.3: reference BLAS
-    unless an optimised one is installed as that alternative)."""
-    info = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
-    libs = set()
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                if re.search(r"blas|mkl", line, re.I):
-                    libs.add(os.path.realpath(line.split()[-1]))
-    except OSError:
-        pass
-    return {"info": info.group(1) if info else "unknown", "libraries": sorted(libs)}
 
 
 def main():
@@ -121,6 +105,8 @@ def main():
         "loss": loss0,
         "gradNorms": norms,
         "spikeRates": rates0,
+        "peakRssMiB": peak_rss_mib(),
+        "conditions": conditions(),
     }))
 
 

@@ -5,6 +5,10 @@ Prints JSON with the median and the spread. Run with Debian's /usr/bin/python3 (
 Only a peer for comparisons: exodus never depends on it.
 
   /usr/bin/python3 benchmarks/peers/torch_shd_step.py --T 250 --B 128 [--density 0.1] [--threads 2] [--classes 35]
+      [--per-step-indexing]
+
+--per-step-indexing is the paper's baseline (sinabs-style x[t] per step, O(T²) backward), a
+second peer with its own name; the default is the fair one (x.unbind(0)).
 """
 import argparse
 import json
@@ -13,13 +17,8 @@ import time
 
 import torch
 
+from peer_env import blas, conditions, peak_rss_mib
 from torch_lif import neuron
-
-
-def lif(x, alpha):
-    # The shared unrolled LIF (θ 1, scale 1, width 1): its per-step unbind keeps the backward O(T);
-    # indexing x[t] per step made this peer's backward O(T²) and several times slower.
-    return neuron(x, alpha, 1.0, 1.0, 1.0)
 
 
 def main():
@@ -31,6 +30,7 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--classes", type=int, default=20, help="20 for SHD, 35 for SSC")
+    p.add_argument("--per-step-indexing", action="store_true", help="the paper's sinabs-style baseline")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -50,7 +50,8 @@ def main():
         for i, l in enumerate(layers):
             h = l(h)
             if i < len(layers) - 1:
-                h = lif(h, alpha)
+                # the shared unrolled LIF (θ 1, scale 1, width 1)
+                h = neuron(h, alpha, 1.0, 1.0, 1.0, a.per_step_indexing)
         loss = torch.nn.functional.cross_entropy(h.max(0).values, labels)
         opt.zero_grad()
         loss.backward()
@@ -58,10 +59,12 @@ def main():
         times.append(time.perf_counter() - t0)
     t = sorted(times[1:])
     print(json.dumps({
-        "peer": f"torch {torch.__version__} autograd BPTT",
+        "peer": f"torch {torch.__version__} autograd BPTT" + (", per-step x[t] indexing (the paper's sinabs-style baseline)" if a.per_step_indexing else ""),
         "threads": torch.get_num_threads(),
         "T": a.T, "B": a.B, "F": a.F, "classes": a.classes, "density": a.density,
         "step_ms": t[len(t) // 2] * 1e3, "min_ms": t[0] * 1e3, "max_ms": t[-1] * 1e3,
+        "samples_ms": [v * 1e3 for v in times[1:]],
+        "blas": blas(), "peakRssMiB": peak_rss_mib(), "conditions": conditions(),
     }))
 
 

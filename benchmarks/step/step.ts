@@ -14,6 +14,7 @@ import { buildModel } from "../../lib/train/model.js";
 
 export interface StepTiming {
   config: string;
+  surrogate: string;
   T: number;
   B: number;
   density: number;
@@ -30,8 +31,9 @@ export interface StepTiming {
 /** The sample shape (without T) and classes the step benchmarks give a config's network: the data sets' default transforms. */
 export function benchShape(cfg: { model: { kind?: string }; dataset: { name: unknown } }): { features: number[]; classes: number } {
   return {
-    features: cfg.model.kind === "conv" ? [2, 64, 64] : [100], // SHD/SSC: 700 channels downsampled to 100
-    classes: { shd: 20, ssc: 35 }[cfg.dataset.name as string] ?? 11,
+    // SHD/SSC: 700 channels downsampled to 100; DVS Gesture 64 × 64; CIFAR10-DVS 128 × 128 (its config's layer list)
+    features: cfg.dataset.name === "cifar10-dvs" ? [2, 128, 128] : cfg.model.kind === "conv" ? [2, 64, 64] : [100],
+    classes: { shd: 20, ssc: 35, "cifar10-dvs": 10 }[cfg.dataset.name as string] ?? 11,
   };
 }
 
@@ -50,9 +52,11 @@ export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number }): StepTiming {
+/** `surrogate` replaces the config's neuron.surrogate.name (its scale and width are kept). */
+export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number; surrogate?: string }): StepTiming {
   setCpuThreads(opts.threads);
   const cfg = loadConfig(config, { device: "cpu", output: "/tmp/exodus-step-bench" });
+  if (opts.surrogate) cfg.neuron.surrogate = { ...cfg.neuron.surrogate, name: opts.surrogate as typeof cfg.neuron.surrogate.name };
   const { features, classes } = benchShape(cfg);
   const model = buildModel(cfg, { sampleShape: [opts.T, ...features], numClasses: classes });
   const opt = new Adam(model.net.parameters(), { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
@@ -80,7 +84,7 @@ export function timeStep(config: string, opts: { T: number; B: number; density: 
   model.net.dispose();
   const s = [...times].sort((a, b) => a - b);
   return {
-    config, T: opts.T, B: opts.B, density: opts.density, threads: opts.threads,
+    config, surrogate: cfg.neuron.surrogate.name, T: opts.T, B: opts.B, density: opts.density, threads: opts.threads,
     median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1], reps: opts.reps,
     loadavg: loadavg(), peakRssMiB: peakRssMiB(),
   };
@@ -94,7 +98,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   };
   const r = timeStep(value("config", "configs/dvs-gesture.yaml"), {
     T: Number(value("T", "300")), B: Number(value("B", "16")), density: Number(value("density", "0.01")),
-    reps: Number(value("reps", "2")), threads: Number(value("threads", "2")),
+    reps: Number(value("reps", "2")), threads: Number(value("threads", "2")), surrogate: value("surrogate", "") || undefined,
   });
   console.log(JSON.stringify(r));
 }

@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option("--sweep-T <list>", "network: also time each set-up at these T, e.g. 100,300,1000,3000")
     .option("--repeats <n>", "network: timed repeats per method (median, min–max)", "5")
     .option("--warmup <n>", "network: untimed repeats first", "1")
-    .option("--threads <n>", "network: CPU threads for exodus and the peer (default: all cores)")
+    .option("--threads <n>", "network: CPU threads for exodus, and one of the peer's (default: all cores); the peer is also timed at each count up to the cores and the table uses its best")
     .option("--no-peer", "network: skip the PyTorch peer")
     .option("--quick", "kernels: smaller sizes")
     .option("--torch", "kernels: also time PyTorch autograd BPTT on the layer")
@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       "\nExamples:\n  $ exodus bench --setups shd --json\n  $ exodus bench --device cuda --sweep-T 100,300,1000,3000,10000\n" +
-        "  $ exodus bench --setups shd,ssc --repeats 3 --threads 1 --out benchmarks/results/network-cpu.json\n" +
+        "  $ exodus bench --setups shd,ssc --repeats 3 --out benchmarks/results/network-cpu-new.json\n" +
         "  $ exodus bench kernels --quick\n  $ exodus bench gemm",
     )
     .action((whichArg: string, opts: Opts) => {

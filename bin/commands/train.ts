@@ -29,6 +29,7 @@ interface Opts {
   lr?: string;
   seed?: string;
   scale?: string;
+  surrogate?: string;
 }
 
 function int(flag: string, v: string | undefined, min = 1): number | undefined {
@@ -71,6 +72,7 @@ export function register(program: Command): void {
     .option("--lr <x>", "Adam learning rate (overrides train.lr)")
     .option("--seed <n>", "seed of every random draw (overrides train.seed)")
     .option("--scale <x>", "surrogate gradient scale (overrides neuron.surrogate.scale; the paper sweeps 0.01, 0.1, 1)")
+    .option("--surrogate <name>", "surrogate gradient (overrides neuron.surrogate.name): exponential (the paper's), or triangle / rectangle, which are exactly 0 outside |v−θ| < wθ")
     .option("--set <key=value>", "set any config field, e.g. --set model.hidden=[32,32] (repeatable; typed and checked like the file)", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--resume [checkpoint]", "continue a run: the output folder's last checkpoint (no value or \"last\"), \"best\", or a checkpoint file / run folder")
     .option("--json", "print the per-epoch metrics as JSON on stdout when done")
@@ -94,7 +96,7 @@ export function register(program: Command): void {
         method: opts.method, device: opts.device, output: opts.out, dataRoot: opts.dataRoot,
         epochs: int("--epochs", opts.epochs), limitBatches: int("--limit-batches", opts.limitBatches),
         batchSize: int("--batch-size", opts.batchSize), lr: number("--lr", opts.lr), seed: int("--seed", opts.seed, 0), scale: number("--scale", opts.scale),
-        set: opts.set,
+        surrogate: opts.surrogate, set: opts.set,
       };
       if (typeof opts.resume === "string" && /\.ya?ml$/.test(opts.resume))
         throw new ExodusError(`--resume: expected a checkpoint, a run folder, "last" or "best", received the config ${JSON.stringify(opts.resume)}; put the config first: exodus train ${opts.resume} --resume`);

@@ -43,9 +43,11 @@ EXO_HD float exp_approx(float x) {
 constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 constexpr float kPi = 3.14159265358979323846f;
 
-// σ(v) for threshold θ, scale a and width w (w is relative to θ for exponential, boxcar and
-// gaussian; it is the steepness k for fast_sigmoid and arctan). The per-neuron constants are
-// computed once (surrogate_coef) so the per-step evaluation has no division by θ.
+// σ(v) for threshold θ, scale a and width w (w is relative to θ for exponential, boxcar,
+// gaussian, triangle and rectangle; it is the steepness k for fast_sigmoid and arctan). The
+// per-neuron constants are computed once (surrogate_coef) so the per-step evaluation has no
+// division by θ. Triangle (a/(θw))·max(0, 1 − |v−θ|/(θw)) and rectangle (a/(2θw))·1[|v−θ| < θw]
+// have compact support: σ is exactly 0 outside the window, and both integrate to a.
 struct SgCoef {
   float theta, c0, c1;
 };
@@ -56,7 +58,9 @@ EXO_HD SgCoef surrogate_coef(float theta, float a, float w) {
   else if constexpr (K == Surrogate::Boxcar) return {theta, a / theta, theta - w * theta};
   else if constexpr (K == Surrogate::Gaussian) return {theta, a * kInvSqrt2Pi / (w * theta), 1.f / (w * theta)};
   else if constexpr (K == Surrogate::FastSigmoid) return {theta, a, w};
-  else return {theta, a, kPi * w};
+  else if constexpr (K == Surrogate::Arctan) return {theta, a, kPi * w};
+  else if constexpr (K == Surrogate::Triangle) return {theta, a / (theta * w), 1.f / (theta * w)};
+  else return {theta, a / (2.f * theta * w), theta * w};  // Rectangle: c1 is the half-width
 }
 
 template <Surrogate K>
@@ -70,9 +74,14 @@ EXO_HD float surrogate_eval(float v, SgCoef q) {
   } else if constexpr (K == Surrogate::FastSigmoid) {
     float r = 1.f + q.c1 * fabsf(d);
     return q.c0 / (r * r);
-  } else {
+  } else if constexpr (K == Surrogate::Arctan) {
     float r = q.c1 * d;
     return q.c0 / (1.f + r * r);
+  } else if constexpr (K == Surrogate::Triangle) {
+    // fmaxf, not a branch: the scan loops stay branch-free and vectorise.
+    return q.c0 * fmaxf(0.f, 1.f - fabsf(d) * q.c1);
+  } else {
+    return fabsf(d) < q.c1 ? q.c0 : 0.f;
   }
 }
 

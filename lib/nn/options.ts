@@ -9,7 +9,7 @@ export interface SurrogateOptions {
   name?: SurrogateName;
   /** The gradient scale a (default 1). */
   scale?: number;
-  /** Width w relative to θ (exponential 0.5, boxcar 1, gaussian 0.5) or steepness k (fast_sigmoid 10, arctan 1). */
+  /** Width w relative to θ (exponential 0.5, boxcar 1, gaussian 0.5, triangle 1, rectangle 0.5) or steepness k (fast_sigmoid 10, arctan 1). */
   width?: number;
 }
 
@@ -20,7 +20,7 @@ export interface Surrogate {
   width: number;
 }
 
-const defaultWidth: Record<SurrogateName, number> = { exponential: 0.5, boxcar: 1, gaussian: 0.5, fast_sigmoid: 10, arctan: 1 };
+const defaultWidth: Record<SurrogateName, number> = { exponential: 0.5, boxcar: 1, gaussian: 0.5, fast_sigmoid: 10, arctan: 1, triangle: 1, rectangle: 0.5 };
 
 export function fail(what: string, expected: string, v: unknown): never {
   throw new ConfigError(`${what}: expected ${expected}, received ${describe(v)}`);

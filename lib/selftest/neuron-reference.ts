@@ -21,6 +21,10 @@ export function surrogateRef(sg: SurrogateRef, v: number, theta: number): number
       return a / (1 + w * Math.abs(d)) ** 2;
     case "arctan":
       return a / (1 + (Math.PI * w * d) ** 2);
+    case "triangle":
+      return (a / (theta * w)) * Math.max(0, 1 - Math.abs(d) / (theta * w));
+    case "rectangle":
+      return Math.abs(d) < theta * w ? a / (2 * theta * w) : 0;
     default:
       throw new Error(`unknown surrogate ${sg.name}`);
   }

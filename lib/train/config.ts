@@ -288,6 +288,8 @@ export interface ConfigOverrides {
   seed?: number;
   /** neuron.surrogate.scale */
   scale?: number;
+  /** neuron.surrogate.name (checked with the rest of the config) */
+  surrogate?: string;
   /** `--set key.path=value` arguments, applied last (lib/train/overrides.ts). */
   set?: string[];
 }
@@ -308,11 +310,15 @@ export function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
   if (o.batchSize !== undefined) sub("train").batchSize = o.batchSize;
   if (o.lr !== undefined) sub("train").lr = o.lr;
   if (o.seed !== undefined) sub("train").seed = o.seed;
-  if (o.scale !== undefined) {
+  if (o.scale !== undefined || o.surrogate !== undefined) {
     const n = sub("neuron");
     const sur = n.surrogate;
-    // A surrogate given by name only ("exponential") becomes a mapping with the new scale.
-    n.surrogate = { ...(typeof sur === "string" ? { name: sur } : typeof sur === "object" && sur !== null ? (sur as Obj) : {}), scale: o.scale };
+    // A surrogate given by name only ("exponential") becomes a mapping with the new scale / name.
+    n.surrogate = {
+      ...(typeof sur === "string" ? { name: sur } : typeof sur === "object" && sur !== null ? (sur as Obj) : {}),
+      ...(o.scale !== undefined ? { scale: o.scale } : {}),
+      ...(o.surrogate !== undefined ? { name: o.surrogate } : {}),
+    };
   }
   return applySets(r, (o.set ?? []).map(parseSet));
 }

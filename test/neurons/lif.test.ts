@@ -13,7 +13,7 @@ function refParams(o: LIFOptions, T: number, N: number): LifRefParams {
   const P = Math.max(alpha.length, theta.length);
   const ex = (a: number[]) => (a.length === P ? a : new Array(P).fill(a[0]));
   const sg = typeof o.surrogate === "string" ? { name: o.surrogate } : (o.surrogate ?? {});
-  const defW: Record<string, number> = { exponential: 0.5, boxcar: 1, gaussian: 0.5, fast_sigmoid: 10, arctan: 1 };
+  const defW: Record<string, number> = { exponential: 0.5, boxcar: 1, gaussian: 0.5, fast_sigmoid: 10, arctan: 1, triangle: 1, rectangle: 0.5 };
   const name = sg.name ?? "exponential";
   return {
     T, N, alpha: Float32Array.from(ex(alpha)), theta: Float32Array.from(ex(theta)),
@@ -49,6 +49,9 @@ const cases: Case[] = [
   { label: "gaussian surrogate", opts: { tauMem: 10, surrogate: { name: "gaussian", scale: 1, width: 0.3 } }, T: 150 },
   { label: "fast_sigmoid surrogate", opts: { tauMem: 20, surrogate: { name: "fast_sigmoid", scale: 1, width: 10 } }, T: 150 },
   { label: "arctan surrogate, zero reset, vMin 0", opts: { tauMem: 20, reset: "zero", vMin: 0, surrogate: "arctan" }, T: 150 },
+  { label: "triangle surrogate (compact support)", opts: { tauMem: 20, surrogate: { name: "triangle", scale: 1, width: 0.7 } }, T: 200 },
+  { label: "triangle surrogate, defaults, IAF", opts: { alpha: 1, surrogate: "triangle" }, T: 200, mean: 0.1 },
+  { label: "rectangle surrogate (compact support)", opts: { tauMem: 20, surrogate: { name: "rectangle", scale: 0.8, width: 0.4 } }, T: 200 },
   { label: "normInput", opts: { alpha: 0.7, normInput: true, threshold: 0.5 }, T: 150, mean: 0.8 },
   { label: "per-neuron α and θ", opts: { alpha: [0.6, 0.8, 0.9, 0.95, 0.99], threshold: [0.5, 1, 1.5, 0.8, 1.2] }, T: 200, F: 5, mean: 0.4 },
   { label: "readout h = ∂L/∂v and v0", opts: { tauMem: 15, threshold: 1.2 }, T: 120, withH: true, withV0: true },

@@ -28,6 +28,12 @@ describe("config overrides", () => {
     expect(c.neuron.surrogate).toEqual({ name: "exponential", scale: 0.1, width: 1 });
   });
 
+  it("--surrogate picks a compact-support surrogate and keeps the file's width and scale", () => {
+    expect(loadConfig(synthetic, { surrogate: "triangle" }).neuron.surrogate).toEqual({ name: "triangle", scale: 1, width: 1 });
+    expect(loadConfig(synthetic, { surrogate: "rectangle", scale: 0.5 }).neuron.surrogate).toEqual({ name: "rectangle", scale: 0.5, width: 1 });
+    expect(() => loadConfig(synthetic, { surrogate: "hat" })).toThrow(/neuron\.surrogate\.name: expected one of "exponential", "boxcar", "gaussian", "fast_sigmoid", "arctan", "triangle", "rectangle", received "hat"/);
+  });
+
   it("bad values fail like the file's, naming the field and the argument", () => {
     const cases: [string[], RegExp][] = [
       [["train.lr=-1"], /^--set train\.lr=-1: train\.lr: expected a finite number > 0 and < 1, received -1/],

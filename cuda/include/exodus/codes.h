@@ -10,8 +10,8 @@
   X(Pow) X(Step) X(Reciprocal)
 #define EXO_BINARY_OPS(X) X(Add) X(Sub) X(Mul) X(Div) X(Max) X(Min)
 #define EXO_REDUCE_OPS(X) X(Sum) X(Mean) X(Max) X(Min) X(Argmax) X(Argmin)
-// Surrogate gradients of math.md §1.
-#define EXO_SURROGATES(X) X(Exponential) X(Boxcar) X(Gaussian) X(FastSigmoid) X(Arctan)
+// Surrogate gradients of math.md §1, and two with compact support (σ = 0 outside |v−θ| < wθ).
+#define EXO_SURROGATES(X) X(Exponential) X(Boxcar) X(Gaussian) X(FastSigmoid) X(Arctan) X(Triangle) X(Rectangle)
 #define EXO_RESET_MODES(X) X(Subtract) X(Zero)
 // Backward scans: EXODUS (exact) or SLAYER (the reset and adaptation paths dropped). BPTT is not
 // a scan: it is the tape in lib/nn/tape.ts.
