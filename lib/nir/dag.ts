@@ -29,6 +29,8 @@ export class Dag extends Module {
   /** In topological order: the input node first, the output node last. */
   readonly nodes: DagNode[];
   private ran = false;
+  /** Called with every layer's output when set (exodus run records traces this way; layers then run one by one). */
+  observer?: (node: string, layer: Module, y: Tensor) => void;
 
   constructor(nodes: DagNode[]) {
     super();
@@ -49,13 +51,24 @@ export class Dag extends Module {
       const inputs = n.inputs.length ? n.inputs.map((p) => out.get(p)!) : [x];
       const h = sum(inputs);
       for (const p of n.inputs) release(p);
-      const y = n.layers.layers.length ? n.layers.forward(h) : h.reshape(h.shape);
+      const y = this.observer ? this.observed(n, h) : n.layers.layers.length ? n.layers.forward(h) : h.reshape(h.shape);
       h.dispose();
       out.set(n.name, y);
       last = y;
     }
     this.ran = true;
     return last!;
+  }
+
+  private observed(n: DagNode, x: Tensor): Tensor {
+    let h = x.reshape(x.shape);
+    for (const l of n.layers.layers) {
+      const y = l.forward(h);
+      h.dispose();
+      this.observer!(n.name, l, y);
+      h = y;
+    }
+    return h;
   }
 
   backward(dy: Tensor): Tensor {
