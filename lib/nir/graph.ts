@@ -104,9 +104,13 @@ export function flattenGraph(g: NirGraph, where: string): FlatGraph {
     }
   }
   if (order.length !== Object.keys(nodes).length) {
-    const cyc = Object.keys(nodes).filter((n) => !order.includes(n));
-    const back = cyc.find((n) => preds.get(n)!.some((p) => cyc.includes(p) && p !== n)) ?? cyc[0];
-    throw new ExodusError(`${where}: node ${back} (${String(nodes[back].type)}) is on a recurrent edge (a cycle through ${cyc.join(", ")}): recurrent connections are not yet supported by exodus (no recurrent layer); export the feedforward part`);
+    const left = Object.keys(nodes).filter((n) => !order.includes(n));
+    // the nodes that reach themselves: the cycle (the rest merely lies after it)
+    const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+      succs.get(from)!.some((s) => s === to || (!seen.has(s) && (seen.add(s), reaches(s, to, seen))));
+    const cyc = left.filter((n) => reaches(n, n));
+    const first = cyc[0] ?? left[0];
+    throw new ExodusError(`${where}: node ${first} (${String(nodes[first].type)}) is on a recurrent edge (a cycle through ${cyc.join(", ")}): recurrent connections are not yet supported by exodus (no recurrent layer); export the feedforward part`);
   }
   const unreached = order.filter((n) => n !== inputs[0] && preds.get(n)!.length === 0);
   if (unreached.length) throw new ExodusError(`${where}: nodes ${unreached.join(", ")} have no incoming edge and are not the Input; exodus runs graphs fed by one Input`);

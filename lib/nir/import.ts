@@ -14,6 +14,7 @@ import type { NirGraph } from "./export.js";
 import { flattenGraph, isChain } from "./graph.js";
 import { type NodeContext, nodeLayers, sameElements } from "./nodes.js";
 import { NodeReader } from "./reader.js";
+import { type NirArray, type NirDict, isArray } from "./hdf5.js";
 
 export interface ImportOptions {
   /** Overrides the graph's metadata dt (default: the metadata's, else 1). */
@@ -34,6 +35,15 @@ export interface ImportedNetwork {
   notes: string[];
 }
 
+/** An Input/Output node's shape: "shape" (NIR 1.0 files), else "input_type"/"output_type" (an array or a group {input|output: array}). */
+function ioShape(r: NodeReader, port: "input" | "output"): number[] {
+  if (r.has("shape")) return r.values("shape");
+  const t = r.node[`${port}_type`];
+  if (isArray(t)) return Array.from(t.data as ArrayLike<number>);
+  if (typeof t === "object" && t !== null && !Array.isArray(t) && isArray((t as NirDict)[port])) return Array.from(((t as NirDict)[port] as NirArray).data as ArrayLike<number>);
+  return r.fail(`expected a "shape" dataset (or "${port}_type"), received none`);
+}
+
 /** Builds the exodus network of a NIR graph (from readNir or exportNir). */
 export function importNir(g: NirGraph, opts: ImportOptions = {}, where = "NIR graph"): ImportedNetwork {
   const metaDt = typeof g.metadata?.dt === "number" ? g.metadata.dt : undefined;
@@ -43,7 +53,7 @@ export function importNir(g: NirGraph, opts: ImportOptions = {}, where = "NIR gr
   if (opts.dt === undefined && metaDt === undefined) notes.push("the graph records no dt; assumed dt = 1 (pass dt to override)");
   const flat = flattenGraph(g, where);
   const first = new NodeReader(where, flat.input, flat.nodes[flat.input]);
-  const inputShape = first.values("shape");
+  const inputShape = ioShape(first, "input");
   if (!inputShape.length || !inputShape.every((d) => Number.isInteger(d) && d >= 1)) first.fail(`shape: expected positive integers, received [${inputShape.join(", ")}]`);
   const ctx = (before: Module[]): NodeContext => ({ dt, dtKnown: opts.dt !== undefined || metaDt !== undefined, notes, device: opts.device, backward: opts.backward, before });
   const body = flat.order.filter((n) => n !== flat.input && n !== flat.output);
@@ -91,7 +101,7 @@ export function importNir(g: NirGraph, opts: ImportOptions = {}, where = "NIR gr
     net = new Sequential(new Dag(nodes));
   }
   const outNode = new NodeReader(where, flat.output, flat.nodes[flat.output]);
-  const declared = outNode.has("shape") ? outNode.values("shape") : shape;
+  const declared = outNode.has("shape") || outNode.has("output_type") ? ioShape(outNode, "output") : shape;
   if (!sameElements(declared, shape)) {
     net.dispose();
     outNode.fail(`shape [${declared.join(", ")}] does not match the network's output ${shapeStr(shape)}`);

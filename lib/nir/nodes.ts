@@ -54,11 +54,18 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
     let k = run.length - 1;
     while (k >= 0 && run[k] instanceof Bias && (run[k] as Bias).role === "bias") k--;
     const target = run[k];
-    const shared = typeof gain === "number" || all(gain, (x) => x === gain[0]);
-    if ((target instanceof Linear || target instanceof Conv2d) && shared) {
-      const g = typeof gain === "number" ? gain : gain[0];
-      for (const l of run.slice(k)) for (const p of l.parameters()) p.value.set(p.value.toArray().map((x) => x * g));
-      ctx.notes.push(`node ${r.name}: input gain ${g} folded into the weights of the layer before it`);
+    // per output neuron: row o of a Linear (and its bias) times g[o]; a Conv2d's channel c times
+    // the gain its neurons share (exact in real arithmetic, one float32 rounding per weight)
+    const g = expand(gain, n());
+    const per = target instanceof Conv2d && shape.length === 3 ? shape[1] * shape[2] : 1;
+    const perUnit = Array.from({ length: g.length / per }, (_, u) => g[u * per]);
+    const uniform = g.every((x, j) => x === perUnit[Math.floor(j / per)]);
+    if ((target instanceof Linear || target instanceof Conv2d) && uniform) {
+      const scaleRows = (t: { set(d: Float32Array): void; toArray(): Float32Array }, unit: number) => t.set(t.toArray().map((x, j) => x * perUnit[Math.floor(j / unit) % perUnit.length]));
+      for (const p of target.parameters()) scaleRows(p.value, p.value.size / perUnit.length);
+      for (const l of run.slice(k + 1)) for (const p of l.parameters()) scaleRows(p.value, per); // a conv's Bias [C, H, W]
+      const shared = perUnit.every((x) => x === perUnit[0]);
+      ctx.notes.push(`node ${r.name}: input gain ${shared ? perUnit[0] : "R·dt/τ (per neuron)"} folded into the weights of the layer before it`);
       return;
     }
     layers.push(new Scale(shape, expand(gain, n()), ctx.device));
@@ -174,10 +181,17 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
       const s = r.int("start_dim", 1), e = r.int("end_dim", -1);
       const norm = (d: number) => (d < 0 ? d + rank : d);
       // exodus flattens whole samples; a partial flatten is the same when the dims it keeps are 1
-      const kept = [...shape.slice(0, norm(s)), ...shape.slice(norm(e) + 1)];
-      if (squeeze(kept).length) r.fail(`start_dim ${s}, end_dim ${e} over samples of shape ${shapeStr(shape)}: exodus flattens a whole sample (start_dim 0, end_dim -1)`);
+      const kept = (a: number, b: number) => squeeze([...shape.slice(0, norm(a)), ...shape.slice(norm(b) + 1)]).length === 0;
+      if (!kept(s, e)) {
+        // torch's dims count the batch (sinabs, SpikingJelly write nn.Flatten's start_dim 1): read
+        // that way, start_dim 1 flattens the whole sample
+        if (!(s >= 1 && kept(s - 1, e < 0 ? e : e - 1)))
+          r.fail(`start_dim ${s}, end_dim ${e} over samples of shape ${shapeStr(shape)}: exodus flattens a whole sample (start_dim 0, end_dim -1)`);
+        ctx.notes.push(`node ${r.name}: start_dim ${s} read as torch's (counting the batch), as sinabs and SpikingJelly write it: the whole sample is flattened`);
+      }
       const declared = flattenInput(r);
-      if (declared && prod(declared) !== n()) r.fail(`input_type: declares [${declared.join(", ")}], but the samples reaching it have shape ${shapeStr(shape)}`);
+      // some writers store a placeholder input_type (sinabs: zeros); only a real one is checked
+      if (declared && declared.every((d) => d >= 1) && prod(declared) !== n()) r.fail(`input_type: declares [${declared.join(", ")}], but the samples reaching it have shape ${shapeStr(shape)}`);
       layers.push(new Flatten());
       shape = [n()];
       break;
