@@ -8,6 +8,7 @@ import { AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Flatten, IAF, LIF, Linear,
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { tmp } from "../data/helpers.js";
+import { evalForward } from "./helpers.js";
 
 function randomStats(bn: BatchNorm1d | BatchNorm2d, rng: Rng) {
   const C = bn.numFeatures;
@@ -18,13 +19,6 @@ function randomStats(bn: BatchNorm1d | BatchNorm2d, rng: Rng) {
   bn.bias!.value.set(r(-0.2, 0.4));
 }
 
-function forward(net: Sequential, x: Tensor): Float32Array {
-  net.eval();
-  const y = net.forward(x);
-  const a = y.toArray();
-  y.dispose();
-  return a;
-}
 
 describe("NIR export of BatchNorm and SEW blocks", () => {
   it("Conv2d + BatchNorm2d and Linear + BatchNorm1d fold exactly (eval mode), to float32 rounding", async () => {
@@ -41,12 +35,12 @@ describe("NIR export of BatchNorm and SEW blocks", () => {
     await writeNir(path, g);
     const back = await importNirFile(path);
     const x = Tensor.from(Float32Array.from({ length: 5 * 3 * 2 * 36 }, () => (rng.uniform() < 0.4 ? 1 : 0)), [5, 3, 2, 6, 6]);
-    const a = forward(net, x), b = forward(back.net, x);
+    const a = evalForward(net, x), b = evalForward(back.net, x);
     expect(a.some((v) => Math.abs(v) > 0.1)).toBe(true);
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5 * (1 + Math.abs(a[i])));
     // a wrong fold (γ ignored) would be far off: the tolerance sees the statistics
     bn2.weight!.value.set(Float32Array.from({ length: 4 }, () => 1));
-    const c = forward(net, x);
+    const c = evalForward(net, x);
     expect(Math.max(...a.map((v, i) => Math.abs(v - c[i])))).toBeGreaterThan(1e-2);
     net.dispose();
     back.net.dispose();
@@ -69,7 +63,7 @@ describe("NIR export of BatchNorm and SEW blocks", () => {
     expect(into("3")).toEqual(["2", "3.block.5"]);
     const back = importNir(g);
     const x = Tensor.from(Float32Array.from({ length: 8 * 2 * 72 }, () => (rng.uniform() < 0.4 ? 1 : 0)), [8, 2, 2, 6, 6]);
-    const a = forward(net, x), b = forward(back.net, x);
+    const a = evalForward(net, x), b = evalForward(back.net, x);
     expect(a.some((v) => v !== 0)).toBe(true);
     // the folded BN rounds differently: a spike may flip at a threshold; allow 2 % of the outputs
     const off = a.filter((v, i) => Math.abs(v - b[i]) > 1e-4 * (1 + Math.abs(v))).length;

@@ -9,11 +9,11 @@ import { describe, expect, it } from "vitest";
 import { type NirGraph, exportNetwork, importNir, importNirFile, readNir, writeNir } from "../../lib/nir/index.js";
 import { Dag } from "../../lib/nir/dag.js";
 import { ints } from "../../lib/nir/hdf5.js";
-import type { Sequential } from "../../lib/nn/index.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { moduleState } from "../../lib/train/checkpoint.js";
 import { tmp } from "../data/helpers.js";
+import { evalForward } from "./helpers.js";
 import { norse, rockpool, sinabs, snntorch, snntorchRecurrent, spikingjelly, twoNeurons } from "./layouts.js";
 import { simulateReference } from "./reference-sim.js";
 
@@ -28,13 +28,6 @@ function input(shape: number[], p: number, seed: number, T = 40): { x: number[][
   return { x, t: Tensor.from(x.flat(2), [T, B, ...shape]) };
 }
 
-function forward(net: Sequential, x: Tensor): Float32Array {
-  net.eval();
-  const y = net.forward(x);
-  const out = y.toArray();
-  y.dispose();
-  return out;
-}
 
 interface Case {
   name: string;
@@ -67,7 +60,7 @@ describe("NIR graphs in other frameworks' layouts", () => {
       expect(a.net.layers.map((l) => l.constructor.name)).toEqual(c.layers);
       if (c.notes) expect(a.notes.join("\n")).toMatch(c.notes);
       const { x, t } = input(a.inputShape, 0.3, 7, c.steps);
-      const y = forward(a.net, t);
+      const y = evalForward(a.net, t);
       const ref = simulateReference(g, x, c.dt ?? 1, new Map(Object.entries(c.shapes)));
       const r = Float64Array.from(ref.out.flatMap((o) => Array.from(o)));
       expect(y.length).toBe(r.length);
@@ -89,7 +82,7 @@ describe("NIR graphs in other frameworks' layouts", () => {
       expect(b.dt).toBe(a.dt);
       const pa = moduleState(a.net), pb = moduleState(b.net);
       expect(pb.map((p) => p.value.toArray())).toEqual(pa.map((p) => p.value.toArray()));
-      expect(forward(b.net, t)).toEqual(y);
+      expect(evalForward(b.net, t)).toEqual(y);
       for (const n of [a, b]) n.net.dispose();
       t.dispose();
     });

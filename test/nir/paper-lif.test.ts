@@ -9,8 +9,7 @@
 // run goes through the CLI: exodus import --out, then exodus run with an .npy input.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { register as registerImport } from "../../bin/commands/import.js";
 import { register as registerRun } from "../../bin/commands/run.js";
 import { readNpy } from "../../lib/data/npy.js";
@@ -19,6 +18,7 @@ import { type NirGraph, writeNir } from "../../lib/nir/index.js";
 import { f32, ints } from "../../lib/nir/hdf5.js";
 import { Rng } from "../../lib/random.js";
 import { tmp } from "../data/helpers.js";
+import { nirCli } from "./helpers.js";
 import { writeFileSync } from "node:fs";
 
 const DT = 1e-4, TAU = 1e-3, THETA = 0.15;
@@ -62,19 +62,7 @@ function reference(x: number[], exact: boolean): { v: number[]; s: number[] } {
   return { v: vs, s: ss };
 }
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerImport(program);
-  registerRun(program);
-  let out = "";
-  const spy = vi.spyOn(console, "log").mockImplementation((s: unknown) => void (out += `${String(s)}\n`));
-  try {
-    await program.parseAsync(["node", "exodus", ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
+const cli = (...args: string[]) => nirCli([registerImport, registerRun], ...args);
 
 describe("the NIR paper's LIF experiment, in its form", () => {
   it("exodus's trace is the forward-Euler discretisation at dt = 1e-4 s; spikes equal; the exact ODE differs by O(dt/τ)", async () => {

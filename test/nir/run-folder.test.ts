@@ -3,8 +3,7 @@
 // TypeScript API accept; the fine-tuned weights export and import back with identical outputs.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { register as registerEval } from "../../bin/commands/eval.js";
 import { register as registerExport } from "../../bin/commands/export.js";
 import { register as registerImport } from "../../bin/commands/import.js";
@@ -18,24 +17,10 @@ import { Tensor } from "../../lib/tensor.js";
 import { loadCheckpoint } from "../../lib/train/checkpoint.js";
 import { modelFromCheckpoint } from "../../lib/train/from-checkpoint.js";
 import { tmp } from "../data/helpers.js";
+import { nirCli } from "./helpers.js";
 import { snntorch } from "./layouts.js";
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  for (const r of [registerImport, registerEval, registerTrain, registerExport, registerRun]) r(program);
-  let out = "";
-  const log = vi.spyOn(console, "log").mockImplementation((s: unknown) => void (out += `${String(s)}\n`));
-  const write = vi.spyOn(process.stdout, "write").mockImplementation((s: unknown) => ((out += String(s)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    await program.parseAsync(["node", "exodus", ...args]);
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-    err.mockRestore();
-  }
-  return out;
-}
+const cli = (...args: string[]) => nirCli([registerImport, registerEval, registerTrain, registerExport, registerRun], ...args);
 
 /** snnTorch's layout sized for the built-in synthetic task: 40 channels in, 10 classes out. */
 function synthGraph() {
