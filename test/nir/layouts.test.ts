@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type NirGraph, exportNetwork, importNir, importNirFile, readNir, writeNir } from "../../lib/nir/index.js";
 import { Dag } from "../../lib/nir/dag.js";
-import { ints } from "../../lib/nir/hdf5.js";
+import { f32, ints } from "../../lib/nir/hdf5.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { moduleState } from "../../lib/train/checkpoint.js";
@@ -90,6 +90,23 @@ describe("NIR graphs in other frameworks' layouts", () => {
 
   it("time constants in seconds without a dt: the error says to pass --dt", () => {
     expect(() => importNir(norse())).toThrow(/node 1 \(LIF\): tau: τ = .* below the assumed dt = 1: .*pass --dt, e\.g\. 1e-4 as Norse\/snnTorch use/);
+  });
+
+  it("singleton dimensions: an Input [1, 1, 1] and neuron arrays [1, 1, 1] import as one neuron", () => {
+    const one = (v: number) => f32([v], [1, 1, 1]);
+    const g: NirGraph = {
+      nodes: {
+        input: { type: "Input", shape: ints([1, 1, 1]) }, fc: { type: "Affine", weight: f32([2], [1, 1]), bias: f32([0.1], [1]) },
+        lif: { type: "LIF", tau: one(4), r: one(4), v_leak: one(0), v_threshold: one(0.5), v_reset: one(0) }, output: { type: "Output", shape: ints([1, 1, 1]) },
+      },
+      edges: [["input", "fc"], ["fc", "lif"], ["lif", "output"]], metadata: { dt: 1 },
+    };
+    const a = importNir(g);
+    expect(a.net.layers.map((l) => l.constructor.name)).toEqual(["Flatten", "Linear", "LIF"]);
+    const { x, t } = input([1, 1, 1], 0.5, 3);
+    const ref = simulateReference(g, x, 1, new Map());
+    expect(Array.from(evalForward(a.net, t))).toEqual(ref.out.flatMap((o) => Array.from(o)));
+    a.net.dispose();
   });
 
   it("a SEW-style sum imports as a Dag whose node sums its inputs", async () => {

@@ -1,7 +1,7 @@
 // An imported graph is a model: `exodus import g.nir --out runs/x` writes a run folder that eval,
 // train --resume (fine-tuning on the data set given in the command), export, run and the
 // TypeScript API accept; the fine-tuned weights export and import back with identical outputs.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { register as registerEval } from "../../bin/commands/eval.js";
@@ -88,6 +88,13 @@ describe("an imported NIR graph as a run folder", () => {
     const r = await loadRunnable(run);
     expect(r.inputShape).toEqual([40]);
     r.net.dispose();
+    // a .nir file directly, with frames [T, B, 40]: the same output as the imported run (0 steps: same weights)
+    const rng2 = new Rng(5);
+    const frames = Float32Array.from({ length: 20 * 3 * 40 }, () => (rng2.uniform() < 0.3 ? 1 : 0));
+    writeFileSync(join(dir, "frames.npy"), encodeNpy(frames, [20, 3, 40]));
+    const f = JSON.parse(await cli("run", nir, "--dt", "1e-4", "--input", join(dir, "frames.npy"), "--out", join(dir, "tf"), "--json"));
+    expect(f.shape).toEqual([20, 3, 10]);
+    expect(readFileSync(join(dir, "tf", "output.csv"), "utf8").split("\n")[0]).toMatch(/^t,b0:n0,b0:n1,.*,b2:n9$/);
     await expect(cli("run", run, "--input", join(dir, "ev.npy"))).rejects.toThrow(/expected frames \[T, 40\] or \[T, B, 40\] \(or --events/);
   });
 });
