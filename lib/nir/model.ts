@@ -94,7 +94,7 @@ export function nirModelLayers(model: NirModelConfig, output: string, features: 
     r.net.dispose();
     throw new ConfigError(`model.graph: ${why}`);
   };
-  if (!same(r.inputShape, features)) fail(`the imported graph (${path}) takes samples of shape [${r.inputShape.join(", ")}], the data set gives [${features.join(", ")}] per step`);
+  if (!same(r.inputShape, features)) fail(`the imported graph (${path}) takes samples of shape [${r.inputShape.join(", ")}], the data set gives [${features.join(", ")}] per step; give the data set it was made for (--set dataset.name=… --data-root …)`);
   if (r.outputShape.reduce((a, b) => a * b, 1) !== numClasses) fail(`the imported graph (${path}) gives outputs of shape [${r.outputShape.join(", ")}]; training and evaluation need ${numClasses} (one score per class of the data set)`);
   return r.net.layers;
 }

@@ -30,13 +30,14 @@ export async function importToRunFolder(file: string, out: string, opts: RunFold
   const g = await readNir(file);
   const imported = { ...importNir(g, { dt: opts.dt }, file), version: g.version };
   try {
-    mkdirSync(out, { recursive: true });
     const graph = resolve(out, GRAPH_FILE);
-    writeGraphJson(graph, g);
+    // the config is checked before anything is written: a bad --dataset leaves no half-made run
     const config = validateConfig({
       dataset: { name: opts.dataset ?? "synthetic", ...(opts.dataRoot ? { root: opts.dataRoot } : {}) },
       model: { kind: "nir", graph, dt: opts.dt ?? null }, output: out,
     });
+    mkdirSync(out, { recursive: true });
+    writeGraphJson(graph, g);
     const flat = imported.outputShape.length === 1;
     const weights = imported.net.layers.filter((l) => l instanceof Linear || l instanceof Conv2d).length;
     writeRunConfig(out, config);
