@@ -1,7 +1,10 @@
 // NIR (neuromorphic intermediate representation, neuroir.org) export and import.
-//   exportNir(net, {inputShape, dt, approximateReset}) → NirGraph; writeNir(path, graph)
+//   exportNetwork(net, {inputShape, dt, approximateReset}) → NirGraph (exportNir for plain chains,
+//   exportGraph for graphs, SEW, BatchNorm, imported layers); writeNir(path, graph)
 //   readNir(path) → NirGraph; importNir(graph) → {net: Sequential, inputShape, …}
-//   exportRunNir(run or checkpoint, path, opts) — a trained run's network, as `exodus export`.
+//   exportRunNir(run or checkpoint, path, opts) — a trained run's network, as `exodus export`;
+//   importToRunFolder(file, dir) — a graph as a run folder, as `exodus import --out`;
+//   loadRunnable / readInput / simulate — `exodus run`.
 import { ExodusError } from "../errors.js";
 import { modelFromCheckpoint } from "../train/from-checkpoint.js";
 import type { ModelShape } from "../train/model.js";
@@ -19,6 +22,7 @@ export { Dag } from "./dag.js";
 export { Bias, Scale, Threshold } from "./layers.js";
 export { importToRunFolder, type RunFolderOptions } from "./run-folder.js";
 export { GRAPH_FILE, readGraphJson, writeGraphJson, type NirModelConfig } from "./model.js";
+export { loadRunnable, readInput, simulate, traceCsv, type Runnable, type Trace } from "./simulate.js";
 
 /** The NIR graph of an exodus network: exportNir, or exportGraph for what exportNir does not cover (graphs, SEW, BatchNorm, imported layers). */
 export function exportNetwork(net: Sequential, opts: ExportOptions): NirGraph {
