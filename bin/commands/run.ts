@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .argument("<model>", "a NIR file, or a run folder / checkpoint (trained, or written by exodus import --out)")
     .description("run a network on one input; write its output and every neuron layer's spikes and membrane trace (npy + CSV)")
     .requiredOption("-i, --input <file.npy>", "frames [T, …input shape] or [T, B, …input shape]; with --events an event list")
-    .option("-o, --out <dir>", "folder for the traces (default: <input name>.exodus next to the current folder)")
+    .option("-o, --out <dir>", "folder for the traces (default: <input name>.exodus in the current folder)")
     .option("--events", "the input is events: [E, 2] (step, flat neuron index) or [E, 1 + rank] (step, coordinates)")
     .option("--steps <T>", "with --events: number of steps (default: the last event's step + 1)")
     .option("--dt <dt>", "NIR file: the time step (default: the graph's metadata dt, else 1)")

@@ -13,6 +13,7 @@ import { Dropout } from "../nn/dropout.js";
 import { ExpLeak } from "../nn/expleak.js";
 import { LIF } from "../nn/lif.js";
 import type { Module } from "../nn/module.js";
+import { MaxPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
 import { SEW } from "../nn/sew.js";
 import { Dag } from "./dag.js";
@@ -85,6 +86,7 @@ function chain(b: Builder, layers: readonly Module[], prefix: string, start: Cur
     const path = `${prefix}${i}`;
     if (drive && !(layer instanceof LIF || layer instanceof ExpLeak)) refuse(drive.path, layer, "a constant drive that no neuron follows has no NIR node");
     if (layer instanceof Dropout) return;
+    if (layer instanceof MaxPool2d) refuse(path, layer, "max pooling has no NIR node (NIR has AvgPool2d and SumPool2d); train with {avgpool: k} or {sumpool: k} for an exportable network");
     if (layer instanceof Sequential) c = chain(b, layer.layers, `${path}.`, c);
     else if (layer instanceof Dag) {
       const tails = new Map<string, string[]>();
