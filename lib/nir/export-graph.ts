@@ -16,6 +16,7 @@ import type { Module } from "../nn/module.js";
 import { MaxPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
 import { SEW } from "../nn/sew.js";
+import { Conv1d } from "./conv1d.js";
 import { Dag } from "./dag.js";
 import { type ExportOptions, type NirGraph, exportNir } from "./export.js";
 import { foldBatchNorm, isBatchNorm } from "./fold.js";
@@ -25,7 +26,7 @@ import { prod } from "./reader.js";
 
 /** Whether exportNir alone cannot write the network (see the file comment). */
 export function needsGraphExport(layers: readonly Module[]): boolean {
-  return layers.some((l) => l instanceof Dag || l instanceof SEW || l instanceof Bias || l instanceof Scale || l instanceof Threshold || l instanceof BatchNorm1d || l instanceof BatchNorm2d ||
+  return layers.some((l) => l instanceof Dag || l instanceof Conv1d || l instanceof SEW || l instanceof Bias || l instanceof Scale || l instanceof Threshold || l instanceof BatchNorm1d || l instanceof BatchNorm2d ||
     (l instanceof Sequential && needsGraphExport(l.layers)));
 }
 
@@ -111,10 +112,15 @@ function chain(b: Builder, layers: readonly Module[], prefix: string, start: Cur
         const prev = last() === undefined ? undefined : b.nodes[last()!];
         const C = c.shape[0], per = prod(c.shape) / C;
         const perChannel = Array.from({ length: C }, (_, k) => v[k * per]);
-        if (prev?.type !== "Conv2d" || !v.every((x, j) => x === perChannel[Math.floor(j / per)]))
+        if (!(prev?.type === "Conv2d" || prev?.type === "Conv1d") || !v.every((x, j) => x === perChannel[Math.floor(j / per)]))
           refuse(path, layer, "a bias that is not a convolution's per-channel bias has no NIR node");
         prev.bias = f32(perChannel);
       }
+    } else if (layer instanceof Conv1d) {
+      const L = c.shape[1];
+      const node: NirDict = { type: "Conv1d", input_shape: ints([L]), weight: f32(layer.weight1d, [layer.outChannels, layer.inChannels, layer.kernel]), stride: ints([layer.stride]),
+        padding: ints([layer.padding]), dilation: ints([1]), groups: 1, bias: f32(new Float32Array(layer.outChannels)) };
+      c = add(b, path, node, c, [layer.outChannels, layer.outLength(L)]);
     } else if (layer instanceof Scale) {
       c = add(b, path, { type: "Scale", scale: f32(layer.scale.toArray(), c.shape) }, c, c.shape);
     } else if (layer instanceof Threshold) {

@@ -16,6 +16,7 @@ import type { BackwardMethod, SurrogateOptions } from "../nn/options.js";
 import { AvgPool2d, SumPool2d } from "../nn/pool.js";
 import { GAIN_TOL, decayFromTau } from "./convention.js";
 import { isArray } from "./hdf5.js";
+import { Conv1d } from "./conv1d.js";
 import { Bias, Scale, Threshold } from "./layers.js";
 import { type NodeReader, type PerNeuronValues, all, expand, f32, mapAll, prod, zip } from "./reader.js";
 
@@ -37,7 +38,7 @@ export const sameElements = (a: readonly number[], b: readonly number[]) => {
   return x.length === y.length && x.every((d, i) => d === y[i]);
 };
 
-export const SUPPORTED = "Linear, Affine, Scale, Conv2d, AvgPool2d, SumPool2d, Flatten, LIF, IF, LI, I, CubaLIF, Threshold, NIRGraph (subgraphs)";
+export const SUPPORTED = "Linear, Affine, Scale, Conv1d, Conv2d, AvgPool2d, SumPool2d, Flatten, LIF, IF, LI, I, CubaLIF, Threshold, NIRGraph (subgraphs)";
 
 export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeContext): { layers: Module[]; shape: number[] } {
   const { dt } = ctx;
@@ -57,10 +58,10 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
     // per output neuron: row o of a Linear (and its bias) times g[o]; a Conv2d's channel c times
     // the gain its neurons share (exact in real arithmetic, one float32 rounding per weight)
     const g = expand(gain, n());
-    const per = target instanceof Conv2d && shape.length === 3 ? shape[1] * shape[2] : 1;
+    const per = target instanceof Conv2d && shape.length === 3 ? shape[1] * shape[2] : target instanceof Conv1d && shape.length === 2 ? shape[1] : 1;
     const perUnit = Array.from({ length: g.length / per }, (_, u) => g[u * per]);
     const uniform = g.every((x, j) => x === perUnit[Math.floor(j / per)]);
-    if ((target instanceof Linear || target instanceof Conv2d) && uniform) {
+    if ((target instanceof Linear || target instanceof Conv2d || target instanceof Conv1d) && uniform) {
       const scaleRows = (t: { set(d: Float32Array): void; toArray(): Float32Array }, unit: number) => t.set(t.toArray().map((x, j) => x * perUnit[Math.floor(j / unit) % perUnit.length]));
       for (const p of target.parameters()) scaleRows(p.value, p.value.size / perUnit.length);
       for (const l of run.slice(k + 1)) for (const p of l.parameters()) scaleRows(p.value, per); // a conv's Bias [C, H, W]
@@ -163,9 +164,29 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
       }
       break;
     }
-    case "Conv1d":
-      r.fail("Conv1d is not yet supported by exodus (no 1-D convolution layer); flatten the layer into a Linear before exporting");
-    // falls through (fail never returns)
+    case "Conv1d": {
+      const w = r.array("weight");
+      if (w.shape.length !== 3) r.fail(`weight: expected [Cout, Cin, k], received ${shapeStr(w.shape)}`);
+      const [co, ci, k] = w.shape;
+      if (shape.length !== 2 || shape[0] !== ci) r.fail(`expected an input [${ci}, L], received samples of shape ${shapeStr(shape)}`);
+      if (r.int("groups", 1) !== 1) r.fail("groups other than 1 (exodus convolutions are dense)");
+      if (r.square("dilation", 1) !== 1) r.fail("dilation other than 1");
+      const stride = r.square("stride", 1);
+      const pad = r.node.padding === "same" ? (stride === 1 && k % 2 === 1 ? (k - 1) / 2 : r.fail('padding "same" needs stride 1 and an odd kernel')) : r.node.padding === "valid" ? 0 : r.square("padding", 0);
+      let conv: Conv1d;
+      try {
+        conv = new Conv1d(ci, co, k, pad, stride, ctx.device);
+      } catch (e) {
+        return r.fail((e as Error).message.replace(/^Conv1d: /, ""));
+      }
+      conv.weight1d = w.data as ArrayLike<number>;
+      layers.push(conv);
+      shape = [co, conv.outLength(shape[1])];
+      const b = r.has("bias") ? r.values("bias") : [];
+      if (b.length && b.length !== co) r.fail(`bias: expected ${co} values (one per output channel), received ${b.length}`);
+      if (b.some((x) => x !== 0)) layers.push(new Bias(shape, Float32Array.from({ length: n() }, (_, j) => b[Math.floor(j / shape[1])]), { role: "bias", device: ctx.device }));
+      break;
+    }
     case "AvgPool2d":
     case "SumPool2d": {
       const k = r.square("kernel_size");

@@ -14,7 +14,7 @@ import { Tensor } from "../../lib/tensor.js";
 import { moduleState } from "../../lib/train/checkpoint.js";
 import { tmp } from "../data/helpers.js";
 import { evalForward } from "./helpers.js";
-import { norse, rockpool, sinabs, snntorch, snntorchRecurrent, spikingjelly, twoNeurons } from "./layouts.js";
+import { norse, rockpool, sinabs, sinabs1d, snntorch, snntorchRecurrent, spikingjelly, twoNeurons } from "./layouts.js";
 import { simulateReference } from "./reference-sim.js";
 
 const B = 2;
@@ -44,6 +44,7 @@ const cases: Case[] = [
   { name: "Norse (τ in seconds, Output [n, 1, 1])", graph: norse, dt: 1e-4, shapes: {}, layers: ["Linear", "LIF", "Linear", "LIF"] },
   { name: "sinabs (conv bias, IF without v_reset, SumPool2d, torch Flatten)", graph: sinabs, shapes: { input: [2, 8, 8], "0": [4, 8, 8], "1": [4, 8, 8], "2": [4, 4, 4] },
     notes: /no v_reset \(a file from before NIR 1\.0\).*start_dim 1 read as torch's/s, layers: ["Conv2d", "Bias", "IAF", "SumPool2d", "Flatten", "Linear", "IAF"] },
+  { name: "sinabs with Conv1d (bias, LIF in steps, no v_reset)", graph: sinabs1d, shapes: { input: [2, 12] }, notes: /no v_reset/, layers: ["Conv1d", "Bias", "LIF", "Flatten", "Linear", "IAF"] },
   { name: "Rockpool (CubaLIF, r = τ·exp(−dt/τ)/dt, v_leak bias)", graph: rockpool, dt: 1e-3, shapes: {}, notes: /gain .* folded/, layers: ["Linear", "ExpLeak", "Bias", "LIF"] },
   { name: "snnTorch (r = β, Synaptic as CubaLIF)", graph: snntorch, dt: 1e-4, shapes: {}, notes: /folded/, layers: ["Linear", "LIF", "Linear", "ExpLeak", "LIF"] },
   { name: "SpikingJelly (conv bias, SEW-style summed edges, CUBALIF)", graph: spikingjelly, dt: 1e-4, shapes: { input: [2, 6, 6], conv1: [3, 6, 6], sn1: [3, 6, 6], conv2: [3, 6, 6], sn2: [3, 6, 6], pool: [3, 3, 3] }, layers: ["Dag"] },

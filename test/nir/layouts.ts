@@ -52,6 +52,26 @@ export function sinabs(seed = 2): NirGraph {
   };
 }
 
+/** sinabs with a 1-D convolution (its exporter writes nn.Conv1d as Conv1d: stride, padding,
+ *  dilation as 1-tuples, bias), an LIF in steps (R = 1: norm_input), torch's Flatten, Affine, IF. */
+export function sinabs1d(seed = 6): NirGraph {
+  const rng = new Rng(seed);
+  const n = 3 * 12;
+  return {
+    nodes: {
+      input: { type: "Input", shape: ints([2, 12]) },
+      "0": { type: "Conv1d", weight: arr(rand(rng, 3 * 2 * 3, -0.3, 0.9), [3, 2, 3]), bias: arr(rand(rng, 3, -0.1, 0.2), [3]), stride: ints([1]), padding: ints([1]), dilation: ints([1]), groups: 1 },
+      "1": { type: "LIF", tau: arr(full(n, 4), [3, 12]), r: arr(full(n, 1), [3, 12]), v_leak: arr(full(n, 0), [3, 12]), v_threshold: arr(full(n, 0.3), [3, 12]) },
+      "2": { type: "Flatten", start_dim: 1, end_dim: -1, input_type: { input: ints([0, 0, 0]) } },
+      "3": { type: "Affine", weight: arr(rand(rng, 4 * n, -0.2, 0.5), [4, n]), bias: arr(full(4, 0), [4]) },
+      "4": { type: "IF", r: arr(full(4, 1), [4]), v_threshold: arr(full(4, 1), [4]) },
+      output: { type: "Output", shape: ints([4]) },
+    },
+    edges: chain("input", "0", "1", "2", "3", "4", "output"),
+    metadata: {},
+  };
+}
+
 /** Rockpool: Linear + CubaLIF (seconds, dt 1e-3 given by the user), r = τm·exp(−dt/τm)/dt, a bias as v_leak, no w_in. */
 export function rockpool(seed = 3, dt = 1e-3): NirGraph {
   const rng = new Rng(seed);

@@ -97,6 +97,26 @@ export function simulateReference(g: NirGraph, x: number[][][], dt: number, shap
         return xi.map((v, k) => (v >= vals(node, "threshold", n)[k] ? 1 : 0));
       case "Flatten":
         return xi;
+      case "Conv1d": {
+        const w = node.weight as NirArray;
+        const [co, ci, k] = w.shape;
+        const [, L] = shapeIn();
+        const s = intsOf(node.stride, 1), p = intsOf(node.padding, 0);
+        const ol = Math.floor((L + 2 * p - k) / s) + 1;
+        const bias = vals(node, "bias", co);
+        const y = new Float64Array(co * ol);
+        for (let o = 0; o < co; o++)
+          for (let j = 0; j < ol; j++) {
+            let acc = bias[o];
+            for (let q = 0; q < ci; q++)
+              for (let u = 0; u < k; u++) {
+                const xx = j * s - p + u;
+                if (xx >= 0 && xx < L) acc += w.data[(o * ci + q) * k + u] * xi[q * L + xx];
+              }
+            y[o * ol + j] = acc;
+          }
+        return y;
+      }
       case "Conv2d": {
         const w = node.weight as NirArray;
         const [co, ci, k] = w.shape;

@@ -20,6 +20,7 @@ FIELDS = {
     "Linear": ({"weight"}, {"metadata"}),
     "Affine": ({"weight", "bias"}, {"metadata"}),
     "Conv2d": ({"input_shape", "weight", "stride", "padding", "dilation", "groups", "bias"}, {"metadata"}),
+    "Conv1d": ({"input_shape", "weight", "stride", "padding", "dilation", "groups", "bias"}, {"metadata"}),
     "AvgPool2d": ({"kernel_size", "stride", "padding"}, {"metadata"}),
     "SumPool2d": ({"kernel_size", "stride", "padding"}, {"metadata"}),
     "Flatten": (set(), {"input_type", "start_dim", "end_dim", "metadata"}),
@@ -68,6 +69,11 @@ def shapes(name, node):
         ins = np.array(node["input_shape"])
         out = [conv_out(ins[i], node["padding"][i], node["dilation"][i], w.shape[2], node["stride"][i]) for i in range(2)]
         return np.array([w.shape[1], *ins]), np.array([w.shape[0], *out])
+    if t == "Conv1d":
+        w = node["weight"]
+        ins = np.array(node["input_shape"])
+        out = conv_out(ins[0], node["padding"][0], node["dilation"][0], w.shape[2], node["stride"][0])
+        return np.array([w.shape[1], *ins]), np.array([w.shape[0], out])
     if t in ("AvgPool2d", "SumPool2d"):
         return None, node  # inferred from the predecessor below
     if t == "Flatten":
