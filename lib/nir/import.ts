@@ -64,11 +64,16 @@ export function importNir(g: NirGraph, opts: ImportOptions = {}, where = "NIR gr
     const layers: Module[] = [];
     names = [];
     shape = [...inputShape];
-    for (const name of body) {
-      const built = nodeLayers(new NodeReader(where, name, flat.nodes[name]), shape, ctx(layers));
-      layers.push(...built.layers);
-      names.push(...built.layers.map(() => name));
-      shape = built.shape;
+    try {
+      for (const name of body) {
+        const built = nodeLayers(new NodeReader(where, name, flat.nodes[name]), shape, ctx(layers));
+        layers.push(...built.layers);
+        names.push(...built.layers.map(() => name));
+        shape = built.shape;
+      }
+    } catch (e) {
+      for (const l of layers) l.dispose();
+      throw e;
     }
     net = new Sequential(...layers);
   } else {
