@@ -40,6 +40,11 @@ export class Conv1d extends Module {
     return Math.floor((L + 2 * this.padding - this.kernel) / this.stride) + 1;
   }
 
+  /** One step's output shape for input [C, L] (the network summary). */
+  sampleOutputShape(s: readonly number[]): number[] {
+    return [this.outChannels, this.outLength(s[s.length - 1])];
+  }
+
   forward(x: Tensor): Tensor {
     const L = x.shape[x.rank - 1];
     if (x.rank < 3 || x.shape[x.rank - 2] !== this.inChannels) throw new ShapeError(`Conv1d: expected an input [T, B, ${this.inChannels}, L], received ${shapeStr(x.shape)}`);

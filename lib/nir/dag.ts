@@ -8,6 +8,7 @@ import type { Tensor } from "../tensor.js";
 import { noForward } from "../nn/common.js";
 import { type Buffer, Module, type Parameter, prefixed } from "../nn/module.js";
 import { Sequential } from "../nn/sequential.js";
+import { outputShape } from "../nn/summary.js";
 
 export interface DagNode {
   name: string;
@@ -35,6 +36,13 @@ export class Dag extends Module {
   constructor(nodes: DagNode[]) {
     super();
     this.nodes = nodes;
+  }
+
+  /** One step's output shape (the network summary): each node's layers on the summed inputs' shape. */
+  sampleOutputShape(s: readonly number[]): number[] {
+    const shapes = new Map<string, number[]>();
+    for (const n of this.nodes) shapes.set(n.name, outputShape(n.layers, n.inputs.length ? shapes.get(n.inputs[0])! : s));
+    return shapes.get(this.nodes[this.nodes.length - 1].name)!;
   }
 
   forward(x: Tensor): Tensor {

@@ -3,6 +3,7 @@
 // padding rows get no gradient, so training keeps the layer a 1-D convolution.
 import { describe, expect, it } from "vitest";
 import { Conv1d } from "../../lib/nir/conv1d.js";
+import { outputShape } from "../../lib/nn/index.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 
@@ -19,6 +20,7 @@ describe("Conv1d", () => {
       const ol = conv.outLength(L);
       const y = conv.forward(Tensor.from(x, [2, 2, ci, L]));
       expect(y.shape).toEqual([2, 2, co, ol]);
+      expect(outputShape(conv, [ci, L])).toEqual([co, ol]);
       const at = (n: number, c: number, j: number) => (j >= 0 && j < L ? x[(n * ci + c) * L + j] : 0);
       const ref = new Float64Array(N * co * ol);
       for (let n = 0; n < N; n++) for (let o = 0; o < co; o++) for (let j = 0; j < ol; j++) {

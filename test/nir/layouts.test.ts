@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { type NirGraph, exportNetwork, importNir, importNirFile, readNir, writeNir } from "../../lib/nir/index.js";
 import { Dag } from "../../lib/nir/dag.js";
 import { f32, ints } from "../../lib/nir/hdf5.js";
+import { outputShape } from "../../lib/nn/index.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { moduleState } from "../../lib/train/checkpoint.js";
@@ -114,6 +115,7 @@ describe("NIR graphs in other frameworks' layouts", () => {
     const a = importNir(spikingjelly(), { dt: 1e-4 });
     const dag = a.net.layers[0] as Dag;
     expect(dag.nodes.find((n) => n.name === "pool")!.inputs.sort()).toEqual(["sn1", "sn2"]);
+    expect(outputShape(a.net, a.inputShape)).toEqual([4]); // the summary exodus train prints sees through the Dag
     // the export writes the sum as two edges into one node
     const g = exportNetwork(a.net, { inputShape: a.inputShape, dt: a.dt });
     const into = (n: string) => g.edges.filter(([, b]) => b === n).length;
