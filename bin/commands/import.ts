@@ -58,7 +58,7 @@ export function register(program: Command): void {
         if (o.out && !folder) saveModel(o.out, moduleState(r.net), { source: file });
         const dag = r.net.layers[0] instanceof Dag ? r.net.layers[0] : undefined;
         const layers = dag
-          ? dag.nodes.map((n) => ({ node: n.name, layer: n.layers.layers.map((l) => l.constructor.name).join(" → ") || "(sum of its inputs)" }))
+          ? dag.nodes.map((n) => ({ node: n.name, layer: n.layers.layers.map((l) => l.constructor.name).join(" → ") || (n.inputs.length === 0 ? "(the input)" : n.inputs.length === 1 ? "(its input)" : "(the sum of its inputs)") }))
           : r.net.layers.map((l, i) => ({ node: r.nodeNames[i], layer: l.constructor.name }));
         if (o.json) console.log(JSON.stringify({ version: r.version, dt: r.dt, inputShape: r.inputShape, outputShape: r.outputShape, layers, spikeRates: rates, notes: r.notes }, null, 2));
         else {
