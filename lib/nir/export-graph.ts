@@ -85,7 +85,7 @@ function chain(b: Builder, layers: readonly Module[], prefix: string, start: Cur
   const last = () => (c.from.length === 1 ? c.from[0] : undefined);
   layers.forEach((layer, i) => {
     const path = `${prefix}${i}`;
-    if (drive && !(layer instanceof LIF || layer instanceof ExpLeak)) refuse(drive.path, layer, "a constant drive that no neuron follows has no NIR node");
+    if (drive && !(layer instanceof LIF || layer instanceof ExpLeak)) throw new ExodusError(`NIR export: layer ${drive.path} (Bias): a constant drive that no neuron follows has no NIR node`);
     if (layer instanceof Dropout) return;
     if (layer instanceof MaxPool2d) refuse(path, layer, "max pooling has no NIR node (NIR has AvgPool2d and SumPool2d); train with {avgpool: k} or {sumpool: k} for an exportable network");
     if (layer instanceof Sequential) c = chain(b, layer.layers, `${path}.`, c);
@@ -93,7 +93,9 @@ function chain(b: Builder, layers: readonly Module[], prefix: string, start: Cur
       const tails = new Map<string, string[]>();
       const only = layers.length === 1 && prefix === "";
       for (const n of layer.nodes) {
-        const from = n.inputs.length ? [...new Set(n.inputs.flatMap((p) => tails.get(p)!))] : c.from;
+        const from = n.inputs.length ? n.inputs.flatMap((p) => tails.get(p)!) : c.from;
+        // NIR sums distinct edges: one source reaching a node twice (through identities) has no form
+        if (new Set(from).size !== from.length) refuse(`${path}.${n.name}`, layer, `node ${n.name} sums the output of ${from.find((f, k) => from.indexOf(f) !== k)} twice, which NIR edges cannot say`);
         const shape = n.inputs.length ? b.shapes.get(n.inputs[0])! : c.shape;
         const r = chain(b, n.layers.layers, only ? `${n.name}.` : `${path}.${n.name}.`, { from, shape });
         tails.set(n.name, r.from);
