@@ -82,7 +82,7 @@ export function rockpool(seed = 3, dt = 1e-3): NirGraph {
       "0_LinearTorch": { type: "Linear", weight: arr(rand(rng, 24, -0.5, 2), [4, 6]) },
       "1_LIFTorch": {
         type: "CubaLIF", tau_syn: arr(rand(rng, 4, 2e-3, 4e-3), [4]), tau_mem: arr(tm, [4]), r: arr(tm.map((t) => (t * Math.exp(-dt / t)) / dt), [4]),
-        v_leak: arr(rand(rng, 4, 0.1, 0.4), [4]), v_threshold: arr(full(4, 1), [4]),
+        v_leak: arr(rand(rng, 4, 0.6, 1.4), [4]), v_threshold: arr(full(4, 1), [4]),
       },
       output: { type: "Output", shape: ints([4]) },
     },
