@@ -9,9 +9,11 @@ import { describe, expect, it } from "vitest";
 import { type NirGraph, exportNetwork, importNir, importNirFile, readNir, writeNir } from "../../lib/nir/index.js";
 import { Dag } from "../../lib/nir/dag.js";
 import { f32, ints } from "../../lib/nir/hdf5.js";
+import { simulate } from "../../lib/nir/simulate.js";
 import { outputShape } from "../../lib/nn/index.js";
+import { forwardCounting, spikingLayers } from "../../lib/train/diagnostics.js";
 import { Rng } from "../../lib/random.js";
-import { Tensor } from "../../lib/tensor.js";
+import { Tensor, scope } from "../../lib/tensor.js";
 import { moduleState } from "../../lib/train/checkpoint.js";
 import { tmp } from "../data/helpers.js";
 import { evalForward } from "./helpers.js";
@@ -116,6 +118,19 @@ describe("NIR graphs in other frameworks' layouts", () => {
     const dag = a.net.layers[0] as Dag;
     expect(dag.nodes.find((n) => n.name === "pool")!.inputs.sort()).toEqual(["sn1", "sn2"]);
     expect(outputShape(a.net, a.inputShape)).toEqual([4]); // the summary exodus train prints sees through the Dag
+    // training's and evaluation's firing rates count the neurons inside the Dag, as exodus run records them
+    const spiking = spikingLayers(a.net);
+    expect(spiking.map((l) => l.name)).toEqual(["0.sn1.0.LIF", "0.sn2.0.LIF", "0.sn3.1.LIF"]);
+    const { t } = input(a.inputShape, 0.4, 9);
+    a.net.eval();
+    const counted = scope(() => {
+      const f = forwardCounting(a.net, t, spiking);
+      return f.spikes;
+    });
+    const traces = simulate({ net: a.net, inputShape: a.inputShape, names: a.nodeNames, source: "test" }, t);
+    const total = (name: string) => traces.find((tr) => tr.name === name)!.data.reduce((x, y) => x + y, 0);
+    expect(counted).toEqual(["sn1.spikes", "sn2.spikes", "sn3.2.spikes"].map(total));
+    expect(counted.every((c) => c > 0)).toBe(true);
     // the export writes the sum as two edges into one node
     const g = exportNetwork(a.net, { inputShape: a.inputShape, dt: a.dt });
     const into = (n: string) => g.edges.filter(([, b]) => b === n).length;
