@@ -48,6 +48,7 @@ function describeSetup(c: TrainConfig): string {
   const net =
     m.kind === "mlp" ? `MLP, hidden ${m.hidden.join("–")}`
     : m.kind === "conv" ? `conv net, channels ${m.channels.join("–")}${m.extraConvs ? ` + ${m.extraConvs} at the last width` : ""}`
+    : m.kind === "nir" ? `imported NIR graph ${m.graph}`
     : `${m.layers.length}-entry layer list`;
   const n = c.neuron;
   const neuron = `${n.type.toUpperCase()}${n.type === "lif" ? ` τ ${n.tauMem}` : ""}, θ ${n.threshold}, ${n.surrogate.name} surrogate width ${n.surrogate.width}`;

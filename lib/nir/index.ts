@@ -1,16 +1,33 @@
 // NIR (neuromorphic intermediate representation, neuroir.org) export and import.
-//   exportNir(net, {inputShape, dt, approximateReset}) → NirGraph; writeNir(path, graph)
+//   exportNetwork(net, {inputShape, dt, approximateReset}) → NirGraph (exportNir for plain chains,
+//   exportGraph for graphs, SEW, BatchNorm, imported layers); writeNir(path, graph)
 //   readNir(path) → NirGraph; importNir(graph) → {net: Sequential, inputShape, …}
-//   exportRunNir(run or checkpoint, path, opts) — a trained run's network, as `exodus export`.
+//   exportRunNir(run or checkpoint, path, opts) — a trained run's network, as `exodus export`;
+//   importToRunFolder(file, dir) — a graph as a run folder, as `exodus import --out`;
+//   loadRunnable / readInput / simulate — `exodus run`.
 import { ExodusError } from "../errors.js";
 import { modelFromCheckpoint } from "../train/from-checkpoint.js";
 import type { ModelShape } from "../train/model.js";
 import { type ExportOptions, type NirGraph, NIR_VERSION, exportNir } from "./export.js";
 import { type NirDict, isArray, readNirFile, writeNirFile } from "./hdf5.js";
+import { exportGraph, needsGraphExport } from "./export-graph.js";
+import type { Sequential } from "../nn/sequential.js";
 import { type ImportOptions, type ImportedNetwork, importNir } from "./import.js";
 
 export { exportNir, importNir, NIR_VERSION, type NirGraph, type ExportOptions, type ImportOptions, type ImportedNetwork };
 export { CONVENTION } from "./convention.js";
+export { exportGraph, needsGraphExport } from "./export-graph.js";
+export { foldBatchNorm } from "./fold.js";
+export { Dag } from "./dag.js";
+export { Bias, Scale, Threshold } from "./layers.js";
+export { importToRunFolder, type RunFolderOptions } from "./run-folder.js";
+export { GRAPH_FILE, readGraphJson, writeGraphJson, type NirModelConfig } from "./model.js";
+export { loadRunnable, readInput, simulate, traceCsv, type Runnable, type Trace } from "./simulate.js";
+
+/** The NIR graph of an exodus network: exportNir, or exportGraph for what exportNir does not cover (graphs, SEW, BatchNorm, imported layers). */
+export function exportNetwork(net: Sequential, opts: ExportOptions): NirGraph {
+  return needsGraphExport(net.layers) ? exportGraph(net, opts) : exportNir(net, opts);
+}
 
 export async function writeNir(path: string, g: NirGraph): Promise<void> {
   await writeNirFile(path, NIR_VERSION, { type: "NIRGraph", nodes: g.nodes, metadata: g.metadata }, g.edges);
@@ -40,7 +57,7 @@ export async function importNirFile(path: string, opts: ImportOptions = {}): Pro
 export async function exportRunNir(pathOrRunDir: string, out: string, opts: Omit<ExportOptions, "inputShape"> & { which?: "last" | "best"; shape?: ModelShape } = {}): Promise<{ graph: NirGraph; checkpoint: string }> {
   const { checkpoint, config, model, shape } = modelFromCheckpoint(pathOrRunDir, { which: opts.which, shape: opts.shape });
   try {
-    const graph = exportNir(model.net, { ...opts, inputShape: shape.sampleShape.slice(1), metadata: { exodus_config: JSON.stringify(config), ...(opts.metadata ?? {}) } });
+    const graph = exportNetwork(model.net, { ...opts, inputShape: shape.sampleShape.slice(1), metadata: { exodus_config: JSON.stringify(config), ...(opts.metadata ?? {}) } });
     await writeNir(out, graph);
     return { graph, checkpoint: checkpoint.path };
   } finally {

@@ -49,6 +49,9 @@ export function outputShape(m: Module, s: readonly number[]): number[] {
     return [...s.slice(0, -1), m.outFeatures];
   }
   if (m instanceof Flatten) return [s.reduce((a, b) => a * b, 1)];
+  // layers defined elsewhere (lib/nir: Conv1d, Dag) say their own output shape
+  const own = (m as { sampleOutputShape?: (s: readonly number[]) => number[] }).sampleOutputShape;
+  if (typeof own === "function") return own.call(m, s);
   return [...s];
 }
 

@@ -16,6 +16,7 @@ import { checkModelFits } from "./memory.js";
 import { applySets, blameSet, parseSet } from "./overrides.js";
 import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
 import { type AugmentSpec, validateAugment } from "../data/augment.js";
+import { type NirModelConfig, validateNirModel } from "../nir/model.js";
 
 export interface MlpModelConfig {
   kind: "mlp";
@@ -100,7 +101,7 @@ export interface TrainSettings {
 
 export interface TrainConfig {
   dataset: { name: DatasetName; root: string; transform?: TransformSpec; augment?: AugmentSpec };
-  model: MlpModelConfig | ConvModelConfig | LayersModelConfig;
+  model: MlpModelConfig | ConvModelConfig | LayersModelConfig | NirModelConfig;
   neuron: NeuronConfig;
   method: BackwardMethod;
   loss: { readout: ReadoutName };
@@ -205,13 +206,15 @@ export function validateConfig(raw: unknown): TrainConfig {
   const augment = ds.augment === undefined || ds.augment === null ? undefined : validateAugment(ds.augment, "dataset.augment");
   const d = defaultsFor(name);
 
-  const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout", "layers", "weightNorm"]);
-  const kind = str("model.kind", m.kind, m.layers !== undefined ? "layers" : d.model.kind, ["mlp", "conv", "layers"] as const);
+  const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout", "layers", "weightNorm", "graph", "dt"]);
+  const kind = str("model.kind", m.kind, m.layers !== undefined ? "layers" : d.model.kind, ["mlp", "conv", "layers", "nir"] as const);
   const initScale = num("model.initScale", m.initScale, "initScale" in d.model ? d.model.initScale : 1, { min: 0, exclusiveMin: true, max: 100 });
   if (m.weightNorm !== undefined && m.weightNorm !== null && typeof m.weightNorm !== "boolean") fail("model.weightNorm", "true or false", m.weightNorm);
   const weightNorm = m.weightNorm === true ? { weightNorm: true as const } : {};
-  let model: MlpModelConfig | ConvModelConfig | LayersModelConfig;
-  if (kind === "layers") {
+  let model: MlpModelConfig | ConvModelConfig | LayersModelConfig | NirModelConfig;
+  for (const k of ["graph", "dt"]) if (kind !== "nir" && m[k] !== undefined) fail(`model.${k}`, 'no value unless model.kind is "nir" (an imported graph)', m[k]);
+  if (kind === "nir") model = validateNirModel(m, initScale);
+  else if (kind === "layers") {
     for (const k of ["hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout", "weightNorm"])
       if (m[k] !== undefined) fail(`model.${k}`, 'no value for a layer list (set it per layer in model.layers)', m[k]);
     if (m.layers === undefined && name !== "cifar10-dvs")

@@ -21,6 +21,7 @@ import { Rng } from "../random.js";
 import type { NeuronConfig, TrainConfig } from "./config.js";
 import { buildLayers } from "./layers.js";
 import { neuronLayers } from "./neurons.js";
+import { nirModelLayers } from "../nir/model.js";
 
 export interface BuiltModel {
   net: Sequential;
@@ -50,8 +51,9 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
   const device = cfg.device;
   let layers: Module[] = [];
   const features = shape.sampleShape.slice(1);
-  const wn = (l: Weighted): Module => (cfg.model.kind !== "layers" && cfg.model.weightNorm ? new WeightNorm(l) : l);
-  if (cfg.model.kind === "layers") {
+  const wn = (l: Weighted): Module => ((cfg.model.kind === "mlp" || cfg.model.kind === "conv") && cfg.model.weightNorm ? new WeightNorm(l) : l);
+  if (cfg.model.kind === "nir") layers = nirModelLayers(cfg.model, cfg.output, features, shape.numClasses, { device, backward: cfg.method });
+  else if (cfg.model.kind === "layers") {
     const built = buildLayers(cfg.model.layers, features, {
       rng, device, initScale: cfg.model.initScale, numClasses: shape.numClasses,
       neuron: (n) => neuron({ ...cfg, neuron: n as unknown as NeuronConfig }),

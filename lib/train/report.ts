@@ -32,7 +32,7 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
   const best = withEval.reduce<EpochMetrics | undefined>((b, m) => (!b || m.eval!.acc > b.eval!.acc ? m : b), undefined);
   const surrogate = cfg.neuron.surrogate;
   const m = cfg.model;
-  const model = m.kind === "mlp" ? `mlp, hidden ${m.hidden.join("–")}` : m.kind === "conv" ? `conv, channels ${m.channels.join("–")} + ${m.extraConvs}` : `layer list of ${m.layers.length} layers`;
+  const model = m.kind === "mlp" ? `mlp, hidden ${m.hidden.join("–")}` : m.kind === "conv" ? `conv, channels ${m.channels.join("–")} + ${m.extraConvs}` : m.kind === "nir" ? `imported NIR graph ${m.graph}` : `layer list of ${m.layers.length} layers`;
   const rows: [string, string][] = [
     ["data set", `${cfg.dataset.name} (evaluated on ${evalName})`],
     ["method", cfg.method],

@@ -135,7 +135,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw new ExodusError(`output: ${out} already holds a checkpoint; pass --resume to continue it, or choose another --out`);
   const resumed = source ? loadCheckpoint(source.path, source.which) : undefined;
   if (resumed) {
-    const differs = sameRun(storedConfig(resumed.config), cfg);
+    // A checkpoint of 0 steps (an imported graph, lib/nir/run-folder.ts) has seen no data and no
+    // optimiser step: only the model must match (the data set and training settings may change).
+    const stored = storedConfig(resumed.config);
+    const differs = resumed.state.step === 0 ? (JSON.stringify(stored.model) !== JSON.stringify(cfg.model) ? "model" : undefined) : sameRun(stored, cfg);
     if (differs) throw new ExodusError(`--resume: the config's ${differs} differs from the checkpoint's (${resumed.path}); resume with the same settings`);
     const lr0 = storedConfig(resumed.config).train?.lr;
     if (lr0 !== cfg.train.lr) progress.log(`resuming with train.lr ${cfg.train.lr} (the checkpoint's run used ${lr0})`);

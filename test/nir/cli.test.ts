@@ -1,8 +1,7 @@
 // `exodus export <run> --format nir` → `exodus import`, in-process: a trained run's network comes
 // back with identical outputs; a subtractive-reset run needs --approximate-reset; safetensors export.
 import { join } from "node:path";
-import { Command } from "commander";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { register as registerExport } from "../../bin/commands/export.js";
 import { register as registerImport } from "../../bin/commands/import.js";
 import { importNirFile } from "../../lib/nir/index.js";
@@ -13,20 +12,9 @@ import { modelFromCheckpoint } from "../../lib/train/from-checkpoint.js";
 import { train } from "../../lib/train/trainer.js";
 import { tmp } from "../data/helpers.js";
 import { memoryData, quiet, syntheticConfig } from "../train/helpers.js";
+import { nirCli } from "./helpers.js";
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerExport(program);
-  registerImport(program);
-  let stdout = "";
-  const spy = vi.spyOn(console, "log").mockImplementation((s: unknown) => void (stdout += `${String(s)}\n`));
-  try {
-    await program.parseAsync(["node", "exodus", ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return stdout;
-}
+const cli = (...args: string[]) => nirCli([registerExport, registerImport], ...args);
 
 const data = () => ({ train: memoryData({ size: 32, T: 15, features: [24], classes: 3, seed: 1 }), eval: memoryData({ size: 16, T: 15, features: [24], classes: 3, seed: 2 }) });
 

@@ -20,6 +20,7 @@ FIELDS = {
     "Linear": ({"weight"}, {"metadata"}),
     "Affine": ({"weight", "bias"}, {"metadata"}),
     "Conv2d": ({"input_shape", "weight", "stride", "padding", "dilation", "groups", "bias"}, {"metadata"}),
+    "Conv1d": ({"input_shape", "weight", "stride", "padding", "dilation", "groups", "bias"}, {"metadata"}),
     "AvgPool2d": ({"kernel_size", "stride", "padding"}, {"metadata"}),
     "SumPool2d": ({"kernel_size", "stride", "padding"}, {"metadata"}),
     "Flatten": (set(), {"input_type", "start_dim", "end_dim", "metadata"}),
@@ -28,6 +29,8 @@ FIELDS = {
     "LI": ({"tau", "r", "v_leak"}, {"metadata"}),
     "I": ({"r"}, {"metadata"}),
     "CubaLIF": ({"tau_syn", "tau_mem", "r", "v_leak", "v_threshold"}, {"v_reset", "w_in", "metadata"}),
+    "Scale": ({"scale"}, {"metadata"}),
+    "Threshold": ({"threshold"}, {"metadata"}),
 }
 NEURON_PARAMS = {"LIF": "r", "IF": "r", "LI": "r", "I": "r", "CubaLIF": "r"}
 
@@ -66,12 +69,20 @@ def shapes(name, node):
         ins = np.array(node["input_shape"])
         out = [conv_out(ins[i], node["padding"][i], node["dilation"][i], w.shape[2], node["stride"][i]) for i in range(2)]
         return np.array([w.shape[1], *ins]), np.array([w.shape[0], *out])
+    if t == "Conv1d":
+        w = node["weight"]
+        ins = np.array(node["input_shape"])
+        out = conv_out(ins[0], node["padding"][0], node["dilation"][0], w.shape[2], node["stride"][0])
+        return np.array([w.shape[1], *ins]), np.array([w.shape[0], out])
     if t in ("AvgPool2d", "SumPool2d"):
         return None, node  # inferred from the predecessor below
     if t == "Flatten":
         s = np.array(node["input_type"])
         assert node["start_dim"] == 0 and node["end_dim"] == -1, "exodus writes whole-sample flattens"
         return s, np.array([np.prod(s)])
+    if t in ("Scale", "Threshold"):
+        s = np.array(node[t.lower()].shape)
+        return s, s
     if t in NEURON_PARAMS:
         s = np.array(node[NEURON_PARAMS[t]].shape)
         for k, v in node.items():
@@ -105,7 +116,7 @@ for name, node in nodes.items():
     if not keys <= req | opt:
         fail(f"node {name} ({t}): fields the reference constructor rejects: {keys - req - opt}")
     for k, v in node.items():
-        if k in ("weight", "bias", "tau", "r", "v_leak", "v_threshold", "v_reset") and not np.issubdtype(np.asarray(v).dtype, np.floating):
+        if k in ("weight", "bias", "tau", "r", "v_leak", "v_threshold", "v_reset", "scale", "threshold") and not np.issubdtype(np.asarray(v).dtype, np.floating):
             fail(f"node {name}: {k} is not a float array")
         if k in ("shape", "input_shape", "stride", "padding", "dilation", "kernel_size", "input_type") and not np.issubdtype(np.asarray(v).dtype, np.integer):
             fail(f"node {name}: {k} is not an integer array")
@@ -114,20 +125,33 @@ for a, b in edges:
     for n in (a, b):
         if n not in nodes:
             fail(f"edge ({a}, {b}) names a missing node")
-order = [n for n in nodes if nodes[n]["type"] == "Input"]
-succ = dict(edges)
-while order[-1] in succ:
-    order.append(succ[order[-1]])
-prev_out = None
+# every edge, in a topological order (a node with several inputs receives their sum: equal shapes)
+preds = {n: [a for a, b in edges if b == n] for n in nodes}
+order = []
+def visit(n, path=()):
+    if n in path:
+        fail(f"a cycle through {n}")
+    if n not in order:
+        for p in preds[n]:
+            visit(p, path + (n,))
+        order.append(n)
+for n in nodes:
+    visit(n)
+outs = {}
 for name in order:
     node = nodes[name]
-    ins, outs = shapes(name, node)
+    ins, out = shapes(name, node)
+    got = [outs[p] for p in preds[name]]
+    if any(not np.array_equal(g, got[0]) for g in got[1:]):
+        fail(f"summed inputs of {name} differ in shape: {got}")
     if node["type"] in ("AvgPool2d", "SumPool2d"):
-        ins = prev_out
-        k, s, p = node["kernel_size"], node["stride"], node["padding"]
-        outs = np.array([ins[0], *[conv_out(ins[1 + i], p[i], 1, k[i], s[i]) for i in range(2)]])
-    if prev_out is not None and not np.array_equal(prev_out, ins):
-        fail(f"type mismatch into {name}: {prev_out} -> {ins}")
-    prev_out = outs
+        ins = got[0]
+        k, st, p = node["kernel_size"], node["stride"], node["padding"]
+        out = np.array([ins[0], *[conv_out(ins[1 + i], p[i], 1, k[i], st[i]) for i in range(2)]])
+    if got and not np.array_equal(got[0], ins):
+        fail(f"type mismatch into {name}: {got[0]} -> {ins}")
+    outs[name] = out
+out_node = [n for n in nodes if nodes[n]["type"] == "Output"][0]
+prev_out = outs[out_node]
 print(json.dumps({"version": f["version"][()].decode(), "order": order, "types": [nodes[n]["type"] for n in order],
                   "dt": float(g["metadata"]["dt"]), "output": [int(x) for x in prev_out]}))
