@@ -16,6 +16,7 @@ import { checkModelFits } from "./memory.js";
 import { applySets, blameSet, parseSet } from "./overrides.js";
 import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
 import { type AugmentSpec, validateAugment } from "../data/augment.js";
+import { LOOP_FIELDS, type LoopSettings, validateLoop } from "./optim-config.js";
 
 export interface MlpModelConfig {
   kind: "mlp";
@@ -82,7 +83,8 @@ export interface NeuronConfig {
   learn?: string[];
 }
 
-export interface TrainSettings {
+/** LoopSettings: optimizer, paramGroups, schedule, clipGradNorm, selectMetric, keepTop, earlyStopping (optim-config.ts). */
+export interface TrainSettings extends LoopSettings {
   epochs: number;
   batchSize: number;
   lr: number;
@@ -116,11 +118,11 @@ type Obj = Record<string, unknown>;
 /** Widest layer a config may ask for; whether a model fits memory is estimated before building it (memory.ts). */
 const MAX_WIDTH = 2 ** 24;
 
-function fail(field: string, expected: string, v: unknown): never {
+export function fail(field: string, expected: string, v: unknown): never {
   throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
 }
 
-function object(field: string, v: unknown, known: string[]): Obj {
+export function object(field: string, v: unknown, known: string[]): Obj {
   if (v === undefined || v === null) return {};
   if (typeof v !== "object" || Array.isArray(v)) fail(field, "a mapping", v);
   for (const k of Object.keys(v as Obj))
@@ -128,7 +130,7 @@ function object(field: string, v: unknown, known: string[]): Obj {
   return v as Obj;
 }
 
-function num(field: string, v: unknown, dflt: number, check: { min?: number; exclusiveMin?: boolean; max?: number; integer?: boolean } = {}): number {
+export function num(field: string, v: unknown, dflt: number, check: { min?: number; exclusiveMin?: boolean; max?: number; integer?: boolean } = {}): number {
   if (v === undefined || v === null) return dflt;
   const { min, exclusiveMin, max, integer } = check;
   const what = `${integer ? "an integer" : "a finite number"}${min !== undefined ? ` ${exclusiveMin ? ">" : ">="} ${min}` : ""}${max !== undefined ? `${min !== undefined ? " and" : ""} < ${max}` : ""}`;
@@ -138,7 +140,7 @@ function num(field: string, v: unknown, dflt: number, check: { min?: number; exc
   return v;
 }
 
-function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: readonly T[]): T {
+export function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: readonly T[]): T {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== "string" || (allowed && !allowed.includes(v as T)))
     fail(field, allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` : "a string", v);
@@ -255,17 +257,19 @@ export function validateConfig(raw: unknown): TrainConfig {
   const l = object("loss", top.loss, ["readout"]);
   const loss = { readout: str("loss.readout", l.readout, d.readout, READOUTS) };
 
-  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit", "checkpointMinutes"]);
+  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit", "checkpointMinutes", ...LOOP_FIELDS]);
+  const lr = num("train.lr", t.lr, d.train.lr, { min: 0, exclusiveMin: true, max: 1 });
   const train: TrainSettings = {
     epochs: num("train.epochs", t.epochs, d.train.epochs, { min: 1, integer: true, max: 1e6 }),
     batchSize: num("train.batchSize", t.batchSize, d.train.batchSize, { min: 1, integer: true, max: 65536 }),
-    lr: num("train.lr", t.lr, d.train.lr, { min: 0, exclusiveMin: true, max: 1 }),
+    lr,
     weightDecay: num("train.weightDecay", t.weightDecay, d.train.weightDecay, { min: 0, max: 1 }),
     seed: num("train.seed", t.seed, 1234, { min: 0, max: 2 ** 31, integer: true }),
     evalEvery: num("train.evalEvery", t.evalEvery, 1, { min: 1, integer: true, max: 1e6 }),
     limitBatches: t.limitBatches === undefined || t.limitBatches === null ? null : num("train.limitBatches", t.limitBatches, 0, { min: 1, integer: true, max: 2 ** 31 }),
     evalSplit: str("train.evalSplit", t.evalSplit, "evalSplit" in d.train ? d.train.evalSplit : "test", DATASETS[name].splits.filter((x) => x !== "train")),
     checkpointMinutes: num("train.checkpointMinutes", t.checkpointMinutes, 5, { min: 0, max: 1e6 }),
+    ...validateLoop(t, lr),
   };
   const output = str("output", top.output, `runs/${name}-${method}`);
   // "auto" (the default): the GPU when one works, else the CPU (see lib/device.ts).

@@ -16,9 +16,8 @@ import { ExodusError, MissingDataError } from "../errors.js";
 import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
 import { datasetInfo } from "../data/registry.js";
 import * as ops from "../ops.js";
-import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
-import { adamState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
+import { optimizerState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
 import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
@@ -28,6 +27,9 @@ import { buildModel, type BuiltModel } from "./model.js";
 import { Eta, Progress, formatDuration } from "./progress.js";
 import { writeRunConfig, writeRunFiles } from "./run-files.js";
 import { Throughput } from "./throughput.js";
+import { buildOptimizer, clipGradNorm, describeOptimizer } from "./optimizers/index.js";
+import { Schedule, type PlateauState } from "./schedules.js";
+import { Selection, type SelectionState } from "./selection.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -53,6 +55,8 @@ export interface EpochMetrics {
   time: { data: number; forward: number; backward: number; optimizer: number; eval: number };
   /** Diagnostics printed during this epoch (a silent or saturated layer). */
   warnings?: string[];
+  /** Learning rate of the epoch's last step (train.lr × the schedule's factor). */
+  lr?: number;
 }
 
 export interface TrainOptions {
@@ -110,7 +114,8 @@ function setTraining(m: BuiltModel, on: boolean): void {
 function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   // The data root and the device may change (moved files, another machine); the data may not.
   const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform, augment: c.dataset.augment }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
-    batchSize: c.train.batchSize, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
+    batchSize: c.train.batchSize, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches,
+    optimizer: c.train.optimizer, paramGroups: c.train.paramGroups, schedule: c.train.schedule, clipGradNorm: c.train.clipGradNorm });
   const x = pick(a) as Record<string, unknown>;
   const y = pick(b) as Record<string, unknown>;
   return Object.keys(x).find((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
@@ -145,11 +150,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await checkRun(cfg, data, !opts.data);
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();
-  const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+  const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
+  const opt = buildOptimizer(cfg.train, params, buffers.map((b) => b.name));
   const guard = new Guard(cfg, out, () => hasCheckpoint(out));
   const autosave = new Autosave(cfg.train.checkpointMinutes);
-  progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
-  const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
+  progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]; ${describeOptimizer(cfg.train)}`);
+  const selection = new Selection(cfg.train);
   const epochs: EpochMetrics[] = [];
   try {
     mkdirSync(out, { recursive: true });
@@ -159,13 +165,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       spikeSums: spiking.map(() => 0), possibleSums: spiking.map(() => 0), phaseSeconds: { data: 0, forward: 0, backward: 0, optimizer: 0 } });
     let partial = fresh();
     let best: CheckpointState["best"] = null;
+    let plateau: PlateauState | undefined;
     if (resumed) {
       const { state } = resumed;
       restoreWeights([...params, ...buffers], resumed);
-      opt.importState(adamState(params, resumed));
+      opt.importState(optimizerState(params, resumed, opt.slotNames));
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
       partial = { ...fresh(), ...state.partial };
       best = state.best;
+      const loop = state.loop as { selection?: SelectionState; plateau?: PlateauState } | undefined;
+      if (loop?.selection) selection.st = loop.selection;
+      else if (best && cfg.train.selectMetric === "acc") selection.st.best = { epoch: best.epoch, value: best.acc }; // a checkpoint from before selection.ts
+      plateau = loop?.plateau;
       // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
       if (existsSync(metricsPath)) {
         const before = (l: string) => {
@@ -184,12 +195,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     const save = (isBest = false) => {
       const st = opt.exportState();
-      const moments = (k: "m" | "v") => params.map((p, i) => ({ name: p.name, data: st[k][i], shape: p.value.shape }));
-      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses }, config: cfg },
-        stateTensors([...params, ...buffers]), st.steps === 0 ? undefined : { m: moments("m"), v: moments("v") }, { best: isBest });
+      const slots = Object.fromEntries(Object.entries(st.slots).map(([k, xs]) => [k, params.map((p, i) => ({ name: p.name, data: xs[i], shape: p.value.shape }))]));
+      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses },
+        loop: { selection: selection.st, plateau: schedule.state() }, config: cfg },
+        stateTensors([...params, ...buffers]), st.steps === 0 ? undefined : { slots }, { best: isBest });
     };
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
+    const schedule = new Schedule(cfg.train.schedule, cfg.train.lr, perEpoch * cfg.train.epochs, perEpoch);
+    schedule.restore(plateau);
     const eta = new Eta((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs);
     const monitor = new FiringMonitor(cfg);
 
@@ -222,11 +236,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             ph.forward += lap();
             model.net.backward(dy!);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
+            const gradNorm = clipGradNorm(params, cfg.train.clipGradNorm); // the global norm, before clipping
             ph.backward += lap();
-            opt.step();
+            opt.step(schedule.factor(pos.step));
             model.net.zeroGrad();
             ph.optimizer += lap();
-            return { loss, correct, norms, spikes, possible, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
+            return { loss, correct, norms, gradNorm, spikes, possible, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
           });
           r.spikes.forEach((n, k) => (partial.spikeSums[k] += n));
           r.possible.forEach((n, k) => (partial.possibleSums[k] += n));
@@ -264,6 +279,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
         firingRate: Object.fromEntries(spiking.map((l, k) => [l.name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
         time: { ...partial.phaseSeconds, eval: 0 },
+        lr: cfg.train.lr * schedule.factor(Math.max(0, pos.step - 1)),
       };
       const warnings = monitor.check(m.firingRate, m.epoch);
       for (const w of warnings) progress.warn(w);
@@ -280,7 +296,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         m.eval = ev;
       }
       guard.metrics(pos, m);
-      const isBest = m.eval !== undefined && (best === null || m.eval.acc > best.acc);
+      const sel = m.eval ? selection.observe(m.epoch, m.eval) : undefined;
+      if (m.eval && schedule.observe(m.eval)) progress.log(`epoch ${m.epoch}: the eval metric stopped improving (train.schedule: plateau); learning rate lowered to ${cfg.train.lr * schedule.factor(pos.step)}`);
+      const isBest = sel?.isBest === true;
       if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
       writeRunFiles(out, cfg);
@@ -296,6 +314,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
       partial = fresh();
       save(isBest);
+      if (sel) Selection.keepFiles(out, m.epoch, sel);
+      if (sel?.stop) {
+        progress.log(`early stopping after epoch ${m.epoch}: eval ${cfg.train.selectMetric} has not improved by more than ${cfg.train.earlyStopping!.minDelta} for ${cfg.train.earlyStopping!.patience} evaluations (best: epoch ${selection.st.best?.epoch})`);
+        break;
+      }
     }
     return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };
   } finally {
