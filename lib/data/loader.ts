@@ -109,7 +109,8 @@ export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   const source = await info.source(opts.root, opts.split);
   const sensor = transformedSensor(source.sensor, transform);
   const featureShape = info.layout === "audio" ? [sensor.width] : [sensor.polarities, sensor.height, sensor.width];
-  const keyParts = { dataset: info.name, split: opts.split, files: fileIdentity(source.files), transform };
+  // A held-out part of a file set names its rule: a "train" cache built before the split existed (all samples) is not reused.
+  const keyParts = { dataset: info.name, split: opts.split, files: fileIdentity(source.files), transform, ...(source.selection ? { selection: source.selection } : {}) };
   const key = cacheKey(keyParts);
   const dir = opts.cacheDir ?? process.env.EXODUS_DATA_CACHE ?? join(opts.root, ".exodus-cache");
   const path = cachePath(dir, info.name, opts.split, key);

@@ -15,6 +15,7 @@ import {
 import { SYNTHETIC_DEFAULTS, SYNTHETIC_SPLITS, SYNTHETIC_STEP_US, openSynthetic, syntheticClasses, syntheticEvents, syntheticSample } from "./synthetic.js";
 import type { Dataset, OpenDatasetOptions } from "./loader.js";
 import type { TransformSpec } from "./transforms.js";
+import type { TrainPart } from "./holdout.js";
 
 export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "synthetic";
 
@@ -62,6 +63,14 @@ const GESTURE_CLASSES = [
 // SHD/SSC: 700 channels → 100 (factor 1/7: trunc(699/7) + 1 = 100), 4 ms bins from t = 0, 250 steps.
 const AUDIO_TRANSFORM: TransformSpec = { downsample: { spatial: 1 / 7 }, frame: { mode: "fixed", binUs: 4000, steps: 250 } };
 
+/** Splits of a data set whose validation split is held out of its training set (holdout.ts). */
+const HELD_OUT_SPLITS = ["train", "valid", "test", "trainval"];
+
+/** The official file set ("train" or "test") a split reads, and which part of it. */
+function heldOut(split: string): { files: "train" | "test"; part?: TrainPart } {
+  return split === "test" ? { files: "test" } : { files: "train", part: split as TrainPart };
+}
+
 function checkSplit(info: { name: string; splits: string[] }, split: string): void {
   if (!info.splits.includes(split))
     throw new ExodusError(`${info.name}: expected split ${info.splits.map((s) => JSON.stringify(s)).join(" or ")}, received ${describe(split)}`);
@@ -71,7 +80,7 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
   shd: {
     name: "shd",
     title: "Spiking Heidelberg Digits",
-    splits: ["train", "test"],
+    splits: HELD_OUT_SPLITS,
     classes: SHD_CLASSES,
     layout: "audio",
     defaultTransform: AUDIO_TRANSFORM,
@@ -81,7 +90,8 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     ],
     async source(root, split) {
       checkSplit(this, split);
-      return audioSource(join(root, `shd_${split}.h5`));
+      const { files, part } = heldOut(split);
+      return audioSource(join(root, `shd_${files}.h5`), part);
     },
   },
   ssc: {
@@ -104,7 +114,7 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
   "dvs-gesture": {
     name: "dvs-gesture",
     title: "IBM DVS Gesture",
-    splits: ["train", "test"],
+    splits: HELD_OUT_SPLITS,
     classes: GESTURE_CLASSES,
     layout: "dvs",
     // First 1.5 s, 128×128 → 64×64, 5 ms bins from t = 0, 300 steps, both polarities.
@@ -121,20 +131,21 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     },
     async source(root, split) {
       checkSplit(this, split);
+      const { files, part } = heldOut(split);
       // The original recordings win when both variants are present: they are the reference.
       const orig = gestureOriginalDir(root);
-      if (orig) return gestureAedatSource(orig, split as "train" | "test");
-      const npy = gestureNpyDir(root, split as "train" | "test");
-      if (npy) return gestureNpySource(npy);
+      if (orig) return gestureAedatSource(orig, files, part);
+      const npy = gestureNpyDir(root, files);
+      if (npy) return gestureNpySource(npy, part);
       throw new MissingDataError(
-        `${root}: expected DVS Gesture (DvsGesture/trials_to_${split}.txt, or tonic's ${split === "train" ? "ibmGestureTrain" : "ibmGestureTest"}/), received neither`,
+        `${root}: expected DVS Gesture (DvsGesture/trials_to_${files}.txt, or tonic's ${files === "train" ? "ibmGestureTrain" : "ibmGestureTest"}/), received neither`,
       );
     },
   },
   "cifar10-dvs": {
     name: "cifar10-dvs",
     title: "CIFAR10-DVS",
-    splits: ["train", "test"],
+    splits: HELD_OUT_SPLITS,
     classes: [...CIFAR10_CLASSES],
     layout: "dvs",
     defaultTransform: { frame: { mode: "timeBins", nTimeBins: 8 } },
@@ -146,7 +157,8 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     ).map(([c, id]) => ({ name: `${c}.zip`, url: `${FIGSHARE}/${id}`, extract: "zip" as const })),
     async source(root, split) {
       checkSplit(this, split);
-      return cifarSource(root, split as "train" | "test");
+      const { files, part } = heldOut(split);
+      return cifarSource(root, files, part);
     },
   },
   // Built in: generated from a seed in-process (lib/data/synthetic.ts); `root` is not used.

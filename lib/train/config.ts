@@ -94,7 +94,7 @@ export interface TrainSettings extends LoopSettings {
   evalEvery: number;
   /** Stop each epoch after this many batches (train and eval); null: the whole split. */
   limitBatches: number | null;
-  /** Split used for evaluation ("test"; SSC also has "valid"). */
+  /** Split evaluated every evalEvery epochs, which selects "best" ("valid"; "test" only to reproduce a paper's protocol). */
   evalSplit: string;
   /** Also save a checkpoint within an epoch once this many minutes passed since the last one (0: only at epoch ends). */
   checkpointMinutes: number;
@@ -182,7 +182,7 @@ const SYNTHETIC_TRAIN_DEFAULTS = {
   model: { kind: "mlp" as const, hidden: [64, 64], initScale: 2 },
   neuron: { type: "lif" as const, tauMem: 30, threshold: 1, reset: "subtract" as const, surrogate: { name: "exponential" as const, scale: 1, width: 1 } },
   readout: "sum" as const,
-  train: { epochs: 12, batchSize: 32, lr: 5e-3, weightDecay: 0, evalSplit: "valid" },
+  train: { epochs: 12, batchSize: 32, lr: 5e-3, weightDecay: 0 },
 };
 
 /** Validates a parsed config object; fills in defaults. */
@@ -267,7 +267,8 @@ export function validateConfig(raw: unknown): TrainConfig {
     seed: num("train.seed", t.seed, 1234, { min: 0, max: 2 ** 31, integer: true }),
     evalEvery: num("train.evalEvery", t.evalEvery, 1, { min: 1, integer: true, max: 1e6 }),
     limitBatches: t.limitBatches === undefined || t.limitBatches === null ? null : num("train.limitBatches", t.limitBatches, 0, { min: 1, integer: true, max: 2 ** 31 }),
-    evalSplit: str("train.evalSplit", t.evalSplit, "evalSplit" in d.train ? d.train.evalSplit : "test", DATASETS[name].splits.filter((x) => x !== "train")),
+    // Validation by default: selecting on test inflates results (lib/data/holdout.ts).
+    evalSplit: str("train.evalSplit", t.evalSplit, "valid", DATASETS[name].splits.filter((x) => x !== "train" && x !== "trainval")),
     checkpointMinutes: num("train.checkpointMinutes", t.checkpointMinutes, 5, { min: 0, max: 1e6 }),
     ...validateLoop(t, lr),
   };

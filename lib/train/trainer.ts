@@ -30,6 +30,7 @@ import { Throughput } from "./throughput.js";
 import { buildOptimizer, clipGradNorm, describeOptimizer } from "./optimizers/index.js";
 import { Schedule, type PlateauState } from "./schedules.js";
 import { Selection, type SelectionState } from "./selection.js";
+import { finalTest, type TestResult } from "./final-test.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -61,8 +62,8 @@ export interface EpochMetrics {
 
 export interface TrainOptions {
   config: TrainConfig;
-  /** Data sets to use instead of opening config.dataset (tests, custom data). */
-  data?: { train: TrainData; eval: TrainData };
+  /** Data sets to use instead of opening config.dataset (tests, custom data); `test` is evaluated once at the end. */
+  data?: { train: TrainData; eval: TrainData; test?: TrainData };
   /** Continue a run: true or "last" (the output folder's last checkpoint), "best", or a checkpoint file / run folder. */
   resume?: boolean | string;
   /** Aborting finishes the running step, saves a checkpoint and returns { interrupted: true }. */
@@ -76,6 +77,8 @@ export interface TrainResult {
   epochs: EpochMetrics[];
   /** Final weights, in parameter order (for tests and scripts). */
   weights: Float32Array[];
+  /** The test split's result at the end (final-test.ts), when the run selected on another split. */
+  test?: TestResult;
 }
 
 /** A 31-bit seed from integers (splitmix-style), distinct for each (seed, …parts). */
@@ -89,7 +92,7 @@ export function mixSeed(...parts: number[]): number {
   return h & 0x7fffffff;
 }
 
-async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: TrainData }> {
+async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: TrainData; openTest(): Promise<TrainData> }> {
   const { name, root, transform } = cfg.dataset;
   const hint = `download it with \`exodus data download ${name} --dir ${root}\`, or point dataset.root (--data-root) at it`;
   if (!datasetInfo(name).open && !existsSync(root)) throw new ExodusError(`dataset.root: expected the ${name} files in ${root}, received no such folder; ${hint}`);
@@ -102,8 +105,10 @@ async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: Tra
       throw e;
     }
   };
-  const train = await open("train");
-  return { train, eval: await open(cfg.train.evalSplit) };
+  // Selecting on test is the paper's protocol: it trained on the whole official training set.
+  const trainSplit = cfg.train.evalSplit === "test" && datasetInfo(name).splits.includes("trainval") ? "trainval" : "train";
+  const train = await open(trainSplit);
+  return { train, eval: await open(cfg.train.evalSplit), openTest: () => open("test") };
 }
 
 function setTraining(m: BuiltModel, on: boolean): void {
@@ -320,7 +325,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         break;
       }
     }
-    return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };
+    const weights = params.map((p) => p.value.toArray());
+    let test: TestResult | undefined;
+    if (cfg.train.evalSplit !== "test") {
+      const testData = opts.data ? opts.data.test : datasetInfo(cfg.dataset.name).splits.includes("test") ? await (data as Awaited<ReturnType<typeof openData>>).openTest() : undefined;
+      try {
+        if (testData) test = await finalTest({ model, state: [...params, ...buffers], cfg, test: testData, lastEpoch: pos.epoch, evaluate, progress });
+      } finally {
+        if (!opts.data) await testData?.close?.();
+      }
+    }
+    return { interrupted: false, epochs, weights, ...(test ? { test } : {}) };
   } finally {
     opt.dispose();
     model.net.dispose();
@@ -332,7 +347,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 }
 
 /** Loss and accuracy on a split (no dropout, no gradients); undefined when aborted. */
-async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
+export async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
   setTraining(model, false);
   let lossSum = 0;
   let correct = 0;
