@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import { Progress } from "../../lib/train/progress.js";
 import { train, type TrainData } from "../../lib/train/trainer.js";
 import { loadCheckpoint } from "../../lib/train/checkpoint.js";
+import { validateConfig } from "../../lib/train/config.js";
+import { DATASETS } from "../../lib/data/registry.js";
 import { topCheckpointFile } from "../../lib/train/selection.js";
 import { memoryData, quiet, syntheticConfig } from "./helpers.js";
 
@@ -76,5 +78,23 @@ describe("training loop options", () => {
     expect(s.epochs.map((x) => x.epoch)).toEqual([1, 2, 3]); // evaluation 1 sets the reference; 2 and 3 never beat it by 10
     expect(existsSync(join(es.output, topCheckpointFile(1)))).toBe(false); // keepTop 0: none
   });
-});
 
+  it("selects on valid by default and evaluates test once at the end, with the best epoch's weights", async () => {
+    for (const name of Object.keys(DATASETS)) expect(validateConfig({ dataset: { name }, device: "cpu" }).train.evalSplit).toBe("valid");
+    expect(() => validateConfig({ dataset: { name: "shd" }, train: { evalSplit: "trainval" }, device: "cpu" })).toThrow(/train.evalSplit: expected one of "valid", "test", received "trainval"/);
+    const cfg = syntheticConfig({}, { epochs: 4, batchSize: 8, lr: 2e-2 });
+    const test = memoryData({ size: 40, T: 20, features: [24], classes: 3, seed: 5 });
+    const r = await train({ config: cfg, data: { ...data(), test }, progress: quiet() });
+    const m = lines(cfg.output);
+    const best = m.reduce((b, x) => (x.eval.acc > b.eval.acc ? x : b));
+    expect(r.test).toMatchObject({ split: "test", weights: "best", epoch: best.epoch, samples: 40 });
+    expect(JSON.parse(readFileSync(join(cfg.output, "test.json"), "utf8"))).toEqual(r.test);
+    // the returned weights are the last epoch's, not the best's that test used
+    expect(r.weights[0]).toEqual(loadCheckpoint(cfg.output).weights.get("0.weight")!.data);
+    // selecting on test (a paper's protocol): nothing more to evaluate
+    const onTest = syntheticConfig({}, { epochs: 1, batchSize: 8, evalSplit: "test" });
+    const t = await train({ config: onTest, data: { ...data(), test }, progress: quiet() });
+    expect(t.test).toBeUndefined();
+    expect(existsSync(join(onTest.output, "test.json"))).toBe(false);
+  });
+});
