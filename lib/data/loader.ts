@@ -134,7 +134,7 @@ export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   if (ds.size === 0) {
     await ds.close();
     throw new ExodusError(
-      `${info.name} ${opts.split} split in ${opts.root}: expected samples to train or evaluate on, received ${source.count === 0 ? "none" : `${source.count}, all without events`}; check the data files (the labels, trial lists or recordings may be empty)`,
+      `${info.name} ${opts.split} split in ${opts.root}: expected samples to train or evaluate on, received ${source.count === 0 ? "none" : `${source.count}, all without events`}; ${source.selection && source.count === 0 ? `this split is held out of the training files (${source.selection}) and a set this small leaves none: use more data, or evaluate on test (train.evalSplit: test)` : "check the data files (the labels, trial lists or recordings may be empty)"}`,
     );
   }
   return ds;

@@ -1,5 +1,5 @@
 // Validation of the training-loop fields of a config's `train` section: optimizer, paramGroups,
-// schedule, clipGradNorm, selectMetric, keepTop, earlyStopping. Same conventions as config.ts:
+// schedule, clipGradNorm, selectMetric, keepTop, earlyStopping, logEvery, tensorboard. Same conventions as config.ts:
 // every error names the field, what was expected and what was received.
 import { fail, num, object, str } from "./config.js";
 import { SCHEDULES, type ScheduleSpec } from "./schedules.js";
@@ -18,10 +18,14 @@ export interface LoopSettings extends SelectionSettings {
   schedule: ScheduleSpec;
   /** Clip the global gradient norm to this (torch clip_grad_norm_); null: no clipping. */
   clipGradNorm: number | null;
+  /** Log the step's loss, lr and gradient norm every this many steps (steps.jsonl, TensorBoard); 0: never. */
+  logEvery: number;
+  /** Write TensorBoard event files to <out>/tensorboard. */
+  tensorboard: boolean;
 }
 
 /** The fields validateConfig's `train` section accepts besides its own. */
-export const LOOP_FIELDS = ["optimizer", "paramGroups", "schedule", "clipGradNorm", "selectMetric", "keepTop", "earlyStopping"];
+export const LOOP_FIELDS = ["optimizer", "paramGroups", "schedule", "clipGradNorm", "selectMetric", "keepTop", "earlyStopping", "logEvery", "tensorboard"];
 
 /** A field given as a bare name ("adamw") or a mapping with a name ({name: sgd, momentum: 0.9}). */
 function named(field: string, v: unknown, dflt: string, known: string[]): Record<string, unknown> {
@@ -121,5 +125,7 @@ export function validateLoop(t: Record<string, unknown>, lr: number): LoopSettin
     selectMetric: str("train.selectMetric", t.selectMetric, "acc", ["acc", "loss"] as const),
     keepTop: num("train.keepTop", t.keepTop, 0, { min: 0, integer: true, max: 1000 }),
     earlyStopping,
+    logEvery: num("train.logEvery", t.logEvery, 10, { min: 0, integer: true, max: 2 ** 31 }),
+    tensorboard: t.tensorboard === undefined || t.tensorboard === null ? true : typeof t.tensorboard === "boolean" ? t.tensorboard : fail("train.tensorboard", "true or false", t.tensorboard),
   };
 }

@@ -31,6 +31,7 @@ import { buildOptimizer, clipGradNorm, describeOptimizer } from "./optimizers/in
 import { Schedule, type PlateauState } from "./schedules.js";
 import { Selection, type SelectionState } from "./selection.js";
 import { finalTest, type TestResult } from "./final-test.js";
+import { StepLog } from "./step-log.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -197,6 +198,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);
     } else writeFileSync(metricsPath, "");
     writeRunConfig(out, cfg);
+    const stepLog = new StepLog(out, cfg.train.logEvery, cfg.train.tensorboard, resumed ? pos.step : undefined);
 
     const save = (isBest = false) => {
       const st = opt.exportState();
@@ -263,6 +265,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
             elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
           guard.step(pos, r.loss, model.weights.map((w, k) => ({ layer: w.layer, norm: r.norms[k] })), r.finite);
+          stepLog.step({ step: pos.step, epoch: pos.epoch + 1, loss: r.loss, lr: cfg.train.lr * schedule.factor(pos.step - 1), gradNorm: r.gradNorm });
           if (opts.signal?.aborted) break;
           if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
           waitFrom = performance.now();
@@ -306,6 +309,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const isBest = sel?.isBest === true;
       if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+      stepLog.epoch(m, cfg.train.evalSplit);
       writeRunFiles(out, cfg);
       epochs.push(m);
       opts.onEpoch?.(m);
@@ -331,6 +335,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const testData = opts.data ? opts.data.test : datasetInfo(cfg.dataset.name).splits.includes("test") ? await (data as Awaited<ReturnType<typeof openData>>).openTest() : undefined;
       try {
         if (testData) test = await finalTest({ model, state: [...params, ...buffers], cfg, test: testData, lastEpoch: pos.epoch, evaluate, progress });
+        if (test) stepLog.test(pos.step, test);
       } finally {
         if (!opts.data) await testData?.close?.();
       }
