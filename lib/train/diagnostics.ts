@@ -1,50 +1,14 @@
 // Live diagnostics of a training run: the firing rate of every spiking layer (the fraction of
-// possible spikes, neurons × steps × samples), measured on the forward pass the step does anyway,
+// possible spikes, neurons × steps × samples), measured on the forward pass the step does anyway
+// (spike-probe.ts),
 // and one warning per layer that stays silent or saturated for a whole epoch — a dead network
 // sits at loss ln(classes) with zero gradients, which nothing else would point out.
 import { type DeviceLike, parseDevice, synchronize } from "../device.js";
-import { LIF } from "../nn/lif.js";
-import { SRM } from "../nn/srm.js";
-import { NeuronLayer } from "../nn/neuron.js";
-import type { Sequential } from "../nn/sequential.js";
-import * as ops from "../ops.js";
-import type { SpikeHint } from "../sparse.js";
-import type { Tensor } from "../tensor.js";
 import type { TrainConfig } from "./config.js";
 
 /** Below this fraction of possible spikes a layer is silent, above SATURATED saturated. */
 export const SILENT = 1e-3;
 export const SATURATED = 0.9;
-
-export interface SpikingLayer {
-  /** "1.LIF", like the gradient-norm keys. */
-  name: string;
-  index: number;
-}
-
-export function spikingLayers(net: Sequential): SpikingLayer[] {
-  return net.layers.flatMap((l, i) => (l instanceof LIF || l instanceof SRM ? [{ name: `${i}.${l.constructor.name}`, index: i }] : []));
-}
-
-/**
- * Sequential.forward, also returning each spiking layer's spike count (summed over the batch).
- * Call inside scope(). `sizes` receives the number of possible spikes of each layer.
- */
-export function forwardCounting(net: Sequential, x: Tensor, layers: SpikingLayer[], hint?: SpikeHint): { y: Tensor; spikes: number[]; possible: number[] } {
-  const spikes: number[] = [];
-  const possible: number[] = [];
-  const watch = new Set(layers.map((l) => l.index));
-  // As Sequential.forward (spike masks, fused pooling); a neuron layer that ran fused with its
-  // pooling reports its own spike count, its output being the pooled map.
-  const y = net.forwardSteps(x, hint, (i, h) => {
-    if (!watch.has(i)) return;
-    const layer = net.layers[i];
-    const fused = layer instanceof NeuronLayer ? layer.lastSpikeCount : undefined;
-    spikes.push(fused ?? ops.sumAll(h));
-    possible.push(fused === undefined ? h.size : h.size * 4);
-  });
-  return { y, spikes, possible };
-}
 
 /** Waits for a GPU's queued work, so a phase's time is its own (a no-op on the CPU). */
 export function syncDevice(device: DeviceLike): void {

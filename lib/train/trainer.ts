@@ -22,7 +22,8 @@ import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { Autosave, Guard, checkRun } from "./guard.js";
-import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./diagnostics.js";
+import { FiringMonitor, syncDevice } from "./diagnostics.js";
+import { SpikeProbe } from "./spike-probe.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Eta, Progress, formatDuration } from "./progress.js";
 import { writeRunConfig, writeRunFiles } from "./run-files.js";
@@ -166,7 +167,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     mkdirSync(out, { recursive: true });
     let pos = { epoch: 0, batch: 0, phase: "train" as "train" | "eval", step: 0 };
-    const spiking = spikingLayers(model.net);
+    const probe = new SpikeProbe(model.net); // every spiking layer, those inside blocks too
+    const spiking = probe.names;
     const fresh = (): Required<CheckpointState["partial"]> => ({ lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0,
       spikeSums: spiking.map(() => 0), possibleSums: spiking.map(() => 0), phaseSeconds: { data: 0, forward: 0, backward: 0, optimizer: 0 } });
     let partial = fresh();
@@ -178,6 +180,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       opt.importState(optimizerState(params, resumed, opt.slotNames));
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
       partial = { ...fresh(), ...state.partial };
+      // A checkpoint that counted fewer spiking layers (before blocks' neurons were counted) restarts the epoch's rates.
+      if (partial.spikeSums.length !== spiking.length) Object.assign(partial, { spikeSums: fresh().spikeSums, possibleSums: fresh().possibleSums });
       best = state.best;
       const loop = state.loop as { selection?: SelectionState; plateau?: PlateauState } | undefined;
       if (loop?.selection) selection.st = loop.selection;
@@ -238,7 +242,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           };
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const { y, spikes, possible } = forwardCounting(model.net, batch.x, spiking, batch.index);
+            const { y, spikes, possible } = probe.forward(batch.x, batch.index);
             const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
             ph.forward += lap();
             model.net.backward(dy!);
@@ -285,7 +289,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         train: { loss: partial.lossSum / Math.max(1, partial.seen), acc: partial.correct / Math.max(1, partial.seen), samples: partial.seen,
           seconds: partial.seconds, samplesPerSec: rate.samplesPerSec ?? partial.seen / Math.max(1e-9, partial.seconds) },
         gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
-        firingRate: Object.fromEntries(spiking.map((l, k) => [l.name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
+        firingRate: Object.fromEntries(spiking.map((name, k) => [name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
         time: { ...partial.phaseSeconds, eval: 0 },
         lr: cfg.train.lr * schedule.factor(Math.max(0, pos.step - 1)),
       };
