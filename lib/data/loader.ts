@@ -1,5 +1,6 @@
 // openDataset(): a data set by name, split and transform, backed by the preprocessed cache (built
 // on first use), delivering seeded, prefetched, time-major batches [T, B, …] on a device.
+import { defaultCacheDir } from "./cache-dir.js";
 import { SpikeIndex } from "../sparse.js";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -25,7 +26,7 @@ export interface OpenDatasetOptions {
   split: string;
   /** Overrides the data set's default (the paper's pipeline). */
   transform?: TransformSpec;
-  /** Where caches live; default $EXODUS_DATA_CACHE, else <root>/.exodus-cache. */
+  /** Where caches live; default $EXODUS_DATA_CACHE, else $XDG_CACHE_HOME/exodus/data, else ~/.cache/exodus/data (cache-dir.ts). */
   cacheDir?: string;
   /** Progress of a cache build (samples done of total). */
   onProgress?: (done: number, total: number) => void;
@@ -112,7 +113,7 @@ export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   // A held-out part of a file set names its rule: a "train" cache built before the split existed (all samples) is not reused.
   const keyParts = { dataset: info.name, split: opts.split, files: fileIdentity(source.files), transform, ...(source.selection ? { selection: source.selection } : {}) };
   const key = cacheKey(keyParts);
-  const dir = opts.cacheDir ?? process.env.EXODUS_DATA_CACHE ?? join(opts.root, ".exodus-cache");
+  const dir = opts.cacheDir ?? defaultCacheDir();
   const path = cachePath(dir, info.name, opts.split, key);
   const warn = opts.onWarning ?? ((m: string) => console.warn(`exodus: ${m}`));
 
