@@ -8,6 +8,7 @@
 //   DVS Gesture  the recordings of training users 21, 22 and 23 (held-out users, as its test split
 //                holds users 24–29)
 //   CIFAR10-DVS  10 % of the training recordings of each class, seeded
+//   N-MNIST      10 % of the training recordings of each digit, seeded
 // "trainval" is the whole official training set (train + valid): what the paper's protocol trains
 // on when it selects on test.
 import { Rng } from "../random.js";
@@ -18,6 +19,9 @@ export const HOLDOUT_SEED = 20231;
 export const GESTURE_VALID_USERS = [21, 22, 23];
 
 export type TrainPart = "train" | "valid" | "trainval";
+
+/** The rule of stratifiedHoldout's defaults, as recorded in cache keys. */
+export const FRACTION_RULE = `${HOLDOUT_FRACTION} of each class, seed ${HOLDOUT_SEED}`;
 
 /**
  * Which samples are validation: per class, round(fraction × count) of its samples, chosen by a

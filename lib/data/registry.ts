@@ -16,8 +16,10 @@ import { SYNTHETIC_DEFAULTS, SYNTHETIC_SPLITS, SYNTHETIC_STEP_US, openSynthetic,
 import type { Dataset, OpenDatasetOptions } from "./loader.js";
 import type { TransformSpec } from "./transforms.js";
 import type { TrainPart } from "./holdout.js";
+import type { SensorSize } from "./events.js";
+import { NMNIST_SENSOR, nmnistSource } from "./nmnist.js";
 
-export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "synthetic";
+export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "nmnist" | "synthetic";
 
 export interface RemoteFile {
   name: string;
@@ -37,6 +39,8 @@ export interface DatasetInfo {
   layout: "audio" | "dvs";
   /** The paper's pipeline. */
   defaultTransform: TransformSpec;
+  /** The sensor, where not the layout's usual one (700 channels for audio, DVS128 for dvs). */
+  sensor?: SensorSize;
   files: RemoteFile[];
   /** Files that need a browser: where to get them (the download command explains and verifies). */
   manual?: { file: RemoteFile; page: string; note: string };
@@ -159,6 +163,26 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
       checkSplit(this, split);
       const { files, part } = heldOut(split);
       return cifarSource(root, files, part);
+    },
+  },
+  // N-MNIST in tonic's layout (nmnist.ts); the files are tonic's, from Mendeley Data (doi 10.17632/468j46mzdv.1).
+  nmnist: {
+    name: "nmnist",
+    title: "N-MNIST",
+    splits: HELD_OUT_SPLITS,
+    classes: digits,
+    layout: "dvs",
+    sensor: NMNIST_SENSOR,
+    // exodus's choice (no paper pipeline to follow): one step per ms over the ~300 ms of the three saccades.
+    defaultTransform: { frame: { mode: "fixed", binUs: 1000, steps: 300 } },
+    files: [
+      { name: "train.zip", url: "https://data.mendeley.com/public-files/datasets/468j46mzdv/files/39c25547-014b-4137-a934-9d29fa53c7a0/file_downloaded", md5: "20959b8e626244a1b502305a9e6e2031", extract: "zip" },
+      { name: "test.zip", url: "https://data.mendeley.com/public-files/datasets/468j46mzdv/files/05a4d654-7e03-4c15-bdfa-9bb2bcbea494/file_downloaded", md5: "69ca8762b2fe404d9b9bad1103e97832", extract: "zip" },
+    ],
+    async source(root, split) {
+      checkSplit(this, split);
+      const { files, part } = heldOut(split);
+      return nmnistSource(root, files, part);
     },
   },
   // Built in: generated from a seed in-process (lib/data/synthetic.ts); `root` is not used.

@@ -9,7 +9,7 @@ import type { Events, SensorSize } from "./events.js";
 import { AUDIO_SENSOR, AudioH5File } from "./h5.js";
 import { readGestureNpy } from "./npy.js";
 import { listZip, readZipEntry } from "./zip.js";
-import { GESTURE_VALID_USERS, HOLDOUT_FRACTION, HOLDOUT_SEED, type TrainPart, gestureUser, inPart, partKey, stratifiedHoldout } from "./holdout.js";
+import { FRACTION_RULE, GESTURE_VALID_USERS, type TrainPart, gestureUser, inPart, partKey, stratifiedHoldout } from "./holdout.js";
 
 export interface SourceSample {
   label: number;
@@ -29,7 +29,6 @@ export interface SampleSource {
   selection?: string;
 }
 
-const FRACTION_RULE = `${HOLDOUT_FRACTION} of each class, seed ${HOLDOUT_SEED}`;
 
 function need(path: string, what: string): string {
   if (!existsSync(path)) throw new MissingDataError(`${path}: expected ${what}, received no such file (run \`exodus data download\` or pass the right root)`);

@@ -37,7 +37,7 @@ export interface MemoryEstimate {
 export function configSampleShape(cfg: TrainConfig): { sampleShape: number[]; numClasses: number } {
   const info = DATASETS[cfg.dataset.name];
   const t = cfg.dataset.transform ?? info.defaultTransform;
-  const s = transformedSensor(info.layout === "audio" ? AUDIO_SENSOR : DVS128_SENSOR, t);
+  const s = transformedSensor(info.sensor ?? (info.layout === "audio" ? AUDIO_SENSOR : DVS128_SENSOR), t);
   const features = info.layout === "audio" ? [s.width] : [s.polarities, s.height, s.width];
   // Variable-length frame modes without steps are as long as the longest sample: unknown here.
   const steps = t.frame.steps ?? (t.frame.mode === "timeBins" ? t.frame.nTimeBins : 1);
