@@ -14,7 +14,7 @@ import { AugmentWorkers } from "./augment-worker.js";
 import { BatchWorkers } from "./batch-worker.js";
 import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity, withBuildLock } from "./cache.js";
 import { checkInSensor } from "./events.js";
-import { type DatasetInfo, datasetInfo } from "./registry.js";
+import { type DatasetInfo, datasetInfo, infoFor } from "./registry.js";
 import { FrameScratch, type SparseFrames, type TransformSpec, normalizeTransform, toSparseFrames, transformedSensor } from "./transforms.js";
 
 export interface OpenDatasetOptions {
@@ -104,7 +104,7 @@ export interface Dataset {
 /** Opens a data set, building its cache first when it is missing, stale or corrupt. */
 export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   if (!opts || typeof opts.root !== "string") throw new ExodusError(`openDataset: expected { name, root, split }, received ${describe(opts)}`);
-  const info = datasetInfo(opts.name);
+  const info = infoFor(datasetInfo(opts.name), opts.root); // a folder-described data set: its classes and sensor
   if (info.open) return info.open(opts); // generated in-process (synthetic): no files, no cache
   const transform = normalizeTransform(opts.transform ?? info.defaultTransform);
   const source = await info.source(opts.root, opts.split);

@@ -18,8 +18,9 @@ import type { TransformSpec } from "./transforms.js";
 import type { TrainPart } from "./holdout.js";
 import type { SensorSize } from "./events.js";
 import { NMNIST_SENSOR, nmnistSource } from "./nmnist.js";
+import { eventFolderSource, readEventFolder } from "./event-folder.js";
 
-export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "nmnist" | "synthetic";
+export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "nmnist" | "events" | "synthetic";
 
 export interface RemoteFile {
   name: string;
@@ -45,6 +46,8 @@ export interface DatasetInfo {
   /** Files that need a browser: where to get them (the download command explains and verifies). */
   manual?: { file: RemoteFile; page: string; note: string };
   source(root: string, split: string): Promise<SampleSource>;
+  /** A data set described by its folder (classes, sensor): read from root. */
+  folder?(root: string): { title: string; classes: string[]; sensor: SensorSize };
   /** Generated in-process (nothing to download, no files, no cache): opens the data set directly. */
   open?(opts: OpenDatasetOptions): Dataset;
 }
@@ -185,6 +188,25 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
       return nmnistSource(root, files, part);
     },
   },
+  // Your own: a folder of event files, a label table and dataset.yaml (event-folder.ts).
+  events: {
+    name: "events",
+    title: "event files of a folder (dataset.yaml)",
+    splits: HELD_OUT_SPLITS,
+    classes: [],
+    layout: "dvs",
+    // Unknown recordings: their duration cut into 16 frames (set dataset.transform for fixed bins).
+    defaultTransform: { frame: { mode: "timeBins", nTimeBins: 16 } },
+    files: [],
+    folder(root) {
+      const f = readEventFolder(root);
+      return { title: f.title, classes: f.classes, sensor: f.sensor };
+    },
+    async source(root, split) {
+      checkSplit(this, split);
+      return eventFolderSource(root, split);
+    },
+  },
   // Built in: generated from a seed in-process (lib/data/synthetic.ts); `root` is not used.
   synthetic: {
     name: "synthetic",
@@ -218,6 +240,11 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     },
   },
 };
+
+/** The data set's description for a root: a folder-described one's classes and sensor filled in. */
+export function infoFor(info: DatasetInfo, root: string): DatasetInfo {
+  return info.folder ? { ...info, ...info.folder(root) } : info;
+}
 
 export function datasetInfo(name: string): DatasetInfo {
   const info = DATASETS[name as DatasetName];

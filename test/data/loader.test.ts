@@ -144,7 +144,7 @@ describe("SHD through openDataset", () => {
 
   it("rejects bad options with clear messages", async () => {
     const root = shdRoot();
-    await expect(openDataset({ name: "mnist", root, split: "train" })).rejects.toThrow(/data set: expected one of shd, ssc, dvs-gesture, cifar10-dvs, nmnist, synthetic, received "mnist"/);
+    await expect(openDataset({ name: "mnist", root, split: "train" })).rejects.toThrow(/data set: expected one of shd, ssc, dvs-gesture, cifar10-dvs, nmnist, events, synthetic, received "mnist"/);
     await expect(openDataset({ name: "shd", root, split: "dev" })).rejects.toThrow(/shd: expected split "train" or "valid" or "test" or "trainval", received "dev"/);
     await expect(openDataset({ name: "shd", root, split: "test" })).rejects.toThrow(/shd_test.h5: expected the HDF5 file of this split, received no such file/);
     const ds = await openDataset({ name: "shd", root, split: "train", onWarning: () => {} });

@@ -37,7 +37,7 @@ describe("training config", () => {
 
   const bad: [string, unknown, RegExp][] = [
     ["no dataset", {}, /^dataset: expected a mapping with at least a name, received undefined/],
-    ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", "nmnist", "synthetic", received "mnist"/],
+    ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", "nmnist", "events", "synthetic", received "mnist"/],
     ["layer kind", { dataset: { name: "cifar10-dvs" }, model: { layers: [{ conv: { out: 4 } }, { pool: 2 }] } }, /^model\.layers\[1\]\.pool: expected a layer kind, one of conv, linear/],
     ["negative lr", { dataset: { name: "shd" }, train: { lr: -1 } }, /^train\.lr: expected a finite number > 0 and < 1, received -1 \(number\)/],
     ["fractional epochs", { dataset: { name: "shd" }, train: { epochs: 2.5 } }, /^train\.epochs: expected an integer >= 1 and < 1000000, received 2\.5/],
