@@ -1,6 +1,8 @@
-// The training loop of `exodus train`: epochs over a data set's batches, Adam, evaluation on the
-// test split, per-layer weight-gradient norms (the paper's Figure 2), metrics.jsonl, checkpoints
-// every epoch and on abort (Ctrl-C), and an exact resume. Per epoch it also measures the firing
+// The training loop of `exodus train`: epochs over a data set's batches, the configured optimiser
+// and learning-rate schedule (optimizers/, schedules.ts), evaluation on the validation split with
+// model selection (selection.ts) and the test split once at the end (final-test.ts), per-step logs
+// and TensorBoard files (step-log.ts), per-layer weight-gradient norms (the paper's Figure 2),
+// metrics.jsonl, checkpoints every epoch and on abort (Ctrl-C), and an exact resume. Per epoch it also measures the firing
 // rate of every spiking layer (warning once about a silent or saturated one, diagnostics.ts) and
 // the time split into data / forward / backward / optimizer, and rewrites the run folder's
 // metrics.csv and report.html (run-files.ts). Epochs are numbered from 1 on screen and in files.
@@ -8,8 +10,9 @@
 // Reproducibility: every random draw derives from train.seed and the position in the run:
 // weights from Rng(seed); the shuffle of epoch e from mix(seed, e); the dropout masks of step s
 // from mix(seed, s, layer); the augmentation of sample i in epoch e from mix(mix(seed, e), i). A
-// checkpoint therefore needs only the position, the weights, batch norm's running statistics and
-// Adam's state, and a resumed run computes exactly what an uninterrupted one would.
+// checkpoint therefore needs only the position, the weights, batch norm's running statistics, the
+// optimiser's state and the selection / plateau counters, and a resumed run computes exactly what an
+// uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ExodusError, MissingDataError } from "../errors.js";

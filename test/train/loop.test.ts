@@ -3,27 +3,18 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Progress } from "../../lib/train/progress.js";
 import { train, type TrainData } from "../../lib/train/trainer.js";
 import { loadCheckpoint } from "../../lib/train/checkpoint.js";
 import { validateConfig } from "../../lib/train/config.js";
 import { DATASETS } from "../../lib/data/registry.js";
 import { topCheckpointFile } from "../../lib/train/selection.js";
-import { memoryData, quiet, syntheticConfig } from "./helpers.js";
+import { abortAfter, memoryData, quiet, syntheticConfig } from "./helpers.js";
 
 const data = (): { train: TrainData; eval: TrainData } => ({
   train: memoryData({ size: 64, T: 20, features: [24], classes: 3, seed: 1 }),
   eval: memoryData({ size: 32, T: 20, features: [24], classes: 3, seed: 2 }),
 });
 
-function abortAfter(after: number, ac: AbortController): Progress {
-  let steps = 0;
-  const p = new Progress(process.stderr, true);
-  p.update = () => {
-    if (++steps === after) ac.abort();
-  };
-  return p;
-}
 
 const lines = (out: string) => readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
 const learnAlpha = { neuron: { type: "lif", tauMem: 10, threshold: 1, learn: ["alpha"], surrogate: { name: "exponential", scale: 1, width: 0.5 } } };

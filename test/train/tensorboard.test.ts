@@ -6,8 +6,7 @@ import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { train } from "../../lib/train/trainer.js";
-import { memoryData, quiet, syntheticConfig } from "./helpers.js";
-import { Progress } from "../../lib/train/progress.js";
+import { abortAfter, memoryData, quiet, syntheticConfig } from "./helpers.js";
 import { EventWriter } from "../../lib/train/tensorboard.js";
 
 /** CRC-32C (Castagnoli, reflected 0x82F63B78), one bit at a time. */
@@ -97,10 +96,7 @@ describe("TensorBoard event files and per-step metrics", () => {
   it("hold every step record and epoch metric of the run, and a resume restarts the session at its checkpoint", async () => {
     const cfg = syntheticConfig({}, { epochs: 3, batchSize: 8, logEvery: 2, schedule: { name: "cosine", warmupSteps: 3 } });
     const ac = new AbortController();
-    let n = 0;
-    const p = new Progress(process.stderr, true);
-    p.update = () => void (++n === 8 && ac.abort()); // mid epoch 2 (6 steps per epoch)
-    await train({ config: cfg, data: data(), progress: p, signal: ac.signal });
+    await train({ config: cfg, data: data(), progress: abortAfter(8, ac), signal: ac.signal }); // mid epoch 2 (6 steps per epoch)
     // what a process killed after its checkpoint would leave: a step past it, in both logs
     appendFileSync(join(cfg.output, "steps.jsonl"), `${JSON.stringify({ step: 10, epoch: 2, loss: 99, lr: 1, gradNorm: 1 })}\n`);
     new EventWriter(join(cfg.output, "tensorboard"), Date.now() / 1000 - 1).scalars(10, { "step/loss": 99 });
