@@ -2,8 +2,9 @@
 //
 // A run folder <out> holds, after every epoch (and on Ctrl-C):
 //   checkpoint.safetensors       the last training state: the weights under the names of the
-//                                equivalent torch.nn.Sequential ("0.weight", "1.alpha", …), Adam's
-//                                moments ("optimizer.exp_avg.0.weight", "optimizer.exp_avg_sq.…"),
+//                                equivalent torch.nn.Sequential ("0.weight", "1.alpha", …), the
+//                                optimiser's slots ("optimizer.exp_avg.0.weight", "optimizer.exp_avg_sq.…",
+//                                SGD's "optimizer.momentum_buffer.…"),
 //                                and in __metadata__ the position, the seed (all randomness derives
 //                                from seed + position, so that is the RNG state), best-so-far, the
 //                                resolved config;
@@ -21,6 +22,7 @@
 //                                              buffers, checking names and shapes (messages name the file)
 //   stateTensors(tensors)                    → parameters + buffers as written (torch state_dict layout)
 //   adamState(params, ckpt)                  → Adam.importState's argument, checked
+//   optimizerState(params, ckpt, slots)      → an optimizers/ Optimizer's importState argument, checked
 //   saveCheckpoint(runDir, state, weights, adam, {best}); saveModel(path, params, config)
 //   loadModelFile(path)                      → weights + config of a model or checkpoint file
 //   modelFromCheckpoint(pathOrRunDir, {which, device}) (from-checkpoint.ts)
