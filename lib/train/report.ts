@@ -73,7 +73,7 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
     layers: layerValues(epochs, (m) => m.gradNorm), empty: "all gradients are zero: the network is silent (see the warnings)",
   });
   const rates = layerPanel({
-    title: "Firing rate per spiking layer (blocks' neurons included)", unit: "spikes per neuron per step (%)", log: false, epochs: epochNumbers,
+    title: "Firing rate of every spiking layer", unit: "spikes per neuron per step (%)", log: false, epochs: epochNumbers,
     layers: layerValues(epochs, (m) => m.firingRate, 100), empty: "no spiking layers",
   });
   const time = stackedBars({
@@ -82,6 +82,12 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
       name: k === "eval" ? `eval (${evalName})` : k, color: PALETTE[[5, 0, 1, 2, 4][i]], values: epochs.map((m) => m.time?.[k] ?? 0),
     })),
   });
+
+  // The schedule's rate at each epoch's last step, when it changes (a constant rate is in the table).
+  const lrPoints = pts(epochs, (m) => m.lr);
+  const lr = new Set(lrPoints.map((p) => p.y)).size > 1
+    ? lineChart({ title: "Learning rate (at each epoch's last step)", xLabel: "epoch", yLabel: "learning rate (log scale)", xInteger: true, yLog: true, series: [{ name: "lr", color: PALETTE[2], points: lrPoints }] })
+    : "";
 
   const table = rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("");
   const warn = warnings.length ? `<div class="warn"><b>Warnings</b><ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul></div>` : "";
@@ -105,6 +111,7 @@ ${warn}<div class="grid">
 <figure style="margin:0">${grads}</figure>
 <figure style="margin:0">${rates}</figure>
 <figure style="margin:0">${time}</figure>
+${lr ? `<figure style="margin:0">${lr}</figure>` : ""}
 </div>
 <footer>Rewritten after every epoch from metrics.jsonl (also metrics.csv); the resolved config is config.yaml. Gradient norms are the 2-norm of each layer's weight gradient, averaged over the epoch's steps; firing rates are spikes over possible spikes (neurons × steps × samples) in the epoch's training passes.</footer>
 </body></html>

@@ -43,7 +43,11 @@ describe("report of a deep network", () => {
   it(`up to ${LINE_LIMIT} layers: line charts, with a note when two layers' curves coincide`, () => {
     const ms = metrics(4, 5, 4);
     for (const m of ms) m.gradNorm["3.block.0.Conv2d"] = m.gradNorm["0.block.0.Conv2d"] * (1 + 1e-9);
+    expect(renderReport(syntheticConfig(), ms)).not.toContain("Learning rate"); // no rates recorded: no panel
+    ms.forEach((m, i) => (m.lr = 1e-3 * 0.5 ** i));
     const html = renderReport(syntheticConfig(), ms);
+    expect(html).toContain("Learning rate (at each epoch's last step)");
+    for (const m of ms) expect(html).toContain(`data-series="lr" data-x="${m.epoch}" data-y="${m.lr}"`);
     expect(cells(html)).toHaveLength(0);
     expect(html).toContain("0.block.0.Conv2d and 3.block.0.Conv2d coincide at every point (largest relative difference 1.0e-9): one curve is drawn over the other.");
     expect(html.match(/coincide at every point/g)).toHaveLength(1);
