@@ -4,7 +4,7 @@
 // (train.earlyStopping: no improvement of more than minDelta for `patience` evaluations). Its
 // state is plain JSON kept in the checkpoint, so a resumed run selects and stops exactly as an
 // uninterrupted one.
-import { copyFileSync, existsSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { CHECKPOINT_FILE } from "./checkpoint.js";
 
@@ -60,7 +60,12 @@ export class Selection {
 
   /** After the epoch's checkpoint is written: copies it for the top k and removes those that fell out. */
   static keepFiles(out: string, epoch: number, r: { keep: boolean; drop: number[] }): void {
-    if (r.keep) copyFileSync(join(out, CHECKPOINT_FILE), join(out, topCheckpointFile(epoch)));
+    if (r.keep) {
+      // Copied under a temporary name and renamed: a crash never leaves a torn top-k file.
+      const dest = join(out, topCheckpointFile(epoch));
+      copyFileSync(join(out, CHECKPOINT_FILE), `${dest}.tmp`);
+      renameSync(`${dest}.tmp`, dest);
+    }
     for (const e of r.drop) if (existsSync(join(out, topCheckpointFile(e)))) rmSync(join(out, topCheckpointFile(e)));
   }
 }
