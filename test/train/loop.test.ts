@@ -89,3 +89,15 @@ describe("training loop options", () => {
     expect(existsSync(join(onTest.output, "test.json"))).toBe(false);
   });
 });
+
+describe("resuming runs written before the loop options", () => {
+  it("a stored config without them (a layer list too) gets their defaults: Adam, constant rate, no clipping", async () => {
+    const { revalidateStored } = await import("../../lib/train/resume.js");
+    const cfg = syntheticConfig({ model: { layers: [{ linear: { out: 16 } }, { lif: {} }, { linear: {} }] } }, { epochs: 1, batchSize: 16 });
+    const old = JSON.parse(JSON.stringify(cfg)) as { train: Record<string, unknown> };
+    for (const k of ["optimizer", "paramGroups", "schedule", "clipGradNorm", "selectMetric", "keepTop", "earlyStopping", "logEvery", "tensorboard"]) delete old.train[k];
+    const back = revalidateStored(old);
+    expect(back.train).toMatchObject({ optimizer: { name: "adam" }, paramGroups: [], schedule: { name: "constant", warmupSteps: 0 }, clipGradNorm: null, selectMetric: "acc", keepTop: 0, earlyStopping: null, logEvery: 10, tensorboard: true });
+    expect(back.train.lr).toBe(cfg.train.lr);
+  });
+});
