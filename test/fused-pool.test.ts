@@ -14,7 +14,7 @@ import { Sequential } from "../lib/nn/sequential.js";
 import { Rng } from "../lib/random.js";
 import { runtimeInfo, setCpuThreads } from "../lib/runtime.js";
 import { Tensor, scope } from "../lib/tensor.js";
-import { forwardCounting, spikingLayers } from "../lib/train/diagnostics.js";
+import { SpikeProbe } from "../lib/train/spike-probe.js";
 import * as ops from "../lib/ops.js";
 
 const initialThreads = runtimeInfo().cpu.threads;
@@ -130,7 +130,7 @@ describe("neuron layer fused with AvgPool2d(2)", () => {
     expect(viaNet.grads).toEqual(byHand.grads);
     const counted = new Sequential(...make());
     const c = scope(() => {
-      const r = forwardCounting(counted, x, spikingLayers(counted));
+      const r = new SpikeProbe(counted).forward(x);
       return { y: Array.from(r.y.toArray()), spikes: r.spikes, possible: r.possible };
     });
     expect(c.y).toEqual(viaNet.y);

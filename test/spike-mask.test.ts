@@ -12,7 +12,7 @@ import { Rng } from "../lib/random.js";
 import { runtimeInfo, setCpuThreads } from "../lib/runtime.js";
 import { SpikeIndex } from "../lib/sparse.js";
 import { Tensor, scope } from "../lib/tensor.js";
-import { forwardCounting, spikingLayers } from "../lib/train/diagnostics.js";
+import { SpikeProbe } from "../lib/train/spike-probe.js";
 
 const initialThreads = runtimeInfo().cpu.threads;
 afterAll(() => setCpuThreads(initialThreads));
@@ -97,7 +97,7 @@ describe("spike bitmask from the neuron scan", () => {
     expect((layers[1] as LIF).spikeMask).toBeUndefined();
     // The trainer's forward (with spike counts for the report) hands masks on the same way.
     const counted = new Sequential(...make());
-    const viaTrainer = scope(() => Array.from(forwardCounting(counted, x, spikingLayers(counted)).y.toArray()));
+    const viaTrainer = scope(() => Array.from(new SpikeProbe(counted).forward(x).y.toArray()));
     expect((counted.layers[1] as LIF).spikeMask).toBeDefined();
     expect(viaTrainer).toEqual(Array.from(viaNet.y));
     expect(Array.from(viaNet.y)).toEqual(Array.from(byHand.y));

@@ -7,7 +7,7 @@ import { type DownloadProgress, downloadDataset } from "../../lib/data/download.
 export function dataCommand(program: Command): Command {
   return (
     program.commands.find((c) => c.name() === "data") ??
-    program.command("data").description("download, verify and inspect the data sets (SHD, SSC, DVS Gesture, CIFAR10-DVS)")
+    program.command("data").description("download, verify and inspect the data sets (SHD, SSC, DVS Gesture, CIFAR10-DVS, N-MNIST)")
   );
 }
 

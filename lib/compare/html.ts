@@ -3,6 +3,7 @@
 // scale (mean over seeds, min–max band), the mean weight-gradient 2-norm of each layer per scale
 // on a log axis (the centre column), forward/backward time per method, and a summary table.
 import type { CellSummary, Stat } from "./aggregate.js";
+import { coincidenceNote } from "../coincide.js";
 import { barChart, esc, lineChart, range, type Series } from "./svg.js";
 import type { NetworkTiming } from "./timing.js";
 
@@ -36,6 +37,15 @@ const pm = (s: Stat, fmt: (v: number) => string, unit = "") =>
 const sci = (v: number) => (!Number.isFinite(v) ? "—" : v === 0 ? "0" : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toPrecision(3) : v.toExponential(2));
 const ms = (s: number) => (s >= 1 ? `${s.toFixed(2)} s` : `${(1000 * s).toPrecision(3)} ms`);
 
+/**
+ * A chart, and under it a note when two methods' curves coincide (EXODUS's equal BPTT's to float
+ * precision, so one line hides the other and a reader would think a method is missing).
+ */
+function withCoincidence(svg: string, series: Series[], width: number): string {
+  const note = coincidenceNote(series.map((s) => ({ name: style(s.id.split("|")[1]).name, points: s.points })));
+  return note ? `<figure style="margin:0;width:${width}px">${svg}<figcaption class="note">${esc(note)}</figcaption></figure>` : svg;
+}
+
 /** Layer names such as "0.Linear" as the paper numbers them: 1 (input side) … L (readout). */
 export function layerLabel(layers: string[], l: string): string {
   const i = layers.indexOf(l);
@@ -57,12 +67,12 @@ function accuracyCharts(r: CompareReport, width: number): string {
           spread: "band" as const,
           points: c.evalEpochs.map((e, i) => ({ x: e, y: c.acc[i].mean, lo: c.acc[i].min, hi: c.acc[i].max })),
         }));
-      return lineChart({
+      return withCoincidence(lineChart({
         width, height: 250, title: `surrogate scale ${scale}`,
         x: { min: 1, max: Math.max(2, r.epochs), label: "epoch" },
         y: { ...y, label: "validation accuracy (%)", format: (v) => `${Math.round(100 * v)}` },
         series,
-      });
+      }), series, width);
     })
     .join("\n");
 }
@@ -85,12 +95,12 @@ function gradientCharts(r: CompareReport, width: number): string {
             return { x: i + 1, y: s?.mean ?? NaN, lo: s?.min, hi: s?.max };
           }),
         }));
-      return lineChart({
+      return withCoincidence(lineChart({
         width, height: 250, title: `surrogate scale ${scale}`,
         x: { min: 0.7, max: r.layers.length + 0.3, label: "layer (input → readout)", ticks },
         y: { ...y, log: true, label: "‖∂L/∂W‖₂ (log)" },
         series,
-      });
+      }), series, width);
     })
     .join("\n");
 }

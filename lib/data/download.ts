@@ -27,14 +27,26 @@ export interface DownloadOptions {
   idleTimeoutMs?: number;
 }
 
+/** The host could not be reached (no network, DNS, a firewall): the data set can still be installed by hand. */
+export class NetworkError extends ExodusError {
+  constructor(message: string, readonly code: string) {
+    super(message);
+  }
+}
+
+const NETWORK_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "ETIMEDOUT", "ECONNRESET", "EPROTO", "CERT_HAS_EXPIRED", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN"]);
+
 function request(url: string, headers: Record<string, string>, idleMs: number): Promise<IncomingMessage> {
   return new Promise((resolveP, reject) => {
     const u = new URL(url);
     const get = u.protocol === "https:" ? httpsGet : u.protocol === "http:" ? httpGet : undefined;
     if (!get) return reject(new ExodusError(`${url}: expected an http(s) URL, received protocol ${u.protocol}`));
     const req = get(u, { headers: { "user-agent": "exodus-snn", ...headers } }, resolveP);
-    req.setTimeout(idleMs, () => req.destroy(new ExodusError(`${url}: no response for ${idleMs / 1000} s`)));
-    req.on("error", (e) => reject(e instanceof ExodusError ? e : new ExodusError(`${url}: ${e.message}`)));
+    req.setTimeout(idleMs, () => req.destroy(new NetworkError(`${url}: no response for ${idleMs / 1000} s`, "ETIMEDOUT")));
+    req.on("error", (e) => {
+      const code = (e as NodeJS.ErrnoException).code ?? "";
+      reject(e instanceof ExodusError ? e : NETWORK_CODES.has(code) ? new NetworkError(`${url}: ${e.message}`, code) : new ExodusError(`${url}: ${e.message}`));
+    });
   });
 }
 
@@ -219,12 +231,30 @@ async function fetchOne(dir: string, f: RemoteFile, opts: DownloadDatasetOptions
   writeFileSync(doneMarker(dir, f), new Date().toISOString() + "\n");
 }
 
+/** What to fetch by hand when the network is out of reach: URLs, names, MD5s, where to put them. */
+function manualInstructions(name: string, dir: string, files: RemoteFile[], cause: NetworkError, mirror?: string): string {
+  const rows = files.map((f) => `  ${f.name}  from ${mirror ? `${mirror.replace(/\/$/, "")}/${f.name}` : f.url}  ${f.md5 ? `MD5 ${f.md5}` : "(no published MD5; its size and contents are checked on extraction)"}`);
+  return (
+    `${name}: cannot download (${cause.message}): is this machine offline or behind a proxy?\n` +
+    `To install ${name} by hand, fetch these files on a machine with network access (a browser, curl -L -o NAME URL) and put them, with these names, in ${dir}:\n` +
+    `${rows.join("\n")}\n` +
+    `then run \`exodus data download ${name} --dir ${dir}\` again: it checks the MD5s and extracts the archives without downloading anything.`
+  );
+}
+
 /** Downloads, verifies and extracts a data set into dir. */
 export async function downloadDataset(name: string, dir: string, opts: DownloadDatasetOptions = {}): Promise<void> {
   const info = datasetInfo(name);
   const log = opts.log ?? (() => undefined);
   if (info.open) return log(`${name}: generated in-process, nothing to download`);
-  for (const f of info.files) await fetchOne(dir, f, opts);
+  for (const f of info.files) {
+    try {
+      await fetchOne(dir, f, opts);
+    } catch (e) {
+      if (e instanceof NetworkError) throw new NetworkError(manualInstructions(name, dir, info.files.filter((g) => !existsSync(doneMarker(dir, g))), e, opts.mirror), e.code);
+      throw e;
+    }
+  }
   if (info.manual) {
     const { file, page, note } = info.manual;
     const placed = join(dir, file.name);

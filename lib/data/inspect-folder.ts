@@ -67,7 +67,8 @@ export async function inspectFolder(root: string, opts: FolderOptions = {}): Pro
   const want = opts.sample ?? 0;
   let drawn: { events: Events; label: number; split: string } | undefined;
   let sensor: Parameters<typeof renderSample>[1] | undefined;
-  for (const split of info.splits) {
+  // trainval is train + valid again: counting it would count every training sample twice.
+  for (const split of info.splits.filter((x) => x !== "trainval")) {
     let source;
     try {
       source = await info.source(root, split);

@@ -1,5 +1,6 @@
 // openDataset(): a data set by name, split and transform, backed by the preprocessed cache (built
 // on first use), delivering seeded, prefetched, time-major batches [T, B, …] on a device.
+import { defaultCacheDir } from "./cache-dir.js";
 import { SpikeIndex } from "../sparse.js";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import { AugmentWorkers } from "./augment-worker.js";
 import { BatchWorkers } from "./batch-worker.js";
 import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity, withBuildLock } from "./cache.js";
 import { checkInSensor } from "./events.js";
-import { type DatasetInfo, datasetInfo } from "./registry.js";
+import { type DatasetInfo, datasetInfo, infoFor } from "./registry.js";
 import { FrameScratch, type SparseFrames, type TransformSpec, normalizeTransform, toSparseFrames, transformedSensor } from "./transforms.js";
 
 export interface OpenDatasetOptions {
@@ -25,7 +26,7 @@ export interface OpenDatasetOptions {
   split: string;
   /** Overrides the data set's default (the paper's pipeline). */
   transform?: TransformSpec;
-  /** Where caches live; default $EXODUS_DATA_CACHE, else <root>/.exodus-cache. */
+  /** Where caches live; default $EXODUS_DATA_CACHE, else $XDG_CACHE_HOME/exodus/data, else ~/.cache/exodus/data (cache-dir.ts). */
   cacheDir?: string;
   /** Progress of a cache build (samples done of total). */
   onProgress?: (done: number, total: number) => void;
@@ -103,15 +104,16 @@ export interface Dataset {
 /** Opens a data set, building its cache first when it is missing, stale or corrupt. */
 export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   if (!opts || typeof opts.root !== "string") throw new ExodusError(`openDataset: expected { name, root, split }, received ${describe(opts)}`);
-  const info = datasetInfo(opts.name);
+  const info = infoFor(datasetInfo(opts.name), opts.root); // a folder-described data set: its classes and sensor
   if (info.open) return info.open(opts); // generated in-process (synthetic): no files, no cache
   const transform = normalizeTransform(opts.transform ?? info.defaultTransform);
   const source = await info.source(opts.root, opts.split);
   const sensor = transformedSensor(source.sensor, transform);
   const featureShape = info.layout === "audio" ? [sensor.width] : [sensor.polarities, sensor.height, sensor.width];
-  const keyParts = { dataset: info.name, split: opts.split, files: fileIdentity(source.files), transform };
+  // A held-out part of a file set names its rule: a "train" cache built before the split existed (all samples) is not reused.
+  const keyParts = { dataset: info.name, split: opts.split, files: fileIdentity(source.files), transform, ...(source.selection ? { selection: source.selection } : {}) };
   const key = cacheKey(keyParts);
-  const dir = opts.cacheDir ?? process.env.EXODUS_DATA_CACHE ?? join(opts.root, ".exodus-cache");
+  const dir = opts.cacheDir ?? defaultCacheDir();
   const path = cachePath(dir, info.name, opts.split, key);
   const warn = opts.onWarning ?? ((m: string) => console.warn(`exodus: ${m}`));
 
@@ -133,7 +135,7 @@ export async function openDataset(opts: OpenDatasetOptions): Promise<Dataset> {
   if (ds.size === 0) {
     await ds.close();
     throw new ExodusError(
-      `${info.name} ${opts.split} split in ${opts.root}: expected samples to train or evaluate on, received ${source.count === 0 ? "none" : `${source.count}, all without events`}; check the data files (the labels, trial lists or recordings may be empty)`,
+      `${info.name} ${opts.split} split in ${opts.root}: expected samples to train or evaluate on, received ${source.count === 0 ? "none" : `${source.count}, all without events`}; ${source.selection && source.count === 0 ? `this split is held out of the training files (${source.selection}) and a set this small leaves none: use more data, or evaluate on test (train.evalSplit: test)` : "check the data files (the labels, trial lists or recordings may be empty)"}`,
     );
   }
   return ds;

@@ -15,8 +15,12 @@ import {
 import { SYNTHETIC_DEFAULTS, SYNTHETIC_SPLITS, SYNTHETIC_STEP_US, openSynthetic, syntheticClasses, syntheticEvents, syntheticSample } from "./synthetic.js";
 import type { Dataset, OpenDatasetOptions } from "./loader.js";
 import type { TransformSpec } from "./transforms.js";
+import type { TrainPart } from "./holdout.js";
+import type { SensorSize } from "./events.js";
+import { NMNIST_SENSOR, nmnistSource } from "./nmnist.js";
+import { eventFolderSource, readEventFolder } from "./event-folder.js";
 
-export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "synthetic";
+export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "nmnist" | "events" | "synthetic";
 
 export interface RemoteFile {
   name: string;
@@ -36,10 +40,14 @@ export interface DatasetInfo {
   layout: "audio" | "dvs";
   /** The paper's pipeline. */
   defaultTransform: TransformSpec;
+  /** The sensor, where not the layout's usual one (700 channels for audio, DVS128 for dvs). */
+  sensor?: SensorSize;
   files: RemoteFile[];
   /** Files that need a browser: where to get them (the download command explains and verifies). */
   manual?: { file: RemoteFile; page: string; note: string };
   source(root: string, split: string): Promise<SampleSource>;
+  /** A data set described by its folder (classes, sensor): read from root. */
+  folder?(root: string): { title: string; classes: string[]; sensor: SensorSize };
   /** Generated in-process (nothing to download, no files, no cache): opens the data set directly. */
   open?(opts: OpenDatasetOptions): Dataset;
 }
@@ -62,6 +70,14 @@ const GESTURE_CLASSES = [
 // SHD/SSC: 700 channels → 100 (factor 1/7: trunc(699/7) + 1 = 100), 4 ms bins from t = 0, 250 steps.
 const AUDIO_TRANSFORM: TransformSpec = { downsample: { spatial: 1 / 7 }, frame: { mode: "fixed", binUs: 4000, steps: 250 } };
 
+/** Splits of a data set whose validation split is held out of its training set (holdout.ts). */
+const HELD_OUT_SPLITS = ["train", "valid", "test", "trainval"];
+
+/** The official file set ("train" or "test") a split reads, and which part of it. */
+function heldOut(split: string): { files: "train" | "test"; part?: TrainPart } {
+  return split === "test" ? { files: "test" } : { files: "train", part: split as TrainPart };
+}
+
 function checkSplit(info: { name: string; splits: string[] }, split: string): void {
   if (!info.splits.includes(split))
     throw new ExodusError(`${info.name}: expected split ${info.splits.map((s) => JSON.stringify(s)).join(" or ")}, received ${describe(split)}`);
@@ -71,7 +87,7 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
   shd: {
     name: "shd",
     title: "Spiking Heidelberg Digits",
-    splits: ["train", "test"],
+    splits: HELD_OUT_SPLITS,
     classes: SHD_CLASSES,
     layout: "audio",
     defaultTransform: AUDIO_TRANSFORM,
@@ -81,7 +97,8 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     ],
     async source(root, split) {
       checkSplit(this, split);
-      return audioSource(join(root, `shd_${split}.h5`));
+      const { files, part } = heldOut(split);
+      return audioSource(join(root, `shd_${files}.h5`), part);
     },
   },
   ssc: {
@@ -104,7 +121,7 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
   "dvs-gesture": {
     name: "dvs-gesture",
     title: "IBM DVS Gesture",
-    splits: ["train", "test"],
+    splits: HELD_OUT_SPLITS,
     classes: GESTURE_CLASSES,
     layout: "dvs",
     // First 1.5 s, 128×128 → 64×64, 5 ms bins from t = 0, 300 steps, both polarities.
@@ -121,20 +138,21 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     },
     async source(root, split) {
       checkSplit(this, split);
+      const { files, part } = heldOut(split);
       // The original recordings win when both variants are present: they are the reference.
       const orig = gestureOriginalDir(root);
-      if (orig) return gestureAedatSource(orig, split as "train" | "test");
-      const npy = gestureNpyDir(root, split as "train" | "test");
-      if (npy) return gestureNpySource(npy);
+      if (orig) return gestureAedatSource(orig, files, part);
+      const npy = gestureNpyDir(root, files);
+      if (npy) return gestureNpySource(npy, part);
       throw new MissingDataError(
-        `${root}: expected DVS Gesture (DvsGesture/trials_to_${split}.txt, or tonic's ${split === "train" ? "ibmGestureTrain" : "ibmGestureTest"}/), received neither`,
+        `${root}: expected DVS Gesture (DvsGesture/trials_to_${files}.txt, or tonic's ${files === "train" ? "ibmGestureTrain" : "ibmGestureTest"}/), received neither`,
       );
     },
   },
   "cifar10-dvs": {
     name: "cifar10-dvs",
     title: "CIFAR10-DVS",
-    splits: ["train", "test"],
+    splits: HELD_OUT_SPLITS,
     classes: [...CIFAR10_CLASSES],
     layout: "dvs",
     defaultTransform: { frame: { mode: "timeBins", nTimeBins: 8 } },
@@ -146,7 +164,47 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     ).map(([c, id]) => ({ name: `${c}.zip`, url: `${FIGSHARE}/${id}`, extract: "zip" as const })),
     async source(root, split) {
       checkSplit(this, split);
-      return cifarSource(root, split as "train" | "test");
+      const { files, part } = heldOut(split);
+      return cifarSource(root, files, part);
+    },
+  },
+  // N-MNIST in tonic's layout (nmnist.ts); the files are tonic's, from Mendeley Data (doi 10.17632/468j46mzdv.1).
+  nmnist: {
+    name: "nmnist",
+    title: "N-MNIST",
+    splits: HELD_OUT_SPLITS,
+    classes: digits,
+    layout: "dvs",
+    sensor: NMNIST_SENSOR,
+    // exodus's choice (no paper pipeline to follow): one step per ms over the ~300 ms of the three saccades.
+    defaultTransform: { frame: { mode: "fixed", binUs: 1000, steps: 300 } },
+    files: [
+      { name: "train.zip", url: "https://data.mendeley.com/public-files/datasets/468j46mzdv/files/39c25547-014b-4137-a934-9d29fa53c7a0/file_downloaded", md5: "20959b8e626244a1b502305a9e6e2031", extract: "zip" },
+      { name: "test.zip", url: "https://data.mendeley.com/public-files/datasets/468j46mzdv/files/05a4d654-7e03-4c15-bdfa-9bb2bcbea494/file_downloaded", md5: "69ca8762b2fe404d9b9bad1103e97832", extract: "zip" },
+    ],
+    async source(root, split) {
+      checkSplit(this, split);
+      const { files, part } = heldOut(split);
+      return nmnistSource(root, files, part);
+    },
+  },
+  // Your own: a folder of event files, a label table and dataset.yaml (event-folder.ts).
+  events: {
+    name: "events",
+    title: "event files of a folder (dataset.yaml)",
+    splits: HELD_OUT_SPLITS,
+    classes: [],
+    layout: "dvs",
+    // Unknown recordings: their duration cut into 16 frames (set dataset.transform for fixed bins).
+    defaultTransform: { frame: { mode: "timeBins", nTimeBins: 16 } },
+    files: [],
+    folder(root) {
+      const f = readEventFolder(root);
+      return { title: f.title, classes: f.classes, sensor: f.sensor };
+    },
+    async source(root, split) {
+      checkSplit(this, split);
+      return eventFolderSource(root, split);
     },
   },
   // Built in: generated from a seed in-process (lib/data/synthetic.ts); `root` is not used.
@@ -182,6 +240,11 @@ export const DATASETS: Record<DatasetName, DatasetInfo> = {
     },
   },
 };
+
+/** The data set's description for a root: a folder-described one's classes and sensor filled in. */
+export function infoFor(info: DatasetInfo, root: string): DatasetInfo {
+  return info.folder ? { ...info, ...info.folder(root) } : info;
+}
 
 export function datasetInfo(name: string): DatasetInfo {
   const info = DATASETS[name as DatasetName];

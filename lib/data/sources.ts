@@ -9,6 +9,7 @@ import type { Events, SensorSize } from "./events.js";
 import { AUDIO_SENSOR, AudioH5File } from "./h5.js";
 import { readGestureNpy } from "./npy.js";
 import { listZip, readZipEntry } from "./zip.js";
+import { FRACTION_RULE, GESTURE_VALID_USERS, type TrainPart, gestureUser, inPart, partKey, stratifiedHoldout } from "./holdout.js";
 
 export interface SourceSample {
   label: number;
@@ -24,7 +25,10 @@ export interface SampleSource {
   /** Files whose identity (path, size, mtime) keys the cache. */
   files: string[];
   samples(): AsyncIterable<SourceSample>;
+  /** Which part of the files this is, when not all of them (a held-out split, holdout.ts); keys the cache. */
+  selection?: string;
 }
+
 
 function need(path: string, what: string): string {
   if (!existsSync(path)) throw new MissingDataError(`${path}: expected ${what}, received no such file (run \`exodus data download\` or pass the right root)`);
@@ -34,22 +38,27 @@ function need(path: string, what: string): string {
 // ---- SHD / SSC -----------------------------------------------------------------------------------
 const CHUNK_ROWS = 256;
 
-export async function audioSource(path: string): Promise<SampleSource> {
+/** An SHD/SSC file; with `part`, the rows of that part of it (holdout.ts). */
+export async function audioSource(path: string, part?: TrainPart): Promise<SampleSource> {
   need(path, "the HDF5 file of this split");
   const probe = await AudioH5File.open(path);
-  const count = probe.count;
+  const held = part && part !== "trainval" ? stratifiedHoldout(probe.labels) : undefined;
+  const keep = (r: number) => !held || inPart(part!, held[r] === 1);
+  let count = 0;
+  for (let r = 0; r < probe.count; r++) if (keep(r)) count++;
   probe.close();
   return {
     sensor: AUDIO_SENSOR,
     count,
     files: [path],
+    ...(part ? { selection: partKey(part, FRACTION_RULE) } : {}),
     async *samples() {
       const f = await AudioH5File.open(path);
       try {
         for (let r = 0; r < f.count; r += CHUNK_ROWS) {
           const n = Math.min(CHUNK_ROWS, f.count - r);
           const rows = f.readRows(r, n);
-          for (let i = 0; i < n; i++) yield { label: f.labels[r + i], events: rows[i], id: `${path} row ${r + i}` };
+          for (let i = 0; i < n; i++) if (keep(r + i)) yield { label: f.labels[r + i], events: rows[i], id: `${path} row ${r + i}` };
         }
       } finally {
         f.close();
@@ -65,8 +74,12 @@ export function gestureOriginalDir(root: string): string | undefined {
   return undefined;
 }
 
-export function gestureAedatSource(dir: string, split: "train" | "test"): SampleSource {
-  const recordings = readTrialList(dir, split);
+const USERS_RULE = `users ${GESTURE_VALID_USERS.join(", ")} held out`;
+const userPart = (part: TrainPart | undefined, path: string) => !part || inPart(part, GESTURE_VALID_USERS.includes(gestureUser(path) ?? -1));
+
+/** `part`: of the training recordings, the held-out users' (valid), the others (train) or all (trainval). */
+export function gestureAedatSource(dir: string, split: "train" | "test", part?: TrainPart): SampleSource {
+  const recordings = readTrialList(dir, split).filter((r) => userPart(part, r));
   if (recordings.length === 0) throw new ExodusError(`${join(dir, `trials_to_${split}.txt`)}: expected .aedat file names, received none`);
   let count = 0;
   for (const r of recordings) {
@@ -77,6 +90,7 @@ export function gestureAedatSource(dir: string, split: "train" | "test"): Sample
     sensor: DVS128_SENSOR,
     count,
     files: recordings.flatMap((r) => [r, labelsPathOf(r)]),
+    ...(part ? { selection: partKey(part, USERS_RULE) } : {}),
     async *samples() {
       for (const r of recordings) {
         const samples = gestureSamples(r);
@@ -93,11 +107,11 @@ export function gestureNpyDir(root: string, split: "train" | "test"): string | u
   return undefined;
 }
 
-export function gestureNpySource(dir: string): SampleSource {
+export function gestureNpySource(dir: string, part?: TrainPart): SampleSource {
   const files: { path: string; label: number }[] = [];
   for (const user of readdirSync(dir).sort()) {
     const ud = join(dir, user);
-    if (!statSync(ud).isDirectory()) continue;
+    if (!statSync(ud).isDirectory() || !userPart(part, `${user}_`)) continue;
     for (const f of readdirSync(ud).sort((a, b) => parseInt(a) - parseInt(b))) {
       const m = /^(\d+)\.npy$/.exec(f);
       if (!m) continue;
@@ -111,6 +125,7 @@ export function gestureNpySource(dir: string): SampleSource {
     sensor: DVS128_SENSOR,
     count: files.length,
     files: files.map((f) => f.path),
+    ...(part ? { selection: partKey(part, USERS_RULE) } : {}),
     async *samples() {
       for (const f of files) yield { label: f.label, events: readGestureNpy(f.path), id: f.path };
     },
@@ -123,7 +138,7 @@ export function cifarSplitOf(index: number): "train" | "test" {
   return index < 100 ? "test" : "train";
 }
 
-export function cifarSource(root: string, split: "train" | "test"): SampleSource {
+export function cifarSource(root: string, split: "train" | "test", part?: TrainPart): SampleSource {
   type Item = { label: number; file: string; entry?: ReturnType<typeof listZip>[number] };
   const items: Item[] = [];
   const files: string[] = [];
@@ -149,10 +164,13 @@ export function cifarSource(root: string, split: "train" | "test"): SampleSource
     picked.sort((a, b) => a.idx - b.idx);
     items.push(...picked.map((p) => p.item));
   }
+  const held = part && part !== "trainval" ? stratifiedHoldout(items.map((it) => it.label)) : undefined;
+  if (held) items.splice(0, items.length, ...items.filter((_, i) => inPart(part!, held[i] === 1)));
   return {
     sensor: DVS128_SENSOR,
     count: items.length,
     files,
+    ...(part ? { selection: partKey(part, FRACTION_RULE) } : {}),
     async *samples() {
       for (const it of items) {
         if (it.entry) {

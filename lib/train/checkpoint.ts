@@ -2,8 +2,9 @@
 //
 // A run folder <out> holds, after every epoch (and on Ctrl-C):
 //   checkpoint.safetensors       the last training state: the weights under the names of the
-//                                equivalent torch.nn.Sequential ("0.weight", "1.alpha", …), Adam's
-//                                moments ("optimizer.exp_avg.0.weight", "optimizer.exp_avg_sq.…"),
+//                                equivalent torch.nn.Sequential ("0.weight", "1.alpha", …), the
+//                                optimiser's slots ("optimizer.exp_avg.0.weight", "optimizer.exp_avg_sq.…",
+//                                SGD's "optimizer.momentum_buffer.…"),
 //                                and in __metadata__ the position, the seed (all randomness derives
 //                                from seed + position, so that is the RNG state), best-so-far, the
 //                                resolved config;
@@ -21,6 +22,7 @@
 //                                              buffers, checking names and shapes (messages name the file)
 //   stateTensors(tensors)                    → parameters + buffers as written (torch state_dict layout)
 //   adamState(params, ckpt)                  → Adam.importState's argument, checked
+//   optimizerState(params, ckpt, slots)      → an optimizers/ Optimizer's importState argument, checked
 //   saveCheckpoint(runDir, state, weights, adam, {best}); saveModel(path, params, config)
 //   loadModelFile(path)                      → weights + config of a model or checkpoint file
 //   modelFromCheckpoint(pathOrRunDir, {which, device}) (from-checkpoint.ts)
@@ -70,6 +72,8 @@ export interface CheckpointState {
   best: { epoch: number; acc: number } | null;
   /** The data's sample shape [T, …features] and class count, to rebuild the model without the data. */
   data?: { sampleShape: number[]; numClasses: number };
+  /** Model selection, early stopping and the plateau schedule's counters (selection.ts, schedules.ts); plain JSON. */
+  loop?: Record<string, unknown>;
   config: unknown;
 }
 
@@ -85,6 +89,8 @@ export interface Checkpoint {
   weights: Map<string, { shape: number[]; data: Float32Array }>;
   /** Adam's step count and moments by parameter name; undefined before the first step. */
   adam?: { steps: number; m: Map<string, Float32Array>; v: Map<string, Float32Array> };
+  /** Every optimiser slot ("optimizer.<slot>.<name>": exp_avg, exp_avg_sq, momentum_buffer) by slot, then parameter name. */
+  slots?: Map<string, Map<string, Float32Array>>;
   /** Read from the old checkpoint.json + .bin format. */
   legacy: boolean;
 }
@@ -145,8 +151,10 @@ function validateState(file: string, raw: unknown, config: unknown): CheckpointS
     if (!Array.isArray(d.sampleShape) || d.sampleShape.length < 2) field(file, "state.data.sampleShape", "[T, …features]", d.sampleShape);
     data = { sampleShape: (d.sampleShape as unknown[]).map((x, i) => int(file, `state.data.sampleShape[${i}]`, x)), numClasses: int(file, "state.data.numClasses", d.numClasses) };
   }
+  if (s.loop !== undefined) obj(file, "state.loop", s.loop);
   return {
     ...(data ? { data } : {}),
+    ...(s.loop !== undefined ? { loop: s.loop as Record<string, unknown> } : {}),
     epoch: int(file, "state.epoch", s.epoch),
     batch: int(file, "state.batch", s.batch),
     phase,
@@ -198,26 +206,39 @@ function parseJson(file: string, key: string, text: string | undefined): unknown
   }
 }
 
-/** Splits a checkpoint's tensors into weights and Adam moments, checking they pair up. */
-function splitTensors(file: string, tensors: Map<string, { shape: number[]; data: Float32Array }>, steps: number): Pick<Checkpoint, "weights" | "adam"> {
+/** Splits a checkpoint's tensors into weights and optimiser slots (Adam's moments checked to pair up). */
+function splitTensors(file: string, tensors: Map<string, { shape: number[]; data: Float32Array }>, steps: number): Pick<Checkpoint, "weights" | "adam" | "slots"> {
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  const m = new Map<string, Float32Array>();
-  const v = new Map<string, Float32Array>();
+  const slots = new Map<string, Map<string, Float32Array>>();
   for (const [name, t] of tensors) {
-    if (name.startsWith(M)) m.set(name.slice(M.length), t.data);
-    else if (name.startsWith(V)) v.set(name.slice(V.length), t.data);
-    else weights.set(name, t);
+    const slot = /^optimizer\.([A-Za-z_]+)\./.exec(name);
+    if (!slot) {
+      weights.set(name, t);
+      continue;
+    }
+    if (!slots.has(slot[1])) slots.set(slot[1], new Map());
+    slots.get(slot[1])!.set(name.slice(slot[0].length), t.data);
   }
   if (steps === 0) return { weights };
-  // Moments belong to weights (buffers have none) and pair up.
-  for (const [kind, map, other] of [[M, m, v], [V, v, m]] as const)
+  for (const [slot, map] of slots)
+    for (const [name, x] of map) {
+      const w = weights.get(name);
+      if (!w || x.length !== w.data.length)
+        throw new ExodusError(`${file}: tensor optimizer.${slot}.${name} (optimiser state after ${steps} steps) has ${w ? `${x.length} values, its weight ${w.data.length}` : "no weight of that name"}; the checkpoint is damaged`);
+    }
+  const m = slots.get("exp_avg");
+  const v = slots.get("exp_avg_sq");
+  if (!m && !v) return { weights, slots };
+  // Adam's moments pair up.
+  const [m2, v2] = [m ?? new Map<string, Float32Array>(), v ?? new Map<string, Float32Array>()];
+  for (const [kind, map, other] of [[M, m2, v2], [V, v2, m2]] as const)
     for (const [name, x] of map) {
       const w = weights.get(name);
       const y = other.get(name);
       if (!w || x.length !== w.data.length || !y)
         throw new ExodusError(`${file}: tensor ${kind}${name} (Adam state after ${steps} steps) has ${w ? (y ? `${x.length} values, its weight ${w.data.length}` : `no ${kind === M ? V : M}${name} beside it`) : "no weight of that name"}; the checkpoint is damaged`);
     }
-  return { weights, adam: { steps, m, v } };
+  return { weights, adam: { steps, m: m2, v: v2 }, slots };
 }
 
 function loadSafetensorsCheckpoint(file: string): Checkpoint {
@@ -333,6 +354,23 @@ export function adamState(params: readonly StateTensor[], ckpt: Pick<Checkpoint,
   return { steps: a.steps, m: params.map((p) => get(a.m, M, p)), v: params.map((p) => get(a.v, V, p)) };
 }
 
+/** An optimiser's state for these parameters from a checkpoint: its slots by parameter order (every parameter needs each slot). */
+export function optimizerState(params: readonly StateTensor[], ckpt: Pick<Checkpoint, "path" | "slots" | "state">, slotNames: readonly string[]): { steps: number; slots: Record<string, Float32Array[]> } {
+  const steps = ckpt.state.step;
+  if (steps === 0 || slotNames.length === 0) return { steps, slots: {} };
+  const slots: Record<string, Float32Array[]> = {};
+  for (const slot of slotNames) {
+    const map = ckpt.slots?.get(slot);
+    slots[slot] = params.map((p) => {
+      const x = map?.get(p.name);
+      if (!x || x.length !== p.value.size)
+        throw new ExodusError(`${ckpt.path}: expected tensor optimizer.${slot}.${p.name} of ${p.value.size} values (the optimiser's state after ${steps} steps), received ${x ? `${x.length} values` : "none"}; was the run trained with another train.optimizer? Resume with the checkpoint's`);
+      return x;
+    });
+  }
+  return { steps, slots };
+}
+
 export interface SaveOptions {
   /** Also keep these files as the best checkpoint (the caller decides by eval accuracy). */
   best?: boolean;
@@ -344,10 +382,11 @@ export function modelMetadata(config: unknown): Record<string, string> {
 }
 
 export function saveCheckpoint(runDir: string, state: CheckpointState, weights: readonly NamedTensor[],
-  adam: { m: readonly NamedTensor[]; v: readonly NamedTensor[] } | undefined, opts: SaveOptions = {}): void {
+  adam: { m: readonly NamedTensor[]; v: readonly NamedTensor[] } | { slots: Record<string, readonly NamedTensor[]> } | undefined, opts: SaveOptions = {}): void {
   const config = JSON.stringify(state.config);
   const { config: _c, ...position } = state;
-  const tensors = [...weights, ...(adam ? [...adam.m.map((t) => ({ ...t, name: M + t.name })), ...adam.v.map((t) => ({ ...t, name: V + t.name }))] : [])];
+  const slots = adam === undefined ? {} : "slots" in adam ? adam.slots : { exp_avg: adam.m, exp_avg_sq: adam.v };
+  const tensors = [...weights, ...Object.entries(slots).flatMap(([slot, ts]) => ts.map((t) => ({ ...t, name: `optimizer.${slot}.${t.name}` })))];
   const ckpt = encodeSafetensors(tensors, { "exodus.format": CHECKPOINT_FORMAT, "exodus.state": JSON.stringify(position), config });
   const model = encodeSafetensors(weights, modelMetadata(state.config));
   // The checkpoint last: it is what --resume reads, so it never points ahead of model.safetensors.

@@ -17,6 +17,7 @@ import { applySets, blameSet, parseSet } from "./overrides.js";
 import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
 import { type AugmentSpec, validateAugment } from "../data/augment.js";
 import { type NirModelConfig, validateNirModel } from "../nir/model.js";
+import { LOOP_FIELDS, type LoopSettings, validateLoop } from "./optim-config.js";
 
 export interface MlpModelConfig {
   kind: "mlp";
@@ -83,7 +84,8 @@ export interface NeuronConfig {
   learn?: string[];
 }
 
-export interface TrainSettings {
+/** LoopSettings: optimizer, paramGroups, schedule, clipGradNorm, selectMetric, keepTop, earlyStopping (optim-config.ts). */
+export interface TrainSettings extends LoopSettings {
   epochs: number;
   batchSize: number;
   lr: number;
@@ -93,7 +95,7 @@ export interface TrainSettings {
   evalEvery: number;
   /** Stop each epoch after this many batches (train and eval); null: the whole split. */
   limitBatches: number | null;
-  /** Split used for evaluation ("test"; SSC also has "valid"). */
+  /** Split evaluated every evalEvery epochs, which selects "best" ("valid"; "test" only to reproduce a paper's protocol). */
   evalSplit: string;
   /** Also save a checkpoint within an epoch once this many minutes passed since the last one (0: only at epoch ends). */
   checkpointMinutes: number;
@@ -117,11 +119,11 @@ type Obj = Record<string, unknown>;
 /** Widest layer a config may ask for; whether a model fits memory is estimated before building it (memory.ts). */
 const MAX_WIDTH = 2 ** 24;
 
-function fail(field: string, expected: string, v: unknown): never {
+export function fail(field: string, expected: string, v: unknown): never {
   throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
 }
 
-function object(field: string, v: unknown, known: string[]): Obj {
+export function object(field: string, v: unknown, known: string[]): Obj {
   if (v === undefined || v === null) return {};
   if (typeof v !== "object" || Array.isArray(v)) fail(field, "a mapping", v);
   for (const k of Object.keys(v as Obj))
@@ -129,7 +131,7 @@ function object(field: string, v: unknown, known: string[]): Obj {
   return v as Obj;
 }
 
-function num(field: string, v: unknown, dflt: number, check: { min?: number; exclusiveMin?: boolean; max?: number; integer?: boolean } = {}): number {
+export function num(field: string, v: unknown, dflt: number, check: { min?: number; exclusiveMin?: boolean; max?: number; integer?: boolean } = {}): number {
   if (v === undefined || v === null) return dflt;
   const { min, exclusiveMin, max, integer } = check;
   const what = `${integer ? "an integer" : "a finite number"}${min !== undefined ? ` ${exclusiveMin ? ">" : ">="} ${min}` : ""}${max !== undefined ? `${min !== undefined ? " and" : ""} < ${max}` : ""}`;
@@ -139,7 +141,7 @@ function num(field: string, v: unknown, dflt: number, check: { min?: number; exc
   return v;
 }
 
-function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: readonly T[]): T {
+export function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: readonly T[]): T {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== "string" || (allowed && !allowed.includes(v as T)))
     fail(field, allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` : "a string", v);
@@ -181,7 +183,7 @@ const SYNTHETIC_TRAIN_DEFAULTS = {
   model: { kind: "mlp" as const, hidden: [64, 64], initScale: 2 },
   neuron: { type: "lif" as const, tauMem: 30, threshold: 1, reset: "subtract" as const, surrogate: { name: "exponential" as const, scale: 1, width: 1 } },
   readout: "sum" as const,
-  train: { epochs: 12, batchSize: 32, lr: 5e-3, weightDecay: 0, evalSplit: "valid" },
+  train: { epochs: 12, batchSize: 32, lr: 5e-3, weightDecay: 0 },
 };
 
 /** Validates a parsed config object; fills in defaults. */
@@ -258,17 +260,20 @@ export function validateConfig(raw: unknown): TrainConfig {
   const l = object("loss", top.loss, ["readout"]);
   const loss = { readout: str("loss.readout", l.readout, d.readout, READOUTS) };
 
-  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit", "checkpointMinutes"]);
+  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit", "checkpointMinutes", ...LOOP_FIELDS]);
+  const lr = num("train.lr", t.lr, d.train.lr, { min: 0, exclusiveMin: true, max: 1 });
   const train: TrainSettings = {
     epochs: num("train.epochs", t.epochs, d.train.epochs, { min: 1, integer: true, max: 1e6 }),
     batchSize: num("train.batchSize", t.batchSize, d.train.batchSize, { min: 1, integer: true, max: 65536 }),
-    lr: num("train.lr", t.lr, d.train.lr, { min: 0, exclusiveMin: true, max: 1 }),
+    lr,
     weightDecay: num("train.weightDecay", t.weightDecay, d.train.weightDecay, { min: 0, max: 1 }),
     seed: num("train.seed", t.seed, 1234, { min: 0, max: 2 ** 31, integer: true }),
     evalEvery: num("train.evalEvery", t.evalEvery, 1, { min: 1, integer: true, max: 1e6 }),
     limitBatches: t.limitBatches === undefined || t.limitBatches === null ? null : num("train.limitBatches", t.limitBatches, 0, { min: 1, integer: true, max: 2 ** 31 }),
-    evalSplit: str("train.evalSplit", t.evalSplit, "evalSplit" in d.train ? d.train.evalSplit : "test", DATASETS[name].splits.filter((x) => x !== "train")),
+    // Validation by default: selecting on test inflates results (lib/data/holdout.ts).
+    evalSplit: str("train.evalSplit", t.evalSplit, "valid", DATASETS[name].splits.filter((x) => x !== "train" && x !== "trainval")),
     checkpointMinutes: num("train.checkpointMinutes", t.checkpointMinutes, 5, { min: 0, max: 1e6 }),
+    ...validateLoop(t, lr),
   };
   const output = str("output", top.output, `runs/${name}-${method}`);
   // "auto" (the default): the GPU when one works, else the CPU (see lib/device.ts).

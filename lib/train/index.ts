@@ -11,3 +11,7 @@ export {
 export { modelFromCheckpoint, type CheckpointModel } from "./from-checkpoint.js";
 export { resumeSource, resumedRunConfig } from "./resume.js";
 export { validateLayers, buildLayers, sewResNetLayers, type LayerSpec } from "./layers.js";
+export { buildOptimizer, describeOptimizer, AdamOptimizer, SgdOptimizer, Optimizer, clipGradNorm, globalGradNorm, resolveGroups, type OptimizerState, type ParamGroupSpec } from "./optimizers/index.js";
+export { Schedule, SCHEDULES, type ScheduleSpec } from "./schedules.js";
+export { Selection, type SelectionSettings } from "./selection.js";
+export { EventWriter } from "./tensorboard.js";

@@ -6,7 +6,7 @@ import { totalmem } from "node:os";
 import { ConfigError } from "../errors.js";
 import { AUDIO_SENSOR } from "../data/h5.js";
 import { DVS128_SENSOR } from "../data/aedat3.js";
-import { DATASETS } from "../data/registry.js";
+import { DATASETS, infoFor } from "../data/registry.js";
 import { transformedSensor } from "../data/transforms.js";
 import { native } from "../native.js";
 import type { TrainConfig } from "./config.js";
@@ -35,9 +35,14 @@ export interface MemoryEstimate {
 
 /** [T, …features] and the class count a config's data set yields, without opening the files. */
 export function configSampleShape(cfg: TrainConfig): { sampleShape: number[]; numClasses: number } {
-  const info = DATASETS[cfg.dataset.name];
+  let info = DATASETS[cfg.dataset.name];
+  try {
+    info = infoFor(info, cfg.dataset.root); // a folder-described data set: its sensor and classes
+  } catch {
+    // its folder is not there (yet): DVS128's size here; the trainer checks again with the data's real shape
+  }
   const t = cfg.dataset.transform ?? info.defaultTransform;
-  const s = transformedSensor(info.layout === "audio" ? AUDIO_SENSOR : DVS128_SENSOR, t);
+  const s = transformedSensor(info.sensor ?? (info.layout === "audio" ? AUDIO_SENSOR : DVS128_SENSOR), t);
   const features = info.layout === "audio" ? [s.width] : [s.polarities, s.height, s.width];
   // Variable-length frame modes without steps are as long as the longest sample: unknown here.
   const steps = t.frame.steps ?? (t.frame.mode === "timeBins" ? t.frame.nTimeBins : 1);

@@ -2,12 +2,12 @@
 // can open during or after training — loss and accuracy per epoch, per-layer weight-gradient norms
 // on a log axis (the paper's Figure 2, centre column), per-layer firing rates, and where each
 // epoch's time went. Built from metrics.jsonl alone, so the page shows exactly what the file holds.
-import { esc, lineChart, stackedBars, type Series } from "../plot.js";
+import { coincidenceNote } from "../coincide.js";
+import { esc, lineChart, stackedBars } from "../plot.js";
 import type { TrainConfig } from "./config.js";
+import { describeOptimizer } from "./optimizers/index.js";
+import { PALETTE, layerPanel } from "./report-layers.js";
 import type { EpochMetrics } from "./trainer.js";
-
-// Colour-blind-safe palette (Okabe–Ito), in order of use.
-const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
 
 function pts(epochs: EpochMetrics[], get: (m: EpochMetrics) => number | undefined): { x: number; y: number }[] {
   return epochs.flatMap((m) => {
@@ -16,10 +16,15 @@ function pts(epochs: EpochMetrics[], get: (m: EpochMetrics) => number | undefine
   });
 }
 
-function layerSeries(epochs: EpochMetrics[], pick: (m: EpochMetrics) => Record<string, number> | undefined, scale = 1): Series[] {
+function layerValues(epochs: EpochMetrics[], pick: (m: EpochMetrics) => Record<string, number> | undefined, scale = 1): { name: string; values: (number | undefined)[] }[] {
   const names = [...new Set(epochs.flatMap((m) => Object.keys(pick(m) ?? {})))];
-  return names.map((name, i) => ({ name, color: PALETTE[i % PALETTE.length], points: pts(epochs, (m) => { const v = pick(m)?.[name]; return v === undefined ? undefined : v * scale; }) }));
+  return names.map((name) => ({ name, values: epochs.map((m) => { const v = pick(m)?.[name]; return v === undefined ? undefined : v * scale; }) }));
 }
+
+const withNote = (svg: string, curves: Parameters<typeof coincidenceNote>[0]) => {
+  const note = coincidenceNote(curves);
+  return note ? `${svg}<p class="note">${esc(note)}</p>` : svg;
+};
 
 function pct(v: number | undefined): string {
   return v === undefined ? "–" : `${(100 * v).toFixed(1)} %`;
@@ -39,7 +44,7 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
     ["model", `${model}, initScale ${cfg.model.initScale}`],
     ["neuron", `${cfg.neuron.type}${cfg.neuron.type === "lif" ? `, τ ${cfg.neuron.tauMem} steps` : ""}, θ ${cfg.neuron.threshold}, surrogate ${surrogate.name} (scale ${surrogate.scale}, width ${surrogate.width})`],
     ["readout", cfg.loss.readout],
-    ["training", `Adam lr ${cfg.train.lr}, batch ${cfg.train.batchSize}, weight decay ${cfg.train.weightDecay}, seed ${cfg.train.seed}`],
+    ["training", `${cfg.train.optimizer ? describeOptimizer(cfg.train) : `Adam lr ${cfg.train.lr}, weight decay ${cfg.train.weightDecay}`}, batch ${cfg.train.batchSize}, seed ${cfg.train.seed}`],
     ["epochs", `${last?.epoch ?? 0} of ${cfg.train.epochs}${last && last.epoch < cfg.train.epochs ? " (running or interrupted)" : ""}`],
     ["device", cfg.device],
   ];
@@ -49,13 +54,12 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
     : "no epoch finished yet";
   const warnings = epochs.flatMap((m) => m.warnings ?? []);
 
-  const loss = lineChart({
-    title: "Loss (cross-entropy)", xLabel: "epoch", yLabel: "loss (nats)", xInteger: true,
-    series: [
-      { name: "train", color: PALETTE[0], points: pts(epochs, (m) => m.train.loss) },
-      { name: evalName, color: PALETTE[1], dash: "6 3", points: pts(epochs, (m) => m.eval?.loss) },
-    ],
-  });
+  // Log scale: the loss falls by orders of magnitude, and the late epochs are where runs differ.
+  const lossSeries = [
+    { name: "train", color: PALETTE[0], points: pts(epochs, (m) => m.train.loss) },
+    { name: evalName, color: PALETTE[1], dash: "6 3", points: pts(epochs, (m) => m.eval?.loss) },
+  ];
+  const loss = withNote(lineChart({ title: "Loss (cross-entropy)", xLabel: "epoch", yLabel: "loss (nats, log scale)", xInteger: true, yLog: true, series: lossSeries }), lossSeries);
   const acc = lineChart({
     title: "Accuracy", xLabel: "epoch", yLabel: "accuracy (%)", xInteger: true, yRange: [0, 100],
     series: [
@@ -63,15 +67,14 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
       { name: evalName, color: PALETTE[1], dash: "6 3", points: pts(epochs, (m) => (m.eval ? 100 * m.eval.acc : undefined)) },
     ],
   });
-  const grads = lineChart({
-    title: "Weight-gradient norm per layer (mean over the epoch's steps)", xLabel: "epoch", yLabel: "‖∂L/∂W‖₂ (log scale)", xInteger: true, yLog: true,
-    series: layerSeries(epochs, (m) => m.gradNorm),
-    empty: "all gradients are zero: the network is silent (see the warnings)",
+  const epochNumbers = epochs.map((m) => m.epoch);
+  const grads = layerPanel({
+    title: "Weight-gradient norm per layer (mean over the epoch's steps)", unit: "‖∂L/∂W‖₂", log: true, epochs: epochNumbers,
+    layers: layerValues(epochs, (m) => m.gradNorm), empty: "all gradients are zero: the network is silent (see the warnings)",
   });
-  const rates = lineChart({
-    title: "Firing rate per spiking layer", xLabel: "epoch", yLabel: "spikes per neuron per step (%)", xInteger: true,
-    series: layerSeries(epochs, (m) => m.firingRate, 100),
-    empty: "no spiking layers",
+  const rates = layerPanel({
+    title: "Firing rate of every spiking layer", unit: "spikes per neuron per step (%)", log: false, epochs: epochNumbers,
+    layers: layerValues(epochs, (m) => m.firingRate, 100), empty: "no spiking layers",
   });
   const time = stackedBars({
     title: "Time per epoch", xLabel: "epoch", yLabel: "seconds", x: epochs.map((m) => m.epoch),
@@ -79,6 +82,12 @@ export function renderReport(cfg: TrainConfig, epochs: EpochMetrics[]): string {
       name: k === "eval" ? `eval (${evalName})` : k, color: PALETTE[[5, 0, 1, 2, 4][i]], values: epochs.map((m) => m.time?.[k] ?? 0),
     })),
   });
+
+  // The schedule's rate at each epoch's last step, when it changes (a constant rate is in the table).
+  const lrPoints = pts(epochs, (m) => m.lr);
+  const lr = new Set(lrPoints.map((p) => p.y)).size > 1
+    ? lineChart({ title: "Learning rate (at each epoch's last step)", xLabel: "epoch", yLabel: "learning rate (log scale)", xInteger: true, yLog: true, series: [{ name: "lr", color: PALETTE[2], points: lrPoints }] })
+    : "";
 
   const table = rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("");
   const warn = warnings.length ? `<div class="warn"><b>Warnings</b><ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul></div>` : "";
@@ -89,6 +98,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans
 h1 { font-size: 20px; margin: 0 0 4px; } .sub { color: #555; margin-bottom: 14px; }
 table { border-collapse: collapse; font-size: 13px; margin-bottom: 14px; } th { text-align: left; padding: 2px 14px 2px 0; color: #555; font-weight: 500; } td { padding: 2px 0; }
 .grid { display: grid; grid-template-columns: repeat(2, 560px); gap: 16px 24px; } .grid svg { border: 1px solid #ddd; }
+.note { font-size: 12px; color: #555; margin: 4px 2px 0; max-width: 560px; }
 .warn { background: #fff4e5; border: 1px solid #f0b060; padding: 8px 12px; margin-bottom: 14px; font-size: 13px; } .warn ul { margin: 4px 0 0 16px; padding: 0; }
 footer { color: #777; font-size: 12px; margin-top: 16px; }
 </style></head><body>
@@ -101,6 +111,7 @@ ${warn}<div class="grid">
 <figure style="margin:0">${grads}</figure>
 <figure style="margin:0">${rates}</figure>
 <figure style="margin:0">${time}</figure>
+${lr ? `<figure style="margin:0">${lr}</figure>` : ""}
 </div>
 <footer>Rewritten after every epoch from metrics.jsonl (also metrics.csv); the resolved config is config.yaml. Gradient norms are the 2-norm of each layer's weight gradient, averaged over the epoch's steps; firing rates are spikes over possible spikes (neurons × steps × samples) in the epoch's training passes.</footer>
 </body></html>

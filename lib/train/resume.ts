@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { loadCheckpoint } from "./checkpoint.js";
 import { type ConfigOverrides, type TrainConfig, applyOverrides, loadConfig, validateConfig } from "./config.js";
 import { ConfigError } from "../errors.js";
+import { validateLoop } from "./optim-config.js";
 import { defaultDevice } from "../device.js";
 
 export interface ResumeSource {
@@ -34,7 +35,10 @@ export function revalidateStored(config: unknown, patch: Record<string, unknown>
     return validateConfig(merged);
   } catch (e) {
     if (!(e instanceof ConfigError) || !(typeof c.model === "object" && c.model !== null && "layers" in c.model)) throw e;
-    return { ...merged, device: merged.device === "auto" ? String(defaultDevice()) : merged.device } as unknown as TrainConfig;
+    // Training-loop fields added since it was written take their defaults (optim-config.ts).
+    const t = (merged.train ?? {}) as Record<string, unknown>;
+    const train = { ...validateLoop({}, typeof t.lr === "number" ? t.lr : 1e-3), ...t };
+    return { ...merged, train, device: merged.device === "auto" ? String(defaultDevice()) : merged.device } as unknown as TrainConfig;
   }
 }
 

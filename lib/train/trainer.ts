@@ -1,6 +1,8 @@
-// The training loop of `exodus train`: epochs over a data set's batches, Adam, evaluation on the
-// test split, per-layer weight-gradient norms (the paper's Figure 2), metrics.jsonl, checkpoints
-// every epoch and on abort (Ctrl-C), and an exact resume. Per epoch it also measures the firing
+// The training loop of `exodus train`: epochs over a data set's batches, the configured optimiser
+// and learning-rate schedule (optimizers/, schedules.ts), evaluation on the validation split with
+// model selection (selection.ts) and the test split once at the end (final-test.ts), per-step logs
+// and TensorBoard files (step-log.ts), per-layer weight-gradient norms (the paper's Figure 2),
+// metrics.jsonl, checkpoints every epoch and on abort (Ctrl-C), and an exact resume. Per epoch it also measures the firing
 // rate of every spiking layer (warning once about a silent or saturated one, diagnostics.ts) and
 // the time split into data / forward / backward / optimizer, and rewrites the run folder's
 // metrics.csv and report.html (run-files.ts). Epochs are numbered from 1 on screen and in files.
@@ -8,26 +10,32 @@
 // Reproducibility: every random draw derives from train.seed and the position in the run:
 // weights from Rng(seed); the shuffle of epoch e from mix(seed, e); the dropout masks of step s
 // from mix(seed, s, layer); the augmentation of sample i in epoch e from mix(mix(seed, e), i). A
-// checkpoint therefore needs only the position, the weights, batch norm's running statistics and
-// Adam's state, and a resumed run computes exactly what an uninterrupted one would.
+// checkpoint therefore needs only the position, the weights, batch norm's running statistics, the
+// optimiser's state and the selection / plateau counters, and a resumed run computes exactly what an
+// uninterrupted one would.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ExodusError, MissingDataError } from "../errors.js";
 import { openDataset, type Batch, type BatchOptions } from "../data/loader.js";
 import { datasetInfo } from "../data/registry.js";
 import * as ops from "../ops.js";
-import { Adam } from "../optim.js";
 import { scope } from "../tensor.js";
-import { adamState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
+import { optimizerState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
 import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { Autosave, Guard, checkRun } from "./guard.js";
-import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./diagnostics.js";
+import { FiringMonitor, syncDevice } from "./diagnostics.js";
+import { SpikeProbe } from "./spike-probe.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Eta, Progress, formatDuration } from "./progress.js";
 import { writeRunConfig, writeRunFiles } from "./run-files.js";
 import { Throughput } from "./throughput.js";
+import { buildOptimizer, clipGradNorm, describeOptimizer } from "./optimizers/index.js";
+import { Schedule, type PlateauState } from "./schedules.js";
+import { Selection, type SelectionState } from "./selection.js";
+import { finalTest, type TestResult } from "./final-test.js";
+import { StepLog } from "./step-log.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -53,12 +61,14 @@ export interface EpochMetrics {
   time: { data: number; forward: number; backward: number; optimizer: number; eval: number };
   /** Diagnostics printed during this epoch (a silent or saturated layer). */
   warnings?: string[];
+  /** Learning rate of the epoch's last step (train.lr × the schedule's factor). */
+  lr?: number;
 }
 
 export interface TrainOptions {
   config: TrainConfig;
-  /** Data sets to use instead of opening config.dataset (tests, custom data). */
-  data?: { train: TrainData; eval: TrainData };
+  /** Data sets to use instead of opening config.dataset (tests, custom data); `test` is evaluated once at the end. */
+  data?: { train: TrainData; eval: TrainData; test?: TrainData };
   /** Continue a run: true or "last" (the output folder's last checkpoint), "best", or a checkpoint file / run folder. */
   resume?: boolean | string;
   /** Aborting finishes the running step, saves a checkpoint and returns { interrupted: true }. */
@@ -72,6 +82,8 @@ export interface TrainResult {
   epochs: EpochMetrics[];
   /** Final weights, in parameter order (for tests and scripts). */
   weights: Float32Array[];
+  /** The test split's result at the end (final-test.ts), when the run selected on another split. */
+  test?: TestResult;
 }
 
 /** A 31-bit seed from integers (splitmix-style), distinct for each (seed, …parts). */
@@ -85,7 +97,7 @@ export function mixSeed(...parts: number[]): number {
   return h & 0x7fffffff;
 }
 
-async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: TrainData }> {
+async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: TrainData; openTest(): Promise<TrainData> }> {
   const { name, root, transform } = cfg.dataset;
   const hint = `download it with \`exodus data download ${name} --dir ${root}\`, or point dataset.root (--data-root) at it`;
   if (!datasetInfo(name).open && !existsSync(root)) throw new ExodusError(`dataset.root: expected the ${name} files in ${root}, received no such folder; ${hint}`);
@@ -98,8 +110,10 @@ async function openData(cfg: TrainConfig): Promise<{ train: TrainData; eval: Tra
       throw e;
     }
   };
-  const train = await open("train");
-  return { train, eval: await open(cfg.train.evalSplit) };
+  // Selecting on test is the paper's protocol: it trained on the whole official training set.
+  const trainSplit = cfg.train.evalSplit === "test" && datasetInfo(name).splits.includes("trainval") ? "trainval" : "train";
+  const train = await open(trainSplit);
+  return { train, eval: await open(cfg.train.evalSplit), openTest: () => open("test") };
 }
 
 function setTraining(m: BuiltModel, on: boolean): void {
@@ -110,7 +124,8 @@ function setTraining(m: BuiltModel, on: boolean): void {
 function sameRun(a: TrainConfig, b: TrainConfig): string | undefined {
   // The data root and the device may change (moved files, another machine); the data may not.
   const pick = (c: TrainConfig) => ({ dataset: { name: c.dataset.name, transform: c.dataset.transform, augment: c.dataset.augment }, model: c.model, neuron: c.neuron, method: c.method, loss: c.loss,
-    batchSize: c.train.batchSize, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches });
+    batchSize: c.train.batchSize, weightDecay: c.train.weightDecay, seed: c.train.seed, limitBatches: c.train.limitBatches,
+    optimizer: c.train.optimizer, paramGroups: c.train.paramGroups, schedule: c.train.schedule, clipGradNorm: c.train.clipGradNorm });
   const x = pick(a) as Record<string, unknown>;
   const y = pick(b) as Record<string, unknown>;
   return Object.keys(x).find((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
@@ -148,27 +163,36 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await checkRun(cfg, data, !opts.data);
   const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const params = model.net.parameters();
-  const opt = new Adam(params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+  const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
+  const opt = buildOptimizer(cfg.train, params, buffers.map((b) => b.name));
   const guard = new Guard(cfg, out, () => hasCheckpoint(out));
   const autosave = new Autosave(cfg.train.checkpointMinutes);
-  progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]`);
-  const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
+  progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]; ${describeOptimizer(cfg.train)}`);
+  const selection = new Selection(cfg.train);
   const epochs: EpochMetrics[] = [];
   try {
     mkdirSync(out, { recursive: true });
     let pos = { epoch: 0, batch: 0, phase: "train" as "train" | "eval", step: 0 };
-    const spiking = spikingLayers(model.net);
+    const probe = new SpikeProbe(model.net); // every spiking layer, those inside blocks too
+    const spiking = probe.names;
     const fresh = (): Required<CheckpointState["partial"]> => ({ lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0,
       spikeSums: spiking.map(() => 0), possibleSums: spiking.map(() => 0), phaseSeconds: { data: 0, forward: 0, backward: 0, optimizer: 0 } });
     let partial = fresh();
     let best: CheckpointState["best"] = null;
+    let plateau: PlateauState | undefined;
     if (resumed) {
       const { state } = resumed;
       restoreWeights([...params, ...buffers], resumed);
-      opt.importState(adamState(params, resumed));
+      opt.importState(optimizerState(params, resumed, opt.slotNames));
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
       partial = { ...fresh(), ...state.partial };
+      // A checkpoint that counted fewer spiking layers (before blocks' neurons were counted) restarts the epoch's rates.
+      if (partial.spikeSums.length !== spiking.length) Object.assign(partial, { spikeSums: fresh().spikeSums, possibleSums: fresh().possibleSums });
       best = state.best;
+      const loop = state.loop as { selection?: SelectionState; plateau?: PlateauState } | undefined;
+      if (loop?.selection) selection.st = loop.selection;
+      else if (best && cfg.train.selectMetric === "acc") selection.st.best = { epoch: best.epoch, value: best.acc }; // a checkpoint from before selection.ts
+      plateau = loop?.plateau;
       // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
       if (existsSync(metricsPath)) {
         const before = (l: string) => {
@@ -184,15 +208,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);
     } else writeFileSync(metricsPath, "");
     writeRunConfig(out, cfg);
+    const stepLog = new StepLog(out, cfg.train.logEvery, cfg.train.tensorboard, resumed ? pos.step : undefined);
 
     const save = (isBest = false) => {
       const st = opt.exportState();
-      const moments = (k: "m" | "v") => params.map((p, i) => ({ name: p.name, data: st[k][i], shape: p.value.shape }));
-      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses }, config: cfg },
-        stateTensors([...params, ...buffers]), st.steps === 0 ? undefined : { m: moments("m"), v: moments("v") }, { best: isBest });
+      const slots = Object.fromEntries(Object.entries(st.slots).map(([k, xs]) => [k, params.map((p, i) => ({ name: p.name, data: xs[i], shape: p.value.shape }))]));
+      saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses },
+        loop: { selection: selection.st, plateau: schedule.state() }, config: cfg },
+        stateTensors([...params, ...buffers]), st.steps === 0 ? undefined : { slots }, { best: isBest });
     };
     const limit = cfg.train.limitBatches ?? Infinity;
     const perEpoch = Math.min(limit, Math.ceil(data.train.size / cfg.train.batchSize));
+    const schedule = new Schedule(cfg.train.schedule, cfg.train.lr, perEpoch * cfg.train.epochs, perEpoch);
+    schedule.restore(plateau);
     const eta = new Eta((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs);
     const monitor = new FiringMonitor(cfg);
 
@@ -220,16 +248,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           };
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const { y, spikes, possible } = forwardCounting(model.net, batch.x, spiking, batch.index);
+            const { y, spikes, possible } = probe.forward(batch.x, batch.index);
             const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
             ph.forward += lap();
             model.net.backward(dy!);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
+            const gradNorm = clipGradNorm(params, cfg.train.clipGradNorm); // the global norm, before clipping
             ph.backward += lap();
-            opt.step();
+            opt.step(schedule.factor(pos.step));
             model.net.zeroGrad();
             ph.optimizer += lap();
-            return { loss, correct, norms, spikes, possible, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
+            return { loss, correct, norms, gradNorm, spikes, possible, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
           });
           r.spikes.forEach((n, k) => (partial.spikeSums[k] += n));
           r.possible.forEach((n, k) => (partial.possibleSums[k] += n));
@@ -246,6 +275,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
             elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
           guard.step(pos, r.loss, model.weights.map((w, k) => ({ layer: w.layer, norm: r.norms[k] })), r.finite);
+          stepLog.step({ step: pos.step, epoch: pos.epoch + 1, loss: r.loss, lr: cfg.train.lr * schedule.factor(pos.step - 1), gradNorm: r.gradNorm });
           if (opts.signal?.aborted) break;
           if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
           waitFrom = performance.now();
@@ -265,8 +295,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         train: { loss: partial.lossSum / Math.max(1, partial.seen), acc: partial.correct / Math.max(1, partial.seen), samples: partial.seen,
           seconds: partial.seconds, samplesPerSec: rate.samplesPerSec ?? partial.seen / Math.max(1e-9, partial.seconds) },
         gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
-        firingRate: Object.fromEntries(spiking.map((l, k) => [l.name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
+        firingRate: Object.fromEntries(spiking.map((name, k) => [name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
         time: { ...partial.phaseSeconds, eval: 0 },
+        lr: cfg.train.lr * schedule.factor(Math.max(0, pos.step - 1)),
       };
       const warnings = monitor.check(m.firingRate, m.epoch);
       for (const w of warnings) progress.warn(w);
@@ -283,9 +314,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         m.eval = ev;
       }
       guard.metrics(pos, m);
-      const isBest = m.eval !== undefined && (best === null || m.eval.acc > best.acc);
+      const sel = m.eval ? selection.observe(m.epoch, m.eval) : undefined;
+      if (m.eval && schedule.observe(m.eval)) progress.log(`epoch ${m.epoch}: the eval metric stopped improving (train.schedule: plateau); learning rate lowered to ${cfg.train.lr * schedule.factor(pos.step)}`);
+      const isBest = sel?.isBest === true;
       if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+      stepLog.epoch(m, cfg.train.evalSplit);
       writeRunFiles(out, cfg);
       epochs.push(m);
       opts.onEpoch?.(m);
@@ -299,8 +333,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
       partial = fresh();
       save(isBest);
+      if (sel) Selection.keepFiles(out, m.epoch, sel);
+      if (sel?.stop) {
+        progress.log(`early stopping after epoch ${m.epoch}: eval ${cfg.train.selectMetric} has not improved by more than ${cfg.train.earlyStopping!.minDelta} for ${cfg.train.earlyStopping!.patience} evaluations (best: epoch ${selection.st.best?.epoch})`);
+        break;
+      }
     }
-    return { interrupted: false, epochs, weights: params.map((p) => p.value.toArray()) };
+    const weights = params.map((p) => p.value.toArray());
+    let test: TestResult | undefined;
+    if (cfg.train.evalSplit !== "test") {
+      const testData = opts.data ? opts.data.test : datasetInfo(cfg.dataset.name).splits.includes("test") ? await (data as Awaited<ReturnType<typeof openData>>).openTest() : undefined;
+      try {
+        if (testData) test = await finalTest({ model, state: [...params, ...buffers], cfg, test: testData, lastEpoch: pos.epoch, evaluate, progress });
+        if (test) stepLog.test(pos.step, test);
+      } finally {
+        if (!opts.data) await testData?.close?.();
+      }
+    }
+    return { interrupted: false, epochs, weights, ...(test ? { test } : {}) };
   } finally {
     opt.dispose();
     model.net.dispose();
@@ -312,7 +362,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 }
 
 /** Loss and accuracy on a split (no dropout, no gradients); undefined when aborted. */
-async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
+export async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
   setTraining(model, false);
   let lossSum = 0;
   let correct = 0;

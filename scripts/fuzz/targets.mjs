@@ -89,7 +89,7 @@ export async function libSeeds(dir, seeds) {
   const { train } = await dist("train/trainer.js");
   const { Progress } = await dist("train/progress.js");
   const ck = join(dir, "ckseed");
-  const config = validateConfig({ dataset: { name: "shd", root: join(cacheSeed, "root") }, model: { hidden: [8] }, train: { epochs: 1, batchSize: 4, limitBatches: 2, seed: 5 }, output: ck, device: "cpu" });
+  const config = validateConfig({ dataset: { name: "shd", root: join(cacheSeed, "root") }, model: { hidden: [8] }, train: { epochs: 1, batchSize: 4, limitBatches: 2, seed: 5, evalSplit: "test" }, output: ck, device: "cpu" });
   const write = process.stderr.write;
   process.stderr.write = () => true; // the fixture's empty sample is reported; not news here
   try {

@@ -13,7 +13,7 @@ function setup(): { out: string; cfg: string } {
   copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_test.h5"));
   const dir = tmp("exodus-compare-cli-");
   const cfg = join(dir, "tiny.yaml");
-  writeFileSync(cfg, `dataset: {name: shd, root: ${root}}\nmodel: {hidden: [16, 16], initScale: 3}\ntrain: {batchSize: 4}\ndevice: cpu\n`);
+  writeFileSync(cfg, `dataset: {name: shd, root: ${root}}\nmodel: {hidden: [16, 16], initScale: 3}\ntrain: {batchSize: 4, evalSplit: test}\ndevice: cpu\n`);
   return { out: join(dir, "cmp"), cfg };
 }
 

@@ -1,5 +1,6 @@
 // The damaged inputs of issue #12, one by one: each must end in an ExodusError naming the file,
 // what was expected and what was found — never a hang, a raw RangeError or silently wrong data.
+import { defaultCacheDir } from "../../lib/data/cache-dir.js";
 import { spawnSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -272,7 +273,7 @@ describe("cache", () => {
     const outs = (await Promise.all([run(), run(), run()])).map((o) => JSON.parse(o));
     expect(outs.filter((o) => o.built).length).toBe(1);
     expect(outs.every((o) => o.size === 7)).toBe(true);
-    expect(readdirSync(join(root, ".exodus-cache")).filter((f) => !f.endsWith(".exocache"))).toEqual([]);
+    expect(readdirSync(defaultCacheDir()).filter((f) => !f.endsWith(".exocache"))).toEqual([]); // no temporary or lock file left
   });
 });
 
@@ -287,6 +288,6 @@ describe("empty splits", () => {
     const e = await rejected(openDataset({ name: "dvs-gesture", root: dir, split: "train", onWarning: () => {} }));
     expect(e).toBeInstanceOf(ExodusError);
     expect(e.message).toMatch(/dvs-gesture train split in .*DvsGesture: expected samples to train or evaluate on, received 1, all without events/);
-    expect(existsSync(join(dir, ".exodus-cache"))).toBe(true);
+    expect(existsSync(defaultCacheDir())).toBe(true);
   });
 });

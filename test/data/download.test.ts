@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DownloadProgress, downloadDataset, downloadFile, extractArchive } from "../../lib/data/download.js";
+import { type DownloadProgress, NetworkError, downloadDataset, downloadFile, extractArchive } from "../../lib/data/download.js";
 import { DATASETS } from "../../lib/data/registry.js";
 import { Rng } from "../../lib/random.js";
 import { tmp, zipFile } from "./helpers.js";
@@ -193,6 +193,29 @@ describe("downloadDataset", () => {
       await expect(downloadDataset("dvs-gesture", dir)).rejects.toThrow(/DvsGesture.tar.gz: expected MD5 8a5c71fb11e24e5ca5b11866ca6c00a1, received/);
     } finally {
       Object.assign(info, saved);
+    }
+  });
+
+  it("offline: names every file to fetch by hand (URL, MD5, folder); files placed there are verified and extracted without a connection", async () => {
+    const info = DATASETS.shd;
+    const saved = info.files;
+    const zips = saved.map((f) => ({ ...f, body: zipFile([{ name: f.name.replace(/\.zip$/, ""), data: Buffer.from(`${f.name} by hand`) }]) }));
+    // port 1 on the loopback: refused at once, as an unreachable host would be
+    info.files = zips.map(({ body, ...f }) => ({ ...f, url: `http://127.0.0.1:1/files/${f.name}`, md5: md5(body) }));
+    try {
+      const dir = tmp();
+      const e = await downloadDataset("shd", dir).then(() => undefined, (x: Error) => x);
+      expect(e).toBeInstanceOf(NetworkError);
+      const lines = e!.message.split("\n");
+      expect(lines[0]).toMatch(/^shd: cannot download \(http:\/\/127\.0\.0\.1:1\/files\/shd_train\.h5\.zip: connect ECONNREFUSED 127\.0\.0\.1:1\): is this machine offline or behind a proxy\?$/);
+      expect(lines[1]).toBe(`To install shd by hand, fetch these files on a machine with network access (a browser, curl -L -o NAME URL) and put them, with these names, in ${dir}:`);
+      for (const f of info.files) expect(e!.message).toContain(`  ${f.name}  from ${f.url}  MD5 ${f.md5}`);
+      expect(lines.at(-1)).toBe(`then run \`exodus data download shd --dir ${dir}\` again: it checks the MD5s and extracts the archives without downloading anything.`);
+      for (const z of zips) writeFileSync(join(dir, z.name), z.body);
+      await downloadDataset("shd", dir);
+      expect(readFileSync(join(dir, "shd_test.h5"), "utf8")).toBe("shd_test.h5.zip by hand");
+    } finally {
+      info.files = saved;
     }
   });
 });

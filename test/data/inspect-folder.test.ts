@@ -66,7 +66,7 @@ describe("inspect a data-set folder", () => {
     const text = logs.join("\n");
     expect(text).toMatch(/Spiking Heidelberg Digits \(shd\)/);
     expect(text).toMatch(/train: 8 samples \(1 without events\)/);
-    expect(text).toMatch(/class histogram:\n\s+class\s+train\s+test/);
+    expect(text).toMatch(/class histogram:\n\s+class\s+train\s+valid\s+test/);
     expect(readFileSync(out).subarray(1, 4).toString()).toBe("PNG");
   });
 });

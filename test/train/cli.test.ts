@@ -16,7 +16,7 @@ function setup(): { root: string; out: string; cfg: string } {
   copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_test.h5"));
   const dir = tmp("exodus-train-cli-");
   const cfg = join(dir, "tiny.yaml");
-  writeFileSync(cfg, "dataset: {name: shd}\nmodel: {hidden: [16, 16]}\ntrain: {batchSize: 4, seed: 3}\n");
+  writeFileSync(cfg, "dataset: {name: shd}\nmodel: {hidden: [16, 16]}\ntrain: {batchSize: 4, seed: 3, evalSplit: test}\n");
   return { root, out: join(dir, "run"), cfg };
 }
 
@@ -86,7 +86,7 @@ describe("exodus train", () => {
     cpSync(join(FIXTURES, "gesture_npy"), root, { recursive: true });
     const dir = tmp("exodus-train-cli-");
     const cfg = join(dir, "dvs.yaml");
-    writeFileSync(cfg, "dataset: {name: dvs-gesture}\nmodel: {channels: [2, 4], extraConvs: 0, initScale: 4}\ntrain: {batchSize: 3}\ndevice: cpu\n");
+    writeFileSync(cfg, "dataset: {name: dvs-gesture}\nmodel: {channels: [2, 4], extraConvs: 0, initScale: 4}\ntrain: {batchSize: 3, evalSplit: test}\ndevice: cpu\n");
     const r = JSON.parse(await cli(cfg, "--epochs", "1", "--limit-batches", "1", "--data-root", root, "--out", join(dir, "run"), "--json"));
     expect(r.epochs[0]).toMatchObject({ epoch: 1, step: 1, train: { samples: 3 }, eval: { samples: 3 } });
     expect(Object.keys(r.epochs[0].gradNorm)).toEqual(["0.Conv2d", "4.Conv2d", "10.Linear"]);

@@ -37,7 +37,7 @@ describe("training config", () => {
 
   const bad: [string, unknown, RegExp][] = [
     ["no dataset", {}, /^dataset: expected a mapping with at least a name, received undefined/],
-    ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", "synthetic", received "mnist"/],
+    ["unknown data set", { dataset: { name: "mnist" } }, /^dataset\.name: expected one of "shd", "ssc", "dvs-gesture", "cifar10-dvs", "nmnist", "events", "synthetic", received "mnist"/],
     ["layer kind", { dataset: { name: "cifar10-dvs" }, model: { layers: [{ conv: { out: 4 } }, { pool: 2 }] } }, /^model\.layers\[1\]\.pool: expected a layer kind, one of conv, linear/],
     ["negative lr", { dataset: { name: "shd" }, train: { lr: -1 } }, /^train\.lr: expected a finite number > 0 and < 1, received -1 \(number\)/],
     ["fractional epochs", { dataset: { name: "shd" }, train: { epochs: 2.5 } }, /^train\.epochs: expected an integer >= 1 and < 1000000, received 2\.5/],
@@ -53,7 +53,7 @@ describe("training config", () => {
     ["threshold", { dataset: { name: "shd" }, neuron: { threshold: 0 } }, /^neuron\.threshold: expected a finite number >= 0\.0001 and < 10000, received 0/],
     ["initScale", { dataset: { name: "shd" }, model: { initScale: 0 } }, /^model\.initScale: expected a finite number > 0 and < 100, received 0/],
     ["device", { dataset: { name: "shd" }, device: "gpu" }, /^device: expected "auto", "cpu", "cuda" or "cuda:N", received "gpu"/],
-    ["eval split", { dataset: { name: "shd" }, train: { evalSplit: "valid" } }, /^train\.evalSplit: expected one of "test", received "valid"/],
+    ["eval split", { dataset: { name: "shd" }, train: { evalSplit: "trainval" } }, /^train\.evalSplit: expected one of "valid", "test", received "trainval"/],
     ["transform", { dataset: { name: "shd", transform: { frame: 3 } } }, /^dataset\.transform: /],
     ["not a mapping", [1, 2], /^config: expected a mapping/],
     ["huge surrogate scale", { dataset: { name: "shd" }, neuron: { surrogate: { scale: 1e38 } } }, /^neuron\.surrogate\.scale: expected a finite number >= 0 and < 1000, received 1e\+38/],

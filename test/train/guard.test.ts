@@ -130,7 +130,7 @@ describe("exodus train signals and messages", () => {
     copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_test.h5"));
     const dir = tmp("exodus-guard-cli-");
     const cfg = join(dir, "tiny.yaml");
-    writeFileSync(cfg, "dataset: {name: shd}\nmodel: {hidden: [16, 16]}\ntrain: {batchSize: 4, seed: 3}\ndevice: cpu\n");
+    writeFileSync(cfg, "dataset: {name: shd}\nmodel: {hidden: [16, 16]}\ntrain: {batchSize: 4, seed: 3, evalSplit: test}\ndevice: cpu\n");
     return { root, out: join(dir, "run"), cfg };
   }
 

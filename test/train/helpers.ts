@@ -58,3 +58,13 @@ export function syntheticConfig(over: Record<string, unknown> = {}, train: Recor
 }
 
 export const quiet = () => new Progress(process.stderr, true);
+
+/** A progress sink that aborts the run after `after` training steps. */
+export function abortAfter(after: number, ac: AbortController): Progress {
+  let steps = 0;
+  const p = new Progress(process.stderr, true);
+  p.update = () => {
+    if (++steps === after) ac.abort();
+  };
+  return p;
+}

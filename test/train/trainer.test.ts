@@ -4,25 +4,15 @@
 import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Progress } from "../../lib/train/progress.js";
 import { train, type TrainData } from "../../lib/train/trainer.js";
 import { maxRelError } from "../helpers.js";
-import { memoryData, quiet, syntheticConfig } from "./helpers.js";
+import { abortAfter, memoryData, quiet, syntheticConfig } from "./helpers.js";
 
 const task = () => ({
   train: memoryData({ size: 96, T: 30, features: [24], classes: 3, seed: 1 }),
   eval: memoryData({ size: 48, T: 30, features: [24], classes: 3, seed: 2 }),
 });
 
-/** A progress sink that aborts the run after `after` training steps. */
-function abortAfter(after: number, ac: AbortController): Progress {
-  let steps = 0;
-  const p = new Progress(process.stderr, true);
-  p.update = () => {
-    if (++steps === after) ac.abort();
-  };
-  return p;
-}
 
 describe("trainer", () => {
   it("learns the synthetic task and logs metrics with per-layer gradient norms", async () => {
