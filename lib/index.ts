@@ -15,3 +15,4 @@ export * from "./nn/index.js";
 export * as training from "./train/index.js";
 export * as nir from "./nir/index.js";
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from "./io/safetensors.js";
+export * as losses from "./loss/index.js";
