@@ -18,3 +18,4 @@ export { Flatten } from "./flatten.js";
 export { Tape, Var } from "./tape.js";
 export type { BackwardMethod, SurrogateName, SurrogateOptions } from "./options.js";
 export { summaryRows, formatSummary, outputShape, type SummaryRow } from "./summary.js";
+export { type StateDict, type StateValue, type LoadStateDictOptions, type LoadStateDictResult } from "./state-dict.js";
