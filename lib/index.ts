@@ -1,5 +1,6 @@
 // Public API of exodus-snn.
 export { Tensor, scope, keep, disposeAll, sizeOf, type Shape } from "./tensor.js";
+export { finalizerStats } from "./finalizer.js";
 export { Device, parseDevice, defaultDevice, cudaAvailable, cudaStatus, synchronize, type DeviceLike } from "./device.js";
 export * as ops from "./ops.js";
 export { Rng } from "./random.js";

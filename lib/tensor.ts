@@ -1,8 +1,9 @@
 // float32 tensors on the CPU or a CUDA device, row-major and contiguous; views (reshape, slices
-// along the first axis) share storage. Memory is freed by dispose() or by a scope(), not by the
-// garbage collector (which stays a safety net): GPU memory must not wait for a GC.
+// along the first axis) share storage. Memory is freed by dispose() or by a scope(); the garbage
+// collector stays a safety net (finalizer.ts), since GPU memory must not wait for a GC.
 import { Device, type DeviceLike, parseDevice } from "./device.js";
 import { ExodusError, ShapeError, describe, shapeStr } from "./errors.js";
+import { type Hold, freed, track, untrack } from "./finalizer.js";
 import { type NativeBufferHandle, native } from "./native.js";
 import type { Rng } from "./random.js";
 
@@ -16,8 +17,16 @@ class Storage {
     readonly device: Device,
   ) {}
   release(): void {
-    if (--this.refs === 0) this.handle.dispose();
+    if (--this.refs === 0) {
+      freed(4 * this.handle.size);
+      this.handle.dispose();
+    }
   }
+}
+
+/** A tensor's hold on its storage, for the finaliser: it must not reference the tensor itself. */
+function holdOf(storage: Storage, size: number): Hold {
+  return { release: () => storage.release(), bytes: 4 * size };
 }
 
 export function sizeOf(shape: Shape): number {
@@ -101,6 +110,8 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     scopeStack[scopeStack.length - 1]?.add(this);
+    // A new storage made outside any scope counts towards the synchronous-loop warning (finalizer.ts).
+    track(this, holdOf(storage, this.size), storage.refs === 1 && scopeStack.length === 0);
   }
 
   // ---- creation ----------------------------------------------------------------------------------
@@ -252,6 +263,7 @@ export class Tensor {
   /** Frees this tensor's reference; the memory goes when its last view is disposed. Idempotent. */
   dispose(): void {
     if (!this._storage) return;
+    untrack(this);
     this._storage.release();
     this._storage = undefined;
   }
