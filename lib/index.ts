@@ -17,3 +17,5 @@ export * as training from "./train/index.js";
 export * as nir from "./nir/index.js";
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from "./io/safetensors.js";
 export * as losses from "./loss/index.js";
+export { type Layout, LAYOUTS, swapLeadingAxes } from "./layout.js";
+export { didYouMean } from "./suggest.js";

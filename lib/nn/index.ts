@@ -7,7 +7,7 @@ export { ExpLeak, type ExpLeakOptions } from "./expleak.js";
 export { NeuronLayer } from "./neuron.js";
 export { SRM, type SRMOptions, alphaKernel, refractoryKernel } from "./srm.js";
 export { Linear, type LinearOptions } from "./linear.js";
-export { Sequential } from "./sequential.js";
+export { Sequential, type SequentialOptions } from "./sequential.js";
 export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";
 export { AvgPool2d, MaxPool2d, SumPool2d } from "./pool.js";
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from "./batchnorm.js";
