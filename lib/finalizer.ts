@@ -9,11 +9,15 @@
 // cases are reported once per process, when they carry real load; with EXODUS_DEBUG set the
 // message names where such a tensor was allocated.
 
-/** One tensor's hold on its storage. */
+/** One tensor's hold on its storage (the storage itself: held by the registry, it must not reference the tensor). */
 export interface Hold {
   release(): void;
-  bytes: number;
-  /** The allocation's stack (EXODUS_DEBUG only: capturing it costs more than the allocation). */
+  readonly bytes: number;
+}
+
+/** Under EXODUS_DEBUG a hold also carries its allocation's stack (capturing it costs more than the allocation). */
+interface Held {
+  hold: Hold;
   site?: string;
 }
 
@@ -30,17 +34,19 @@ const stats = { finalized: 0, finalizedBytes: 0, live: 0, warnedFallback: false,
 /** Bytes allocated outside scopes since the last event-loop turn (minus disposals), and whether a turn is awaited. */
 const sync = { bytes: 0, waiting: false };
 
-const registry = new FinalizationRegistry<Hold>((h) => {
+const registry = new FinalizationRegistry<Hold | Held>((held) => {
+  const h = "hold" in held ? held.hold : held;
+  const site = "hold" in held ? held.site : undefined;
+  stats.finalizedBytes += h.bytes; // before release: a freed storage reports 0 bytes
   h.release();
   stats.live--;
   stats.finalized++;
-  stats.finalizedBytes += h.bytes;
   if (!stats.warnedFallback && (stats.finalized >= FALLBACK_WARN.tensors || stats.finalizedBytes >= FALLBACK_WARN.bytes)) {
     stats.warnedFallback = true;
     warn(
       `the garbage collector has freed ${stats.finalized} tensors (${mb(stats.finalizedBytes)}) that were never disposed. ` +
         "That works, but late: memory waits for a collection (GPU memory too). Free tensors explicitly: run each step in scope(() => …) or call dispose().",
-      h.site,
+      site,
     );
   }
 });
@@ -50,8 +56,8 @@ const registry = new FinalizationRegistry<Hold>((h) => {
  * a new allocation made outside any scope(), counted towards the synchronous-loop warning.
  */
 export function track(tensor: object, hold: Hold, unscoped: boolean): void {
-  if (debug) hold.site = allocationSite();
-  registry.register(tensor, hold, tensor);
+  const site = debug ? allocationSite() : undefined;
+  registry.register(tensor, site === undefined ? hold : { hold, site }, tensor);
   stats.live++;
   if (!unscoped || stats.warnedSync) return;
   sync.bytes += hold.bytes;
@@ -67,7 +73,7 @@ export function track(tensor: object, hold: Hold, unscoped: boolean): void {
     warn(
       `${mb(sync.bytes)} of tensors were made outside scope() and not disposed since the event loop last turned. ` +
         "The garbage collector can free unreachable ones only between event-loop turns, never inside one synchronous loop: wrap each step in scope(() => …) or dispose() what you no longer need.",
-      hold.site,
+      site,
     );
   }
 }

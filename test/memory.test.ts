@@ -1,6 +1,7 @@
 // The garbage-collector fallback (lib/finalizer.ts), in a child process so RSS and the warnings
 // are this test's alone: 4,000 forward + sum steps that never dispose keep RSS flat; a tensor is
-// released once (dispose, then collection, is no double free; a view keeps its storage alive); the
+// released once (dispose, then collection, is no double free; a view keeps its storage alive; a
+// tensor that leaves its scopes is the fallback's, one the scope disposes is not); the
 // once-per-process warning names the allocation site under EXODUS_DEBUG.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -57,12 +58,17 @@ let b = E.Tensor.from([5, 6, 7, 8]);
 const hb = b.handle;
 let view = b.reshape([2, 2]);
 b = null; // the view still holds the storage
+// leaving every scope (returned, or kept) hands a tensor to the fallback; those disposed by the scope are not counted
+let out = E.scope(() => { E.Tensor.from([1]); return E.scope(() => E.Tensor.from([2])); });
+let kept = E.scope(() => E.keep(E.Tensor.from([3])));
+const hOut = out.handle, hKept = kept.handle;
+out = null; kept = null;
 globalThis.gc(); ${turn} globalThis.gc(); ${turn}
 const alive = !hb.disposed && view.toArray().join(",") === "5,6,7,8";
 view = null;
 for (let i = 0; i < 3; i++) { globalThis.gc(); ${turn} }
-console.log(JSON.stringify({ disposed: h.disposed, alive, viewFreed: hb.disposed, stats: E.finalizerStats() }));`);
-    expect(JSON.parse(stdout)).toMatchObject({ disposed: true, alive: true, viewFreed: true, stats: { finalized: 2 } });
+console.log(JSON.stringify({ disposed: h.disposed, alive, viewFreed: hb.disposed, leftScopes: hOut.disposed && hKept.disposed, stats: E.finalizerStats() }));`);
+    expect(JSON.parse(stdout)).toMatchObject({ disposed: true, alive: true, viewFreed: true, leftScopes: true, stats: { finalized: 4 } });
     expect(stderr).not.toMatch(/EXODUS_MEMORY/); // two tensors are no real load
   });
 });
