@@ -69,6 +69,20 @@ view = null;
 for (let i = 0; i < 3; i++) { globalThis.gc(); ${turn} }
 console.log(JSON.stringify({ disposed: h.disposed, alive, viewFreed: hb.disposed, leftScopes: hOut.disposed && hKept.disposed, stats: E.finalizerStats() }));`);
     expect(JSON.parse(stdout)).toMatchObject({ disposed: true, alive: true, viewFreed: true, leftScopes: true, stats: { finalized: 4 } });
-    expect(stderr).not.toMatch(/EXODUS_MEMORY/); // two tensors are no real load
+    expect(stderr).not.toMatch(/EXODUS_MEMORY/); // a few tensors are no real load
+  });
+
+  it("warns once when a synchronous stretch piles up 1 GB of unscoped tensors (not for scoped ones)", () => {
+    // Tensor.empty leaves its pages untouched, so this costs address space, not memory.
+    const { stderr } = run(`
+for (let i = 0; i < 6; i++) E.scope(() => { E.Tensor.empty([2 ** 26]); }); // 256 MB each, freed by the scope
+const held = [];
+for (let i = 0; i < 6; i++) held.push(E.Tensor.empty([2 ** 26]));
+for (let i = 0; i < 6; i++) held.push(E.Tensor.empty([2 ** 26]));
+held.forEach((t) => t.dispose());`);
+    const warnings = stderr.split("\n").filter((l) => l.includes("EXODUS_MEMORY"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/1024\.0 MB of tensors were made outside scope\(\) and not disposed since the event loop last turned/);
+    expect(stderr).toMatch(/set EXODUS_DEBUG=1 to see where/);
   });
 });
