@@ -8,19 +8,16 @@ import { ExodusError, describe } from "../errors.js";
 import { readSafetensors } from "../io/safetensors.js";
 import { type Checkpoint, MODEL_FORMAT, loadCheckpoint, loadModelFile, resolveCheckpoint } from "./checkpoint.js";
 
-/** Whether a file is an exodus model file (by its metadata). */
-export function isModelFile(file: string): boolean {
-  return file.endsWith(".safetensors") && readSafetensors(file).metadata["exodus.format"] === MODEL_FORMAT;
-}
-
 /** A checkpoint file, a run folder (its last / best checkpoint) or a model file, for inference. */
 export function loadForInference(pathOrRunDir: string, which: "last" | "best" = "last"): Checkpoint {
   const file = resolveCheckpoint(pathOrRunDir, which);
-  if (!isModelFile(file)) return loadCheckpoint(file);
+  if (!file.endsWith(".safetensors")) return loadCheckpoint(file); // an old checkpoint.json
+  const { metadata } = readSafetensors(file);
+  if (metadata["exodus.format"] !== MODEL_FORMAT) return loadCheckpoint(file);
   const { config, weights } = loadModelFile(file);
   if (config === null || typeof config !== "object")
     throw new ExodusError(`${file}: expected a model file with its config (written by exodus train or Module.save(path, { config })), received config ${describe(config)}; load it into a module with net.load(path) instead`);
-  const pos = position(file, readSafetensors(file).metadata["exodus.position"]);
+  const pos = position(file, metadata["exodus.position"]);
   const seed = Number((config as { train?: { seed?: unknown } }).train?.seed ?? 0);
   return {
     path: file,
