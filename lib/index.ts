@@ -1,5 +1,6 @@
 // Public API of exodus-snn.
 export { Tensor, scope, keep, disposeAll, sizeOf, type Shape } from "./tensor.js";
+export { finalizerStats } from "./finalizer.js";
 export { Device, parseDevice, defaultDevice, cudaAvailable, cudaStatus, synchronize, type DeviceLike } from "./device.js";
 export * as ops from "./ops.js";
 export { Rng } from "./random.js";
@@ -15,3 +16,6 @@ export * from "./nn/index.js";
 export * as training from "./train/index.js";
 export * as nir from "./nir/index.js";
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from "./io/safetensors.js";
+export * as losses from "./loss/index.js";
+export { type Layout, LAYOUTS, swapLeadingAxes } from "./layout.js";
+export { didYouMean } from "./suggest.js";

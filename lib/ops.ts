@@ -1,5 +1,6 @@
 // Tensor ops. Shapes and devices are validated here with messages naming what was expected and
 // received; the native layer then runs one kernel per op on the tensors' device.
+import { checkLabels } from "./loss/labels.js";
 import { ExodusError, ShapeError, shapeStr } from "./errors.js";
 import { type BinaryName, type ReduceName, type UnaryName, codes, native } from "./native.js";
 import { type Shape, Tensor, sizeOf } from "./tensor.js";
@@ -236,7 +237,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<n
   if (logits.rank !== 2)
     throw new ShapeError(`softmaxCrossEntropy: expected logits [rows, classes], received ${shapeStr(logits.shape)}`);
   const [rows, cols] = logits.shape;
-  const lab = labels instanceof Tensor ? labels : Tensor.from(labels, [labels.length], logits.device);
+  // Host labels are checked here (a bad one names its row); a device tensor is the caller's to check.
+  const lab = labels instanceof Tensor ? labels : Tensor.from(checkLabels("softmaxCrossEntropy", labels, rows, cols), [labels.length], logits.device);
   try {
     if (lab.size !== rows)
       throw new ShapeError(`softmaxCrossEntropy: expected ${rows} labels (one per row), received ${lab.size}`);

@@ -1,22 +1,30 @@
 // float32 tensors on the CPU or a CUDA device, row-major and contiguous; views (reshape, slices
-// along the first axis) share storage. Memory is freed by dispose() or by a scope(), not by the
-// garbage collector (which stays a safety net): GPU memory must not wait for a GC.
+// along the first axis) share storage. Memory is freed by dispose() or by a scope(); the garbage
+// collector stays a safety net (finalizer.ts), since GPU memory must not wait for a GC.
 import { Device, type DeviceLike, parseDevice } from "./device.js";
 import { ExodusError, ShapeError, describe, shapeStr } from "./errors.js";
+import { type Hold, freed, track, untrack } from "./finalizer.js";
 import { type NativeBufferHandle, native } from "./native.js";
 import type { Rng } from "./random.js";
 
 export type Shape = readonly number[];
 
 /** A device allocation shared by a tensor and its views; freed when the last one is disposed. */
-class Storage {
+class Storage implements Hold {
   refs = 1;
   constructor(
     readonly handle: NativeBufferHandle,
     readonly device: Device,
   ) {}
+  /** For the finaliser's accounting (finalizer.ts). */
+  get bytes(): number {
+    return 4 * this.handle.size;
+  }
   release(): void {
-    if (--this.refs === 0) this.handle.dispose();
+    if (--this.refs === 0) {
+      freed(4 * this.handle.size);
+      this.handle.dispose();
+    }
   }
 }
 
@@ -68,7 +76,9 @@ export function scope<T>(fn: () => T): T {
   collectTensors(result, keepSet);
   for (const t of tracked) {
     if (keepSet.has(t)) {
-      scopeStack[scopeStack.length - 1]?.add(t); // hand it to the enclosing scope
+      const outer = scopeStack[scopeStack.length - 1];
+      if (outer) outer.add(t); // hand it to the enclosing scope
+      else t["finalizable"](); // out of every scope: the garbage collector's from now on
     } else t.dispose();
   }
   return result;
@@ -77,6 +87,7 @@ export function scope<T>(fn: () => T): T {
 /** Removes t from the scope it was created in, so it outlives it. */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of scopeStack) s.delete(t);
+  t["finalizable"]();
   return t;
 }
 
@@ -91,6 +102,8 @@ export class Tensor {
   readonly shape: readonly number[];
   readonly size: number;
   private _storage: Storage | undefined;
+  /** Registered with the finaliser: made outside every scope, or since kept or returned out of them. */
+  private finalized = false;
 
   private constructor(
     storage: Storage,
@@ -100,7 +113,15 @@ export class Tensor {
     this._storage = storage;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
-    scopeStack[scopeStack.length - 1]?.add(this);
+    // A tensor made in a scope is the scope's to free; only one that leaves every scope (or never
+    // was in one) is handed to the garbage collector's fallback, which saves its cost (~1 µs) for
+    // the many short-lived tensors of a step.
+    const top = scopeStack[scopeStack.length - 1];
+    if (top) top.add(this);
+    else {
+      this.finalized = true;
+      track(this, storage, storage.refs === 1); // a new allocation counts towards the synchronous-loop warning
+    }
   }
 
   // ---- creation ----------------------------------------------------------------------------------
@@ -252,8 +273,16 @@ export class Tensor {
   /** Frees this tensor's reference; the memory goes when its last view is disposed. Idempotent. */
   dispose(): void {
     if (!this._storage) return;
+    if (this.finalized) untrack(this);
     this._storage.release();
     this._storage = undefined;
+  }
+
+  /** Hands this tensor to the finaliser (finalizer.ts), once. */
+  private finalizable(): void {
+    if (this.finalized || !this._storage) return;
+    this.finalized = true;
+    track(this, this._storage, false);
   }
 
   toString(): string {

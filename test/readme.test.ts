@@ -13,6 +13,9 @@ describe("README", () => {
     const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     expect(code, "a ```ts block under ## Library").toBeDefined();
     expect(code).toMatch(/from "exodus-snn"/);
+    // The gradient comes from the loss API, not built by hand over time.
+    expect(code).toMatch(/losses\.\w+Loss\(/);
+    expect(code).not.toMatch(/softmaxCrossEntropy|Tensor\.zeros/);
     // Inside the test folder so vitest transforms it like any test module.
     const file = join(import.meta.dirname, `.readme-example-${process.pid}.ts`);
     writeFileSync(file, code!.replace(/from "exodus-snn"/, `from ${JSON.stringify(join(ROOT, "lib", "index.ts"))}`));

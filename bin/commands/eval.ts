@@ -8,7 +8,7 @@ import { confusionSvg, evaluateRun, formatEval } from "../../lib/train/eval.js";
 export function register(program: Command): void {
   program
     .command("eval")
-    .argument("<run>", "a run folder (the --out of exodus train) or its checkpoint file")
+    .argument("<run>", "a run folder (the --out of exodus train), its checkpoint file or a model.safetensors")
     .description("evaluate a trained run: accuracy, loss, per-class accuracy, confusion matrix, firing rates")
     .option("--split <split>", "split to evaluate (default: the run's train.evalSplit)")
     .option("-d, --device <device>", "cpu, cuda or cuda:N (default: the run's device)")

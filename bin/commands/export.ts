@@ -29,7 +29,7 @@ function shapeOpt(o: Opts): { sampleShape: number[]; numClasses: number } | unde
 export function register(program: Command): void {
   program
     .command("export")
-    .argument("<run>", "a run folder (its last checkpoint, or the best with --best) or a checkpoint file")
+    .argument("<run>", "a run folder (its last checkpoint, or the best with --best), a checkpoint file or a model.safetensors")
     .description("export a trained network as NIR (neuromorphic tools) or safetensors (PyTorch)")
     .requiredOption("-o, --out <file>", "output file (model.nir, model.safetensors)")
     .option("-f, --format <format>", "nir or safetensors (default: from the output's extension)")

@@ -16,6 +16,7 @@ import { CacheReader, CacheWriter, cacheKey, cachePath, fileIdentity, withBuildL
 import { checkInSensor } from "./events.js";
 import { type DatasetInfo, datasetInfo, infoFor } from "./registry.js";
 import { FrameScratch, type SparseFrames, type TransformSpec, normalizeTransform, toSparseFrames, transformedSensor } from "./transforms.js";
+import { type Layout, checkLayout, swapLeadingAxes } from "../layout.js";
 
 export interface OpenDatasetOptions {
   /** "shd", "ssc", "dvs-gesture" or "cifar10-dvs". */
@@ -61,6 +62,12 @@ export interface BatchOptions {
    * default a batch's x is disposed when the next batch is requested or the loop ends.
    */
   retain?: boolean;
+  /**
+   * "TBN" (default): x is time-major [T, B, …features], as exodus's layers take it; "BTN": x is
+   * batch-first [B, T, …] (for a net built with { layout: "BTN" }, or other tools). A batch-first
+   * batch has no spike index (the index describes the time-major batch).
+   */
+  layout?: Layout;
   /**
    * Augment every sample (augment.ts), seeded from `seed` and the sample's index (training only).
    * Augmented batches take the sparse path; the augmentation runs in `workers` threads (default:
@@ -303,9 +310,17 @@ class CachedDataset implements Dataset {
       const index = opts.spikeIndex && supports("spike_index_linear_forward", device) ? SpikeIndex.fromFrames(T, indices.length, this.features, frames) : undefined;
       return { x, labels: host.labels, indices, ...(index ? { index } : {}) };
     };
+    const layout = checkLayout("batches() layout", opts.layout);
+    const inLayout = async (k: number): Promise<Batch> => {
+      const b = await prepare(k);
+      if (layout === "TBN") return b;
+      const x = keep(swapLeadingAxes(b.x));
+      b.x.dispose();
+      return { x, labels: b.labels, indices: b.indices };
+    };
     const request = (k: number) => {
       if (k < nBatches) {
-        const p = prepare(k);
+        const p = inLayout(k);
         p.catch(() => undefined); // surfaced when awaited; avoids an unhandled rejection meanwhile
         pending.push(p);
       }

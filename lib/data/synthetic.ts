@@ -16,6 +16,7 @@ import { Tensor, keep } from "../tensor.js";
 import type { Events } from "./events.js";
 import type { Batch, BatchOptions, Dataset } from "./loader.js";
 import type { TransformSpec } from "./transforms.js";
+import { checkLayout } from "../layout.js";
 
 export interface SyntheticSpec {
   /** Time steps per sample (1 ms each). */
@@ -172,6 +173,7 @@ export function openSynthetic(opts: SyntheticOptions): Dataset {
     async *batches(o: BatchOptions): AsyncGenerator<Batch> {
       const bs = expectInt("batches: batchSize", o?.batchSize, 1);
       const device: DeviceLike = parseDevice(o.device);
+      const btn = checkLayout("batches() layout", o.layout) === "BTN"; // batch-first, built so on the host
       const order = Int32Array.from({ length: size }, (_, i) => i);
       if (o.shuffle) new Rng(o.seed ?? 0).shuffle(order);
       const n = o.dropLast ? Math.floor(size / bs) : Math.ceil(size / bs);
@@ -183,10 +185,10 @@ export function openSynthetic(opts: SyntheticOptions): Dataset {
           const x = new Float32Array(T * B * F);
           indices.forEach((idx, b) => {
             const s = samples[idx];
-            for (let j = 0; j < s.steps.length; j++) x[(s.steps[j] * B + b) * F + s.channels[j]] += 1;
+            for (let j = 0; j < s.steps.length; j++) x[(btn ? b * T + s.steps[j] : s.steps[j] * B + b) * F + s.channels[j]] += 1;
           });
           if (!o.retain) last?.dispose();
-          last = keep(Tensor.from(x, [T, B, F], device));
+          last = keep(Tensor.from(x, btn ? [B, T, F] : [T, B, F], device));
           yield { x: last, labels: Float32Array.from(indices, (i) => labels[i]), indices };
         }
       } finally {

@@ -7,6 +7,7 @@
 // next forward or by dispose().
 import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
+import { type LoadStateDictOptions, type LoadStateDictResult, type StateDict, type StateValue, loadStateDict, loadStateDictFile, saveStateDict, stateDict } from "./state-dict.js";
 
 export interface Parameter {
   /** e.g. "weight", "bias", "alpha". */
@@ -65,6 +66,27 @@ export abstract class Module {
 
   zeroGrad(): void {
     for (const p of this.parameters()) ops.fill(p.grad, 0);
+  }
+
+  // ---- state, with PyTorch's names and semantics (state-dict.ts) -----------------------------------
+  /** Parameters and buffers by name ("0.weight", "1.running_mean"): the module's own tensors. */
+  stateDict(): StateDict {
+    return stateDict(this);
+  }
+
+  /** Copies values in by name; strict (default) requires exactly the module's names. */
+  loadStateDict(dict: Record<string, StateValue> | Map<string, StateValue>, opts?: LoadStateDictOptions): LoadStateDictResult {
+    return loadStateDict(this, dict, opts);
+  }
+
+  /** Writes the state to a safetensors file torch's load_state_dict takes (config: stored with it). */
+  save(path: string, opts?: { config?: unknown }): void {
+    saveStateDict(this, path, opts);
+  }
+
+  /** Loads a file written by save(), `exodus train` (model or checkpoint) or torch (safetensors). */
+  load(path: string, opts?: LoadStateDictOptions): LoadStateDictResult {
+    return loadStateDictFile(this, path, opts);
   }
 
   /** Frees cached activations and parameters. */

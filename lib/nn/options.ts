@@ -1,6 +1,7 @@
 // Validation of neuron options, with messages of the form "<what>: expected …, received …".
 import { ConfigError, describe } from "../errors.js";
 import { SURROGATES, type SurrogateName, codes } from "../native.js";
+import { didYouMean } from "../suggest.js";
 
 export type { SurrogateName };
 export type BackwardMethod = "exodus" | "slayer" | "bptt";
@@ -38,7 +39,8 @@ export function finite(what: string, v: unknown): number {
 
 export function oneOf<T extends string>(what: string, v: unknown, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
-  if (typeof v !== "string" || !allowed.includes(v as T)) fail(what, `one of ${allowed.map((a) => `"${a}"`).join(", ")}`, v);
+  if (typeof v !== "string" || !allowed.includes(v as T))
+    throw new ConfigError(`${what}: expected one of ${allowed.map((a) => `"${a}"`).join(", ")}, received ${describe(v)}${didYouMean(v, allowed)}`);
   return v as T;
 }
 
@@ -70,7 +72,8 @@ export function paramValues(what: string, v: unknown, check: (what: string, x: n
 /** Options must be an object of known keys. */
 export function checkOptions(layer: string, opts: unknown, known: ReadonlySet<string>): void {
   if (typeof opts !== "object" || opts === null) fail(`${layer} options`, "an object", opts);
-  for (const k of Object.keys(opts)) if (!known.has(k)) fail(`${layer} options`, `only known options (${[...known].join(", ")})`, k);
+  for (const k of Object.keys(opts))
+    if (!known.has(k)) throw new ConfigError(`${layer} options: expected only known options (${[...known].join(", ")}), received ${describe(k)}${didYouMean(k, known)}`);
 }
 
 export function checkBackward(layer: string, v: unknown): BackwardMethod {

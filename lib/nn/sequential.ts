@@ -6,6 +6,12 @@ import type { SpikeHint } from "../sparse.js";
 import { NeuronLayer } from "./neuron.js";
 import { Dropout } from "./dropout.js";
 import { AvgPool2d } from "./pool.js";
+import { type Layout, checkLayout, checkSequenceInput, fromTimeMajor, swapLeadingAxes, toTimeMajor } from "../layout.js";
+
+export interface SequentialOptions {
+  /** "TBN" (default): inputs and outputs are time-major [T, B, …]; "BTN": batch-first [B, T, …], transposed in and out. */
+  layout?: Layout;
+}
 
 /** A layer whose forward takes its input's spike bitmask (Module.readsSpikeMask). */
 type SpikeMaskReader = Module & { forward(x: Tensor, hint?: SpikeHint): Tensor };
@@ -42,9 +48,16 @@ export class Sequential extends Module {
   /** Layer indices the last forward ran fused with the layer before them (skipped by backward). */
   private fusedInto = new Set<number>();
 
-  constructor(...layers: Module[]) {
+  /** The layout of forward's input and output and of backward's gradients (SequentialOptions). */
+  readonly layout: Layout;
+
+  /** new Sequential(...layers) or new Sequential(...layers, { layout: "BTN" }). */
+  constructor(...layers: (Module | SequentialOptions)[]) {
     super();
-    this.layers = layers;
+    const last = layers[layers.length - 1];
+    const opts = last !== undefined && !(last instanceof Module) ? (layers.pop() as SequentialOptions) : {};
+    this.layers = layers as Module[];
+    this.layout = checkLayout("Sequential layout", opts.layout);
   }
 
   /** Indices of the layers the last forward ran inside the scan of the layer before them. */
@@ -54,7 +67,13 @@ export class Sequential extends Module {
 
   /** hint: the input's spike index (a data loader batch's `index`), for a first Linear layer. */
   forward(x: Tensor, hint?: SpikeHint): Tensor {
-    return this.forwardSteps(x, hint, () => {});
+    // A network with spiking layers reads [T, B, …]: a rank-2 input is a mistake, not [T, N].
+    if (x.rank < 3 && (this.layout !== "TBN" || hasNeurons(this))) checkSequenceInput("Sequential", x, this.layout);
+    if (this.layout === "TBN") return this.forwardSteps(x, hint, () => {});
+    const xt = toTimeMajor("Sequential", x, this.layout);
+    const y = this.forwardSteps(xt, undefined, () => {}); // a spike index describes the time-major batch: not passed
+    if (y !== xt) xt.dispose();
+    return fromTimeMajor(y, this.layout);
   }
 
   /**
@@ -78,6 +97,14 @@ export class Sequential extends Module {
   }
 
   backward(dy: Tensor): Tensor {
+    if (this.layout === "TBN") return this.backwardSteps(dy);
+    const g = swapLeadingAxes(dy);
+    const dx = this.backwardSteps(g);
+    if (dx !== g) g.dispose();
+    return fromTimeMajor(dx, this.layout);
+  }
+
+  private backwardSteps(dy: Tensor): Tensor {
     let g = dy;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       if (this.fusedInto.has(i)) continue; // its gradient is taken by the layer it ran fused into
@@ -109,4 +136,8 @@ export class Sequential extends Module {
   override dispose(): void {
     for (const l of this.layers) l.dispose();
   }
+}
+
+function hasNeurons(m: Module): boolean {
+  return m instanceof NeuronLayer || m.children().some(hasNeurons);
 }

@@ -49,7 +49,7 @@ export const BEST_MODEL_FILE = "model-best.safetensors";
 const LEGACY_FILE = "checkpoint.json";
 /** Written into __metadata__["exodus.format"]. */
 export const CHECKPOINT_FORMAT = "exodus-checkpoint/2";
-const MODEL_FORMAT = "exodus-model/2";
+export const MODEL_FORMAT = "exodus-model/2";
 const M = "optimizer.exp_avg.";
 const V = "optimizer.exp_avg_sq.";
 
@@ -377,8 +377,8 @@ export interface SaveOptions {
 }
 
 /** Model-file metadata: the resolved config and what the tensors are. */
-export function modelMetadata(config: unknown): Record<string, string> {
-  return { format: "pt", "exodus.format": MODEL_FORMAT, config: JSON.stringify(config) };
+export function modelMetadata(config: unknown, extra: Record<string, string> = {}): Record<string, string> {
+  return { format: "pt", "exodus.format": MODEL_FORMAT, config: JSON.stringify(config), ...extra };
 }
 
 export function saveCheckpoint(runDir: string, state: CheckpointState, weights: readonly NamedTensor[],
@@ -388,7 +388,8 @@ export function saveCheckpoint(runDir: string, state: CheckpointState, weights: 
   const slots = adam === undefined ? {} : "slots" in adam ? adam.slots : { exp_avg: adam.m, exp_avg_sq: adam.v };
   const tensors = [...weights, ...Object.entries(slots).flatMap(([slot, ts]) => ts.map((t) => ({ ...t, name: `optimizer.${slot}.${t.name}` })))];
   const ckpt = encodeSafetensors(tensors, { "exodus.format": CHECKPOINT_FORMAT, "exodus.state": JSON.stringify(position), config });
-  const model = encodeSafetensors(weights, modelMetadata(state.config));
+  // The data's shape and the position too, so `exodus eval` / `export` can take the model file alone (model-file.ts).
+  const model = encodeSafetensors(weights, modelMetadata(state.config, { "exodus.position": JSON.stringify({ epoch: state.epoch, step: state.step, ...(state.data ? { data: state.data } : {}) }) }));
   // The checkpoint last: it is what --resume reads, so it never points ahead of model.safetensors.
   writeFileAtomic(join(runDir, MODEL_FILE), model);
   writeFileAtomic(join(runDir, CHECKPOINT_FILE), ckpt);

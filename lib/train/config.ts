@@ -18,6 +18,7 @@ import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
 import { type AugmentSpec, validateAugment } from "../data/augment.js";
 import { type NirModelConfig, validateNirModel } from "../nir/model.js";
 import { LOOP_FIELDS, type LoopSettings, validateLoop } from "./optim-config.js";
+import { didYouMean } from "../suggest.js";
 
 export interface MlpModelConfig {
   kind: "mlp";
@@ -127,7 +128,7 @@ export function object(field: string, v: unknown, known: string[]): Obj {
   if (v === undefined || v === null) return {};
   if (typeof v !== "object" || Array.isArray(v)) fail(field, "a mapping", v);
   for (const k of Object.keys(v as Obj))
-    if (!known.includes(k)) fail(`${field}.${k}`, `no such field (known: ${known.join(", ")})`, k);
+    if (!known.includes(k)) throw new ConfigError(`${field}.${k}: expected no such field (known: ${known.join(", ")}), received ${describe(k)}${didYouMean(k, known)}`);
   return v as Obj;
 }
 
@@ -144,7 +145,7 @@ export function num(field: string, v: unknown, dflt: number, check: { min?: numb
 export function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: readonly T[]): T {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== "string" || (allowed && !allowed.includes(v as T)))
-    fail(field, allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` : "a string", v);
+    throw new ConfigError(`${field}: expected ${allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` : "a string"}, received ${describe(v)}${allowed ? didYouMean(v, allowed) : ""}`);
   return v as T;
 }
 

@@ -10,7 +10,8 @@ import { datasetInfo } from "../data/registry.js";
 import * as ops from "../ops.js";
 import { heatmap } from "../plot.js";
 import { scope } from "../tensor.js";
-import { loadCheckpoint, moduleState, restoreWeights } from "./checkpoint.js";
+import { moduleState, restoreWeights } from "./checkpoint.js";
+import { loadForInference } from "./model-file.js";
 import type { TrainConfig } from "./config.js";
 import { SpikeProbe } from "./spike-probe.js";
 import { readout } from "./loss.js";
@@ -51,13 +52,13 @@ export interface EvalOptions {
 export function runDirOf(path: string): string {
   if (!existsSync(path)) throw new ExodusError(`${path}: expected a run folder (the --out of exodus train) or its checkpoint file, received no such file or folder`);
   if (statSync(path).isDirectory()) return path;
-  if (/^checkpoint/.test(basename(path))) return dirname(path);
-  throw new ExodusError(`${path}: expected a run folder or its checkpoint file (checkpoint.*), received another file`);
+  if (/^(checkpoint|model)/.test(basename(path))) return dirname(path);
+  throw new ExodusError(`${path}: expected a run folder or its checkpoint file (checkpoint.*), or a model file (model*.safetensors), received another file`);
 }
 
 export async function evaluateRun(path: string, opts: EvalOptions = {}): Promise<EvalReport> {
   const dir = runDirOf(path);
-  const ckpt = loadCheckpoint(path, opts.which ?? "last");
+  const ckpt = loadForInference(path, opts.which ?? "last"); // a model.safetensors alone too
   const { state } = ckpt;
   const saved = ckpt.config as TrainConfig;
   let cfg: TrainConfig;

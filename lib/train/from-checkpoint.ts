@@ -2,7 +2,8 @@
 // the data set (for `exodus export`, `exodus eval` and scripts). The sample shape comes from the
 // checkpoint (exodus ≥ 0.2 stores it), else from the weights for an MLP, else from the caller.
 import { ExodusError } from "../errors.js";
-import { type Checkpoint, loadCheckpoint, moduleState, restoreWeights } from "./checkpoint.js";
+import { type Checkpoint, moduleState, restoreWeights } from "./checkpoint.js";
+import { loadForInference } from "./model-file.js";
 import type { TrainConfig } from "./config.js";
 import { revalidateStored } from "./resume.js";
 import { type BuiltModel, type ModelShape, buildModel } from "./model.js";
@@ -16,7 +17,7 @@ export interface CheckpointModel {
 
 /** shape: [T, …features] and classes, needed only for conv checkpoints written before 0.2. */
 export function modelFromCheckpoint(pathOrRunDir: string, opts: { which?: "last" | "best"; device?: string; shape?: ModelShape } = {}): CheckpointModel {
-  const checkpoint = loadCheckpoint(pathOrRunDir, opts.which);
+  const checkpoint = loadForInference(pathOrRunDir, opts.which); // a model.safetensors alone too
   let config: TrainConfig;
   try {
     config = revalidateStored(checkpoint.config, { device: opts.device ?? "cpu" });

@@ -23,6 +23,7 @@ import { SEW } from "../nn/sew.js";
 import { outputShape } from "../nn/summary.js";
 import { WeightNorm } from "../nn/weightnorm.js";
 import type { Rng } from "../random.js";
+import { didYouMean } from "../suggest.js";
 
 export type LayerSpec =
   | { type: "conv"; out: number; kernel: number; padding: number; stride: number; weightNorm: boolean }
@@ -46,7 +47,8 @@ function fail(field: string, expected: string, v: unknown): never {
 function fields(field: string, v: unknown, known: string[]): Obj {
   if (v === undefined || v === null) return {};
   if (typeof v !== "object" || Array.isArray(v)) fail(field, `a mapping${known.length ? ` of ${known.join(", ")}` : " ({})"}`, v);
-  for (const k of Object.keys(v as Obj)) if (!known.includes(k)) fail(`${field}.${k}`, `no such field (known: ${known.join(", ") || "none"})`, k);
+  for (const k of Object.keys(v as Obj))
+    if (!known.includes(k)) throw new ConfigError(`${field}.${k}: expected no such field (known: ${known.join(", ") || "none"}), received ${describe(k)}${didYouMean(k, known)}`);
   return v as Obj;
 }
 

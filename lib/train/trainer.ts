@@ -23,7 +23,9 @@ import { scope } from "../tensor.js";
 import { optimizerState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
 import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
-import { readoutCrossEntropy } from "./loss.js";
+import { lossStep, moduleModel } from "./custom.js";
+import type { LossFn } from "../loss/index.js";
+import type { Module } from "../nn/module.js";
 import { Autosave, Guard, checkRun } from "./guard.js";
 import { FiringMonitor, syncDevice } from "./diagnostics.js";
 import { SpikeProbe } from "./spike-probe.js";
@@ -75,6 +77,10 @@ export interface TrainOptions {
   signal?: AbortSignal;
   progress?: Progress;
   onEpoch?: (m: EpochMetrics) => void;
+  /** Train this module instead of the one config.model describes (it is not disposed afterwards). */
+  model?: Module;
+  /** The loss instead of config.loss's readout cross-entropy, e.g. losses.spikeCountLoss(). */
+  loss?: LossFn;
 }
 
 export interface TrainResult {
@@ -161,7 +167,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const data = opts.data ?? (await openData(cfg));
   await checkRun(cfg, data, !opts.data);
-  const model = buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
+  const model = opts.model ? moduleModel(opts.model, data.train.sampleShape.slice(1)) : buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
+  const lossOf = lossStep(cfg.loss.readout, opts.loss);
   const params = model.net.parameters();
   const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
   const opt = buildOptimizer(cfg.train, params, buffers.map((b) => b.name));
@@ -249,7 +256,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
             const { y, spikes, possible } = probe.forward(batch.x, batch.index);
-            const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
+            const { loss, correct, dy } = lossOf(y, batch.labels);
             ph.forward += lap();
             model.net.backward(dy!);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
@@ -304,7 +311,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (warnings.length) m.warnings = warnings;
       if ((pos.epoch + 1) % cfg.train.evalEvery === 0 || pos.epoch + 1 === cfg.train.epochs) {
         const evalStarted = performance.now();
-        const ev = await evaluate(model, data.eval, cfg, limit, opts.signal);
+        const ev = await evaluate(model, lossOf, data.eval, cfg, limit, opts.signal);
         m.time.eval = (performance.now() - evalStarted) / 1000;
         if (!ev) {
           save(); // the training part of this epoch is kept; the resumed run evaluates it
@@ -344,7 +351,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (cfg.train.evalSplit !== "test") {
       const testData = opts.data ? opts.data.test : datasetInfo(cfg.dataset.name).splits.includes("test") ? await (data as Awaited<ReturnType<typeof openData>>).openTest() : undefined;
       try {
-        if (testData) test = await finalTest({ model, state: [...params, ...buffers], cfg, test: testData, lastEpoch: pos.epoch, evaluate, progress });
+        if (testData) test = await finalTest({ model, state: [...params, ...buffers], cfg, test: testData, lastEpoch: pos.epoch, evaluate: (m, d, c, l) => evaluate(m, lossOf, d, c, l), progress });
         if (test) stepLog.test(pos.step, test);
       } finally {
         if (!opts.data) await testData?.close?.();
@@ -353,7 +360,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     return { interrupted: false, epochs, weights, ...(test ? { test } : {}) };
   } finally {
     opt.dispose();
-    model.net.dispose();
+    if (!opts.model) model.net.dispose();
     if (!opts.data) {
       await data.train.close?.();
       await data.eval.close?.();
@@ -362,7 +369,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 }
 
 /** Loss and accuracy on a split (no dropout, no gradients); undefined when aborted. */
-export async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
+export async function evaluate(model: BuiltModel, lossOf: ReturnType<typeof lossStep>, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
   setTraining(model, false);
   let lossSum = 0;
   let correct = 0;
@@ -373,7 +380,7 @@ export async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainCon
       if (i++ >= limit) break;
       const r = scope(() => {
         const y = model.net.forward(batch.x);
-        return readoutCrossEntropy(cfg.loss.readout, y, batch.labels, false);
+        return lossOf(y, batch.labels, false);
       });
       lossSum += r.loss * batch.labels.length;
       correct += r.correct;

@@ -2,25 +2,15 @@
 // processes, timeout, memory cap). Any hang, crash, out-of-memory or raw error fails the test with
 // the findings listed. The long mode is `nice node scripts/fuzz.mjs --mutants 100000`.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensureDist } from "../dist.js";
 import { describe, expect, it } from "vitest";
 import { tmp } from "../data/helpers.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
-/** The fuzzer reads the compiled library: rebuild dist/ when a source file is newer. */
-function ensureDist(): void {
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : e.name.endsWith(".ts") ? statSync(p).mtimeMs : 0);
-    }, 0);
-  const built = join(ROOT, "dist", "lib", "index.js");
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(newest(join(ROOT, "lib")), newest(join(ROOT, "bin")))) return;
-  const r = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "tsconfig.json")], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
-}
+// The fuzzer reads the compiled library: ensureDist rebuilds dist/ when a source file is newer.
 
 describe("fuzzer (bounded run)", () => {
   it("200 mutants per format: no hang, crash, OOM or raw error", () => {
