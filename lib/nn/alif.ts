@@ -91,11 +91,11 @@ export class ALIF extends NeuronLayer {
     return { alpha: this.alpha, rho: this.rho, beta: this.beta, theta0: this.threshold };
   }
 
-  protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number): Saved {
+  protected override readonly packsMask = true;
+
+  protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved {
     const v = this.scratch("v", T, N), b = this.scratch("b", T, N);
-    const mask = this.spikeMaskBuffer(T, N);
     native().alifForward({ ...this.config(T, N), ...this.params(), x, vState: state[0], bState: state[1], s, v, b, ...(mask ? { mask } : {}) });
-    this.spikeMask = mask;
     this.setMembrane(v, s.shape);
     return { v, b };
   }

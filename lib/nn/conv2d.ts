@@ -5,7 +5,8 @@ import { type Device, type DeviceLike, parseDevice } from "../device.js";
 import { Rng } from "../random.js";
 import { type ProductPath, checkPath, chooseSparse, convCrossover, sparseConv2d, sparseConv2dWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
-import { noForward } from "./common.js";
+import { ShapeError, shapeStr } from "../errors.js";
+import { imageShape, noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { fail } from "./options.js";
 
@@ -58,6 +59,27 @@ export class Conv2d extends Module {
 
   override parameters(): Parameter[] {
     return [this.weight];
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    const [c, h, w] = imageShape("Conv2d", s);
+    if (c !== this.inChannels) throw new ShapeError(`Conv2d: expected ${this.inChannels} input channels, received ${shapeStr(s)}`);
+    const k = this.weight.value.shape[2];
+    const o = (n: number) => Math.floor((n + 2 * this.padding - k) / this.stride) + 1;
+    return [this.outChannels, o(h), o(w)];
+  }
+
+  override describe(): string {
+    const k = this.weight.value.shape[2];
+    return `Conv2d(${this.inChannels}→${this.outChannels}, ${k}×${k}${this.stride !== 1 ? `, stride ${this.stride}` : ""})`;
+  }
+
+  override reportedWeight(): { kind: string; param: Parameter } {
+    return { kind: "Conv2d", param: this.weight };
+  }
+
+  override skipInputGrad(): void {
+    this.inputGrad = false;
   }
 
   forward(x: Tensor): Tensor {

@@ -35,6 +35,9 @@ export class ExpLeak extends NeuronLayer {
     this.beta = this.addParam("beta", beta, this.learnBeta);
   }
 
+  /** A filtered current, not spikes: no firing rate. */
+  protected override readonly emitsSpikes = false;
+
   protected scanForward(x: Tensor, out: Tensor, state: Tensor[], T: number, N: number): Saved {
     native().expleakForward({ T, N, P: this.P, beta: this.beta, x, state: state[0], i: out });
     return { i: keep(out.reshape([T, N])) };

@@ -6,6 +6,10 @@ import { Module } from "./module.js";
 export class Flatten extends Module {
   private inputShape: readonly number[] | undefined;
 
+  override outputShape(s: readonly number[]): number[] {
+    return [s.reduce((a, b) => a * b, 1)];
+  }
+
   forward(x: Tensor): Tensor {
     this.inputShape = x.shape;
     return x.reshape([x.shape[0], x.shape[1], -1]);

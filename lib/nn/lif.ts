@@ -105,11 +105,11 @@ export class LIF extends NeuronLayer {
     };
   }
 
-  protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number): Saved {
+  protected override readonly packsMask = true;
+
+  protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved {
     const v = this.scratch("v", T, N);
-    const mask = this.spikeMaskBuffer(T, N);
     native().lifForward({ ...this.config(T, N), x, alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], s, v, ...(mask ? { mask } : {}) });
-    this.spikeMask = mask;
     this.setMembrane(v, s.shape);
     return { v, x: this.normInput && this.learnAlpha ? retain(x) : undefined };
   }

@@ -7,6 +7,7 @@ import { Rng } from "../random.js";
 import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, type SpikeHint, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
+import { type Activation, type Fusion, NO_FUSION } from "./activation.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { fail } from "./options.js";
 
@@ -23,6 +24,8 @@ export interface LinearOptions {
   products?: ProductPath;
   device?: DeviceLike;
 }
+
+const READS_SPIKES: Fusion = Object.freeze({ readsSpikes: true });
 
 export class Linear extends Module {
   readonly device: Device;
@@ -61,15 +64,41 @@ export class Linear extends Module {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
 
-  override get readsSpikeMask(): boolean {
-    return this.device.type === "cpu" && this.products !== "dense";
+  /** On the CPU (unless always dense) it reads its input's spike bitmask or index. */
+  override fusion(): Fusion {
+    return this.device.type === "cpu" && this.products !== "dense" ? READS_SPIKES : NO_FUSION;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.run(x, undefined);
   }
 
   /**
-   * hint (Module.readsSpikeMask): the bitmask of x's nonzero entries from the neuron layer that
-   * wrote x, or x's spike index from the data loader, which then replaces the pass over x.
+   * a.mask, the bitmask of x's nonzero entries from the neuron layer that wrote x, or a.index,
+   * x's spike index from the data loader, replaces the pass over x.
    */
-  forward(x: Tensor, hint?: SpikeHint): Tensor {
+  override forwardActivation(a: Activation): Activation {
+    return { x: this.run(a.x, a.index ?? a.mask) };
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    if (s[s.length - 1] !== this.inFeatures) throw new ShapeError(`Linear: expected ${this.inFeatures} input features, received ${shapeStr(s)}`);
+    return [...s.slice(0, -1), this.outFeatures];
+  }
+
+  override describe(): string {
+    return `Linear(${this.inFeatures}→${this.outFeatures}${this.bias ? ", bias" : ""})`;
+  }
+
+  override reportedWeight(): { kind: string; param: Parameter } {
+    return { kind: "Linear", param: this.weight };
+  }
+
+  override skipInputGrad(): void {
+    this.inputGrad = false;
+  }
+
+  private run(x: Tensor, hint: SpikeHint | undefined): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures)
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;

@@ -3,16 +3,34 @@
 import * as ops from "../ops.js";
 import { avgPool2d, maxPool2d, pool2dBackward } from "../pool.js";
 import { type Tensor, keep } from "../tensor.js";
-import { noForward } from "./common.js";
+import type { Fusion } from "./activation.js";
+import { imageShape, noForward } from "./common.js";
 import { Module } from "./module.js";
 import { fail } from "./options.js";
 
-export class AvgPool2d extends Module {
-  private inputShape: readonly number[] | undefined;
-
+/** Pooling over kernel × kernel windows: the per-sample shape and summary line all three share. */
+abstract class Pool2d extends Module {
   constructor(readonly kernel: number) {
     super();
-    if (!Number.isInteger(kernel) || kernel < 1) fail("AvgPool2d kernel", "an integer >= 1", kernel);
+    if (!Number.isInteger(kernel) || kernel < 1) fail(`${this.constructor.name} kernel`, "an integer >= 1", kernel);
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    const [c, h, w] = imageShape(this.constructor.name, s);
+    return [c, Math.floor(h / this.kernel), Math.floor(w / this.kernel)];
+  }
+
+  override describe(): string {
+    return `${this.constructor.name}(${this.kernel})`;
+  }
+}
+
+export class AvgPool2d extends Pool2d {
+  private inputShape: readonly number[] | undefined;
+
+  /** A neuron layer before an AvgPool2d(2) can pool inside its scan (Sequential's plan). */
+  override fusion(): Fusion {
+    return this.kernel === 2 ? { avgPool2: true } : {};
   }
 
   forward(x: Tensor): Tensor {
@@ -27,14 +45,9 @@ export class AvgPool2d extends Module {
 }
 
 /** Max pooling over the last two axes; backward routes each gradient to its window's winner. */
-export class MaxPool2d extends Module {
+export class MaxPool2d extends Pool2d {
   private inputShape: readonly number[] | undefined;
   private indices: Tensor | undefined;
-
-  constructor(readonly kernel: number) {
-    super();
-    if (!Number.isInteger(kernel) || kernel < 1) fail("MaxPool2d kernel", "an integer >= 1", kernel);
-  }
 
   forward(x: Tensor): Tensor {
     const { y, indices } = maxPool2d(x, this.kernel);
@@ -56,13 +69,8 @@ export class MaxPool2d extends Module {
 }
 
 /** Sum pooling (sinabs SumPool2d): k²·average, so spike counts are kept, not averaged. */
-export class SumPool2d extends Module {
+export class SumPool2d extends Pool2d {
   private inputShape: readonly number[] | undefined;
-
-  constructor(readonly kernel: number) {
-    super();
-    if (!Number.isInteger(kernel) || kernel < 1) fail("SumPool2d kernel", "an integer >= 1", kernel);
-  }
 
   forward(x: Tensor): Tensor {
     this.inputShape = x.shape;

@@ -165,6 +165,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       opt.importState(adamState(params, resumed));
       pos = { epoch: state.epoch, batch: state.batch, phase: state.phase, step: state.step };
       partial = { ...fresh(), ...state.partial };
+      // A checkpoint of a version that counted fewer spiking layers: this epoch's rates restart.
+      if (partial.spikeSums.length !== spiking.length) Object.assign(partial, { spikeSums: fresh().spikeSums, possibleSums: fresh().possibleSums });
       best = state.best;
       // Metrics of epochs the checkpoint does not cover were written by the run that died after them.
       if (existsSync(metricsPath)) {
@@ -202,7 +204,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const started = performance.now() - partial.seconds * 1000;
         const ph = partial.phaseSeconds;
         let waitFrom = performance.now(); // time until the loader hands over a batch is data time
-        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, spikeIndex: model.net.layers[0]?.readsSpikeMask })) {
+        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, ...model.net.inputReads() })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;
@@ -217,7 +219,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           };
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const { y, spikes, possible } = forwardCounting(model.net, batch.x, spiking, batch.index);
+            const { y, spikes, possible } = forwardCounting(model.net, batch, spiking);
             const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
             ph.forward += lap();
             model.net.backward(dy!);
