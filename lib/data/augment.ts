@@ -18,7 +18,7 @@
 // Spatial maps work by inverse mapping (each output pixel takes the input pixel under it), as
 // torchvision does, and compose into one lookup per sample: flip ∘ shift ∘ affine ∘ crop. The
 // kernel (augment-kernel.ts) runs in worker threads for the loader, off the training thread.
-import { ConfigError, describe } from "../errors.js";
+import { type Obj, fail, mapping, number } from "../validate.js";
 import { type SpatialParams, kernel } from "./augment-kernel.js";
 import type { SparseFrames } from "./transforms.js";
 
@@ -42,28 +42,7 @@ export interface FrameGeometry {
 }
 
 // ---- validation ------------------------------------------------------------------------------------
-type Obj = Record<string, unknown>;
 const KEYS = ["flip", "affine", "crop", "shift", "timeScale", "timeJitter", "drop", "noise"] as const;
-
-function fail(field: string, expected: string, v: unknown): never {
-  throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
-}
-
-function mapping(field: string, v: unknown, known: string[]): Obj {
-  if (v === null || v === undefined) return {};
-  if (typeof v !== "object" || Array.isArray(v)) fail(field, `a mapping of ${known.join(", ")}`, v);
-  for (const k of Object.keys(v as Obj)) if (!known.includes(k)) fail(`${field}.${k}`, `no such field (known: ${known.join(", ")})`, k);
-  return v as Obj;
-}
-
-function number(field: string, v: unknown, dflt: number | undefined, ok: (x: number) => boolean, what: string): number {
-  if (v === undefined || v === null) {
-    if (dflt === undefined) fail(field, what, v);
-    return dflt;
-  }
-  if (typeof v !== "number" || !Number.isFinite(v) || !ok(v)) fail(field, what, v);
-  return v;
-}
 
 function range(field: string, v: unknown, dflt: [number, number], lo: number, hi: number): [number, number] {
   if (v === undefined || v === null) return dflt;

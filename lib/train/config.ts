@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { YAMLParseError, parse } from "yaml";
 import { defaultDevice } from "../device.js";
-import { ConfigError, describe } from "../errors.js";
+import { ConfigError } from "../errors.js";
+import { type Obj, bounded as num, fail, mapping, str } from "../validate.js";
 import { DATASETS, type DatasetName } from "../data/registry.js";
 import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
 import type { BackwardMethod, SurrogateName } from "../nn/options.js";
@@ -111,39 +112,12 @@ export interface TrainConfig {
   device: string;
 }
 
-type Obj = Record<string, unknown>;
 
 /** Widest layer a config may ask for; whether a model fits memory is estimated before building it (memory.ts). */
 const MAX_WIDTH = 2 ** 24;
 
-function fail(field: string, expected: string, v: unknown): never {
-  throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
-}
-
-function object(field: string, v: unknown, known: string[]): Obj {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) fail(field, "a mapping", v);
-  for (const k of Object.keys(v as Obj))
-    if (!known.includes(k)) fail(`${field}.${k}`, `no such field (known: ${known.join(", ")})`, k);
-  return v as Obj;
-}
-
-function num(field: string, v: unknown, dflt: number, check: { min?: number; exclusiveMin?: boolean; max?: number; integer?: boolean } = {}): number {
-  if (v === undefined || v === null) return dflt;
-  const { min, exclusiveMin, max, integer } = check;
-  const what = `${integer ? "an integer" : "a finite number"}${min !== undefined ? ` ${exclusiveMin ? ">" : ">="} ${min}` : ""}${max !== undefined ? `${min !== undefined ? " and" : ""} < ${max}` : ""}`;
-  if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isInteger(v))) fail(field, what, v);
-  if (min !== undefined && (exclusiveMin ? v <= min : v < min)) fail(field, what, v);
-  if (max !== undefined && v >= max) fail(field, what, v);
-  return v;
-}
-
-function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: readonly T[]): T {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== "string" || (allowed && !allowed.includes(v as T)))
-    fail(field, allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` : "a string", v);
-  return v as T;
-}
+/** A config section: a mapping of known fields. */
+const object = (field: string, v: unknown, known: string[]): Obj => mapping(field, v, known, "a mapping");
 
 function intList(field: string, v: unknown, dflt: number[]): number[] {
   if (v === undefined || v === null) return dflt;

@@ -11,7 +11,11 @@
 // Validation (field types) happens with the rest of the config; shapes are inferred and checked
 // when the model is built for a data set's sample shape. Every error names the layer's index path
 // ("model.layers[3].sew[1].conv.out") and what was expected.
-import { ConfigError, describe } from "../errors.js";
+import { ConfigError } from "../errors.js";
+import { type Obj, bool, fail, int, mapping, number as real } from "../validate.js";
+
+/** A mapping of known fields, described as such when it is not one ("a mapping ({})" when none are known). */
+const fields = (field: string, v: unknown, known: string[]): Obj => mapping(field, v, known, `a mapping${known.length ? ` of ${known.join(", ")}` : " ({})"}`);
 import { BatchNorm1d, BatchNorm2d } from "../nn/batchnorm.js";
 import { Conv2d } from "../nn/conv2d.js";
 import { Dropout } from "../nn/dropout.js";
@@ -37,39 +41,6 @@ export type LayerSpec =
 
 const KINDS = ["conv", "linear", "batchnorm", "neuron", "lif", "iaf", "maxpool", "avgpool", "sumpool", "dropout", "flatten", "sew"];
 
-type Obj = Record<string, unknown>;
-
-function fail(field: string, expected: string, v: unknown): never {
-  throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
-}
-
-function fields(field: string, v: unknown, known: string[]): Obj {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) fail(field, `a mapping${known.length ? ` of ${known.join(", ")}` : " ({})"}`, v);
-  for (const k of Object.keys(v as Obj)) if (!known.includes(k)) fail(`${field}.${k}`, `no such field (known: ${known.join(", ") || "none"})`, k);
-  return v as Obj;
-}
-
-function int(field: string, v: unknown, dflt: number | undefined, min: number): number {
-  if (v === undefined || v === null) {
-    if (dflt === undefined) fail(field, `an integer >= ${min}`, v);
-    return dflt;
-  }
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min) fail(field, `an integer >= ${min}`, v);
-  return v;
-}
-
-function real(field: string, v: unknown, dflt: number, ok: (x: number) => boolean, what: string): number {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== "number" || !Number.isFinite(v) || !ok(v)) fail(field, what, v);
-  return v;
-}
-
-function bool(field: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== "boolean") fail(field, "true or false", v);
-  return v;
-}
 
 /** Validates a neuron section as the config's `neuron` (errors named after `field`); returns it with defaults. */
 export type NeuronCheck = (raw: Obj, field: string) => Record<string, unknown>;
