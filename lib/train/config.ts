@@ -11,7 +11,7 @@ import { DATASETS, type DatasetName } from "../data/registry.js";
 import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
 import type { BackwardMethod, SurrogateName } from "../nn/options.js";
 import { SURROGATES } from "../native.js";
-import { ALIF_PARAMS } from "../nn/alif.js";
+import { MODEL_FIELDS, NEURON_MODELS, NEURON_TYPES, type NeuronModel, type NeuronSettings } from "../nn/neuron-models.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
 import { checkModelFits } from "./memory.js";
 import { applySets, blameSet, parseSet } from "./overrides.js";
@@ -53,35 +53,10 @@ export interface ConvModelConfig {
   weightNorm?: true;
 }
 
-export const NEURON_TYPES = ["lif", "iaf", "alif", "srm"] as const;
-/** Parameters `neuron.learn` may name, per type. */
-export const LEARNABLE: Record<(typeof NEURON_TYPES)[number], readonly string[]> = {
-  lif: ["alpha"], iaf: [], alif: ALIF_PARAMS, srm: [],
-};
+export { NEURON_TYPES } from "../nn/neuron-models.js";
 
-export interface NeuronConfig {
-  type: (typeof NEURON_TYPES)[number];
-  /** Membrane time constant in steps (LIF, ALIF). */
-  tauMem: number;
-  /** Threshold (θ0 of ALIF). */
-  threshold: number;
-  /** After a spike: subtract the threshold (default) or reset to 0 (exactly expressible in NIR). */
-  reset: "subtract" | "zero";
-  surrogate: { name: SurrogateName; scale: number; width: number };
-  /** ALIF: adaptation time constant (steps) and strength. */
-  tauAdapt?: number;
-  beta?: number;
-  /** SRM: SLAYER's kernels from time constants (tauSr, tauRef, scaleRef), or explicit kernels. */
-  tauSr?: number;
-  tauRef?: number;
-  scaleRef?: number;
-  epsilon?: number[];
-  nu?: number[];
-  /** A synaptic filter (ExpLeak) before each neuron; learn: its decay is a parameter. */
-  synapse?: { tauSyn: number; learn: boolean };
-  /** Learnable neuron parameters (LEARNABLE[type]). */
-  learn?: string[];
-}
+/** The `neuron` section, validated (its fields per model: lib/nn/neuron-models.ts). */
+export type NeuronConfig = NeuronSettings;
 
 export interface TrainSettings {
   epochs: number;
@@ -330,12 +305,9 @@ function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
     "type", "tauMem", "threshold", "reset", "surrogate", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu", "synapse", "learn",
   ]);
   const type = str("neuron.type", n.type, d.type, NEURON_TYPES);
-  const own: Record<NeuronConfig["type"], string[]> = {
-    lif: ["tauMem"], iaf: [], alif: ["tauMem", "tauAdapt", "beta"], srm: ["tauSr", "tauRef", "scaleRef", "epsilon", "nu"],
-  };
-  for (const k of ["tauMem", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu"])
-    if (n[k] !== undefined && !own[type].includes(k))
-      fail(`neuron.${k}`, `no value for type "${type}"${type === "iaf" && k === "tauMem" ? " (no leak)" : ""}`, n[k]);
+  const model: NeuronModel = NEURON_MODELS[type];
+  for (const k of MODEL_FIELDS)
+    if (n[k] !== undefined && !model.fields.includes(k)) fail(`neuron.${k}`, `no value for type "${type}"${model.refuse?.[k] ? ` (${model.refuse[k]})` : ""}`, n[k]);
   const s = object("neuron.surrogate", n.surrogate, ["name", "scale", "width"]);
   const pos = { min: 0, exclusiveMin: true };
   const neuron: NeuronConfig = {
@@ -349,29 +321,9 @@ function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
       width: num("neuron.surrogate.width", s.width, d.surrogate.width, { min: 1e-3, max: 1e3 }),
     },
   };
-  if (neuron.reset === "zero" && type !== "lif" && type !== "iaf")
-    fail("neuron.reset", `"subtract" for type "${type}" (reset to zero exists for lif and iaf)`, n.reset);
-  if (type === "alif") {
-    neuron.tauAdapt = num("neuron.tauAdapt", n.tauAdapt, 200, pos);
-    neuron.beta = num("neuron.beta", n.beta, 1, { min: 0 });
-  }
-  if (type === "srm") {
-    if (n.epsilon !== undefined) {
-      for (const k of ["tauSr", "tauRef", "scaleRef"])
-        if (n[k] !== undefined) fail(`neuron.${k}`, "no value with explicit kernels (epsilon, nu)", n[k]);
-      const list = (f: string, v: unknown, min: number) => {
-        if (!Array.isArray(v) || v.length < min) fail(f, `a list of at least ${min} numbers`, v);
-        return v.map((x, i) => num(`${f}[${i}]`, x, 0));
-      };
-      neuron.epsilon = list("neuron.epsilon", n.epsilon, 1);
-      neuron.nu = n.nu === undefined ? [] : list("neuron.nu", n.nu, 0);
-    } else {
-      if (n.nu !== undefined) fail("neuron.nu", "no value without epsilon (give both kernels, or tauSr/tauRef)", n.nu);
-      neuron.tauSr = num("neuron.tauSr", n.tauSr, 10, pos);
-      neuron.tauRef = num("neuron.tauRef", n.tauRef, 1, pos);
-      neuron.scaleRef = num("neuron.scaleRef", n.scaleRef, 2, {});
-    }
-  }
+  if (neuron.reset === "zero" && !model.zeroReset)
+    fail("neuron.reset", `"subtract" for type "${type}" (reset to zero exists for ${NEURON_TYPES.filter((t) => NEURON_MODELS[t].zeroReset).join(" and ")})`, n.reset);
+  Object.assign(neuron, model.readConfig(n));
   if (n.synapse !== undefined && n.synapse !== null) {
     const syn = object("neuron.synapse", n.synapse, ["tauSyn", "learn"]);
     if (syn.tauSyn === undefined) fail("neuron.synapse.tauSyn", "a time constant in steps > 0", undefined);
@@ -379,7 +331,7 @@ function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
     neuron.synapse = { tauSyn: num("neuron.synapse.tauSyn", syn.tauSyn, 0, pos), learn: syn.learn === true };
   }
   if (n.learn !== undefined && n.learn !== null) {
-    const allowed = LEARNABLE[type];
+    const allowed = model.learnable;
     if (!Array.isArray(n.learn)) fail("neuron.learn", `a list of parameter names (for type "${type}": ${allowed.join(", ") || "none"})`, n.learn);
     n.learn.forEach((p, i) => {
       if (typeof p !== "string" || !allowed.includes(p))
