@@ -26,6 +26,11 @@ export class Dropout extends Module {
     return { dropout: () => (this.training && this.p > 0 ? { p: this.p, seed: this.seed } : undefined) };
   }
 
+  /** The identity at inference: no node. */
+  override toNir(): undefined {
+    return undefined;
+  }
+
   override describe(): string {
     return `Dropout(${this.p})`;
   }

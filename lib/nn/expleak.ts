@@ -7,6 +7,7 @@ import { type Tensor, keep } from "../tensor.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import { type BackwardMethod, checkBackward, checkOptions, decayValues, fail } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, type NirStep, checkTiles, leakNode } from "./nir.js";
 import type { PerNeuron } from "./lif.js";
 
 export interface ExpLeakOptions {
@@ -37,6 +38,12 @@ export class ExpLeak extends NeuronLayer {
 
   /** A filtered current, not spikes: no firing rate. */
   protected override readonly emitsSpikes = false;
+
+  /** A NIR LI node (I without leak). */
+  override toNir(c: NirContext): NirStep {
+    checkTiles(c, this.P);
+    return { node: leakNode(c, this.beta.toArray(), this.learnBeta), shape: [...c.shape] };
+  }
 
   protected scanForward(x: Tensor, out: Tensor, state: Tensor[], T: number, N: number): Saved {
     native().expleakForward({ T, N, P: this.P, beta: this.beta, x, state: state[0], i: out });

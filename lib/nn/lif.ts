@@ -13,6 +13,7 @@ import {
   oneOf, paramValues, parseSurrogate, positive,
 } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, type NirStep, checkTiles, lifNode } from "./nir.js";
 
 export type PerNeuron = number | number[] | Float32Array;
 
@@ -131,6 +132,16 @@ export class LIF extends NeuronLayer {
       dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha, ...(b.poolWidth ? { poolWidth: b.poolWidth } : {}),
       ...(b.poolDropout ? { dropoutP: b.poolDropout.p, dropoutSeed: b.poolDropout.seed } : {}),
     });
+  }
+
+  /** A NIR LIF node, or IF when α = 1 (subtractive reset only as an approximation). */
+  override toNir(c: NirContext): NirStep {
+    checkTiles(c, this.P);
+    const node = lifNode(c, {
+      name: this.name, multiSpike: this.multiSpike, vMin: this.vMin, normInput: this.normInput, learnAlpha: this.learnAlpha, reset: this.reset,
+      surrogate: this.surrogate, alpha: this.alpha.toArray(), threshold: this.threshold.toArray(), resetAmount: this.resetAmount.toArray(),
+    });
+    return { node, shape: [...c.shape] };
   }
 
   /** The BPTT baseline's forward: per-step element ops on [N] slices, recorded on a tape. */

@@ -9,6 +9,8 @@ import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { type Activation, type Fusion, NO_FUSION } from "./activation.js";
 import { Module, type Parameter, newParameter } from "./module.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
+import { f32 } from "../nir/hdf5.js";
 import { fail } from "./options.js";
 
 export interface LinearOptions {
@@ -96,6 +98,13 @@ export class Linear extends Module {
 
   override skipInputGrad(): void {
     this.inputGrad = false;
+  }
+
+  override toNir(c: NirContext): NirStep {
+    const { shape } = c;
+    if (shape.length !== 1 || shape[0] !== this.inFeatures) refuse(c, `expected an input of ${this.inFeatures} features, received samples of shape ${shapeStr(shape)} (add a Flatten)`);
+    const w = f32(this.weight.value.toArray(), [this.outFeatures, this.inFeatures]);
+    return { node: this.bias ? { type: "Affine", weight: w, bias: f32(this.bias.value.toArray()) } : { type: "Linear", weight: w }, shape: [this.outFeatures] };
   }
 
   private run(x: Tensor, hint: SpikeHint | undefined): Tensor {

@@ -8,6 +8,7 @@
 import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
 import { type Activation, type ForwardRequest, type Fusion, NO_FUSION } from "./activation.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
 
 export interface Parameter {
   /** e.g. "weight", "bias", "alpha". */
@@ -75,6 +76,11 @@ export abstract class Module {
 
   /** For a network's first layer, whose input needs no gradient: backward may skip ∂x. */
   skipInputGrad(): void {}
+
+  /** Its NIR node and the per-sample shape after it (lib/nir/export.ts); undefined: the identity at inference, left out. */
+  toNir(c: NirContext): NirStep | undefined {
+    refuse(c, "no NIR node for this layer type");
+  }
 
   parameters(): Parameter[] {
     return [];

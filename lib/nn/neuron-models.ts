@@ -1,7 +1,9 @@
 // The neuron models, one entry each: the name a config and the CLI use, the config fields it reads
-// (validated here, with its defaults), its learnable parameters, the layer built from a config, the
-// layer `exodus gradcheck` builds, and how NIR expresses it. Config validation, the model builder,
-// gradcheck and NIR read this table; adding a model adds an entry, not a case in each of them.
+// (validated here, with its defaults), its learnable parameters, the layer built from a config and
+// the layer `exodus gradcheck` builds. Config validation, layer lists, the model builder, gradcheck
+// and compare read this table; adding a model adds an entry, not a case in each of them. What a
+// layer is in NIR, its summary line and whether it spikes the layer itself says (Module.toNir,
+// describe, spiking), so the exporter and the diagnostics need no entry.
 import type { DeviceLike } from "../device.js";
 import { type Obj, bounded, fail } from "../validate.js";
 import { ALIF, ALIF_PARAMS, type AlifParam } from "./alif.js";
@@ -60,34 +62,31 @@ export interface NeuronModel {
   fromConfig(n: NeuronSettings, common: NeuronCommon): NeuronLayer;
   /** The layer `exodus gradcheck` compares (its fixed time constants are the check's defaults). */
   gradcheck(o: NeuronCommon & { tauMem: number }): NeuronLayer;
-  /** How NIR expresses it (docs/formats.md): the node it exports to, or why none. */
-  readonly nir: string;
 }
 
 const pos = { min: 0, exclusiveMin: true };
 
 export const NEURON_MODELS = {
   lif: {
-    layer: "LIF", fields: ["tauMem"], learnable: ["alpha"], zeroReset: true, nir: "LIF (IF when α = 1)",
+    layer: "LIF", fields: ["tauMem"], learnable: ["alpha"], zeroReset: true,
     readConfig: () => ({}),
     fromConfig: (n, c) => new LIF({ ...c, reset: n.reset, tauMem: n.tauMem, learnAlpha: (n.learn ?? []).includes("alpha") }),
     gradcheck: ({ tauMem, surrogate, backward, device }) => new LIF({ tauMem, surrogate, backward, device }),
   },
   iaf: {
-    layer: "IAF", fields: [], refuse: { tauMem: "no leak" }, learnable: [], zeroReset: true, nir: "IF",
+    layer: "IAF", fields: [], refuse: { tauMem: "no leak" }, learnable: [], zeroReset: true,
     readConfig: () => ({}),
     fromConfig: (n, c) => new IAF({ ...c, reset: n.reset }),
     gradcheck: ({ surrogate, backward, device }) => new IAF({ surrogate, backward, device }),
   },
   alif: {
-    layer: "ALIF", fields: ["tauMem", "tauAdapt", "beta"], learnable: ALIF_PARAMS, zeroReset: false, nir: "none (NIR has no adaptive threshold)",
+    layer: "ALIF", fields: ["tauMem", "tauAdapt", "beta"], learnable: ALIF_PARAMS, zeroReset: false,
     readConfig: (n) => ({ tauAdapt: bounded("neuron.tauAdapt", n.tauAdapt, 200, pos), beta: bounded("neuron.beta", n.beta, 1, { min: 0 }) }),
     fromConfig: (n, c) => new ALIF({ ...c, tauMem: n.tauMem, tauAdapt: n.tauAdapt, beta: n.beta, learn: (n.learn ?? []) as AlifParam[] }),
     gradcheck: ({ tauMem, surrogate, backward, device }) => new ALIF({ tauMem, tauAdapt: 100, beta: 0.5, surrogate, backward, device }),
   },
   srm: {
     layer: "SRM", fields: ["tauSr", "tauRef", "scaleRef", "epsilon", "nu"], learnable: [], zeroReset: false,
-    nir: "none (NIR neurons are LIF/IF/LI/CubaLIF ODEs, not response and refractory kernels)",
     readConfig: srmConfig,
     fromConfig: (n, c) => new SRM({ ...c, ...(n.epsilon ? { epsilon: n.epsilon, nu: n.nu } : { tauSr: n.tauSr, tauRef: n.tauRef, scaleRef: n.scaleRef }) }),
     gradcheck: ({ surrogate, backward, device }) => new SRM({ tauSr: 4, tauRef: 2, surrogate, backward, device }),

@@ -7,6 +7,9 @@ import type { Fusion } from "./activation.js";
 import { imageShape, noForward } from "./common.js";
 import { Module } from "./module.js";
 import { fail } from "./options.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
+import { shapeStr } from "../errors.js";
+import { ints } from "../nir/hdf5.js";
 
 /** Pooling over kernel × kernel windows: the per-sample shape and summary line all three share. */
 abstract class Pool2d extends Module {
@@ -23,10 +26,21 @@ abstract class Pool2d extends Module {
   override describe(): string {
     return `${this.constructor.name}(${this.kernel})`;
   }
+
+  /** NIR's AvgPool2d and SumPool2d (MaxPool2d has no node). */
+  protected nirPool(c: NirContext, type: "AvgPool2d" | "SumPool2d"): NirStep {
+    if (c.shape.length !== 3) refuse(c, `expected an input [C, H, W], received samples of shape ${shapeStr(c.shape)}`);
+    const k = this.kernel;
+    return { node: { type, kernel_size: ints([k, k]), stride: ints([k, k]), padding: ints([0, 0]) }, shape: this.outputShape(c.shape) };
+  }
 }
 
 export class AvgPool2d extends Pool2d {
   private inputShape: readonly number[] | undefined;
+
+  override toNir(c: NirContext): NirStep {
+    return this.nirPool(c, "AvgPool2d");
+  }
 
   /** A neuron layer before an AvgPool2d(2) can pool inside its scan (Sequential's plan). */
   override fusion(): Fusion {
@@ -71,6 +85,10 @@ export class MaxPool2d extends Pool2d {
 /** Sum pooling (sinabs SumPool2d): k²·average, so spike counts are kept, not averaged. */
 export class SumPool2d extends Pool2d {
   private inputShape: readonly number[] | undefined;
+
+  override toNir(c: NirContext): NirStep {
+    return this.nirPool(c, "SumPool2d");
+  }
 
   forward(x: Tensor): Tensor {
     this.inputShape = x.shape;

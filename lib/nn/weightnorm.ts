@@ -9,6 +9,7 @@ import * as ops from "../ops.js";
 import type { Activation, ForwardRequest, Fusion } from "./activation.js";
 import { Tensor, keep, scope } from "../tensor.js";
 import { type Buffer, Module, type Parameter, newParameter } from "./module.js";
+import type { NirContext, NirStep } from "./nir.js";
 
 /** A layer whose `weight` parameter has one output per row of its first axis (Linear, Conv2d). */
 export type Weighted = Module & { readonly weight: Parameter };
@@ -86,6 +87,14 @@ export class WeightNorm extends Module {
 
   override skipInputGrad(): void {
     this.inner.skipInputGrad();
+  }
+
+  /** A training-time reparametrisation: the wrapped layer computes with W = g·V/‖V‖, which is what NIR gets. */
+  override toNir(c: NirContext): NirStep | undefined {
+    this.syncWeight();
+    const step = this.inner.toNir({ ...c, kind: this.inner.constructor.name });
+    if (step) step.node.metadata = { exodus_weight_norm: "folded: weight = g * v / |v| per output" };
+    return step;
   }
 
   backward(dy: Tensor): Tensor {
