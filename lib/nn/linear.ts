@@ -4,7 +4,7 @@ import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
-import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, type SpikeHint, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
+import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { type Activation, type Fusion, NO_FUSION } from "./activation.js";
@@ -72,7 +72,7 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.run(x, undefined);
+    return this.run(x, {});
   }
 
   /**
@@ -80,7 +80,7 @@ export class Linear extends Module {
    * x's spike index from the data loader, replaces the pass over x.
    */
   override forwardActivation(a: Activation): Activation {
-    return { x: this.run(a.x, a.index ?? a.mask) };
+    return { x: this.run(a.x, a) };
   }
 
   override outputShape(s: readonly number[]): number[] {
@@ -107,7 +107,7 @@ export class Linear extends Module {
     return { node: this.bias ? { type: "Affine", weight: w, bias: f32(this.bias.value.toArray()) } : { type: "Linear", weight: w }, shape: [this.outFeatures] };
   }
 
-  private run(x: Tensor, hint: SpikeHint | undefined): Tensor {
+  private run(x: Tensor, known: Pick<Activation, "index" | "mask">): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures)
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;
@@ -118,9 +118,10 @@ export class Linear extends Module {
       // One pass over the input gives its density and, when sparse enough, the index that the
       // forward and the weight gradient read instead of the input.
       const crossover = this.products === "sparse" ? 1 : CPU_CROSSOVER.linear;
-      const given = hint instanceof SpikeIndex && hint.rows === rows && hint.features === this.inFeatures && hint.complete ? hint : undefined;
+      const ix = known.index;
+      const given = ix && ix.rows === rows && ix.features === this.inFeatures && ix.complete ? ix : undefined;
       this.index = given ?? this.ownIndex;
-      const d = given ? given.density : this.ownIndex.build(x2, rows, this.inFeatures, crossover, hint instanceof Uint8Array ? hint : undefined);
+      const d = given ? given.density : this.ownIndex.build(x2, rows, this.inFeatures, crossover, ix ? undefined : known.mask);
       this.inputDensity = this.products === "auto" ? d : undefined;
       this.indexed = this.sparseInput = this.products === "sparse" || this.inputDensity! < crossover;
     } else {
