@@ -13,7 +13,7 @@ import {
   gestureOriginalDir,
 } from "./sources.js";
 import { SYNTHETIC_DEFAULTS, SYNTHETIC_SPLITS, SYNTHETIC_STEP_US, openSynthetic, syntheticClasses, syntheticEvents, syntheticSample } from "./synthetic.js";
-import type { Dataset, OpenDatasetOptions } from "./loader.js";
+import type { Dataset, OpenDatasetOptions } from "./types.js";
 import type { TransformSpec } from "./transforms.js";
 
 export type DatasetName = "shd" | "ssc" | "dvs-gesture" | "cifar10-dvs" | "synthetic";

@@ -3,8 +3,8 @@
 // on a log axis (the paper's Figure 2, centre column), per-layer firing rates, and where each
 // epoch's time went. Built from metrics.jsonl alone, so the page shows exactly what the file holds.
 import { esc, lineChart, stackedBars, type Series } from "../plot.js";
-import type { TrainConfig } from "./config.js";
-import type { EpochMetrics } from "./trainer.js";
+import type { TrainConfig } from "./types.js";
+import type { EpochMetrics } from "./types.js";
 
 // Colour-blind-safe palette (Okabe–Ito), in order of use.
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];

@@ -21,6 +21,7 @@ import { scope } from "../tensor.js";
 import { adamState, hasCheckpoint, loadCheckpoint, restoreWeights, saveCheckpoint, stateTensors, type CheckpointState } from "./checkpoint.js";
 import { resumeSource, revalidateStored } from "./resume.js";
 import type { TrainConfig } from "./config.js";
+import type { EpochMetrics } from "./types.js";
 import { readoutCrossEntropy } from "./loss.js";
 import { Autosave, Guard, checkRun } from "./guard.js";
 import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./diagnostics.js";
@@ -38,22 +39,7 @@ export interface TrainData {
   close?(): Promise<void>;
 }
 
-export interface EpochMetrics {
-  /** 1-based, as printed. */
-  epoch: number;
-  step: number;
-  method: string;
-  train: { loss: number; acc: number; samples: number; seconds: number; samplesPerSec: number };
-  eval?: { loss: number; acc: number; samples: number };
-  /** Mean 2-norm of each layer's weight gradient over the epoch's steps. */
-  gradNorm: Record<string, number>;
-  /** Spikes of each spiking layer over the epoch's training steps / possible spikes (neurons × steps × samples). */
-  firingRate: Record<string, number>;
-  /** Seconds of the epoch: waiting for batches, forward (with the loss), backward, optimizer step, evaluation. */
-  time: { data: number; forward: number; backward: number; optimizer: number; eval: number };
-  /** Diagnostics printed during this epoch (a silent or saturated layer). */
-  warnings?: string[];
-}
+export type { EpochMetrics } from "./types.js";
 
 export interface TrainOptions {
   config: TrainConfig;
