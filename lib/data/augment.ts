@@ -19,27 +19,10 @@
 // torchvision does, and compose into one lookup per sample: flip ∘ shift ∘ affine ∘ crop. The
 // kernel (augment-kernel.ts) runs in worker threads for the loader, off the training thread.
 import { type Obj, fail, mapping, number } from "../validate.js";
-import { type SpatialParams, kernel } from "./augment-kernel.js";
+import { type AugmentSpec, type FrameGeometry, type KernelScratch, type SpatialParams, augmentFrames as augmentSparse, inverseMap as kernelInverseMap } from "./augment-kernel.js";
 import type { SparseFrames } from "./transforms.js";
 
-export interface AugmentSpec {
-  flip?: { x: number; y: number; polarity: number };
-  affine?: { degrees: number; translate: number; scale: [number, number] };
-  crop?: { scale: [number, number] };
-  shift?: { max: number };
-  timeScale?: { min: number; max: number };
-  timeJitter?: { std: number };
-  drop?: { p: number };
-  noise?: { events: number };
-}
-
-/** Frame geometry of a sample: steps × polarities × height × width. */
-export interface FrameGeometry {
-  steps: number;
-  polarities: number;
-  height: number;
-  width: number;
-}
+export type { AugmentSpec, FrameGeometry } from "./augment-kernel.js";
 
 // ---- validation ------------------------------------------------------------------------------------
 const KEYS = ["flip", "affine", "crop", "shift", "timeScale", "timeJitter", "drop", "noise"] as const;
@@ -113,16 +96,16 @@ export function sampleSeed(seed: number, index: number): number {
 export type { SpatialParams } from "./augment-kernel.js";
 
 /** Reusable scratch of the kernel (a dense accumulator of steps × features), one per thread of work. */
-export type AugmentScratch = object;
+export type AugmentScratch = KernelScratch;
 
 /** The augmented frames of one sample (new arrays; the input is not modified). */
 export function augmentFrames(f: SparseFrames, g: FrameGeometry, spec: AugmentSpec, seed: number, scratch: AugmentScratch = {}): SparseFrames {
-  const r = kernel.augmentFrames(f.index, f.count, g, spec, seed, scratch);
+  const r = augmentSparse(f.index, f.count, g, spec, seed, scratch);
   return { steps: f.steps, index: r.index, count: r.count };
 }
 
 /** For each output pixel of an H×W image, the input pixel under it (-1: outside). */
-export const inverseMap = (H: number, W: number, q: SpatialParams): Int32Array => kernel.inverseMap(H, W, q);
+export const inverseMap = (H: number, W: number, q: SpatialParams): Int32Array => kernelInverseMap(H, W, q);
 
 /** Whether a spec changes anything (an empty mapping does not). */
 export function augments(spec: AugmentSpec | undefined): spec is AugmentSpec {
