@@ -1,5 +1,5 @@
-// The four data sets: files, download URLs and MD5s (shared/docs/datasets.md), classes, splits and
-// the default transforms of the paper's pipelines (shared/docs/experiments.md).
+// The four data sets: files, download URLs and MD5s (docs/data.md), classes, splits and
+// the default transforms of the paper's pipelines (docs/data.md).
 import { join } from "node:path";
 import { ExodusError, MissingDataError, describe } from "../errors.js";
 import { CIFAR10_CLASSES } from "./aedat2.js";

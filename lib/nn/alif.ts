@@ -1,4 +1,4 @@
-// Adaptive LIF (math.md §6, Bellec et al. 2018): a threshold θ[t] = θ0 + β·b[t] that rises after
+// Adaptive LIF (docs/neurons.md §6, Bellec et al. 2018): a threshold θ[t] = θ0 + β·b[t] that rises after
 // each spike and decays back, b[t] = ρ·b[t−1] + (1−ρ)·s[t−1]; v[t] = α·v_post[t−1] + x[t];
 // s[t] = 1[v[t] ≥ θ[t]]; the reset subtracts the effective threshold. Backward "exodus" is the
 // exact reverse scan with two adjoints (∂L/∂v, ∂L/∂b); "slayer" drops the reset and adaptation

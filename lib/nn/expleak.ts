@@ -1,4 +1,4 @@
-// ExpLeak synaptic filter (math.md §2): i[t] = β·i[t−1] + x[t], with learnable β. ExpLeak → LIF
+// ExpLeak synaptic filter (docs/neurons.md §2): i[t] = β·i[t−1] + x[t], with learnable β. ExpLeak → LIF
 // is a LIF with synaptic current. There is no spike, so "exodus" and "slayer" are the same exact
 // scan; "bptt" differentiates the per-step ops on the tape.
 import { type DeviceLike, parseDevice } from "../device.js";

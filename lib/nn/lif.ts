@@ -1,4 +1,4 @@
-// LIF and IAF neuron layers (math.md §1). forward(x [T, batch, …]) returns spikes of the same
+// LIF and IAF neuron layers (docs/neurons.md §1). forward(x [T, batch, …]) returns spikes of the same
 // shape; backward(∂L/∂s) returns ∂L/∂x by the chosen method:
 //   exodus  one exact reverse scan per neuron (native, O(T));
 //   slayer  the same scan without the reset and clamp terms (ρ ≡ 1, c ≡ 1);

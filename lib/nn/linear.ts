@@ -1,4 +1,4 @@
-// Linear layer over all time steps at once (math.md §4): y = x·Wᵀ (+ b) for x [T, B, …, in]
+// Linear layer over all time steps at once (docs/neurons.md §4): y = x·Wᵀ (+ b) for x [T, B, …, in]
 // folded into T·B rows; backward gives ∂x = ∂y·W, ∂W += ∂yᵀ·x, ∂b += Σ_rows ∂y.
 import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";

@@ -1,4 +1,4 @@
-// Generic SRM neuron with finite kernels (math.md §3): u[t] = Σ_k ε[k]·a[t−k] + Σ_k ν[k]·s[t−1−k],
+// Generic SRM neuron with finite kernels (docs/neurons.md §3): u[t] = Σ_k ε[k]·a[t−k] + Σ_k ν[k]·s[t−1−k],
 // s = S(u). Backward "exodus" is exact (back-substitution for ψ = total ∂L/∂s, then a correlation
 // with ε); "slayer" takes ψ = ∂L/∂s; "bptt" differentiates the per-step ops on the tape.
 // With ε[k] = α^k and ν[k] = −m·α^(k+1) it is the LIF of §1.

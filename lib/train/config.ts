@@ -1,7 +1,7 @@
 // Training configuration: a YAML file validated field by field. Every error names the field, what
 // was expected and what was received ("train.lr: expected a finite number > 0, received -1
 // (number)"). Defaults reproduce the paper's set-up for the chosen data set
-// (shared/docs/experiments.md), so `dataset: {name: shd}` alone is a complete config.
+// (docs/training.md), so `dataset: {name: shd}` alone is a complete config.
 import { readFileSync } from "node:fs";
 import { YAMLParseError, parse } from "yaml";
 import { defaultDevice } from "../device.js";
@@ -35,7 +35,7 @@ function intList(field: string, v: unknown, dflt: number[]): number[] {
   return v.map((x, i) => num(`${field}[${i}]`, x, 0, { min: 1, integer: true, max: MAX_WIDTH }));
 }
 
-/** The paper's set-up per data set (experiments.md). */
+/** The paper's set-up per data set (docs/training.md, docs/vision.md). */
 function defaultsFor(name: DatasetName) {
   if (name === "synthetic") return SYNTHETIC_TRAIN_DEFAULTS;
   const audio = name === "shd" || name === "ssc";

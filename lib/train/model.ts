@@ -1,4 +1,4 @@
-// Builds the paper's networks from a validated config (experiments.md):
+// Builds the paper's networks from a validated config (docs/training.md, docs/vision.md):
 //   mlp   [Linear(no bias) + LIF] × hidden, Linear readout (SHD, SSC), input [T, B, channels];
 //   conv  [Conv3×3(no bias) + IAF/LIF (+ AvgPool 2 while larger than 4) + Dropout] per width,
 //         Flatten, Dropout, Linear(C·H·W → classes) (DVS Gesture), input [T, B, 2, H, W];
