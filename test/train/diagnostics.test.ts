@@ -95,4 +95,17 @@ describe("firing rates of every spiking layer", () => {
     expect(spikingLayers(b.net).map((l) => l.name)).toEqual(["1.ALIF", "3.ALIF"]);
     b.net.dispose();
   });
+
+  it("a layer list names any neuron model as a key, and the model's own fields validate there", () => {
+    const cfg = validateConfig({
+      dataset: { name: "synthetic" }, device: "cpu", neuron: { type: "lif", tauMem: 7 },
+      model: { layers: [{ linear: { out: 8 } }, { alif: { tauAdapt: 50 } }, { linear: { out: 8 } }, { iaf: {} }, { linear: {} }] },
+    });
+    const m = buildModel(cfg, { sampleShape: [4, 6], numClasses: 3 });
+    expect(spikingLayers(m.net).map((l) => l.name)).toEqual(["1.ALIF", "3.IAF"]);
+    m.net.dispose();
+    // A field the model does not read is refused by name.
+    expect(() => validateConfig({ dataset: { name: "synthetic" }, device: "cpu", model: { layers: [{ linear: { out: 8 } }, { alif: { tauSr: 3 } }, { linear: {} }] } }))
+      .toThrow(/model\.layers\[1\]\.alif\.tauSr: expected no value for type "alif"/);
+  });
 });
