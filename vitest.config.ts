@@ -8,8 +8,5 @@ export default defineConfig({
     // Native work is multi-threaded already; one worker per file keeps the 2-core CI machine sane.
     pool: "forks",
     fileParallelism: false,
-    // Idle OpenMP threads sleep instead of spinning (as the CLI sets, bin/exodus.ts): on a busy
-    // machine spinning threads make small training runs 10-20x slower.
-    env: { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? "passive" },
   },
 });
