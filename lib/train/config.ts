@@ -236,9 +236,8 @@ export function loadConfig(path: string, overrides: ConfigOverrides = {}): Train
 
 /** The `neuron` section: type, its own fields (others rejected by name), synapse, learn. */
 function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
-  const n = object("neuron", raw, [
-    "type", "tauMem", "threshold", "reset", "surrogate", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu", "synapse", "learn",
-  ]);
+  // The models' own fields come from their entries (lib/nn/neuron-models.ts).
+  const n = object("neuron", raw, ["type", "tauMem", "threshold", "reset", "surrogate", ...MODEL_FIELDS.filter((f) => f !== "tauMem"), "synapse", "learn"]);
   const type = str("neuron.type", n.type, d.type, NEURON_TYPES);
   const model: NeuronModel = NEURON_MODELS[type];
   for (const k of MODEL_FIELDS)
