@@ -156,4 +156,36 @@ describe("neuron layer fused with AvgPool2d(2)", () => {
     });
     expect(ye).toEqual(yh);
   });
+
+  it("a planned fusion whose input does not allow it runs the layers one by one, with the same results", () => {
+    // W = 6, H = 5: odd, so the IAF cannot pool in its scan; the plan's group falls back.
+    const make = () => {
+      const d = new Dropout(0.25);
+      d.seed = 9;
+      return [new Conv2d(2, 3, { seed: 1 }), new IAF({ threshold: 0.2 }), new AvgPool2d(2), d, new Flatten(), new Linear(3 * 2 * 3, 4, { seed: 2 })];
+    };
+    const rng = new Rng(12);
+    const x = uniform(rng, [7, 2, 2, 5, 6], 0, 1);
+    const dy = uniform(rng, [7, 2, 4]);
+    const seq = new Sequential(...make());
+    expect(seq.plan.map((st) => st.span)).toEqual([1, 3, 1, 1]);
+    const spans: number[] = [];
+    const viaNet = scope(() => {
+      const y = Array.from(seq.forwardSteps({ x }, (_i, _out, span) => spans.push(span)).x.toArray());
+      seq.backward(dy);
+      return { y, grads: seq.parameters().map((p) => Array.from(p.grad.toArray())) };
+    });
+    expect(spans).toEqual([1, 1, 1, 1, 1, 1]);
+    const layers = make();
+    const byHand = scope(() => {
+      let h = x;
+      for (const l of layers) h = l.forward(h);
+      const y = Array.from(h.toArray());
+      let g = dy;
+      for (let i = layers.length - 1; i >= 0; i--) g = layers[i].backward(g);
+      return { y, grads: layers.flatMap((l) => l.parameters()).map((p) => Array.from(p.grad.toArray())) };
+    });
+    expect(viaNet.y.some((v) => v !== 0)).toBe(true);
+    expect(viaNet).toEqual(byHand);
+  });
 });
