@@ -1,6 +1,7 @@
 // Devices: "cpu", "cuda", "cuda:N". The default is CUDA when a GPU really works (a probe
 // allocation and kernel succeed, in a child process), otherwise the CPU, with the reason kept for
 // `exodus info`.
+import { compiledModule } from "./compiled.js";
 import { DeviceError, describe } from "./errors.js";
 import { spawnSync } from "node:child_process";
 import { type NativeInfo, addonPath, native } from "./native.js";
@@ -43,34 +44,19 @@ export interface CudaStatus {
 
 let cudaStatusCache: CudaStatus | undefined;
 
-// Run in a child process: load the addon, ask the driver, and allocate, fill and read back a few
-// floats on cuda:0. A driver that hangs or kills its process takes the child with it, not us.
-const PROBE = `
-const a = require(process.argv[1]);
-const info = a.info();
-let usable = false, reason = info.cudaReason;
-if (info.cudaCompiled && info.cudaDeviceCount > 0) {
-  try {
-    const b = new a.NativeBuffer({ device: 1, index: 0, size: 4 });
-    a.fill({ y: { handle: b, offset: 0 }, n: 4, value: 2 });
-    const back = a.read({ src: { handle: b, offset: 0 }, n: 4 });
-    b.dispose();
-    if (back[3] !== 2) throw new Error("probe kernel returned " + back[3] + " instead of 2");
-    usable = true;
-    reason = "";
-  } catch (e) {
-    reason = "a GPU was found but a probe kernel failed: " + e.message;
-  }
-}
-process.stdout.write(JSON.stringify({ info, usable, reason }));
-`;
 
 /**
- * Runs a CUDA probe script (default: the one above) in a child process; what it prints, or why it
- * printed nothing. Exported for the tests, which feed it a probe that crashes.
+ * Runs the CUDA probe (cuda-probe.ts, from its compiled file) in a child process, or a probe
+ * given as source (the tests feed one that crashes); what it prints, or why it printed nothing.
  */
-export function runCudaProbe(source = PROBE, timeoutMs = 120_000): { info?: NativeInfo; usable: boolean; reason: string } {
-  const r = spawnSync(process.execPath, ["-e", source, addonPath()], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 1 << 20 });
+export function runCudaProbe(source?: string, timeoutMs = 120_000): { info?: NativeInfo; usable: boolean; reason: string } {
+  let args: string[];
+  try {
+    args = source === undefined ? [compiledModule("cuda-probe.js"), addonPath()] : ["-e", source, addonPath()];
+  } catch (e) {
+    return { usable: false, reason: `the CUDA probe could not start: ${(e as Error).message}; the CPU is used` };
+  }
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 1 << 20 });
   const tail = (r.stderr ?? "").trim().split("\n").slice(-3).join(" | ");
   const why = (what: string) => `the CUDA probe process ${what}${tail ? ` (${tail})` : ""}; the CPU is used`;
   if (r.error && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT")

@@ -1,11 +1,9 @@
-// The generator of lib/random.ts — xoshiro128** seeded by splitmix32 — as one plain JavaScript
-// source, so the inline augmentation workers (augment-kernel.ts) draw the same streams from the
+// The generator of lib/random.ts — xoshiro128** seeded by splitmix32 — as two plain functions on a
+// 4-word state, so the augmentation workers (augment-thread.ts) draw the same streams from the
 // same code as Rng on this thread. Typed arrays in, nothing else needed.
-//
-// rngSeed(seed, s): fills the 4-word state s (Uint32Array) from a 32-bit seed (splitmix32)
-// rngNext(s) → the next uniform 32-bit unsigned integer, advancing s (xoshiro128**)
-export const RNG_CORE_SOURCE = String.raw`
-function rngSeed(seed, s) {
+
+/** Fills the 4-word state s from a 32-bit seed (splitmix32). */
+export function rngSeed(seed: number, s: Uint32Array): void {
   let x = seed >>> 0;
   for (let i = 0; i < 4; i++) {
     x = (x + 0x9e3779b9) >>> 0;
@@ -16,11 +14,12 @@ function rngSeed(seed, s) {
   }
 }
 
-function rngRotl(v, k) {
+function rngRotl(v: number, k: number): number {
   return ((v << k) | (v >>> (32 - k))) >>> 0;
 }
 
-function rngNext(s) {
+/** The next uniform 32-bit unsigned integer, advancing s (xoshiro128**). */
+export function rngNext(s: Uint32Array): number {
   const r = Math.imul(rngRotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
   const t = (s[1] << 9) >>> 0;
   s[2] ^= s[0];
@@ -31,12 +30,3 @@ function rngNext(s) {
   s[3] = rngRotl(s[3], 11);
   return r;
 }
-`;
-
-interface RngCore {
-  rngSeed(seed: number, s: Uint32Array): void;
-  rngNext(s: Uint32Array): number;
-}
-
-/** The generator compiled on this thread. */
-export const { rngSeed, rngNext } = new Function(`${RNG_CORE_SOURCE}\nreturn { rngSeed, rngNext };`)() as RngCore;

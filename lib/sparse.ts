@@ -80,9 +80,6 @@ export function sparseLinearWeightGrad(g: Tensor, s: Tensor, dw: Tensor): void {
   native().sparseLinearWeightGrad({ g, s, rows, inFeatures: inF, outFeatures: outF, dw });
 }
 
-/** What a layer may be told about its spike input: the bitmask a neuron scan packed, or an index. */
-export type SpikeHint = Uint8Array | SpikeIndex;
-
 /**
  * A compact row index of a spike (or event-count) matrix s [rows, features] on the CPU: per row,
  * the ascending indices and values of its nonzeros (exodus/host_ops.h). Built in one pass over

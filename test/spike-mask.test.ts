@@ -12,7 +12,7 @@ import { Rng } from "../lib/random.js";
 import { runtimeInfo, setCpuThreads } from "../lib/runtime.js";
 import { SpikeIndex } from "../lib/sparse.js";
 import { Tensor, scope } from "../lib/tensor.js";
-import { SpikeProbe } from "../lib/train/spike-probe.js";
+import { forwardCounting, spikingLayers } from "../lib/train/diagnostics.js";
 
 const initialThreads = runtimeInfo().cpu.threads;
 afterAll(() => setCpuThreads(initialThreads));
@@ -35,10 +35,10 @@ describe("spike bitmask from the neuron scan", () => {
       for (const threads of [1, 2, 3]) {
         setCpuThreads(threads);
         const layer = make();
-        layer.emitSpikeMask = true;
-        const s = layer.forward(x).toArray();
+        const out = layer.forwardActivation({ x }, { mask: true });
+        const s = out.x.toArray();
         expect(Array.from(s)).toEqual(Array.from(ref));
-        expect(bits(layer.spikeMask!, T * B * F)).toEqual(Array.from(ref, (v) => (v !== 0 ? 1 : 0)));
+        expect(bits(out.mask!, T * B * F)).toEqual(Array.from(ref, (v) => (v !== 0 ? 1 : 0)));
       }
       setCpuThreads(initialThreads);
     });
@@ -46,23 +46,22 @@ describe("spike bitmask from the neuron scan", () => {
   it("emits no mask when N is not a multiple of 8 or nobody asked", () => {
     const x = uniform(new Rng(2), [10, 3, 5], 0, 1);
     const a = new LIF();
-    a.emitSpikeMask = true;
-    a.forward(x);
-    expect(a.spikeMask).toBeUndefined(); // N = 15
+    expect(a.forwardActivation({ x }, { mask: true }).mask).toBeUndefined(); // N = 15
     const b = new LIF();
-    b.forward(uniform(new Rng(2), [10, 2, 8], 0, 1));
-    expect(b.spikeMask).toBeUndefined();
+    const out = b.forwardActivation({ x: uniform(new Rng(2), [10, 2, 8], 0, 1) });
+    expect(out.mask).toBeUndefined();
+    expect(out.x.shape).toEqual([10, 2, 8]);
   });
 
   it("builds the same index from the mask as from a scan of the spikes", () => {
     const rng = new Rng(5);
     const [T, B, F] = [50, 6, 40];
     const lif = new LIF({ tauMem: 4, threshold: 0.3 });
-    lif.emitSpikeMask = true;
-    const s = lif.forward(uniform(rng, [T, B, F], -0.2, 1)).reshape([T * B, F]);
+    const out = lif.forwardActivation({ x: uniform(rng, [T, B, F], -0.2, 1) }, { mask: true });
+    const s = out.x.reshape([T * B, F]);
     const w = uniform(rng, [12, F]), g = uniform(rng, [T * B, 12]);
     const [a, b] = [new SpikeIndex(), new SpikeIndex()];
-    expect(a.build(s, T * B, F, 1, lif.spikeMask)).toBe(b.build(s, T * B, F));
+    expect(a.build(s, T * B, F, 1, out.mask)).toBe(b.build(s, T * B, F));
     expect(Array.from(a.linear(w).toArray())).toEqual(Array.from(b.linear(w).toArray()));
     const [da, db] = [Tensor.zeros([12, F]), Tensor.zeros([12, F])];
     a.linearWeightGrad(g, da);
@@ -81,10 +80,11 @@ describe("spike bitmask from the neuron scan", () => {
       net.backward(dy);
       return { y, grads: net.parameters().map((p) => Array.from(p.grad.toArray())) };
     });
-    const lif1 = net.layers[1] as LIF;
-    expect(lif1.emitSpikeMask).toBe(true);
-    expect(lif1.spikeMask).toBeDefined();
-    expect((net.layers[3] as LIF).spikeMask).toBeDefined();
+    // The plan asks both LIF layers for a mask, and they hand one on.
+    expect(net.plan.map((s) => s.packMask)).toEqual([false, true, false, true, false]);
+    const masks: boolean[] = [];
+    scope(() => new Sequential(...make()).forwardSteps({ x }, (_i, out) => masks.push(out.mask !== undefined)));
+    expect(masks).toEqual([false, true, false, true, false]);
     const layers = make();
     const byHand = scope(() => {
       let h = x;
@@ -94,11 +94,9 @@ describe("spike bitmask from the neuron scan", () => {
       for (let i = layers.length - 1; i >= 0; i--) g = layers[i].backward(g);
       return { y, grads: layers.flatMap((l) => l.parameters()).map((p) => Array.from(p.grad.toArray())) };
     });
-    expect((layers[1] as LIF).spikeMask).toBeUndefined();
     // The trainer's forward (with spike counts for the report) hands masks on the same way.
     const counted = new Sequential(...make());
-    const viaTrainer = scope(() => Array.from(new SpikeProbe(counted).forward(x).y.toArray()));
-    expect((counted.layers[1] as LIF).spikeMask).toBeDefined();
+    const viaTrainer = scope(() => Array.from(forwardCounting(counted, x, spikingLayers(counted)).y.toArray()));
     expect(viaTrainer).toEqual(Array.from(viaNet.y));
     expect(Array.from(viaNet.y)).toEqual(Array.from(byHand.y));
     expect(viaNet.grads).toEqual(byHand.grads);

@@ -1,4 +1,4 @@
-// The paper's speed set-ups (Bauer et al. 2023, Table 2; shared/docs/experiments.md), as the
+// The paper's speed set-ups (Bauer et al. 2023, Table 2; docs/benchmarks.md), as the
 // networks `exodus train` builds from a config: SHD and SSC use the configs' MLP (Linear(100→128)
 // + LIF, 2 × [Linear(128→128) + LIF], Linear readout, max-over-time loss); DVS Gesture the
 // table's "4 conv, base 2" IAF net (channels 2, 4, 8, 16, AvgPool 2 after each, Linear(16·4·4 →

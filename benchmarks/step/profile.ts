@@ -47,18 +47,20 @@ for (let r = 0; r <= reps; r++) {
     // that ran: a fused group's time is reported on its neuron layer, 0 on the layers inside it.
     const net = model.net;
     let lap = performance.now();
-    const h = net.forwardSteps(x, undefined, (i) => {
+    const fused = new Set<number>();
+    const h = net.forwardSteps({ x }, (i, _out, span) => {
       const now = performance.now();
       fwd[i].push(now - lap);
       lap = now;
-    });
-    for (const i of net.fusedLayers) fwd[i].push(0);
+      for (let k = 1; k < span; k++) fused.add(i + k);
+    }).x;
+    for (const i of fused) fwd[i].push(0);
     let a = performance.now();
     const { dy } = readoutCrossEntropy(cfg.loss.readout, h, labels);
     rest.loss.push(performance.now() - a);
     let g = dy!;
     for (let i = names.length - 1; i >= 0; i--) {
-      if (net.fusedLayers.has(i)) {
+      if (fused.has(i)) {
         bwd[i].push(0);
         continue;
       }

@@ -2,7 +2,7 @@
 // scale × seed under --out (each a normal `exodus train` run folder), then compare.html and
 // summary.json there. Ctrl-C checkpoints the running training; the same command continues it.
 import type { Command } from "commander";
-import { ExodusError } from "../../lib/errors.js";
+import { flagInt } from "../../lib/validate.js";
 import { parseMethods, parseScales, parseSeeds, runCompare } from "../../lib/compare/index.js";
 import { loadConfig } from "../../lib/train/config.js";
 
@@ -18,13 +18,6 @@ interface Opts {
   limitBatches?: string;
   timingRepeats: string;
   json?: boolean;
-}
-
-function int(flag: string, v: string | undefined, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new ExodusError(`${flag}: expected an integer >= ${min}, received ${JSON.stringify(v)}`);
-  return n;
 }
 
 export function register(program: Command): void {
@@ -53,10 +46,10 @@ export function register(program: Command): void {
         "and <out>/timing.json. Finished runs are kept when the command is run again; an unfinished one resumes.",
     )
     .action(async (path: string, opts: Opts) => {
-      const config = loadConfig(path, { device: opts.device, dataRoot: opts.dataRoot, limitBatches: int("--limit-batches", opts.limitBatches) });
-      const grid = { methods: parseMethods(opts.methods), scales: parseScales(opts.scales), seeds: parseSeeds(opts.seeds), epochs: int("--epochs", opts.epochs) };
-      const jobs = int("--jobs", opts.jobs)!;
-      const repeats = int("--timing-repeats", opts.timingRepeats, 0)!;
+      const config = loadConfig(path, { device: opts.device, dataRoot: opts.dataRoot, limitBatches: flagInt("--limit-batches", opts.limitBatches) });
+      const grid = { methods: parseMethods(opts.methods), scales: parseScales(opts.scales), seeds: parseSeeds(opts.seeds), epochs: flagInt("--epochs", opts.epochs) };
+      const jobs = flagInt("--jobs", opts.jobs)!;
+      const repeats = flagInt("--timing-repeats", opts.timingRepeats, 0)!;
       const out = opts.out ?? `runs/compare-${config.dataset.name}`;
       const ac = new AbortController();
       const onSigint = () => {

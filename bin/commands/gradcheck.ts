@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { parseDevice } from "../../lib/device.js";
 import { ConfigError } from "../../lib/errors.js";
+import { flagInt, flagPositive } from "../../lib/validate.js";
 import { GRADCHECK_NEURONS, type GradcheckNeuron, gradcheck } from "../../lib/nn/gradcheck.js";
 
 interface Opts {
@@ -19,17 +20,6 @@ interface Opts {
   initScale: string;
   tolerance: string;
   json?: boolean;
-}
-
-function int(name: string, v: string, min = 1): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${name}: expected an integer >= ${min}, received ${JSON.stringify(v)}`);
-  return n;
-}
-function pos(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${name}: expected a number > 0, received ${JSON.stringify(v)}`);
-  return n;
 }
 
 export function register(program: Command): void {
@@ -50,17 +40,17 @@ export function register(program: Command): void {
     .option("--json", "print the report as JSON")
     .addHelpText("after", "\nExamples:\n  $ exodus gradcheck\n  $ exodus gradcheck --neuron iaf --T 500 --device cuda --json")
     .action((o: Opts) => {
-      const sizes = o.sizes.split(",").map((s) => int("sizes", s.trim()));
+      const sizes = o.sizes.split(",").map((s) => flagInt("--sizes", s.trim()));
       if (sizes.length < 3) throw new ConfigError(`--sizes: expected at least 3 widths (input, hidden, readout), received ${JSON.stringify(o.sizes)}`);
       const neuron = o.neuron as GradcheckNeuron;
       if (!GRADCHECK_NEURONS.includes(neuron)) throw new ConfigError(`--neuron: expected one of ${GRADCHECK_NEURONS.join(", ")}, received ${JSON.stringify(o.neuron)}`);
-      const rate = pos("rate", o.rate);
+      const rate = flagPositive("--rate", o.rate);
       if (rate >= 1) throw new ConfigError(`--rate: expected a probability below 1, received ${o.rate}`);
-      const tolerance = pos("tolerance", o.tolerance);
+      const tolerance = flagPositive("--tolerance", o.tolerance);
       const device = parseDevice(o.device);
       const r = gradcheck({
-        sizes, T: int("T", o.T), batch: int("batch", o.batch), neuron, device, seed: int("seed", o.seed, 0),
-        scale: pos("scale", o.scale), tauMem: pos("tau", o.tau), inputRate: rate, initScale: pos("init-scale", o.initScale),
+        sizes, T: flagInt("--T", o.T), batch: flagInt("--batch", o.batch), neuron, device, seed: flagInt("--seed", o.seed, 0),
+        scale: flagPositive("--scale", o.scale), tauMem: flagPositive("--tau", o.tau), inputRate: rate, initScale: flagPositive("--init-scale", o.initScale),
       });
       const worst = Math.max(...r.layers.map((l) => l.deviation.exodus));
       const ok = worst <= tolerance && r.sameSpikes;

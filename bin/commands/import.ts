@@ -4,7 +4,6 @@
 import type { Command } from "commander";
 import { ExodusError } from "../../lib/errors.js";
 import { Dag, type ImportedNetwork, importNirFile, importToRunFolder } from "../../lib/nir/index.js";
-import { LIF } from "../../lib/nn/lif.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { moduleState, saveModel } from "../../lib/train/checkpoint.js";
@@ -48,7 +47,7 @@ export function register(program: Command): void {
         const rates: Record<string, number> = {};
         r.net.layers.forEach((l, i) => {
           const next = l.forward(h);
-          if (l instanceof LIF) rates[r.nodeNames[i]] = next.toArray().reduce((a, b) => a + b, 0) / next.size;
+          if (l.spiking) rates[r.nodeNames[i]] = next.toArray().reduce((a, b) => a + b, 0) / next.size;
           if (h !== x) h.dispose();
           h = next;
         });

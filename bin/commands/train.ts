@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExodusError } from "../../lib/errors.js";
+import { flagInt, flagNumber } from "../../lib/validate.js";
 import { packageRoot } from "../../lib/native.js";
 import { hasCheckpoint } from "../../lib/train/checkpoint.js";
 import { loadConfig } from "../../lib/train/config.js";
@@ -30,20 +31,6 @@ interface Opts {
   seed?: string;
   scale?: string;
   surrogate?: string;
-}
-
-function int(flag: string, v: string | undefined, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < min) throw new ExodusError(`${flag}: expected an integer >= ${min}, received ${JSON.stringify(v)}`);
-  return n;
-}
-
-function number(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n)) throw new ExodusError(`${flag}: expected a number, received ${JSON.stringify(v)}`);
-  return n; // the range is checked with the config's field
 }
 
 /**
@@ -94,8 +81,8 @@ export function register(program: Command): void {
     .action(async (path: string | undefined, opts: Opts) => {
       const overrides = {
         method: opts.method, device: opts.device, output: opts.out, dataRoot: opts.dataRoot,
-        epochs: int("--epochs", opts.epochs), limitBatches: int("--limit-batches", opts.limitBatches),
-        batchSize: int("--batch-size", opts.batchSize), lr: number("--lr", opts.lr), seed: int("--seed", opts.seed, 0), scale: number("--scale", opts.scale),
+        epochs: flagInt("--epochs", opts.epochs), limitBatches: flagInt("--limit-batches", opts.limitBatches),
+        batchSize: flagInt("--batch-size", opts.batchSize), lr: flagNumber("--lr", opts.lr), seed: flagInt("--seed", opts.seed, 0), scale: flagNumber("--scale", opts.scale),
         surrogate: opts.surrogate, set: opts.set,
       };
       if (typeof opts.resume === "string" && /\.ya?ml$/.test(opts.resume))

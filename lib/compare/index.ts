@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExodusError } from "../errors.js";
 import { openDataset } from "../data/loader.js";
+import { NEURON_MODELS } from "../nn/neuron-models.js";
 import { keep } from "../tensor.js";
 import type { TrainConfig } from "../train/config.js";
 import type { TrainData } from "../train/trainer.js";
@@ -51,7 +52,8 @@ function describeSetup(c: TrainConfig): string {
     : m.kind === "nir" ? `imported NIR graph ${m.graph}`
     : `${m.layers.length}-entry layer list`;
   const n = c.neuron;
-  const neuron = `${n.type.toUpperCase()}${n.type === "lif" ? ` τ ${n.tauMem}` : ""}, θ ${n.threshold}, ${n.surrogate.name} surrogate width ${n.surrogate.width}`;
+  const model = NEURON_MODELS[n.type];
+  const neuron = `${model.layer}${(model.fields as readonly string[]).includes("tauMem") ? ` τ ${n.tauMem}` : ""}, θ ${n.threshold}, ${n.surrogate.name} surrogate width ${n.surrogate.width}`;
   return `${c.dataset.name}: ${net}; ${neuron}; ${c.loss.readout}-over-time cross-entropy; Adam lr ${c.train.lr}${c.train.weightDecay ? `, weight decay ${c.train.weightDecay}` : ""}, batch ${c.train.batchSize}${c.train.limitBatches ? `, at most ${c.train.limitBatches} batches per epoch` : ""}`;
 }
 

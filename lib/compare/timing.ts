@@ -5,13 +5,13 @@
 // method) and `exodus bench` (the paper's speed table).
 import { type Device, parseDevice, synchronize } from "../device.js";
 import { ExodusError } from "../errors.js";
-import { IAF, LIF } from "../nn/lif.js";
 import type { BackwardMethod } from "../nn/options.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
 import { Tensor, scope } from "../tensor.js";
 import type { TrainConfig } from "../train/config.js";
 import { readoutCrossEntropy } from "../train/loss.js";
+import { forwardCounting, spikingLayers } from "../train/diagnostics.js";
 import { buildModel, type BuiltModel, type ModelShape } from "../train/model.js";
 import { mixSeed } from "../train/trainer.js";
 
@@ -70,16 +70,12 @@ function weightNorms(m: BuiltModel): Record<string, number> {
   return Object.fromEntries(m.weights.map((w) => [w.layer, Math.sqrt(ops.sumAll(ops.square(w.param.grad)))]));
 }
 
-/** Spike rate of each neuron layer on x, layer by layer (outside the timed passes). */
+/** Spike rate of each spiking layer on x (nested ones too), outside the timed passes. */
 function spikeRates(m: BuiltModel, x: Tensor): Record<string, number> {
   return scope(() => {
-    const rates: Record<string, number> = {};
-    let h = x;
-    m.net.layers.forEach((l, i) => {
-      h = l.forward(h);
-      if (l instanceof LIF || l instanceof IAF) rates[`${i}.${l.constructor.name}`] = ops.sumAll(h) / h.size;
-    });
-    return rates;
+    const layers = spikingLayers(m.net);
+    const { spikes, possible } = forwardCounting(m.net, x, layers);
+    return Object.fromEntries(layers.map((l, k) => [l.name, spikes[k] / possible[k]]));
   });
 }
 

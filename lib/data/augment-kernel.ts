@@ -1,26 +1,64 @@
-// The augmentation kernel (augment.ts describes the transforms) as one self-contained JavaScript
-// source, so the same code runs in the augmentation worker threads (augment-worker.ts, an inline
-// worker like batch-worker.ts) and, compiled with new Function, on the calling thread (tests,
-// single samples). It depends on nothing but the PRNG source of rng-core.ts (the generator
-// lib/random.ts uses, so one seed gives one stream everywhere): typed arrays in, typed arrays out.
-//
-// augmentFrames(index, count, g, spec, seed, scratch) → { index, count }
-//   g: { steps, polarities, height, width }; spec: a validated AugmentSpec; scratch: {} reused
-// inverseMap(H, W, q) → Int32Array, for each output pixel the input pixel under it (-1: outside)
-import { RNG_CORE_SOURCE } from "../rng-core.js";
+// The augmentation kernel (augment.ts describes the transforms): typed arrays in, typed arrays
+// out, depending on nothing but the generator of rng-core.ts (the one lib/random.ts uses, so one
+// seed gives one stream everywhere). The same module runs in the augmentation worker threads
+// (augment-thread.ts) and on the calling thread (tests, single samples).
+import { rngNext, rngSeed } from "../rng-core.js";
 
-export const AUGMENT_KERNEL_SOURCE = String.raw`
-${RNG_CORE_SOURCE}
-function makeRng(seed) {
+export interface AugmentSpec {
+  flip?: { x: number; y: number; polarity: number };
+  affine?: { degrees: number; translate: number; scale: [number, number] };
+  crop?: { scale: [number, number] };
+  shift?: { max: number };
+  timeScale?: { min: number; max: number };
+  timeJitter?: { std: number };
+  drop?: { p: number };
+  noise?: { events: number };
+}
+
+/** Frame geometry of a sample: steps × polarities × height × width. */
+export interface FrameGeometry {
+  steps: number;
+  polarities: number;
+  height: number;
+  width: number;
+}
+
+/** Reusable buffers of the kernel: a dense accumulator of steps × features and the entries it touched. */
+export interface KernelScratch {
+  dense?: Uint32Array;
+  touched?: Uint32Array;
+}
+
+interface KernelRng {
+  uniform(): number;
+  range(lo: number, hi: number): number;
+  int(n: number): number;
+  normal(): number;
+}
+
+/** The kernel's frame geometry (FrameGeometry). */
+export type KernelGeometry = FrameGeometry;
+
+/** The kernel's spatial parameters of one sample (angle in degrees, shifts in pixels). */
+export interface SpatialParams {
+  flipX: boolean;
+  flipY: boolean;
+  crop?: { s: number; x0: number; y0: number };
+  affine?: { angle: number; scale: number; tx: number; ty: number };
+  sx: number;
+  sy: number;
+}
+
+function makeRng(seed: number): KernelRng {
   const s = new Uint32Array(4);
   rngSeed(seed, s);
-  let spare;
+  let spare: number | undefined;
   const u32 = () => rngNext(s);
   const uniform = () => u32() / 4294967296;
   return {
     uniform,
-    range: (lo, hi) => lo + (hi - lo) * uniform(),
-    int: (n) => Math.floor(uniform() * n),
+    range: (lo: number, hi: number) => lo + (hi - lo) * uniform(),
+    int: (n: number) => Math.floor(uniform() * n),
     normal: () => {
       if (spare !== undefined) { const v = spare; spare = undefined; return v; }
       let u = 0;
@@ -33,7 +71,8 @@ function makeRng(seed) {
   };
 }
 
-function inverseMap(H, W, q) {
+/** For each output pixel of an H×W image, the input pixel under it (-1: outside). */
+export function inverseMap(H: number, W: number, q: SpatialParams): Int32Array {
   const rad = ((q.affine ? q.affine.angle : 0) * Math.PI) / 180;
   const af = q.affine;
   const cos = Math.cos(rad), sin = Math.sin(rad);
@@ -64,15 +103,15 @@ function inverseMap(H, W, q) {
 }
 
 // The spatial parameters, drawn in a fixed order (flips, crop, affine as torchvision's get_params, shift).
-function drawSpatial(spec, H, W, rng) {
+function drawSpatial(spec: AugmentSpec, H: number, W: number, rng: KernelRng): SpatialParams | null {
   const flipX = spec.flip ? rng.uniform() < spec.flip.x : false;
   const flipY = spec.flip ? rng.uniform() < spec.flip.y : false;
-  let crop;
+  let crop: SpatialParams["crop"];
   if (spec.crop) {
     const s = rng.range(spec.crop.scale[0], spec.crop.scale[1]);
     crop = { s, x0: rng.uniform() * W * (1 - s), y0: rng.uniform() * H * (1 - s) };
   }
-  let affine;
+  let affine: SpatialParams["affine"];
   if (spec.affine) {
     const a = spec.affine;
     const angle = rng.range(-a.degrees, a.degrees);
@@ -86,13 +125,14 @@ function drawSpatial(spec, H, W, rng) {
   return { flipX, flipY, crop, affine, sx, sy };
 }
 
-function augmentFrames(index, count, g, spec, seed, scratch) {
+/** The augmented frames (new arrays) of one sample's sparse frames; `scratch` ({} at first) is reused across calls. */
+export function augmentFrames(index: Uint32Array, count: ArrayLike<number>, g: FrameGeometry, spec: AugmentSpec, seed: number, scratch: KernelScratch): { index: Uint32Array; count: Uint32Array } {
   const rng = makeRng(seed);
   const steps = g.steps, P = g.polarities, H = g.height, W = g.width;
   const HW = H * W, F = P * HW;
   const q = drawSpatial(spec, H, W, rng);
   // output pixels per input pixel (CSR of the inverse map)
-  let start = null, dst = null;
+  let start: Int32Array | null = null, dst: Int32Array | null = null;
   if (q) {
     const map = inverseMap(H, W, q);
     start = new Int32Array(HW + 1);
@@ -112,7 +152,7 @@ function augmentFrames(index, count, g, spec, seed, scratch) {
   const dense = scratch.dense;
   let touched = scratch.touched;
   let nt = 0;
-  const put = (idx, c) => {
+  const put = (idx: number, c: number) => {
     if (dense[idx] === 0) {
       if (nt === touched.length) {
         const grown = new Uint32Array(nt * 2);
@@ -123,11 +163,11 @@ function augmentFrames(index, count, g, spec, seed, scratch) {
     }
     dense[idx] += c;
   };
-  const place = (t, base, pix, c) => {
+  const place = (t: number, base: number, pix: number, c: number) => {
     if (t < 0 || t >= steps) return;
     const b = t * F + base;
     if (!start) put(b + pix, c);
-    else for (let k = start[pix], e = start[pix + 1]; k < e; k++) put(b + dst[k], c);
+    else for (let k = start[pix], e = start[pix + 1]; k < e; k++) put(b + dst![k], c);
   };
   for (let j = 0; j < index.length; j++) {
     const idx = index[j];
@@ -159,29 +199,3 @@ function augmentFrames(index, count, g, spec, seed, scratch) {
   }
   return { index: outIndex, count: outCount };
 }
-`;
-
-export interface KernelGeometry {
-  steps: number;
-  polarities: number;
-  height: number;
-  width: number;
-}
-
-/** The kernel's spatial parameters of one sample (angle in degrees, shifts in pixels). */
-export interface SpatialParams {
-  flipX: boolean;
-  flipY: boolean;
-  crop?: { s: number; x0: number; y0: number };
-  affine?: { angle: number; scale: number; tx: number; ty: number };
-  sx: number;
-  sy: number;
-}
-
-interface Kernel {
-  augmentFrames(index: Uint32Array, count: Uint32Array, g: KernelGeometry, spec: unknown, seed: number, scratch: object): { index: Uint32Array; count: Uint32Array };
-  inverseMap(H: number, W: number, q: SpatialParams): Int32Array;
-}
-
-/** The kernel compiled on this thread. */
-export const kernel: Kernel = new Function(`${AUGMENT_KERNEL_SOURCE}\nreturn { augmentFrames, inverseMap };`)() as Kernel;

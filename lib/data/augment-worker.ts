@@ -1,27 +1,13 @@
 // Augmentation in worker threads: the loader hands a batch's sparse frames to a small pool, each
-// worker augments its share with the kernel of augment-kernel.ts and hands the new frames back, so
+// worker (augment-thread.ts) augments its share with the kernel of augment-kernel.ts and hands the new frames back, so
 // the training thread only reads files (libuv) and scatters (native, async). Buffers move by
 // transfer; the pool (worker-pool.ts) unrefs idle workers.
 import type { Worker } from "node:worker_threads";
 import { ExodusError } from "../errors.js";
 import type { AugmentSpec, FrameGeometry } from "./augment.js";
-import { AUGMENT_KERNEL_SOURCE } from "./augment-kernel.js";
 import type { SparseFrames } from "./transforms.js";
 import { WorkerPool } from "./worker-pool.js";
 
-const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
-${AUGMENT_KERNEL_SOURCE}
-const scratch = {};
-parentPort.on("message", (m) => {
-  try {
-    const out = m.frames.map((f, k) => augmentFrames(f.index, f.count, m.geometry, m.spec, m.seeds[k], scratch));
-    parentPort.postMessage({ id: m.id, frames: out }, out.flatMap((f) => [f.index.buffer, f.count.buffer]));
-  } catch (e) {
-    parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) });
-  }
-});
-`;
 
 interface Reply {
   id: number;
@@ -33,7 +19,7 @@ export class AugmentWorkers {
   private pool: WorkerPool<Reply>;
 
   constructor(count: number) {
-    this.pool = new WorkerPool<Reply>(WORKER_SOURCE, count, "augmentation worker");
+    this.pool = new WorkerPool<Reply>("data/augment-thread.js", count, "augmentation worker");
   }
 
   private send(w: Worker, frames: SparseFrames[], seeds: number[], geometry: FrameGeometry, spec: AugmentSpec): Promise<SparseFrames[]> {

@@ -18,52 +18,14 @@
 // Spatial maps work by inverse mapping (each output pixel takes the input pixel under it), as
 // torchvision does, and compose into one lookup per sample: flip ∘ shift ∘ affine ∘ crop. The
 // kernel (augment-kernel.ts) runs in worker threads for the loader, off the training thread.
-import { ConfigError, describe } from "../errors.js";
-import { type SpatialParams, kernel } from "./augment-kernel.js";
+import { type Obj, fail, mapping, number } from "../validate.js";
+import { type AugmentSpec, type FrameGeometry, type KernelScratch, type SpatialParams, augmentFrames as augmentSparse, inverseMap as kernelInverseMap } from "./augment-kernel.js";
 import type { SparseFrames } from "./transforms.js";
 
-export interface AugmentSpec {
-  flip?: { x: number; y: number; polarity: number };
-  affine?: { degrees: number; translate: number; scale: [number, number] };
-  crop?: { scale: [number, number] };
-  shift?: { max: number };
-  timeScale?: { min: number; max: number };
-  timeJitter?: { std: number };
-  drop?: { p: number };
-  noise?: { events: number };
-}
-
-/** Frame geometry of a sample: steps × polarities × height × width. */
-export interface FrameGeometry {
-  steps: number;
-  polarities: number;
-  height: number;
-  width: number;
-}
+export type { AugmentSpec, FrameGeometry } from "./augment-kernel.js";
 
 // ---- validation ------------------------------------------------------------------------------------
-type Obj = Record<string, unknown>;
 const KEYS = ["flip", "affine", "crop", "shift", "timeScale", "timeJitter", "drop", "noise"] as const;
-
-function fail(field: string, expected: string, v: unknown): never {
-  throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
-}
-
-function mapping(field: string, v: unknown, known: string[]): Obj {
-  if (v === null || v === undefined) return {};
-  if (typeof v !== "object" || Array.isArray(v)) fail(field, `a mapping of ${known.join(", ")}`, v);
-  for (const k of Object.keys(v as Obj)) if (!known.includes(k)) fail(`${field}.${k}`, `no such field (known: ${known.join(", ")})`, k);
-  return v as Obj;
-}
-
-function number(field: string, v: unknown, dflt: number | undefined, ok: (x: number) => boolean, what: string): number {
-  if (v === undefined || v === null) {
-    if (dflt === undefined) fail(field, what, v);
-    return dflt;
-  }
-  if (typeof v !== "number" || !Number.isFinite(v) || !ok(v)) fail(field, what, v);
-  return v;
-}
 
 function range(field: string, v: unknown, dflt: [number, number], lo: number, hi: number): [number, number] {
   if (v === undefined || v === null) return dflt;
@@ -134,16 +96,16 @@ export function sampleSeed(seed: number, index: number): number {
 export type { SpatialParams } from "./augment-kernel.js";
 
 /** Reusable scratch of the kernel (a dense accumulator of steps × features), one per thread of work. */
-export type AugmentScratch = object;
+export type AugmentScratch = KernelScratch;
 
 /** The augmented frames of one sample (new arrays; the input is not modified). */
 export function augmentFrames(f: SparseFrames, g: FrameGeometry, spec: AugmentSpec, seed: number, scratch: AugmentScratch = {}): SparseFrames {
-  const r = kernel.augmentFrames(f.index, f.count, g, spec, seed, scratch);
+  const r = augmentSparse(f.index, f.count, g, spec, seed, scratch);
   return { steps: f.steps, index: r.index, count: r.count };
 }
 
 /** For each output pixel of an H×W image, the input pixel under it (-1: outside). */
-export const inverseMap = (H: number, W: number, q: SpatialParams): Int32Array => kernel.inverseMap(H, W, q);
+export const inverseMap = (H: number, W: number, q: SpatialParams): Int32Array => kernelInverseMap(H, W, q);
 
 /** Whether a spec changes anything (an empty mapping does not). */
 export function augments(spec: AugmentSpec | undefined): spec is AugmentSpec {

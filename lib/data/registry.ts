@@ -1,5 +1,5 @@
-// The four data sets: files, download URLs and MD5s (shared/docs/datasets.md), classes, splits and
-// the default transforms of the paper's pipelines (shared/docs/experiments.md).
+// The four data sets: files, download URLs and MD5s (docs/data.md), classes, splits and
+// the default transforms of the paper's pipelines (docs/data.md).
 import { join } from "node:path";
 import { ExodusError, MissingDataError, describe } from "../errors.js";
 import { CIFAR10_CLASSES } from "./aedat2.js";
@@ -13,7 +13,7 @@ import {
   gestureOriginalDir,
 } from "./sources.js";
 import { SYNTHETIC_DEFAULTS, SYNTHETIC_SPLITS, SYNTHETIC_STEP_US, openSynthetic, syntheticClasses, syntheticEvents, syntheticSample } from "./synthetic.js";
-import type { Dataset, OpenDatasetOptions } from "./loader.js";
+import type { Dataset, OpenDatasetOptions } from "./types.js";
 import type { TransformSpec } from "./transforms.js";
 import type { TrainPart } from "./holdout.js";
 import type { SensorSize } from "./events.js";

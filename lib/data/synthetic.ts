@@ -14,7 +14,7 @@ import { ExodusError, describe, expectInt } from "../errors.js";
 import { Rng } from "../random.js";
 import { Tensor, keep } from "../tensor.js";
 import type { Events } from "./events.js";
-import type { Batch, BatchOptions, Dataset } from "./loader.js";
+import type { Batch, BatchOptions, Dataset } from "./types.js";
 import type { TransformSpec } from "./transforms.js";
 import { checkLayout } from "../layout.js";
 

@@ -1,9 +1,10 @@
 // The request/reply machinery shared by the loader's worker pools (batch-worker.ts,
-// augment-worker.ts): inline workers, replies matched to requests by id, a per-worker count of
+// augment-worker.ts): workers started from compiled modules, replies matched to requests by id, a per-worker count of
 // outstanding requests, and the first failure (a crash, a non-zero exit, close()) rejecting every
 // waiting request and every later one. A worker is unref'd while it has nothing outstanding: a
 // forgotten close() must not hang the process.
 import { Worker } from "node:worker_threads";
+import { compiledModule } from "../compiled.js";
 import { ExodusError } from "../errors.js";
 
 export class WorkerPool<Reply extends { id: number }> {
@@ -13,10 +14,14 @@ export class WorkerPool<Reply extends { id: number }> {
   private busy = new Map<Worker, number>();
   private failure: Error | undefined;
 
-  /** `name` opens the pool's error messages ("<name> failed: …", "<name> exited with code …"). */
-  constructor(source: string, count: number, name: string, workerData?: unknown) {
+  /**
+   * `entry`: the worker's module under lib/ ("data/batch-thread.js"), started from its compiled
+   * file. `name` opens the pool's error messages ("<name> failed: …", "<name> exited with code …").
+   */
+  constructor(entry: string, count: number, name: string, workerData?: unknown) {
+    const file = compiledModule(entry);
     this.workers = Array.from({ length: count }, () => {
-      const w = new Worker(source, { eval: true, workerData });
+      const w = new Worker(file, { workerData });
       w.unref();
       w.on("message", (r: Reply) => this.settle(w, r));
       w.on("error", (e) => this.fail(new ExodusError(`${name} failed: ${e.message}`)));

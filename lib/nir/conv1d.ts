@@ -41,7 +41,7 @@ export class Conv1d extends Module {
   }
 
   /** One step's output shape for input [C, L] (the network summary). */
-  sampleOutputShape(s: readonly number[]): number[] {
+  override outputShape(s: readonly number[]): number[] {
     return [this.outChannels, this.outLength(s[s.length - 1])];
   }
 

@@ -5,10 +5,10 @@
 // receives from its consumers before passing them through its layers.
 import * as ops from "../ops.js";
 import type { Tensor } from "../tensor.js";
+import type { Activation, ForwardRequest } from "../nn/activation.js";
 import { noForward } from "../nn/common.js";
 import { type Buffer, Module, type Parameter, prefixed } from "../nn/module.js";
 import { Sequential } from "../nn/sequential.js";
-import { outputShape } from "../nn/summary.js";
 
 export interface DagNode {
   name: string;
@@ -39,13 +39,27 @@ export class Dag extends Module {
   }
 
   /** One step's output shape (the network summary): each node's layers on the summed inputs' shape. */
-  sampleOutputShape(s: readonly number[]): number[] {
+  override outputShape(s: readonly number[]): number[] {
     const shapes = new Map<string, number[]>();
-    for (const n of this.nodes) shapes.set(n.name, outputShape(n.layers, n.inputs.length ? shapes.get(n.inputs[0])! : s));
+    for (const n of this.nodes) shapes.set(n.name, n.layers.outputShape(n.inputs.length ? shapes.get(n.inputs[0])! : s));
     return shapes.get(this.nodes[this.nodes.length - 1].name)!;
   }
 
   forward(x: Tensor): Tensor {
+    return this.run(x, {});
+  }
+
+  /** As forward, each node's layers reporting their outputs to req.observe (the trainer's firing rates). */
+  override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
+    return { x: this.run(a.x, req.observe ? { observe: req.observe } : {}) };
+  }
+
+  /** Each node's layers, named by the node: "fc1.0", as the parameters are. */
+  override namedLayers(): (readonly [string, Module])[] {
+    return this.nodes.map((n) => [n.name, n.layers] as const);
+  }
+
+  private run(x: Tensor, req: ForwardRequest): Tensor {
     const out = new Map<string, Tensor>();
     const uses = new Map<string, number>();
     for (const n of this.nodes) for (const p of n.inputs) uses.set(p, (uses.get(p) ?? 0) + 1);
@@ -59,7 +73,7 @@ export class Dag extends Module {
       const inputs = n.inputs.length ? n.inputs.map((p) => out.get(p)!) : [x];
       const h = sum(inputs);
       for (const p of n.inputs) release(p);
-      const y = this.observer ? this.observed(n, h) : n.layers.layers.length ? n.layers.forward(h) : h.reshape(h.shape);
+      const y = this.observer ? this.observed(n, h) : n.layers.layers.length ? n.layers.forwardActivation({ x: h }, req).x : h.reshape(h.shape);
       h.dispose();
       out.set(n.name, y);
       last = y;

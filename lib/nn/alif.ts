@@ -1,4 +1,4 @@
-// Adaptive LIF (math.md §6, Bellec et al. 2018): a threshold θ[t] = θ0 + β·b[t] that rises after
+// Adaptive LIF (docs/neurons.md §6, Bellec et al. 2018): a threshold θ[t] = θ0 + β·b[t] that rises after
 // each spike and decays back, b[t] = ρ·b[t−1] + (1−ρ)·s[t−1]; v[t] = α·v_post[t−1] + x[t];
 // s[t] = 1[v[t] ≥ θ[t]]; the reset subtracts the effective threshold. Backward "exodus" is the
 // exact reverse scan with two adjoints (∂L/∂v, ∂L/∂b); "slayer" drops the reset and adaptation
@@ -91,11 +91,11 @@ export class ALIF extends NeuronLayer {
     return { alpha: this.alpha, rho: this.rho, beta: this.beta, theta0: this.threshold };
   }
 
-  protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number): Saved {
+  protected override readonly maskedForward = "alif_forward_masked" as const;
+
+  protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved {
     const v = this.scratch("v", T, N), b = this.scratch("b", T, N);
-    const mask = this.spikeMaskBuffer(T, N);
     native().alifForward({ ...this.config(T, N), ...this.params(), x, vState: state[0], bState: state[1], s, v, b, ...(mask ? { mask } : {}) });
-    this.spikeMask = mask;
     this.setMembrane(v, s.shape);
     return { v, b };
   }

@@ -52,6 +52,10 @@ abstract class BatchNormBase extends Module {
   readonly numBatchesTracked: Buffer;
   private cache: Cache | undefined;
 
+  override describe(): string {
+    return `${this.kind}(${this.numFeatures})`;
+  }
+
   constructor(private readonly kind: string, readonly numFeatures: number, opts: BatchNormOptions = {}) {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures < 1) fail(`${kind} numFeatures`, "an integer >= 1", numFeatures);

@@ -1,4 +1,4 @@
-// Shared checks of the neuron layers' inputs.
+// Shared checks of the layers' inputs.
 import { ShapeError, shapeStr } from "../errors.js";
 import type { Device } from "../device.js";
 import { ExodusError } from "../errors.js";
@@ -27,3 +27,8 @@ export function noForward(layer: string): never {
   throw new ExodusError(`${layer}: backward() called without a forward() to differentiate (or after dispose())`);
 }
 
+/** A per-sample shape [C, H, W] (a layer over images), checked. */
+export function imageShape(layer: string, s: readonly number[]): [number, number, number] {
+  if (s.length !== 3) throw new ShapeError(`${layer}: expected an input [C, H, W], received ${shapeStr(s)}`);
+  return s as [number, number, number];
+}

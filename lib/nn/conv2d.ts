@@ -5,8 +5,11 @@ import { type Device, type DeviceLike, parseDevice } from "../device.js";
 import { Rng } from "../random.js";
 import { type ProductPath, checkPath, chooseSparse, convCrossover, sparseConv2d, sparseConv2dWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
-import { noForward } from "./common.js";
+import { ShapeError, shapeStr } from "../errors.js";
+import { imageShape, noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
+import { f32, ints } from "../nir/hdf5.js";
 import { fail } from "./options.js";
 
 export interface Conv2dLayerOptions {
@@ -58,6 +61,40 @@ export class Conv2d extends Module {
 
   override parameters(): Parameter[] {
     return [this.weight];
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    const [c, h, w] = imageShape("Conv2d", s);
+    if (c !== this.inChannels) throw new ShapeError(`Conv2d: expected ${this.inChannels} input channels, received ${shapeStr(s)}`);
+    const k = this.weight.value.shape[2];
+    const o = (n: number) => Math.floor((n + 2 * this.padding - k) / this.stride) + 1;
+    return [this.outChannels, o(h), o(w)];
+  }
+
+  override describe(): string {
+    const k = this.weight.value.shape[2];
+    return `Conv2d(${this.inChannels}→${this.outChannels}, ${k}×${k}${this.stride !== 1 ? `, stride ${this.stride}` : ""})`;
+  }
+
+  override reportedWeight(): { kind: string; param: Parameter } {
+    return { kind: "Conv2d", param: this.weight };
+  }
+
+  override skipInputGrad(): void {
+    this.inputGrad = false;
+  }
+
+  override toNir(c: NirContext): NirStep {
+    const [co, ci, k] = this.weight.value.shape;
+    const { shape } = c;
+    if (shape.length !== 3 || shape[0] !== ci) refuse(c, `expected an input [${ci}, H, W], received samples of shape ${shapeStr(shape)}`);
+    const [h, w] = [shape[1], shape[2]];
+    const node = {
+      type: "Conv2d", input_shape: ints([h, w]), weight: f32(this.weight.value.toArray(), [co, ci, k, k]), stride: ints([this.stride, this.stride]),
+      padding: ints([this.padding, this.padding]), dilation: ints([1, 1]), groups: 1, bias: f32(new Float32Array(co)),
+    };
+    const out = (n: number) => Math.floor((n + 2 * this.padding - k) / this.stride) + 1;
+    return { node, shape: [co, out(h), out(w)] };
   }
 
   forward(x: Tensor): Tensor {

@@ -5,6 +5,7 @@ import { dropoutApply } from "../dropout.js";
 import { ShapeError, shapeStr } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { noForward } from "./common.js";
+import type { Fusion } from "./activation.js";
 import { Module } from "./module.js";
 import { fail } from "./options.js";
 
@@ -18,6 +19,20 @@ export class Dropout extends Module {
   constructor(readonly p: number) {
     super();
     if (typeof p !== "number" || !(p >= 0 && p < 1)) fail("Dropout p", "a probability in [0, 1)", p);
+  }
+
+  /** A fused neuron scan may apply it (Sequential's plan): this step's p and seed, none in evaluation. */
+  override fusion(): Fusion {
+    return { dropout: () => (this.training && this.p > 0 ? { p: this.p, seed: this.seed } : undefined) };
+  }
+
+  /** The identity at inference: no node. */
+  override toNir(): undefined {
+    return undefined;
+  }
+
+  override describe(): string {
+    return `Dropout(${this.p})`;
   }
 
   forward(x: Tensor): Tensor {
@@ -38,4 +53,9 @@ export class Dropout extends Module {
   override dispose(): void {
     this.applied = undefined;
   }
+}
+
+/** Whether m is a Dropout (whose seed the trainer sets per step). */
+export function isDropout(m: Module): m is Dropout {
+  return m instanceof Dropout;
 }

@@ -1,4 +1,4 @@
-// ExpLeak synaptic filter (math.md §2): i[t] = β·i[t−1] + x[t], with learnable β. ExpLeak → LIF
+// ExpLeak synaptic filter (docs/neurons.md §2): i[t] = β·i[t−1] + x[t], with learnable β. ExpLeak → LIF
 // is a LIF with synaptic current. There is no spike, so "exodus" and "slayer" are the same exact
 // scan; "bptt" differentiates the per-step ops on the tape.
 import { type DeviceLike, parseDevice } from "../device.js";
@@ -7,6 +7,7 @@ import { type Tensor, keep } from "../tensor.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import { type BackwardMethod, checkBackward, checkOptions, decayValues, fail } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, type NirStep, checkTiles, leakNode } from "./nir.js";
 import type { PerNeuron } from "./lif.js";
 
 export interface ExpLeakOptions {
@@ -33,6 +34,15 @@ export class ExpLeak extends NeuronLayer {
     super({ name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P: beta.length, states: ["i"] });
     this.learnBeta = !!opts.learnBeta;
     this.beta = this.addParam("beta", beta, this.learnBeta);
+  }
+
+  /** A filtered current, not spikes: no firing rate. */
+  protected override readonly emitsSpikes = false;
+
+  /** A NIR LI node (I without leak). */
+  override toNir(c: NirContext): NirStep {
+    checkTiles(c, this.P);
+    return { node: leakNode(c, this.beta.toArray(), this.learnBeta), shape: [...c.shape] };
   }
 
   protected scanForward(x: Tensor, out: Tensor, state: Tensor[], T: number, N: number): Saved {

@@ -4,16 +4,15 @@
 import { type Device, synchronize } from "../device.js";
 import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
-import { ALIF } from "./alif.js";
-import { IAF, LIF } from "./lif.js";
 import { Linear } from "./linear.js";
 import type { Module } from "./module.js";
+import { NEURON_MODELS, NEURON_TYPES, type NeuronType } from "./neuron-models.js";
 import type { BackwardMethod } from "./options.js";
 import { Sequential } from "./sequential.js";
-import { SRM } from "./srm.js";
 
-export const GRADCHECK_NEURONS = ["lif", "iaf", "alif", "srm"] as const;
-export type GradcheckNeuron = (typeof GRADCHECK_NEURONS)[number];
+/** Every neuron model (lib/nn/neuron-models.ts). */
+export const GRADCHECK_NEURONS: readonly NeuronType[] = NEURON_TYPES;
+export type GradcheckNeuron = NeuronType;
 
 export interface GradcheckOptions {
   sizes: number[];
@@ -69,10 +68,7 @@ function buildNet(o: GradcheckOptions, backward: BackwardMethod): { net: Sequent
     linears.push(lin);
     if (i + 2 < o.sizes.length) {
       const sg = { name: "exponential" as const, scale: o.scale, width: 0.5 };
-      const n = o.neuron === "iaf" ? new IAF({ surrogate: sg, backward, device: o.device })
-        : o.neuron === "srm" ? new SRM({ tauSr: 4, tauRef: 2, surrogate: sg, backward, device: o.device })
-        : o.neuron === "alif" ? new ALIF({ tauMem: o.tauMem, tauAdapt: 100, beta: 0.5, surrogate: sg, backward, device: o.device })
-        : new LIF({ tauMem: o.tauMem, surrogate: sg, backward, device: o.device });
+      const n = NEURON_MODELS[o.neuron].gradcheck({ tauMem: o.tauMem, threshold: 1, surrogate: sg, backward, device: o.device });
       layers.push(n);
       neurons.push(n);
     }
@@ -93,19 +89,14 @@ export function gradcheck(o: GradcheckOptions): GradcheckReport {
   const spikes: Record<string, Float32Array[]> = {};
   const seconds = {} as GradcheckReport["seconds"];
   for (const method of ["bptt", "exodus", "slayer"] as const) {
-    const { net, linears } = buildNet(o, method);
-    // Record each neuron layer's output spikes by wrapping the forward of the following Linear.
+    const { net, linears, neurons } = buildNet(o, method);
+    // Record each neuron layer's output spikes as the forward hands them on.
     const rec: Float32Array[] = [];
-    for (let i = 1; i < linears.length; i++) {
-      const lin = linears[i];
-      const fwd = lin.forward.bind(lin);
-      lin.forward = (h: Tensor) => {
-        rec.push(h.toArray());
-        return fwd(h);
-      };
-    }
+    const recorded = new Set<Module>(neurons);
     const t0 = performance.now();
-    const y = net.forward(x);
+    const y = net.forwardSteps({ x }, (i, out) => {
+      if (recorded.has(net.layers[i])) rec.push(out.x.toArray());
+    }).x;
     synchronize(o.device);
     const t1 = performance.now();
     const dx = net.backward(dy);

@@ -1,6 +1,8 @@
 // Neural-network layers: spiking neurons (LIF, IAF, ALIF, ExpLeak, SRM) with EXODUS, SLAYER or BPTT
 // gradients, Linear, and a feedforward Sequential container.
 export { Module, type Parameter, type Buffer } from "./module.js";
+export type { Activation, ForwardRequest, Fusion, InputReads } from "./activation.js";
+export { NEURON_MODELS, NEURON_TYPES, neuronModel, type NeuronModel, type NeuronType } from "./neuron-models.js";
 export { LIF, IAF, type LIFOptions, type PerNeuron } from "./lif.js";
 export { ALIF, type ALIFOptions, type AlifParam } from "./alif.js";
 export { ExpLeak, type ExpLeakOptions } from "./expleak.js";

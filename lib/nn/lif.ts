@@ -1,4 +1,4 @@
-// LIF and IAF neuron layers (math.md §1). forward(x [T, batch, …]) returns spikes of the same
+// LIF and IAF neuron layers (docs/neurons.md §1). forward(x [T, batch, …]) returns spikes of the same
 // shape; backward(∂L/∂s) returns ∂L/∂x by the chosen method:
 //   exodus  one exact reverse scan per neuron (native, O(T));
 //   slayer  the same scan without the reset and clamp terms (ρ ≡ 1, c ≡ 1);
@@ -13,6 +13,7 @@ import {
   oneOf, paramValues, parseSurrogate, positive,
 } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, type NirStep, checkTiles, lifNode } from "./nir.js";
 
 export type PerNeuron = number | number[] | Float32Array;
 
@@ -105,11 +106,11 @@ export class LIF extends NeuronLayer {
     };
   }
 
-  protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number): Saved {
+  protected override readonly maskedForward = "lif_forward_masked" as const;
+
+  protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved {
     const v = this.scratch("v", T, N);
-    const mask = this.spikeMaskBuffer(T, N);
     native().lifForward({ ...this.config(T, N), x, alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], s, v, ...(mask ? { mask } : {}) });
-    this.spikeMask = mask;
     this.setMembrane(v, s.shape);
     return { v, x: this.normInput && this.learnAlpha ? retain(x) : undefined };
   }
@@ -131,6 +132,16 @@ export class LIF extends NeuronLayer {
       dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha, ...(b.poolWidth ? { poolWidth: b.poolWidth } : {}),
       ...(b.poolDropout ? { dropoutP: b.poolDropout.p, dropoutSeed: b.poolDropout.seed } : {}),
     });
+  }
+
+  /** A NIR LIF node, or IF when α = 1 (subtractive reset only as an approximation). */
+  override toNir(c: NirContext): NirStep {
+    checkTiles(c, this.P);
+    const node = lifNode(c, {
+      name: this.name, multiSpike: this.multiSpike, vMin: this.vMin, normInput: this.normInput, learnAlpha: this.learnAlpha, reset: this.reset,
+      surrogate: this.surrogate, alpha: this.alpha.toArray(), threshold: this.threshold.toArray(), resetAmount: this.resetAmount.toArray(),
+    });
+    return { node, shape: [...c.shape] };
   }
 
   /** The BPTT baseline's forward: per-step element ops on [N] slices, recorded on a tape. */

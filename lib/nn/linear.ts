@@ -1,14 +1,17 @@
-// Linear layer over all time steps at once (math.md §4): y = x·Wᵀ (+ b) for x [T, B, …, in]
+// Linear layer over all time steps at once (docs/neurons.md §4): y = x·Wᵀ (+ b) for x [T, B, …, in]
 // folded into T·B rows; backward gives ∂x = ∂y·W, ∂W += ∂yᵀ·x, ∂b += Σ_rows ∂y.
 import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";
 import { supports } from "../native.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
-import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, type SpikeHint, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
+import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
+import { type Activation, type Fusion, NO_FUSION } from "./activation.js";
 import { Module, type Parameter, newParameter } from "./module.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
+import { f32 } from "../nir/hdf5.js";
 import { fail } from "./options.js";
 
 export interface LinearOptions {
@@ -24,6 +27,8 @@ export interface LinearOptions {
   products?: ProductPath;
   device?: DeviceLike;
 }
+
+const READS_SPIKES: Fusion = Object.freeze({ readsSpikes: true });
 
 export class Linear extends Module {
   readonly device: Device;
@@ -62,15 +67,48 @@ export class Linear extends Module {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
 
-  override get readsSpikeMask(): boolean {
-    return supports("spike_index_linear_forward", this.device) && this.products !== "dense";
+  /** Where the backend has the spike-index products (the CPU), unless always dense, it reads its input's spike bitmask or index. */
+  override fusion(): Fusion {
+    return supports("spike_index_linear_forward", this.device) && this.products !== "dense" ? READS_SPIKES : NO_FUSION;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.run(x, {});
   }
 
   /**
-   * hint (Module.readsSpikeMask): the bitmask of x's nonzero entries from the neuron layer that
-   * wrote x, or x's spike index from the data loader, which then replaces the pass over x.
+   * a.mask, the bitmask of x's nonzero entries from the neuron layer that wrote x, or a.index,
+   * x's spike index from the data loader, replaces the pass over x.
    */
-  forward(x: Tensor, hint?: SpikeHint): Tensor {
+  override forwardActivation(a: Activation): Activation {
+    return { x: this.run(a.x, a) };
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    if (s[s.length - 1] !== this.inFeatures) throw new ShapeError(`Linear: expected ${this.inFeatures} input features, received ${shapeStr(s)}`);
+    return [...s.slice(0, -1), this.outFeatures];
+  }
+
+  override describe(): string {
+    return `Linear(${this.inFeatures}→${this.outFeatures}${this.bias ? ", bias" : ""})`;
+  }
+
+  override reportedWeight(): { kind: string; param: Parameter } {
+    return { kind: "Linear", param: this.weight };
+  }
+
+  override skipInputGrad(): void {
+    this.inputGrad = false;
+  }
+
+  override toNir(c: NirContext): NirStep {
+    const { shape } = c;
+    if (shape.length !== 1 || shape[0] !== this.inFeatures) refuse(c, `expected an input of ${this.inFeatures} features, received samples of shape ${shapeStr(shape)} (add a Flatten)`);
+    const w = f32(this.weight.value.toArray(), [this.outFeatures, this.inFeatures]);
+    return { node: this.bias ? { type: "Affine", weight: w, bias: f32(this.bias.value.toArray()) } : { type: "Linear", weight: w }, shape: [this.outFeatures] };
+  }
+
+  private run(x: Tensor, known: Pick<Activation, "index" | "mask">): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures)
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;
@@ -81,9 +119,10 @@ export class Linear extends Module {
       // One pass over the input gives its density and, when sparse enough, the index that the
       // forward and the weight gradient read instead of the input.
       const crossover = this.products === "sparse" ? 1 : CPU_CROSSOVER.linear;
-      const given = hint instanceof SpikeIndex && hint.rows === rows && hint.features === this.inFeatures && hint.complete ? hint : undefined;
+      const ix = known.index;
+      const given = ix && ix.rows === rows && ix.features === this.inFeatures && ix.complete ? ix : undefined;
       this.index = given ?? this.ownIndex;
-      const d = given ? given.density : this.ownIndex.build(x2, rows, this.inFeatures, crossover, hint instanceof Uint8Array ? hint : undefined);
+      const d = given ? given.density : this.ownIndex.build(x2, rows, this.inFeatures, crossover, ix ? undefined : known.mask);
       this.inputDensity = this.products === "auto" ? d : undefined;
       this.indexed = this.sparseInput = this.products === "sparse" || this.inputDensity! < crossover;
     } else {

@@ -8,6 +8,8 @@
 import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
 import { type LoadStateDictOptions, type LoadStateDictResult, type StateDict, type StateValue, loadStateDict, loadStateDictFile, saveStateDict, stateDict } from "./state-dict.js";
+import { type Activation, type ForwardRequest, type Fusion, NO_FUSION } from "./activation.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
 
 export interface Parameter {
   /** e.g. "weight", "bias", "alpha". */
@@ -29,15 +31,57 @@ export abstract class Module {
   training = true;
 
   abstract forward(x: Tensor): Tensor;
+  abstract backward(dy: Tensor): Tensor;
+
+  // ---- what a layer says about itself: read by Sequential's fusion plan, the summary, the
+  // trainer's diagnostics and the model builder, so that nothing outside lib/nn tests layer kinds.
+
   /**
-   * Whether forward(x, hint) uses a bitmask of x's nonzero entries (bit i of byte i / 8 for flat
-   * index i), as the neuron layer before it can pack in its own scan, or a SpikeIndex of x (the
-   * data loader's, for a first layer): Sequential passes them.
+   * The forward on an Activation (the tensor and what its producer knew of it), returning the
+   * output's: a layer that reads a spike bitmask or index, or packs one (see fusion()), overrides
+   * it; the others run forward(a.x). A container calls req.observe with each of its layers' output.
    */
-  get readsSpikeMask(): boolean {
+  forwardActivation(a: Activation, _req: ForwardRequest = {}): Activation {
+    return { x: this.forward(a.x) };
+  }
+
+  /** What this layer offers the fusion plan of the Sequential holding it (nothing by default). */
+  fusion(): Fusion {
+    return NO_FUSION;
+  }
+
+  /** One step's output shape for input features s (without T and batch; [C, H, W] or [F]). */
+  outputShape(s: readonly number[]): number[] {
+    return [...s];
+  }
+
+  /** A short description for the summary: "Conv2d(2→64, 3×3)", "LIF". */
+  describe(): string {
+    return this.constructor.name;
+  }
+
+  /** Whether the output is spikes (a spiking neuron layer): it gets a firing rate and warnings. */
+  get spiking(): boolean {
     return false;
   }
-  abstract backward(dy: Tensor): Tensor;
+
+  /** Sub-layers shown and walked under this one, with their path segment ("0", "block.1"). */
+  namedLayers(): (readonly [string, Module])[] {
+    return [];
+  }
+
+  /** The weight whose gradient norm the trainer reports, with the layer kind naming it ("Linear"). */
+  reportedWeight(): { kind: string; param: Parameter } | undefined {
+    return undefined;
+  }
+
+  /** For a network's first layer, whose input needs no gradient: backward may skip ∂x. */
+  skipInputGrad(): void {}
+
+  /** Its NIR node and the per-sample shape after it (lib/nir/export.ts); undefined: the identity at inference, left out. */
+  toNir(c: NirContext): NirStep | undefined {
+    refuse(c, "no NIR node for this layer type");
+  }
 
   parameters(): Parameter[] {
     return [];

@@ -4,6 +4,8 @@
 // its options and supplies three pieces: the native forward scan, the native backward scan, and
 // its BPTT forward recorded on a tape from independent per-step ops.
 import type { Device } from "../device.js";
+import { type BackendOp, supports } from "../native.js";
+import type { Activation, ForwardRequest, Fusion, Pool2Head, PoolDropout } from "./activation.js";
 import { checkDropout } from "../dropout.js";
 import { ExodusError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
@@ -79,11 +81,7 @@ interface TapeRun {
   views: Tensor[];
 }
 
-/** A Dropout fused after the pooling of a fused scan: its probability and this step's seed. */
-export interface PoolDropout {
-  p: number;
-  seed: number;
-}
+export type { PoolDropout } from "./activation.js";
 
 interface Cache {
   T: number;
@@ -112,17 +110,8 @@ export abstract class NeuronLayer extends Module {
   private _stateGrads: Tensor[] | undefined;
   private _membrane: Tensor | undefined;
   private spares = new Map<string, Tensor>();
+  /** The spike bitmask's storage, reused across forwards (each forward's mask is handed on as a value). */
   private maskBuffer: Uint8Array | undefined;
-  /**
-   * Set by Sequential when the next layer reads a spike bitmask (a Linear on the CPU): the forward
-   * then also packs its nonzero outputs into `spikeMask` in the same scan (LIF, IAF and ALIF;
-   * others emit none, and the next layer scans their output instead).
-   */
-  emitSpikeMask = false;
-  /** The last forward's spike bitmask when one was emitted; the next forward overwrites it. */
-  spikeMask: Uint8Array | undefined;
-  /** Spikes of the last forward when it ran fused with a pooling (its output is then the pooled map). */
-  lastSpikeCount: number | undefined;
   private scratchOwned = new Set<Tensor>();
 
   protected constructor(o: { name: string; device: Device; backward: BackwardMethod; stateful: boolean; P: number; states: readonly string[] }) {
@@ -206,16 +195,22 @@ export abstract class NeuronLayer extends Module {
 
   // ---- what subclasses supply ---------------------------------------------------------------------
   /** Runs the native forward scan; `state` holds the initial states on entry, the final ones on return. */
-  protected abstract scanForward(x: Tensor, y: Tensor, state: Tensor[], T: number, N: number): Saved;
+  protected abstract scanForward(x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved;
+  /** Whether scanForward packs the spike bitmask it is given (LIF, IAF, ALIF; the others' next layer scans their output). */
+  /** The masked forward scan (packing a spike bitmask beside the spikes) this model has, if any. */
+  protected readonly maskedForward?: BackendOp;
+  protected get packsMask(): boolean {
+    return this.maskedForward !== undefined;
+  }
   protected abstract scanBackward(b: ScanBackward): void;
   /** The forward scan fused with AvgPool2d(2) over images of width W (y: the pooled map), where a subclass has one. */
   protected readonly pool2Scan?: (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number, dropout?: PoolDropout) => { saved: Saved; spikes: number };
   /** Records the BPTT forward on the tape from per-step ops; writes each step's output into outRows. */
   protected abstract tapeForward(i: TapeInputs): TapeForward;
 
-  /** A (reused) buffer for the spike bitmask of a [T, N] output, when one is wanted and possible. */
-  protected spikeMaskBuffer(T: number, N: number): Uint8Array | undefined {
-    if (!this.emitSpikeMask || this.device.type !== "cpu" || N % 8 !== 0) return undefined;
+  /** A (reused) buffer for the spike bitmask of a [T, N] output, when the layer can pack one here. */
+  private spikeMaskBuffer(T: number, N: number): Uint8Array | undefined {
+    if (!this.maskedForward || !supports(this.maskedForward, this.device) || N % 8 !== 0) return undefined;
     const bytes = Math.ceil((T * N) / 64) * 8;
     if (!this.maskBuffer || this.maskBuffer.length !== bytes) this.maskBuffer = new Uint8Array(bytes);
     return this.maskBuffer;
@@ -259,13 +254,18 @@ export abstract class NeuronLayer extends Module {
     this.cache = undefined;
   }
 
+  /** Whether this layer has a fused pooling scan it may use (the CPU, not bptt). */
+  private canFuse(): boolean {
+    return !!this.pool2Scan && supports("lif_forward_pool2", this.device) && this.backwardMethod !== "bptt";
+  }
+
   /**
    * Whether forwardPool2 can run this layer fused with an AvgPool2d(2) on input x (time-major
    * [T, B, C, H, W]): a CPU layer with a fused scan (LIF, IAF), EXODUS or SLAYER, H and W even,
    * W ≤ 256.
    */
   canFusePool2(x: Tensor): boolean {
-    if (!this.pool2Scan || this.device.type !== "cpu" || this.backwardMethod === "bptt" || x.rank < 4) return false;
+    if (!this.canFuse() || x.rank < 4) return false;
     const [H, W] = x.shape.slice(-2);
     return H % 2 === 0 && W % 2 === 0 && W <= 256;
   }
@@ -274,27 +274,46 @@ export abstract class NeuronLayer extends Module {
    * The forward followed by AvgPool2d(2), in one scan: the spikes are pooled while they are in
    * cache and never stored (Sequential runs a neuron layer and the pooling after it this way).
    * Returns the pooled map [T, B, C, H/2, W/2], equal bit for bit to the two layers run one after
-   * the other; backward then takes its gradient. `lastSpikeCount` holds the spike count. With
+   * the other, with the spike count (spikeCount); backward then takes its gradient. With
    * `dropout`, the Dropout(p) after the pooling (with that step's seed) is applied in the scan
    * too, as dropoutApply applies it.
    */
-  forwardPool2(x: Tensor, dropout?: PoolDropout): Tensor {
+  forwardPool2(x: Tensor, dropout?: PoolDropout): Activation {
     if (!this.canFusePool2(x)) throw new ExodusError(`${this.name} forwardPool2: expected a CPU layer with a fused scan (LIF, IAF; not bptt) and an input [T, B, C, H, W] with even H and W <= 256, received ${shapeStr(x.shape)} on ${this.device}`);
     if (dropout) checkDropout(dropout.p, dropout.seed);
     const [H, W] = x.shape.slice(-2);
-    return this.runForward(x, { W, shape: [...x.shape.slice(0, -2), H / 2, W / 2], ...(dropout && dropout.p > 0 ? { dropout } : {}) });
+    return this.runForward(x, { W, shape: [...x.shape.slice(0, -2), H / 2, W / 2], ...(dropout && dropout.p > 0 ? { dropout } : {}) }, false);
   }
 
   forward(x: Tensor): Tensor {
-    return this.runForward(x, undefined);
+    return this.runForward(x, undefined, false).x;
   }
 
-  private runForward(x: Tensor, pooled: Cache["pooled"]): Tensor {
+  /** With req.mask, the scan also packs the bitmask of its spikes (LIF, IAF, ALIF on the CPU with N a multiple of 8). */
+  override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
+    return this.runForward(a.x, undefined, !!req.mask);
+  }
+
+  override fusion(): Fusion {
+    return { packsMask: this.packsMask, ...(this.canFuse() ? { pool2Head: this as Pool2Head } : {}) };
+  }
+
+  override get spiking(): boolean {
+    return this.emitsSpikes;
+  }
+  /** Whether the output is spikes (not a filtered current, as ExpLeak's). */
+  protected readonly emitsSpikes: boolean = true;
+
+  override describe(): string {
+    return this.name;
+  }
+
+  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean): Activation {
     const { T, N } = timeMajor(this.name, x, this.device, this.P);
     this.releaseCache();
     this.setMembrane(undefined, x.shape);
-    this.spikeMask = undefined;
-    this.lastSpikeCount = undefined;
+    let spikeCount: number | undefined;
+    let mask: Uint8Array | undefined;
     // The carried (or set) state if it fits, else zeros; a non-stateful layer uses a state given by
     // setState() once.
     const fits = this.carried && this.carried[0].size === N;
@@ -307,7 +326,7 @@ export abstract class NeuronLayer extends Module {
       if (pooled) {
         final.forEach((f, i) => f.copyFrom(init[i]));
         const run = this.pool2Scan!(x2, y, final, T, N, pooled.W, pooled.dropout);
-        this.lastSpikeCount = run.spikes;
+        spikeCount = run.spikes;
         this.cache = { T, N, shape: x.shape, pooled, init, saved: run.saved };
       } else if (this.backwardMethod === "bptt") {
         const run = this.recordTape(x2, y, init, T, N);
@@ -315,7 +334,8 @@ export abstract class NeuronLayer extends Module {
         this.cache = { T, N, shape: x.shape, init, tape: run };
       } else {
         final.forEach((f, i) => f.copyFrom(init[i]));
-        const saved = this.scanForward(x2, y, final, T, N);
+        mask = packMask ? this.spikeMaskBuffer(T, N) : undefined;
+        const saved = this.scanForward(x2, y, final, T, N, mask);
         this.cache = { T, N, shape: x.shape, init, saved };
       }
     } catch (e) {
@@ -329,7 +349,7 @@ export abstract class NeuronLayer extends Module {
       this.resetState();
       this.carried = final.map((t) => keep(t));
     } else for (const t of final) t.dispose();
-    return y;
+    return { x: y, ...(mask ? { mask } : {}), ...(spikeCount !== undefined ? { spikeCount } : {}) };
   }
 
   private recordTape(x2: Tensor, y: Tensor, init: Tensor[], T: number, N: number): TapeRun {

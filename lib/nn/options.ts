@@ -1,5 +1,8 @@
 // Validation of neuron options, with messages of the form "<what>: expected …, received …".
 import { ConfigError, describe } from "../errors.js";
+import { fail } from "../validate.js";
+
+export { fail };
 import { SURROGATES, type SurrogateName, codes } from "../native.js";
 import { didYouMean } from "../suggest.js";
 
@@ -22,10 +25,6 @@ export interface Surrogate {
 }
 
 const defaultWidth: Record<SurrogateName, number> = { exponential: 0.5, boxcar: 1, gaussian: 0.5, fast_sigmoid: 10, arctan: 1, triangle: 1, rectangle: 0.5 };
-
-export function fail(what: string, expected: string, v: unknown): never {
-  throw new ConfigError(`${what}: expected ${expected}, received ${describe(v)}`);
-}
 
 export function positive(what: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) fail(what, "a finite number > 0", v);

@@ -3,16 +3,48 @@
 import * as ops from "../ops.js";
 import { avgPool2d, maxPool2d, pool2dBackward } from "../pool.js";
 import { type Tensor, keep } from "../tensor.js";
-import { noForward } from "./common.js";
+import type { Fusion } from "./activation.js";
+import { imageShape, noForward } from "./common.js";
 import { Module } from "./module.js";
 import { fail } from "./options.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
+import { shapeStr } from "../errors.js";
+import { ints } from "../nir/hdf5.js";
 
-export class AvgPool2d extends Module {
-  private inputShape: readonly number[] | undefined;
-
+/** Pooling over kernel × kernel windows: the per-sample shape and summary line all three share. */
+abstract class Pool2d extends Module {
   constructor(readonly kernel: number) {
     super();
-    if (!Number.isInteger(kernel) || kernel < 1) fail("AvgPool2d kernel", "an integer >= 1", kernel);
+    if (!Number.isInteger(kernel) || kernel < 1) fail(`${this.constructor.name} kernel`, "an integer >= 1", kernel);
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    const [c, h, w] = imageShape(this.constructor.name, s);
+    return [c, Math.floor(h / this.kernel), Math.floor(w / this.kernel)];
+  }
+
+  override describe(): string {
+    return `${this.constructor.name}(${this.kernel})`;
+  }
+
+  /** NIR's AvgPool2d and SumPool2d (MaxPool2d has no node). */
+  protected nirPool(c: NirContext, type: "AvgPool2d" | "SumPool2d"): NirStep {
+    if (c.shape.length !== 3) refuse(c, `expected an input [C, H, W], received samples of shape ${shapeStr(c.shape)}`);
+    const k = this.kernel;
+    return { node: { type, kernel_size: ints([k, k]), stride: ints([k, k]), padding: ints([0, 0]) }, shape: this.outputShape(c.shape) };
+  }
+}
+
+export class AvgPool2d extends Pool2d {
+  private inputShape: readonly number[] | undefined;
+
+  override toNir(c: NirContext): NirStep {
+    return this.nirPool(c, "AvgPool2d");
+  }
+
+  /** A neuron layer before an AvgPool2d(2) can pool inside its scan (Sequential's plan). */
+  override fusion(): Fusion {
+    return this.kernel === 2 ? { avgPool2: true } : {};
   }
 
   forward(x: Tensor): Tensor {
@@ -27,14 +59,9 @@ export class AvgPool2d extends Module {
 }
 
 /** Max pooling over the last two axes; backward routes each gradient to its window's winner. */
-export class MaxPool2d extends Module {
+export class MaxPool2d extends Pool2d {
   private inputShape: readonly number[] | undefined;
   private indices: Tensor | undefined;
-
-  constructor(readonly kernel: number) {
-    super();
-    if (!Number.isInteger(kernel) || kernel < 1) fail("MaxPool2d kernel", "an integer >= 1", kernel);
-  }
 
   forward(x: Tensor): Tensor {
     const { y, indices } = maxPool2d(x, this.kernel);
@@ -56,12 +83,11 @@ export class MaxPool2d extends Module {
 }
 
 /** Sum pooling (sinabs SumPool2d): k²·average, so spike counts are kept, not averaged. */
-export class SumPool2d extends Module {
+export class SumPool2d extends Pool2d {
   private inputShape: readonly number[] | undefined;
 
-  constructor(readonly kernel: number) {
-    super();
-    if (!Number.isInteger(kernel) || kernel < 1) fail("SumPool2d kernel", "an integer >= 1", kernel);
+  override toNir(c: NirContext): NirStep {
+    return this.nirPool(c, "SumPool2d");
   }
 
   forward(x: Tensor): Tensor {

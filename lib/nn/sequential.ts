@@ -1,11 +1,12 @@
 // A feedforward container: forward through the layers in order, backward in reverse. Each layer
 // keeps what its backward needs, so the intermediate tensors are released as soon as passed on.
+// The forward follows a fusion plan (plan.ts) built once from what the layers declare: spike
+// bitmasks handed from a neuron scan to the Linear after it, and a neuron layer run with the
+// AvgPool2d(2) and Dropout after it as one scan.
+import type { Activation, ForwardRequest, Fusion, InputReads } from "./activation.js";
 import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
+import { type PlanStep, buildPlan } from "./plan.js";
 import type { Tensor } from "../tensor.js";
-import type { SpikeHint } from "../sparse.js";
-import { NeuronLayer } from "./neuron.js";
-import { Dropout } from "./dropout.js";
-import { AvgPool2d } from "./pool.js";
 import { type Layout, checkLayout, checkSequenceInput, fromTimeMajor, swapLeadingAxes, toTimeMajor } from "../layout.js";
 
 export interface SequentialOptions {
@@ -13,40 +14,11 @@ export interface SequentialOptions {
   layout?: Layout;
 }
 
-/** A layer whose forward takes its input's spike bitmask (Module.readsSpikeMask). */
-type SpikeMaskReader = Module & { forward(x: Tensor, hint?: SpikeHint): Tensor };
-
-/**
- * Layer i's forward on h in a chain of layers, given the spike bitmask of h that layer i − 1
- * emitted (or, for the first layer, the batch's spike index from the data loader). Returns its
- * output, the number of layers it covered (2 when a neuron layer ran fused with the AvgPool2d(2)
- * after it: the spikes are pooled inside the scan and never stored; 3 with a Dropout after the
- * pooling, applied in the same scan) and, when the next layer
- * reads one, its output's bitmask. Nothing runs between two layers of a chain, so a mask still
- * describes h when it is read.
- */
-function layerForward(layers: readonly Module[], i: number, h: Tensor, mask?: SpikeHint): { y: Tensor; mask?: Uint8Array; layers: number } {
-  const layer = layers[i];
-  const next = layers[i + 1];
-  if (layer instanceof NeuronLayer && next instanceof AvgPool2d && next.kernel === 2 && layer.canFusePool2(h)) {
-    layer.emitSpikeMask = false;
-    // A Dropout after the pooling joins the scan too (in evaluation it is the identity).
-    const drop = layers[i + 2];
-    if (drop instanceof Dropout) {
-      const active = drop.training && drop.p > 0;
-      return { y: layer.forwardPool2(h, active ? { p: drop.p, seed: drop.seed } : undefined), layers: 3 };
-    }
-    return { y: layer.forwardPool2(h), layers: 2 };
-  }
-  if (layer instanceof NeuronLayer) layer.emitSpikeMask = next?.readsSpikeMask ?? false;
-  const y = mask && layer.readsSpikeMask ? (layer as SpikeMaskReader).forward(h, mask) : layer.forward(h);
-  return { y, mask: layer instanceof NeuronLayer && layer.emitSpikeMask ? layer.spikeMask : undefined, layers: 1 };
-}
-
 export class Sequential extends Module {
   readonly layers: Module[];
-  /** Layer indices the last forward ran fused with the layer before them (skipped by backward). */
+  /** Layer indices the last forward ran inside the scan of the layer before them (skipped by backward). */
   private fusedInto = new Set<number>();
+  private planned: { steps: PlanStep[]; layers: number } | undefined;
 
   /** The layout of forward's input and output and of backward's gradients (SequentialOptions). */
   readonly layout: Layout;
@@ -60,39 +32,62 @@ export class Sequential extends Module {
     this.layout = checkLayout("Sequential layout", opts.layout);
   }
 
-  /** Indices of the layers the last forward ran inside the scan of the layer before them. */
-  get fusedLayers(): ReadonlySet<number> {
-    return this.fusedInto;
+  /** The fusion plan, built on the first forward (and again only if layers were added or removed). */
+  get plan(): readonly PlanStep[] {
+    if (!this.planned || this.planned.layers !== this.layers.length) this.planned = { steps: buildPlan(this.layers), layers: this.layers.length };
+    return this.planned.steps;
   }
 
-  /** hint: the input's spike index (a data loader batch's `index`), for a first Linear layer. */
-  forward(x: Tensor, hint?: SpikeHint): Tensor {
+  /** What the first layer reads of the network's input besides the tensor (an option of the data loader's batches). */
+  inputReads(): InputReads {
+    return { spikeIndex: !!this.fusion().readsSpikes };
+  }
+
+  forward(x: Tensor): Tensor {
     // A network with spiking layers reads [T, B, …]: a rank-2 input is a mistake, not [T, N].
     if (x.rank < 3 && (this.layout !== "TBN" || hasNeurons(this))) checkSequenceInput("Sequential", x, this.layout);
-    if (this.layout === "TBN") return this.forwardSteps(x, hint, () => {});
+    if (this.layout === "TBN") return this.forwardSteps({ x }, () => {}).x;
     const xt = toTimeMajor("Sequential", x, this.layout);
-    const y = this.forwardSteps(xt, undefined, () => {}); // a spike index describes the time-major batch: not passed
+    const y = this.forwardSteps({ x: xt }, () => {}).x; // a spike index describes the time-major batch: none is passed
     if (y !== xt) xt.dispose();
     return fromTimeMajor(y, this.layout);
   }
 
+  /** a.index / a.mask: the input's spike index (a data loader batch's) or bitmask, for a first Linear layer. */
+  override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
+    return this.forwardSteps(a, () => {}, req);
+  }
+
+  /** A first layer that reads spikes reads them from the Sequential's input; the last one's mask is the Sequential's. */
+  override fusion(): Fusion {
+    const n = this.layers.length;
+    return { readsSpikes: n > 0 && !!this.layers[0].fusion().readsSpikes, packsMask: n > 0 && !!this.layers[n - 1].fusion().packsMask };
+  }
+
   /**
-   * The forward, calling after(i, y) with the output of every layer i that ran (a fused pair
-   * reports its first layer, with the pooled output); the trainer counts spikes this way.
+   * The forward, calling after(i, out, span) with the output of every layer i that ran, span
+   * being the number of layers it covered (a fused group reports its neuron layer, with the
+   * pooled output and the spike count). The profiler times layers this way.
    */
-  forwardSteps(x: Tensor, hint: SpikeHint | undefined, after: (i: number, y: Tensor) => void): Tensor {
-    let h = x;
-    let mask: SpikeHint | undefined = hint;
+  forwardSteps(a: Activation, after: (i: number, out: Activation, span: number) => void, req: ForwardRequest = {}): Activation {
+    const steps = this.plan;
+    const last = steps.length - 1;
     this.fusedInto.clear();
-    for (let i = 0; i < this.layers.length; ) {
-      const next = layerForward(this.layers, i, h, mask);
-      if (h !== x) h.dispose();
-      h = next.y;
-      mask = next.mask;
-      after(i, h);
-      for (let k = 1; k < next.layers; k++) this.fusedInto.add(i + k);
-      i += next.layers;
-    }
+    let h = a;
+    const pass = (i: number, out: Activation, span: number) => {
+      if (h.x !== a.x) h.x.dispose();
+      h = out;
+      req.observe?.(this.layers[i], out);
+      after(i, out, span);
+      for (let k = 1; k < span; k++) this.fusedInto.add(i + k);
+    };
+    steps.forEach((step, s) => {
+      const { pool2 } = step;
+      if (pool2 && pool2.head.canFusePool2(h.x)) return pass(step.start, pool2.head.forwardPool2(h.x, pool2.dropout?.()), step.span);
+      // A fused group whose input does not allow the fused scan (odd sides, W > 256) runs layer by layer.
+      if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false)), 1);
+      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask))), 1);
+    });
     return h;
   }
 
@@ -113,6 +108,14 @@ export class Sequential extends Module {
       g = next;
     }
     return g;
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    return this.layers.reduce<number[]>((acc, l) => l.outputShape(acc), [...s]);
+  }
+
+  override namedLayers(): (readonly [string, Module])[] {
+    return this.layers.map((l, i) => [String(i), l] as const);
   }
 
   /** Parameters named "<layer index>.<name>", e.g. "0.weight". */
@@ -139,5 +142,10 @@ export class Sequential extends Module {
 }
 
 function hasNeurons(m: Module): boolean {
-  return m instanceof NeuronLayer || m.children().some(hasNeurons);
+  return m.spiking || m.children().some(hasNeurons);
+}
+
+/** The request a layer of the chain gets: a mask when wanted, and the caller's observer. */
+function sub(req: ForwardRequest, mask: boolean): ForwardRequest {
+  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}) };
 }

@@ -7,6 +7,7 @@ import * as ops from "../ops.js";
 import type { Tensor } from "../tensor.js";
 import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
 import { Sequential } from "./sequential.js";
+import type { Activation, ForwardRequest } from "./activation.js";
 
 export class SEW extends Module {
   readonly block: Sequential;
@@ -17,7 +18,13 @@ export class SEW extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = this.block.forward(x);
+    return this.forwardActivation({ x }).x;
+  }
+
+  /** The block's layers report their outputs to req.observe (diagnostics count the spikes inside). */
+  override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
+    const x = a.x;
+    const h = this.block.forwardActivation({ x }, req.observe ? { observe: req.observe } : {}).x;
     if (h.size !== x.size || h.rank !== x.rank || h.shape.some((d, i) => d !== x.shape[i])) {
       h.dispose();
       throw new ShapeError(`SEW: expected the block to keep its input shape ${shapeStr(x.shape)}, received ${shapeStr(h.shape)}`);
@@ -25,7 +32,20 @@ export class SEW extends Module {
     // out of place: a block may hand back a view of its input (dropout in evaluation)
     const y = ops.add(h, x);
     h.dispose();
-    return y;
+    return { x: y };
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    return this.block.outputShape(s);
+  }
+
+  override describe(): string {
+    return "SEW(ADD)";
+  }
+
+  /** The block's layers, as "block.0", "block.1", … */
+  override namedLayers(): (readonly [string, Module])[] {
+    return this.block.namedLayers().map(([n, l]) => [`block.${n}`, l] as const);
   }
 
   backward(dy: Tensor): Tensor {

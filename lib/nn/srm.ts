@@ -1,4 +1,4 @@
-// Generic SRM neuron with finite kernels (math.md §3): u[t] = Σ_k ε[k]·a[t−k] + Σ_k ν[k]·s[t−1−k],
+// Generic SRM neuron with finite kernels (docs/neurons.md §3): u[t] = Σ_k ε[k]·a[t−k] + Σ_k ν[k]·s[t−1−k],
 // s = S(u). Backward "exodus" is exact (back-substitution for ψ = total ∂L/∂s, then a correlation
 // with ε); "slayer" takes ψ = ∂L/∂s; "bptt" differentiates the per-step ops on the tape.
 // With ε[k] = α^k and ν[k] = −m·α^(k+1) it is the LIF of §1.
@@ -11,6 +11,7 @@ import {
   parseSurrogate, positive,
 } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, refuse } from "./nir.js";
 
 export interface SRMOptions {
   /** Response kernel ε[0..Kε) (default: SLAYER's alpha kernel from tauSr). */
@@ -104,6 +105,10 @@ export class SRM extends NeuronLayer {
       T, N, Ke: this.epsilon.length, Kn: this.nu.length, theta: this.theta, multiSpike: this.multiSpike,
       maxSpikes: this.maxSpikes, surrogate: this.surrogate.code, sgScale: this.surrogate.scale, sgWidth: this.surrogate.width,
     };
+  }
+
+  override toNir(c: NirContext): never {
+    refuse(c, "SRM response and refractory kernels have no NIR node (NIR neurons are LIF/IF/LI/CubaLIF ODEs)");
   }
 
   protected scanForward(x: Tensor, s: Tensor, _state: Tensor[], T: number, N: number): Saved {

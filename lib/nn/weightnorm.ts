@@ -6,9 +6,10 @@
 //
 //   backward: ∂g = (∂W·V)/‖V‖,  ∂V = (g/‖V‖)·(∂W − ∂g·V/‖V‖)   (per output row)
 import * as ops from "../ops.js";
-import type { SpikeHint } from "../sparse.js";
+import type { Activation, ForwardRequest, Fusion } from "./activation.js";
 import { Tensor, keep, scope } from "../tensor.js";
 import { type Buffer, Module, type Parameter, newParameter } from "./module.js";
+import type { NirContext, NirStep } from "./nir.js";
 
 /** A layer whose `weight` parameter has one output per row of its first axis (Linear, Conv2d). */
 export type Weighted = Module & { readonly weight: Parameter };
@@ -57,13 +58,43 @@ export class WeightNorm extends Module {
     });
   }
 
-  override get readsSpikeMask(): boolean {
-    return this.inner.readsSpikeMask;
+  override fusion(): Fusion {
+    return { readsSpikes: !!this.inner.fusion().readsSpikes };
   }
 
-  forward(x: Tensor, hint?: SpikeHint): Tensor {
+  forward(x: Tensor): Tensor {
     this.syncWeight();
-    return hint ? (this.inner as Weighted & { forward(x: Tensor, h?: SpikeHint): Tensor }).forward(x, hint) : this.inner.forward(x);
+    return this.inner.forward(x);
+  }
+
+  override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
+    this.syncWeight();
+    return this.inner.forwardActivation(a, req);
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    return this.inner.outputShape(s);
+  }
+
+  override describe(): string {
+    return `WeightNorm(${this.inner.describe()})`;
+  }
+
+  /** The wrapped layer's effective weight W = g·V/‖V‖ (its gradient is formed in backward). */
+  override reportedWeight(): { kind: string; param: Parameter } | undefined {
+    return this.inner.reportedWeight();
+  }
+
+  override skipInputGrad(): void {
+    this.inner.skipInputGrad();
+  }
+
+  /** A training-time reparametrisation: the wrapped layer computes with W = g·V/‖V‖, which is what NIR gets. */
+  override toNir(c: NirContext): NirStep | undefined {
+    this.syncWeight();
+    const step = this.inner.toNir({ ...c, kind: this.inner.constructor.name });
+    if (step) step.node.metadata = { exodus_weight_norm: "folded: weight = g * v / |v| per output" };
+    return step;
   }
 
   backward(dy: Tensor): Tensor {

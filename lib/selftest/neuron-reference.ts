@@ -1,4 +1,4 @@
-// float64 references of the neuron layers, written from math.md independently of the kernels:
+// float64 references of the neuron layers, written from the equations of docs/neurons.md independently of the kernels:
 // a straight unrolled forward, and its reverse-mode derivative taken op by op (reset, spike,
 // clamp, leak) in reverse time order. Used by the tests (test/neurons/reference.ts) and by
 // `exodus selftest`. Arrays are time-major [T, N]; parameters [P], neuron i uses p[i % P].
@@ -205,7 +205,7 @@ export function srmBackwardRef(p: SrmRefParams, u: ArrayLike<number>, g: ArrayLi
   return da;
 }
 
-// ---- ALIF (math.md §6) ---------------------------------------------------------------------------
+// ---- ALIF (docs/neurons.md §6) ---------------------------------------------------------------------------
 export interface AlifRefParams {
   T: number;
   N: number;

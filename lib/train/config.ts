@@ -1,153 +1,35 @@
 // Training configuration: a YAML file validated field by field. Every error names the field, what
 // was expected and what was received ("train.lr: expected a finite number > 0, received -1
 // (number)"). Defaults reproduce the paper's set-up for the chosen data set
-// (shared/docs/experiments.md), so `dataset: {name: shd}` alone is a complete config.
+// (docs/training.md), so `dataset: {name: shd}` alone is a complete config.
 import { readFileSync } from "node:fs";
 import { YAMLParseError, parse } from "yaml";
 import { defaultDevice } from "../device.js";
-import { ConfigError, describe } from "../errors.js";
+import { ConfigError } from "../errors.js";
+import { type Obj, bounded as num, fail, mapping, str } from "../validate.js";
 import { DATASETS, type DatasetName } from "../data/registry.js";
 import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
 import type { BackwardMethod, SurrogateName } from "../nn/options.js";
 import { SURROGATES } from "../native.js";
-import { ALIF_PARAMS } from "../nn/alif.js";
+import { MODEL_FIELDS, NEURON_MODELS, NEURON_TYPES, type NeuronModel, type NeuronSettings } from "../nn/neuron-models.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
 import { checkModelFits } from "./memory.js";
 import { applySets, blameSet, parseSet } from "./overrides.js";
 import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
 import { type AugmentSpec, validateAugment } from "../data/augment.js";
 import { type NirModelConfig, validateNirModel } from "../nir/model.js";
-import { LOOP_FIELDS, type LoopSettings, validateLoop } from "./optim-config.js";
-import { didYouMean } from "../suggest.js";
+import { LOOP_FIELDS, validateLoop } from "./optim-config.js";
 
-export interface MlpModelConfig {
-  kind: "mlp";
-  /** Multiplies the default uniform init bound 1/√fan_in (PyTorch's, which the paper used). */
-  initScale: number;
-  /** Widths of the spiking hidden layers (each Linear without bias + neuron). */
-  hidden: number[];
-  /** Weight normalisation of every Linear (W = g·V/‖V‖); absent: none. */
-  weightNorm?: true;
-}
+import type { ConvModelConfig, LayersModelConfig, MlpModelConfig, NeuronConfig, TrainConfig, TrainSettings } from "./types.js";
+export type { ConvModelConfig, LayersModelConfig, MlpModelConfig, NeuronConfig, TrainConfig, TrainSettings } from "./types.js";
+export { NEURON_TYPES } from "../nn/neuron-models.js";
 
-/** A list of layers (lib/train/layers.ts), e.g. the SEW-ResNet of CIFAR10-DVS. */
-export interface LayersModelConfig {
-  kind: "layers";
-  initScale: number;
-  layers: LayerSpec[];
-}
-
-export interface ConvModelConfig {
-  kind: "conv";
-  initScale: number;
-  /** Output channels of the spiking conv layers, in order (the paper: base·2^i, i = 0..3). */
-  channels: number[];
-  /** Further conv layers at the last width. */
-  extraConvs: number;
-  kernel: number;
-  /** Average pooling window after each spiking layer while the image is larger than poolUntil. */
-  pool: number;
-  poolUntil: number;
-  /** Dropout after each pooled spiking layer, and before the readout. */
-  dropout: number;
-  readoutDropout: number;
-  /** Weight normalisation of every conv and the readout (the paper's DVS Gesture code); absent: none. */
-  weightNorm?: true;
-}
-
-export const NEURON_TYPES = ["lif", "iaf", "alif", "srm"] as const;
-/** Parameters `neuron.learn` may name, per type. */
-export const LEARNABLE: Record<(typeof NEURON_TYPES)[number], readonly string[]> = {
-  lif: ["alpha"], iaf: [], alif: ALIF_PARAMS, srm: [],
-};
-
-export interface NeuronConfig {
-  type: (typeof NEURON_TYPES)[number];
-  /** Membrane time constant in steps (LIF, ALIF). */
-  tauMem: number;
-  /** Threshold (θ0 of ALIF). */
-  threshold: number;
-  /** After a spike: subtract the threshold (default) or reset to 0 (exactly expressible in NIR). */
-  reset: "subtract" | "zero";
-  surrogate: { name: SurrogateName; scale: number; width: number };
-  /** ALIF: adaptation time constant (steps) and strength. */
-  tauAdapt?: number;
-  beta?: number;
-  /** SRM: SLAYER's kernels from time constants (tauSr, tauRef, scaleRef), or explicit kernels. */
-  tauSr?: number;
-  tauRef?: number;
-  scaleRef?: number;
-  epsilon?: number[];
-  nu?: number[];
-  /** A synaptic filter (ExpLeak) before each neuron; learn: its decay is a parameter. */
-  synapse?: { tauSyn: number; learn: boolean };
-  /** Learnable neuron parameters (LEARNABLE[type]). */
-  learn?: string[];
-}
-
-/** LoopSettings: optimizer, paramGroups, schedule, clipGradNorm, selectMetric, keepTop, earlyStopping (optim-config.ts). */
-export interface TrainSettings extends LoopSettings {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  seed: number;
-  /** Evaluate on the test split every this many epochs (and after the last). */
-  evalEvery: number;
-  /** Stop each epoch after this many batches (train and eval); null: the whole split. */
-  limitBatches: number | null;
-  /** Split evaluated every evalEvery epochs, which selects "best" ("valid"; "test" only to reproduce a paper's protocol). */
-  evalSplit: string;
-  /** Also save a checkpoint within an epoch once this many minutes passed since the last one (0: only at epoch ends). */
-  checkpointMinutes: number;
-}
-
-export interface TrainConfig {
-  dataset: { name: DatasetName; root: string; transform?: TransformSpec; augment?: AugmentSpec };
-  model: MlpModelConfig | ConvModelConfig | LayersModelConfig | NirModelConfig;
-  neuron: NeuronConfig;
-  method: BackwardMethod;
-  loss: { readout: ReadoutName };
-  train: TrainSettings;
-  /** Folder for metrics.jsonl and the checkpoint. */
-  output: string;
-  /** "cpu", "cuda" or "cuda:N". */
-  device: string;
-}
-
-type Obj = Record<string, unknown>;
 
 /** Widest layer a config may ask for; whether a model fits memory is estimated before building it (memory.ts). */
 const MAX_WIDTH = 2 ** 24;
 
-export function fail(field: string, expected: string, v: unknown): never {
-  throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
-}
-
-export function object(field: string, v: unknown, known: string[]): Obj {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) fail(field, "a mapping", v);
-  for (const k of Object.keys(v as Obj))
-    if (!known.includes(k)) throw new ConfigError(`${field}.${k}: expected no such field (known: ${known.join(", ")}), received ${describe(k)}${didYouMean(k, known)}`);
-  return v as Obj;
-}
-
-export function num(field: string, v: unknown, dflt: number, check: { min?: number; exclusiveMin?: boolean; max?: number; integer?: boolean } = {}): number {
-  if (v === undefined || v === null) return dflt;
-  const { min, exclusiveMin, max, integer } = check;
-  const what = `${integer ? "an integer" : "a finite number"}${min !== undefined ? ` ${exclusiveMin ? ">" : ">="} ${min}` : ""}${max !== undefined ? `${min !== undefined ? " and" : ""} < ${max}` : ""}`;
-  if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isInteger(v))) fail(field, what, v);
-  if (min !== undefined && (exclusiveMin ? v <= min : v < min)) fail(field, what, v);
-  if (max !== undefined && v >= max) fail(field, what, v);
-  return v;
-}
-
-export function str<T extends string>(field: string, v: unknown, dflt: T, allowed?: readonly T[]): T {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== "string" || (allowed && !allowed.includes(v as T)))
-    throw new ConfigError(`${field}: expected ${allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` : "a string"}, received ${describe(v)}${allowed ? didYouMean(v, allowed) : ""}`);
-  return v as T;
-}
+/** A config section: a mapping of known fields. */
+const object = (field: string, v: unknown, known: string[]): Obj => mapping(field, v, known, "a mapping");
 
 function intList(field: string, v: unknown, dflt: number[]): number[] {
   if (v === undefined || v === null) return dflt;
@@ -155,7 +37,7 @@ function intList(field: string, v: unknown, dflt: number[]): number[] {
   return v.map((x, i) => num(`${field}[${i}]`, x, 0, { min: 1, integer: true, max: MAX_WIDTH }));
 }
 
-/** The paper's set-up per data set (experiments.md). */
+/** The paper's set-up per data set (docs/training.md, docs/vision.md). */
 function defaultsFor(name: DatasetName) {
   if (name === "synthetic") return SYNTHETIC_TRAIN_DEFAULTS;
   const audio = name === "shd" || name === "ssc";
@@ -367,16 +249,12 @@ export function loadConfig(path: string, overrides: ConfigOverrides = {}): Train
 
 /** The `neuron` section: type, its own fields (others rejected by name), synapse, learn. */
 function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
-  const n = object("neuron", raw, [
-    "type", "tauMem", "threshold", "reset", "surrogate", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu", "synapse", "learn",
-  ]);
+  // The models' own fields come from their entries (lib/nn/neuron-models.ts).
+  const n = object("neuron", raw, ["type", "tauMem", "threshold", "reset", "surrogate", ...MODEL_FIELDS.filter((f) => f !== "tauMem"), "synapse", "learn"]);
   const type = str("neuron.type", n.type, d.type, NEURON_TYPES);
-  const own: Record<NeuronConfig["type"], string[]> = {
-    lif: ["tauMem"], iaf: [], alif: ["tauMem", "tauAdapt", "beta"], srm: ["tauSr", "tauRef", "scaleRef", "epsilon", "nu"],
-  };
-  for (const k of ["tauMem", "tauAdapt", "beta", "tauSr", "tauRef", "scaleRef", "epsilon", "nu"])
-    if (n[k] !== undefined && !own[type].includes(k))
-      fail(`neuron.${k}`, `no value for type "${type}"${type === "iaf" && k === "tauMem" ? " (no leak)" : ""}`, n[k]);
+  const model: NeuronModel = NEURON_MODELS[type];
+  for (const k of MODEL_FIELDS)
+    if (n[k] !== undefined && !model.fields.includes(k)) fail(`neuron.${k}`, `no value for type "${type}"${model.refuse?.[k] ? ` (${model.refuse[k]})` : ""}`, n[k]);
   const s = object("neuron.surrogate", n.surrogate, ["name", "scale", "width"]);
   const pos = { min: 0, exclusiveMin: true };
   const neuron: NeuronConfig = {
@@ -390,29 +268,9 @@ function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
       width: num("neuron.surrogate.width", s.width, d.surrogate.width, { min: 1e-3, max: 1e3 }),
     },
   };
-  if (neuron.reset === "zero" && type !== "lif" && type !== "iaf")
-    fail("neuron.reset", `"subtract" for type "${type}" (reset to zero exists for lif and iaf)`, n.reset);
-  if (type === "alif") {
-    neuron.tauAdapt = num("neuron.tauAdapt", n.tauAdapt, 200, pos);
-    neuron.beta = num("neuron.beta", n.beta, 1, { min: 0 });
-  }
-  if (type === "srm") {
-    if (n.epsilon !== undefined) {
-      for (const k of ["tauSr", "tauRef", "scaleRef"])
-        if (n[k] !== undefined) fail(`neuron.${k}`, "no value with explicit kernels (epsilon, nu)", n[k]);
-      const list = (f: string, v: unknown, min: number) => {
-        if (!Array.isArray(v) || v.length < min) fail(f, `a list of at least ${min} numbers`, v);
-        return v.map((x, i) => num(`${f}[${i}]`, x, 0));
-      };
-      neuron.epsilon = list("neuron.epsilon", n.epsilon, 1);
-      neuron.nu = n.nu === undefined ? [] : list("neuron.nu", n.nu, 0);
-    } else {
-      if (n.nu !== undefined) fail("neuron.nu", "no value without epsilon (give both kernels, or tauSr/tauRef)", n.nu);
-      neuron.tauSr = num("neuron.tauSr", n.tauSr, 10, pos);
-      neuron.tauRef = num("neuron.tauRef", n.tauRef, 1, pos);
-      neuron.scaleRef = num("neuron.scaleRef", n.scaleRef, 2, {});
-    }
-  }
+  if (neuron.reset === "zero" && !model.zeroReset)
+    fail("neuron.reset", `"subtract" for type "${type}" (reset to zero exists for ${NEURON_TYPES.filter((t) => NEURON_MODELS[t].zeroReset).join(" and ")})`, n.reset);
+  Object.assign(neuron, model.readConfig(n));
   if (n.synapse !== undefined && n.synapse !== null) {
     const syn = object("neuron.synapse", n.synapse, ["tauSyn", "learn"]);
     if (syn.tauSyn === undefined) fail("neuron.synapse.tauSyn", "a time constant in steps > 0", undefined);
@@ -420,7 +278,7 @@ function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
     neuron.synapse = { tauSyn: num("neuron.synapse.tauSyn", syn.tauSyn, 0, pos), learn: syn.learn === true };
   }
   if (n.learn !== undefined && n.learn !== null) {
-    const allowed = LEARNABLE[type];
+    const allowed = model.learnable;
     if (!Array.isArray(n.learn)) fail("neuron.learn", `a list of parameter names (for type "${type}": ${allowed.join(", ") || "none"})`, n.learn);
     n.learn.forEach((p, i) => {
       if (typeof p !== "string" || !allowed.includes(p))

@@ -13,7 +13,7 @@ import { scope } from "../tensor.js";
 import { moduleState, restoreWeights } from "./checkpoint.js";
 import { loadForInference } from "./model-file.js";
 import type { TrainConfig } from "./config.js";
-import { SpikeProbe } from "./spike-probe.js";
+import { forwardCounting, spikingLayers } from "./diagnostics.js";
 import { readout } from "./loss.js";
 import { buildModel } from "./model.js";
 import { revalidateStored } from "./resume.js";
@@ -83,16 +83,16 @@ export async function evaluateRun(path: string, opts: EvalOptions = {}): Promise
   try {
     restoreWeights(moduleState(model.net), ckpt);
     model.net.eval(); // every layer, nested ones too (dropout off, batch norm on running statistics)
-    const probe = new SpikeProbe(model.net); // every spiking layer, those inside blocks too
+    const spiking = spikingLayers(model.net); // every spiking layer, those inside blocks too
     const C = data.numClasses;
     const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
-    const spikes = probe.names.map(() => 0);
-    const possible = probe.names.map(() => 0);
+    const spikes = spiking.map((l) => l.name).map(() => 0);
+    const possible = spiking.map((l) => l.name).map(() => 0);
     let lossSum = 0;
     let seen = 0;
     for await (const batch of data.batches({ batchSize: opts.batchSize ?? cfg.train.batchSize, shuffle: false, device: cfg.device })) {
       const r = scope(() => {
-        const f = probe.forward(batch.x);
+        const f = forwardCounting(model.net, batch.x, spiking);
         const logits = readout(cfg.loss.readout, f.y).logits;
         const { loss } = ops.softmaxCrossEntropy(logits, batch.labels);
         return { loss, pred: ops.argmax(logits, 1).toArray(), spikes: f.spikes, possible: f.possible };
@@ -119,7 +119,7 @@ export async function evaluateRun(path: string, opts: EvalOptions = {}): Promise
         return { class: classes[i], samples: n, acc: n ? row[i] / n : 0 };
       }),
       confusion,
-      firingRate: Object.fromEntries(probe.names.map((name, k) => [name, spikes[k] / Math.max(1, possible[k])])),
+      firingRate: Object.fromEntries(spiking.map((l) => l.name).map((name, k) => [name, spikes[k] / Math.max(1, possible[k])])),
     };
   } finally {
     model.net.dispose();

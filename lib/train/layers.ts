@@ -3,7 +3,7 @@
 //   {conv: {out: 64, kernel: 3, padding?, stride?, weightNorm?}}   Conv2d without bias
 //   {linear: {out?: 10, bias?: false, weightNorm?}}                 out defaults to the class count
 //   {batchnorm: {eps?, momentum?, affine?}}                         2-D after convs, 1-D after linears
-//   {neuron: {}} | {lif: {tauMem: 3}} | {iaf: {}}                   the config's neuron, overridden
+//   {neuron: {}} | {lif: {tauMem: 3}} | {iaf: {}} | {alif: {}} …    the config's neuron, overridden (any model's name)
 //   {maxpool: 2} | {avgpool: 2} | {sumpool: 2}                      window = stride
 //   {dropout: 0.2}   {flatten: {}}
 //   {sew: [ ...layers ]}                                            out = a + block(a), same shape
@@ -11,7 +11,11 @@
 // Validation (field types) happens with the rest of the config; shapes are inferred and checked
 // when the model is built for a data set's sample shape. Every error names the layer's index path
 // ("model.layers[3].sew[1].conv.out") and what was expected.
-import { ConfigError, describe } from "../errors.js";
+import { ConfigError } from "../errors.js";
+import { type Obj, bool, fail, int, mapping, number as real } from "../validate.js";
+
+/** A mapping of known fields, described as such when it is not one ("a mapping ({})" when none are known). */
+const fields = (field: string, v: unknown, known: string[]): Obj => mapping(field, v, known, `a mapping${known.length ? ` of ${known.join(", ")}` : " ({})"}`);
 import { BatchNorm1d, BatchNorm2d } from "../nn/batchnorm.js";
 import { Conv2d } from "../nn/conv2d.js";
 import { Dropout } from "../nn/dropout.js";
@@ -20,6 +24,7 @@ import { Linear } from "../nn/linear.js";
 import type { Module } from "../nn/module.js";
 import { AvgPool2d, MaxPool2d, SumPool2d } from "../nn/pool.js";
 import { SEW } from "../nn/sew.js";
+import { MODEL_FIELDS, NEURON_TYPES, neuronModel } from "../nn/neuron-models.js";
 import { outputShape } from "../nn/summary.js";
 import { WeightNorm } from "../nn/weightnorm.js";
 import type { Rng } from "../random.js";
@@ -36,42 +41,9 @@ export type LayerSpec =
   | { type: "flatten" }
   | { type: "sew"; layers: LayerSpec[] };
 
-const KINDS = ["conv", "linear", "batchnorm", "neuron", "lif", "iaf", "maxpool", "avgpool", "sumpool", "dropout", "flatten", "sew"];
+/** Layer kinds; a neuron model's name (lif, alif, …) is the neuron section with that type. */
+const KINDS = ["conv", "linear", "batchnorm", "neuron", ...NEURON_TYPES, "maxpool", "avgpool", "sumpool", "dropout", "flatten", "sew"];
 
-type Obj = Record<string, unknown>;
-
-function fail(field: string, expected: string, v: unknown): never {
-  throw new ConfigError(`${field}: expected ${expected}, received ${describe(v)}`);
-}
-
-function fields(field: string, v: unknown, known: string[]): Obj {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) fail(field, `a mapping${known.length ? ` of ${known.join(", ")}` : " ({})"}`, v);
-  for (const k of Object.keys(v as Obj))
-    if (!known.includes(k)) throw new ConfigError(`${field}.${k}: expected no such field (known: ${known.join(", ") || "none"}), received ${describe(k)}${didYouMean(k, known)}`);
-  return v as Obj;
-}
-
-function int(field: string, v: unknown, dflt: number | undefined, min: number): number {
-  if (v === undefined || v === null) {
-    if (dflt === undefined) fail(field, `an integer >= ${min}`, v);
-    return dflt;
-  }
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min) fail(field, `an integer >= ${min}`, v);
-  return v;
-}
-
-function real(field: string, v: unknown, dflt: number, ok: (x: number) => boolean, what: string): number {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== "number" || !Number.isFinite(v) || !ok(v)) fail(field, what, v);
-  return v;
-}
-
-function bool(field: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== "boolean") fail(field, "true or false", v);
-  return v;
-}
 
 /** Validates a neuron section as the config's `neuron` (errors named after `field`); returns it with defaults. */
 export type NeuronCheck = (raw: Obj, field: string) => Record<string, unknown>;
@@ -86,7 +58,8 @@ export function validateLayers(raw: unknown, field: string, topNeuron: unknown, 
       fail(at, `a mapping with exactly one key, one of ${KINDS.join(", ")} (e.g. {conv: {out: 64}})`, entry);
     const [kind, v] = Object.entries(entry as Obj)[0];
     const f = `${at}.${kind}`;
-    switch (kind) {
+    const k = (NEURON_TYPES as readonly string[]).includes(kind) ? "neuron" : kind;
+    switch (k) {
       case "conv": {
         const o = fields(f, v, ["out", "kernel", "padding", "stride", "weightNorm"]);
         const kernel = int(`${f}.kernel`, o.kernel, 3, 1);
@@ -103,15 +76,13 @@ export function validateLayers(raw: unknown, field: string, topNeuron: unknown, 
         return { type: "batchnorm", eps: real(`${f}.eps`, o.eps, 1e-5, (x) => x > 0, "a number > 0"),
           momentum: real(`${f}.momentum`, o.momentum, 0.1, (x) => x >= 0 && x <= 1, "a number in [0, 1]"), affine: bool(`${f}.affine`, o.affine, true) };
       }
-      case "neuron":
-      case "lif":
-      case "iaf": {
+      case "neuron": {
         if (v !== undefined && v !== null && (typeof v !== "object" || Array.isArray(v))) fail(f, "a mapping of neuron fields to override ({} for none)", v);
         const base: Obj = { ...((topNeuron && typeof topNeuron === "object" ? topNeuron : {}) as Obj) };
         const over = (v ?? {}) as Obj;
         if (kind !== "neuron" && base.type !== kind) {
           // switching the type: fields of the other type do not carry over
-          if (kind === "iaf") delete base.tauMem;
+          for (const k of MODEL_FIELDS) if (!neuronModel(kind).fields.includes(k)) delete base[k];
           base.type = kind;
         }
         if (over.type !== undefined && kind !== "neuron") fail(`${f}.type`, `no value (the key ${kind} sets the type; use {neuron: {type: …}})`, over.type);
@@ -120,7 +91,7 @@ export function validateLayers(raw: unknown, field: string, topNeuron: unknown, 
       case "maxpool":
       case "avgpool":
       case "sumpool":
-        return { type: kind, kernel: int(f, v, undefined, 1) };
+        return { type: k, kernel: int(f, v, undefined, 1) };
       case "dropout":
         return { type: "dropout", p: real(f, v, 0, (x) => x >= 0 && x < 1, "a probability in [0, 1)") };
       case "flatten":

@@ -1,4 +1,4 @@
-// Readouts over time (math.md §5): the network's output y [T, B, C] becomes logits [B, C] by a
+// Readouts over time (docs/neurons.md §5): the network's output y [T, B, C] becomes logits [B, C] by a
 // sum, a max or the last step; cross-entropy on the logits; backward maps ∂L/∂logits back to
 // ∂L/∂y [T, B, C]. Built from device ops only, so it runs wherever y lives.
 import { ShapeError, shapeStr } from "../errors.js";

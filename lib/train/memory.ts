@@ -9,7 +9,7 @@ import { DVS128_SENSOR } from "../data/aedat3.js";
 import { DATASETS, infoFor } from "../data/registry.js";
 import { transformedSensor } from "../data/transforms.js";
 import { native } from "../native.js";
-import type { TrainConfig } from "./config.js";
+import type { TrainConfig } from "./types.js";
 
 /** Values in one tensor: kernels index with 32-bit signed integers. */
 const MAX_TENSOR = 2 ** 31 - 1;

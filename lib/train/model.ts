@@ -1,4 +1,4 @@
-// Builds the paper's networks from a validated config (experiments.md):
+// Builds the paper's networks from a validated config (docs/training.md, docs/vision.md):
 //   mlp   [Linear(no bias) + LIF] × hidden, Linear readout (SHD, SSC), input [T, B, channels];
 //   conv  [Conv3×3(no bias) + IAF/LIF (+ AvgPool 2 while larger than 4) + Dropout] per width,
 //         Flatten, Dropout, Linear(C·H·W → classes) (DVS Gesture), input [T, B, 2, H, W];
@@ -9,12 +9,11 @@
 import { ConfigError } from "../errors.js";
 import type { Module, Parameter } from "../nn/module.js";
 import { Conv2d } from "../nn/conv2d.js";
-import { Dropout } from "../nn/dropout.js";
+import { Dropout, isDropout } from "../nn/dropout.js";
 import { Flatten } from "../nn/flatten.js";
 import { Linear } from "../nn/linear.js";
 import { AvgPool2d } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
-import { SEW } from "../nn/sew.js";
 import { formatSummary, summaryRows } from "../nn/summary.js";
 import { WeightNorm, type Weighted } from "../nn/weightnorm.js";
 import { Rng } from "../random.js";
@@ -90,22 +89,22 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
     if (m.readoutDropout > 0) layers.push(new Dropout(m.readoutDropout));
     layers.push(wn(new Linear(c * h * w, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale })));
   }
-  // Nothing needs the gradient of the data: the first layer skips it.
-  // Through weight norm too: its wrapped layer is the one that computes ∂x.
-  const first = layers[0] instanceof WeightNorm ? layers[0].inner : layers[0];
-  if (first instanceof Linear || first instanceof Conv2d) first.inputGrad = false;
+  // Nothing needs the gradient of the data: the first layer skips it (through weight norm too:
+  // its wrapped layer is the one that computes ∂x).
+  layers[0]?.skipInputGrad();
   const net = new Sequential(...layers);
   const weights: BuiltModel["weights"] = [];
   const dropouts: Dropout[] = [];
   // Conv and Linear weights (not batch norm's γ), through SEW blocks and weight norm.
-  const walk = (ls: readonly Module[], prefix: string) =>
-    ls.forEach((l, i) => {
-      const inner = l instanceof WeightNorm ? l.inner : l;
-      if (inner instanceof Conv2d || inner instanceof Linear) weights.push({ layer: `${prefix}${i}.${inner.constructor.name}`, param: inner.weight });
-      if (l instanceof Dropout) dropouts.push(l);
-      if (l instanceof SEW) walk(l.block.layers, `${prefix}${i}.block.`);
-    });
-  walk(layers, "");
+  const walk = (ls: readonly (readonly [string, Module])[], prefix: string) => {
+    for (const [name, l] of ls) {
+      const w = l.reportedWeight();
+      if (w) weights.push({ layer: `${prefix}${name}.${w.kind}`, param: w.param });
+      if (isDropout(l)) dropouts.push(l);
+      walk(l.namedLayers(), `${prefix}${name}.`);
+    }
+  };
+  walk(net.namedLayers(), "");
   const summary = formatSummary(summaryRows(layers, features), features);
   return { net, dropouts, weights, summary };
 }

@@ -1,7 +1,7 @@
 // Validation of the training-loop fields of a config's `train` section: optimizer, paramGroups,
 // schedule, clipGradNorm, selectMetric, keepTop, earlyStopping, logEvery, tensorboard. Same conventions as config.ts:
 // every error names the field, what was expected and what was received.
-import { fail, num, object, str } from "./config.js";
+import { bounded as num, fail, mapping as object, str } from "../validate.js";
 import { SCHEDULES, type ScheduleSpec } from "./schedules.js";
 import type { ParamGroupSpec } from "./optimizers/groups.js";
 import type { SelectionSettings } from "./selection.js";

@@ -4,7 +4,7 @@
 // like the same value in the file, and an error names the field.
 import { parse, stringify } from "yaml";
 import { ConfigError } from "../errors.js";
-import type { TrainConfig } from "./config.js";
+import type { TrainConfig } from "./types.js";
 
 type Obj = Record<string, unknown>;
 

@@ -4,10 +4,9 @@
 // epoch's time went. Built from metrics.jsonl alone, so the page shows exactly what the file holds.
 import { coincidenceNote } from "../coincide.js";
 import { esc, lineChart, stackedBars } from "../plot.js";
-import type { TrainConfig } from "./config.js";
+import type { EpochMetrics, TrainConfig } from "./types.js";
 import { describeOptimizer } from "./optimizers/index.js";
 import { PALETTE, layerPanel } from "./report-layers.js";
-import type { EpochMetrics } from "./trainer.js";
 
 function pts(epochs: EpochMetrics[], get: (m: EpochMetrics) => number | undefined): { x: number; y: number }[] {
   return epochs.flatMap((m) => {

@@ -4,10 +4,10 @@
 // renamed, so a reader never sees half a file.
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TrainConfig } from "./config.js";
+import type { TrainConfig } from "./types.js";
 import { resolvedConfigYaml } from "./overrides.js";
 import { renderReport } from "./report.js";
-import type { EpochMetrics } from "./trainer.js";
+import type { EpochMetrics } from "./types.js";
 
 function writeAtomic(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);

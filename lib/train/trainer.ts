@@ -26,9 +26,9 @@ import type { TrainConfig } from "./config.js";
 import { lossStep, moduleModel } from "./custom.js";
 import type { LossFn } from "../loss/index.js";
 import type { Module } from "../nn/module.js";
+import type { EpochMetrics } from "./types.js";
 import { Autosave, Guard, checkRun } from "./guard.js";
-import { FiringMonitor, syncDevice } from "./diagnostics.js";
-import { SpikeProbe } from "./spike-probe.js";
+import { FiringMonitor, forwardCounting, spikingLayers, syncDevice } from "./diagnostics.js";
 import { buildModel, type BuiltModel } from "./model.js";
 import { Eta, Progress, formatDuration } from "./progress.js";
 import { writeRunConfig, writeRunFiles } from "./run-files.js";
@@ -48,24 +48,7 @@ export interface TrainData {
   close?(): Promise<void>;
 }
 
-export interface EpochMetrics {
-  /** 1-based, as printed. */
-  epoch: number;
-  step: number;
-  method: string;
-  train: { loss: number; acc: number; samples: number; seconds: number; samplesPerSec: number };
-  eval?: { loss: number; acc: number; samples: number };
-  /** Mean 2-norm of each layer's weight gradient over the epoch's steps. */
-  gradNorm: Record<string, number>;
-  /** Spikes of each spiking layer over the epoch's training steps / possible spikes (neurons × steps × samples). */
-  firingRate: Record<string, number>;
-  /** Seconds of the epoch: waiting for batches, forward (with the loss), backward, optimizer step, evaluation. */
-  time: { data: number; forward: number; backward: number; optimizer: number; eval: number };
-  /** Diagnostics printed during this epoch (a silent or saturated layer). */
-  warnings?: string[];
-  /** Learning rate of the epoch's last step (train.lr × the schedule's factor). */
-  lr?: number;
-}
+export type { EpochMetrics } from "./types.js";
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -180,8 +163,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     mkdirSync(out, { recursive: true });
     let pos = { epoch: 0, batch: 0, phase: "train" as "train" | "eval", step: 0 };
-    const probe = new SpikeProbe(model.net); // every spiking layer, those inside blocks too
-    const spiking = probe.names;
+    const spiking = spikingLayers(model.net); // every spiking layer, those inside blocks too
     const fresh = (): Required<CheckpointState["partial"]> => ({ lossSum: 0, correct: 0, seen: 0, seconds: 0, gradNormSums: model.weights.map(() => 0), gradSteps: 0,
       spikeSums: spiking.map(() => 0), possibleSums: spiking.map(() => 0), phaseSeconds: { data: 0, forward: 0, backward: 0, optimizer: 0 } });
     let partial = fresh();
@@ -240,7 +222,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const started = performance.now() - partial.seconds * 1000;
         const ph = partial.phaseSeconds;
         let waitFrom = performance.now(); // time until the loader hands over a batch is data time
-        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, spikeIndex: model.net.layers[0]?.readsSpikeMask })) {
+        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, ...model.net.inputReads() })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;
@@ -255,7 +237,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           };
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const { y, spikes, possible } = probe.forward(batch.x, batch.index);
+            const { y, spikes, possible } = forwardCounting(model.net, batch, spiking);
             const { loss, correct, dy } = lossOf(y, batch.labels);
             ph.forward += lap();
             model.net.backward(dy!);
@@ -302,7 +284,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         train: { loss: partial.lossSum / Math.max(1, partial.seen), acc: partial.correct / Math.max(1, partial.seen), samples: partial.seen,
           seconds: partial.seconds, samplesPerSec: rate.samplesPerSec ?? partial.seen / Math.max(1e-9, partial.seconds) },
         gradNorm: Object.fromEntries(model.weights.map((w, k) => [w.layer, partial.gradNormSums[k] / Math.max(1, partial.gradSteps)])),
-        firingRate: Object.fromEntries(spiking.map((name, k) => [name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
+        firingRate: Object.fromEntries(spiking.map((l, k) => [l.name, partial.spikeSums[k] / Math.max(1, partial.possibleSums[k])])),
         time: { ...partial.phaseSeconds, eval: 0 },
         lr: cfg.train.lr * schedule.factor(Math.max(0, pos.step - 1)),
       };

@@ -15,7 +15,7 @@ const results = join(root, "benchmarks", "results");
 const torch = spawnSync("/usr/bin/python3", ["-c", "import torch, numpy"]).status === 0;
 
 describe("exodus bench (network)", () => {
-  it("builds the paper's set-ups (experiments.md)", () => {
+  it("builds the paper's set-ups (docs/benchmarks.md)", () => {
     expect(SETUPS).toEqual(["shd", "ssc", "dvs-gesture"]);
     const shd = setup("shd", { device: "cpu" });
     expect(shd).toMatchObject({ T: 250, batch: 128, features: [100], classes: 20, label: "SHD, LIF, B=128, T=250" });

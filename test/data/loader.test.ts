@@ -105,9 +105,9 @@ describe("SHD through openDataset", () => {
       expect(ix.density).toBe(mine.build(b.x.reshape([rows, 100]), rows, 100));
       expect(ix.density).toBeGreaterThan(0);
       expect(Array.from(ix.linear(w).toArray())).toEqual(Array.from(mine.linear(w).toArray()));
-      // The layer given the index computes what it computes from the batch itself.
+      // The layer given the batch as an activation (x with its index) computes what it computes from x itself.
       const [a, c] = [new Linear(100, 16, { seed: 4 }), new Linear(100, 16, { seed: 4 })];
-      const ya = a.forward(b.x, ix), yc = c.forward(b.x);
+      const ya = a.forwardActivation(b).x, yc = c.forward(b.x);
       expect(Array.from(ya.toArray())).toEqual(Array.from(yc.toArray()));
       const g = Tensor.from(rng.fillUniform(new Float32Array(ya.size), -1, 1), ya.shape);
       a.backward(g);

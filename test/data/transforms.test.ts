@@ -1,4 +1,4 @@
-// Binning against results computed by hand from tonic's slicers (see shared/docs/datasets.md).
+// Binning against results computed by hand from tonic's slicers (docs/data.md).
 import { describe, expect, it } from "vitest";
 import { type Events, allocEvents } from "../../lib/data/events.js";
 import {

@@ -1,4 +1,4 @@
-// ALIF (math.md §6): forward against a float64 loop, EXODUS against the float64 reverse-mode
+// ALIF (docs/neurons.md §6): forward against a float64 loop, EXODUS against the float64 reverse-mode
 // reference (every parameter and state gradient), EXODUS ≡ BPTT, β = 0 ≡ LIF with m = θ0, SLAYER
 // against its reference, and streaming in chunks.
 import { describe, expect, it } from "vitest";

@@ -11,7 +11,7 @@ import { Dag } from "../../lib/nir/dag.js";
 import { f32, ints } from "../../lib/nir/hdf5.js";
 import { simulate } from "../../lib/nir/simulate.js";
 import { outputShape } from "../../lib/nn/index.js";
-import { SpikeProbe } from "../../lib/train/spike-probe.js";
+import { forwardCounting, spikingLayers } from "../../lib/train/diagnostics.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor, scope } from "../../lib/tensor.js";
 import { moduleState } from "../../lib/train/checkpoint.js";
@@ -119,12 +119,12 @@ describe("NIR graphs in other frameworks' layouts", () => {
     expect(dag.nodes.find((n) => n.name === "pool")!.inputs.sort()).toEqual(["sn1", "sn2"]);
     expect(outputShape(a.net, a.inputShape)).toEqual([4]); // the summary exodus train prints sees through the Dag
     // training's and evaluation's firing rates count the neurons inside the Dag, as exodus run records them
-    const probe = new SpikeProbe(a.net);
-    expect(probe.names).toEqual(["0.sn1.0.LIF", "0.sn2.0.LIF", "0.sn3.1.LIF"]);
+    const spiking = spikingLayers(a.net);
+    expect(spiking.map((l) => l.name)).toEqual(["0.sn1.0.LIF", "0.sn2.0.LIF", "0.sn3.1.LIF"]);
     const { t } = input(a.inputShape, 0.4, 9);
     a.net.eval();
     const counted = scope(() => {
-      const f = probe.forward(t);
+      const f = forwardCounting(a.net, t, spiking);
       return f.spikes;
     });
     const traces = simulate({ net: a.net, inputShape: a.inputShape, names: a.nodeNames, source: "test" }, t);

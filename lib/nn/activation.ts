@@ -1,0 +1,69 @@
+// What flows from one layer to the next: a tensor, plus what its producer learnt about it for free
+// and the next layer can use (the bitmask of its nonzeros that a neuron scan packed, the row index
+// the data loader built from a batch's sparse frames, the spike count of a scan fused with its
+// pooling). A value handed from layer to layer, never a field left on a layer for another to
+// read: nothing runs between the producer and the consumer, so it still describes the tensor.
+import type { SpikeIndex } from "../sparse.js";
+import type { Tensor } from "../tensor.js";
+
+export interface Activation {
+  readonly x: Tensor;
+  /** Bit i of byte i / 8 set where x's flat entry i is nonzero (a LIF/IAF/ALIF scan packs it). */
+  readonly mask?: Uint8Array;
+  /** x as a row index [rows, features] (a data loader batch's, for a first Linear layer). */
+  readonly index?: SpikeIndex;
+  /** The spikes a neuron scan emitted when x is its pooled output (the spikes themselves were never stored). */
+  readonly spikeCount?: number;
+}
+
+/** What a layer's caller asks of its forward on an Activation. */
+export interface ForwardRequest {
+  /** The next layer reads a spike bitmask: pack one of the output when the layer can. */
+  readonly mask?: boolean;
+  /**
+   * Called by a container (Sequential) with each of its layers' output, nested ones too; a fused
+   * group reports its first layer, with the pooled output and its spike count.
+   */
+  readonly observe?: Observer;
+}
+
+export type Observer = (layer: object, out: Activation) => void;
+
+/** A Dropout's part in a fused scan: its probability and this step's seed. */
+export interface PoolDropout {
+  p: number;
+  seed: number;
+}
+
+/** A layer that can run an AvgPool2d(2) (and a Dropout after it) inside its own forward scan. */
+export interface Pool2Head {
+  /** Whether input x allows it (its shape; the layer's device and method are known already). */
+  canFusePool2(x: Activation["x"]): boolean;
+  /** The forward followed by the pooling (and dropout), returning the pooled map and the spike count. */
+  forwardPool2(x: Activation["x"], dropout?: PoolDropout): Activation;
+}
+
+/**
+ * What a layer tells the Sequential that holds it, from which the Sequential builds its fusion
+ * plan once. Everything absent means "none".
+ */
+export interface Fusion {
+  /** Its forward reads the input's spike bitmask or index. */
+  readsSpikes?: boolean;
+  /** Its forward can pack the bitmask of its output's nonzeros. */
+  packsMask?: boolean;
+  /** It can take an AvgPool2d(2) after it into its scan. */
+  pool2Head?: Pool2Head;
+  /** It is an AvgPool2d with kernel 2. */
+  avgPool2?: boolean;
+  /** It is a Dropout, which a fused scan can apply: this step's part (undefined when it is the identity). */
+  dropout?: () => PoolDropout | undefined;
+}
+
+export const NO_FUSION: Fusion = Object.freeze({});
+
+/** What a network's first layer reads of its input besides the tensor (a data loader option). */
+export interface InputReads {
+  /** Build each batch's spike index (Activation.index) from its sparse frames. */
+  spikeIndex?: boolean;
+}
