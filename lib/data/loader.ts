@@ -1,5 +1,6 @@
 // openDataset(): a data set by name, split and transform, backed by the preprocessed cache (built
 // on first use), delivering seeded, prefetched, time-major batches [T, B, …] on a device.
+import { shardOf, type Shard } from "../dist/shard.js";
 import { SpikeIndex } from "../sparse.js";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -60,6 +61,8 @@ export interface BatchOptions {
    * default a batch's x is disposed when the next batch is requested or the loop ends.
    */
   retain?: boolean;
+  /** Data-parallel training (lib/dist/): this rank's share of every batch, in the same global order. */
+  shard?: Shard;
   /**
    * Augment every sample (augment.ts), seeded from `seed` and the sample's index (training only).
    * Augmented batches take the sparse path; the augmentation runs in `workers` threads (default:
@@ -273,7 +276,7 @@ class CachedDataset implements Dataset {
     const rest = this.sampleShape.slice(1);
     const pending: Promise<Batch>[] = [];
     const pool: Float32Array[] = [];
-    const indicesOf = (k: number) => order.slice(k * bs, Math.min((k + 1) * bs, this.size));
+    const indicesOf = (k: number) => shardOf(order.slice(k * bs, Math.min((k + 1) * bs, this.size)), opts.shard);
     // Batches k+1..k+prefetch are prepared while the trainer works on batch k: cache reads are
     // libuv file I/O, and the dense batch is zeroed and filled from the sparse frames by a native
     // task on a libuv thread (only the non-zero counts cross to a GPU), so none of it runs on the

@@ -28,6 +28,7 @@ import { buildModel, type BuiltModel } from "./model.js";
 import { Eta, Progress, formatDuration } from "./progress.js";
 import { writeRunConfig, writeRunFiles } from "./run-files.js";
 import { Throughput } from "./throughput.js";
+import { DataParallel, type DistMetrics } from "../dist/data-parallel.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -53,6 +54,8 @@ export interface EpochMetrics {
   time: { data: number; forward: number; backward: number; optimizer: number; eval: number };
   /** Diagnostics printed during this epoch (a silent or saturated layer). */
   warnings?: string[];
+  /** Data-parallel runs: ranks and communication per step (lib/dist/). */
+  dist?: DistMetrics;
 }
 
 export interface TrainOptions {
@@ -126,9 +129,23 @@ function storedConfig(c: unknown): TrainConfig {
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const cfg = opts.config;
+  // Under mpirun/srun: this rank's part of a data-parallel job (lib/dist/); alone: a group of one.
+  const dp = DataParallel.open(opts.config);
+  try {
+    const r = await trainRank(dp, opts);
+    dp.close(true);
+    return r;
+  } catch (e) {
+    dp.close(false); // no MPI_Finalize: the launcher sees this rank fail and stops the others
+    throw e;
+  }
+}
+
+async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainResult> {
+  const cfg = dp.config;
   const out = cfg.output;
-  const progress = opts.progress ?? new Progress();
+  const progress = dp.writer ? (opts.progress ?? new Progress()) : new Progress(process.stderr, true);
+  for (const n of dp.notes) progress.log(n);
   const metricsPath = `${out}/metrics.jsonl`;
   const source = resumeSource(opts.resume, out);
   if (hasCheckpoint(out) && source?.runDir !== resolve(out))
@@ -176,13 +193,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           }
         };
         const keep = readFileSync(metricsPath, "utf8").split("\n").filter((l) => l && before(l));
-        writeFileSync(metricsPath, keep.map((l) => `${l}\n`).join(""));
+        if (dp.writer) writeFileSync(metricsPath, keep.map((l) => `${l}\n`).join(""));
       }
       progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);
-    } else writeFileSync(metricsPath, "");
-    writeRunConfig(out, cfg);
+    } else if (dp.writer) writeFileSync(metricsPath, "");
+    if (dp.writer) writeRunConfig(out, cfg);
 
     const save = (isBest = false) => {
+      if (!dp.writer) return; // every rank holds the same state; one writes it
       const st = opt.exportState();
       const moments = (k: "m" | "v") => params.map((p, i) => ({ name: p.name, data: st[k][i], shape: p.value.shape }));
       saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses }, config: cfg },
@@ -202,7 +220,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const started = performance.now() - partial.seconds * 1000;
         const ph = partial.phaseSeconds;
         let waitFrom = performance.now(); // time until the loader hands over a batch is data time
-        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, spikeIndex: model.net.layers[0]?.readsSpikeMask })) {
+        let stopped = false;
+        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, spikeIndex: model.net.layers[0]?.readsSpikeMask, shard: dp.shard })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;
@@ -217,25 +236,30 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           };
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const { y, spikes, possible } = forwardCounting(model.net, batch.x, spiking, batch.index);
-            const { loss, correct, dy } = readoutCrossEntropy(cfg.loss.readout, y, batch.labels);
+            // B is this rank's share of the batch (all of it alone; possibly none of a short last one).
+            const f = B > 0 ? forwardCounting(model.net, batch.x, spiking, batch.index) : undefined;
+            const l = f ? readoutCrossEntropy(cfg.loss.readout, f.y, batch.labels) : undefined;
             ph.forward += lap();
-            model.net.backward(dy!);
+            const g = dp.exchange({ samples: B, lossSum: (l?.loss ?? 0) * B, correct: l?.correct ?? 0, spikes: f?.spikes ?? spiking.map(() => 0),
+              possible: f?.possible ?? spiking.map(() => 0), stop: !!opts.signal?.aborted });
+            if (l) model.net.backward(l.dy!);
+            dp.reduceGradients(params, g);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
             ph.backward += lap();
             opt.step();
             model.net.zeroGrad();
             ph.optimizer += lap();
-            return { loss, correct, norms, spikes, possible, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
+            return { loss: g.lossSum / g.samples, lossSum: g.lossSum, correct: g.correct, samples: g.samples, stop: g.stop, norms, spikes: g.spikes, possible: g.possible,
+              finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
           });
           r.spikes.forEach((n, k) => (partial.spikeSums[k] += n));
           r.possible.forEach((n, k) => (partial.possibleSums[k] += n));
           pos.step++;
           pos.batch++;
-          partial.lossSum += r.loss * B;
+          partial.lossSum += r.lossSum;
           partial.correct += r.correct;
-          partial.seen += B;
-          rate.step(B);
+          partial.seen += r.samples;
+          rate.step(r.samples);
           r.norms.forEach((n, k) => (partial.gradNormSums[k] += n));
           partial.gradSteps++;
           partial.seconds = (performance.now() - started) / 1000;
@@ -243,11 +267,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
             elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
           guard.step(pos, r.loss, model.weights.map((w, k) => ({ layer: w.layer, norm: r.norms[k] })), r.finite);
-          if (opts.signal?.aborted) break;
+          stopped = r.stop; // a signal on any rank stops every rank after the same step
+          if (stopped) break;
           if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
           waitFrom = performance.now();
         }
-        if (opts.signal?.aborted) {
+        if (stopped) {
           save();
           progress.log(`interrupted: checkpoint saved in ${out} (epoch ${pos.epoch + 1}, batch ${pos.batch}); continue with --resume`);
           return { interrupted: true, epochs, weights: params.map((p) => p.value.toArray()) };
@@ -270,7 +295,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (warnings.length) m.warnings = warnings;
       if ((pos.epoch + 1) % cfg.train.evalEvery === 0 || pos.epoch + 1 === cfg.train.epochs) {
         const evalStarted = performance.now();
-        const ev = await evaluate(model, data.eval, cfg, limit, opts.signal);
+        const ev = await evaluate(model, data.eval, cfg, limit, dp, opts.signal);
         m.time.eval = (performance.now() - evalStarted) / 1000;
         if (!ev) {
           save(); // the training part of this epoch is kept; the resumed run evaluates it
@@ -282,8 +307,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       guard.metrics(pos, m);
       const isBest = m.eval !== undefined && (best === null || m.eval.acc > best.acc);
       if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
-      appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
-      writeRunFiles(out, cfg);
+      const comm = dp.takeMetrics();
+      if (comm) m.dist = comm;
+      if (dp.writer) {
+        appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+        writeRunFiles(out, cfg);
+      }
       epochs.push(m);
       opts.onEpoch?.(m);
       progress.log(
@@ -309,23 +338,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 }
 
 /** Loss and accuracy on a split (no dropout, no gradients); undefined when aborted. */
-async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
+async function evaluate(model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number, dp: DataParallel, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
   setTraining(model, false);
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
   let i = 0;
   try {
-    for await (const batch of data.batches({ batchSize: cfg.train.batchSize, shuffle: false, device: cfg.device })) {
+    for await (const batch of data.batches({ batchSize: cfg.train.batchSize, shuffle: false, device: cfg.device, shard: dp.shard })) {
       if (i++ >= limit) break;
-      const r = scope(() => {
-        const y = model.net.forward(batch.x);
-        return readoutCrossEntropy(cfg.loss.readout, y, batch.labels, false);
-      });
-      lossSum += r.loss * batch.labels.length;
-      correct += r.correct;
-      seen += batch.labels.length;
-      if (signal?.aborted) return undefined;
+      const B = batch.labels.length; // this rank's share (lib/dist/): the sums below are the batch's
+      const r = B === 0 ? { loss: 0, correct: 0 } : scope(() => readoutCrossEntropy(cfg.loss.readout, model.net.forward(batch.x), batch.labels, false));
+      const g = dp.exchange({ samples: B, lossSum: r.loss * B, correct: r.correct, spikes: [], possible: [], stop: !!signal?.aborted }, false);
+      lossSum += g.lossSum;
+      correct += g.correct;
+      seen += g.samples;
+      if (g.stop) return undefined;
     }
   } finally {
     setTraining(model, true);
