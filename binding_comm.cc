@@ -46,7 +46,7 @@ Napi::Value MpiAllgather(const Napi::CallbackInfo& info) {
     Args a(info, "mpiAllgather");
     auto data = f64_of(a, "data");
     double t = timeout_of(a);
-    int size = exo::comm::mpi_init("").size;
+    int size = exo::comm::mpi_info().size;
     auto out = Napi::Float64Array::New(info.Env(), data.ElementLength() * (size_t)size);
     exo::comm::mpi_allgather_f64(data.Data(), data.ElementLength(), out.Data(), t);
     return out;
@@ -60,7 +60,7 @@ Napi::Value MpiWeightedSum(const Napi::CallbackInfo& info) {
     size_t n = a.count("n");
     View x = a.view("x", n);
     auto w = f64_of(a, "weights");
-    const int size = exo::comm::mpi_init("").size;
+    const int size = exo::comm::mpi_info().size;
     if (w.ElementLength() != (size_t)size)
       a.fail("weights", "must hold one weight per rank (" + std::to_string(size) + "), received " + std::to_string(w.ElementLength()));
     size_t bucket = a.count("bucket");

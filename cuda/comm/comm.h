@@ -25,6 +25,8 @@ struct MpiInfo {
 // was tried when no usable MPI is found.
 MpiInfo mpi_init(const std::string& library);
 bool mpi_ready();
+// The information of the initialised MPI; throws when mpi_init has not succeeded.
+const MpiInfo& mpi_info();
 // recv[r·n + j] = rank r's send[j]: every rank's values, in rank order.
 void mpi_allgather_f64(const double* send, size_t n, double* recv, double timeout_s);
 

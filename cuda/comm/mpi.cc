@@ -8,6 +8,7 @@
 //    values (MPI_COMM_WORLD = 0x44000000, …), frozen by the MPICH ABI initiative since 3.1.
 // One template over the handle types serves both; anything else is refused with a message.
 #include <dlfcn.h>
+#include <signal.h>
 #include <time.h>
 
 #include <algorithm>
@@ -248,16 +249,27 @@ MpiInfo mpi_init(const std::string& library) {
     throw Error("distributed: " + s.info.library + " is neither Open MPI nor of the MPICH ABI (it reports \"" + v +
                 "\"); exodus speaks those two ABIs; point EXODUS_MPI_LIB at an Open MPI or MPICH libmpi.so");
   }
+  // MPI_Init may install its own SIGINT/SIGTERM handlers (Open MPI 4 does), which would swallow
+  // the Ctrl-C/SIGTERM that the trainer turns into "checkpoint and stop": keep the process's own.
+  struct sigaction before[2];
+  const int sigs[2] = {SIGINT, SIGTERM};
+  for (int i = 0; i < 2; i++) sigaction(sigs[i], nullptr, &before[i]);
   try {
     s.mpi->init(s.info);
   } catch (...) {
     s.mpi.reset();
     throw;
   }
+  for (int i = 0; i < 2; i++) sigaction(sigs[i], &before[i], nullptr);
   return s.info;
 }
 
 bool mpi_ready() { return state().mpi != nullptr; }
+
+const MpiInfo& mpi_info() {
+  mpi();  // throws when not initialised
+  return state().info;
+}
 
 void mpi_allgather_f64(const double* send, size_t n, double* recv, double timeout_s) {
   if (n > (size_t)INT_MAX) throw Error("distributed: allgather of more than 2^31 values");

@@ -90,7 +90,7 @@ NcclInfo nccl_init(int device_index, const std::string& library, double timeout_
   load(n.lib, n.CommAbort, "ncclCommAbort");
   load(n.lib, n.CommDestroy, "ncclCommDestroy");
   n.check(n.GetVersion(&n.info.version), "ncclGetVersion");
-  const MpiInfo mi = mpi_init("");
+  const MpiInfo& mi = mpi_info();
   UniqueId id;
   std::memset(&id, 0, sizeof id);
   if (mi.rank == 0) n.check(n.GetUniqueId(&id), "ncclGetUniqueId");

@@ -284,6 +284,7 @@ class CachedDataset implements Dataset {
     const prepare = async (k: number): Promise<Batch> => {
       const indices = indicesOf(k);
       const shape = [T, indices.length, ...rest];
+      if (indices.length === 0) return { x: keep(Tensor.empty(shape, device)), labels: new Float32Array(0), indices }; // an empty shard (lib/dist/)
       if (workers) {
         const host = await this.assembleInWorker(indices, pool, workers);
         const x = keep(Tensor.from(host.data!, shape, device));

@@ -243,6 +243,7 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
             const g = dp.exchange({ samples: B, lossSum: (l?.loss ?? 0) * B, correct: l?.correct ?? 0, spikes: f?.spikes ?? spiking.map(() => 0),
               possible: f?.possible ?? spiking.map(() => 0), stop: !!opts.signal?.aborted });
             if (l) model.net.backward(l.dy!);
+            dp.checkShare(g.samples, Math.min(cfg.train.batchSize, data.train.size - pos.batch * cfg.train.batchSize));
             dp.reduceGradients(params, g);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
             ph.backward += lap();
@@ -309,6 +310,8 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
       if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
       const comm = dp.takeMetrics();
       if (comm) m.dist = comm;
+      const same = dp.checkSameWeights(params);
+      if (same) progress.log(same);
       if (dp.writer) {
         appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
         writeRunFiles(out, cfg);
