@@ -268,7 +268,10 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
             acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
             elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
           guard.step(pos, r.loss, model.weights.map((w, k) => ({ layer: w.layer, norm: r.norms[k] })), r.finite);
-          stopped = r.stop; // a signal on any rank stops every rank after the same step
+          // One turn of the event loop per step: a batch source that never awaits I/O (the
+          // built-in task) would otherwise starve the SIGINT/SIGTERM handlers.
+          if (!r.stop) await new Promise((res) => setImmediate(res));
+          stopped = r.stop; // a signal on any rank stops every rank after the same step (the exchange's flag)
           if (stopped) break;
           if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
           waitFrom = performance.now();
