@@ -29,13 +29,15 @@ void wait_until(const std::function<bool()>& done, const std::string& what, doub
   const auto start = clock::now();
   for (long polls = 0;; polls++) {
     if (done()) return;
-    // Spin first (a collective between busy ranks completes in microseconds), then sleep so a
-    // rank waiting for a slow one leaves the core to the slow one's threads.
-    if (polls > 2000) {
-      timespec ts{0, 50 * 1000};
+    // Spin for the first 20 ms (MPI's non-blocking collectives progress only inside MPI_Test,
+    // and a message round takes microseconds), then sleep 20 µs between polls so a rank waiting
+    // for a slow one leaves the core to the slow one's threads.
+    const double waited = std::chrono::duration<double>(clock::now() - start).count();
+    if (waited > 0.02) {
+      timespec ts{0, 20 * 1000};
       nanosleep(&ts, nullptr);
     }
-    if ((polls & 255) == 0 && std::chrono::duration<double>(clock::now() - start).count() > timeout_s)
+    if (waited > timeout_s)
       throw Error("distributed: " + what + " did not complete within " + std::to_string((int)timeout_s) +
                   " s: another rank died, hangs or is far behind; stopping this rank (set EXODUS_DIST_TIMEOUT, in seconds, "
                   "for slower steps)");
