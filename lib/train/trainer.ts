@@ -235,7 +235,7 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
             return s;
           };
           const r = scope(() => {
-            model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
+            model.dropouts.forEach((d, k) => (d.seed = dp.dropoutSeed(mixSeed(cfg.train.seed, pos.step, k))));
             // B is this rank's share of the batch (all of it alone; possibly none of a short last one).
             const f = B > 0 ? forwardCounting(model.net, batch.x, spiking, batch.index) : undefined;
             const l = f ? readoutCrossEntropy(cfg.loss.readout, f.y, batch.labels) : undefined;
@@ -297,6 +297,7 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
       const warnings = monitor.check(m.firingRate, m.epoch);
       for (const w of warnings) progress.warn(w);
       if (warnings.length) m.warnings = warnings;
+      dp.averageBuffers(buffers); // batch norm's running statistics, the same on every rank
       if ((pos.epoch + 1) % cfg.train.evalEvery === 0 || pos.epoch + 1 === cfg.train.epochs) {
         const evalStarted = performance.now();
         const ev = await evaluate(model, data.eval, cfg, limit, dp, opts.signal);
@@ -313,7 +314,7 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
       if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
       const comm = dp.takeMetrics();
       if (comm) m.dist = comm;
-      const same = dp.checkSameWeights(params);
+      const same = dp.checkSameWeights([...params, ...buffers].map((p) => p.value));
       if (same) progress.log(same);
       if (dp.writer) {
         appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
