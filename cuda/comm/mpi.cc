@@ -156,6 +156,9 @@ struct State {
   void* lib = nullptr;
   std::unique_ptr<Mpi> mpi;
   MpiInfo info;
+  // A collective timed out: its buffers are gone while MPI still holds the request, so no MPI
+  // call may follow (MPI progresses only inside calls, so it never writes into them meanwhile).
+  bool broken = false;
 };
 State& state() {
   static State s;
@@ -208,7 +211,18 @@ std::string library_version(void* lib) {
 
 Mpi& mpi() {
   if (!state().mpi) throw Error("distributed: MPI is not initialised (call mpiInit first)");
+  if (state().broken) throw Error("distributed: an earlier collective timed out; this rank can only exit");
   return *state().mpi;
+}
+
+// Waits for one request under the deadline; a timeout leaves MPI unusable (State::broken).
+void wait_request(Mpi& m, void* request, const std::string& what, double timeout_s) {
+  try {
+    wait_until([&] { return m.test(request); }, what, timeout_s);
+  } catch (...) {
+    state().broken = true;
+    throw;
+  }
 }
 
 }  // namespace
@@ -277,14 +291,14 @@ void mpi_allgather_f64(const double* send, size_t n, double* recv, double timeou
   if (n > (size_t)INT_MAX) throw Error("distributed: allgather of more than 2^31 values");
   Mpi& m = mpi();
   void* r = m.iallgather(send, (int)n, true, recv);
-  wait_until([&] { return m.test(r); }, "an exchange of step statistics (MPI_Iallgather)", timeout_s);
+  wait_request(m, r, "an exchange of step statistics (MPI_Iallgather)", timeout_s);
 }
 
 void mpi_bcast_bytes(void* data, size_t n, int root, double timeout_s) {
   if (n > (size_t)INT_MAX) throw Error("distributed: broadcast of more than 2^31 bytes");
   Mpi& m = mpi();
   void* r = m.ibcast(data, (int)n, root);
-  wait_until([&] { return m.test(r); }, "a broadcast (MPI_Ibcast)", timeout_s);
+  wait_request(m, r, "a broadcast (MPI_Ibcast)", timeout_s);
 }
 
 double mpi_weighted_sum(float* x, Device dev, size_t n, const double* weights, ReduceMode mode, size_t bucket, double timeout_s) {
@@ -312,8 +326,7 @@ double mpi_weighted_sum(float* x, Device dev, size_t n, const double* weights, R
   for (int r = 0; r < size; r++) w[r] = (float)weights[r];
   void* req = start(0);
   for (size_t k = 0; k < nb; k++) {
-    wait_until([&] { return m.test(req); }, "the gradient exchange (" + std::string(mode == ReduceMode::Ordered ? "MPI_Iallgather" : "MPI_Iallreduce") + ")",
-               timeout_s);
+    wait_request(m, req, std::string("the gradient exchange (") + (mode == ReduceMode::Ordered ? "MPI_Iallgather" : "MPI_Iallreduce") + ")", timeout_s);
     if (k + 1 < nb) req = start(k + 1);
     const size_t l = len(k);
     float* out = send[k & 1].data();
@@ -334,7 +347,7 @@ double mpi_weighted_sum(float* x, Device dev, size_t n, const double* weights, R
 
 void mpi_finalize() {
   State& s = state();
-  if (s.mpi) s.mpi->finalize();
+  if (s.mpi && !s.broken) s.mpi->finalize();
 }
 
 }  // namespace exo::comm
