@@ -51,6 +51,9 @@ struct Mpi {
   virtual ~Mpi() = default;
   virtual void init(MpiInfo& info) = 0;
   virtual void* iallgather(const void* send, int n, bool f64, void* recv) = 0;  // returns a request
+  // The same for floats by point-to-point messages, one per peer: fewer rounds than the
+  // non-blocking allgather's schedule, which progresses only inside MPI_Test.
+  virtual std::vector<void*> exchange_f32(const float* send, int n, float* recv, int rank, int size) = 0;
   virtual void* iallreduce_f32(float* x, int n) = 0;
   virtual void* ibcast(void* data, int n, int root) = 0;
   virtual bool test(void* request) = 0;  // frees the request when done
@@ -71,6 +74,8 @@ struct MpiAbi final : Mpi {
   int (*Comm_size)(H, int*);
   int (*Comm_set_errhandler)(H, H);
   int (*Iallgather)(const void*, int, H, void*, int, H, H, R*);
+  int (*Isend)(const void*, int, H, int, int, H, R*);
+  int (*Irecv)(void*, int, H, int, int, H, R*);
   int (*Iallreduce)(const void*, void*, int, H, H, H, R*);
   int (*Ibcast)(void*, int, H, int, H, R*);
   int (*Test)(R*, int*, void*);
@@ -92,6 +97,8 @@ struct MpiAbi final : Mpi {
     load(lib, Comm_size, "MPI_Comm_size");
     load(lib, Comm_set_errhandler, "MPI_Comm_set_errhandler");
     load(lib, Iallgather, "MPI_Iallgather");
+    load(lib, Isend, "MPI_Isend");
+    load(lib, Irecv, "MPI_Irecv");
     load(lib, Iallreduce, "MPI_Iallreduce");
     load(lib, Ibcast, "MPI_Ibcast");
     load(lib, Test, "MPI_Test");
@@ -127,6 +134,24 @@ struct MpiAbi final : Mpi {
     auto r = std::make_unique<R>();
     check(Iallgather(send, n, dbl ? f64 : f32, recv, n, dbl ? f64 : f32, world, r.get()), "MPI_Iallgather");
     return keep(std::move(r));
+  }
+  std::vector<void*> exchange_f32(const float* send, int n, float* recv, int rank, int size) override {
+    std::vector<void*> out;
+    constexpr int kTag = 0x45584f;  // "EXO"
+    for (int p = 0; p < size; p++) {
+      if (p == rank) continue;
+      auto r = std::make_unique<R>();
+      check(Irecv(recv + (size_t)p * n, n, f32, p, kTag, world, r.get()), "MPI_Irecv");
+      out.push_back(keep(std::move(r)));
+    }
+    for (int p = 0; p < size; p++) {
+      if (p == rank) continue;
+      auto r = std::make_unique<R>();
+      check(Isend(send, n, f32, p, kTag, world, r.get()), "MPI_Isend");
+      out.push_back(keep(std::move(r)));
+    }
+    std::memcpy(recv + (size_t)rank * n, send, (size_t)n * sizeof(float));
+    return out;
   }
   void* iallreduce_f32(float* x, int n) override {
     auto r = std::make_unique<R>();
@@ -307,27 +332,30 @@ double mpi_weighted_sum(float* x, Device dev, size_t n, const double* weights, R
   if (n == 0) return 0;
   bucket = std::max<size_t>(1, std::min({bucket, n, (size_t)INT_MAX / (size_t)size}));
   const size_t nb = (n + bucket - 1) / bucket;
-  // Two slots: bucket k+1 is on the wire while bucket k is summed (and copied back to x).
-  std::vector<float> send[2], recv[2];
+  // Two slots: bucket k+1 is on the wire while bucket k is summed (and copied back to x). Kept
+  // from step to step (only the JavaScript thread calls here): fresh pages every step cost more
+  // than the exchange of a small model.
+  static std::vector<float> send[2], recv[2];
   for (int s = 0; s < 2; s++) {
-    send[s].resize(bucket);
-    if (mode == ReduceMode::Ordered) recv[s].resize(bucket * size);
+    if (send[s].size() < bucket) send[s].resize(bucket);
+    if (mode == ReduceMode::Ordered && recv[s].size() < bucket * size) recv[s].resize(bucket * size);
   }
   auto len = [&](size_t k) { return std::min(bucket, n - k * bucket); };
   const float mine = (float)weights[rank];
-  auto start = [&](size_t k) -> void* {
+  auto start = [&](size_t k) -> std::vector<void*> {
     std::vector<float>& b = send[k & 1];
     copy(x + k * bucket, dev, b.data(), Device{}, len(k));
-    if (mode == ReduceMode::Ordered) return m.iallgather(b.data(), (int)len(k), false, recv[k & 1].data());
+    if (mode == ReduceMode::Ordered) return m.exchange_f32(b.data(), (int)len(k), recv[k & 1].data(), rank, size);
     for (size_t j = 0; j < len(k); j++) b[j] *= mine;
-    return m.iallreduce_f32(b.data(), (int)len(k));
+    return {m.iallreduce_f32(b.data(), (int)len(k))};
   };
   std::vector<float> w(size);
   for (int r = 0; r < size; r++) w[r] = (float)weights[r];
-  void* req = start(0);
+  std::vector<void*> reqs = start(0);
   for (size_t k = 0; k < nb; k++) {
-    wait_request(m, req, std::string("the gradient exchange (") + (mode == ReduceMode::Ordered ? "MPI_Iallgather" : "MPI_Iallreduce") + ")", timeout_s);
-    if (k + 1 < nb) req = start(k + 1);
+    for (void* r : reqs)
+      wait_request(m, r, std::string("the gradient exchange (") + (mode == ReduceMode::Ordered ? "MPI_Isend/MPI_Irecv" : "MPI_Iallreduce") + ")", timeout_s);
+    if (k + 1 < nb) reqs = start(k + 1);
     const size_t l = len(k);
     float* out = send[k & 1].data();
     if (mode == ReduceMode::Ordered) {
