@@ -113,6 +113,20 @@ console.log(JSON.stringify({ info, out, errors, gathered: Array.from(g) }));`;
   }, 60_000);
 });
 
+/** A long 2-rank run in the background, once rank 0 reports progress, with its ranks' pids. */
+async function longJobUnderWay(out: string, timeoutS: string) {
+  const child = trainBackground(2, ["--epochs", "200", "--limit-batches", "40", "--batch-size", "16", "--set", "device=cpu", "--out", out], { EXODUS_DIST_TIMEOUT: timeoutS });
+  let text = "";
+  child.stderr!.on("data", (d) => (text += d));
+  child.stdout!.on("data", (d) => (text += d));
+  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+  const t0 = Date.now();
+  while (!/epoch 1\/200 batch \d+/.test(text) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+  const pids = rankPids(child.pid!);
+  expect(pids.size).toBe(2);
+  return { child, pids, exited, output: () => text };
+}
+
 describe("mpirun -np 2", () => {
   withMpi("the built-in task: the same global batches give one process's metrics and weights (uneven shards included)", () => {
     const dir = tmp("exodus-dist-synth-");
@@ -208,17 +222,10 @@ describe("mpirun -np 2", () => {
 
   withMpi("SIGTERM on one rank stops both after the same step, with a checkpoint to resume from", async () => {
     const out = join(tmp("exodus-dist-sigterm-"), "run");
-    const job = trainBackground(2, ["--epochs", "200", "--limit-batches", "40", "--batch-size", "16", "--set", "device=cpu", "--out", out], { EXODUS_DIST_TIMEOUT: "60" });
-    let stderr = "";
-    job.stderr!.on("data", (d) => (stderr += d));
-    const exited = new Promise<number | null>((res) => job.on("exit", (code) => res(code)));
-    // Wait for training to be under way (rank 0 prints progress), then signal rank 1 only.
-    const t0 = Date.now();
-    while (!/epoch 1\/200 batch \d+/.test(stderr) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
-    const pids = rankPids(job.pid!);
-    expect(pids.size).toBe(2);
-    process.kill(pids.get(1)!, "SIGTERM");
-    const code = await exited;
+    const job = await longJobUnderWay(out, "60");
+    process.kill(job.pids.get(1)!, "SIGTERM"); // rank 1 only
+    const code = await job.exited;
+    const stderr = job.output();
     expect(code).not.toBe(0); // rank 1 exits 143
     expect(stderr).toMatch(/interrupted: checkpoint saved in .* \(epoch \d+, batch \d+\); continue with --resume/);
     expect(existsSync(join(out, "checkpoint.safetensors"))).toBe(true);
@@ -228,26 +235,18 @@ describe("mpirun -np 2", () => {
 
   withMpi("a hung rank makes the other exit with a clear error within the timeout", async () => {
     const out = join(tmp("exodus-dist-hang-"), "run");
-    const job = trainBackground(2, ["--epochs", "200", "--limit-batches", "40", "--batch-size", "16", "--set", "device=cpu", "--out", out], { EXODUS_DIST_TIMEOUT: "3" });
-    let stderr = "";
-    job.stderr!.on("data", (d) => (stderr += d));
-    job.stdout!.on("data", (d) => (stderr += d));
-    const exited = new Promise<number | null>((res) => job.on("exit", (code) => res(code)));
-    const t0 = Date.now();
-    while (!/epoch 1\/200 batch \d+/.test(stderr) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
-    const pids = rankPids(job.pid!);
-    expect(pids.size).toBe(2);
+    const { pids, exited, output, child } = await longJobUnderWay(out, "3");
     process.kill(pids.get(1)!, "SIGSTOP"); // hangs without dying: no launcher notices
     const stopped = Date.now();
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 45_000))]);
     if (code === "still running") {
       process.kill(pids.get(1)!, "SIGKILL");
-      job.kill("SIGKILL");
+      child.kill("SIGKILL");
     }
     expect(code).not.toBe("still running");
     expect(code).not.toBe(0);
     expect(Date.now() - stopped).toBeLessThan(40_000);
-    expect(stderr).toMatch(/distributed: .* did not complete within 3 s: another rank died, hangs or is far behind/);
+    expect(output()).toMatch(/distributed: .* did not complete within 3 s: another rank died, hangs or is far behind/);
     try {
       process.kill(pids.get(1)!, 0);
       expect(readFileSync(`/proc/${pids.get(1)}/status`, "utf8")).toMatch(/State:\s+Z/); // at most a zombie
