@@ -295,6 +295,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_nn_op_bindings(env, exports);
   register_sparse_bindings(env, exports);
   register_table_bindings(env, exports);
+  register_comm_bindings(env, exports);
   return exports;
 }
 

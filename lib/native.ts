@@ -279,6 +279,15 @@ export interface NativeAddon {
   hostAllocatorStats(): { inUse: number; cached: number; peak: number; mallocs: number };
   emptyCache(): void;
   setThreads(o: { threads: number }): void;
+  // collectives (binding_comm.cc; MPI and NCCL dlopen'ed on first use; lib/dist/)
+  mpiInit(o: { library?: string }): { rank: number; size: number; implementation: string; library: string; version: string };
+  /** Every rank's data, in rank order (size·n values). */
+  mpiAllgather(o: { data: Float64Array; timeoutS: number }): Float64Array;
+  /** x ← Σ_r weights[r]·x_r over the ranks; returns the bytes this rank received. */
+  mpiWeightedSum(o: { x: View; n: number; weights: Float64Array; ordered: boolean; bucket: number; timeoutS: number }): number;
+  mpiFinalize(o: Record<string, never>): void;
+  ncclInit(o: { index: number; library?: string; timeoutS: number }): { version: number; library: string };
+  ncclAllreduce(o: { x: View; n: number; timeoutS: number }): void;
 }
 
 /** The package root: the nearest folder above this file holding exodus-snn's package.json. */

@@ -109,6 +109,12 @@ cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_train.h5"
 cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_test.h5"
 step train-cli-cuda 25 "${EXODUS[@]}" train configs/shd.yaml --device cuda --epochs 1 --data-root "$train_root" --out "$work/train-run"
 rm -rf "$train_root"
+# Data-parallel training's GPU path (cuda/comm/nccl.cc) with one rank: needs mpirun and libnccl.so.2.
+if command -v mpirun >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libnccl\.so\.2'; then
+  step nccl-one-rank 30 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 1 "$NODE" scripts/nccl-check.mjs
+else
+  line "$(printf '%-22s %-6s %s' nccl-one-rank skip "no mpirun or no libnccl.so.2 on this machine")"
+fi
 step bench-gemm-cuda 20 "$NODE" dist/benchmarks/gemm/bench.js --device cuda --out "$work/gemm-cuda.json"
 [ -f dist/benchmarks/neuron/bench.js ] && step bench-neuron-cuda 30 "$NODE" dist/benchmarks/neuron/bench.js --device cuda --quick --out "$work/neuron-cuda.json"
 if [ -f benchmarks/peers/torch_bptt.py ] && python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then

@@ -13,6 +13,7 @@ import { loadConfig } from "../../lib/train/config.js";
 import { resumedRunConfig } from "../../lib/train/resume.js";
 import { Progress } from "../../lib/train/progress.js";
 import { train } from "../../lib/train/trainer.js";
+import { detectLaunch } from "../../lib/dist/launch.js";
 
 const readText = (f: string) => readFileSync(f, "utf8");
 
@@ -98,7 +99,8 @@ export function register(program: Command): void {
         if (!outputGiven) config.output = defaultOutput(config.output, !!opts.resume);
       }
       const ac = new AbortController();
-      const progress = new Progress(process.stderr);
+      const rank = detectLaunch()?.rank ?? 0; // under mpirun/srun only rank 0 reports (docs/distributed.md)
+      const progress = new Progress(process.stderr, rank !== 0);
       // SIGTERM (what schedulers send before killing a job) is handled like Ctrl-C; exit 128 + signal.
       let code = 130;
       const onSignal = (sig: NodeJS.Signals) => {
@@ -114,7 +116,7 @@ export function register(program: Command): void {
       try {
         progress.log(`training ${config.dataset.name} with ${config.method} on ${config.device}; output ${config.output}`);
         const r = await train({ config, resume: opts.resume, signal: ac.signal, progress });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ interrupted: r.interrupted, output: config.output, epochs: r.epochs })}\n`);
+        if (opts.json && rank === 0) process.stdout.write(`${JSON.stringify({ interrupted: r.interrupted, output: config.output, epochs: r.epochs })}\n`);
         if (!r.interrupted)
           progress.log(`done: ${join(config.output, "report.html")} (plots), metrics.csv, config.yaml; evaluate with \`exodus eval ${config.output}\``);
         if (r.interrupted) process.exitCode = code;

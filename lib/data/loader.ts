@@ -1,6 +1,7 @@
 // openDataset(): a data set by name, split and transform, backed by the preprocessed cache (built
 // on first use), delivering seeded, prefetched, time-major batches [T, B, …] on a device.
 import { defaultCacheDir } from "./cache-dir.js";
+import { shardOf, type Shard } from "../dist/shard.js";
 import { SpikeIndex } from "../sparse.js";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -195,7 +196,7 @@ class CachedDataset implements Dataset {
     const rest = this.sampleShape.slice(1);
     const pending: Promise<Batch>[] = [];
     const pool: Float32Array[] = [];
-    const indicesOf = (k: number) => order.slice(k * bs, Math.min((k + 1) * bs, this.size));
+    const indicesOf = (k: number) => shardOf(order.slice(k * bs, Math.min((k + 1) * bs, this.size)), opts.shard);
     // Batches k+1..k+prefetch are prepared while the trainer works on batch k: cache reads are
     // libuv file I/O, and the dense batch is zeroed and filled from the sparse frames by a native
     // task on a libuv thread (only the non-zero counts cross to a GPU), so none of it runs on the
@@ -203,6 +204,7 @@ class CachedDataset implements Dataset {
     const prepare = async (k: number): Promise<Batch> => {
       const indices = indicesOf(k);
       const shape = [T, indices.length, ...rest];
+      if (indices.length === 0) return { x: keep(Tensor.empty(shape, device)), labels: new Float32Array(0), indices }; // an empty shard (lib/dist/)
       if (workers) {
         const host = await this.assembleInWorker(indices, pool, workers);
         const x = keep(Tensor.from(host.data!, shape, device));

@@ -9,6 +9,7 @@
 // class: a spike count, a rate or any other time-free statistic of the input is constant, and only
 // a network that sees coincidences in time can classify (test/data/synthetic.test.ts shuffles
 // each channel's spikes in time and the same network stays at chance).
+import { shardOf } from "../dist/shard.js";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { ExodusError, describe, expectInt } from "../errors.js";
 import { Rng } from "../random.js";
@@ -180,7 +181,7 @@ export function openSynthetic(opts: SyntheticOptions): Dataset {
       let last: Tensor | undefined;
       try {
         for (let k = 0; k < n; k++) {
-          const indices = order.slice(k * bs, Math.min((k + 1) * bs, size));
+          const indices = shardOf(order.slice(k * bs, Math.min((k + 1) * bs, size)), o.shard);
           const B = indices.length;
           const x = new Float32Array(T * B * F);
           indices.forEach((idx, b) => {

@@ -7,6 +7,7 @@ import type { Tensor } from "../tensor.js";
 import type { AugmentSpec } from "./augment.js";
 import type { TransformSpec } from "./transforms.js";
 import type { Layout } from "../layout.js";
+import type { Shard } from "../dist/shard.js";
 
 export interface OpenDatasetOptions {
   /** "shd", "ssc", "dvs-gesture" or "cifar10-dvs". */
@@ -52,6 +53,8 @@ export interface BatchOptions {
    * default a batch's x is disposed when the next batch is requested or the loop ends.
    */
   retain?: boolean;
+  /** Data-parallel training (lib/dist/): this rank's share of every batch, in the same global order. */
+  shard?: Shard;
   /**
    * "TBN" (default): x is time-major [T, B, …features], as exodus's layers take it; "BTN": x is
    * batch-first [B, T, …] (for a net built with { layout: "BTN" }, or other tools). A batch-first

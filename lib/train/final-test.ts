@@ -21,7 +21,7 @@ export interface TestResult {
 
 type Evaluate = (model: BuiltModel, data: TrainData, cfg: TrainConfig, limit: number) => Promise<EpochMetrics["eval"] | undefined>;
 
-export async function finalTest(opts: { model: BuiltModel; state: StateTensor[]; cfg: TrainConfig; test: TrainData; lastEpoch: number; evaluate: Evaluate; progress: Progress }): Promise<TestResult | undefined> {
+export async function finalTest(opts: { model: BuiltModel; state: StateTensor[]; cfg: TrainConfig; test: TrainData; lastEpoch: number; evaluate: Evaluate; progress: Progress; write?: boolean }): Promise<TestResult | undefined> {
   const { model, cfg } = opts;
   const out = cfg.output;
   let weights: TestResult["weights"] = "last";
@@ -35,7 +35,7 @@ export async function finalTest(opts: { model: BuiltModel; state: StateTensor[];
   const ev = await opts.evaluate(model, opts.test, cfg, cfg.train.limitBatches ?? Infinity);
   if (!ev) return undefined;
   const r: TestResult = { split: "test", weights, epoch, ...ev };
-  writeFileSync(join(out, "test.json"), `${JSON.stringify(r, null, 2)}\n`);
+  if (opts.write !== false) writeFileSync(join(out, "test.json"), `${JSON.stringify(r, null, 2)}\n`);
   opts.progress.log(`test (once, ${weights === "best" ? `the best epoch by ${cfg.train.evalSplit} ${cfg.train.selectMetric}: ${epoch}` : `after epoch ${epoch}`}): loss ${ev.loss.toFixed(4)} acc ${(100 * ev.acc).toFixed(1)}% on ${ev.samples} samples → ${join(out, "test.json")}`);
   return r;
 }

@@ -38,6 +38,7 @@ import { Schedule, type PlateauState } from "./schedules.js";
 import { Selection, type SelectionState } from "./selection.js";
 import { finalTest, type TestResult } from "./final-test.js";
 import { StepLog } from "./step-log.js";
+import { DataParallel } from "../dist/data-parallel.js";
 
 /** What the trainer needs of a data set: an opened Dataset, or an in-memory stand-in. */
 export interface TrainData {
@@ -130,9 +131,23 @@ function storedConfig(c: unknown): TrainConfig {
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const cfg = opts.config;
+  // Under mpirun/srun: this rank's part of a data-parallel job (lib/dist/); alone: a group of one.
+  const dp = DataParallel.open(opts.config);
+  try {
+    const r = await trainRank(dp, opts);
+    dp.close(true);
+    return r;
+  } catch (e) {
+    dp.close(false); // no MPI_Finalize: the launcher sees this rank fail and stops the others
+    throw e;
+  }
+}
+
+async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainResult> {
+  const cfg = dp.config;
   const out = cfg.output;
-  const progress = opts.progress ?? new Progress();
+  const progress = dp.writer ? (opts.progress ?? new Progress()) : new Progress(process.stderr, true);
+  for (const n of dp.notes) progress.log(n);
   const metricsPath = `${out}/metrics.jsonl`;
   const source = resumeSource(opts.resume, out);
   if (hasCheckpoint(out) && source?.runDir !== resolve(out))
@@ -192,14 +207,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           }
         };
         const keep = readFileSync(metricsPath, "utf8").split("\n").filter((l) => l && before(l));
-        writeFileSync(metricsPath, keep.map((l) => `${l}\n`).join(""));
+        if (dp.writer) writeFileSync(metricsPath, keep.map((l) => `${l}\n`).join(""));
       }
       progress.log(`resuming ${out} at epoch ${pos.epoch + 1}, batch ${pos.batch} (step ${pos.step})`);
-    } else writeFileSync(metricsPath, "");
-    writeRunConfig(out, cfg);
-    const stepLog = new StepLog(out, cfg.train.logEvery, cfg.train.tensorboard, resumed ? pos.step : undefined);
+    } else if (dp.writer) writeFileSync(metricsPath, "");
+    if (dp.writer) writeRunConfig(out, cfg);
+    // Only the writing rank logs steps (steps.jsonl, TensorBoard); the numbers are the same on every rank.
+    const stepLog = dp.writer ? new StepLog(out, cfg.train.logEvery, cfg.train.tensorboard, resumed ? pos.step : undefined) : undefined;
 
     const save = (isBest = false) => {
+      if (!dp.writer) return; // every rank holds the same state; one writes it
       const st = opt.exportState();
       const slots = Object.fromEntries(Object.entries(st.slots).map(([k, xs]) => [k, params.map((p, i) => ({ name: p.name, data: xs[i], shape: p.value.shape }))]));
       saveCheckpoint(out, { ...pos, seed: cfg.train.seed, partial, best, data: { sampleShape: [...data.train.sampleShape], numClasses: data.train.numClasses },
@@ -222,7 +239,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const started = performance.now() - partial.seconds * 1000;
         const ph = partial.phaseSeconds;
         let waitFrom = performance.now(); // time until the loader hands over a batch is data time
-        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, ...model.net.inputReads() })) {
+        let stopped = false;
+        for await (const batch of data.train.batches({ batchSize: cfg.train.batchSize, shuffle: true, seed: mixSeed(cfg.train.seed, pos.epoch), device: cfg.device, augment: cfg.dataset.augment, ...model.net.inputReads(), shard: dp.shard })) {
           if (i >= limit) break;
           if (i++ < pos.batch) continue; // done before the checkpoint this run resumed from
           const B = batch.labels.length;
@@ -236,27 +254,33 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             return s;
           };
           const r = scope(() => {
-            model.dropouts.forEach((d, k) => (d.seed = mixSeed(cfg.train.seed, pos.step, k)));
-            const { y, spikes, possible } = forwardCounting(model.net, batch, spiking);
-            const { loss, correct, dy } = lossOf(y, batch.labels);
+            model.dropouts.forEach((d, k) => (d.seed = dp.dropoutSeed(mixSeed(cfg.train.seed, pos.step, k))));
+            // B is this rank's share of the batch (all of it alone; possibly none of a short last one).
+            const f = B > 0 ? forwardCounting(model.net, batch, spiking) : undefined;
+            const l = f ? lossOf(f.y, batch.labels) : undefined;
             ph.forward += lap();
-            model.net.backward(dy!);
+            const g = dp.exchange({ samples: B, lossSum: (l?.loss ?? 0) * B, correct: l?.correct ?? 0, spikes: f?.spikes ?? spiking.map(() => 0),
+              possible: f?.possible ?? spiking.map(() => 0), stop: !!opts.signal?.aborted });
+            if (l) model.net.backward(l.dy!);
+            dp.checkShare(g.samples, Math.min(cfg.train.batchSize, data.train.size - pos.batch * cfg.train.batchSize));
+            dp.reduceGradients(params, g);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));
             const gradNorm = clipGradNorm(params, cfg.train.clipGradNorm); // the global norm, before clipping
             ph.backward += lap();
             opt.step(schedule.factor(pos.step));
             model.net.zeroGrad();
             ph.optimizer += lap();
-            return { loss, correct, norms, gradNorm, spikes, possible, finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
+            return { loss: g.lossSum / g.samples, lossSum: g.lossSum, correct: g.correct, samples: g.samples, stop: g.stop, norms, gradNorm, spikes: g.spikes, possible: g.possible,
+              finite: params.every((p) => Number.isFinite(ops.sumAll(p.value))) };
           });
           r.spikes.forEach((n, k) => (partial.spikeSums[k] += n));
           r.possible.forEach((n, k) => (partial.possibleSums[k] += n));
           pos.step++;
           pos.batch++;
-          partial.lossSum += r.loss * B;
+          partial.lossSum += r.lossSum;
           partial.correct += r.correct;
-          partial.seen += B;
-          rate.step(B);
+          partial.seen += r.samples;
+          rate.step(r.samples);
           r.norms.forEach((n, k) => (partial.gradNormSums[k] += n));
           partial.gradSteps++;
           partial.seconds = (performance.now() - started) / 1000;
@@ -264,12 +288,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             acc: partial.correct / partial.seen, samplesPerSec: rate.samplesPerSec ?? partial.seen / partial.seconds,
             elapsedS: eta.elapsedS, etaS: eta.leftS((pos.epoch + pos.batch / perEpoch) / cfg.train.epochs) });
           guard.step(pos, r.loss, model.weights.map((w, k) => ({ layer: w.layer, norm: r.norms[k] })), r.finite);
-          stepLog.step({ step: pos.step, epoch: pos.epoch + 1, loss: r.loss, lr: cfg.train.lr * schedule.factor(pos.step - 1), gradNorm: r.gradNorm });
-          if (opts.signal?.aborted) break;
+          stepLog?.step({ step: pos.step, epoch: pos.epoch + 1, loss: r.loss, lr: cfg.train.lr * schedule.factor(pos.step - 1), gradNorm: r.gradNorm });
+          // One turn of the event loop per step: a batch source that never awaits I/O (the
+          // built-in task) would otherwise starve the SIGINT/SIGTERM handlers.
+          if (!r.stop) await new Promise((res) => setImmediate(res));
+          stopped = r.stop; // a signal on any rank stops every rank after the same step (the exchange's flag)
+          if (stopped) break;
           if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
           waitFrom = performance.now();
         }
-        if (opts.signal?.aborted) {
+        if (stopped) {
           save();
           progress.log(`interrupted: checkpoint saved in ${out} (epoch ${pos.epoch + 1}, batch ${pos.batch}); continue with --resume`);
           return { interrupted: true, epochs, weights: params.map((p) => p.value.toArray()) };
@@ -291,9 +319,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const warnings = monitor.check(m.firingRate, m.epoch);
       for (const w of warnings) progress.warn(w);
       if (warnings.length) m.warnings = warnings;
+      dp.averageBuffers(buffers); // batch norm's running statistics, the same on every rank
       if ((pos.epoch + 1) % cfg.train.evalEvery === 0 || pos.epoch + 1 === cfg.train.epochs) {
         const evalStarted = performance.now();
-        const ev = await evaluate(model, lossOf, data.eval, cfg, limit, opts.signal);
+        const ev = await evaluate(model, lossOf, data.eval, cfg, limit, dp, opts.signal);
         m.time.eval = (performance.now() - evalStarted) / 1000;
         if (!ev) {
           save(); // the training part of this epoch is kept; the resumed run evaluates it
@@ -307,9 +336,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (m.eval && schedule.observe(m.eval)) progress.log(`epoch ${m.epoch}: the eval metric stopped improving (train.schedule: plateau); learning rate lowered to ${cfg.train.lr * schedule.factor(pos.step)}`);
       const isBest = sel?.isBest === true;
       if (isBest) best = { epoch: m.epoch, acc: m.eval!.acc };
-      appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
-      stepLog.epoch(m, cfg.train.evalSplit);
-      writeRunFiles(out, cfg);
+      const comm = dp.takeMetrics();
+      if (comm) m.dist = comm;
+      const same = dp.checkSameWeights([...params, ...buffers].map((p) => p.value));
+      if (same) progress.log(same);
+      if (dp.writer) {
+        appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+        stepLog?.epoch(m, cfg.train.evalSplit);
+        writeRunFiles(out, cfg);
+      }
       epochs.push(m);
       opts.onEpoch?.(m);
       progress.log(
@@ -322,7 +357,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       pos = { epoch: pos.epoch + 1, batch: 0, phase: "train", step: pos.step };
       partial = fresh();
       save(isBest);
-      if (sel) Selection.keepFiles(out, m.epoch, sel);
+      if (sel && dp.writer) Selection.keepFiles(out, m.epoch, sel);
       if (sel?.stop) {
         progress.log(`early stopping after epoch ${m.epoch}: eval ${cfg.train.selectMetric} has not improved by more than ${cfg.train.earlyStopping!.minDelta} for ${cfg.train.earlyStopping!.patience} evaluations (best: epoch ${selection.st.best?.epoch})`);
         break;
@@ -333,8 +368,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (cfg.train.evalSplit !== "test") {
       const testData = opts.data ? opts.data.test : datasetInfo(cfg.dataset.name).splits.includes("test") ? await (data as Awaited<ReturnType<typeof openData>>).openTest() : undefined;
       try {
-        if (testData) test = await finalTest({ model, state: [...params, ...buffers], cfg, test: testData, lastEpoch: pos.epoch, evaluate: (m, d, c, l) => evaluate(m, lossOf, d, c, l), progress });
-        if (test) stepLog.test(pos.step, test);
+        // Every rank reads the best checkpoint the writing rank saved: wait for it (a collective), then
+        // evaluate together; only the writer writes test.json.
+        if (testData && dp.size > 1) dp.exchange({ samples: 0, lossSum: 0, correct: 0, spikes: [], possible: [], stop: false }, false);
+        if (testData) test = await finalTest({ model, state: [...params, ...buffers], cfg, test: testData, lastEpoch: pos.epoch, evaluate: (m, d, c, l) => evaluate(m, lossOf, d, c, l, dp), progress, write: dp.writer });
+        if (test) stepLog?.test(pos.step, test);
       } finally {
         if (!opts.data) await testData?.close?.();
       }
@@ -351,23 +389,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 }
 
 /** Loss and accuracy on a split (no dropout, no gradients); undefined when aborted. */
-export async function evaluate(model: BuiltModel, lossOf: ReturnType<typeof lossStep>, data: TrainData, cfg: TrainConfig, limit: number, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
+export async function evaluate(model: BuiltModel, lossOf: ReturnType<typeof lossStep>, data: TrainData, cfg: TrainConfig, limit: number, dp?: DataParallel, signal?: AbortSignal): Promise<EpochMetrics["eval"] | undefined> {
   setTraining(model, false);
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
   let i = 0;
   try {
-    for await (const batch of data.batches({ batchSize: cfg.train.batchSize, shuffle: false, device: cfg.device })) {
+    for await (const batch of data.batches({ batchSize: cfg.train.batchSize, shuffle: false, device: cfg.device, shard: dp?.shard })) {
       if (i++ >= limit) break;
-      const r = scope(() => {
-        const y = model.net.forward(batch.x);
-        return lossOf(y, batch.labels, false);
-      });
-      lossSum += r.loss * batch.labels.length;
-      correct += r.correct;
-      seen += batch.labels.length;
-      if (signal?.aborted) return undefined;
+      const B = batch.labels.length; // this rank's share (lib/dist/): the sums below are the batch's
+      const r = B === 0 ? { loss: 0, correct: 0 } : scope(() => lossOf(model.net.forward(batch.x), batch.labels, false));
+      const s = { samples: B, lossSum: r.loss * B, correct: r.correct, spikes: [], possible: [], stop: !!signal?.aborted };
+      const g = dp ? dp.exchange(s, false) : s;
+      lossSum += g.lossSum;
+      correct += g.correct;
+      seen += g.samples;
+      if (g.stop) return undefined;
     }
   } finally {
     setTraining(model, true);

@@ -8,6 +8,7 @@ import type { NeuronSettings } from "../nn/neuron-models.js";
 import type { BackwardMethod } from "../nn/options.js";
 import type { LayerSpec } from "./layers.js";
 import type { LoopSettings } from "./optim-config.js";
+import type { DistMetrics } from "../dist/data-parallel.js";
 import type { NirModelConfig } from "../nir/model.js";
 import type { ReadoutName } from "./loss.js";
 
@@ -96,4 +97,6 @@ export interface EpochMetrics {
   warnings?: string[];
   /** Learning rate of the epoch's last step (train.lr × the schedule's factor). */
   lr?: number;
+  /** Data-parallel runs: ranks and communication per step (lib/dist/). */
+  dist?: DistMetrics;
 }
