@@ -173,7 +173,7 @@ __global__ void alif_backward_kernel(AlifConfig c, AlifParams p, const float* __
 // bits when n fits (a 64-bit division per element costs several times more). Uniform branches.
 __device__ __forceinline__ size_t param_at(size_t i, size_t n, size_t P) {
   if (P == 1) return 0;
-  return n <= 0xffffffffull ? (size_t)((unsigned)i % (unsigned)P) : i % P;
+  return n <= limits::kIndex32 ? (size_t)((unsigned)i % (unsigned)P) : i % P;
 }
 
 __global__ void spike_fn_kernel(const float* v, float* s, size_t n, const float* theta, size_t P, int multi,
@@ -193,7 +193,7 @@ __global__ void surrogate_grad_kernel(const float* v, const float* g, float* y, 
 
 void lif_forward(int dev, const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v) {
   DeviceGuard guard(dev);
-  lif_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, p, x, state, s, v);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, lif_forward_kernel)(c, p, x, state, s, v);
   EXO_CUDA_LAUNCH("lif_forward");
 }
 
@@ -201,27 +201,27 @@ void lif_backward(int dev, const LifConfig& c, NeuronGrad method, LifParams p, c
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
   DeviceGuard guard(dev);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    lif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+    EXO_LAUNCH(blocks_for(c.N), kBlock, lif_backward_kernel<decltype(t)::kind, decltype(t)::exact>)(c, p, g, h, v, x, v0, dx, dv0, dalpha);
   });
   EXO_CUDA_LAUNCH("lif_backward");
 }
 
 void expleak_forward(int dev, const ExpLeakConfig& c, const float* beta, const float* x, float* state, float* i) {
   DeviceGuard guard(dev);
-  expleak_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, beta, x, state, i);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, expleak_forward_kernel)(c, beta, x, state, i);
   EXO_CUDA_LAUNCH("expleak_forward");
 }
 
 void expleak_backward(int dev, const ExpLeakConfig& c, const float* beta, const float* grad_i, const float* i,
                       const float* i0, float* dx, float* di0, float* dbeta) {
   DeviceGuard guard(dev);
-  expleak_backward_kernel<<<blocks_for(c.N), kBlock>>>(c, beta, grad_i, i, i0, dx, di0, dbeta);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, expleak_backward_kernel)(c, beta, grad_i, i, i0, dx, di0, dbeta);
   EXO_CUDA_LAUNCH("expleak_backward");
 }
 
 void srm_forward(int dev, const SrmConfig& c, const float* eps, const float* nu, const float* a, float* s, float* u) {
   DeviceGuard guard(dev);
-  srm_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, eps, nu, a, s, u);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, srm_forward_kernel)(c, eps, nu, a, s, u);
   EXO_CUDA_LAUNCH("srm_forward");
 }
 
@@ -229,7 +229,7 @@ void srm_backward(int dev, const SrmConfig& c, NeuronGrad method, const float* e
                   const float* u, float* q, float* da) {
   DeviceGuard guard(dev);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    srm_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da);
+    EXO_LAUNCH(blocks_for(c.N), kBlock, srm_backward_kernel<decltype(t)::kind, decltype(t)::exact>)(c, eps, nu, g, u, q, da);
   });
   EXO_CUDA_LAUNCH("srm_backward");
 }
@@ -237,7 +237,7 @@ void srm_backward(int dev, const SrmConfig& c, NeuronGrad method, const float* e
 void alif_forward(int dev, const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
                   float* b) {
   DeviceGuard guard(dev);
-  alif_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, p, x, vs, bs, s, v, b);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, alif_forward_kernel)(c, p, x, vs, bs, s, v, b);
   EXO_CUDA_LAUNCH("alif_forward");
 }
 
@@ -245,14 +245,14 @@ void alif_backward(int dev, const AlifConfig& c, NeuronGrad method, AlifParams p
                    const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads) {
   DeviceGuard guard(dev);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    alif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, v, b, v0, dx, dv0, db0, grads);
+    EXO_LAUNCH(blocks_for(c.N), kBlock, alif_backward_kernel<decltype(t)::kind, decltype(t)::exact>)(c, p, g, v, b, v0, dx, dv0, db0, grads);
   });
   EXO_CUDA_LAUNCH("alif_backward");
 }
 
 void spike_fn(int dev, const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes) {
   DeviceGuard guard(dev);
-  spike_fn_kernel<<<grid_for(n), 256>>>(v, s, n, theta, P, multi, max_spikes);
+  EXO_LAUNCH(grid_for(n), 256, spike_fn_kernel)(v, s, n, theta, P, multi, max_spikes);
   EXO_CUDA_LAUNCH("spike_fn");
 }
 
@@ -260,7 +260,7 @@ void surrogate_grad(int dev, Surrogate sg, const float* v, const float* g, float
                     size_t P, float scale, float width) {
   DeviceGuard guard(dev);
   k::with_scan(sg, true, [&](auto t) {
-    surrogate_grad_kernel<decltype(t)::kind><<<grid_for(n), 256>>>(v, g, y, n, theta, P, scale, width);
+    EXO_LAUNCH(grid_for(n), 256, surrogate_grad_kernel<decltype(t)::kind>)(v, g, y, n, theta, P, scale, width);
   });
   EXO_CUDA_LAUNCH("surrogate_grad");
 }

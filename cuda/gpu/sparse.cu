@@ -122,7 +122,7 @@ void count_nonzero(int dev, const float* x, size_t n, float* out) {
   unsigned long long zero = 0, count = 0;
   if (n) {
     EXO_CUDA(cudaMemcpyToSymbol(g_nonzero, &zero, sizeof zero));
-    count_kernel<<<grid_for(n), 256>>>(x, n);
+    EXO_LAUNCH(grid_for(n), 256, count_kernel)(x, n);
     EXO_CUDA_LAUNCH("count_nonzero");
     EXO_CUDA(cudaMemcpyFromSymbol(&count, g_nonzero, sizeof count));
   }
@@ -134,7 +134,7 @@ void max_time_backward(int dev, const float* arg, const float* g, float* dy, int
   size_t total = (size_t)T * n;
   if (!total) return;
   DeviceGuard guard(dev);
-  max_time_backward_kernel<<<grid_for(total), 256>>>(arg, g, dy, n, total);
+  EXO_LAUNCH(grid_for(total), 256, max_time_backward_kernel)(arg, g, dy, n, total);
   EXO_CUDA_LAUNCH("max_time_backward");
 }
 
@@ -142,7 +142,7 @@ void sparse_linear_forward(int dev, const float* s, int R, int F, const float* w
   size_t total = (size_t)R * Out;
   if (!total) return;
   DeviceGuard guard(dev);
-  linear_forward_kernel<<<grid_for(total), 256>>>(s, R, F, w, Out, y);
+  EXO_LAUNCH(grid_for(total), 256, linear_forward_kernel)(s, R, F, w, Out, y);
   EXO_CUDA_LAUNCH("sparse_linear_forward");
 }
 
@@ -150,7 +150,7 @@ void sparse_linear_weight_grad(int dev, const float* g, const float* s, int R, i
   size_t total = (size_t)Out * F;
   if (!total || R <= 0) return;
   DeviceGuard guard(dev);
-  linear_weight_grad_kernel<<<grid_for(total), 256>>>(g, s, R, F, Out, dw);
+  EXO_LAUNCH(grid_for(total), 256, linear_weight_grad_kernel)(g, s, R, F, Out, dw);
   EXO_CUDA_LAUNCH("sparse_linear_weight_grad");
 }
 
@@ -158,7 +158,7 @@ void sparse_conv_forward(int dev, const float* x, const float* w, float* y, cons
   size_t total = (size_t)count * cout * g.pixels();
   if (!total) return;
   DeviceGuard guard(dev);
-  conv_forward_kernel<<<grid_for(total), 256>>>(x, w, y, g, cout, total);
+  EXO_LAUNCH(grid_for(total), 256, conv_forward_kernel)(x, w, y, g, cout, total);
   EXO_CUDA_LAUNCH("sparse_conv_forward");
 }
 
@@ -166,7 +166,7 @@ void sparse_conv_weight_grad(int dev, const float* x, const float* dy, float* dw
   size_t total = (size_t)cout * g.ckk();
   if (!total || count <= 0) return;
   DeviceGuard guard(dev);
-  conv_weight_grad_kernel<<<grid_for(total), 256>>>(x, dy, dw, g, cout, count);
+  EXO_LAUNCH(grid_for(total), 256, conv_weight_grad_kernel)(x, dy, dw, g, cout, count);
   EXO_CUDA_LAUNCH("sparse_conv_weight_grad");
 }
 
