@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDevice } from "../../lib/device.js";
+import { ConfigError } from "../../lib/errors.js";
 import { runLargeChecks } from "../../lib/selftest/large-run.js";
 import { type CheckResult, runChecks } from "../../lib/selftest/run.js";
-import { runTrainingChecks } from "../../lib/selftest/training-checks.js";
+import { type TrainingScale, runTrainingChecks } from "../../lib/selftest/training-checks.js";
 
 interface Opts {
   device?: string;
@@ -18,6 +19,7 @@ interface Opts {
   json?: string | boolean;
   large?: boolean;
   training?: boolean;
+  scale?: string;
 }
 
 export function register(program: Command): void {
@@ -30,9 +32,13 @@ export function register(program: Command): void {
     .option("--json [file]", "print (or write to file) the results as JSON")
     .option("--large", "run the large-size group instead (full size on CUDA: up to ~35 GB of GPU memory and as much RAM; reduced on the CPU)")
     .option("--training", "run the training checks instead: two steps of the SHD and DVS Gesture nets against the CPU, and a run that must learn")
+    .option("--scale <scale>", "size of the --training nets: full (the configs' T and batch; the default on CUDA) or reduced (the default on the CPU)")
     .addHelpText("after", "\nExamples:\n  $ exodus selftest\n  $ exodus selftest --device cuda --json results.json\n  $ exodus selftest --filter gemm\n  $ exodus selftest --device cuda --large\n  $ exodus selftest --device cuda --training")
     .action(async (opts: Opts) => {
       const device = parseDevice(opts.device);
+      if (opts.scale !== undefined && !["full", "reduced"].includes(opts.scale))
+        throw new ConfigError(`--scale: expected "full" or "reduced", received ${JSON.stringify(opts.scale)}`);
+      if (opts.scale !== undefined && !opts.training) throw new ConfigError("--scale: applies to the --training checks only; add --training");
       const t0 = performance.now();
       const filter = opts.filter ? new RegExp(opts.filter) : undefined;
       // The slow groups report each check on stderr as it ends: a run cut short keeps them.
@@ -42,7 +48,7 @@ export function register(program: Command): void {
       if (opts.training) {
         const out = mkdtempSync(join(tmpdir(), "exodus-selftest-"));
         try {
-          results = await runTrainingChecks(device, { out, filter, onResult });
+          results = await runTrainingChecks(device, { out, filter, onResult, scale: opts.scale as TrainingScale | undefined });
         } finally {
           rmSync(out, { recursive: true, force: true });
         }

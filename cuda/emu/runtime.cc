@@ -20,17 +20,19 @@ thread_local cudaError_t t_last = cudaSuccess;
 thread_local cudaError_t t_detail_code = cudaSuccess;
 thread_local std::string t_detail;
 
+// The registries are never destroyed: the addon's own statics (the upload slots) free device
+// and pinned memory while the process exits, after statics constructed later are gone.
 std::map<const char*, size_t>& device_blocks() {  // base -> bytes
-  static std::map<const char*, size_t> m;
-  return m;
+  static auto* m = new std::map<const char*, size_t>;
+  return *m;
 }
 std::set<void*>& host_blocks() {
-  static std::set<void*> s;
-  return s;
+  static auto* s = new std::set<void*>;
+  return *s;
 }
 std::deque<std::function<cudaError_t()>>& queue() {
-  static std::deque<std::function<cudaError_t()>> q;
-  return q;
+  static auto* q = new std::deque<std::function<cudaError_t()>>;
+  return *q;
 }
 
 bool env_on(const char* name, bool dflt) {
@@ -75,8 +77,8 @@ struct Event {};
 }  // namespace
 
 std::mutex& device_lock() {
-  static std::mutex m;
-  return m;
+  static auto* m = new std::mutex;
+  return *m;
 }
 
 cudaError_t fail(cudaError_t e, const std::string& detail) {

@@ -67,8 +67,8 @@ struct Block {
 
 Block g_blk;
 StackPool& pool() {
-  static StackPool p(kStack);
-  return p;
+  static auto* p = new StackPool(kStack);  // never destroyed, like runtime.cc's registries
+  return *p;
 }
 
 uint3 coords(unsigned i) {
