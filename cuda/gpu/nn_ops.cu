@@ -51,9 +51,17 @@ __global__ void pool_kernel(bool is_max, const float* x, float* y, float* arg, k
   size_t in = (size_t)g.h * g.w;
   EXO_GRID_LOOP(i, total) {
     Idx pl = (Idx)i / out, o = (Idx)i - pl * out;
-    int best = 0;
-    y[i] = k::pool_value(x + (size_t)pl * in, g, (int)(o / g.wo), (int)(o % g.wo), is_max, is_max ? &best : nullptr);
-    if (is_max) arg[i] = (float)best;
+    const float* plane = x + (size_t)pl * in;
+    int oy = (int)(o / g.wo), ox = (int)(o % g.wo);
+    // Two calls, each with a fixed pointer: through `is_max ? &best : nullptr` the compiler kept
+    // `best` in local memory (a stack frame) instead of a register.
+    if (is_max) {
+      int best = 0;
+      y[i] = k::pool_value(plane, g, oy, ox, true, &best);
+      arg[i] = (float)best;
+    } else {
+      y[i] = k::pool_value(plane, g, oy, ox, false, nullptr);
+    }
   }
 }
 
@@ -218,9 +226,14 @@ void scatter_batch(int dev, float* dst, int T, int B, int F, const uint32_t* con
   start[B] = (uint32_t)off;
   EXO_CUDA(cudaMemcpyAsync(s.device, s.host, need * 4, cudaMemcpyHostToDevice, 0));
   EXO_LAUNCH(grid_for(total), 256, scatter_packed_kernel)(dst, T, B, F, static_cast<const uint32_t*>(s.device), total);
-  EXO_CUDA_LAUNCH("scatter_frames");
-  // After the kernel: once it has passed, both of the slot's buffers are free again.
-  EXO_CUDA(cudaEventRecord(s.uploaded, 0));
+  cudaError_t launched = cudaGetLastError();
+  // After the kernel: once it has passed, both of the slot's buffers are free again. Recorded even
+  // when the launch failed: the copy is queued and reads the pinned buffer until it has passed, so
+  // the slot must not look idle before then. Should the record fail, wait for the device instead.
+  cudaError_t recorded = cudaEventRecord(s.uploaded, 0);
+  if (recorded != cudaSuccess) cudaDeviceSynchronize();
+  check(launched, "launch of scatter_frames", __FILE__, __LINE__);
+  EXO_CUDA(recorded);
 }
 
 void scatter_frames(int dev, float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count,
