@@ -63,6 +63,13 @@ void report(const char* name, cudaError_t e) {
   std::printf("%s %s %s\n", name, cudaGetErrorName(e), cudaGetErrorString(e));
 }
 
+// What a launch ended in: its own error, else the one the next synchronising call returns.
+void report_run(const char* name) {
+  cudaError_t e = cudaGetLastError();
+  if (e == cudaSuccess) e = cudaDeviceSynchronize();
+  report(name, e);
+}
+
 // The batch upload's pattern (cuda/gpu/nn_ops.cu): a pinned slot is reused once its event says
 // the upload that read it has passed. Without the record the event never becomes pending, so the
 // second batch overwrites the slot before the first upload has read it.
@@ -133,19 +140,13 @@ int main(int argc, char** argv) {
     report("block-size", cudaGetLastError());
   } else if (c == "barrier") {
     EXO_LAUNCH(2, 64, skipped_barrier)(y);
-    cudaError_t e = cudaGetLastError();
-    if (e == cudaSuccess) e = cudaDeviceSynchronize();
-    report("barrier", e);
+    report_run("barrier");
   } else if (c == "partial-warp") {
     EXO_LAUNCH(1, 48, partial_warp_shuffle)(y);
-    cudaError_t e = cudaGetLastError();
-    if (e == cudaSuccess) e = cudaDeviceSynchronize();
-    report("partial-warp", e);
+    report_run("partial-warp");
   } else if (c == "divergent-shuffle") {
     EXO_LAUNCH(1, 32, divergent_shuffle)(y);
-    cudaError_t e = cudaGetLastError();
-    if (e == cudaSuccess) e = cudaDeviceSynchronize();
-    report("divergent-shuffle", e);
+    report_run("divergent-shuffle");
   } else if (c == "oob") {
     float* a = nullptr;
     cudaMalloc(&a, 100 * sizeof(float));  // exactly 100: the overread leaves the allocation
