@@ -159,13 +159,31 @@ else
   skip memcheck "compute-sanitizer not on PATH"
 fi
 step gradcheck-cuda 20 "${EXODUS[@]}" gradcheck --device cuda --T 250
-# End to end through the data loader and the GPU batch scatter (a smoke test: the fixture's 8
-# samples are too few to learn from; learning is asserted by training-cuda).
+# End to end through the data loader and the GPU batch scatter, against the same run on the CPU
+# (the fixture's 8 samples are too few to learn from; learning is asserted by training-cuda). The
+# weights are scaled up so that every layer spikes: a silent net would compare nothing.
 train_root="$work/train-data"
 mkdir -p "$train_root"
 cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_train.h5"
 cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_test.h5"
-step train-cli-cuda 25 "${EXODUS[@]}" train configs/shd.yaml --device cuda --epochs 1 --data-root "$train_root" --out "$work/train-run"
+train_args=(train configs/shd.yaml --epochs 1 --data-root "$train_root" --seed 7 --set model.initScale=4)
+step train-cli-cpu 25 "${EXODUS[@]}" "${train_args[@]}" --device cpu --out "$work/train-cpu"
+step train-cli-cuda 25 "${EXODUS[@]}" "${train_args[@]}" --device cuda --out "$work/train-run"
+# Losses within 1e-3 and gradient norms within 2e-2 (relative; the --training tolerances), and
+# every LIF layer firing on both.
+step train-compare 10 "$NODE" -e '
+  const fs = require("fs");
+  const read = (f) => { const [h, r] = fs.readFileSync(f, "utf8").trim().split("\n"); const v = r.split(","); return Object.fromEntries(h.split(",").map((k, i) => [k, Number(v[i])])); };
+  const cpu = read(process.argv[1]), gpu = read(process.argv[2]);
+  const bad = [];
+  for (const k of Object.keys(cpu)) {
+    const tol = /_loss$/.test(k) ? 1e-3 : /^grad_norm:/.test(k) ? 2e-2 : null;
+    if (tol !== null && !(Math.abs(gpu[k] - cpu[k]) <= tol * Math.abs(cpu[k]))) bad.push(`${k}: cuda ${gpu[k]} vs cpu ${cpu[k]}`);
+    if (/^firing_rate:/.test(k) && !(cpu[k] > 0 && gpu[k] > 0)) bad.push(`${k} silent (cpu ${cpu[k]}, cuda ${gpu[k]})`);
+  }
+  if (bad.length) { console.log("FAIL: " + bad.join("; ")); process.exit(1); }
+  console.log(`cuda matches cpu: train loss ${gpu.train_loss.toFixed(6)}, eval loss ${gpu.eval_loss.toFixed(6)}, every layer spikes`);
+' "$work/train-cpu/metrics.csv" "$work/train-run/metrics.csv"
 rm -rf "$train_root"
 step bench-gemm-cuda 20 "$NODE" dist/benchmarks/gemm/bench.js --device cuda --out "$work/gemm-cuda.json"
 [ -f dist/benchmarks/neuron/bench.js ] && step bench-neuron-cuda 30 "$NODE" dist/benchmarks/neuron/bench.js --device cuda --quick --out "$work/neuron-cuda.json"
