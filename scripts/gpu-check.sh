@@ -166,7 +166,7 @@ train_root="$work/train-data"
 mkdir -p "$train_root"
 cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_train.h5"
 cp test/fixtures/data/shd_tiny.h5 "$train_root/shd_test.h5"
-train_args=(train configs/shd.yaml --epochs 1 --data-root "$train_root" --seed 7 --set model.initScale=4)
+train_args=(train configs/shd.yaml --epochs 1 --data-root "$train_root" --seed 7 --set model.initScale=4 --set train.batchSize=2)
 # The run folders (checkpoints: megabytes) stay outside what is packed; their metrics go in.
 step train-cli-cpu 25 "${EXODUS[@]}" "${train_args[@]}" --device cpu --out "$aux/train-cpu"
 step train-cli-cuda 25 "${EXODUS[@]}" "${train_args[@]}" --device cuda --out "$aux/train-cuda"
