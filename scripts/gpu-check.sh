@@ -13,6 +13,8 @@
 #   the large checks may plan with (a container may see more than it may use).
 # GPU_CHECK_REBUILD=1 rebuilds the addon here (nvcc, cmake, sm_90) even if the carried one loads;
 #   without it the rebuild happens only when the carried addon does not load on this machine.
+#   GPU_CHECK_ARCHS sets its architectures; GPU_CHECK_REBUILD_CUDA=emulate rebuilds the emulated
+#   device instead (tests the rebuild on a machine without a GPU).
 set -uo pipefail
 out=${1:?usage: gpu-check.sh OUTDIR}
 mkdir -p "$out" || exit 2
@@ -73,7 +75,7 @@ if ! "$NODE" -e 'require(process.argv[1])' "$addon" > "$work/addon-load.log" 2>&
   built=$(find "$aux/build" -name exodus.node 2>/dev/null | head -n 1)
   if [ -n "$built" ] && "$NODE" -e 'require(process.argv[1])' "$built" >> "$work/rebuild.log" 2>&1; then
     export EXODUS_ADDON=$built
-    line "$(printf '%-22s %-6s %4ss  %s' rebuild pass $(( $(date +%s) - t0 )) "addon built here with $(command -v nvcc || echo 'no nvcc')")"
+    line "$(printf '%-22s %-6s %4ss  %s' rebuild pass $(( $(date +%s) - t0 )) "addon built here (EXODUS_CUDA=${GPU_CHECK_REBUILD_CUDA:-on}, $(command -v nvcc || echo 'no nvcc'))")"
   else
     failed=1
     line "$(printf '%-22s %-6s %4ss  %s' rebuild FAIL $(( $(date +%s) - t0 )) "$(grep -m1 -iE 'error' "$work/rebuild.log" | cut -c1-150)")"
