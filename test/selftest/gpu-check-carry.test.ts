@@ -74,7 +74,7 @@ describe.skipIf(!built || !hasXz || !loadable)("gpu-check.sh without node on PAT
     expect(spawnSync("bash", ["-c", "command -v node"], { env: { PATH: bin } }).status).not.toBe(0);
     // Without the emulated build: no GPU, the script stops after `info`, as on a broken GPU box.
     const env: Record<string, string> = emu
-      ? { EXODUS_ADDON: emuAddon, GPU_CHECK_ONLY: "^(selftest-cuda|large-cuda|memcheck)$", GPU_CHECK_HOST_MEM_GB: "0.00002" }
+      ? { EXODUS_ADDON: emuAddon, GPU_CHECK_ONLY: "^(gradcheck-cuda|large-cuda|memcheck)$", GPU_CHECK_HOST_MEM_GB: "0.00002" }
       : { EXODUS_ADDON: "" };
     if (emu)
       // A compute-sanitizer that refuses this machine, as some GPU hosts do.
@@ -91,10 +91,10 @@ describe.skipIf(!built || !hasXz || !loadable)("gpu-check.sh without node on PAT
       return;
     }
     expect(r.summary, r.log).toMatch(/^info +pass +EMULATED CUDA device/m);
-    expect(r.summary, r.log).toMatch(/^selftest-cuda +pass /m);
+    expect(r.summary, r.log).toMatch(/^gradcheck-cuda +pass .*PASS: largest exodus deviation/m);
     expect(r.summary, r.log).toMatch(/^large-cuda +part .*\d+ checked, [1-9]\d* SKIPPED \(.*EXODUS_HOST_MEMORY_GB/m);
     expect(r.summary, r.log).toMatch(/^memcheck +skip .*refused on this machine: =+ Error: Device not supported/m);
-    expect(r.summary, r.log).toMatch(/^training-cuda +skip +not selected/m);
+    expect(r.summary, r.log).toMatch(/^selftest-cuda +skip +not selected/m);
     expect(r.status, r.log).toBe(0);
   }, 300_000);
 
