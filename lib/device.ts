@@ -36,6 +36,8 @@ export type DeviceLike = Device | string;
 export interface CudaStatus {
   compiled: boolean;
   usable: boolean;
+  /** The build runs the CUDA backend on an emulated device (EXODUS_CUDA=emulate), not a GPU. */
+  emulated: boolean;
   deviceCount: number;
   reason: string;
   /** The addon's runtime information, as the probe process saw it. */
@@ -79,14 +81,15 @@ export function cudaStatus(): CudaStatus {
   if (!build.cudaCompiled) {
     // No CUDA in this build: info() touches no driver.
     const info = native().info();
-    cudaStatusCache = { compiled: false, usable: false, deviceCount: 0, reason: info.cudaReason, info };
+    cudaStatusCache = { compiled: false, usable: false, emulated: false, deviceCount: 0, reason: info.cudaReason, info };
     return cudaStatusCache;
   }
   const p = runCudaProbe();
   const info: NativeInfo = p.info ?? {
     ...build, cudaArchs: "", cudaRuntimeVersion: 0, cudaDriverVersion: 0, cudaDeviceCount: 0, cudaReason: p.reason,
   };
-  cudaStatusCache = { compiled: true, usable: p.usable, deviceCount: p.usable ? info.cudaDeviceCount : 0, reason: p.reason, info };
+  const emulated = p.info?.cudaArchs === "emulated";
+  cudaStatusCache = { compiled: true, usable: p.usable, emulated, deviceCount: p.usable ? info.cudaDeviceCount : 0, reason: p.reason, info };
   return cudaStatusCache;
 }
 
@@ -94,11 +97,14 @@ export function cudaAvailable(): boolean {
   return cudaStatus().usable;
 }
 
-/** The device used when none is given: EXODUS_DEVICE if set, else cuda:0 when usable, else cpu. */
+/**
+ * The device used when none is given: EXODUS_DEVICE if set, else cuda:0 when usable, else cpu.
+ * An emulated device (a development build) is used only when asked for by name.
+ */
 export function defaultDevice(): Device {
   const env = process.env.EXODUS_DEVICE;
   if (env) return parseDevice(env);
-  return cudaAvailable() ? Device.cuda(0) : Device.cpu;
+  return cudaAvailable() && !cudaStatus().emulated ? Device.cuda(0) : Device.cpu;
 }
 
 /** Parses "cpu", "cuda", "cuda:N" (or passes a Device through), checking that it can be used. */

@@ -12,6 +12,8 @@ export interface RuntimeInfo {
     runtimeVersion: string;
     driverVersion: string;
     usable: boolean;
+    /** An emulated device (EXODUS_CUDA=emulate build): the CUDA code runs on the host CPU, never chosen by "auto". */
+    emulated: boolean;
     reason: string;
     devices: { index: number; name: string; computeCapability: string; totalMemory: number; multiprocessors: number }[];
   };
@@ -37,6 +39,7 @@ export function runtimeInfo(): RuntimeInfo {
       runtimeVersion: i.cudaCompiled ? cudaVersion(i.cudaRuntimeVersion) : "none",
       driverVersion: cudaVersion(i.cudaDriverVersion),
       usable: st.usable,
+      emulated: st.emulated,
       reason: st.reason,
       devices,
     },

@@ -18,12 +18,16 @@ export function register(program: Command): void {
       console.log(`exodus ${i.version}`);
       console.log(`CPU backend:  ${i.cpu.threads} threads, ${i.cpu.isa} kernels`);
       if (!i.cuda.compiled) console.log("CUDA backend: not compiled (no nvcc at install time)");
-      else {
+      else if (i.cuda.emulated) {
+        console.log("CUDA backend: EMULATED on the host CPU (an EXODUS_CUDA=emulate development build, not a GPU);");
+        console.log("              used only with --device cuda, never by device auto (docs/emulated-device.md)");
+        for (const d of i.cuda.devices) console.log(`  cuda:${d.index}  ${d.name}  ${d.multiprocessors} emulated SMs`);
+      } else {
         console.log(`CUDA backend: compiled for ${i.cuda.archs.join(", ")}; runtime ${i.cuda.runtimeVersion}, driver ${i.cuda.driverVersion}`);
         if (i.cuda.devices.length === 0) console.log(`CUDA devices: none usable (${i.cuda.reason})`);
         for (const d of i.cuda.devices)
           console.log(`  cuda:${d.index}  ${d.name}  sm_${d.computeCapability.replace(".", "")}  ${gib(d.totalMemory)}  ${d.multiprocessors} SMs`);
       }
-      console.log(`default device: ${i.cuda.usable ? "cuda:0" : "cpu"}`);
+      console.log(`default device: ${i.cuda.usable && !i.cuda.emulated ? "cuda:0" : "cpu"}`);
     });
 }

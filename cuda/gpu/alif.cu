@@ -71,7 +71,7 @@ void alif_backward(int dev, const AlifConfig& c, NeuronGrad method, AlifParams p
                    const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads) {
   DeviceGuard guard(dev);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    alif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, v, b, v0, dx, dv0, db0, grads);
+    EXO_LAUNCH(blocks_for(c.N), kBlock, alif_backward_kernel<decltype(t)::kind, decltype(t)::exact>)(c, p, g, v, b, v0, dx, dv0, db0, grads);
   });
   EXO_CUDA_LAUNCH("alif_backward");
 }
@@ -79,7 +79,7 @@ void alif_backward(int dev, const AlifConfig& c, NeuronGrad method, AlifParams p
 void alif_forward(int dev, const AlifConfig& c, AlifParams p, const float* x, float* vs, float* bs, float* s, float* v,
                   float* b) {
   DeviceGuard guard(dev);
-  alif_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, p, x, vs, bs, s, v, b);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, alif_forward_kernel)(c, p, x, vs, bs, s, v, b);
   EXO_CUDA_LAUNCH("alif_forward");
 }
 

@@ -8,6 +8,14 @@
 #include <string>
 
 #include "exodus/api.h"
+#include "limits.cuh"
+
+// Every cross-thread ordering of the backend (a buffer released right after a launch, an upload
+// slot reused after its event) rests on the legacy default stream, which serialises all host
+// threads' work. Under a per-thread default stream those orderings would silently break.
+#if defined(CUDA_API_PER_THREAD_DEFAULT_STREAM) || defined(__CUDA_API_PER_THREAD_DEFAULT_STREAM)
+#error "exodus's CUDA backend needs the legacy default stream: do not build with --default-stream per-thread"
+#endif
 
 namespace exo {
 namespace gpu {
@@ -32,7 +40,7 @@ void check_index(int index);
 
 inline unsigned grid_for(size_t n, unsigned block = 256) {
   size_t g = (n + block - 1) / block;
-  const size_t cap = 65535u * 32u;  // grid-stride loops cover the rest
+  const size_t cap = limits::kGridStrideBlocks;  // grid-stride loops cover the rest
   return (unsigned)(g < 1 ? 1 : (g > cap ? cap : g));
 }
 
@@ -40,4 +48,12 @@ inline unsigned grid_for(size_t n, unsigned block = 256) {
 }  // namespace exo
 
 #define EXO_CUDA(call) ::exo::gpu::check((call), #call, __FILE__, __LINE__)
+// A kernel launch, K<<<G, B>>>(args) written EXO_LAUNCH(G, B, K)(args): the kernel comes last
+// because a template-id's commas would split a macro argument. Under the emulated device
+// (cuda/emu) it is a call through the emulator's launcher.
+#ifdef EXODUS_CUDA_EMULATE
+#define EXO_LAUNCH(grid, block, ...) ::exo::emu::launch((grid), (block), __VA_ARGS__, #__VA_ARGS__, __FILE__, __LINE__)
+#else
+#define EXO_LAUNCH(grid, block, ...) __VA_ARGS__<<<(grid), (block)>>>
+#endif
 #define EXO_CUDA_LAUNCH(name) ::exo::gpu::check(cudaGetLastError(), "launch of " name, __FILE__, __LINE__)

@@ -38,10 +38,10 @@ __global__ void binary_kernel(const float* x, const float* w, float* y, size_t n
 template <Binary OP>
 void launch_binary(const float* x, const float* w, float* y, size_t n, size_t nb, size_t inner) {
   unsigned g = grid_for(n);
-  if (nb == n && inner == 1) binary_kernel<OP, Bcast::Same><<<g, 256>>>(x, w, y, n, nb, inner);
-  else if (nb == 1) binary_kernel<OP, Bcast::Scalar><<<g, 256>>>(x, w, y, n, nb, inner);
-  else if (n <= 0xffffffffull) binary_kernel<OP, Bcast::Narrow><<<g, 256>>>(x, w, y, n, nb, inner);
-  else binary_kernel<OP, Bcast::Wide><<<g, 256>>>(x, w, y, n, nb, inner);
+  if (nb == n && inner == 1) EXO_LAUNCH(g, 256, binary_kernel<OP, Bcast::Same>)(x, w, y, n, nb, inner);
+  else if (nb == 1) EXO_LAUNCH(g, 256, binary_kernel<OP, Bcast::Scalar>)(x, w, y, n, nb, inner);
+  else if (n <= limits::kIndex32) EXO_LAUNCH(g, 256, binary_kernel<OP, Bcast::Narrow>)(x, w, y, n, nb, inner);
+  else EXO_LAUNCH(g, 256, binary_kernel<OP, Bcast::Wide>)(x, w, y, n, nb, inner);
 }
 
 __global__ void axpby_kernel(float alpha, const float* x, float beta, float* y, size_t n) {
@@ -54,7 +54,7 @@ __global__ void axpby_kernel(float alpha, const float* x, float beta, float* y, 
 void fill(int dev, float* y, size_t n, float v) {
   if (!n) return;
   DeviceGuard g(dev);
-  fill_kernel<<<grid_for(n), 256>>>(y, n, v);
+  EXO_LAUNCH(grid_for(n), 256, fill_kernel)(y, n, v);
   EXO_CUDA_LAUNCH("fill");
 }
 
@@ -62,7 +62,7 @@ void unary(int dev, Unary op, const float* x, float* y, size_t n, float a, float
   if (!n) return;
   DeviceGuard g(dev);
   switch (op) {
-#define EXO_CASE(N) case Unary::N: unary_kernel<Unary::N><<<grid_for(n), 256>>>(x, y, n, a, b); break;
+#define EXO_CASE(N) case Unary::N: EXO_LAUNCH(grid_for(n), 256, unary_kernel<Unary::N>)(x, y, n, a, b); break;
     EXO_UNARY_OPS(EXO_CASE)
 #undef EXO_CASE
     default: throw Error("unknown unary op");
@@ -85,7 +85,7 @@ void binary(int dev, Binary op, const float* x, const float* w, float* y, size_t
 void axpby(int dev, float alpha, const float* x, float beta, float* y, size_t n) {
   if (!n) return;
   DeviceGuard g(dev);
-  axpby_kernel<<<grid_for(n), 256>>>(alpha, x, beta, y, n);
+  EXO_LAUNCH(grid_for(n), 256, axpby_kernel)(alpha, x, beta, y, n);
   EXO_CUDA_LAUNCH("axpby");
 }
 

@@ -42,14 +42,14 @@ __global__ void expleak_backward_kernel(ExpLeakConfig c, const float* __restrict
 
 void expleak_forward(int dev, const ExpLeakConfig& c, const float* beta, const float* x, float* state, float* i) {
   DeviceGuard guard(dev);
-  expleak_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, beta, x, state, i);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, expleak_forward_kernel)(c, beta, x, state, i);
   EXO_CUDA_LAUNCH("expleak_forward");
 }
 
 void expleak_backward(int dev, const ExpLeakConfig& c, const float* beta, const float* grad_i, const float* i,
                       const float* i0, float* dx, float* di0, float* dbeta) {
   DeviceGuard guard(dev);
-  expleak_backward_kernel<<<blocks_for(c.N), kBlock>>>(c, beta, grad_i, i, i0, dx, di0, dbeta);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, expleak_backward_kernel)(c, beta, grad_i, i, i0, dx, di0, dbeta);
   EXO_CUDA_LAUNCH("expleak_backward");
 }
 

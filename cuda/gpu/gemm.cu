@@ -101,7 +101,7 @@ __global__ void sum_slices(const float* __restrict__ part, int slices, int M, in
 template <bool TA, bool TB>
 void launch(dim3 grid, int M, int N, int K, float alpha, const float* A, int lda, size_t sa, const float* B, int ldb,
             size_t sb, float beta, float* C, int ldc, size_t sc, int kslice) {
-  gemm_kernel<TA, TB><<<grid, 256>>>(M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, kslice);
+  EXO_LAUNCH(grid, 256, gemm_kernel<TA, TB>)(M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, kslice);
 }
 
 void launch_any(bool ta, bool tb, dim3 grid, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,
@@ -138,7 +138,7 @@ void gemm_strided(int dev, bool ta, bool tb, int M, int N, int K, float alpha, c
     try {
       launch_any(ta, tb, dim3(gx, gy, slices), M, N, K, alpha, A, lda, 0, B, ldb, 0, 0.f, part.data, N, mn, kslice);
       EXO_CUDA_LAUNCH("gemm (split-K)");
-      sum_slices<<<grid_for(mn), 256>>>(part.data, slices, M, N, beta, C, ldc);
+      EXO_LAUNCH(grid_for(mn), 256, sum_slices)(part.data, slices, M, N, beta, C, ldc);
       EXO_CUDA_LAUNCH("gemm (sum of K slices)");
     } catch (...) {
       gpu::release(part);
@@ -148,8 +148,8 @@ void gemm_strided(int dev, bool ta, bool tb, int M, int N, int K, float alpha, c
     return;
   }
   // grid.z is limited to 65,535 products per launch: larger batches take several launches.
-  for (int b0 = 0; b0 < batch; b0 += 65535) {
-    dim3 grid(gx, gy, std::min(65535, batch - b0));
+  for (int b0 = 0; b0 < batch; b0 += limits::kGridZ) {
+    dim3 grid(gx, gy, std::min(limits::kGridZ, batch - b0));
     launch_any(ta, tb, grid, M, N, K, alpha, A + b0 * sa, lda, sa, B + b0 * sb, ldb, sb, beta, C + b0 * sc, ldc, sc, 0);
     EXO_CUDA_LAUNCH("gemm");
   }

@@ -54,7 +54,7 @@ __global__ void lif_backward_kernel(LifConfig c, LifParams p, const float* __res
 
 void lif_forward(int dev, const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v) {
   DeviceGuard guard(dev);
-  lif_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, p, x, state, s, v);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, lif_forward_kernel)(c, p, x, state, s, v);
   EXO_CUDA_LAUNCH("lif_forward");
 }
 
@@ -62,7 +62,7 @@ void lif_backward(int dev, const LifConfig& c, NeuronGrad method, LifParams p, c
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
   DeviceGuard guard(dev);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    lif_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, p, g, h, v, x, v0, dx, dv0, dalpha);
+    EXO_LAUNCH(blocks_for(c.N), kBlock, lif_backward_kernel<decltype(t)::kind, decltype(t)::exact>)(c, p, g, h, v, x, v0, dx, dv0, dalpha);
   });
   EXO_CUDA_LAUNCH("lif_backward");
 }

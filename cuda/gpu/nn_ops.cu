@@ -51,9 +51,17 @@ __global__ void pool_kernel(bool is_max, const float* x, float* y, float* arg, k
   size_t in = (size_t)g.h * g.w;
   EXO_GRID_LOOP(i, total) {
     Idx pl = (Idx)i / out, o = (Idx)i - pl * out;
-    int best = 0;
-    y[i] = k::pool_value(x + (size_t)pl * in, g, (int)(o / g.wo), (int)(o % g.wo), is_max, is_max ? &best : nullptr);
-    if (is_max) arg[i] = (float)best;
+    const float* plane = x + (size_t)pl * in;
+    int oy = (int)(o / g.wo), ox = (int)(o % g.wo);
+    // Two calls, each with a fixed pointer: through `is_max ? &best : nullptr` the compiler kept
+    // `best` in local memory (a stack frame) instead of a register.
+    if (is_max) {
+      int best = 0;
+      y[i] = k::pool_value(plane, g, oy, ox, true, &best);
+      arg[i] = (float)best;
+    } else {
+      y[i] = k::pool_value(plane, g, oy, ox, false, nullptr);
+    }
   }
 }
 
@@ -107,7 +115,7 @@ __global__ void scatter_packed_kernel(float* dst, int T, int B, int F, const uin
 // on the same stream (which orders the device buffer's reuse). When every slot is still in
 // flight a new one is made, up to kPinnedCap bytes in all; only past that does the loader thread
 // wait, for one upload, never for the whole device.
-constexpr size_t kPinnedCap = size_t(64) << 20;
+constexpr size_t kPinnedCap = limits::kPinnedCap;
 
 struct Slot {
   uint32_t* host = nullptr;
@@ -146,7 +154,7 @@ void reserve(Staging& st, Slot& s, size_t n) {
   s.host = nullptr;
   s.device = nullptr;
   s.capacity = 0;
-  size_t cap = std::max<size_t>(n + n / 4, 1 << 16);
+  size_t cap = std::max<size_t>(n + n / 4, limits::kPinnedMinSlot);
   EXO_CUDA(cudaHostAlloc(reinterpret_cast<void**>(&s.host), cap * 4, cudaHostAllocDefault));
   cudaError_t e = cudaMalloc(&s.device, cap * 4);
   if (e != cudaSuccess) {
@@ -217,10 +225,15 @@ void scatter_batch(int dev, float* dst, int T, int B, int F, const uint32_t* con
   }
   start[B] = (uint32_t)off;
   EXO_CUDA(cudaMemcpyAsync(s.device, s.host, need * 4, cudaMemcpyHostToDevice, 0));
-  scatter_packed_kernel<<<grid_for(total), 256>>>(dst, T, B, F, static_cast<const uint32_t*>(s.device), total);
-  EXO_CUDA_LAUNCH("scatter_frames");
-  // After the kernel: once it has passed, both of the slot's buffers are free again.
-  EXO_CUDA(cudaEventRecord(s.uploaded, 0));
+  EXO_LAUNCH(grid_for(total), 256, scatter_packed_kernel)(dst, T, B, F, static_cast<const uint32_t*>(s.device), total);
+  cudaError_t launched = cudaGetLastError();
+  // After the kernel: once it has passed, both of the slot's buffers are free again. Recorded even
+  // when the launch failed: the copy is queued and reads the pinned buffer until it has passed, so
+  // the slot must not look idle before then. Should the record fail, wait for the device instead.
+  cudaError_t recorded = cudaEventRecord(s.uploaded, 0);
+  if (recorded != cudaSuccess) cudaDeviceSynchronize();
+  check(launched, "launch of scatter_frames", __FILE__, __LINE__);
+  EXO_CUDA(recorded);
 }
 
 void scatter_frames(int dev, float* dst, int T, int B, int F, int b, const uint32_t* index, const uint32_t* count,
@@ -242,8 +255,8 @@ void im2col(int dev, const float* x, float* cols, const k::ConvGeom& g, int coun
   size_t total = (size_t)count * g.ckk() * g.pixels();
   if (!total) return;
   DeviceGuard guard(dev);
-  if (total <= 0xffffffffull) im2col_kernel<unsigned><<<grid_for(total), 256>>>(x, cols, g, total);
-  else im2col_kernel<size_t><<<grid_for(total), 256>>>(x, cols, g, total);
+  if (total <= limits::kIndex32) EXO_LAUNCH(grid_for(total), 256, im2col_kernel<unsigned>)(x, cols, g, total);
+  else EXO_LAUNCH(grid_for(total), 256, im2col_kernel<size_t>)(x, cols, g, total);
   EXO_CUDA_LAUNCH("im2col");
 }
 
@@ -251,8 +264,8 @@ void col2im(int dev, const float* cols, float* dx, const k::ConvGeom& g, int cou
   size_t total = (size_t)count * g.c * g.h * g.w;
   if (!total) return;
   DeviceGuard guard(dev);
-  if (total <= 0xffffffffull) col2im_kernel<unsigned><<<grid_for(total), 256>>>(cols, dx, g, total);
-  else col2im_kernel<size_t><<<grid_for(total), 256>>>(cols, dx, g, total);
+  if (total <= limits::kIndex32) EXO_LAUNCH(grid_for(total), 256, col2im_kernel<unsigned>)(cols, dx, g, total);
+  else EXO_LAUNCH(grid_for(total), 256, col2im_kernel<size_t>)(cols, dx, g, total);
   EXO_CUDA_LAUNCH("col2im");
 }
 
@@ -260,8 +273,8 @@ void pool2d(int dev, bool is_max, const float* x, float* y, float* arg, const k:
   size_t total = planes * g.ho * g.wo;
   if (!total) return;
   DeviceGuard guard(dev);
-  if (total <= 0xffffffffull) pool_kernel<unsigned><<<grid_for(total), 256>>>(is_max, x, y, arg, g, total);
-  else pool_kernel<size_t><<<grid_for(total), 256>>>(is_max, x, y, arg, g, total);
+  if (total <= limits::kIndex32) EXO_LAUNCH(grid_for(total), 256, pool_kernel<unsigned>)(is_max, x, y, arg, g, total);
+  else EXO_LAUNCH(grid_for(total), 256, pool_kernel<size_t>)(is_max, x, y, arg, g, total);
   EXO_CUDA_LAUNCH("pool2d");
 }
 
@@ -270,29 +283,29 @@ void pool2d_backward(int dev, bool is_max, const float* dy, const float* arg, fl
   size_t total = planes * g.h * g.w;
   if (!total) return;
   DeviceGuard guard(dev);
-  if (total <= 0xffffffffull) pool_backward_kernel<unsigned><<<grid_for(total), 256>>>(is_max, dy, arg, dx, g, total);
-  else pool_backward_kernel<size_t><<<grid_for(total), 256>>>(is_max, dy, arg, dx, g, total);
+  if (total <= limits::kIndex32) EXO_LAUNCH(grid_for(total), 256, pool_backward_kernel<unsigned>)(is_max, dy, arg, dx, g, total);
+  else EXO_LAUNCH(grid_for(total), 256, pool_backward_kernel<size_t>)(is_max, dy, arg, dx, g, total);
   EXO_CUDA_LAUNCH("pool2d_backward");
 }
 
 void adam_step(int dev, float* p, const float* g, float* m, float* v, size_t n, const k::AdamConfig& c) {
   if (!n) return;
   DeviceGuard guard(dev);
-  adam_kernel<<<grid_for(n), 256>>>(p, g, m, v, n, c);
+  EXO_LAUNCH(grid_for(n), 256, adam_kernel)(p, g, m, v, n, c);
   EXO_CUDA_LAUNCH("adam_step");
 }
 
 void dropout_mask(int dev, float* mask, size_t n, float p, unsigned long long seed) {
   if (!n) return;
   DeviceGuard guard(dev);
-  dropout_kernel<<<grid_for(n), 256>>>(mask, n, p, seed);
+  EXO_LAUNCH(grid_for(n), 256, dropout_kernel)(mask, n, p, seed);
   EXO_CUDA_LAUNCH("dropout_mask");
 }
 
 void dropout_apply(int dev, const float* x, float* y, size_t n, float p, unsigned long long seed) {
   if (!n) return;
   DeviceGuard guard(dev);
-  dropout_apply_kernel<<<grid_for(n), 256>>>(x, y, n, p, seed);
+  EXO_LAUNCH(grid_for(n), 256, dropout_apply_kernel)(x, y, n, p, seed);
   EXO_CUDA_LAUNCH("dropout_apply");
 }
 

@@ -146,10 +146,10 @@ void reduce_strided_layout(int dev, Reduce op, const float* x, float* y, size_t 
   size_t target = 4 * (size_t)sm_count(dev);  // blocks that keep every SM busy
   // Each slice should still walk at least 32 steps of the axis, or the partials cost more than they save.
   size_t slices = blocks >= target ? 1 : std::min({ceil_div(target, blocks), ceil_div(axis, 32), (size_t)1024});
-  bool small = n <= 0xffffffffull;
+  bool small = n <= limits::kIndex32;
   if (slices <= 1) {
-    if (small) reduce_strided<unsigned><<<grid_for(n), kThreads>>>(op, x, y, outer, axis, inner, axis, nullptr, nullptr);
-    else reduce_strided<size_t><<<grid_for(n), kThreads>>>(op, x, y, outer, axis, inner, axis, nullptr, nullptr);
+    if (small) EXO_LAUNCH(grid_for(n), kThreads, reduce_strided<unsigned>)(op, x, y, outer, axis, inner, axis, nullptr, nullptr);
+    else EXO_LAUNCH(grid_for(n), kThreads, reduce_strided<size_t>)(op, x, y, outer, axis, inner, axis, nullptr, nullptr);
     EXO_CUDA_LAUNCH("reduce");
     return;
   }
@@ -157,10 +157,10 @@ void reduce_strided_layout(int dev, Reduce op, const float* x, float* y, size_t 
   slices = ceil_div(axis, len);  // no empty slice
   Partials p(dev, slices * n);
   dim3 grid(grid_for(n), (unsigned)slices);
-  if (small) reduce_strided<unsigned><<<grid, kThreads>>>(op, x, y, outer, axis, inner, len, p.v, p.i);
-  else reduce_strided<size_t><<<grid, kThreads>>>(op, x, y, outer, axis, inner, len, p.v, p.i);
+  if (small) EXO_LAUNCH(grid, kThreads, reduce_strided<unsigned>)(op, x, y, outer, axis, inner, len, p.v, p.i);
+  else EXO_LAUNCH(grid, kThreads, reduce_strided<size_t>)(op, x, y, outer, axis, inner, len, p.v, p.i);
   EXO_CUDA_LAUNCH("reduce (slices)");
-  fold_slices<<<grid_for(n), kThreads>>>(op, p.v, p.i, y, n, (unsigned)slices, axis);
+  EXO_LAUNCH(grid_for(n), kThreads, fold_slices)(op, p.v, p.i, y, n, (unsigned)slices, axis);
   EXO_CUDA_LAUNCH("reduce (fold slices)");
 }
 
@@ -170,16 +170,16 @@ void reduce_rows_layout(int dev, Reduce op, const float* x, float* y, size_t row
   size_t chunks = rows >= target ? 1 : std::min({ceil_div(target, rows), ceil_div(axis, 16 * kThreads), (size_t)4096});
   size_t chunk = ceil_div(axis, std::max<size_t>(chunks, 1));
   chunks = ceil_div(axis, chunk);
-  unsigned gy = (unsigned)std::min<size_t>(rows, 65535);
+  unsigned gy = (unsigned)std::min<size_t>(rows, limits::kGridY);
   if (chunks <= 1) {
-    reduce_rows<<<dim3(1, gy), kThreads>>>(op, x, y, rows, axis, axis, 1, nullptr, nullptr);
+    EXO_LAUNCH(dim3(1, gy), kThreads, reduce_rows)(op, x, y, rows, axis, axis, 1, nullptr, nullptr);
     EXO_CUDA_LAUNCH("reduce (rows)");
     return;
   }
   Partials p(dev, rows * chunks);
-  reduce_rows<<<dim3((unsigned)chunks, gy), kThreads>>>(op, x, y, rows, axis, chunk, (unsigned)chunks, p.v, p.i);
+  EXO_LAUNCH(dim3((unsigned)chunks, gy), kThreads, reduce_rows)(op, x, y, rows, axis, chunk, (unsigned)chunks, p.v, p.i);
   EXO_CUDA_LAUNCH("reduce (row chunks)");
-  fold_chunks<<<(unsigned)std::min<size_t>(rows, 65535), kThreads>>>(op, p.v, p.i, y, rows, (unsigned)chunks, axis);
+  EXO_LAUNCH((unsigned)std::min<size_t>(rows, limits::kGridY), kThreads, fold_chunks)(op, p.v, p.i, y, rows, (unsigned)chunks, axis);
   EXO_CUDA_LAUNCH("reduce (fold chunks)");
 }
 
@@ -223,7 +223,7 @@ void softmax_xent(int dev, const float* logits, const float* labels, float* loss
   int first_bad = rows;
   cudaError_t e = cudaMemcpy(bad, &first_bad, sizeof(int), cudaMemcpyHostToDevice);
   if (e == cudaSuccess) {
-    softmax_xent_kernel<<<(rows + 127) / 128, 128>>>(logits, labels, loss, grad, rows, cols, scale, bad);
+    EXO_LAUNCH((rows + 127) / 128, 128, softmax_xent_kernel)(logits, labels, loss, grad, rows, cols, scale, bad);
     e = cudaGetLastError();
   }
   if (e == cudaSuccess) e = cudaMemcpy(&first_bad, bad, sizeof(int), cudaMemcpyDeviceToHost);
@@ -237,7 +237,7 @@ void softmax_xent(int dev, const float* logits, const float* labels, float* loss
 void log_softmax(int dev, const float* x, float* y, int rows, int cols) {
   if (rows <= 0) return;
   DeviceGuard g(dev);
-  log_softmax_kernel<<<(rows + 127) / 128, 128>>>(x, y, rows, cols);
+  EXO_LAUNCH((rows + 127) / 128, 128, log_softmax_kernel)(x, y, rows, cols);
   EXO_CUDA_LAUNCH("log_softmax");
 }
 

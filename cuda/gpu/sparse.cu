@@ -14,13 +14,13 @@ namespace {
 #define EXO_GRID_LOOP(i, n) \
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
-__device__ unsigned long long g_nonzero;
-
-__global__ void count_kernel(const float* x, size_t n) {
+// The count goes to a counter of the call's own (not a __device__ global, which two host threads
+// counting at once would share: each would zero and read the other's count).
+__global__ void count_kernel(const float* x, size_t n, unsigned long long* total) {
   unsigned long long c = 0;
   EXO_GRID_LOOP(i, n) c += x[i] != 0.f;
   for (int off = 16; off > 0; off /= 2) c += __shfl_down_sync(0xffffffffu, c, off);
-  if ((threadIdx.x & 31) == 0 && c) atomicAdd(&g_nonzero, c);
+  if ((threadIdx.x & 31) == 0 && c) atomicAdd(total, c);
 }
 
 __global__ void linear_forward_kernel(const float* s, int R, int F, const float* w, int Out, float* y) {
@@ -121,10 +121,17 @@ void count_nonzero(int dev, const float* x, size_t n, float* out) {
   DeviceGuard guard(dev);
   unsigned long long zero = 0, count = 0;
   if (n) {
-    EXO_CUDA(cudaMemcpyToSymbol(g_nonzero, &zero, sizeof zero));
-    count_kernel<<<grid_for(n), 256>>>(x, n);
-    EXO_CUDA_LAUNCH("count_nonzero");
-    EXO_CUDA(cudaMemcpyFromSymbol(&count, g_nonzero, sizeof count));
+    // 8 bytes from the caching allocator (its blocks are 512-byte aligned).
+    Buffer counter = gpu::alloc(dev, 2);
+    auto* total = reinterpret_cast<unsigned long long*>(counter.data);
+    cudaError_t e = cudaMemcpy(total, &zero, sizeof zero, cudaMemcpyHostToDevice);
+    if (e == cudaSuccess) {
+      EXO_LAUNCH(grid_for(n), 256, count_kernel)(x, n, total);
+      e = cudaGetLastError();
+    }
+    if (e == cudaSuccess) e = cudaMemcpy(&count, total, sizeof count, cudaMemcpyDeviceToHost);
+    gpu::release(counter);  // after a synchronous copy (or a failed launch): nothing uses it any more
+    EXO_CUDA(e);
   }
   float f = (float)count;
   EXO_CUDA(cudaMemcpy(out, &f, sizeof f, cudaMemcpyHostToDevice));
@@ -134,7 +141,7 @@ void max_time_backward(int dev, const float* arg, const float* g, float* dy, int
   size_t total = (size_t)T * n;
   if (!total) return;
   DeviceGuard guard(dev);
-  max_time_backward_kernel<<<grid_for(total), 256>>>(arg, g, dy, n, total);
+  EXO_LAUNCH(grid_for(total), 256, max_time_backward_kernel)(arg, g, dy, n, total);
   EXO_CUDA_LAUNCH("max_time_backward");
 }
 
@@ -142,7 +149,7 @@ void sparse_linear_forward(int dev, const float* s, int R, int F, const float* w
   size_t total = (size_t)R * Out;
   if (!total) return;
   DeviceGuard guard(dev);
-  linear_forward_kernel<<<grid_for(total), 256>>>(s, R, F, w, Out, y);
+  EXO_LAUNCH(grid_for(total), 256, linear_forward_kernel)(s, R, F, w, Out, y);
   EXO_CUDA_LAUNCH("sparse_linear_forward");
 }
 
@@ -150,7 +157,7 @@ void sparse_linear_weight_grad(int dev, const float* g, const float* s, int R, i
   size_t total = (size_t)Out * F;
   if (!total || R <= 0) return;
   DeviceGuard guard(dev);
-  linear_weight_grad_kernel<<<grid_for(total), 256>>>(g, s, R, F, Out, dw);
+  EXO_LAUNCH(grid_for(total), 256, linear_weight_grad_kernel)(g, s, R, F, Out, dw);
   EXO_CUDA_LAUNCH("sparse_linear_weight_grad");
 }
 
@@ -158,7 +165,7 @@ void sparse_conv_forward(int dev, const float* x, const float* w, float* y, cons
   size_t total = (size_t)count * cout * g.pixels();
   if (!total) return;
   DeviceGuard guard(dev);
-  conv_forward_kernel<<<grid_for(total), 256>>>(x, w, y, g, cout, total);
+  EXO_LAUNCH(grid_for(total), 256, conv_forward_kernel)(x, w, y, g, cout, total);
   EXO_CUDA_LAUNCH("sparse_conv_forward");
 }
 
@@ -166,7 +173,7 @@ void sparse_conv_weight_grad(int dev, const float* x, const float* dy, float* dw
   size_t total = (size_t)cout * g.ckk();
   if (!total || count <= 0) return;
   DeviceGuard guard(dev);
-  conv_weight_grad_kernel<<<grid_for(total), 256>>>(x, dy, dw, g, cout, count);
+  EXO_LAUNCH(grid_for(total), 256, conv_weight_grad_kernel)(x, dy, dw, g, cout, count);
   EXO_CUDA_LAUNCH("sparse_conv_weight_grad");
 }
 

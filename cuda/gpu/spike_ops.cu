@@ -11,7 +11,7 @@ namespace {
 // bits when n fits (a 64-bit division per element costs several times more). Uniform branches.
 __device__ __forceinline__ size_t param_at(size_t i, size_t n, size_t P) {
   if (P == 1) return 0;
-  return n <= 0xffffffffull ? (size_t)((unsigned)i % (unsigned)P) : i % P;
+  return n <= limits::kIndex32 ? (size_t)((unsigned)i % (unsigned)P) : i % P;
 }
 
 __global__ void spike_fn_kernel(const float* v, float* s, size_t n, const float* theta, size_t P, int multi,
@@ -31,7 +31,7 @@ __global__ void surrogate_grad_kernel(const float* v, const float* g, float* y, 
 
 void spike_fn(int dev, const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes) {
   DeviceGuard guard(dev);
-  spike_fn_kernel<<<grid_for(n), 256>>>(v, s, n, theta, P, multi, max_spikes);
+  EXO_LAUNCH(grid_for(n), 256, spike_fn_kernel)(v, s, n, theta, P, multi, max_spikes);
   EXO_CUDA_LAUNCH("spike_fn");
 }
 
@@ -39,7 +39,7 @@ void surrogate_grad(int dev, Surrogate sg, const float* v, const float* g, float
                     size_t P, float scale, float width) {
   DeviceGuard guard(dev);
   k::with_scan(sg, true, [&](auto t) {
-    surrogate_grad_kernel<decltype(t)::kind><<<grid_for(n), 256>>>(v, g, y, n, theta, P, scale, width);
+    EXO_LAUNCH(grid_for(n), 256, surrogate_grad_kernel<decltype(t)::kind>)(v, g, y, n, theta, P, scale, width);
   });
   EXO_CUDA_LAUNCH("surrogate_grad");
 }

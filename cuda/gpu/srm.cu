@@ -37,7 +37,7 @@ __global__ void srm_backward_kernel(SrmConfig c, const float* __restrict__ eps, 
 
 void srm_forward(int dev, const SrmConfig& c, const float* eps, const float* nu, const float* a, float* s, float* u) {
   DeviceGuard guard(dev);
-  srm_forward_kernel<<<blocks_for(c.N), kBlock>>>(c, eps, nu, a, s, u);
+  EXO_LAUNCH(blocks_for(c.N), kBlock, srm_forward_kernel)(c, eps, nu, a, s, u);
   EXO_CUDA_LAUNCH("srm_forward");
 }
 
@@ -45,7 +45,7 @@ void srm_backward(int dev, const SrmConfig& c, NeuronGrad method, const float* e
                   const float* u, float* q, float* da) {
   DeviceGuard guard(dev);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    srm_backward_kernel<decltype(t)::kind, decltype(t)::exact><<<blocks_for(c.N), kBlock>>>(c, eps, nu, g, u, q, da);
+    EXO_LAUNCH(blocks_for(c.N), kBlock, srm_backward_kernel<decltype(t)::kind, decltype(t)::exact>)(c, eps, nu, g, u, q, da);
   });
   EXO_CUDA_LAUNCH("srm_backward");
 }
