@@ -291,8 +291,10 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
           stepLog?.step({ step: pos.step, epoch: pos.epoch + 1, loss: r.loss, lr: cfg.train.lr * schedule.factor(pos.step - 1), gradNorm: r.gradNorm });
           // One turn of the event loop per step: a batch source that never awaits I/O (the
           // built-in task) would otherwise starve the SIGINT/SIGTERM handlers.
-          if (!r.stop) await new Promise((res) => setImmediate(res));
-          stopped = r.stop; // a signal on any rank stops every rank after the same step (the exchange's flag)
+          if (!r.stop && !opts.signal?.aborted) await new Promise((res) => setImmediate(res));
+          // A signal on any rank stops every rank after the same step (the exchange's flag); one
+          // process alone stops right after the step it arrived in.
+          stopped = r.stop || (dp.size === 1 && !!opts.signal?.aborted);
           if (stopped) break;
           if (autosave.due()) save(); // mid-epoch: a long epoch killed outright still leaves a checkpoint
           waitFrom = performance.now();
