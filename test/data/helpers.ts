@@ -1,5 +1,5 @@
 // Writers of the real file formats for tests (AEDAT 3.1, AEDAT 2.0, zip, npy), and seeded events.
-import { mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateRawSync, crc32 } from "node:zlib";
@@ -9,6 +9,21 @@ export const FIXTURES = join(import.meta.dirname, "..", "fixtures", "data");
 
 export function tmp(prefix = "exodus-data-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * A CLI training set-up on the tiny SHD fixture (7 samples, as train and test files): the data
+ * root, a config `tiny.yaml` with the given train settings (evaluated on test: the fixture is too
+ * small to hold out a validation split) and the run folder's path.
+ */
+export function tinyShdRun(prefix: string, train: string, extra = ""): { root: string; dir: string; cfg: string; out: string } {
+  const root = tmp(`${prefix}data-`);
+  copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_train.h5"));
+  copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_test.h5"));
+  const dir = tmp(`${prefix}run-`);
+  const cfg = join(dir, "tiny.yaml");
+  writeFileSync(cfg, `dataset: {name: shd}\nmodel: {hidden: [16, 16]}\ntrain: {${train}, evalSplit: test}\n${extra}`);
+  return { root, dir, cfg, out: join(dir, "run") };
 }
 
 export interface RawEvent {

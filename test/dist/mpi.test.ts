@@ -3,13 +3,13 @@
 // across rank counts; SIGTERM on one rank; a hung rank; and the addon without MPI. The mpirun
 // tests skip, saying why, where Open MPI is not installed.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { native } from "../../lib/native.js";
 import { detectLaunch } from "../../lib/dist/launch.js";
 import { shardOf, shardRange } from "../../lib/dist/shard.js";
-import { FIXTURES, tmp } from "../data/helpers.js";
+import { tinyShdRun, tmp } from "../data/helpers.js";
 import { ROOT, compareWeights, metricsOf, mpiMissing, rankPids, trainBackground, trainRun, weightsOf } from "./helpers.js";
 
 const missing = mpiMissing();
@@ -166,14 +166,9 @@ describe("mpirun -np 2", () => {
   }, 180_000);
 
   withMpi("the SHD-format fixture through the loader and its cache, with a last batch that leaves one rank empty", () => {
-    const root = tmp("exodus-dist-shd-");
-    copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_train.h5"));
-    copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_test.h5"));
-    const dir = tmp("exodus-dist-shdrun-");
-    const cfg = join(dir, "tiny.yaml");
     // The fixture holds 7 samples (checked below; evaluated on test, so all 7 train): batches of 3
     // leave a last batch of 1, which rank 0 has no share of.
-    writeFileSync(cfg, "dataset: {name: shd}\nmodel: {hidden: [16, 16]}\ntrain: {batchSize: 3, seed: 3, epochs: 2, evalSplit: test}\ndevice: cpu\n");
+    const { root, dir, cfg } = tinyShdRun("exodus-dist-shd-", "batchSize: 3, seed: 3, epochs: 2", "device: cpu\n");
     const args = (out: string) => [cfg, "--data-root", root, "--out", join(dir, out)];
     const one = trainRun(1, args("one"));
     expect(one.status, one.stderr).toBe(0);

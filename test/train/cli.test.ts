@@ -1,23 +1,17 @@
 // `exodus train` in-process, on the committed SHD-format fixture (a real HDF5 file, read through
 // the data loader and its cache): --json output, metrics on disk, and Ctrl-C → checkpoint, exit
 // code 130 → --resume.
-import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { register } from "../../bin/commands/train.js";
 import { runCommand } from "../cli-helpers.js";
-import { FIXTURES, tmp } from "../data/helpers.js";
+import { FIXTURES, tinyShdRun, tmp } from "../data/helpers.js";
 import { loadCheckpoint } from "../../lib/train/checkpoint.js";
 
 function setup(): { root: string; out: string; cfg: string } {
-  const root = tmp("exodus-train-data-");
-  copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_train.h5"));
-  copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_test.h5"));
-  const dir = tmp("exodus-train-cli-");
-  const cfg = join(dir, "tiny.yaml");
-  writeFileSync(cfg, "dataset: {name: shd}\nmodel: {hidden: [16, 16]}\ntrain: {batchSize: 4, seed: 3, evalSplit: test}\n");
-  return { root, out: join(dir, "run"), cfg };
+  return tinyShdRun("exodus-train-cli-", "batchSize: 4, seed: 3");
 }
 
 const cli = (...args: string[]) => runCommand(register, "train", args);

@@ -3,7 +3,7 @@
 // null; mid-epoch checkpoints let a killed run resume exactly; SIGTERM is Ctrl-C; absurd models are
 // refused before allocation; CLI errors are one line without a stack.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -14,7 +14,7 @@ import { validateConfig } from "../../lib/train/config.js";
 import { Guard, TrainingDivergedError, likelyCause } from "../../lib/train/guard.js";
 import { checkModelFits } from "../../lib/train/memory.js";
 import { train, type TrainData } from "../../lib/train/trainer.js";
-import { FIXTURES, tmp } from "../data/helpers.js";
+import { tinyShdRun, tmp } from "../data/helpers.js";
 import { memoryData, quiet, syntheticConfig } from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -125,13 +125,7 @@ describe("absurd sizes", () => {
 
 describe("exodus train signals and messages", () => {
   function setup(): { root: string; out: string; cfg: string } {
-    const root = tmp("exodus-guard-data-");
-    copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_train.h5"));
-    copyFileSync(join(FIXTURES, "shd_tiny.h5"), join(root, "shd_test.h5"));
-    const dir = tmp("exodus-guard-cli-");
-    const cfg = join(dir, "tiny.yaml");
-    writeFileSync(cfg, "dataset: {name: shd}\nmodel: {hidden: [16, 16]}\ntrain: {batchSize: 4, seed: 3, evalSplit: test}\ndevice: cpu\n");
-    return { root, out: join(dir, "run"), cfg };
+    return tinyShdRun("exodus-guard-cli-", "batchSize: 4, seed: 3", "device: cpu\n");
   }
 
   it("SIGTERM saves a checkpoint like Ctrl-C and sets exit code 143", async () => {
