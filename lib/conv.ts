@@ -56,9 +56,9 @@ export function conv2dGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): 
 }
 
 /** Images per chunk so that a chunk's columns (and per-image weight gradients) stay within budget. */
-function chunkSize(g: Conv2dGeometry, budgetFloats = 1 << 24): number {
+function chunkSize(g: Conv2dGeometry, budgetFloats = 1 << 24, noParts = false): number {
   if (!(budgetFloats >= 1)) throw new ExodusError(`conv2d workspace: expected a positive number of floats, received ${budgetFloats}`);
-  const perImage = g.cin * g.kh * g.kw * Math.max(g.ho * g.wo, g.cout);
+  const perImage = g.cin * g.kh * g.kw * (noParts ? g.ho * g.wo : Math.max(g.ho * g.wo, g.cout));
   return Math.max(1, Math.min(g.images, Math.floor(budgetFloats / perImage)));
 }
 
@@ -135,23 +135,33 @@ export function conv2dBackward(
   const direct = dx !== undefined && (path === "direct" || (path === "auto" && hasDirect && directInputGradFits(g)));
   if (direct) n.convInputGradDirect({ w, dy, dx: dx!, geom: g, cout: g.cout, count: g.images });
   const gemmDx = direct ? undefined : dx;
-  const chunk = chunkSize(g, opts.workspace);
+  // On CUDA the weight gradient of a chunk is one product summed over its images (strideC 0):
+  // K = images × pixels, with no per-image partials to add afterwards (gpu/gemm.cu). The CPU
+  // keeps per-image products, which its pool runs in parallel, and adds them.
+  const summed = x.device.isCuda;
+  const chunk = chunkSize(g, opts.workspace, summed);
   const cols = Tensor.empty([weightGrad || gemmDx ? chunk * ckk * P : 0], x.device);
-  const dwParts = Tensor.empty([weightGrad ? chunk : 0, g.cout * ckk], x.device);
+  const dwParts = Tensor.empty([weightGrad && !summed ? chunk : 0, g.cout * ckk], x.device);
   try {
     for (let i0 = 0; i0 < g.images && (weightGrad || gemmDx); i0 += chunk) {
       const cnt = Math.min(chunk, g.images - i0);
       const dyi = shifted(dy, i0 * g.cout * P);
       if (weightGrad) {
         n.im2col({ x: shifted(x, i0 * g.cin * g.h * g.w), cols, geom: g, count: cnt });
-        // dW_i [Cout, CKK] = dy_i [Cout, P] · cols_iᵀ, then summed over the chunk into dW.
-        n.gemmBatched({ transA: false, transB: true, M: g.cout, N: ckk, K: P, alpha: 1, A: dyi, lda: P, strideA: g.cout * P,
-          B: cols, ldb: P, strideB: ckk * P, beta: 0, C: dwParts, ldc: ckk, strideC: g.cout * ckk, batch: cnt });
-        const part = dwParts.slice(0, cnt);
-        const sum = ops.sum(part, 0);
-        ops.axpby(1, sum, 1, dw.reshape([g.cout * ckk]));
-        sum.dispose();
-        part.dispose();
+        if (summed) {
+          // dW [Cout, CKK] += Σ_i dy_i [Cout, P] · cols_iᵀ
+          n.gemmBatched({ transA: false, transB: true, M: g.cout, N: ckk, K: P, alpha: 1, A: dyi, lda: P, strideA: g.cout * P,
+            B: cols, ldb: P, strideB: ckk * P, beta: 1, C: dw, ldc: ckk, strideC: 0, batch: cnt });
+        } else {
+          // dW_i [Cout, CKK] = dy_i [Cout, P] · cols_iᵀ, then summed over the chunk into dW.
+          n.gemmBatched({ transA: false, transB: true, M: g.cout, N: ckk, K: P, alpha: 1, A: dyi, lda: P, strideA: g.cout * P,
+            B: cols, ldb: P, strideB: ckk * P, beta: 0, C: dwParts, ldc: ckk, strideC: g.cout * ckk, batch: cnt });
+          const part = dwParts.slice(0, cnt);
+          const sum = ops.sum(part, 0);
+          ops.axpby(1, sum, 1, dw.reshape([g.cout * ckk]));
+          sum.dispose();
+          part.dispose();
+        }
       }
       if (gemmDx) {
         // dcols_i [CKK, P] = Wᵀ [CKK, Cout] · dy_i, scattered back to pixels by col2im.

@@ -266,10 +266,15 @@ void gemm_batched(bool ta, bool tb, int M, int N, int K, float alpha, const floa
                   const float* B, int ldb, size_t sb, float beta, float* C, int ldc, size_t sc, int batch) {
   if (M <= 0 || N <= 0 || batch <= 0) return;
   int threads = pool_threads();
+  if (sc == 0 && batch > 1) {
+    // One output for the whole batch: C = α·Σ_b A_b·B_b + β·C, the products added in order.
+    for (int i = 0; i < batch; ++i)
+      gemm_one(Mat{A + i * sa, lda, ta}, Mat{B + i * sb, ldb, tb}, M, N, K, alpha, i ? 1.f : beta, C, ldc, threads);
+    return;
+  }
   // Many small products (one per image of a convolution): one product per thread at a time.
   // Each product is computed exactly as gemm() would, so the split never changes a result.
   if (batch >= 2 * threads && threads > 1) {
-    if (sc == 0) throw Error("gemm_batched: products cannot share one output when run in parallel");
     parallel_for((size_t)batch, [&](size_t i, int) {
       gemm_one(Mat{A + i * sa, lda, ta}, Mat{B + i * sb, ldb, tb}, M, N, K, alpha, beta, C + i * sc, ldc, 1);
     }, threads);

@@ -40,22 +40,28 @@ __global__ void alif_backward_kernel(AlifConfig c, AlifParams p, const float* __
   const k::SgCoef sg = k::surrogate_coef<K>(theta0, c.sg_scale, c.sg_width);
   const bool want = gr.dalpha || gr.drho || gr.dbeta || gr.dtheta0;
   float lam = 0.f, mu = 0.f, da = 0.f, dr = 0.f, dbt = 0.f, dth = 0.f;
+  // v and b of step t − 1 are those of the next step down: carried in registers, so each is
+  // loaded once per step (the parameter terms used to load them a second time).
+  size_t last = (size_t)(c.T > 0 ? c.T - 1 : 0) * c.N + i;
+  float vt = c.T > 0 ? v[last] : 0.f, bt = c.T > 0 ? bb[last] : 0.f;
   for (int t = c.T - 1; t >= 0; --t) {
     size_t o = (size_t)t * c.N + i;
-    k::AlifAdjoint a = k::alif_adjoint_step<K, EXACT>(lam, mu, v[o], bb[o], g[o], alpha, rho, beta, theta0, sg);
+    float vprev = t > 0 ? v[o - c.N] : 0.f, bprev = t > 0 ? bb[o - c.N] : 0.f;
+    k::AlifAdjoint a = k::alif_adjoint_step<K, EXACT>(lam, mu, vt, bt, g[o], alpha, rho, beta, theta0, sg);
     lam = a.lam;
     mu = a.mu;
     dx[o] = a.lam;
     if (want) {
-      float vprev = t > 0 ? v[o - c.N] : 0.f, bprev = t > 0 ? bb[o - c.N] : 0.f;
       float vp = t > 0 ? k::alif_vpost(vprev, bprev, beta, theta0) : v0[i];
       float sp = t > 0 ? k::alif_spike(vprev, bprev, beta, theta0) : 0.f;
-      k::AlifParamTerms d = k::alif_param_terms(a, vp, bb[o], bprev, sp, t == 0);
+      k::AlifParamTerms d = k::alif_param_terms(a, vp, bt, bprev, sp, t == 0);
       da += d.dalpha;
       dr += d.drho;
       dbt += d.dbeta;
       dth += d.dtheta0;
     }
+    vt = vprev;
+    bt = bprev;
   }
   if (dv0) dv0[i] = k::lif_state_grad(lam, alpha);
   if (db0) db0[i] = mu;

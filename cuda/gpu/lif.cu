@@ -37,14 +37,19 @@ __global__ void lif_backward_kernel(LifConfig c, LifParams p, const float* __res
   float alpha = p.alpha[j], theta = p.theta[j], m = p.m[j];
   float lam = 0.f, da = 0.f;
   const k::SgCoef q = k::surrogate_coef<K>(theta, c.sg_scale, c.sg_width);
+  // v[t − 1] of one step is v[t] of the next one down: carried in a register, so every v is
+  // loaded once (the dalpha term used to load it a second time).
+  float vt = c.T > 0 ? v[(size_t)(c.T - 1) * c.N + i] : 0.f;
   for (int t = c.T - 1; t >= 0; --t) {
     size_t o = (size_t)t * c.N + i;
-    lam = k::lif_adjoint_step<K, EXACT>(c, lam, v[o], g[o], h ? h[o] : 0.f, alpha, q, m);
+    float vprev = t > 0 ? v[o - c.N] : 0.f;
+    lam = k::lif_adjoint_step<K, EXACT>(c, lam, vt, g[o], h ? h[o] : 0.f, alpha, q, m);
     dx[o] = k::lif_input_grad(c, lam, alpha);
     if (dalpha) {
-      float vp = t > 0 ? k::lif_vpost(c, v[o - c.N], theta, m) : v0[i];
+      float vp = t > 0 ? k::lif_vpost(c, vprev, theta, m) : v0[i];
       da += k::lif_dalpha_term(c, lam, vp, c.norm_input ? x[o] : 0.f);
     }
+    vt = vprev;
   }
   if (dv0) dv0[i] = k::lif_state_grad(lam, alpha);
   if (dalpha) dalpha[i] = da;

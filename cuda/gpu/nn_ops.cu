@@ -247,7 +247,7 @@ void scatter_frames(int dev, float* dst, int T, int B, int F, int b, const uint3
 }
 void gemm_batched(int dev, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,
                   const float* B, int ldb, size_t sb, float beta, float* C, int ldc, size_t sc, int batch) {
-  if (sc == 0 && batch > 1) throw Error("gemm_batched: products cannot share one output on CUDA");
+  // strideC = 0 sums the batch into C (gemm.cu): the conv weight gradient as one product.
   gemm_strided(dev, ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
 }
 

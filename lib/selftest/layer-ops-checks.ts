@@ -18,6 +18,10 @@ const convCases: (ConvRefGeom & { label: string })[] = [
   { label: "1x1", n: 4, c: 16, h: 8, w: 8, cout: 12, kh: 1, kw: 1, s: 1, p: 0 },
   { label: "3x3 pad 1, 8 channels (direct dx on the CPU)", n: 3, c: 8, h: 10, w: 16, cout: 6, kh: 3, kw: 3, s: 1, p: 1 },
   { label: "5x5 no pad", n: 2, c: 3, h: 12, w: 14, cout: 6, kh: 5, kw: 5, s: 1, p: 0 },
+  // The first DVS conv's shape (2 → 16 channels, 3x3): its weight gradient [16, 18] is one product
+  // over images × pixels on CUDA, in 16-row tiles; 24 channels take the 32-row tile.
+  { label: "3x3 pad 1, DVS first layer", n: 10, c: 2, h: 18, w: 18, cout: 16, kh: 3, kw: 3, s: 1, p: 1 },
+  { label: "3x3 stride 2, 24 channels", n: 7, c: 3, h: 15, w: 15, cout: 24, kh: 3, kw: 3, s: 2, p: 0 },
 ];
 for (const g of convCases) {
   const [ho, wo] = convOut(g);
@@ -118,6 +122,30 @@ registerCheck({
     return [out];
   },
 });
+
+// strideC = 0: one output for the batch, C = α·Σ_b A_b·Bᵀ_b + β·C (the conv weight gradient's form).
+// The row counts take each tile height (16, 32, 64 rows); 13 x 100 is long enough to be split.
+for (const [M, N, K, batch] of [[16, 18, 45, 7], [24, 30, 100, 13], [40, 9, 64, 5]]) {
+  registerCheck({
+    name: `gemm summed over ${batch} x [${M}x${K}]·[${N}x${K}]ᵀ into one [${M}x${N}] (strideC 0) α=0.5 β=1.5`,
+    group: "gemm",
+    tolerance: 1e-5,
+    inputs: (rng) => ({ a: rand(rng, batch * M * K), b: rand(rng, batch * N * K), c: rand(rng, M * N) }),
+    run: (d, { a, b, c }) => {
+      const A = Tensor.from(a, [batch, M, K], d);
+      const B = Tensor.from(b, [batch, N, K], d);
+      const C = Tensor.from(c, [M, N], d);
+      native().gemmBatched({ transA: false, transB: true, M, N, K, alpha: 0.5, A, lda: K, strideA: M * K, B, ldb: K, strideB: N * K, beta: 1.5, C, ldc: N, strideC: 0, batch });
+      return [C.toArray()];
+    },
+    reference: ({ a, b, c }) => {
+      let out: Float64Array = Float64Array.from(c, (v) => 1.5 * v);
+      for (let i = 0; i < batch; i++)
+        out = gemmRef(false, true, M, N, K, 0.5, a.subarray(i * M * K, (i + 1) * M * K), b.subarray(i * N * K, (i + 1) * N * K), 1, out);
+      return [out];
+    },
+  });
+}
 
 registerCheck({
   name: "scatter sparse frames into [T=50, B=4, F=300]",

@@ -78,7 +78,8 @@
 
 // ---- layer ops: batched GEMM, convolution, pooling, optimisers, dropout, data ------------------
 #define EXO_LAYER_OPS(X)                                                                                    \
-  /* C_b = alpha op(A_b) op(B_b) + beta C_b; X_b = X + b·strideX (stride 0 broadcasts) */                    \
+  /* C_b = alpha op(A_b) op(B_b) + beta C_b; X_b = X + b·strideX (stride 0 broadcasts; strideC 0 sums: */ \
+  /* C = alpha Σ_b op(A_b) op(B_b) + beta C, the products added in order on the CPU) */                   \
   X(gemm_batched, (bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, size_t sa,   \
                    const float* B, int ldb, size_t sb, float beta, float* C, int ldc, size_t sc, int batch), \
     (ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch))                              \
