@@ -66,7 +66,9 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
       throw new ConfigError(`model.kind: expected "conv" for samples of shape [${shape.sampleShape.join(", ")}] (mlp takes [T, channels]), received "mlp"`);
     let width = features[0];
     for (const h of cfg.model.hidden) {
-      const recurrent = cfg.model.recurrent ? { size: h, rng, initScale: cfg.model.initScale } : undefined;
+      // V uniform in ±1/√h (PyTorch's RNN default), not scaled by initScale: a larger V makes the
+      // gradient through the recurrent spikes grow geometrically over the sequence.
+      const recurrent = cfg.model.recurrent ? { size: h, rng, initScale: 1 } : undefined;
       layers.push(wn(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale })), ...neuronLayers(cfg, recurrent));
       width = h;
     }
