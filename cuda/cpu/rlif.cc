@@ -3,7 +3,7 @@
 // loop over t, never a call back to JavaScript:
 //   forward  rec = V·s[t-1] as the sum of the rows of Vᵀ whose neuron spiked (spikes are sparse,
 //            and each row of Vᵀ is contiguous);
-//   backward r = Vᵀ·λ[t+1] as the sum over i of λ_i·V[i, :] (contiguous rows), and
+//   backward r = Vᵀ·λ[t+1] for up to 8 batch rows at once, one small GEMM per step, and
 //            ∂V += λ[t]·s[t-1]ᵀ, again only over the neurons that spiked.
 // ∂V is accumulated per chunk of rows and the chunks are summed in order, so the result does not
 // depend on the thread count.
@@ -34,41 +34,47 @@ inline void axpy(float a, const float* row, float* y, size_t H) {
   for (size_t i = 0; i < H; ++i) y[i] += a * row[i];
 }
 
+// Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
+// step, which reads V once for the block instead of once per batch row.
+constexpr size_t kRows = 8;
+
 template <Surrogate K, bool EXACT>
 void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const float* h, const float* v,
                    const float* v0, const float* s0, float* dx, float* dv0, float* ds0, RlifGrads gr,
                    float* dwt_chunk, size_t r0, size_t r1) {
   const LifConfig l = k::rlif_as_lif(c);
-  const size_t H = c.P, N = c.N;
+  const size_t H = c.P, N = c.N, nb = r1 - r0;
   const int T = c.T;
-  std::vector<float> q0(H), q1(H), lam(H), lam_next(H), r(H), da(H), db(H);
+  std::vector<float> q0(H), q1(H);
   for (size_t i = 0; i < H; ++i) {
     k::SgCoef q = k::surrogate_coef<K>(p.theta[i], c.sg_scale, c.sg_width);
     q0[i] = q.c0;
     q1[i] = q.c1;
   }
-  for (size_t b = r0; b < r1; ++b) {
-    const size_t row = b * H;
-    std::fill(lam_next.begin(), lam_next.end(), 0.f);
-    std::fill(da.begin(), da.end(), 0.f);
-    std::fill(db.begin(), db.end(), 0.f);
-    for (int t = T - 1; t >= -1; --t) {
-      // r = Vᵀ·λ[t+1]: the gradient reaching s[t] through the recurrent weights.
-      std::fill(r.begin(), r.end(), 0.f);
-      for (size_t i = 0; i < H; ++i)
-        if (lam_next[i] != 0.f) axpy(lam_next[i], p.w + i * H, r.data(), H);
-      if (t < 0) {
-        if (ds0) std::memcpy(ds0 + row, r.data(), H * sizeof(float));
-        break;
-      }
-      const size_t o = (size_t)t * N + row;
+  // Per row u of the block: λ[t], λ[t+1], r, and the ∂α, ∂b sums, each [H].
+  std::vector<float> lam(nb * H), lam_next(nb * H, 0.f), r(nb * H), da(nb * H, 0.f), db(nb * H, 0.f);
+  for (int t = T - 1; t >= -1; --t) {
+    // r_u = Vᵀ·λ_u[t+1], the gradient reaching s[t] through the recurrent weights: R = Λ·V for
+    // the block's rows, one GEMM (gemm.cc's register-tiled kernel; on one thread inside the pool).
+    gemm(false, false, (int)nb, (int)H, (int)H, 1.f, lam_next.data(), (int)H, p.w, (int)H, 0.f, r.data(), (int)H);
+    if (t < 0) {
+      if (ds0)
+        for (size_t u = 0; u < nb; ++u) std::memcpy(ds0 + (r0 + u) * H, r.data() + u * H, H * sizeof(float));
+      break;
+    }
+    for (size_t u = 0; u < nb; ++u) {
+      const size_t row = (r0 + u) * H, o = (size_t)t * N + row;
+      float* lu = lam.data() + u * H;
+      const float* ln = lam_next.data() + u * H;
+      const float* ru = r.data() + u * H;
       for (size_t i = 0; i < H; ++i) {
         const k::SgCoef q{p.theta[i], q0[i], q1[i]};
-        lam[i] = k::rlif_adjoint_step<K, EXACT>(l, lam_next[i], r[i], v[o + i], g[o + i], h ? h[o + i] : 0.f,
-                                                p.alpha[i], q, p.m[i]);
-        dx[o + i] = lam[i];
+        lu[i] = k::rlif_adjoint_step<K, EXACT>(l, ln[i], ru[i], v[o + i], g[o + i], h ? h[o + i] : 0.f, p.alpha[i], q, p.m[i]);
+        dx[o + i] = lu[i];
       }
       // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
+      float* dau = da.data() + u * H;
+      float* dbu = db.data() + u * H;
       for (size_t j = 0; j < H; ++j) {
         float sp, up;
         if (t > 0) {
@@ -79,17 +85,20 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
           sp = s0[row + j];
           up = v0[row + j];
         }
-        if (sp != 0.f) axpy(sp, lam.data(), dwt_chunk + j * H, H);  // ∂Vᵀ[j][:] += s_j·λ
-        da[j] += lam[j] * up;
-        db[j] += lam[j];
+        if (sp != 0.f) axpy(sp, lu, dwt_chunk + j * H, H);  // ∂Vᵀ[j][:] += s_j·λ
+        dau[j] += lu[j] * up;
+        dbu[j] += lu[j];
       }
-      std::swap(lam, lam_next);
     }
-    // lam_next holds λ[0] now.
+    std::swap(lam, lam_next);
+  }
+  // lam_next holds λ[0] now.
+  for (size_t u = 0; u < nb; ++u) {
+    const size_t row = (r0 + u) * H;
     for (size_t i = 0; i < H; ++i) {
-      if (dv0) dv0[row + i] = k::lif_state_grad(lam_next[i], p.alpha[i]);
-      if (gr.dalpha) gr.dalpha[row + i] = da[i];
-      if (gr.dbias) gr.dbias[row + i] = db[i];
+      if (dv0) dv0[row + i] = k::lif_state_grad(lam_next[u * H + i], p.alpha[i]);
+      if (gr.dalpha) gr.dalpha[row + i] = da[u * H + i];
+      if (gr.dbias) gr.dbias[row + i] = db[u * H + i];
     }
   }
 }
@@ -139,9 +148,10 @@ void rlif_backward(const RlifConfig& c, NeuronGrad method, RlifParams p, const f
   std::vector<float> dwt(chunks * H * H, 0.f);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto tag) {
     parallel_for(chunks, [&](size_t ch, int) {
-      backward_rows<decltype(tag)::kind, decltype(tag)::exact>(c, p, g, h, v, v0, s0, dx, dv0, ds0, gr,
-                                                                dwt.data() + ch * H * H, ch * B / chunks,
-                                                                (ch + 1) * B / chunks);
+      const size_t e = (ch + 1) * B / chunks;
+      for (size_t b = ch * B / chunks; b < e; b += kRows)
+        backward_rows<decltype(tag)::kind, decltype(tag)::exact>(c, p, g, h, v, v0, s0, dx, dv0, ds0, gr,
+                                                                  dwt.data() + ch * H * H, b, b + kRows < e ? b + kRows : e);
     });
   });
   // ∂V[i][j] = Σ_chunks ∂Vᵀ[j][i], the chunks in order.
