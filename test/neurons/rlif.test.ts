@@ -31,6 +31,7 @@ const cases: Case[] = [
   { label: "per-neuron α and θ, h and initial state", opts: { alpha: [0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.6, 0.85, 0.9, 0.92, 0.75, 0.8], threshold: [1, 0.8, 1.2, 1, 0.9, 1.1, 1, 1, 0.7, 1.3, 1, 1], learnAlpha: true, bias: true }, withH: true, withInit: true },
   { label: "triangle surrogate, H 40 (several rows of Vᵀ per spike)", opts: { tauMem: 10, surrogate: { name: "triangle", scale: 1, width: 0.7 }, learnAlpha: true }, H: 40, B: 2, T: 60, sg: { name: "triangle", scale: 1, width: 0.7 } },
   { label: "B 17 rows (uneven chunks), initScale 3", opts: { tauMem: 15, initScale: 3, learnAlpha: true, seed: 4 }, H: 8, B: 17, T: 50 },
+  { label: "H 300 (several neurons per CUDA thread)", opts: { tauMem: 10, learnAlpha: true, bias: true }, H: 300, B: 2, T: 20 },
 ];
 
 function inputs(c: Case, seed: number) {
@@ -153,7 +154,7 @@ describe("RLIF options", () => {
 });
 
 describe.skipIf(!cudaAvailable())("RLIF on CUDA ≡ the reference", () => {
-  for (const c of [cases[0], cases[2], cases[3]])
+  for (const c of [cases[0], cases[2], cases[3], cases[5]])
     for (const backward of ["exodus", "slayer"] as const)
       it(`${c.label}: ${backward}`, () => {
         const io = inputs(c, 7);
