@@ -264,6 +264,57 @@ Napi::Value AlifBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+// ---- recurrent LIF (neurons.h RlifConfig): P = H, the layer's neurons; N = B·H ----------------
+exo::RlifConfig rlif_config(const Args& a) {
+  exo::RlifConfig c;
+  read_shape(a, c);  // P tiles N: B = N / P rows
+  read_surrogate(a, c);
+  c.reset = a.code<exo::ResetMode>("reset");
+  return c;
+}
+exo::RlifParams rlif_params(const Args& a, size_t H, const View& like) {
+  if (like.dev.type == exo::DevType::CUDA && H > exo::kRlifMaxH)
+    a.fail("P", "is " + std::to_string(H) + ": a CUDA recurrent layer holds at most " + std::to_string(exo::kRlifMaxH) +
+                    " neurons (its scans keep a row in shared memory); use fewer neurons or the CPU");
+  return {a.view("alpha", H, like).p, a.view("theta", H, like).p, a.view("m", H, like).p, a.optional("bias", H, like),
+          a.view("w", H * H, like).p};
+}
+
+// rlifForward({ x, alpha, theta, m, bias?, w, vState, sState, s, v, T, N, P, reset, surrogate, sgScale, sgWidth })
+Napi::Value RlifForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "rlifForward");
+    exo::RlifConfig c = rlif_config(a);
+    size_t TN = (size_t)c.T * c.N;
+    View x = a.view("x", TN);
+    exo::RlifParams p = rlif_params(a, c.P, x);
+    View vs = a.view("vState", c.N, x), ss = a.view("sState", c.N, x), s = a.view("s", TN, x), v = a.view("v", TN, x);
+    if (TN) exo::on(x.dev).rlif_forward(x.dev.index, c, p, x.p, vs.p, ss.p, s.p, v.p);
+    return info.Env().Undefined();
+  });
+}
+
+// rlifBackward({ method, alpha, theta, m, bias?, w, g, h?, v, v0, s0, dx, dv0?, ds0?, dalpha?, dbias?, dw, …config })
+Napi::Value RlifBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "rlifBackward");
+    exo::RlifConfig c = rlif_config(a);
+    auto method = a.code<exo::NeuronGrad>("method");
+    size_t TN = (size_t)c.T * c.N;
+    View g = a.view("g", TN);
+    exo::RlifParams p = rlif_params(a, c.P, g);
+    float* h = a.optional("h", TN, g);
+    View v = a.view("v", TN, g), v0 = a.view("v0", c.N, g), s0 = a.view("s0", c.N, g), dx = a.view("dx", TN, g);
+    View dw = a.view("dw", c.P * c.P, g);
+    float* dv0 = a.optional("dv0", c.N, g);
+    float* ds0 = a.optional("ds0", c.N, g);
+    exo::RlifGrads gr{a.optional("dalpha", c.N, g), a.optional("dbias", c.N, g), dw.p};
+    if (c.N) exo::on(g.dev).rlif_backward(g.dev.index, c, method, p, g.p, h, v.p, v0.p, s0.p, dx.p, dv0, ds0, gr);
+    return info.Env().Undefined();
+  });
+}
+// ---- end of recurrent LIF ------------------------------------------------------------------------
+
 // spikeFn({ v, s, n, theta, P, multi, maxSpikes }): theta[i % P]
 Napi::Value SpikeFn(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -305,6 +356,8 @@ void register_neuron_bindings(Napi::Env env, Napi::Object exports) {
   EXO_EXPORT("alifBackward", AlifBackward);
   EXO_EXPORT("spikeFn", SpikeFn);
   EXO_EXPORT("surrogateGrad", SurrogateGrad);
+  EXO_EXPORT("rlifForward", RlifForward);
+  EXO_EXPORT("rlifBackward", RlifBackward);
 #undef EXO_EXPORT
 }
 

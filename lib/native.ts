@@ -98,6 +98,7 @@ export const BACKEND_OPS = [
   "fill", "unary", "binary", "axpby", "reduce", "gemm", "softmax_xent", "log_softmax",
   "lif_forward", "lif_backward", "expleak_forward", "expleak_backward", "srm_forward", "srm_backward",
   "alif_forward", "alif_backward", "spike_fn", "surrogate_grad",
+  "rlif_forward", "rlif_backward",
   "gemm_batched", "im2col", "col2im", "pool2d", "pool2d_backward", "adam_step", "dropout_mask", "dropout_apply",
   "scatter_frames", "scatter_batch",
   "count_nonzero", "sparse_linear_forward", "sparse_linear_weight_grad", "sparse_conv_forward", "sparse_conv_weight_grad",
@@ -162,6 +163,10 @@ export interface SrmScanConfig extends Omit<ScanShape, "P">, SurrogateSpec {
   maxSpikes: number;
 }
 export type AlifScanConfig = ScanShape & SurrogateSpec;
+/** Recurrent LIF (neurons.h RlifConfig): P is the layer's neuron count H; N = batch·H. */
+export interface RlifScanConfig extends ScanShape, SurrogateSpec {
+  reset: number;
+}
 /** Conv geometry as lib/conv.ts's Conv2dGeometry holds it. */
 export interface ConvGeom {
   cin: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
@@ -254,6 +259,13 @@ export interface NativeAddon {
   alifBackward(o: AlifScanConfig & {
     method: number; alpha: View; rho: View; beta: View; theta0: View; g: View; v: View; b: View; v0: View; dx: View;
     dv0?: Opt; db0?: Opt; dalpha?: Opt; drho?: Opt; dbeta?: Opt; dtheta0?: Opt;
+  }): void;
+  /** Recurrent LIF: w is V [P, P]; vState, sState [N] the (v, s) state in and out; s, v [T, N]. */
+  rlifForward(o: RlifScanConfig & { x: View; alpha: View; theta: View; m: View; bias?: Opt; w: View; vState: View; sState: View; s: View; v: View }): void;
+  /** dw [P, P] is overwritten; dalpha, dbias [N] per neuron (summed over t). */
+  rlifBackward(o: RlifScanConfig & {
+    method: number; alpha: View; theta: View; m: View; bias?: Opt; w: View; g: View; h?: Opt; v: View; v0: View; s0: View; dx: View;
+    dv0?: Opt; ds0?: Opt; dalpha?: Opt; dbias?: Opt; dw: View;
   }): void;
   /** s = S(v) with theta[i % P] */
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;

@@ -5,6 +5,7 @@ export type { Activation, ForwardRequest, Fusion, InputReads } from "./activatio
 export { NEURON_MODELS, NEURON_TYPES, neuronModel, type NeuronModel, type NeuronType } from "./neuron-models.js";
 export { LIF, IAF, type LIFOptions, type PerNeuron } from "./lif.js";
 export { ALIF, type ALIFOptions, type AlifParam } from "./alif.js";
+export { RLIF, type RLIFOptions } from "./rlif.js";
 export { ExpLeak, type ExpLeakOptions } from "./expleak.js";
 export { NeuronLayer } from "./neuron.js";
 export { SRM, type SRMOptions, alphaKernel, refractoryKernel } from "./srm.js";

@@ -11,6 +11,8 @@ import { IAF, LIF } from "./lif.js";
 import type { NeuronLayer } from "./neuron.js";
 import type { BackwardMethod, SurrogateName } from "./options.js";
 import { SRM } from "./srm.js";
+import { RLIF } from "./rlif.js";
+import type { Rng } from "../random.js";
 
 /** A validated `neuron` config section (lib/train/config.ts's NeuronConfig). */
 export interface NeuronSettings {
@@ -60,6 +62,11 @@ export interface NeuronModel {
   readConfig(n: Obj): Partial<NeuronSettings>;
   /** The layer of a validated config section. */
   fromConfig(n: NeuronSettings, common: NeuronCommon): NeuronLayer;
+  /**
+   * Its recurrent form (model.recurrent): `size` neurons whose spikes feed back through a
+   * learnable size×size matrix drawn from rng with bound initScale/√size. Absent: no recurrent form.
+   */
+  recurrent?(n: NeuronSettings, common: NeuronCommon, o: { size: number; rng: Rng; initScale: number }): NeuronLayer;
   /** The layer `exodus gradcheck` compares (its fixed time constants are the check's defaults). */
   gradcheck(o: NeuronCommon & { tauMem: number }): NeuronLayer;
 }
@@ -71,6 +78,7 @@ export const NEURON_MODELS = {
     layer: "LIF", fields: ["tauMem"], learnable: ["alpha"], zeroReset: true,
     readConfig: () => ({}),
     fromConfig: (n, c) => new LIF({ ...c, reset: n.reset, tauMem: n.tauMem, learnAlpha: (n.learn ?? []).includes("alpha") }),
+    recurrent: (n, c, o) => new RLIF({ ...c, ...o, reset: n.reset, tauMem: n.tauMem, learnAlpha: (n.learn ?? []).includes("alpha") }),
     gradcheck: ({ tauMem, surrogate, backward, device }) => new LIF({ tauMem, surrogate, backward, device }),
   },
   iaf: {
@@ -102,6 +110,9 @@ export function neuronModel(type: string, field = "neuron.type"): NeuronModel {
   if (!Object.hasOwn(NEURON_MODELS, type)) fail(field, `one of ${NEURON_TYPES.map((t) => JSON.stringify(t)).join(", ")}`, type);
   return NEURON_MODELS[type as NeuronType];
 }
+
+/** The models that have a recurrent form (model.recurrent). */
+export const RECURRENT_TYPES = NEURON_TYPES.filter((t) => (NEURON_MODELS[t] as NeuronModel).recurrent !== undefined);
 
 /** The config fields some model reads, each refused for the models that do not. */
 export const MODEL_FIELDS = [...new Set(Object.values(NEURON_MODELS).flatMap((m) => m.fields))];

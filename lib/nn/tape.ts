@@ -127,6 +127,21 @@ export class Tape {
     });
   }
 
+  /**
+   * a·wᵀ for one step's rows: a [rows·K] viewed as [rows, K], w [M, K] (a recurrent or Linear
+   * weight), the result [rows·M]; ∂a = g·w, ∂w = gᵀ·a.
+   */
+  linearRows(a: Var, w: Var, rows: number): Var {
+    const [M, K] = w.value.shape;
+    const y = withView(a.value, [rows, K], (a2) => ops.matmul(a2, w.value, { transB: true }));
+    return this.node(reshapeOwned(y, [rows * M]), (g) => {
+      withView(g, [rows, M], (g2) => {
+        this.accumulate(a, reshapeOwned(ops.matmul(g2, w.value), a.value.shape));
+        this.accumulate(w, withView(a.value, [rows, K], (a2) => ops.matmul(g2, a2, { transA: true })));
+      });
+    });
+  }
+
   /** 1 − a (e.g. the input scale 1 − α of normInput). */
   oneMinus(a: Var): Var {
     return this.node(ops.affine(a.value, -1, 1), (g) => this.accumulate(a, ops.neg(g)));

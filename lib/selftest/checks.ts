@@ -3,6 +3,7 @@ import "./ops-checks.js";
 import "./layer-ops-checks.js";
 import "./sparse-checks.js";
 import "./neuron-checks.js";
+import "./rlif-checks.js";
 import "./edge-checks.js";
 import "./vision-checks.js";
 import "./fast-path-checks.js";

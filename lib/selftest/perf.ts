@@ -50,6 +50,12 @@ const alifP = (d: Device) => {
   };
 };
 const TN = T * NN;
+// A recurrent LIF layer of 256 neurons (batch rows NN / 256), V small enough to keep it firing sparsely.
+const rlifP = (d: Device, r: Rng) => ({
+  T, N: NN, P: 256, reset: codes().reset.subtract, surrogate: codes().surrogate.exponential, sgScale: 1, sgWidth: 0.5,
+  alpha: Tensor.full([256], 0.95, d), theta: Tensor.full([256], 1, d), m: Tensor.full([256], 1, d), w: rnd(d, r, [256, 256], -0.06, 0.06),
+  v: Tensor.empty([T, NN], d),
+});
 const GM = 1024; // GEMM size
 const conv = { cin: 16, h: 32, w: 32, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 }, cout = 16, imgs = 32;
 const cpix = conv.h * conv.w, ckk = conv.cin * 9;
@@ -79,6 +85,10 @@ const CASES: PerfCase[] = [
   { entry: "srm_backward", label: `ε 8, ν 4 [T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => srm(d, r, true) },
   { entry: "alif_forward", label: `[T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => { const a = alifP(d), x = rnd(d, r, [T, NN], -0.5, 1.5), s = Tensor.empty([T, NN], d); return () => native().alifForward({ ...a, x, vState: Tensor.zeros([NN], d), bState: Tensor.zeros([NN], d), s }); } },
   { entry: "alif_backward", label: `exodus [T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => { const a = alifP(d), x = rnd(d, r, [T, NN], -0.5, 1.5), s = Tensor.empty([T, NN], d), g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d); native().alifForward({ ...a, x, vState: Tensor.zeros([NN], d), bState: Tensor.zeros([NN], d), s }); return () => native().alifBackward({ ...a, method: codes().grad.exodus, g, v0: Tensor.zeros([NN], d), dx }); } },
+  // The recurrent LIF layer of 256 neurons over the same T × N: GFLOP/s of the dense-equivalent recurrent
+  // products (2·T·N·256 per pass; the forward adds only the rows of spiking neurons).
+  { entry: "rlif_forward", label: `H 256 [T=${T}, N=${NN}]`, flops: 2 * TN * 256, setup: (d, r) => { const p = rlifP(d, r), x = rnd(d, r, [T, NN], -0.5, 1.5); return () => native().rlifForward({ ...p, x, vState: Tensor.zeros([NN], d), sState: Tensor.zeros([NN], d), s: Tensor.empty([T, NN], d), v: p.v }); } },
+  { entry: "rlif_backward", label: `exodus, H 256 [T=${T}, N=${NN}]`, flops: 4 * TN * 256, setup: (d, r) => { const p = rlifP(d, r), x = rnd(d, r, [T, NN], -0.5, 1.5), z = Tensor.zeros([NN], d); native().rlifForward({ ...p, x, vState: Tensor.zeros([NN], d), sState: Tensor.zeros([NN], d), s: Tensor.empty([T, NN], d), v: p.v }); const g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), dw = Tensor.empty([256, 256], d); return () => native().rlifBackward({ ...p, method: codes().grad.exodus, g, v: p.v, v0: z, s0: z, dx, dw }); } },
   { entry: "spike_fn", label: `[${E}]`, bytes: 8 * E, setup: (d, r) => { const v = rnd(d, r, [E], 0, 2), s = Tensor.empty([E], d); return () => native().spikeFn({ v, s, n: E, theta: Tensor.from([1], [1], d), P: 1, multi: false, maxSpikes: 0 }); } },
   { entry: "surrogate_grad", label: `exponential [${E}]`, bytes: 12 * E, setup: (d, r) => { const v = rnd(d, r, [E], 0, 2), g = rnd(d, r, [E]), y = Tensor.empty([E], d); return () => native().surrogateGrad({ surrogate: codes().surrogate.exponential, v, g, y, n: E, theta: Tensor.from([1], [1], d), P: 1, scale: 1, width: 0.5 }); } },
   { entry: "gemm_batched", label: `${imgs} x [${cout}x${ckk}]·[${ckk}x${cpix}]`, flops: 2 * imgs * cout * ckk * cpix, setup: (d, r) => { const A = rnd(d, r, [cout, ckk]), B = rnd(d, r, [imgs, ckk, cpix]), C = Tensor.empty([imgs, cout, cpix], d); return () => native().gemmBatched({ transA: false, transB: false, M: cout, N: cpix, K: ckk, alpha: 1, A, lda: ckk, strideA: 0, B, ldb: cpix, strideB: ckk * cpix, beta: 0, C, ldc: cpix, strideC: cout * cpix, batch: imgs }); } },

@@ -11,7 +11,7 @@ import { DATASETS, type DatasetName } from "../data/registry.js";
 import { type TransformSpec, normalizeTransform } from "../data/transforms.js";
 import type { BackwardMethod, SurrogateName } from "../nn/options.js";
 import { SURROGATES } from "../native.js";
-import { MODEL_FIELDS, NEURON_MODELS, NEURON_TYPES, type NeuronModel, type NeuronSettings } from "../nn/neuron-models.js";
+import { MODEL_FIELDS, NEURON_MODELS, NEURON_TYPES, RECURRENT_TYPES, type NeuronModel, type NeuronSettings } from "../nn/neuron-models.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
 import { checkModelFits } from "./memory.js";
 import { applySets, blameSet, parseSet } from "./overrides.js";
@@ -91,12 +91,13 @@ export function validateConfig(raw: unknown): TrainConfig {
   const augment = ds.augment === undefined || ds.augment === null ? undefined : validateAugment(ds.augment, "dataset.augment");
   const d = defaultsFor(name);
 
-  const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout", "layers", "weightNorm", "graph", "dt"]);
+  const m = object("model", top.model, ["kind", "initScale", "hidden", "channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout", "layers", "weightNorm", "graph", "dt", "recurrent"]);
   const kind = str("model.kind", m.kind, m.layers !== undefined ? "layers" : d.model.kind, ["mlp", "conv", "layers", "nir"] as const);
   const initScale = num("model.initScale", m.initScale, "initScale" in d.model ? d.model.initScale : 1, { min: 0, exclusiveMin: true, max: 100 });
   if (m.weightNorm !== undefined && m.weightNorm !== null && typeof m.weightNorm !== "boolean") fail("model.weightNorm", "true or false", m.weightNorm);
   const weightNorm = m.weightNorm === true ? { weightNorm: true as const } : {};
   let model: MlpModelConfig | ConvModelConfig | LayersModelConfig | NirModelConfig;
+  if (kind !== "mlp" && m.recurrent !== undefined) fail("model.recurrent", 'no value unless model.kind is "mlp" (recurrent hidden layers)', m.recurrent);
   for (const k of ["graph", "dt"]) if (kind !== "nir" && m[k] !== undefined) fail(`model.${k}`, 'no value unless model.kind is "nir" (an imported graph)', m[k]);
   if (kind === "nir") model = validateNirModel(m, initScale);
   else if (kind === "layers") {
@@ -118,7 +119,7 @@ export function validateConfig(raw: unknown): TrainConfig {
     for (const k of ["channels", "extraConvs", "kernel", "pool", "poolUntil", "dropout", "readoutDropout"])
       if (m[k] !== undefined) fail(`model.${k}`, 'no value for kind "mlp" (conv models only)', m[k]);
     if (m.layers !== undefined) fail("model.layers", 'no value for kind "mlp" (omit kind for a layer list)', m.layers);
-    model = { kind, initScale, hidden: intList("model.hidden", m.hidden, "hidden" in d.model ? d.model.hidden : [128, 128, 128]), ...weightNorm };
+    model = { kind, initScale, hidden: intList("model.hidden", m.hidden, "hidden" in d.model ? d.model.hidden : [128, 128, 128]), ...weightNorm, ...(m.recurrent === undefined || m.recurrent === null || m.recurrent === false ? {} : { recurrent: recurrentFlag(m.recurrent) }) };
   } else {
     if (m.hidden !== undefined) fail("model.hidden", 'no value for kind "conv" (use channels)', m.hidden);
     if (m.layers !== undefined) fail("model.layers", 'no value for kind "conv" (omit kind for a layer list)', m.layers);
@@ -138,6 +139,8 @@ export function validateConfig(raw: unknown): TrainConfig {
   }
 
   const neuron = validateNeuron(top.neuron, d.neuron);
+  if (model.kind === "mlp" && model.recurrent && !(NEURON_MODELS[neuron.type] as NeuronModel).recurrent)
+    fail("neuron.type", `a model with a recurrent form for model.recurrent (${RECURRENT_TYPES.join(", ")})`, neuron.type);
 
   const method = str("method", top.method, "exodus", ["exodus", "slayer", "bptt"] as const);
   const l = object("loss", top.loss, ["readout"]);
@@ -287,4 +290,10 @@ function validateNeuron(raw: unknown, d: NeuronConfig): NeuronConfig {
     neuron.learn = [...new Set(n.learn as string[])];
   }
   return neuron;
+}
+
+/** model.recurrent: true (false and absent mean feedforward). */
+function recurrentFlag(v: unknown): true {
+  if (v !== true) fail("model.recurrent", "true or false (recurrent hidden layers)", v);
+  return true;
 }

@@ -1,5 +1,6 @@
 // Builds the paper's networks from a validated config (docs/training.md, docs/vision.md):
 //   mlp   [Linear(no bias) + LIF] × hidden, Linear readout (SHD, SSC), input [T, B, channels];
+//         with model.recurrent the LIF layers are recurrent (RLIF, V drawn after each Linear);
 //   conv  [Conv3×3(no bias) + IAF/LIF (+ AvgPool 2 while larger than 4) + Dropout] per width,
 //         Flatten, Dropout, Linear(C·H·W → classes) (DVS Gesture), input [T, B, 2, H, W];
 //   layers a layer list (lib/train/layers.ts), e.g. the SEW-ResNet of CIFAR10-DVS.
@@ -65,7 +66,10 @@ export function buildModel(cfg: TrainConfig, shape: ModelShape): BuiltModel {
       throw new ConfigError(`model.kind: expected "conv" for samples of shape [${shape.sampleShape.join(", ")}] (mlp takes [T, channels]), received "mlp"`);
     let width = features[0];
     for (const h of cfg.model.hidden) {
-      layers.push(wn(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale })), ...neuronLayers(cfg));
+      // V uniform in ±1/√h (PyTorch's RNN default), not scaled by initScale: a larger V makes the
+      // gradient through the recurrent spikes grow geometrically over the sequence.
+      const recurrent = cfg.model.recurrent ? { size: h, rng, initScale: 1 } : undefined;
+      layers.push(wn(new Linear(width, h, { bias: false, rng, device, initScale: cfg.model.initScale })), ...neuronLayers(cfg, recurrent));
       width = h;
     }
     layers.push(wn(new Linear(width, shape.numClasses, { bias: false, rng, device, initScale: cfg.model.initScale })));

@@ -20,6 +20,8 @@ export interface MlpModelConfig {
   hidden: number[];
   /** Weight normalisation of every Linear (W = g·V/‖V‖); absent: none. */
   weightNorm?: true;
+  /** Every hidden layer recurrent (the neuron model's recurrent form, e.g. RLIF); absent: feedforward. */
+  recurrent?: true;
 }
 
 /** A list of layers (lib/train/layers.ts), e.g. the SEW-ResNet of CIFAR10-DVS. */

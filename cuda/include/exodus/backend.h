@@ -74,7 +74,16 @@
   /* y = σ(v)·g */                                                                                          \
   X(surrogate_grad, (Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta,  \
                      size_t P, float scale, float width),                                                   \
-    (sg, v, g, y, n, theta, P, scale, width))
+    (sg, v, g, y, n, theta, P, scale, width))                                                               \
+  /* recurrent LIF (neurons.h RlifConfig): vs, ss [N] the (v, s) state in, out; s, v [T, N] */              \
+  X(rlif_forward, (const RlifConfig& c, RlifParams p, const float* x, float* vs, float* ss, float* s,       \
+                   float* v),                                                                               \
+    (c, p, x, vs, ss, s, v))                                                                                \
+  /* h = ∂L/∂v or null; v0, s0 [N] the state the forward started from; dv0, ds0 [N] optional */             \
+  X(rlif_backward, (const RlifConfig& c, NeuronGrad method, RlifParams p, const float* g, const float* h,    \
+                    const float* v, const float* v0, const float* s0, float* dx, float* dv0, float* ds0,    \
+                    RlifGrads grads),                                                                       \
+    (c, method, p, g, h, v, v0, s0, dx, dv0, ds0, grads))
 
 // ---- layer ops: batched GEMM, convolution, pooling, optimisers, dropout, data ------------------
 #define EXO_LAYER_OPS(X)                                                                                    \

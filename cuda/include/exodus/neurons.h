@@ -64,4 +64,28 @@ struct AlifGrads {
   float* dtheta0;
 };
 
+// Recurrent LIF (docs/neurons.md, Recurrent LIF): v[t] = α·v_post[t-1] + x[t] + V·s[t-1] (+ bias),
+// spike and reset as LIF. The parameters are per neuron of a layer of H = P neurons, and the N
+// neurons of a step are B = N / P batch rows of them; w is V [H, H] row-major (V[i][j]: from
+// neuron j to neuron i). State (v, s): v_post[T-1] and s[T-1], so a sequence in chunks equals one call.
+// The most neurons a CUDA recurrent layer may have: its scans keep a row's spikes or adjoints in
+// static shared memory (16 KiB). The binding refuses larger layers on CUDA.
+constexpr size_t kRlifMaxH = 4096;
+struct RlifConfig : ScanShape, SurrogateSpec {
+  ResetMode reset = ResetMode::Subtract;
+};
+struct RlifParams {
+  const float* alpha;  // [P]
+  const float* theta;  // [P]
+  const float* m;      // [P] reset amount
+  const float* bias;   // [P] or null
+  const float* w;      // [P, P]
+};
+// dalpha, dbias [N] per neuron (summed over t; null when not wanted); dw [P, P] overwritten.
+struct RlifGrads {
+  float* dalpha;
+  float* dbias;
+  float* dw;
+};
+
 }  // namespace exo

@@ -1,0 +1,167 @@
+// CPU recurrent LIF scans (kernels/rlif.cuh): one scan per batch row, the rows in fixed chunks over
+// the worker pool. The recurrent product of a step is a GEMV of the row's H neurons inside the
+// loop over t, never a call back to JavaScript:
+//   forward  rec = V·s[t-1] as the sum of the rows of Vᵀ whose neuron spiked (spikes are sparse,
+//            and each row of Vᵀ is contiguous);
+//   backward r = Vᵀ·λ[t+1] for up to 8 batch rows at once, one small GEMM per step, and
+//            ∂V += λ[t]·s[t-1]ᵀ, again only over the neurons that spiked.
+// ∂V is accumulated per chunk of rows and the chunks are summed in order, so the result does not
+// depend on the thread count.
+#include <cstring>
+#include <vector>
+
+#include "kernels/rlif.cuh"
+#include "parallel.h"
+#include "exodus/backend.h"
+
+namespace exo {
+namespace cpu {
+namespace {
+
+// Chunks of batch rows: a count fixed by the shape (not the threads), so ∂V's summation order is too.
+size_t row_chunks(size_t B) { return B < 16 ? B : 16; }
+
+// Vᵀ [H, H] (Vᵀ[j][i] = V[i][j]): row j is what neuron j's spike adds to every neuron.
+std::vector<float> transposed(const float* w, size_t H) {
+  std::vector<float> t(H * H);
+  for (size_t i = 0; i < H; ++i)
+    for (size_t j = 0; j < H; ++j) t[j * H + i] = w[i * H + j];
+  return t;
+}
+
+// y[0..H) += a·row[0..H).
+inline void axpy(float a, const float* row, float* y, size_t H) {
+  for (size_t i = 0; i < H; ++i) y[i] += a * row[i];
+}
+
+// Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
+// step, which reads V once for the block instead of once per batch row.
+constexpr size_t kRows = 8;
+
+template <Surrogate K, bool EXACT>
+void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const float* h, const float* v,
+                   const float* v0, const float* s0, float* dx, float* dv0, float* ds0, RlifGrads gr,
+                   float* dwt_chunk, size_t r0, size_t r1) {
+  const LifConfig l = k::rlif_as_lif(c);
+  const size_t H = c.P, N = c.N, nb = r1 - r0;
+  const int T = c.T;
+  std::vector<float> q0(H), q1(H);
+  for (size_t i = 0; i < H; ++i) {
+    k::SgCoef q = k::surrogate_coef<K>(p.theta[i], c.sg_scale, c.sg_width);
+    q0[i] = q.c0;
+    q1[i] = q.c1;
+  }
+  // Per row u of the block: λ[t], λ[t+1], r, and the ∂α, ∂b sums, each [H].
+  std::vector<float> lam(nb * H), lam_next(nb * H, 0.f), r(nb * H), da(nb * H, 0.f), db(nb * H, 0.f);
+  for (int t = T - 1; t >= -1; --t) {
+    // r_u = Vᵀ·λ_u[t+1], the gradient reaching s[t] through the recurrent weights: R = Λ·V for
+    // the block's rows, one GEMM (gemm.cc's register-tiled kernel; on one thread inside the pool).
+    gemm(false, false, (int)nb, (int)H, (int)H, 1.f, lam_next.data(), (int)H, p.w, (int)H, 0.f, r.data(), (int)H);
+    if (t < 0) {
+      if (ds0)
+        for (size_t u = 0; u < nb; ++u) std::memcpy(ds0 + (r0 + u) * H, r.data() + u * H, H * sizeof(float));
+      break;
+    }
+    for (size_t u = 0; u < nb; ++u) {
+      const size_t row = (r0 + u) * H, o = (size_t)t * N + row;
+      float* lu = lam.data() + u * H;
+      const float* ln = lam_next.data() + u * H;
+      const float* ru = r.data() + u * H;
+      for (size_t i = 0; i < H; ++i) {
+        const k::SgCoef q{p.theta[i], q0[i], q1[i]};
+        lu[i] = k::rlif_adjoint_step<K, EXACT>(l, ln[i], ru[i], v[o + i], g[o + i], h ? h[o + i] : 0.f, p.alpha[i], q, p.m[i]);
+        dx[o + i] = lu[i];
+      }
+      // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
+      float* dau = da.data() + u * H;
+      float* dbu = db.data() + u * H;
+      for (size_t j = 0; j < H; ++j) {
+        float sp, up;
+        if (t > 0) {
+          const float vp = v[o - N + j];
+          sp = k::rlif_prev_spike(vp, p.theta[j]);
+          up = k::lif_reset(l, vp, sp, p.m[j]);
+        } else {
+          sp = s0[row + j];
+          up = v0[row + j];
+        }
+        if (sp != 0.f) axpy(sp, lu, dwt_chunk + j * H, H);  // ∂Vᵀ[j][:] += s_j·λ
+        dau[j] += lu[j] * up;
+        dbu[j] += lu[j];
+      }
+    }
+    std::swap(lam, lam_next);
+  }
+  // lam_next holds λ[0] now.
+  for (size_t u = 0; u < nb; ++u) {
+    const size_t row = (r0 + u) * H;
+    for (size_t i = 0; i < H; ++i) {
+      if (dv0) dv0[row + i] = k::lif_state_grad(lam_next[u * H + i], p.alpha[i]);
+      if (gr.dalpha) gr.dalpha[row + i] = da[u * H + i];
+      if (gr.dbias) gr.dbias[row + i] = db[u * H + i];
+    }
+  }
+}
+
+}  // namespace
+
+void rlif_forward(const RlifConfig& c, RlifParams p, const float* x, float* vs, float* ss, float* s, float* v) {
+  const size_t H = c.P, B = c.N / c.P, N = c.N;
+  const std::vector<float> wt = transposed(p.w, H);
+  const size_t chunks = row_chunks(B);
+  parallel_for(chunks, [&](size_t ch, int) {
+    const LifConfig l = k::rlif_as_lif(c);
+    std::vector<float> rec(H);
+    for (size_t b = ch * B / chunks; b < (ch + 1) * B / chunks; ++b) {
+      const size_t row = b * H;
+      for (int t = 0; t < c.T; ++t) {
+        const size_t o = (size_t)t * N + row;
+        const float* sprev = t > 0 ? s + o - N : ss + row;
+        const float* uprev_v = t > 0 ? v + o - N : nullptr;
+        std::fill(rec.begin(), rec.end(), 0.f);
+        for (size_t j = 0; j < H; ++j)
+          if (sprev[j] != 0.f) axpy(sprev[j], wt.data() + j * H, rec.data(), H);
+        for (size_t i = 0; i < H; ++i) {
+          // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0.
+          const float up = uprev_v ? k::lif_reset(l, uprev_v[i], sprev[i], p.m[i]) : vs[row + i];
+          const float vt = k::rlif_integrate(l, up, x[o + i], rec[i], p.bias ? p.bias[i] : 0.f, p.alpha[i]);
+          v[o + i] = vt;
+          s[o + i] = k::spike_fn(vt, p.theta[i], 0, 0.f);
+        }
+      }
+      if (c.T > 0) {
+        const size_t o = (size_t)(c.T - 1) * N + row;
+        for (size_t i = 0; i < H; ++i) {
+          vs[row + i] = k::lif_reset(l, v[o + i], s[o + i], p.m[i]);
+          ss[row + i] = s[o + i];
+        }
+      }
+    }
+  });
+}
+
+void rlif_backward(const RlifConfig& c, NeuronGrad method, RlifParams p, const float* g, const float* h,
+                   const float* v, const float* v0, const float* s0, float* dx, float* dv0, float* ds0,
+                   RlifGrads gr) {
+  const size_t H = c.P, B = c.N / c.P;
+  const size_t chunks = row_chunks(B);
+  std::vector<float> dwt(chunks * H * H, 0.f);
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto tag) {
+    parallel_for(chunks, [&](size_t ch, int) {
+      const size_t e = (ch + 1) * B / chunks;
+      for (size_t b = ch * B / chunks; b < e; b += kRows)
+        backward_rows<decltype(tag)::kind, decltype(tag)::exact>(c, p, g, h, v, v0, s0, dx, dv0, ds0, gr,
+                                                                  dwt.data() + ch * H * H, b, b + kRows < e ? b + kRows : e);
+    });
+  });
+  // ∂V[i][j] = Σ_chunks ∂Vᵀ[j][i], the chunks in order.
+  for (size_t i = 0; i < H; ++i)
+    for (size_t j = 0; j < H; ++j) {
+      float sum = 0.f;
+      for (size_t ch = 0; ch < chunks; ++ch) sum += dwt[ch * H * H + j * H + i];
+      gr.dw[i * H + j] = sum;
+    }
+}
+
+}  // namespace cpu
+}  // namespace exo
