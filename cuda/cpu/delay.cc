@@ -1,0 +1,180 @@
+// The CPU entries of learnable synaptic delays (exodus/delay.h, lib/nn/delay.ts). Per synapse the
+// interpolation kernel is a window of W taps; coeff, start and A are laid out input-major
+// ([in, out, W]) so that one input spike reads its outputs' taps contiguously. The event entries
+// scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝ spikes × out × W,
+// against (D + 1) GEMMs of T·B × in × out for the dense temporal convolution. Threads split the
+// outputs, so every value is summed in spike order whatever the thread count.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "exodus/backend.h"
+#include "parallel.h"
+
+namespace exo {
+namespace cpu {
+namespace {
+
+constexpr int kOutBlock = 32;
+
+inline double clamp_delay(const DelayGeom& g, float d) { return std::min(std::max((double)d, 0.0), (double)g.D); }
+
+// The window start and the normalised Gaussian p[0..W) of a delay d (float64, then rounded once).
+inline int window(const DelayGeom& g, float d, double* p) {
+  const double dc = clamp_delay(g, d);
+  if (g.sigma == 0.f) {
+    p[0] = 1.0;
+    return (int)std::floor(dc + 0.5);
+  }
+  const int s = std::min(std::max((int)std::floor(dc) - g.R, 0), g.D + 1 - g.W);
+  double sum = 0;
+  for (int m = 0; m < g.W; ++m) {
+    const double e = s + m - dc;
+    sum += (p[m] = std::exp(-e * e / (2.0 * (double)g.sigma * g.sigma)));
+  }
+  for (int m = 0; m < g.W; ++m) p[m] /= sum;
+  return s;
+}
+
+inline float delay_of(const DelayGeom& g, const float* d, int j, int i) {
+  return g.per_neuron ? d[j] : d[(size_t)j * g.in + i];
+}
+
+struct Event {
+  int row, i;
+  float v;
+};
+
+// The nonzeros of x [T·B, in] in row order, gathered by row chunks in parallel.
+std::vector<std::vector<Event>> events(const DelayGeom& g, const float* x) {
+  const int rows = g.T * g.B;
+  const int chunks = std::max(1, std::min(rows, 64));
+  std::vector<std::vector<Event>> ev((size_t)chunks);
+  parallel_for((size_t)chunks, [&](size_t c, int) {
+    const int r0 = (int)((long long)rows * (long long)c / chunks), r1 = (int)((long long)rows * (long long)(c + 1) / chunks);
+    auto& out = ev[c];
+    for (int r = r0; r < r1; ++r) {
+      const float* row = x + (size_t)r * g.in;
+      for (int i = 0; i < g.in; ++i)
+        if (row[i] != 0.f) out.push_back({r, i, row[i]});
+    }
+  });
+  return ev;
+}
+
+size_t out_blocks(const DelayGeom& g) { return (size_t)(g.out + kOutBlock - 1) / kOutBlock; }
+
+}  // namespace
+
+void delay_taps(const DelayGeom& g, const float* w, const float* d, float* coeff, float* start) {
+  parallel_for(out_blocks(g), [&](size_t blk, int) {
+    std::vector<double> p((size_t)g.W);
+    const int j1 = std::min(g.out, (int)(blk + 1) * kOutBlock);
+    for (int j = (int)blk * kOutBlock; j < j1; ++j)
+      for (int i = 0; i < g.in; ++i) {
+        const size_t syn = (size_t)i * g.out + j;
+        start[syn] = (float)window(g, delay_of(g, d, j, i), p.data());
+        const double wij = w[(size_t)j * g.in + i];
+        for (int m = 0; m < g.W; ++m) coeff[syn * g.W + m] = (float)(wij * p[(size_t)m]);
+      }
+  });
+}
+
+void delay_dense_kernel(const DelayGeom& g, const float* coeff, const float* start, float* K) {
+  const size_t plane = (size_t)g.out * g.in;
+  std::fill(K, K + (size_t)(g.D + 1) * plane, 0.f);
+  for (int i = 0; i < g.in; ++i)
+    for (int j = 0; j < g.out; ++j) {
+      const size_t syn = (size_t)i * g.out + j;
+      const int s = (int)start[syn];
+      for (int m = 0; m < g.W; ++m) K[(size_t)(s + m) * plane + (size_t)j * g.in + i] = coeff[syn * g.W + m];
+    }
+}
+
+void delay_forward_events(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y) {
+  const auto ev = events(g, x);
+  parallel_for(out_blocks(g), [&](size_t blk, int) {
+    const int j0 = (int)blk * kOutBlock, j1 = std::min(g.out, j0 + kOutBlock);
+    for (int t = 0; t < g.T; ++t)  // zero this block's columns first
+      for (int b = 0; b < g.B; ++b) std::fill(y + ((size_t)t * g.B + b) * g.out + j0, y + ((size_t)t * g.B + b) * g.out + j1, 0.f);
+    for (const auto& chunk : ev)
+      for (const Event& e : chunk) {
+        const int t = e.row / g.B, b = e.row % g.B;
+        const float* c = coeff + (size_t)e.i * g.out * g.W;
+        const float* st = start + (size_t)e.i * g.out;
+        for (int j = j0; j < j1; ++j) {
+          const int t0 = t + (int)st[j], n = std::min(g.W, g.T - t0);
+          float* yj = y + ((size_t)t0 * g.B + b) * g.out + j;
+          const float* cj = c + (size_t)j * g.W;
+          for (int m = 0; m < n; ++m) yj[(size_t)m * g.B * g.out] += e.v * cj[m];
+        }
+      }
+  });
+}
+
+void delay_corr_events(const DelayGeom& g, const float* x, const float* dy, const float* start, float* A) {
+  const auto ev = events(g, x);
+  parallel_for(out_blocks(g), [&](size_t blk, int) {
+    const int j0 = (int)blk * kOutBlock, j1 = std::min(g.out, j0 + kOutBlock);
+    for (int i = 0; i < g.in; ++i)
+      std::fill(A + ((size_t)i * g.out + j0) * g.W, A + ((size_t)i * g.out + j1) * g.W, 0.f);
+    for (const auto& chunk : ev)
+      for (const Event& e : chunk) {
+        const int t = e.row / g.B, b = e.row % g.B;
+        const float* st = start + (size_t)e.i * g.out;
+        float* a = A + (size_t)e.i * g.out * g.W;
+        for (int j = j0; j < j1; ++j) {
+          const int t0 = t + (int)st[j], n = std::min(g.W, g.T - t0);
+          const float* dj = dy + ((size_t)t0 * g.B + b) * g.out + j;
+          float* aj = a + (size_t)j * g.W;
+          for (int m = 0; m < n; ++m) aj[m] += e.v * dj[(size_t)m * g.B * g.out];
+        }
+      }
+  });
+}
+
+void delay_corr_dense(const DelayGeom& g, const float* dK, const float* start, float* A) {
+  const size_t plane = (size_t)g.out * g.in;
+  parallel_for((size_t)g.in, [&](size_t i, int) {
+    for (int j = 0; j < g.out; ++j) {
+      const size_t syn = i * g.out + j;
+      const int s = (int)start[syn];
+      for (int m = 0; m < g.W; ++m) A[syn * g.W + m] = dK[(size_t)(s + m) * plane + (size_t)j * g.in + i];
+    }
+  });
+}
+
+// p_m = g_m / Σ g, g_m = exp(−e_m² / 2σ²), e_m = s + m − d:  ∂p_m/∂d = p_m (e_m − Σ_n p_n e_n) / σ².
+void delay_param_grad(const DelayGeom& g, const float* A, const float* w, const float* d, float* dw, float* dd) {
+  parallel_for(out_blocks(g), [&](size_t blk, int) {
+    std::vector<double> p((size_t)g.W);
+    const int j1 = std::min(g.out, (int)(blk + 1) * kOutBlock);
+    for (int j = (int)blk * kOutBlock; j < j1; ++j) {
+      double ddj = 0;
+      for (int i = 0; i < g.in; ++i) {
+        const float dij = delay_of(g, d, j, i);
+        const int s = window(g, dij, p.data());
+        const double dc = clamp_delay(g, dij);
+        const float* a = A + ((size_t)i * g.out + j) * g.W;
+        double gw = 0, mean_e = 0, ga = 0, gae = 0;
+        for (int m = 0; m < g.W; ++m) {
+          const double e = s + m - dc;
+          gw += p[(size_t)m] * a[m];
+          mean_e += p[(size_t)m] * e;
+          ga += p[(size_t)m] * a[m];
+          gae += p[(size_t)m] * a[m] * e;
+        }
+        const size_t ji = (size_t)j * g.in + i;
+        dw[ji] += (float)gw;
+        if (g.sigma == 0.f || !(dij >= 0.f && dij <= (float)g.D)) continue;
+        const double gd = (double)w[ji] * (gae - ga * mean_e) / ((double)g.sigma * g.sigma);
+        if (g.per_neuron) ddj += gd;
+        else dd[ji] += (float)gd;
+      }
+      if (g.per_neuron) dd[j] += (float)ddj;
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace exo
