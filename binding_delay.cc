@@ -58,7 +58,7 @@ Napi::Value DelayTaps(const Napi::CallbackInfo& info) {
   });
 }
 
-// delayDenseKernel({ geom…, coeff, start, K }): K [D + 1, out, in]
+// delayDenseKernel({ geom…, coeff, start, K }): K [D + 1, in, out]
 Napi::Value DelayDenseKernel(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "delayDenseKernel");
@@ -71,35 +71,33 @@ Napi::Value DelayDenseKernel(const Napi::CallbackInfo& info) {
   });
 }
 
-// delayForwardEvents({ geom…, x, coeff, start, y }): y [T, B, out] from the nonzeros of x [T, B, in]
+// delayForwardEvents({ geom…, x, K, y }): y [T, B, out] from the nonzeros of x [T, B, in]
 Napi::Value DelayForwardEvents(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "delayForwardEvents");
     exo::DelayGeom g = delay_geom(a);
     const size_t rows = (size_t)g.T * g.B;
-    View x = a.view("x", rows * g.in), c = a.view("coeff", synapses(g) * g.W, x), y = a.view("y", rows * g.out, x);
+    View x = a.view("x", rows * g.in), K = a.view("K", synapses(g) * (g.D + 1), x), y = a.view("y", rows * g.out, x);
     const exo::Backend& be = cpu_only(a, x, exo::Op::delay_forward_events, "x");
-    View s = starts(a, g, x);
-    if (rows && g.out) be.delay_forward_events(x.dev.index, g, x.p, c.p, s.p, y.p);
+    if (rows && g.out) be.delay_forward_events(x.dev.index, g, x.p, K.p, y.p);
     return info.Env().Undefined();
   });
 }
 
-// delayCorrEvents({ geom…, x, dy, start, A }): A [in, out, W] from the nonzeros of x
+// delayCorrEvents({ geom…, x, dy, dK }): dK [D + 1, in, out] from the nonzeros of x
 Napi::Value DelayCorrEvents(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "delayCorrEvents");
     exo::DelayGeom g = delay_geom(a);
     const size_t rows = (size_t)g.T * g.B;
-    View x = a.view("x", rows * g.in), dy = a.view("dy", rows * g.out, x), A = a.view("A", synapses(g) * g.W, x);
+    View x = a.view("x", rows * g.in), dy = a.view("dy", rows * g.out, x), dK = a.view("dK", synapses(g) * (g.D + 1), x);
     const exo::Backend& be = cpu_only(a, x, exo::Op::delay_corr_events, "x");
-    View s = starts(a, g, x);
-    if (synapses(g)) be.delay_corr_events(x.dev.index, g, x.p, dy.p, s.p, A.p);
+    if (synapses(g)) be.delay_corr_events(x.dev.index, g, x.p, dy.p, dK.p);
     return info.Env().Undefined();
   });
 }
 
-// delayCorrDense({ geom…, dK, start, A }): A [in, out, W] gathered from dK [D + 1, out, in]
+// delayCorrDense({ geom…, dK, start, A }): A [in, out, W] gathered from dK [D + 1, in, out]
 Napi::Value DelayCorrDense(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "delayCorrDense");

@@ -234,8 +234,8 @@ export interface NativeAddon {
   // learnable delays (exodus/delay.h, CPU only): the geometry's fields ride in each options object
   delayTaps(o: DelayGeomArgs & { w: View; d: View; coeff: View; start: View }): void;
   delayDenseKernel(o: DelayGeomArgs & { coeff: View; start: View; K: View }): void;
-  delayForwardEvents(o: DelayGeomArgs & { x: View; coeff: View; start: View; y: View }): void;
-  delayCorrEvents(o: DelayGeomArgs & { x: View; dy: View; start: View; A: View }): void;
+  delayForwardEvents(o: DelayGeomArgs & { x: View; K: View; y: View }): void;
+  delayCorrEvents(o: DelayGeomArgs & { x: View; dy: View; dK: View }): void;
   delayCorrDense(o: DelayGeomArgs & { dK: View; start: View; A: View }): void;
   delayParamGrad(o: DelayGeomArgs & { A: View; w: View; d: View; dw: View; dd: View }): void;
   /** One sample's sparse frames (flat t·F + f indices, counts) into column b of [T, B, F]. */

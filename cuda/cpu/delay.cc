@@ -1,9 +1,10 @@
 // The CPU entries of learnable synaptic delays (exodus/delay.h, lib/nn/delay.ts). Per synapse the
-// interpolation kernel is a window of W taps; coeff, start and A are laid out input-major
-// ([in, out, W]) so that one input spike reads its outputs' taps contiguously. The event entries
-// scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝ spikes × out × W,
-// against (D + 1) GEMMs of T·B × in × out for the dense temporal convolution. Threads split the
-// outputs, so every value is summed in spike order whatever the thread count.
+// interpolation kernel is a window of W taps (coeff, start, A: [in, out, W]); both paths work on
+// the expanded kernel K [D + 1, in, out], whose rows K[k, i, :] are contiguous over outputs. The
+// event entries scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝
+// spikes × out × (D + 1), against (D + 1) GEMMs of T·B × in × out for the dense temporal
+// convolution. Threads split the outputs, so every value is summed in spike order whatever the
+// thread count.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -15,7 +16,7 @@ namespace exo {
 namespace cpu {
 namespace {
 
-constexpr int kOutBlock = 32;
+constexpr int kOutBlock = 64;
 
 inline double clamp_delay(const DelayGeom& g, float d) { return std::min(std::max((double)d, 0.0), (double)g.D); }
 
@@ -87,47 +88,47 @@ void delay_dense_kernel(const DelayGeom& g, const float* coeff, const float* sta
     for (int j = 0; j < g.out; ++j) {
       const size_t syn = (size_t)i * g.out + j;
       const int s = (int)start[syn];
-      for (int m = 0; m < g.W; ++m) K[(size_t)(s + m) * plane + (size_t)j * g.in + i] = coeff[syn * g.W + m];
+      for (int m = 0; m < g.W; ++m) K[(size_t)(s + m) * plane + syn] = coeff[syn * g.W + m];
     }
 }
 
-void delay_forward_events(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y) {
+// Each spike adds v·K[k, i, :] to output row t + k for every tap k: a contiguous row of outputs per
+// tap, which the compiler vectorises. (Walking each synapse's own window instead touches one
+// scattered float per (output, tap) and measured several times slower per useful product.)
+void delay_forward_events(const DelayGeom& g, const float* x, const float* K, float* y) {
   const auto ev = events(g, x);
+  const size_t plane = (size_t)g.in * g.out, row = (size_t)g.B * g.out;
   parallel_for(out_blocks(g), [&](size_t blk, int) {
-    const int j0 = (int)blk * kOutBlock, j1 = std::min(g.out, j0 + kOutBlock);
-    for (int t = 0; t < g.T; ++t)  // zero this block's columns first
-      for (int b = 0; b < g.B; ++b) std::fill(y + ((size_t)t * g.B + b) * g.out + j0, y + ((size_t)t * g.B + b) * g.out + j1, 0.f);
+    const int j0 = (int)blk * kOutBlock, n = std::min(g.out, j0 + kOutBlock) - j0;
+    for (size_t r = 0; r < (size_t)g.T * g.B; ++r) std::fill(y + r * g.out + j0, y + r * g.out + j0 + n, 0.f);
     for (const auto& chunk : ev)
       for (const Event& e : chunk) {
-        const int t = e.row / g.B, b = e.row % g.B;
-        const float* c = coeff + (size_t)e.i * g.out * g.W;
-        const float* st = start + (size_t)e.i * g.out;
-        for (int j = j0; j < j1; ++j) {
-          const int t0 = t + (int)st[j], n = std::min(g.W, g.T - t0);
-          float* yj = y + ((size_t)t0 * g.B + b) * g.out + j;
-          const float* cj = c + (size_t)j * g.W;
-          for (int m = 0; m < n; ++m) yj[(size_t)m * g.B * g.out] += e.v * cj[m];
+        const int t = e.row / g.B, b = e.row % g.B, taps = std::min(g.D + 1, g.T - t);
+        const float v = e.v;
+        for (int k = 0; k < taps; ++k) {
+          const float* __restrict kr = K + (size_t)k * plane + (size_t)e.i * g.out + j0;
+          float* __restrict yr = y + (size_t)(t + k) * row + (size_t)b * g.out + j0;
+          for (int j = 0; j < n; ++j) yr[j] += v * kr[j];
         }
       }
   });
 }
 
-void delay_corr_events(const DelayGeom& g, const float* x, const float* dy, const float* start, float* A) {
+// dK[k, i, :] := Σ over spikes (t, b, i, v) of v·dy[t + k, b, :]: the same rows, read instead of written.
+void delay_corr_events(const DelayGeom& g, const float* x, const float* dy, float* dK) {
   const auto ev = events(g, x);
+  const size_t plane = (size_t)g.in * g.out, row = (size_t)g.B * g.out;
   parallel_for(out_blocks(g), [&](size_t blk, int) {
-    const int j0 = (int)blk * kOutBlock, j1 = std::min(g.out, j0 + kOutBlock);
-    for (int i = 0; i < g.in; ++i)
-      std::fill(A + ((size_t)i * g.out + j0) * g.W, A + ((size_t)i * g.out + j1) * g.W, 0.f);
+    const int j0 = (int)blk * kOutBlock, n = std::min(g.out, j0 + kOutBlock) - j0;
+    for (size_t q = 0; q < (size_t)(g.D + 1) * g.in; ++q) std::fill(dK + q * g.out + j0, dK + q * g.out + j0 + n, 0.f);
     for (const auto& chunk : ev)
       for (const Event& e : chunk) {
-        const int t = e.row / g.B, b = e.row % g.B;
-        const float* st = start + (size_t)e.i * g.out;
-        float* a = A + (size_t)e.i * g.out * g.W;
-        for (int j = j0; j < j1; ++j) {
-          const int t0 = t + (int)st[j], n = std::min(g.W, g.T - t0);
-          const float* dj = dy + ((size_t)t0 * g.B + b) * g.out + j;
-          float* aj = a + (size_t)j * g.W;
-          for (int m = 0; m < n; ++m) aj[m] += e.v * dj[(size_t)m * g.B * g.out];
+        const int t = e.row / g.B, b = e.row % g.B, taps = std::min(g.D + 1, g.T - t);
+        const float v = e.v;
+        for (int k = 0; k < taps; ++k) {
+          float* __restrict kr = dK + (size_t)k * plane + (size_t)e.i * g.out + j0;
+          const float* __restrict dr = dy + (size_t)(t + k) * row + (size_t)b * g.out + j0;
+          for (int j = 0; j < n; ++j) kr[j] += v * dr[j];
         }
       }
   });
@@ -139,7 +140,7 @@ void delay_corr_dense(const DelayGeom& g, const float* dK, const float* start, f
     for (int j = 0; j < g.out; ++j) {
       const size_t syn = i * g.out + j;
       const int s = (int)start[syn];
-      for (int m = 0; m < g.W; ++m) A[syn * g.W + m] = dK[(size_t)(s + m) * plane + (size_t)j * g.in + i];
+      for (int m = 0; m < g.W; ++m) A[syn * g.W + m] = dK[(size_t)(s + m) * plane + syn];
     }
   });
 }

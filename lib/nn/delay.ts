@@ -9,7 +9,7 @@
 // R = ⌈windowSigmas·σ⌉, so between integer delays the op is smooth and its gradient exact.
 //
 // Two paths give the same values: the dense temporal convolution (D + 1 GEMMs of T·B × in × out
-// over the expanded kernel K[k, j, i], the DCLS form) and the event-driven one (each nonzero input
+// over the expanded kernel K[k, i, j], the DCLS form) and the event-driven one (each nonzero input
 // scattered to its outputs' taps, and the backward's correlations gathered from the same
 // nonzeros), chosen by the input's measured density as Linear chooses. ∂x is the dense
 // correlation in both. CPU only for now: on CUDA the constructor refuses with the reason.
@@ -38,6 +38,11 @@ export interface DelayLinearOptions {
   sigma?: number;
   /** One delay per output neuron instead of one per synapse (default false). */
   perNeuron?: boolean;
+  /**
+   * σ decayed per epoch (startEpoch): geometrically from `sigma` to `end` over the first `fraction`
+   * of the run's epochs, then held (DCLS: to 0.5 over the first quarter). Absent: σ stays as set.
+   */
+  sigmaDecay?: { end: number; fraction: number };
   /** Half-width of the kernel's window in units of σ (default 4: the taps left out weigh < 3e-4). */
   windowSigmas?: number;
   bias?: boolean;
@@ -66,8 +71,10 @@ export class DelayLinear extends Module {
   /** The density of the last forward's input when "auto" measured it. */
   inputDensity: number | undefined;
   private sigmaValue: number;
+  private readonly sigmaStart: number;
+  private readonly sigmaDecay: { end: number; fraction: number } | undefined;
   private events = false;
-  private saved: { x: Tensor; coeff: Tensor; start: Tensor; geom: DelayGeomArgs; K?: Tensor } | undefined;
+  private saved: { x: Tensor; start: Tensor; geom: DelayGeomArgs; K: Tensor } | undefined;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: DelayLinearOptions) {
     super();
@@ -88,6 +95,11 @@ export class DelayLinear extends Module {
     this.products = checkPath("DelayLinear products", opts.products ?? "auto");
     this.sigmaValue = 0;
     this.setSigma(opts.sigma ?? this.maxDelay / 2);
+    this.sigmaStart = this.sigmaValue;
+    const dec = opts.sigmaDecay;
+    if (dec !== undefined && (typeof dec !== "object" || dec === null || !(dec.end >= 0) || !(dec.fraction > 0 && dec.fraction <= 1)))
+      fail("DelayLinear sigmaDecay", "{ end: a number >= 0, fraction: a number in (0, 1] }", dec);
+    this.sigmaDecay = dec;
     const rng = opts.rng ?? new Rng(opts.seed ?? 0);
     const bound = scale / Math.sqrt(inFeatures);
     this.weight = newParameter("weight", Tensor.uniform([outFeatures, inFeatures], rng, { low: -bound, high: bound, device: this.device }));
@@ -106,6 +118,15 @@ export class DelayLinear extends Module {
   setSigma(sigma: number): void {
     if (typeof sigma !== "number" || !(sigma >= 0) || !Number.isFinite(sigma)) fail("DelayLinear sigma", "a finite number >= 0 (steps)", sigma);
     this.sigmaValue = sigma;
+  }
+
+  override startEpoch(epoch: number, epochs: number): void {
+    const dec = this.sigmaDecay;
+    if (!dec) return;
+    const span = Math.max(1, Math.round(dec.fraction * epochs)), s0 = this.sigmaStart;
+    // Geometric, so each epoch shrinks σ by the same factor; an end of 0 is reached at the span's end.
+    const f = Math.min(epoch / span, 1);
+    this.setSigma(f >= 1 || s0 === 0 ? dec.end : dec.end === 0 ? s0 * (1 - f) : s0 * (dec.end / s0) ** f);
   }
 
   /** Rounds every delay to its integer step and sets σ = 0: the network inference and export run. */
@@ -169,21 +190,21 @@ export class DelayLinear extends Module {
     this.events = choice.sparse;
     this.inputDensity = choice.density;
     const y = Tensor.empty([...x.shape.slice(0, -1), this.outFeatures], this.device);
-    let K: Tensor | undefined;
-    if (this.events) native().delayForwardEvents({ ...g, x, coeff, start, y });
+    const K = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
+    native().delayDenseKernel({ ...g, coeff, start, K });
+    if (this.events) native().delayForwardEvents({ ...g, x, K, y });
     else {
-      K = Tensor.empty([this.maxDelay + 1, this.outFeatures, this.inFeatures], this.device);
-      native().delayDenseKernel({ ...g, coeff, start, K });
       ops.fill(y, 0);
-      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(y, x, K, k, T, B, (yv, xv, Kk) => ops.gemm(yv, xv, Kk, { transB: true, beta: 1 }));
+      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(y, x, K, k, T, B, (yv, xv, Kk) => ops.gemm(yv, xv, Kk, { beta: 1 }));
     }
     if (this.bias) ops.add(y, this.bias.value, y);
     this.release();
-    this.saved = { x: keep(x.reshape(x.shape)), coeff: keep(coeff), start: keep(start), geom: g, K: K && keep(K) };
+    coeff.dispose();
+    this.saved = { x: keep(x.reshape(x.shape)), start: keep(start), geom: g, K: keep(K) };
     return y;
   }
 
-  /** f on tap k's views: y[k:] and x[:T−k] as rows, and K[k] as [out, in]. */
+  /** f on tap k's views: y[k:] and x[:T−k] as rows, and K[k] as [in, out]. */
   private tap(y: Tensor, x: Tensor, K: Tensor, k: number, T: number, B: number, f: (y: Tensor, x: Tensor, Kk: Tensor) => void): void {
     const rows = (T - k) * B;
     const yv = y.reshape([T * B, this.outFeatures]).slice(k * B, T * B);
@@ -198,19 +219,19 @@ export class DelayLinear extends Module {
   backward(dy: Tensor): Tensor {
     const s = this.saved;
     if (!s) noForward("DelayLinear");
-    const { x, coeff, start, geom: g } = s;
+    const { x, start, geom: g } = s;
     const T = g.T, B = g.B;
     if (dy.size !== T * B * this.outFeatures || dy.shape[dy.rank - 1] !== this.outFeatures)
       throw new ShapeError(`DelayLinear backward: expected dy [${T}, …, ${this.outFeatures}] of ${T * B} rows, received ${shapeStr(dy.shape)}`);
     const A = Tensor.empty([this.inFeatures, this.outFeatures, g.taps], this.device);
-    if (this.events) native().delayCorrEvents({ ...g, x, dy, start, A });
+    const dK = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
+    if (this.events) native().delayCorrEvents({ ...g, x, dy, dK });
     else {
-      const dK = Tensor.empty([this.maxDelay + 1, this.outFeatures, this.inFeatures], this.device);
       ops.fill(dK, 0);
-      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, x, dK, k, T, B, (dyv, xv, dKk) => ops.gemm(dKk, dyv, xv, { transA: true }));
-      native().delayCorrDense({ ...g, dK, start, A });
-      dK.dispose();
+      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, x, dK, k, T, B, (dyv, xv, dKk) => ops.gemm(dKk, xv, dyv, { transA: true }));
     }
+    native().delayCorrDense({ ...g, dK, start, A });
+    dK.dispose();
     native().delayParamGrad({ ...g, A, w: this.weight.value, d: this.delay.value, dw: this.weight.grad, dd: this.delay.grad });
     A.dispose();
     if (this.bias) {
@@ -219,21 +240,16 @@ export class DelayLinear extends Module {
       db.dispose();
     }
     if (!this.inputGrad) return Tensor.empty([0], this.device);
-    let K = s.K;
-    if (!K) {
-      K = Tensor.empty([this.maxDelay + 1, this.outFeatures, this.inFeatures], this.device);
-      native().delayDenseKernel({ ...g, coeff, start, K });
-      s.K = keep(K);
-    }
+    const K = s.K;
     const dx = ops.fill(Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device), 0);
     // ∂x[t − k] += ∂y[t] · K[k]: the same tap views with the roles of x and y swapped.
-    for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, dx, K, k, T, B, (dyv, dxv, Kk) => ops.gemm(dxv, dyv, Kk, { beta: 1 }));
+    for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, dx, K, k, T, B, (dyv, dxv, Kk) => ops.gemm(dxv, dyv, Kk, { transB: true, beta: 1 }));
     return dx;
   }
 
   private release(): void {
     if (!this.saved) return;
-    for (const t of [this.saved.x, this.saved.coeff, this.saved.start, this.saved.K]) t?.dispose();
+    for (const t of [this.saved.x, this.saved.start, this.saved.K]) t.dispose();
     this.saved = undefined;
   }
 

@@ -22,20 +22,17 @@ struct DelayGeom {
 
 // Host-memory CPU entries (the CUDA table answers no to supports; the layer says so).
 #define EXO_DELAY_OPS(X)                                                                                    \
-  /* coeff [out, in, W] = w · p, start [out, in] := s (float step indices) */                               \
+  /* coeff [in, out, W] = w · p, start [in, out] := s (float step indices) */                               \
   X(delay_taps, (const DelayGeom& g, const float* w, const float* d, float* coeff, float* start),            \
     (g, w, d, coeff, start))                                                                                \
-  /* K [D + 1, out, in] := the dense temporal kernel of coeff/start (zeros off the windows) */             \
+  /* K [D + 1, in, out] := the dense temporal kernel of coeff/start (zeros off the windows) */             \
   X(delay_dense_kernel, (const DelayGeom& g, const float* coeff, const float* start, float* K),              \
     (g, coeff, start, K))                                                                                   \
-  /* y [T, B, out] := the delayed product, scattering each nonzero x [T, B, in] to its outputs' taps */     \
-  X(delay_forward_events, (const DelayGeom& g, const float* x, const float* coeff, const float* start,      \
-                           float* y),                                                                       \
-    (g, x, coeff, start, y))                                                                                \
-  /* A [out, in, W] := Σ_{t,b} x[t, b, i] · dy[t + s + m, b, j], from the nonzeros of x */                  \
-  X(delay_corr_events, (const DelayGeom& g, const float* x, const float* dy, const float* start, float* A),  \
-    (g, x, dy, start, A))                                                                                   \
-  /* A [out, in, W] := dK [s + m, j, i] (the dense path's kernel gradient at each window) */                \
+  /* y [T, B, out] := Σ_k x[t − k] · K[k], scattering each nonzero x [T, B, in] to rows t + k */            \
+  X(delay_forward_events, (const DelayGeom& g, const float* x, const float* K, float* y), (g, x, K, y))     \
+  /* dK [D + 1, in, out] := Σ_t x[t]ᵀ · dy[t + k], from the nonzeros of x */                                \
+  X(delay_corr_events, (const DelayGeom& g, const float* x, const float* dy, float* dK), (g, x, dy, dK))    \
+  /* A [in, out, W] := dK [s + m, i, j]: the kernel gradient at each synapse's window */                \
   X(delay_corr_dense, (const DelayGeom& g, const float* dK, const float* start, float* A), (g, dK, start, A)) \
   /* dw [out, in] += Σ_m p_m A_m; dd [out, in] or [out] += w Σ_m A_m ∂p_m/∂d (0 where d is clamped) */     \
   X(delay_param_grad, (const DelayGeom& g, const float* A, const float* w, const float* d, float* dw,        \
