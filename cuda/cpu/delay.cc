@@ -1,10 +1,11 @@
 // The CPU entries of learnable synaptic delays (exodus/delay.h, lib/nn/delay.ts). Per synapse the
 // interpolation kernel is a window of W taps (coeff, start, A: [in, out, W]); both paths work on
-// the expanded kernel K [D + 1, in, out], whose rows K[k, i, :] are contiguous over outputs. The
+// the expanded kernel: [D + 1, in, out] for the GEMMs of the dense path, [in, D + 1, out] for the
+// event path, whose spikes each read (or write) one contiguous [D + 1, out] block. The
 // event entries scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝
 // spikes × out × (D + 1), against (D + 1) GEMMs of T·B × in × out for the dense temporal
-// convolution. Threads split the outputs, so every value is summed in spike order whatever the
-// thread count.
+// convolution. Threads split outputs, samples or inputs, so every value is summed in spike order
+// whatever the thread count.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -81,66 +82,84 @@ void delay_taps(const DelayGeom& g, const float* w, const float* d, float* coeff
   });
 }
 
-void delay_dense_kernel(const DelayGeom& g, const float* coeff, const float* start, float* K) {
-  const size_t plane = (size_t)g.out * g.in;
-  std::fill(K, K + (size_t)(g.D + 1) * plane, 0.f);
-  for (int i = 0; i < g.in; ++i)
-    for (int j = 0; j < g.out; ++j) {
-      const size_t syn = (size_t)i * g.out + j;
-      const int s = (int)start[syn];
-      for (int m = 0; m < g.W; ++m) K[(size_t)(s + m) * plane + syn] = coeff[syn * g.W + m];
-    }
+// Where tap k of synapse (i, j) lies in the expanded kernel, in either layout.
+inline size_t kernel_at(const DelayGeom& g, int k, int i, int j) {
+  return g.input_major ? ((size_t)i * (g.D + 1) + k) * g.out + j : ((size_t)k * g.in + i) * g.out + j;
 }
 
-// Each spike adds v·K[k, i, :] to output row t + k for every tap k: a contiguous row of outputs per
-// tap, which the compiler vectorises. (Walking each synapse's own window instead touches one
-// scattered float per (output, tap) and measured several times slower per useful product.)
+void delay_dense_kernel(const DelayGeom& g, const float* coeff, const float* start, float* K) {
+  std::fill(K, K + (size_t)(g.D + 1) * g.in * g.out, 0.f);
+  parallel_for((size_t)g.in, [&](size_t i, int) {
+    for (int j = 0; j < g.out; ++j) {
+      const size_t syn = i * g.out + j;
+      const int s = (int)start[syn];
+      for (int m = 0; m < g.W; ++m) K[kernel_at(g, s + m, (int)i, j)] = coeff[syn * g.W + m];
+    }
+  });
+}
+
+namespace {
+// The chunk bounds of n items cut into `parts`.
+inline int part_begin(int n, int parts, size_t c) { return (int)((long long)n * (long long)c / parts); }
+}  // namespace
+
+// Each spike (t, b, i, v) adds v·K[i, k, :] to output row (t + k, b) for every tap k: contiguous rows
+// of outputs, which the compiler vectorises, read from the spike's own [D + 1, out] block of K.
+// Threads split the batch, so each writes its own rows. (Walking each synapse's window instead
+// touches one scattered float per (output, tap) and measured several times slower.)
 void delay_forward_events(const DelayGeom& g, const float* x, const float* K, float* y) {
   const auto ev = events(g, x);
-  const size_t plane = (size_t)g.in * g.out, row = (size_t)g.B * g.out;
-  parallel_for(out_blocks(g), [&](size_t blk, int) {
-    const int j0 = (int)blk * kOutBlock, n = std::min(g.out, j0 + kOutBlock) - j0;
-    for (size_t r = 0; r < (size_t)g.T * g.B; ++r) std::fill(y + r * g.out + j0, y + r * g.out + j0 + n, 0.f);
+  const size_t row = (size_t)g.B * g.out;
+  const int parts = std::max(1, std::min(g.B, 16));
+  parallel_for((size_t)parts, [&](size_t c, int) {
+    const int b0 = part_begin(g.B, parts, c), b1 = part_begin(g.B, parts, c + 1);
+    for (int t = 0; t < g.T; ++t) std::fill(y + t * row + (size_t)b0 * g.out, y + t * row + (size_t)b1 * g.out, 0.f);
     for (const auto& chunk : ev)
       for (const Event& e : chunk) {
-        const int t = e.row / g.B, b = e.row % g.B, taps = std::min(g.D + 1, g.T - t);
+        const int t = e.row / g.B, b = e.row % g.B;
+        if (b < b0 || b >= b1) continue;
+        const int taps = std::min(g.D + 1, g.T - t);
         const float v = e.v;
+        const float* kb = K + (size_t)e.i * (g.D + 1) * g.out;
         for (int k = 0; k < taps; ++k) {
-          const float* __restrict kr = K + (size_t)k * plane + (size_t)e.i * g.out + j0;
-          float* __restrict yr = y + (size_t)(t + k) * row + (size_t)b * g.out + j0;
-          for (int j = 0; j < n; ++j) yr[j] += v * kr[j];
+          const float* __restrict kr = kb + (size_t)k * g.out;
+          float* __restrict yr = y + (size_t)(t + k) * row + (size_t)b * g.out;
+          for (int j = 0; j < g.out; ++j) yr[j] += v * kr[j];
         }
       }
   });
 }
 
-// dK[k, i, :] := Σ over spikes (t, b, i, v) of v·dy[t + k, b, :]: the same rows, read instead of written.
+// dK[i, k, :] := Σ over spikes (t, b, i, v) of v·dy[t + k, b, :]: the same rows, read instead of
+// written; threads split the inputs, so each writes its own blocks of dK.
 void delay_corr_events(const DelayGeom& g, const float* x, const float* dy, float* dK) {
   const auto ev = events(g, x);
-  const size_t plane = (size_t)g.in * g.out, row = (size_t)g.B * g.out;
-  parallel_for(out_blocks(g), [&](size_t blk, int) {
-    const int j0 = (int)blk * kOutBlock, n = std::min(g.out, j0 + kOutBlock) - j0;
-    for (size_t q = 0; q < (size_t)(g.D + 1) * g.in; ++q) std::fill(dK + q * g.out + j0, dK + q * g.out + j0 + n, 0.f);
+  const size_t row = (size_t)g.B * g.out, block = (size_t)(g.D + 1) * g.out;
+  const int parts = std::max(1, std::min(g.in, 32));
+  parallel_for((size_t)parts, [&](size_t c, int) {
+    const int i0 = part_begin(g.in, parts, c), i1 = part_begin(g.in, parts, c + 1);
+    std::fill(dK + (size_t)i0 * block, dK + (size_t)i1 * block, 0.f);
     for (const auto& chunk : ev)
       for (const Event& e : chunk) {
+        if (e.i < i0 || e.i >= i1) continue;
         const int t = e.row / g.B, b = e.row % g.B, taps = std::min(g.D + 1, g.T - t);
         const float v = e.v;
+        float* kb = dK + (size_t)e.i * block;
         for (int k = 0; k < taps; ++k) {
-          float* __restrict kr = dK + (size_t)k * plane + (size_t)e.i * g.out + j0;
-          const float* __restrict dr = dy + (size_t)(t + k) * row + (size_t)b * g.out + j0;
-          for (int j = 0; j < n; ++j) kr[j] += v * dr[j];
+          float* __restrict kr = kb + (size_t)k * g.out;
+          const float* __restrict dr = dy + (size_t)(t + k) * row + (size_t)b * g.out;
+          for (int j = 0; j < g.out; ++j) kr[j] += v * dr[j];
         }
       }
   });
 }
 
 void delay_corr_dense(const DelayGeom& g, const float* dK, const float* start, float* A) {
-  const size_t plane = (size_t)g.out * g.in;
   parallel_for((size_t)g.in, [&](size_t i, int) {
     for (int j = 0; j < g.out; ++j) {
       const size_t syn = i * g.out + j;
       const int s = (int)start[syn];
-      for (int m = 0; m < g.W; ++m) A[syn * g.W + m] = dK[(size_t)(s + m) * plane + syn];
+      for (int m = 0; m < g.W; ++m) A[syn * g.W + m] = dK[kernel_at(g, s + m, (int)i, j)];
     }
   });
 }
