@@ -1,6 +1,6 @@
 // N-API bindings of the learnable-delay entries (exodus/delay.h, cuda/cpu/delay.cc): every call
 // takes the geometry as named numbers { T, B, inFeatures, outFeatures, maxDelay, taps, below,
-// sigma, perNeuron, inputMajor } and checks it, each tensor's size and, where a call reads window starts,
+// sigma, perNeuron } and checks it, each tensor's size and, where a call reads window starts,
 // that every start is an integer window inside [0, maxDelay], before the native loop runs.
 #include <cmath>
 #include <string>
@@ -21,7 +21,6 @@ exo::DelayGeom delay_geom(const Args& a) {
   g.R = a.dim("below");
   double sigma = a.num("sigma");
   g.per_neuron = a.flag("perNeuron");
-  g.input_major = a.flag("inputMajor");
   if (!(sigma >= 0) || !std::isfinite(sigma)) a.fail("sigma", "must be a finite number >= 0, received " + std::to_string(sigma));
   g.sigma = (float)sigma;
   if (g.W < 1 || g.W > g.D + 1) a.fail("taps", "must be in [1, maxDelay + 1] = [1, " + std::to_string(g.D + 1) + "], received " + std::to_string(g.W));
@@ -80,7 +79,6 @@ Napi::Value DelayForwardEvents(const Napi::CallbackInfo& info) {
     const size_t rows = (size_t)g.T * g.B;
     View x = a.view("x", rows * g.in), K = a.view("K", synapses(g) * (g.D + 1), x), y = a.view("y", rows * g.out, x);
     const exo::Backend& be = cpu_only(a, x, exo::Op::delay_forward_events, "x");
-    if (!g.input_major) a.fail("inputMajor", "must be true: the event path reads the kernel as [in, D + 1, out]");
     if (rows && g.out) be.delay_forward_events(x.dev.index, g, x.p, K.p, y.p);
     return info.Env().Undefined();
   });
@@ -94,7 +92,6 @@ Napi::Value DelayCorrEvents(const Napi::CallbackInfo& info) {
     const size_t rows = (size_t)g.T * g.B;
     View x = a.view("x", rows * g.in), dy = a.view("dy", rows * g.out, x), dK = a.view("dK", synapses(g) * (g.D + 1), x);
     const exo::Backend& be = cpu_only(a, x, exo::Op::delay_corr_events, "x");
-    if (!g.input_major) a.fail("inputMajor", "must be true: the event path writes the kernel gradient as [in, D + 1, out]");
     if (synapses(g)) be.delay_corr_events(x.dev.index, g, x.p, dy.p, dK.p);
     return info.Env().Undefined();
   });

@@ -176,8 +176,6 @@ export interface PoolGeom {
 export interface DelayGeomArgs {
   T: number; B: number; inFeatures: number; outFeatures: number; maxDelay: number; taps: number; below: number;
   sigma: number; perNeuron: boolean;
-  /** The expanded kernel's layout: [in, D + 1, out] (the event path's) instead of [D + 1, in, out]. */
-  inputMajor: boolean;
 }
 
 export interface NativeAddon {

@@ -173,7 +173,7 @@ export class DelayLinear extends Module {
     const s = this.sigmaValue;
     const R = s === 0 ? 0 : Math.ceil(this.windowSigmas * s);
     const taps = s === 0 ? 1 : Math.min(2 * R + 2, this.maxDelay + 1);
-    return { T, B, inFeatures: this.inFeatures, outFeatures: this.outFeatures, maxDelay: this.maxDelay, taps, below: Math.min(R, taps - 1), sigma: s, perNeuron: this.perNeuron, inputMajor: false };
+    return { T, B, inFeatures: this.inFeatures, outFeatures: this.outFeatures, maxDelay: this.maxDelay, taps, below: Math.min(R, taps - 1), sigma: s, perNeuron: this.perNeuron };
   }
 
   forward(x: Tensor): Tensor {
@@ -189,9 +189,8 @@ export class DelayLinear extends Module {
     const choice = chooseSparse(DELAY_EVENT_CROSSOVER, this.products, x);
     this.events = choice.sparse;
     this.inputDensity = choice.density;
-    g.inputMajor = this.events; // the event path reads each input's [D + 1, out] block of the kernel
     const y = Tensor.empty([...x.shape.slice(0, -1), this.outFeatures], this.device);
-    const K = Tensor.empty(this.kernelShape(g), this.device);
+    const K = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
     native().delayDenseKernel({ ...g, coeff, start, K });
     if (this.events) native().delayForwardEvents({ ...g, x, K, y });
     else {
@@ -202,11 +201,6 @@ export class DelayLinear extends Module {
     this.release();
     this.saved = { x: keep(x.reshape(x.shape)), coeff: keep(coeff), start: keep(start), geom: g, K: keep(K) };
     return y;
-  }
-
-  /** The expanded kernel: [D + 1, in, out] for the GEMMs, [in, D + 1, out] for the event path. */
-  private kernelShape(g: DelayGeomArgs): number[] {
-    return g.inputMajor ? [this.inFeatures, this.maxDelay + 1, this.outFeatures] : [this.maxDelay + 1, this.inFeatures, this.outFeatures];
   }
 
   /** f on tap k's views: y[k:] and x[:T−k] as rows, and K[k] as [in, out]. */
@@ -229,7 +223,7 @@ export class DelayLinear extends Module {
     if (dy.size !== T * B * this.outFeatures || dy.shape[dy.rank - 1] !== this.outFeatures)
       throw new ShapeError(`DelayLinear backward: expected dy [${T}, …, ${this.outFeatures}] of ${T * B} rows, received ${shapeStr(dy.shape)}`);
     const A = Tensor.empty([this.inFeatures, this.outFeatures, g.taps], this.device);
-    const dK = Tensor.empty(this.kernelShape(g), this.device);
+    const dK = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
     if (this.events) native().delayCorrEvents({ ...g, x, dy, dK });
     else {
       ops.fill(dK, 0);
@@ -245,16 +239,10 @@ export class DelayLinear extends Module {
       db.dispose();
     }
     if (!this.inputGrad) return Tensor.empty([0], this.device);
-    let K = s.K;
-    if (g.inputMajor) {
-      // ∂x is a dense correlation either way: the GEMMs read the tap-major layout.
-      K = Tensor.empty(this.kernelShape({ ...g, inputMajor: false }), this.device);
-      native().delayDenseKernel({ ...g, inputMajor: false, coeff: s.coeff, start, K });
-    }
+    const K = s.K;
     const dx = ops.fill(Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device), 0);
     // ∂x[t − k] += ∂y[t] · K[k]: the same tap views with the roles of x and y swapped.
     for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, dx, K, k, T, B, (dyv, dxv, Kk) => ops.gemm(dxv, dyv, Kk, { transB: true, beta: 1 }));
-    if (K !== s.K) K.dispose();
     return dx;
   }
 

@@ -16,7 +16,6 @@ struct DelayGeom {
   int R;             // taps of the window below floor(d)
   float sigma;       // Gaussian width in steps; 0: hard rounding
   bool per_neuron;   // d is [out] (one delay per output neuron) instead of [out, in]
-  bool input_major;  // the expanded kernel is [in, D + 1, out] (the event path's) instead of [D + 1, in, out]
 };
 
 }  // namespace exo
@@ -26,12 +25,12 @@ struct DelayGeom {
   /* coeff [in, out, W] = w · p, start [in, out] := s (float step indices) */                               \
   X(delay_taps, (const DelayGeom& g, const float* w, const float* d, float* coeff, float* start),            \
     (g, w, d, coeff, start))                                                                                \
-  /* K [D + 1, in, out] (input_major: [in, D + 1, out]) := the expanded kernel (zeros off the windows) */             \
+  /* K [D + 1, in, out] := the expanded kernel (zeros off the windows) */                                                \
   X(delay_dense_kernel, (const DelayGeom& g, const float* coeff, const float* start, float* K),              \
     (g, coeff, start, K))                                                                                   \
-  /* y [T, B, out] := Σ_k x[t − k] · K[k], scattering each nonzero x [T, B, in] to rows t + k; input_major */            \
+  /* y [T, B, out] := Σ_k x[t − k] · K[k], scattering each nonzero x [T, B, in] to rows t + k */            \
   X(delay_forward_events, (const DelayGeom& g, const float* x, const float* K, float* y), (g, x, K, y))     \
-  /* dK [in, D + 1, out] := Σ_t x[t]ᵀ · dy[t + k], from the nonzeros of x; input_major */                                \
+  /* dK [D + 1, in, out] := Σ_t x[t]ᵀ · dy[t + k], from the nonzeros of x */                                \
   X(delay_corr_events, (const DelayGeom& g, const float* x, const float* dy, float* dK), (g, x, dy, dK))    \
   /* A [in, out, W] := dK at (s + m, i, j): the kernel gradient at each synapse's window */                \
   X(delay_corr_dense, (const DelayGeom& g, const float* dK, const float* start, float* A), (g, dK, start, A)) \
