@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { DelayLinear } from "../../lib/nn/delay.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
-import { type RefNet, refFiniteDiff, refForward, refGrads } from "./reference.js";
+import { type RefNet, refFiniteDiff, refForward, refGrads } from "../../lib/selftest/delay-reference.js";
 
 const T = 14, B = 3, NIN = 7, NOUT = 5, D = 6;
 

@@ -1,4 +1,5 @@
-// An independent float64 reference of DelayLinear (lib/nn/delay.ts), written from the formula
+// An independent float64 reference of DelayLinear (lib/nn/delay.ts) for its tests and self-check,
+// written from the formula (not from the native code)
 //     y[t, b, j] = Σ_i w_ji Σ_k p_ji(k) x[t − k, b, i]
 // with p a Gaussian of width σ around the clamped delay, normalised over the window of W taps
 // starting at clamp(floor(d) − R, 0, D + 1 − W) (σ = 0: one tap at round(d)). It gives the loss
