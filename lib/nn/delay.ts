@@ -13,7 +13,7 @@
 // scattered to its outputs' taps, and the backward's correlations gathered from the same
 // nonzeros), chosen by the input's measured density as Linear chooses. ∂x is the dense
 // correlation in both. CPU only for now: on CUDA the constructor refuses with the reason.
-import { type DeviceLike, type Device, parseDevice } from "../device.js";
+import { type Device, parseDevice } from "../device.js";
 import { ExodusError, ShapeError, shapeStr } from "../errors.js";
 import { type DelayGeomArgs, native, supports } from "../native.js";
 import * as ops from "../ops.js";
@@ -23,6 +23,7 @@ import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
+import type { LinearOptions } from "./linear.js";
 import { fail } from "./options.js";
 
 /**
@@ -31,7 +32,8 @@ import { fail } from "./options.js";
  */
 export const DELAY_EVENT_CROSSOVER = 0.1;
 
-export interface DelayLinearOptions {
+/** Linear's options (bias here defaults to false, as DCLS's layers; "sparse" products: the event path) and the delays'. */
+export interface DelayLinearOptions extends LinearOptions {
   /** The largest delay D in time steps (delays are clamped to [0, D]). */
   maxDelay: number;
   /** The kernel's initial width σ in steps (default D / 2, as DCLS); 0: hard integer delays. */
@@ -43,18 +45,8 @@ export interface DelayLinearOptions {
    * of the run's epochs, then held (DCLS: to 0.5 over the first quarter). Absent: σ stays as set.
    */
   sigmaDecay?: { end: number; fraction: number };
-  /** Half-width of the kernel's window in units of σ (default 4: the taps left out weigh < 3e-4). */
+  /** Half-width of the kernel's window in units of σ (default 4: a tap left out weighs < 4e-4 of the peak). */
   windowSigmas?: number;
-  bias?: boolean;
-  seed?: number;
-  rng?: Rng;
-  /** Multiplies the default weight bound 1/√in (default 1). */
-  initScale?: number;
-  /** False for a network's first layer: backward skips ∂x. */
-  inputGrad?: boolean;
-  /** By measured density (default), or always dense / event-driven ("sparse"). */
-  products?: ProductPath;
-  device?: DeviceLike;
 }
 
 export class DelayLinear extends Module {
