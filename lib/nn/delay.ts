@@ -21,7 +21,7 @@ import { Rng } from "../random.js";
 import { type ProductPath, checkPath, chooseSparse } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
-import { Module, type Parameter, newParameter } from "./module.js";
+import { type Buffer, Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
 import type { LinearOptions } from "./linear.js";
 import { fail } from "./options.js";
@@ -62,6 +62,8 @@ export class DelayLinear extends Module {
   products: ProductPath;
   /** The density of the last forward's input when "auto" measured it. */
   inputDensity: number | undefined;
+  /** σ as a buffer, so a checkpoint or saved model keeps the width it was trained to (`sigma`). */
+  private readonly sigmaBuffer: Buffer;
   private sigmaValue: number;
   private readonly sigmaStart: number;
   private readonly sigmaDecay: { end: number; fraction: number } | undefined;
@@ -86,6 +88,7 @@ export class DelayLinear extends Module {
     this.inputGrad = opts.inputGrad ?? true;
     this.products = checkPath("DelayLinear products", opts.products ?? "auto");
     this.sigmaValue = 0;
+    this.sigmaBuffer = { name: "sigma", value: keep(Tensor.zeros([1], this.device)) };
     this.setSigma(opts.sigma ?? this.maxDelay / 2);
     this.sigmaStart = this.sigmaValue;
     const dec = opts.sigmaDecay;
@@ -110,6 +113,11 @@ export class DelayLinear extends Module {
   setSigma(sigma: number): void {
     if (typeof sigma !== "number" || !(sigma >= 0) || !Number.isFinite(sigma)) fail("DelayLinear sigma", "a finite number >= 0 (steps)", sigma);
     this.sigmaValue = sigma;
+    ops.fill(this.sigmaBuffer.value, sigma);
+  }
+
+  override buffers(): Buffer[] {
+    return [this.sigmaBuffer];
   }
 
   override startEpoch(epoch: number, epochs: number): void {
@@ -172,6 +180,7 @@ export class DelayLinear extends Module {
     if (x.rank < 3 || x.shape[x.rank - 1] !== this.inFeatures)
       throw new ShapeError(`DelayLinear: expected a time-major input [T, batch…, ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const T = x.shape[0], B = x.size / (T * this.inFeatures);
+    this.setSigma(this.sigmaBuffer.value.item()); // a loaded state dict may have replaced it
     const g = this.geom(T, B);
     // DCLS clamps the positions after every optimiser step; clamping before the step's forward is the same.
     ops.minimum(ops.maximum(this.delay.value, 0, this.delay.value), this.maxDelay, this.delay.value);

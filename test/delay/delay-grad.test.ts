@@ -4,6 +4,7 @@
 // full-width kernel and hard integer delays; the reference's formulas themselves are checked
 // against its finite differences.
 import { describe, expect, it } from "vitest";
+import { supports } from "../../lib/native.js";
 import { DelayLinear } from "../../lib/nn/delay.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
@@ -86,11 +87,23 @@ describe("DelayLinear: exact gradients against a float64 reference", () => {
     expect(maxDev(soft, hard)).toBeLessThan(1e-3);
   });
 
+  it("σ travels with the state dict (a saved model evaluates at the width it was trained to)", () => {
+    const a = new DelayLinear(4, 3, { maxDelay: 5, sigma: 2, seed: 1 });
+    a.setSigma(0.75);
+    const b = new DelayLinear(4, 3, { maxDelay: 5, sigma: 2, seed: 2 });
+    b.loadStateDict(a.stateDict());
+    const x = Tensor.from(Float32Array.from({ length: 8 * 2 * 4 }, (_, k) => (k % 3 === 0 ? 1 : 0)), [8, 2, 4]);
+    expect(Array.from(b.forward(x).toArray())).toEqual(Array.from(a.forward(x).toArray()));
+    expect(b.sigma).toBe(0.75);
+  });
+
   it("bad options and inputs are clear errors", () => {
     expect(() => new DelayLinear(3, 2, { maxDelay: -1 })).toThrow(/maxDelay: expected an integer >= 0/);
     expect(() => new DelayLinear(3, 2, { maxDelay: 4, sigma: -1 })).toThrow(/sigma/);
     const l = new DelayLinear(3, 2, { maxDelay: 4 });
     expect(() => l.forward(Tensor.zeros([5, 4]))).toThrow(/expected a time-major input \[T, batch…, 3\]/);
     expect(() => l.backward(Tensor.zeros([5, 1, 2]))).toThrow(/forward/);
+    // The entries are CPU paths: the CUDA table says so, and the layer refuses a CUDA device by name.
+    expect(supports("delay_forward_events", { type: "cuda", index: 0 })).toBe(false);
   });
 });
