@@ -1,4 +1,4 @@
-// configs/shd-delays.yaml loads, builds the DCLS-style network for SHD's binned shape (140 inputs,
+// configs/shd-delays.yaml (and its SSC copy) loads, builds the DCLS-style network for SHD's binned shape (140 inputs,
 // 20 classes), trains one step through BatchNorm, LIF and Dropout (every delay gets a gradient),
 // and the σ schedule decays per epoch; a bad {delay: …} field names itself.
 import { join } from "node:path";
@@ -15,6 +15,7 @@ describe("configs/shd-delays.yaml", () => {
   it("builds, steps through BN/LIF/dropout and schedules σ per epoch", () => {
     const cfg = loadConfig(join(CONFIGS, "shd-delays.yaml"));
     expect(cfg.train).toMatchObject({ epochs: 150, batchSize: 256, lr: 5e-3, weightDecay: 1e-5 });
+    expect(loadConfig(join(CONFIGS, "ssc-delays.yaml"))).toMatchObject({ dataset: { name: "ssc" }, train: { evalSplit: "valid", epochs: 150 } });
     const T = 30;
     const model = buildModel(cfg, { sampleShape: [T, 140], numClasses: 20 });
     const delays = model.net.layers.filter((l): l is DelayLinear => l instanceof DelayLinear);
