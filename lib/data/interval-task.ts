@@ -1,14 +1,16 @@
-// A task that needs memory: two bursts, one in each of two channel groups, and the class is the
-// interval between them. Every sample has the same number of spikes (one per channel of each
-// group), and the first burst's time is random, so neither the spike count nor the absolute time
-// of a burst tells the class: a network must remember the first burst until the second. With
-// intervals several membrane time constants long, a feedforward LIF net under a sum-over-time
-// readout sees two isolated bursts whatever the class, and stays at chance; a recurrent net can
-// keep the first burst alive in its activity (docs/neurons.md, Recurrent LIF).
+// Generated tasks whose class is the interval between two bursts: every sample has the same number
+// of spikes and the first burst's onset is random, so nothing but the interval tells the classes
+// apart, and with intervals several membrane time constants long a feedforward LIF net sees two
+// unrelated bursts and stays at chance. Two layouts, for the two ways a network can bridge the gap:
+// - intervalBatch: one burst in each of two channel groups; a recurrent net keeps the first burst
+//   alive in its activity (docs/neurons.md, Recurrent LIF; test/neurons/rlif-memory.test.ts).
+// - intervalTask: two identical bursts on the same channels; learnable delays bring them into
+//   coincidence (docs/delays.md; test/delay/interval.test.ts).
+import { ExodusError } from "../errors.js";
+import { Rng } from "../random.js";
 
-import type { Rng } from "../random.js";
-
-export interface IntervalTaskOptions {
+/** intervalBatch: the two-group layout. */
+export interface IntervalBatchOptions {
   /** Channels per group (the input has 2·channels). */
   channels: number;
   /** The intervals, one per class, in steps. */
@@ -29,12 +31,12 @@ export interface IntervalBatch {
 }
 
 /** B samples with the classes in turn (balanced), onsets drawn from rng. */
-export function intervalBatch(o: IntervalTaskOptions, B: number, rng: Rng): IntervalBatch {
+export function intervalBatch(o: IntervalBatchOptions, B: number, rng: Rng): IntervalBatch {
   const F = 2 * o.channels;
   const longest = Math.max(...o.intervals), tail = o.tail ?? 25;
   const onsets = o.T - longest - tail - 1;  // t1 in [1, 1 + onsets)
   if (!Number.isInteger(o.T) || onsets < 1)
-    throw new Error(`intervalBatch: T must be an integer > the longest interval + tail + 1 (${longest + tail + 1}), received ${o.T}`);
+    throw new ExodusError(`intervalBatch T: expected an integer > the longest interval + tail + 1 (${longest + tail + 1}), received ${o.T}`);
   const x = new Float32Array(o.T * B * F);
   const labels = new Int32Array(B);
   for (let b = 0; b < B; b++) {
@@ -48,4 +50,50 @@ export function intervalBatch(o: IntervalTaskOptions, B: number, rng: Rng): Inte
     }
   }
   return { x, labels };
+}
+
+export interface IntervalTaskOptions {
+  samples: number;
+  /** Input channels (default 8). */
+  channels?: number;
+  /** Steps per sample (default 48). */
+  T?: number;
+  /** Interval (steps from burst onset to burst onset) of each class (default [6, 12, 18, 24]). */
+  intervals?: number[];
+  /** Steps over which a burst's spikes are spread (default 2). */
+  burstWidth?: number;
+  seed?: number;
+}
+
+export interface IntervalTask {
+  /** Time-major spikes [T, samples, channels]. */
+  x: Float32Array;
+  labels: Int32Array;
+  T: number;
+  channels: number;
+  classes: number;
+}
+
+export function intervalTask(opts: IntervalTaskOptions): IntervalTask {
+  const C = opts.channels ?? 8, T = opts.T ?? 48, width = opts.burstWidth ?? 2, intervals = opts.intervals ?? [6, 12, 18, 24];
+  const N = opts.samples;
+  const bad = (field: string, want: string, got: unknown) => new ExodusError(`intervalTask ${field}: expected ${want}, received ${JSON.stringify(got)}`);
+  if (!Number.isInteger(N) || N < 1) throw bad("samples", "an integer >= 1", N);
+  if (!Number.isInteger(C) || C < 1) throw bad("channels", "an integer >= 1", C);
+  if (!Number.isInteger(width) || width < 1) throw bad("burstWidth", "an integer >= 1", width);
+  if (!Array.isArray(intervals) || intervals.length < 2 || intervals.some((v) => !Number.isInteger(v) || v < width))
+    throw bad("intervals", `at least two integers >= burstWidth (${width})`, intervals);
+  const longest = Math.max(...intervals);
+  if (!Number.isInteger(T) || T < longest + 2 * width) throw bad("T", `an integer >= the longest interval + 2·burstWidth (${longest + 2 * width})`, T);
+  const rng = new Rng(opts.seed ?? 0);
+  const x = new Float32Array(T * N * C);
+  const labels = new Int32Array(N);
+  for (let n = 0; n < N; n++) {
+    const c = n % intervals.length; // balanced classes
+    labels[n] = c;
+    const t1 = rng.int(T - longest - width + 1);
+    for (const onset of [t1, t1 + intervals[c]])
+      for (let ch = 0; ch < C; ch++) x[((onset + rng.int(width)) * N + n) * C + ch] = 1;
+  }
+  return { x, labels, T, channels: C, classes: intervals.length };
 }

@@ -103,6 +103,11 @@ export abstract class Module {
     return this;
   }
 
+  /** Called by the training loop at the start of each epoch (0-based) of `epochs`: per-epoch schedules (a DelayLinear's σ). */
+  startEpoch(epoch: number, epochs: number): void {
+    for (const c of this.children()) c.startEpoch(epoch, epochs);
+  }
+
   /** Evaluation mode: train(false). */
   eval(): this {
     return this.train(false);

@@ -7,3 +7,4 @@ import "./rlif-checks.js";
 import "./edge-checks.js";
 import "./vision-checks.js";
 import "./fast-path-checks.js";
+import "./delay-checks.js";

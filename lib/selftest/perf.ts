@@ -115,7 +115,30 @@ const CASES: PerfCase[] = [
   { entry: "spike_index_linear_forward", label: `[${IR},${IF}]·[${IF},${IO}] at 5 %`, flops: 2 * IR * IF * IO * ID, setup: (d, r) => { const { ix } = indexOf(d, r), w = rnd(d, r, [IO, IF]), y = Tensor.empty([IR, IO], d); return () => native().spikeIndexLinearForward({ ...ix, rows: IR, inFeatures: IF, w, outFeatures: IO, y }); } },
   { entry: "spike_index_linear_weight_grad", label: `[${IO},${IR}]·[${IR},${IF}] at 5 %`, flops: 2 * IR * IF * IO * ID, setup: (d, r) => { const { ix } = indexOf(d, r), g = rnd(d, r, [IR, IO]), dw = Tensor.zeros([IO, IF], d); return () => native().spikeIndexLinearWeightGrad({ ...ix, g, rows: IR, inFeatures: IF, outFeatures: IO, dw }); } },
   { entry: "conv_direct_input_grad", label: `${imgs} x [${conv.cin},32,32] 3x3`, flops: 2 * imgs * conv.cin * cpix * cout * 9, setup: (d, r) => { const w = rnd(d, r, [cout, conv.cin, 3, 3]), dy = rnd(d, r, [imgs, cout, 32, 32]), dx = Tensor.empty([imgs, conv.cin, 32, 32], d); return () => native().convInputGradDirect({ w, dy, dx, geom: conv, cout, count: imgs }); } },
+  ...delayCases(),
 ];
+
+/** The learnable-delay entries at the SHD-delays shape (700 → 256, D 25, T 100, B 16 at 5 %, σ 0.5: 6 taps). */
+function delayCases(): PerfCase[] {
+  const B = 16, D = 25, W = 6, g = { T, B, inFeatures: IF, outFeatures: IO, maxDelay: D, taps: W, below: 2, sigma: 0.5, perNeuron: false };
+  const syn = IF * IO, spikeFlops = 2 * T * B * IF * ID * (D + 1) * IO;
+  const state = (d: Device, r: Rng) => {
+    const w = rnd(d, r, [IO, IF]), dl = rnd(d, r, [IO, IF], 0, D), coeff = Tensor.empty([IF, IO, W], d), start = Tensor.empty([IF, IO], d);
+    const K = Tensor.empty([D + 1, IF, IO], d), x = sparse(d, r, [T, B, IF], ID), A = Tensor.empty([IF, IO, W], d);
+    native().delayTaps({ ...g, w, d: dl, coeff, start });
+    native().delayDenseKernel({ ...g, coeff, start, K });
+    return { w, dl, coeff, start, K, x, A };
+  };
+  const label = `${IF}→${IO}, D ${D}, ${W} taps`;
+  return [
+    { entry: "delay_taps", label, bytes: 4 * syn * (3 + W), setup: (d, r) => { const s = state(d, r); return () => native().delayTaps({ ...g, w: s.w, d: s.dl, coeff: s.coeff, start: s.start }); } },
+    { entry: "delay_dense_kernel", label, bytes: 4 * syn * (D + 2 + W), setup: (d, r) => { const s = state(d, r); return () => native().delayDenseKernel({ ...g, coeff: s.coeff, start: s.start, K: s.K }); } },
+    { entry: "delay_forward_events", label: `${label}, T ${T} B ${B} at 5 %`, flops: spikeFlops, setup: (d, r) => { const s = state(d, r), y = Tensor.empty([T, B, IO], d); return () => native().delayForwardEvents({ ...g, x: s.x, K: s.K, y }); } },
+    { entry: "delay_corr_events", label: `${label}, T ${T} B ${B} at 5 %`, flops: spikeFlops, setup: (d, r) => { const s = state(d, r), dy = rnd(d, r, [T, B, IO]); return () => native().delayCorrEvents({ ...g, x: s.x, dy, dK: s.K }); } },
+    { entry: "delay_corr_dense", label, bytes: 8 * syn * W + 4 * syn, setup: (d, r) => { const s = state(d, r); return () => native().delayCorrDense({ ...g, dK: s.K, start: s.start, A: s.A }); } },
+    { entry: "delay_param_grad", label, bytes: 4 * syn * (W + 6), setup: (d, r) => { const s = state(d, r), dw = Tensor.zeros([IO, IF], d), dd = Tensor.zeros([IO, IF], d); return () => native().delayParamGrad({ ...g, A: s.A, w: s.w, d: s.dl, dw, dd }); } },
+  ];
+}
 
 function srm(d: Device, r: Rng, backward: boolean): () => void {
   const c = codes(), cfg = { T, N: NN, Ke: 8, Kn: 4, theta: 1, multiSpike: false, maxSpikes: 0, surrogate: c.surrogate.exponential, sgScale: 1, sgWidth: 0.5 };

@@ -2,6 +2,8 @@
 //
 //   {conv: {out: 64, kernel: 3, padding?, stride?, weightNorm?}}   Conv2d without bias
 //   {linear: {out?: 10, bias?: false, weightNorm?}}                 out defaults to the class count
+//   {delay: {out, maxDelay: 25, sigma?, sigmaEnd?, sigmaDecay?, perNeuron?, bias?}}
+//                                                                   Linear with learnable delays (steps; lib/nn/delay.ts)
 //   {batchnorm: {eps?, momentum?, affine?}}                         2-D after convs, 1-D after linears
 //   {neuron: {}} | {lif: {tauMem: 3}} | {iaf: {}} | {alif: {}} …    the config's neuron, overridden (any model's name)
 //   {maxpool: 2} | {avgpool: 2} | {sumpool: 2}                      window = stride
@@ -18,6 +20,7 @@ import { type Obj, bool, fail, int, mapping, number as real } from "../validate.
 const fields = (field: string, v: unknown, known: string[]): Obj => mapping(field, v, known, `a mapping${known.length ? ` of ${known.join(", ")}` : " ({})"}`);
 import { BatchNorm1d, BatchNorm2d } from "../nn/batchnorm.js";
 import { Conv2d } from "../nn/conv2d.js";
+import { DelayLinear } from "../nn/delay.js";
 import { Dropout } from "../nn/dropout.js";
 import { Flatten } from "../nn/flatten.js";
 import { Linear } from "../nn/linear.js";
@@ -33,6 +36,7 @@ import { didYouMean } from "../suggest.js";
 export type LayerSpec =
   | { type: "conv"; out: number; kernel: number; padding: number; stride: number; weightNorm: boolean }
   | { type: "linear"; out: number | null; bias: boolean; weightNorm: boolean }
+  | { type: "delay"; out: number | null; maxDelay: number; sigma: number; sigmaEnd: number; sigmaDecay: number; perNeuron: boolean; bias: boolean }
   | { type: "batchnorm"; eps: number; momentum: number; affine: boolean }
   /** neuron: the config's neuron section with this layer's overrides, validated and with defaults. */
   | { type: "neuron"; neuron: Record<string, unknown> }
@@ -42,7 +46,7 @@ export type LayerSpec =
   | { type: "sew"; layers: LayerSpec[] };
 
 /** Layer kinds; a neuron model's name (lif, alif, …) is the neuron section with that type. */
-const KINDS = ["conv", "linear", "batchnorm", "neuron", ...NEURON_TYPES, "maxpool", "avgpool", "sumpool", "dropout", "flatten", "sew"];
+const KINDS = ["conv", "linear", "delay", "batchnorm", "neuron", ...NEURON_TYPES, "maxpool", "avgpool", "sumpool", "dropout", "flatten", "sew"];
 
 
 /** Validates a neuron section as the config's `neuron` (errors named after `field`); returns it with defaults. */
@@ -70,6 +74,15 @@ export function validateLayers(raw: unknown, field: string, topNeuron: unknown, 
         const o = fields(f, v, ["out", "bias", "weightNorm"]);
         return { type: "linear", out: o.out === undefined || o.out === null ? null : int(`${f}.out`, o.out, undefined, 1),
           bias: bool(`${f}.bias`, o.bias, false), weightNorm: bool(`${f}.weightNorm`, o.weightNorm, false) };
+      }
+      case "delay": {
+        const o = fields(f, v, ["out", "maxDelay", "sigma", "sigmaEnd", "sigmaDecay", "perNeuron", "bias"]);
+        const maxDelay = int(`${f}.maxDelay`, o.maxDelay, undefined, 0);
+        return { type: "delay", out: o.out === undefined || o.out === null ? null : int(`${f}.out`, o.out, undefined, 1), maxDelay,
+          sigma: real(`${f}.sigma`, o.sigma, maxDelay / 2, (x) => x >= 0, "a width in steps >= 0"),
+          sigmaEnd: real(`${f}.sigmaEnd`, o.sigmaEnd, 0.5, (x) => x >= 0, "a width in steps >= 0"),
+          sigmaDecay: real(`${f}.sigmaDecay`, o.sigmaDecay, 0.25, (x) => x > 0 && x <= 1, "a fraction of the epochs in (0, 1]"),
+          perNeuron: bool(`${f}.perNeuron`, o.perNeuron, false), bias: bool(`${f}.bias`, o.bias, false) };
       }
       case "batchnorm": {
         const o = fields(f, v, ["eps", "momentum", "affine"]);
@@ -140,6 +153,12 @@ export function buildLayers(specs: LayerSpec[], input: readonly number[], ctx: L
         if (s.length !== 1) throw new ConfigError(`${f}: expected flat features, received ${shapeText(s)}; put {flatten: {}} before it`);
         const lin = new Linear(s[0], spec.out ?? ctx.numClasses, { bias: spec.bias, rng: ctx.rng, device: ctx.device, initScale: ctx.initScale });
         m = spec.weightNorm ? new WeightNorm(lin) : lin;
+        break;
+      }
+      case "delay": {
+        if (s.length !== 1) throw new ConfigError(`${f}: expected flat features, received ${shapeText(s)}; put {flatten: {}} before it`);
+        m = new DelayLinear(s[0], spec.out ?? ctx.numClasses, { maxDelay: spec.maxDelay, sigma: spec.sigma, sigmaDecay: { end: spec.sigmaEnd, fraction: spec.sigmaDecay },
+          perNeuron: spec.perNeuron, bias: spec.bias, rng: ctx.rng, device: ctx.device, initScale: ctx.initScale });
         break;
       }
       case "batchnorm": {

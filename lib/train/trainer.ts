@@ -235,6 +235,7 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
       if (pos.phase === "train") {
         rate = new Throughput();
         setTraining(model, true);
+        model.net.startEpoch(pos.epoch, cfg.train.epochs); // per-epoch layer schedules (a resumed epoch gets the same)
         let i = 0;
         const started = performance.now() - partial.seconds * 1000;
         const ph = partial.phaseSeconds;

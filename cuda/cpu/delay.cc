@@ -1,0 +1,244 @@
+// The CPU entries of learnable synaptic delays (exodus/delay.h, lib/nn/delay.ts). Per synapse the
+// interpolation kernel is a window of W taps (coeff, start, A: [in, out, W]); both paths work on
+// the expanded kernel K [D + 1, in, out] (the GEMMs' operand per tap; rows contiguous over
+// outputs). The
+// event entries scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝
+// spikes × out × (D + 1), against (D + 1) GEMMs of T·B × in × out for the dense temporal
+// convolution. Threads split outputs, samples or inputs, so every value is summed in spike order
+// whatever the thread count.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "exodus/backend.h"
+#include "parallel.h"
+
+namespace exo {
+namespace cpu {
+namespace {
+
+constexpr int kOutBlock = 64;
+
+inline double clamp_delay(const DelayGeom& g, float d) { return std::min(std::max((double)d, 0.0), (double)g.D); }
+
+// The window start and the normalised Gaussian p[0..W) of a delay d (float64, then rounded once).
+inline int window(const DelayGeom& g, float d, double* p) {
+  const double dc = clamp_delay(g, d);
+  if (g.sigma == 0.f) {
+    p[0] = 1.0;
+    return (int)std::floor(dc + 0.5);
+  }
+  const int s = std::min(std::max((int)std::floor(dc) - g.R, 0), g.D + 1 - g.W);
+  const double h = 1.0 / (2.0 * (double)g.sigma * g.sigma), e0 = s - dc;
+  double sum = 0;
+  if (g.sigma >= 0.25f) {
+    // exp(−h e²) at e0, e0 + 1, …: each term the last times r, r shrinking by q = exp(−2h) each
+    // step; two exps per synapse instead of W. For σ >= 1/4 the window's |e| <= 8σ + 3, so no
+    // term or ratio leaves float64's range.
+    double gm = std::exp(-h * e0 * e0), r = std::exp(-h * (2 * e0 + 1));
+    const double q = std::exp(-2 * h);
+    for (int m = 0; m < g.W; ++m, gm *= r, r *= q) sum += (p[m] = gm);
+  } else {
+    for (int m = 0; m < g.W; ++m) sum += (p[m] = std::exp(-h * (e0 + m) * (e0 + m)));
+  }
+  for (int m = 0; m < g.W; ++m) p[m] /= sum;
+  return s;
+}
+
+inline float delay_of(const DelayGeom& g, const float* d, int j, int i) {
+  return g.per_neuron ? d[j] : d[(size_t)j * g.in + i];
+}
+
+// The nonzeros of x [T·B, in] by row (off [rows + 1], idx: input, val) and by input (coff [in + 1],
+// crow: row, cval), each in ascending order, so every sum below adds in one fixed order.
+struct Spikes {
+  std::vector<int32_t> off, idx, coff, crow;
+  std::vector<float> val, cval;
+};
+
+Spikes spikes(const DelayGeom& g, const float* x) {
+  const int rows = g.T * g.B, chunks = std::max(1, std::min(rows, 64));
+  std::vector<std::vector<int32_t>> ci((size_t)chunks);
+  std::vector<std::vector<float>> cv((size_t)chunks);
+  Spikes sp;
+  sp.off.assign((size_t)rows + 1, 0);
+  parallel_for((size_t)chunks, [&](size_t c, int) {
+    const int r0 = (int)((long long)rows * (long long)c / chunks), r1 = (int)((long long)rows * (long long)(c + 1) / chunks);
+    for (int r = r0; r < r1; ++r) {
+      const float* row = x + (size_t)r * g.in;
+      for (int i = 0; i < g.in; ++i)
+        if (row[i] != 0.f) ci[c].push_back(i), cv[c].push_back(row[i]);
+      sp.off[(size_t)r + 1] = (int32_t)ci[c].size();  // within the chunk; made global below
+    }
+  });
+  size_t base = 0;
+  for (int c = 0; c < chunks; ++c) {
+    const int r0 = (int)((long long)rows * (long long)c / chunks), r1 = (int)((long long)rows * (long long)(c + 1) / chunks);
+    for (int r = r0; r < r1; ++r) sp.off[(size_t)r + 1] += (int32_t)base;
+    sp.idx.insert(sp.idx.end(), ci[c].begin(), ci[c].end());
+    sp.val.insert(sp.val.end(), cv[c].begin(), cv[c].end());
+    base += ci[c].size();
+  }
+  // By input: a counting sort that keeps the row order.
+  sp.coff.assign((size_t)g.in + 1, 0);
+  for (int32_t i : sp.idx) ++sp.coff[(size_t)i + 1];
+  for (int i = 0; i < g.in; ++i) sp.coff[(size_t)i + 1] += sp.coff[(size_t)i];
+  sp.crow.resize(sp.idx.size());
+  sp.cval.resize(sp.idx.size());
+  std::vector<int32_t> at(sp.coff.begin(), sp.coff.end() - 1);
+  for (int r = 0; r < rows; ++r)
+    for (int32_t k = sp.off[(size_t)r]; k < sp.off[(size_t)r + 1]; ++k) {
+      const int32_t n = at[(size_t)sp.idx[(size_t)k]]++;
+      sp.crow[(size_t)n] = r;
+      sp.cval[(size_t)n] = sp.val[(size_t)k];
+    }
+  return sp;
+}
+
+// acc[0..n) += v · src[0..n): n = 64 unrolled into registers, shorter tails generic.
+template <int N>
+inline void axpy_block(float* __restrict acc, float v, const float* __restrict src) {
+  for (int j = 0; j < N; ++j) acc[j] += v * src[j];
+}
+inline void axpy(float* __restrict acc, float v, const float* __restrict src, int n) {
+  if (n == kOutBlock) axpy_block<kOutBlock>(acc, v, src);
+  else
+    for (int j = 0; j < n; ++j) acc[j] += v * src[j];
+}
+
+size_t out_blocks(const DelayGeom& g) { return (size_t)(g.out + kOutBlock - 1) / kOutBlock; }
+
+}  // namespace
+
+void delay_taps(const DelayGeom& g, const float* w, const float* d, float* coeff, float* start) {
+  parallel_for(out_blocks(g), [&](size_t blk, int) {
+    std::vector<double> p((size_t)g.W);
+    const int j1 = std::min(g.out, (int)(blk + 1) * kOutBlock);
+    for (int j = (int)blk * kOutBlock; j < j1; ++j)
+      for (int i = 0; i < g.in; ++i) {
+        const size_t syn = (size_t)i * g.out + j;
+        start[syn] = (float)window(g, delay_of(g, d, j, i), p.data());
+        const double wij = w[(size_t)j * g.in + i];
+        for (int m = 0; m < g.W; ++m) coeff[syn * g.W + m] = (float)(wij * p[(size_t)m]);
+      }
+  });
+}
+
+// Where tap k of synapse (i, j) lies in the expanded kernel [D + 1, in, out].
+inline size_t kernel_at(const DelayGeom& g, int k, int i, int j) { return ((size_t)k * g.in + i) * g.out + j; }
+
+void delay_dense_kernel(const DelayGeom& g, const float* coeff, const float* start, float* K) {
+  std::fill(K, K + (size_t)(g.D + 1) * g.in * g.out, 0.f);
+  parallel_for((size_t)g.in, [&](size_t i, int) {
+    for (int j = 0; j < g.out; ++j) {
+      const size_t syn = i * g.out + j;
+      const int s = (int)start[syn];
+      for (int m = 0; m < g.W; ++m) K[kernel_at(g, s + m, (int)i, j)] = coeff[syn * g.W + m];
+    }
+  });
+}
+
+namespace {
+// The chunk bounds of n items cut into `parts`.
+inline int part_begin(int n, int parts, size_t c) { return (int)((long long)n * (long long)c / parts); }
+}  // namespace
+
+// y[t + k, b, :] += Σ_{spikes (t, b, i, v)} v·K[k, i, :]: a sparse-times-dense product per tap k,
+// taps outermost so that K[k] (in × out floats) stays in cache while every row's spikes read it;
+// each target row is accumulated over its spikes in 64-float register blocks and stored once.
+// Threads split the samples b, so each writes its own rows. (Walking each synapse's own window
+// instead touches one scattered float per (output, tap) and measured several times slower.)
+void delay_forward_events(const DelayGeom& g, const float* x, const float* K, float* y) {
+  const Spikes sp = spikes(g, x);
+  const size_t row = (size_t)g.B * g.out, plane = (size_t)g.in * g.out;
+  const int parts = std::max(1, std::min(g.B, 16));
+  parallel_for((size_t)parts, [&](size_t c, int) {
+    const int b0 = part_begin(g.B, parts, c), b1 = part_begin(g.B, parts, c + 1);
+    for (int t = 0; t < g.T; ++t) std::fill(y + t * row + (size_t)b0 * g.out, y + t * row + (size_t)b1 * g.out, 0.f);
+    alignas(32) float acc[kOutBlock];
+    for (int k = 0; k <= g.D && k < g.T; ++k) {
+      const float* Kk = K + (size_t)k * plane;
+      for (int t = 0; t + k < g.T; ++t)
+        for (int b = b0; b < b1; ++b) {
+          const size_t r = (size_t)t * g.B + b;
+          const int32_t q0 = sp.off[r], q1 = sp.off[r + 1];
+          if (q0 == q1) continue;
+          float* yr = y + (size_t)(t + k) * row + (size_t)b * g.out;
+          for (int j0 = 0; j0 < g.out; j0 += kOutBlock) {
+            const int n = std::min(kOutBlock, g.out - j0);
+            std::copy(yr + j0, yr + j0 + n, acc);
+            for (int32_t q = q0; q < q1; ++q) axpy(acc, sp.val[(size_t)q], Kk + (size_t)sp.idx[(size_t)q] * g.out + j0, n);
+            std::copy(acc, acc + n, yr + j0);
+          }
+        }
+    }
+  });
+}
+
+// dK[k, i, :] := Σ over the spikes (t, b, i, v) of input i of v·dy[t + k, b, :], accumulated in
+// registers and stored once; threads split the inputs, so each writes its own rows of dK.
+void delay_corr_events(const DelayGeom& g, const float* x, const float* dy, float* dK) {
+  const Spikes sp = spikes(g, x);
+  const size_t row = (size_t)g.B * g.out, plane = (size_t)g.in * g.out;
+  parallel_for((size_t)g.in, [&](size_t i, int) {
+    alignas(32) float acc[kOutBlock];
+    const int32_t q0 = sp.coff[i], q1 = sp.coff[i + 1];
+    for (int k = 0; k <= g.D; ++k) {
+      float* kr = dK + (size_t)k * plane + i * g.out;
+      for (int j0 = 0; j0 < g.out; j0 += kOutBlock) {
+        const int n = std::min(kOutBlock, g.out - j0);
+        std::fill(acc, acc + n, 0.f);
+        for (int32_t q = q0; q < q1; ++q) {
+          const int r = sp.crow[(size_t)q], t = r / g.B, b = r % g.B;
+          if (t + k < g.T) axpy(acc, sp.cval[(size_t)q], dy + (size_t)(t + k) * row + (size_t)b * g.out + j0, n);
+        }
+        std::copy(acc, acc + n, kr + j0);
+      }
+    }
+  });
+}
+
+void delay_corr_dense(const DelayGeom& g, const float* dK, const float* start, float* A) {
+  parallel_for((size_t)g.in, [&](size_t i, int) {
+    for (int j = 0; j < g.out; ++j) {
+      const size_t syn = i * g.out + j;
+      const int s = (int)start[syn];
+      for (int m = 0; m < g.W; ++m) A[syn * g.W + m] = dK[kernel_at(g, s + m, (int)i, j)];
+    }
+  });
+}
+
+// p_m = g_m / Σ g, g_m = exp(−e_m² / 2σ²), e_m = s + m − d:  ∂p_m/∂d = p_m (e_m − Σ_n p_n e_n) / σ².
+void delay_param_grad(const DelayGeom& g, const float* A, const float* w, const float* d, float* dw, float* dd) {
+  parallel_for(out_blocks(g), [&](size_t blk, int) {
+    std::vector<double> p((size_t)g.W);
+    const int j1 = std::min(g.out, (int)(blk + 1) * kOutBlock);
+    for (int j = (int)blk * kOutBlock; j < j1; ++j) {
+      double ddj = 0;
+      for (int i = 0; i < g.in; ++i) {
+        const float dij = delay_of(g, d, j, i);
+        const int s = window(g, dij, p.data());
+        const double dc = clamp_delay(g, dij);
+        const float* a = A + ((size_t)i * g.out + j) * g.W;
+        double gw = 0, mean_e = 0, ga = 0, gae = 0;
+        for (int m = 0; m < g.W; ++m) {
+          const double e = s + m - dc;
+          gw += p[(size_t)m] * a[m];
+          mean_e += p[(size_t)m] * e;
+          ga += p[(size_t)m] * a[m];
+          gae += p[(size_t)m] * a[m] * e;
+        }
+        const size_t ji = (size_t)j * g.in + i;
+        dw[ji] += (float)gw;
+        if (g.sigma == 0.f || !(dij >= 0.f && dij <= (float)g.D)) continue;
+        const double gd = (double)w[ji] * (gae - ga * mean_e) / ((double)g.sigma * g.sigma);
+        if (g.per_neuron) ddj += gd;
+        else dd[ji] += (float)gd;
+      }
+      if (g.per_neuron) dd[j] += (float)ddj;
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace exo

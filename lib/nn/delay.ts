@@ -1,0 +1,260 @@
+// A Linear layer with a learnable delay per synapse (or per output neuron), after DCLS
+// (Hammouamri et al., ICLR 2024; docs/delays.md):
+//     y_j[t] = Σ_i w_ij · Σ_k p_ij[k] · x_i[t − k],   p_ij = a Gaussian of width σ centred on d_ij,
+// normalised over a window of taps k in [0, D]. The delays d_ij are continuous and learnt through
+// the interpolation kernel; σ is decayed by the training loop (setSigma, per epoch) from about D/2
+// towards a narrow kernel, and σ = 0 (roundDelays, for inference and export) is the hard integer
+// delay round(d_ij). Why a truncated window: the event-driven cost is ∝ spikes × out × taps, so a
+// narrow σ late in training is also a cheap one; the window starts at floor(d) − R with
+// R = ⌈windowSigmas·σ⌉, so between integer delays the op is smooth and its gradient exact.
+//
+// Two paths give the same values: the dense temporal convolution (D + 1 GEMMs of T·B × in × out
+// over the expanded kernel K[k, i, j], the DCLS form) and the event-driven one (each nonzero input
+// scattered to its outputs' taps, and the backward's correlations gathered from the same
+// nonzeros), chosen by the input's measured density as Linear chooses. ∂x is the dense
+// correlation in both. CPU only for now: on CUDA the constructor refuses with the reason.
+import { type Device, parseDevice } from "../device.js";
+import { ExodusError, ShapeError, shapeStr } from "../errors.js";
+import { type DelayGeomArgs, native, supports } from "../native.js";
+import * as ops from "../ops.js";
+import { Rng } from "../random.js";
+import { type ProductPath, checkPath, chooseSparse } from "../sparse.js";
+import { Tensor, keep } from "../tensor.js";
+import { noForward } from "./common.js";
+import { type Buffer, Module, type Parameter, newParameter } from "./module.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
+import type { LinearOptions } from "./linear.js";
+import { fail } from "./options.js";
+
+/**
+ * Input density below which the event-driven path is taken ("auto"), measured at the SHD-delays
+ * shape on the 2-core development CPU (docs/delays.md, benchmarks/delay/bench.ts).
+ */
+export const DELAY_EVENT_CROSSOVER = 0.1;
+
+/** Linear's options (bias here defaults to false, as DCLS's layers; "sparse" products: the event path) and the delays'. */
+export interface DelayLinearOptions extends LinearOptions {
+  /** The largest delay D in time steps (delays are clamped to [0, D]). */
+  maxDelay: number;
+  /** The kernel's initial width σ in steps (default D / 2, as DCLS); 0: hard integer delays. */
+  sigma?: number;
+  /** One delay per output neuron instead of one per synapse (default false). */
+  perNeuron?: boolean;
+  /**
+   * σ decayed per epoch (startEpoch): geometrically from `sigma` to `end` over the first `fraction`
+   * of the run's epochs, then held (DCLS: to 0.5 over the first quarter). Absent: σ stays as set.
+   */
+  sigmaDecay?: { end: number; fraction: number };
+  /** Half-width of the kernel's window in units of σ (default 4: a tap left out weighs < 4e-4 of the peak). */
+  windowSigmas?: number;
+}
+
+export class DelayLinear extends Module {
+  readonly device: Device;
+  readonly weight: Parameter; // [out, in]
+  /** Delays in steps: [out, in], or [out] with perNeuron. */
+  readonly delay: Parameter;
+  readonly bias: Parameter | undefined;
+  readonly maxDelay: number;
+  readonly perNeuron: boolean;
+  readonly windowSigmas: number;
+  inputGrad: boolean;
+  products: ProductPath;
+  /** The density of the last forward's input when "auto" measured it. */
+  inputDensity: number | undefined;
+  /** σ as a buffer, so a checkpoint or saved model keeps the width it was trained to (`sigma`). */
+  private readonly sigmaBuffer: Buffer;
+  private sigmaValue: number;
+  private readonly sigmaStart: number;
+  private readonly sigmaDecay: { end: number; fraction: number } | undefined;
+  private events = false;
+  private saved: { x: Tensor; coeff: Tensor; start: Tensor; geom: DelayGeomArgs; K: Tensor } | undefined;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: DelayLinearOptions) {
+    super();
+    if (typeof opts !== "object" || opts === null) fail("DelayLinear options", "a mapping with at least maxDelay", opts);
+    for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const)
+      if (!Number.isInteger(v) || v < 1) fail(`DelayLinear ${k}`, "an integer >= 1", v);
+    if (!Number.isInteger(opts.maxDelay) || opts.maxDelay < 0) fail("DelayLinear maxDelay", "an integer >= 0 (steps)", opts.maxDelay);
+    const scale = opts.initScale ?? 1;
+    if (typeof scale !== "number" || !(scale > 0)) fail("DelayLinear initScale", "a number > 0", scale);
+    this.windowSigmas = opts.windowSigmas ?? 4;
+    if (typeof this.windowSigmas !== "number" || !(this.windowSigmas > 0)) fail("DelayLinear windowSigmas", "a number > 0", opts.windowSigmas);
+    this.device = parseDevice(opts.device);
+    if (!supports("delay_taps", this.device))
+      throw new ExodusError(`DelayLinear: the ${this.device.type} backend has no delay kernels yet (CPU only); build the model on the CPU (device: "cpu")`);
+    this.maxDelay = opts.maxDelay;
+    this.perNeuron = opts.perNeuron ?? false;
+    this.inputGrad = opts.inputGrad ?? true;
+    this.products = checkPath("DelayLinear products", opts.products ?? "auto");
+    this.sigmaValue = 0;
+    this.sigmaBuffer = { name: "sigma", value: keep(Tensor.zeros([1], this.device)) };
+    this.setSigma(opts.sigma ?? this.maxDelay / 2);
+    this.sigmaStart = this.sigmaValue;
+    const dec = opts.sigmaDecay;
+    if (dec !== undefined && (typeof dec !== "object" || dec === null || !(dec.end >= 0) || !(dec.fraction > 0 && dec.fraction <= 1)))
+      fail("DelayLinear sigmaDecay", "{ end: a number >= 0, fraction: a number in (0, 1] }", dec);
+    this.sigmaDecay = dec;
+    const rng = opts.rng ?? new Rng(opts.seed ?? 0);
+    const bound = scale / Math.sqrt(inFeatures);
+    this.weight = newParameter("weight", Tensor.uniform([outFeatures, inFeatures], rng, { low: -bound, high: bound, device: this.device }));
+    // Delays uniform over [0, D], as DCLS initialises its positions over the whole kernel.
+    const dShape = this.perNeuron ? [outFeatures] : [outFeatures, inFeatures];
+    this.delay = newParameter("delay", Tensor.uniform(dShape, rng, { low: 0, high: this.maxDelay, device: this.device }));
+    this.bias = opts.bias ? newParameter("bias", Tensor.uniform([outFeatures], rng, { low: -bound, high: bound, device: this.device })) : undefined;
+  }
+
+  /** The kernel's width σ in steps (0: hard integer delays). */
+  get sigma(): number {
+    return this.sigmaValue;
+  }
+
+  /** Sets σ (the training loop decays it per epoch); 0 rounds each delay to the nearest step. */
+  setSigma(sigma: number): void {
+    if (typeof sigma !== "number" || !(sigma >= 0) || !Number.isFinite(sigma)) fail("DelayLinear sigma", "a finite number >= 0 (steps)", sigma);
+    this.sigmaValue = sigma;
+    ops.fill(this.sigmaBuffer.value, sigma);
+  }
+
+  override buffers(): Buffer[] {
+    return [this.sigmaBuffer];
+  }
+
+  override startEpoch(epoch: number, epochs: number): void {
+    const dec = this.sigmaDecay;
+    if (!dec) return;
+    const span = Math.max(1, Math.round(dec.fraction * epochs)), s0 = this.sigmaStart;
+    // Geometric, so each epoch shrinks σ by the same factor; an end of 0 is reached at the span's end.
+    const f = Math.min(epoch / span, 1);
+    this.setSigma(f >= 1 || s0 === 0 ? dec.end : dec.end === 0 ? s0 * (1 - f) : s0 * (dec.end / s0) ** f);
+  }
+
+  /** Rounds every delay to its integer step and sets σ = 0: the network inference and export run. */
+  roundDelays(): void {
+    const d = this.delay.value.toArray().map((v) => Math.round(Math.min(Math.max(v, 0), this.maxDelay)));
+    const rounded = Tensor.from(d, this.delay.value.shape, this.device);
+    this.delay.value.copyFrom(rounded);
+    rounded.dispose();
+    this.setSigma(0);
+  }
+
+  /** The delays rounded to integer steps ([out, in] or [out], row-major), as inference uses them. */
+  integerDelays(): Int32Array {
+    return Int32Array.from(this.delay.value.toArray(), (v) => Math.round(Math.min(Math.max(v, 0), this.maxDelay)));
+  }
+
+  override parameters(): Parameter[] {
+    return this.bias ? [this.weight, this.delay, this.bias] : [this.weight, this.delay];
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    if (s[s.length - 1] !== this.inFeatures) throw new ShapeError(`DelayLinear: expected ${this.inFeatures} input features, received ${shapeStr(s)}`);
+    return [...s.slice(0, -1), this.outFeatures];
+  }
+
+  override describe(): string {
+    return `DelayLinear(${this.inFeatures}→${this.outFeatures}, D ${this.maxDelay}, σ ${+this.sigmaValue.toFixed(3)}${this.perNeuron ? ", per neuron" : ""})`;
+  }
+
+  override reportedWeight(): { kind: string; param: Parameter } {
+    return { kind: "DelayLinear", param: this.weight };
+  }
+
+  override skipInputGrad(): void {
+    this.inputGrad = false;
+  }
+
+  override toNir(c: NirContext): NirStep {
+    refuse(c, "DelayLinear has no NIR export yet (a Delay node after the Linear is planned)");
+  }
+
+  /** The geometry of an input of T steps and B samples, with this σ's window. */
+  private geom(T: number, B: number): DelayGeomArgs {
+    const s = this.sigmaValue;
+    const R = s === 0 ? 0 : Math.ceil(this.windowSigmas * s);
+    const taps = s === 0 ? 1 : Math.min(2 * R + 2, this.maxDelay + 1);
+    return { T, B, inFeatures: this.inFeatures, outFeatures: this.outFeatures, maxDelay: this.maxDelay, taps, below: Math.min(R, taps - 1), sigma: s, perNeuron: this.perNeuron };
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank < 3 || x.shape[x.rank - 1] !== this.inFeatures)
+      throw new ShapeError(`DelayLinear: expected a time-major input [T, batch…, ${this.inFeatures}], received ${shapeStr(x.shape)}`);
+    const T = x.shape[0], B = x.size / (T * this.inFeatures);
+    this.setSigma(this.sigmaBuffer.value.item()); // a loaded state dict may have replaced it
+    const g = this.geom(T, B);
+    // DCLS clamps the positions after every optimiser step; clamping before the step's forward is the same.
+    ops.minimum(ops.maximum(this.delay.value, 0, this.delay.value), this.maxDelay, this.delay.value);
+    const coeff = Tensor.empty([this.inFeatures, this.outFeatures, g.taps], this.device);
+    const start = Tensor.empty([this.inFeatures, this.outFeatures], this.device);
+    native().delayTaps({ ...g, w: this.weight.value, d: this.delay.value, coeff, start });
+    const choice = chooseSparse(DELAY_EVENT_CROSSOVER, this.products, x);
+    this.events = choice.sparse;
+    this.inputDensity = choice.density;
+    const y = Tensor.empty([...x.shape.slice(0, -1), this.outFeatures], this.device);
+    const K = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
+    native().delayDenseKernel({ ...g, coeff, start, K });
+    if (this.events) native().delayForwardEvents({ ...g, x, K, y });
+    else {
+      ops.fill(y, 0);
+      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(y, x, K, k, T, B, (yv, xv, Kk) => ops.gemm(yv, xv, Kk, { beta: 1 }));
+    }
+    if (this.bias) ops.add(y, this.bias.value, y);
+    this.release();
+    this.saved = { x: keep(x.reshape(x.shape)), coeff: keep(coeff), start: keep(start), geom: g, K: keep(K) };
+    return y;
+  }
+
+  /** f on tap k's views: y[k:] and x[:T−k] as rows, and K[k] as [in, out]. */
+  private tap(y: Tensor, x: Tensor, K: Tensor, k: number, T: number, B: number, f: (y: Tensor, x: Tensor, Kk: Tensor) => void): void {
+    const rows = (T - k) * B;
+    const yv = y.reshape([T * B, this.outFeatures]).slice(k * B, T * B);
+    const xv = x.reshape([T * B, this.inFeatures]).slice(0, rows);
+    const Kk = K.at(k);
+    f(yv, xv, Kk);
+    yv.dispose();
+    xv.dispose();
+    Kk.dispose();
+  }
+
+  backward(dy: Tensor): Tensor {
+    const s = this.saved;
+    if (!s) noForward("DelayLinear");
+    const { x, start, geom: g } = s;
+    const T = g.T, B = g.B;
+    if (dy.size !== T * B * this.outFeatures || dy.shape[dy.rank - 1] !== this.outFeatures)
+      throw new ShapeError(`DelayLinear backward: expected dy [${T}, …, ${this.outFeatures}] of ${T * B} rows, received ${shapeStr(dy.shape)}`);
+    const A = Tensor.empty([this.inFeatures, this.outFeatures, g.taps], this.device);
+    const dK = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
+    if (this.events) native().delayCorrEvents({ ...g, x, dy, dK });
+    else {
+      ops.fill(dK, 0);
+      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, x, dK, k, T, B, (dyv, xv, dKk) => ops.gemm(dKk, xv, dyv, { transA: true }));
+    }
+    native().delayCorrDense({ ...g, dK, start, A });
+    dK.dispose();
+    native().delayParamGrad({ ...g, A, w: this.weight.value, d: this.delay.value, dw: this.weight.grad, dd: this.delay.grad });
+    A.dispose();
+    if (this.bias) {
+      const db = ops.sum(dy.reshape([T * B, this.outFeatures]), 0);
+      ops.add(this.bias.grad, db, this.bias.grad);
+      db.dispose();
+    }
+    if (!this.inputGrad) return Tensor.empty([0], this.device);
+    const K = s.K;
+    const dx = ops.fill(Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device), 0);
+    // ∂x[t − k] += ∂y[t] · K[k]: the same tap views with the roles of x and y swapped.
+    for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, dx, K, k, T, B, (dyv, dxv, Kk) => ops.gemm(dxv, dyv, Kk, { transB: true, beta: 1 }));
+    return dx;
+  }
+
+  private release(): void {
+    if (!this.saved) return;
+    for (const t of [this.saved.x, this.saved.coeff, this.saved.start, this.saved.K]) t.dispose();
+    this.saved = undefined;
+  }
+
+  override dispose(): void {
+    this.release();
+    super.dispose();
+  }
+}
