@@ -97,7 +97,7 @@ export function codes(): CodeTables {
 export const BACKEND_OPS = [
   "fill", "unary", "binary", "axpby", "reduce", "gemm", "softmax_xent", "log_softmax",
   "lif_forward", "lif_backward", "expleak_forward", "expleak_backward", "srm_forward", "srm_backward",
-  "alif_forward", "alif_backward", "spike_fn", "surrogate_grad",
+  "alif_forward", "alif_backward", "cuba_forward", "cuba_backward", "spike_fn", "surrogate_grad",
   "gemm_batched", "im2col", "col2im", "pool2d", "pool2d_backward", "adam_step", "dropout_mask", "dropout_apply",
   "scatter_frames", "scatter_batch",
   "count_nonzero", "sparse_linear_forward", "sparse_linear_weight_grad", "sparse_conv_forward", "sparse_conv_weight_grad",
@@ -162,6 +162,10 @@ export interface SrmScanConfig extends Omit<ScanShape, "P">, SurrogateSpec {
   maxSpikes: number;
 }
 export type AlifScanConfig = ScanShape & SurrogateSpec;
+/** CubaLIF reads LIF's config: the reset mode and the surrogate (neurons.h LifConfig). */
+export interface CubaScanConfig extends ScanShape, SurrogateSpec {
+  reset: number;
+}
 /** Conv geometry as lib/conv.ts's Conv2dGeometry holds it. */
 export interface ConvGeom {
   cin: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
@@ -254,6 +258,14 @@ export interface NativeAddon {
   alifBackward(o: AlifScanConfig & {
     method: number; alpha: View; rho: View; beta: View; theta0: View; g: View; v: View; b: View; v0: View; dx: View;
     dv0?: Opt; db0?: Opt; dalpha?: Opt; drho?: Opt; dbeta?: Opt; dtheta0?: Opt;
+  }): void;
+  /** CubaLIF (kernels/cuba.cuh): vState, iState [N] the (v, i) state in and out; s, v, i [T, N]. */
+  cubaForward(o: CubaScanConfig & {
+    x: View; alphaSyn: View; alpha: View; theta: View; vState: View; iState: View; s: View; v: View; i: View;
+  }): void;
+  cubaBackward(o: CubaScanConfig & {
+    method: number; alphaSyn: View; alpha: View; theta: View; g: View; v: View; i: View; v0: View; i0: View; dx: View;
+    dv0?: Opt; di0?: Opt; dalphaSyn?: Opt; dalpha?: Opt;
   }): void;
   /** s = S(v) with theta[i % P] */
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;

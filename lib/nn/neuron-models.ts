@@ -7,6 +7,7 @@
 import type { DeviceLike } from "../device.js";
 import { type Obj, bounded, fail } from "../validate.js";
 import { ALIF, ALIF_PARAMS, type AlifParam } from "./alif.js";
+import { CUBA_PARAMS, CubaLIF, type CubaParam } from "./cuba.js";
 import { IAF, LIF } from "./lif.js";
 import type { NeuronLayer } from "./neuron.js";
 import type { BackwardMethod, SurrogateName } from "./options.js";
@@ -25,6 +26,8 @@ export interface NeuronSettings {
   /** ALIF: adaptation time constant (steps) and strength. */
   tauAdapt?: number;
   beta?: number;
+  /** CubaLIF: synaptic time constant (steps). */
+  tauSyn?: number;
   /** SRM: SLAYER's kernels from time constants (tauSr, tauRef, scaleRef), or explicit kernels. */
   tauSr?: number;
   tauRef?: number;
@@ -84,6 +87,12 @@ export const NEURON_MODELS = {
     readConfig: (n) => ({ tauAdapt: bounded("neuron.tauAdapt", n.tauAdapt, 200, pos), beta: bounded("neuron.beta", n.beta, 1, { min: 0 }) }),
     fromConfig: (n, c) => new ALIF({ ...c, tauMem: n.tauMem, tauAdapt: n.tauAdapt, beta: n.beta, learn: (n.learn ?? []) as AlifParam[] }),
     gradcheck: ({ tauMem, surrogate, backward, device }) => new ALIF({ tauMem, tauAdapt: 100, beta: 0.5, surrogate, backward, device }),
+  },
+  cubalif: {
+    layer: "CubaLIF", fields: ["tauMem", "tauSyn"], learnable: CUBA_PARAMS, zeroReset: true,
+    readConfig: (n) => ({ tauSyn: bounded("neuron.tauSyn", n.tauSyn, 5, pos) }),
+    fromConfig: (n, c) => new CubaLIF({ ...c, reset: n.reset, tauMem: n.tauMem, tauSyn: n.tauSyn, learn: (n.learn ?? []) as CubaParam[] }),
+    gradcheck: ({ tauMem, surrogate, backward, device }) => new CubaLIF({ tauMem, tauSyn: 5, surrogate, backward, device }),
   },
   srm: {
     layer: "SRM", fields: ["tauSr", "tauRef", "scaleRef", "epsilon", "nu"], learnable: [], zeroReset: false,

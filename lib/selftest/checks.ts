@@ -6,3 +6,4 @@ import "./neuron-checks.js";
 import "./edge-checks.js";
 import "./vision-checks.js";
 import "./fast-path-checks.js";
+import "./cuba-checks.js";
