@@ -88,17 +88,17 @@ export const NEURON_MODELS = {
     fromConfig: (n, c) => new ALIF({ ...c, tauMem: n.tauMem, tauAdapt: n.tauAdapt, beta: n.beta, learn: (n.learn ?? []) as AlifParam[] }),
     gradcheck: ({ tauMem, surrogate, backward, device }) => new ALIF({ tauMem, tauAdapt: 100, beta: 0.5, surrogate, backward, device }),
   },
-  cubalif: {
-    layer: "CubaLIF", fields: ["tauMem", "tauSyn"], learnable: CUBA_PARAMS, zeroReset: true,
-    readConfig: (n) => ({ tauSyn: bounded("neuron.tauSyn", n.tauSyn, 5, pos) }),
-    fromConfig: (n, c) => new CubaLIF({ ...c, reset: n.reset, tauMem: n.tauMem, tauSyn: n.tauSyn, learn: (n.learn ?? []) as CubaParam[] }),
-    gradcheck: ({ tauMem, surrogate, backward, device }) => new CubaLIF({ tauMem, tauSyn: 5, surrogate, backward, device }),
-  },
   srm: {
     layer: "SRM", fields: ["tauSr", "tauRef", "scaleRef", "epsilon", "nu"], learnable: [], zeroReset: false,
     readConfig: srmConfig,
     fromConfig: (n, c) => new SRM({ ...c, ...(n.epsilon ? { epsilon: n.epsilon, nu: n.nu } : { tauSr: n.tauSr, tauRef: n.tauRef, scaleRef: n.scaleRef }) }),
     gradcheck: ({ surrogate, backward, device }) => new SRM({ tauSr: 4, tauRef: 2, surrogate, backward, device }),
+  },
+  cubalif: {
+    layer: "CubaLIF", fields: ["tauMem", "tauSyn"], learnable: CUBA_PARAMS, zeroReset: true,
+    readConfig: (n) => ({ tauSyn: bounded("neuron.tauSyn", n.tauSyn, 5, pos) }),
+    fromConfig: (n, c) => new CubaLIF({ ...c, reset: n.reset, tauMem: n.tauMem, tauSyn: n.tauSyn, learn: (n.learn ?? []) as CubaParam[] }),
+    gradcheck: ({ tauMem, surrogate, backward, device }) => new CubaLIF({ tauMem, tauSyn: 5, surrogate, backward, device }),
   },
 } as const satisfies Record<string, NeuronModel>;
 
