@@ -97,7 +97,8 @@ export function codes(): CodeTables {
 export const BACKEND_OPS = [
   "fill", "unary", "binary", "axpby", "reduce", "gemm", "softmax_xent", "log_softmax",
   "lif_forward", "lif_backward", "expleak_forward", "expleak_backward", "srm_forward", "srm_backward",
-  "alif_forward", "alif_backward", "cuba_forward", "cuba_backward", "spike_fn", "surrogate_grad",
+  "alif_forward", "alif_backward", "cuba_forward", "cuba_backward",
+  "adlif_forward", "adlif_backward", "spike_fn", "surrogate_grad",
   "gemm_batched", "im2col", "col2im", "pool2d", "pool2d_backward", "adam_step", "dropout_mask", "dropout_apply",
   "scatter_frames", "scatter_batch",
   "count_nonzero", "sparse_linear_forward", "sparse_linear_weight_grad", "sparse_conv_forward", "sparse_conv_weight_grad",
@@ -162,7 +163,7 @@ export interface SrmScanConfig extends Omit<ScanShape, "P">, SurrogateSpec {
   maxSpikes: number;
 }
 export type AlifScanConfig = ScanShape & SurrogateSpec;
-/** CubaLIF reads LIF's config: the reset mode and the surrogate (neurons.h LifConfig). */
+/** CubaLIF and adLIF read LIF's config: the reset mode and the surrogate (neurons.h LifConfig). */
 export interface CubaScanConfig extends ScanShape, SurrogateSpec {
   reset: number;
 }
@@ -266,6 +267,14 @@ export interface NativeAddon {
   cubaBackward(o: CubaScanConfig & {
     method: number; alphaSyn: View; alpha: View; theta: View; g: View; v: View; i: View; v0: View; i0: View; dx: View;
     dv0?: Opt; di0?: Opt; dalphaSyn?: Opt; dalpha?: Opt;
+  }): void;
+  /** adLIF (kernels/adlif.cuh): vState, wState [N] the (v, w) state in and out; s, v, w [T, N]. */
+  adlifForward(o: CubaScanConfig & {
+    x: View; alpha: View; beta: View; a: View; b: View; theta: View; vState: View; wState: View; s: View; v: View; w: View;
+  }): void;
+  adlifBackward(o: CubaScanConfig & {
+    method: number; alpha: View; beta: View; a: View; b: View; theta: View; g: View; x: View; v: View; w: View; v0: View; w0: View;
+    dx: View; dv0?: Opt; dw0?: Opt; dalpha?: Opt; dbeta?: Opt; da?: Opt; db?: Opt;
   }): void;
   /** s = S(v) with theta[i % P] */
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;
