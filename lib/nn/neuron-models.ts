@@ -108,7 +108,7 @@ export const NEURON_MODELS = {
     layer: "AdLIF", fields: ["tauMem", "tauAdapt", "a", "b"], learnable: ADLIF_PARAMS, zeroReset: true,
     readConfig: (n) => ({ tauAdapt: bounded("neuron.tauAdapt", n.tauAdapt, 150, pos), a: bounded("neuron.a", n.a, 0.5, {}), b: bounded("neuron.b", n.b, 1, {}) }),
     fromConfig: (n, c) => new AdLIF({ ...c, reset: n.reset, tauMem: n.tauMem, tauAdapt: n.tauAdapt, a: n.a, b: n.b, learn: (n.learn ?? []) as AdlifParam[] }),
-    gradcheck: ({ tauMem, surrogate, backward, device }) => new AdLIF({ tauMem, tauAdapt: 100, surrogate, backward, device }),
+    gradcheck: ({ tauMem, surrogate, backward, device }) => new AdLIF({ tauMem, tauAdapt: 100, a: 0.2, b: 0.3, surrogate, backward, device }),
   },
 } as const satisfies Record<string, NeuronModel>;
 

@@ -7,3 +7,4 @@ import "./edge-checks.js";
 import "./vision-checks.js";
 import "./fast-path-checks.js";
 import "./cuba-checks.js";
+import "./adlif-checks.js";

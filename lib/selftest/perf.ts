@@ -49,6 +49,14 @@ const cubaP = (d: Device) => {
     theta: one(1), vState: Tensor.zeros([NN], d), iState: Tensor.zeros([NN], d), v: Tensor.empty([T, NN], d), i: Tensor.empty([T, NN], d),
   };
 };
+const adlifP = (d: Device) => {
+  const c = codes(), one = (v: number) => Tensor.from([v], [1], d);
+  return {
+    T, N: NN, P: 1, reset: c.reset.subtract, surrogate: c.surrogate.exponential, sgScale: 1, sgWidth: 0.5, alpha: one(0.9), beta: one(0.98),
+    a: one(0.5), b: one(1), theta: one(1), vState: Tensor.zeros([NN], d), wState: Tensor.zeros([NN], d), v: Tensor.empty([T, NN], d),
+    w: Tensor.empty([T, NN], d),
+  };
+};
 const alifP = (d: Device) => {
   const c = codes(), one = (v: number) => Tensor.from([v], [1], d);
   return {
@@ -88,6 +96,8 @@ const CASES: PerfCase[] = [
   { entry: "alif_backward", label: `exodus [T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => { const a = alifP(d), x = rnd(d, r, [T, NN], -0.5, 1.5), s = Tensor.empty([T, NN], d), g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d); native().alifForward({ ...a, x, vState: Tensor.zeros([NN], d), bState: Tensor.zeros([NN], d), s }); return () => native().alifBackward({ ...a, method: codes().grad.exodus, g, v0: Tensor.zeros([NN], d), dx }); } },
   { entry: "cuba_forward", label: `[T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => { const a = cubaP(d), x = rnd(d, r, [T, NN], -0.2, 0.5), s = Tensor.empty([T, NN], d); return () => native().cubaForward({ ...a, x, s }); } },
   { entry: "cuba_backward", label: `exodus [T=${T}, N=${NN}]`, bytes: 20 * TN, setup: (d, r) => { const a = cubaP(d), x = rnd(d, r, [T, NN], -0.2, 0.5), s = Tensor.empty([T, NN], d), g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), dalpha = Tensor.empty([NN], d), dalphaSyn = Tensor.empty([NN], d); native().cubaForward({ ...a, x, s }); return () => native().cubaBackward({ ...a, method: codes().grad.exodus, g, v0: Tensor.zeros([NN], d), i0: Tensor.zeros([NN], d), dx, dalpha, dalphaSyn }); } },
+  { entry: "adlif_forward", label: `[T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => { const a = adlifP(d), x = rnd(d, r, [T, NN], 0, 3), s = Tensor.empty([T, NN], d); return () => native().adlifForward({ ...a, x, s }); } },
+  { entry: "adlif_backward", label: `exodus [T=${T}, N=${NN}]`, bytes: 24 * TN, setup: (d, r) => { const a = adlifP(d), x = rnd(d, r, [T, NN], 0, 3), s = Tensor.empty([T, NN], d), g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), grad = () => Tensor.empty([NN], d); native().adlifForward({ ...a, x, s }); return () => native().adlifBackward({ ...a, method: codes().grad.exodus, g, x, v0: Tensor.zeros([NN], d), w0: Tensor.zeros([NN], d), dx, dalpha: grad(), dbeta: grad(), da: grad(), db: grad() }); } },
   { entry: "spike_fn", label: `[${E}]`, bytes: 8 * E, setup: (d, r) => { const v = rnd(d, r, [E], 0, 2), s = Tensor.empty([E], d); return () => native().spikeFn({ v, s, n: E, theta: Tensor.from([1], [1], d), P: 1, multi: false, maxSpikes: 0 }); } },
   { entry: "surrogate_grad", label: `exponential [${E}]`, bytes: 12 * E, setup: (d, r) => { const v = rnd(d, r, [E], 0, 2), g = rnd(d, r, [E]), y = Tensor.empty([E], d); return () => native().surrogateGrad({ surrogate: codes().surrogate.exponential, v, g, y, n: E, theta: Tensor.from([1], [1], d), P: 1, scale: 1, width: 0.5 }); } },
   { entry: "gemm_batched", label: `${imgs} x [${cout}x${ckk}]·[${ckk}x${cpix}]`, flops: 2 * imgs * cout * ckk * cpix, setup: (d, r) => { const A = rnd(d, r, [cout, ckk]), B = rnd(d, r, [imgs, ckk, cpix]), C = Tensor.empty([imgs, cout, cpix], d); return () => native().gemmBatched({ transA: false, transB: false, M: cout, N: cpix, K: ckk, alpha: 1, A, lda: ckk, strideA: 0, B, ldb: cpix, strideB: ckk * cpix, beta: 0, C, ldc: cpix, strideC: cout * cpix, batch: imgs }); } },
