@@ -315,6 +315,90 @@ Napi::Value RlifBackward(const Napi::CallbackInfo& info) {
 }
 // ---- end of recurrent LIF ------------------------------------------------------------------------
 
+// ---- CubaLIF (kernels/cuba.cuh): LIF's config (reset, surrogate), without LIF's extra switches (adLIF reads it too) ----
+exo::LifConfig cuba_config(const Args& a) {
+  exo::LifConfig c = lif_config(a);
+  if (c.multi_spike || c.has_vmin || c.norm_input)
+    throw Napi::RangeError::New(a.env(), a.op() + ": multiSpike, vMin and normInput are LIF's options; CubaLIF and adLIF have none of them");
+  return c;
+}
+
+// cubaForward({ x, alphaSyn, alpha, theta, vState, iState, s, v, i, T, N, P, reset, surrogate, sgScale, sgWidth })
+Napi::Value CubaForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "cubaForward");
+    exo::LifConfig c = cuba_config(a);
+    size_t TN = (size_t)c.T * c.N;
+    View x = a.view("x", TN);
+    View as = a.view("alphaSyn", c.P, x), al = a.view("alpha", c.P, x), th = a.view("theta", c.P, x);
+    View vs = a.view("vState", c.N, x), is = a.view("iState", c.N, x);
+    View s = a.view("s", TN, x), v = a.view("v", TN, x), i = a.view("i", TN, x);
+    if (TN) exo::on(x.dev).cuba_forward(x.dev.index, c, as.p, al.p, th.p, x.p, vs.p, is.p, s.p, v.p, i.p);
+    return info.Env().Undefined();
+  });
+}
+
+// cubaBackward({ method, alphaSyn, alpha, theta, g, v, i, v0, i0, dx, dv0?, di0?, dalphaSyn?, dalpha?, …config })
+Napi::Value CubaBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "cubaBackward");
+    exo::LifConfig c = cuba_config(a);
+    auto method = a.code<exo::NeuronGrad>("method");
+    size_t TN = (size_t)c.T * c.N;
+    View g = a.view("g", TN);
+    View as = a.view("alphaSyn", c.P, g), al = a.view("alpha", c.P, g), th = a.view("theta", c.P, g);
+    View v = a.view("v", TN, g), i = a.view("i", TN, g), v0 = a.view("v0", c.N, g), i0 = a.view("i0", c.N, g);
+    View dx = a.view("dx", TN, g);
+    float *dv0 = a.optional("dv0", c.N, g), *di0 = a.optional("di0", c.N, g);
+    float *das = a.optional("dalphaSyn", c.N, g), *dal = a.optional("dalpha", c.N, g);
+    if (c.N)
+      exo::on(g.dev).cuba_backward(g.dev.index, c, method, as.p, al.p, th.p, g.p, v.p, i.p, v0.p, i0.p, dx.p, dv0, di0,
+                                   das, dal);
+    return info.Env().Undefined();
+  });
+}
+// ---- end CubaLIF ----
+
+// ---- adLIF (kernels/adlif.cuh): LIF's config, as CubaLIF's ----
+// adlifForward({ x, alpha, beta, a, b, theta, vState, wState, s, v, w, T, N, P, reset, surrogate, sgScale, sgWidth })
+Napi::Value AdlifForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "adlifForward");
+    exo::LifConfig c = cuba_config(a);
+    size_t TN = (size_t)c.T * c.N;
+    View x = a.view("x", TN);
+    View al = a.view("alpha", c.P, x), be = a.view("beta", c.P, x), pa = a.view("a", c.P, x), pb = a.view("b", c.P, x),
+         th = a.view("theta", c.P, x);
+    View vs = a.view("vState", c.N, x), ws = a.view("wState", c.N, x);
+    View s = a.view("s", TN, x), v = a.view("v", TN, x), w = a.view("w", TN, x);
+    if (TN) exo::on(x.dev).adlif_forward(x.dev.index, c, al.p, be.p, pa.p, pb.p, th.p, x.p, vs.p, ws.p, s.p, v.p, w.p);
+    return info.Env().Undefined();
+  });
+}
+
+// adlifBackward({ method, alpha, beta, a, b, theta, g, x, v, w, v0, w0, dx, dv0?, dw0?, dalpha?, dbeta?, da?, db?, …config })
+Napi::Value AdlifBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "adlifBackward");
+    exo::LifConfig c = cuba_config(a);
+    auto method = a.code<exo::NeuronGrad>("method");
+    size_t TN = (size_t)c.T * c.N;
+    View g = a.view("g", TN);
+    View al = a.view("alpha", c.P, g), be = a.view("beta", c.P, g), pa = a.view("a", c.P, g), pb = a.view("b", c.P, g),
+         th = a.view("theta", c.P, g);
+    View x = a.view("x", TN, g), v = a.view("v", TN, g), w = a.view("w", TN, g);
+    View v0 = a.view("v0", c.N, g), w0 = a.view("w0", c.N, g), dx = a.view("dx", TN, g);
+    float *dv0 = a.optional("dv0", c.N, g), *dw0 = a.optional("dw0", c.N, g);
+    float *dal = a.optional("dalpha", c.N, g), *dbe = a.optional("dbeta", c.N, g), *da = a.optional("da", c.N, g),
+          *db = a.optional("db", c.N, g);
+    if (c.N)
+      exo::on(g.dev).adlif_backward(g.dev.index, c, method, al.p, be.p, pa.p, pb.p, th.p, g.p, x.p, v.p, w.p, v0.p, w0.p,
+                                    dx.p, dv0, dw0, dal, dbe, da, db);
+    return info.Env().Undefined();
+  });
+}
+// ---- end adLIF ----
+
 // spikeFn({ v, s, n, theta, P, multi, maxSpikes }): theta[i % P]
 Napi::Value SpikeFn(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -354,6 +438,10 @@ void register_neuron_bindings(Napi::Env env, Napi::Object exports) {
   EXO_EXPORT("srmBackward", SrmBackward);
   EXO_EXPORT("alifForward", AlifForward);
   EXO_EXPORT("alifBackward", AlifBackward);
+  EXO_EXPORT("cubaForward", CubaForward);
+  EXO_EXPORT("cubaBackward", CubaBackward);
+  EXO_EXPORT("adlifForward", AdlifForward);
+  EXO_EXPORT("adlifBackward", AdlifBackward);
   EXO_EXPORT("spikeFn", SpikeFn);
   EXO_EXPORT("surrogateGrad", SurrogateGrad);
   EXO_EXPORT("rlifForward", RlifForward);

@@ -97,7 +97,8 @@ export function codes(): CodeTables {
 export const BACKEND_OPS = [
   "fill", "unary", "binary", "axpby", "reduce", "gemm", "softmax_xent", "log_softmax",
   "lif_forward", "lif_backward", "expleak_forward", "expleak_backward", "srm_forward", "srm_backward",
-  "alif_forward", "alif_backward", "spike_fn", "surrogate_grad",
+  "alif_forward", "alif_backward", "cuba_forward", "cuba_backward",
+  "adlif_forward", "adlif_backward", "spike_fn", "surrogate_grad",
   "rlif_forward", "rlif_backward",
   "gemm_batched", "im2col", "col2im", "pool2d", "pool2d_backward", "adam_step", "dropout_mask", "dropout_apply",
   "scatter_frames", "scatter_batch",
@@ -166,6 +167,10 @@ export interface SrmScanConfig extends Omit<ScanShape, "P">, SurrogateSpec {
 export type AlifScanConfig = ScanShape & SurrogateSpec;
 /** Recurrent LIF (neurons.h RlifConfig): P is the layer's neuron count H; N = batch·H. */
 export interface RlifScanConfig extends ScanShape, SurrogateSpec {
+  reset: number;
+}
+/** CubaLIF and adLIF read LIF's config: the reset mode and the surrogate (neurons.h LifConfig). */
+export interface CubaScanConfig extends ScanShape, SurrogateSpec {
   reset: number;
 }
 /** Conv geometry as lib/conv.ts's Conv2dGeometry holds it. */
@@ -280,6 +285,22 @@ export interface NativeAddon {
   rlifBackward(o: RlifScanConfig & {
     method: number; alpha: View; theta: View; m: View; bias?: Opt; w: View; g: View; h?: Opt; v: View; v0: View; s0: View; dx: View;
     dv0?: Opt; ds0?: Opt; dalpha?: Opt; dbias?: Opt; dw: View;
+  }): void;
+  /** CubaLIF (kernels/cuba.cuh): vState, iState [N] the (v, i) state in and out; s, v, i [T, N]. */
+  cubaForward(o: CubaScanConfig & {
+    x: View; alphaSyn: View; alpha: View; theta: View; vState: View; iState: View; s: View; v: View; i: View;
+  }): void;
+  cubaBackward(o: CubaScanConfig & {
+    method: number; alphaSyn: View; alpha: View; theta: View; g: View; v: View; i: View; v0: View; i0: View; dx: View;
+    dv0?: Opt; di0?: Opt; dalphaSyn?: Opt; dalpha?: Opt;
+  }): void;
+  /** adLIF (kernels/adlif.cuh): vState, wState [N] the (v, w) state in and out; s, v, w [T, N]. */
+  adlifForward(o: CubaScanConfig & {
+    x: View; alpha: View; beta: View; a: View; b: View; theta: View; vState: View; wState: View; s: View; v: View; w: View;
+  }): void;
+  adlifBackward(o: CubaScanConfig & {
+    method: number; alpha: View; beta: View; a: View; b: View; theta: View; g: View; x: View; v: View; w: View; v0: View; w0: View;
+    dx: View; dv0?: Opt; dw0?: Opt; dalpha?: Opt; dbeta?: Opt; da?: Opt; db?: Opt;
   }): void;
   /** s = S(v) with theta[i % P] */
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;

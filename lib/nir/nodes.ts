@@ -7,6 +7,7 @@
 import { type DeviceLike } from "../device.js";
 import { shapeStr } from "../errors.js";
 import { Conv2d } from "../nn/conv2d.js";
+import { CubaLIF } from "../nn/cuba.js";
 import { ExpLeak } from "../nn/expleak.js";
 import { Flatten } from "../nn/flatten.js";
 import { IAF, LIF } from "../nn/lif.js";
@@ -255,9 +256,17 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
       const win = r.has("w_in") ? r.perNeuron("w_in", shape) : 1;
       if (r.has("v_leak_syn") || r.has("v_reset_syn")) r.fail("a synaptic leak or reset (fields v_leak_syn / v_reset_syn): exodus's synaptic filter has neither");
       gainOf(zip(n(), [win, rate("tau_syn"), r.perNeuron("r", shape), rate("tau_mem")], (w, ks, x, km) => w * ks * (x * km)));
+      const threshold = f32(r.perNeuron("v_threshold", shape));
+      // Without a leak drive it is one CubaLIF layer (the same recurrence, in one scan); a drive
+      // enters between the current and the membrane, so then ExpLeak → Bias → LIF.
+      if (all(zip(n(), [rate("tau_mem"), vLeak()], (a, b) => a * b), (x) => x === 0)) {
+        const learn = (["alpha", "alphaSyn"] as const).filter((k) => r.meta(k === "alpha" ? "exodus_learn_alpha" : "exodus_learn_alpha_syn") === 1);
+        layers.push(new CubaLIF({ alphaSyn: f32(beta), alpha: f32(alpha), threshold, reset: reset(), surrogate: surrogate(), learn, ...common }));
+        break;
+      }
       layers.push(new ExpLeak({ beta: f32(beta), ...common }));
       drive(rate("tau_mem"), vLeak());
-      layers.push(new LIF({ alpha: f32(alpha), threshold: f32(r.perNeuron("v_threshold", shape)), reset: reset(), surrogate: surrogate(), ...common }));
+      layers.push(new LIF({ alpha: f32(alpha), threshold, reset: reset(), surrogate: surrogate(), ...common }));
       break;
     }
     case "Delay":

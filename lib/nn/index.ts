@@ -1,4 +1,4 @@
-// Neural-network layers: spiking neurons (LIF, IAF, ALIF, ExpLeak, SRM) with EXODUS, SLAYER or BPTT
+// Neural-network layers: spiking neurons (LIF, IAF, ALIF, CubaLIF, AdLIF, ExpLeak, SRM) with EXODUS, SLAYER or BPTT
 // gradients, Linear, and a feedforward Sequential container.
 export { Module, type Parameter, type Buffer } from "./module.js";
 export type { Activation, ForwardRequest, Fusion, InputReads } from "./activation.js";
@@ -6,6 +6,8 @@ export { NEURON_MODELS, NEURON_TYPES, neuronModel, type NeuronModel, type Neuron
 export { LIF, IAF, type LIFOptions, type PerNeuron } from "./lif.js";
 export { ALIF, type ALIFOptions, type AlifParam } from "./alif.js";
 export { RLIF, type RLIFOptions } from "./rlif.js";
+export { CubaLIF, type CubaLIFOptions, type CubaParam } from "./cuba.js";
+export { AdLIF, type AdLIFOptions, type AdlifParam } from "./adlif.js";
 export { ExpLeak, type ExpLeakOptions } from "./expleak.js";
 export { NeuronLayer } from "./neuron.js";
 export { SRM, type SRMOptions, alphaKernel, refractoryKernel } from "./srm.js";

@@ -7,6 +7,8 @@
 import type { DeviceLike } from "../device.js";
 import { type Obj, bounded, fail } from "../validate.js";
 import { ALIF, ALIF_PARAMS, type AlifParam } from "./alif.js";
+import { CUBA_PARAMS, CubaLIF, type CubaParam } from "./cuba.js";
+import { ADLIF_PARAMS, AdLIF, type AdlifParam } from "./adlif.js";
 import { IAF, LIF } from "./lif.js";
 import type { NeuronLayer } from "./neuron.js";
 import type { BackwardMethod, SurrogateName } from "./options.js";
@@ -27,6 +29,11 @@ export interface NeuronSettings {
   /** ALIF: adaptation time constant (steps) and strength. */
   tauAdapt?: number;
   beta?: number;
+  /** CubaLIF: synaptic time constant (steps). */
+  tauSyn?: number;
+  /** adLIF: subthreshold coupling a and spike-triggered adaptation b (tauAdapt: its w's time constant). */
+  a?: number;
+  b?: number;
   /** SRM: SLAYER's kernels from time constants (tauSr, tauRef, scaleRef), or explicit kernels. */
   tauSr?: number;
   tauRef?: number;
@@ -98,6 +105,18 @@ export const NEURON_MODELS = {
     readConfig: srmConfig,
     fromConfig: (n, c) => new SRM({ ...c, ...(n.epsilon ? { epsilon: n.epsilon, nu: n.nu } : { tauSr: n.tauSr, tauRef: n.tauRef, scaleRef: n.scaleRef }) }),
     gradcheck: ({ surrogate, backward, device }) => new SRM({ tauSr: 4, tauRef: 2, surrogate, backward, device }),
+  },
+  cubalif: {
+    layer: "CubaLIF", fields: ["tauMem", "tauSyn"], learnable: CUBA_PARAMS, zeroReset: true,
+    readConfig: (n) => ({ tauSyn: bounded("neuron.tauSyn", n.tauSyn, 5, pos) }),
+    fromConfig: (n, c) => new CubaLIF({ ...c, reset: n.reset, tauMem: n.tauMem, tauSyn: n.tauSyn, learn: (n.learn ?? []) as CubaParam[] }),
+    gradcheck: ({ tauMem, surrogate, backward, device }) => new CubaLIF({ tauMem, tauSyn: 5, surrogate, backward, device }),
+  },
+  adlif: {
+    layer: "AdLIF", fields: ["tauMem", "tauAdapt", "a", "b"], learnable: ADLIF_PARAMS, zeroReset: true,
+    readConfig: (n) => ({ tauAdapt: bounded("neuron.tauAdapt", n.tauAdapt, 150, pos), a: bounded("neuron.a", n.a, 0.5, {}), b: bounded("neuron.b", n.b, 1, {}) }),
+    fromConfig: (n, c) => new AdLIF({ ...c, reset: n.reset, tauMem: n.tauMem, tauAdapt: n.tauAdapt, a: n.a, b: n.b, learn: (n.learn ?? []) as AdlifParam[] }),
+    gradcheck: ({ tauMem, surrogate, backward, device }) => new AdLIF({ tauMem, tauAdapt: 100, a: 0.2, b: 0.3, surrogate, backward, device }),
   },
 } as const satisfies Record<string, NeuronModel>;
 

@@ -8,3 +8,5 @@ import "./edge-checks.js";
 import "./vision-checks.js";
 import "./fast-path-checks.js";
 import "./delay-checks.js";
+import "./cuba-checks.js";
+import "./adlif-checks.js";

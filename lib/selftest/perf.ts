@@ -42,6 +42,21 @@ const lif = (d: Device) => {
     state: Tensor.zeros([NN], d), v: Tensor.empty([T, NN], d),
   };
 };
+const cubaP = (d: Device) => {
+  const c = codes(), one = (v: number) => Tensor.from([v], [1], d);
+  return {
+    T, N: NN, P: 1, reset: c.reset.subtract, surrogate: c.surrogate.exponential, sgScale: 1, sgWidth: 0.5, alphaSyn: one(0.8), alpha: one(0.95),
+    theta: one(1), vState: Tensor.zeros([NN], d), iState: Tensor.zeros([NN], d), v: Tensor.empty([T, NN], d), i: Tensor.empty([T, NN], d),
+  };
+};
+const adlifP = (d: Device) => {
+  const c = codes(), one = (v: number) => Tensor.from([v], [1], d);
+  return {
+    T, N: NN, P: 1, reset: c.reset.subtract, surrogate: c.surrogate.exponential, sgScale: 1, sgWidth: 0.5, alpha: one(0.9), beta: one(0.98),
+    a: one(0.5), b: one(1), theta: one(1), vState: Tensor.zeros([NN], d), wState: Tensor.zeros([NN], d), v: Tensor.empty([T, NN], d),
+    w: Tensor.empty([T, NN], d),
+  };
+};
 const alifP = (d: Device) => {
   const c = codes(), one = (v: number) => Tensor.from([v], [1], d);
   return {
@@ -89,6 +104,10 @@ const CASES: PerfCase[] = [
   // products (2·T·N·256 per pass; the forward adds only the rows of spiking neurons).
   { entry: "rlif_forward", label: `H 256 [T=${T}, N=${NN}]`, flops: 2 * TN * 256, setup: (d, r) => { const p = rlifP(d, r), x = rnd(d, r, [T, NN], -0.5, 1.5); return () => native().rlifForward({ ...p, x, vState: Tensor.zeros([NN], d), sState: Tensor.zeros([NN], d), s: Tensor.empty([T, NN], d), v: p.v }); } },
   { entry: "rlif_backward", label: `exodus, H 256 [T=${T}, N=${NN}]`, flops: 4 * TN * 256, setup: (d, r) => { const p = rlifP(d, r), x = rnd(d, r, [T, NN], -0.5, 1.5), z = Tensor.zeros([NN], d); native().rlifForward({ ...p, x, vState: Tensor.zeros([NN], d), sState: Tensor.zeros([NN], d), s: Tensor.empty([T, NN], d), v: p.v }); const g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), dw = Tensor.empty([256, 256], d); return () => native().rlifBackward({ ...p, method: codes().grad.exodus, g, v: p.v, v0: z, s0: z, dx, dw }); } },
+  { entry: "cuba_forward", label: `[T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => { const a = cubaP(d), x = rnd(d, r, [T, NN], -0.2, 0.5), s = Tensor.empty([T, NN], d); return () => native().cubaForward({ ...a, x, s }); } },
+  { entry: "cuba_backward", label: `exodus [T=${T}, N=${NN}]`, bytes: 20 * TN, setup: (d, r) => { const a = cubaP(d), x = rnd(d, r, [T, NN], -0.2, 0.5), s = Tensor.empty([T, NN], d), g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), dalpha = Tensor.empty([NN], d), dalphaSyn = Tensor.empty([NN], d); native().cubaForward({ ...a, x, s }); return () => native().cubaBackward({ ...a, method: codes().grad.exodus, g, v0: Tensor.zeros([NN], d), i0: Tensor.zeros([NN], d), dx, dalpha, dalphaSyn }); } },
+  { entry: "adlif_forward", label: `[T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => { const a = adlifP(d), x = rnd(d, r, [T, NN], 0, 3), s = Tensor.empty([T, NN], d); return () => native().adlifForward({ ...a, x, s }); } },
+  { entry: "adlif_backward", label: `exodus [T=${T}, N=${NN}]`, bytes: 24 * TN, setup: (d, r) => { const a = adlifP(d), x = rnd(d, r, [T, NN], 0, 3), s = Tensor.empty([T, NN], d), g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), grad = () => Tensor.empty([NN], d); native().adlifForward({ ...a, x, s }); return () => native().adlifBackward({ ...a, method: codes().grad.exodus, g, x, v0: Tensor.zeros([NN], d), w0: Tensor.zeros([NN], d), dx, dalpha: grad(), dbeta: grad(), da: grad(), db: grad() }); } },
   { entry: "spike_fn", label: `[${E}]`, bytes: 8 * E, setup: (d, r) => { const v = rnd(d, r, [E], 0, 2), s = Tensor.empty([E], d); return () => native().spikeFn({ v, s, n: E, theta: Tensor.from([1], [1], d), P: 1, multi: false, maxSpikes: 0 }); } },
   { entry: "surrogate_grad", label: `exponential [${E}]`, bytes: 12 * E, setup: (d, r) => { const v = rnd(d, r, [E], 0, 2), g = rnd(d, r, [E]), y = Tensor.empty([E], d); return () => native().surrogateGrad({ surrogate: codes().surrogate.exponential, v, g, y, n: E, theta: Tensor.from([1], [1], d), P: 1, scale: 1, width: 0.5 }); } },
   { entry: "gemm_batched", label: `${imgs} x [${cout}x${ckk}]·[${ckk}x${cpix}]`, flops: 2 * imgs * cout * ckk * cpix, setup: (d, r) => { const A = rnd(d, r, [cout, ckk]), B = rnd(d, r, [imgs, ckk, cpix]), C = Tensor.empty([imgs, cout, cpix], d); return () => native().gemmBatched({ transA: false, transB: false, M: cout, N: cpix, K: ckk, alpha: 1, A, lda: ckk, strideA: 0, B, ldb: cpix, strideB: ckk * cpix, beta: 0, C, ldc: cpix, strideC: cout * cpix, batch: imgs }); } },

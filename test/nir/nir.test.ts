@@ -137,9 +137,9 @@ describe("NIR export → import", () => {
     const twice = importNir(graph({ type: "LIF", tau: three(4), r: three(8), v_leak: three(0), v_threshold: three(0.5), v_reset: three(0) }));
     expect(twice.notes.join()).toMatch(/gain 2 folded/);
     expect(run(twice.net, x).y).toEqual(run(reference(2, new LIF({ alpha: 0.75, threshold: 0.5, reset: "zero" })), x).y);
-    // CubaLIF: synaptic LI → LIF, gains (dt/τs)·w_in and R·dt/τm of 1
+    // CubaLIF: one CubaLIF layer (the same results as synaptic LI → LIF), gains (dt/τs)·w_in and R·dt/τm of 1
     const cuba = importNir(graph({ type: "CubaLIF", tau_syn: three(4), tau_mem: three(8), r: three(8), v_leak: three(0), v_threshold: three(0.3), v_reset: three(0), w_in: three(4) }));
-    expect(cuba.net.layers.map((l) => l.constructor.name)).toEqual(["Linear", "ExpLeak", "LIF"]);
+    expect(cuba.net.layers.map((l) => l.constructor.name)).toEqual(["Linear", "CubaLIF"]);
     expect(run(cuba.net, x).y).toEqual(run(reference(1, new ExpLeak({ beta: 0.75 }), new LIF({ alpha: 1 - 1 / 8, threshold: 0.3, reset: "zero" })), x).y);
     // what exodus cannot run is refused naming the node (v_leak, Threshold and branches import now: test/nir/layouts.test.ts)
     expect(() => importNir(graph({ type: "LIF", tau: three(5), r: three(5), v_leak: three(0), v_threshold: three(1), v_reset: three(0.5) }))).toThrow(/node n \(LIF\): v_reset other than 0/);

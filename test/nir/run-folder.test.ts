@@ -83,7 +83,7 @@ describe("an imported NIR graph as a run folder", () => {
     // exodus run on the run folder (the TypeScript API's loader too) with an event list
     writeFileSync(join(dir, "ev.npy"), encodeNpy(Float32Array.of(0, 3, 0, 5, 2, 3, 7, 39), [4, 2]));
     const s = JSON.parse(await cli("run", run, "--input", join(dir, "ev.npy"), "--events", "--steps", "12", "--out", join(dir, "tr"), "--json"));
-    expect(s.traces.map((t: { name: string }) => t.name)).toEqual(["lif1.spikes", "lif1.v", "lif2.v", "lif2.2.spikes", "lif2.2.v", "output"]);
+    expect(s.traces.map((t: { name: string }) => t.name)).toEqual(["lif1.spikes", "lif1.v", "lif2.spikes", "lif2.v", "output"]);
     expect(s.shape).toEqual([12, 1, 10]);
     const r = await loadRunnable(run);
     expect(r.inputShape).toEqual([40]);

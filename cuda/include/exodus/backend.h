@@ -69,6 +69,27 @@
   X(alif_backward, (const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v,    \
                     const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads),   \
     (c, method, p, g, v, b, v0, dx, dv0, db0, grads))                                                       \
+  /* CubaLIF (kernels/cuba.cuh): vs, is [N] (v, i) state in, out; s, v, i [T, N]: spikes, pre-reset        \
+     potentials, currents; parameters alpha_syn, alpha, theta [P] */                                        \
+  X(cuba_forward, (const LifConfig& c, const float* alpha_syn, const float* alpha, const float* theta,       \
+                   const float* x, float* vs, float* is, float* s, float* v, float* i),                     \
+    (c, alpha_syn, alpha, theta, x, vs, is, s, v, i))                                                       \
+  /* v0, i0 [N] the state the forward started from; dv0, di0, dalpha_syn, dalpha [N] optional */           \
+  X(cuba_backward, (const LifConfig& c, NeuronGrad method, const float* alpha_syn, const float* alpha,      \
+                    const float* theta, const float* g, const float* v, const float* i, const float* v0,    \
+                    const float* i0, float* dx, float* dv0, float* di0, float* dalpha_syn, float* dalpha), \
+    (c, method, alpha_syn, alpha, theta, g, v, i, v0, i0, dx, dv0, di0, dalpha_syn, dalpha))               \
+  /* adLIF (kernels/adlif.cuh): vs, ws [N] (v, w) state in, out; s, v, w [T, N]: spikes, pre-reset        \
+     potentials, adaptation; parameters alpha, beta, a, b, theta [P] */                                     \
+  X(adlif_forward, (const LifConfig& c, const float* alpha, const float* beta, const float* a, const float* b, \
+                    const float* theta, const float* x, float* vs, float* ws, float* s, float* v, float* w),  \
+    (c, alpha, beta, a, b, theta, x, vs, ws, s, v, w))                                                      \
+  /* x, v, w [T, N] of the forward; v0, w0 [N] its initial state; dv0, dw0 and the gradients [N] optional */ \
+  X(adlif_backward, (const LifConfig& c, NeuronGrad method, const float* alpha, const float* beta,          \
+                     const float* a, const float* b, const float* theta, const float* g, const float* x,     \
+                     const float* v, const float* w, const float* v0, const float* w0, float* dx, float* dv0, \
+                     float* dw0, float* dalpha, float* dbeta, float* da, float* db),                       \
+    (c, method, alpha, beta, a, b, theta, g, x, v, w, v0, w0, dx, dv0, dw0, dalpha, dbeta, da, db))         \
   X(spike_fn, (const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes), \
     (v, s, n, theta, P, multi, max_spikes))                                                                 \
   /* y = σ(v)·g */                                                                                          \
