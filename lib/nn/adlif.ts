@@ -12,8 +12,7 @@ import type { PerNeuron } from "./lif.js";
 import { retain } from "./module.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
-  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite,
-  oneOf, paramValues, parseSurrogate, positive,
+  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
 
@@ -72,15 +71,8 @@ export class AdLIF extends NeuronLayer {
     const b = paramValues(`${L} b`, opts.b ?? 1, finite);
     const theta = paramValues(`${L} threshold`, opts.threshold ?? 1, positive);
     const all = { alpha, beta, a, b, threshold: theta };
-    const P = Math.max(...Object.values(all).map((v) => v.length));
-    for (const [name, v] of Object.entries(all))
-      if (v.length !== 1 && v.length !== P) fail(`${L} ${name}`, `${P} values (as many as the longest parameter) or one`, `${v.length} values`);
-    let learn: AdlifParam[] = [];
-    if (opts.learn !== undefined) {
-      if (!Array.isArray(opts.learn)) fail(`${L} learn`, `an array of parameter names (${ADLIF_PARAMS.join(", ")})`, opts.learn);
-      for (const n of opts.learn) if (!ADLIF_PARAMS.includes(n)) fail(`${L} learn`, `names among ${ADLIF_PARAMS.join(", ")}`, n);
-      learn = [...new Set(opts.learn)];
-    }
+    const P = sharedLength(L, Object.entries(all));
+    const learn = learnedParams(L, opts.learn, ADLIF_PARAMS);
     if (opts.stateful !== undefined && typeof opts.stateful !== "boolean") fail(`${L} stateful`, "true or false", opts.stateful);
     super({
       name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P,

@@ -10,8 +10,7 @@ import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
-  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail,
-  paramValues, parseSurrogate, positive,
+  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
 
@@ -61,17 +60,8 @@ export class ALIF extends NeuronLayer {
       if (!(b >= 0) || !Number.isFinite(b)) fail(w, "a number >= 0", b);
     });
     const theta = paramValues(`${L} threshold`, opts.threshold ?? 1, positive);
-    const lengths = [alpha, rho, beta, theta].map((a) => a.length);
-    const P = Math.max(...lengths);
-    ALIF_PARAMS.forEach((name, i) => {
-      if (lengths[i] !== 1 && lengths[i] !== P) fail(`${L} ${name}`, `${P} values (as many as the longest parameter) or one`, `${lengths[i]} values`);
-    });
-    let learn: AlifParam[] = [];
-    if (opts.learn !== undefined) {
-      if (!Array.isArray(opts.learn)) fail(`${L} learn`, `an array of parameter names (${ALIF_PARAMS.join(", ")})`, opts.learn);
-      for (const n of opts.learn) if (!ALIF_PARAMS.includes(n)) fail(`${L} learn`, `names among ${ALIF_PARAMS.join(", ")}`, n);
-      learn = [...new Set(opts.learn)];
-    }
+    const P = sharedLength(L, [alpha, rho, beta, theta].map((v, i) => [ALIF_PARAMS[i], v] as const));
+    const learn = learnedParams(L, opts.learn, ALIF_PARAMS);
     super({
       name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P,
       states: ["v", "b"],

@@ -13,8 +13,7 @@ import { type NirContext, type NirStep, checkTiles, lifNode, refuse } from "./ni
 import { tauFromDecay } from "../nir/convention.js";
 import { f64 } from "../nir/hdf5.js";
 import {
-  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail,
-  oneOf, paramValues, parseSurrogate, positive,
+  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
 
@@ -62,17 +61,8 @@ export class CubaLIF extends NeuronLayer {
     const alphaSyn = decayValues(L, { value: opts.alphaSyn, tau: opts.tauSyn, dt: dtOf(opts.tauSyn) }, { value: "alphaSyn", tau: "tauSyn" }, undefined);
     const alpha = decayValues(L, { value: opts.alpha, tau: opts.tauMem, dt: dtOf(opts.tauMem) }, { value: "alpha", tau: "tauMem" }, 1);
     const theta = paramValues(`${L} threshold`, opts.threshold ?? 1, positive);
-    const lengths = [alphaSyn, alpha, theta].map((a) => a.length);
-    const P = Math.max(...lengths);
-    ["alphaSyn", "alpha", "threshold"].forEach((name, i) => {
-      if (lengths[i] !== 1 && lengths[i] !== P) fail(`${L} ${name}`, `${P} values (as many as the longest parameter) or one`, `${lengths[i]} values`);
-    });
-    let learn: CubaParam[] = [];
-    if (opts.learn !== undefined) {
-      if (!Array.isArray(opts.learn)) fail(`${L} learn`, `an array of parameter names (${CUBA_PARAMS.join(", ")})`, opts.learn);
-      for (const n of opts.learn) if (!CUBA_PARAMS.includes(n)) fail(`${L} learn`, `names among ${CUBA_PARAMS.join(", ")}`, n);
-      learn = [...new Set(opts.learn)];
-    }
+    const P = sharedLength(L, [["alphaSyn", alphaSyn], ["alpha", alpha], ["threshold", theta]]);
+    const learn = learnedParams(L, opts.learn, CUBA_PARAMS);
     if (opts.stateful !== undefined && typeof opts.stateful !== "boolean") fail(`${L} stateful`, "true or false", opts.stateful);
     super({
       name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P,

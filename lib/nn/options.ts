@@ -68,6 +68,21 @@ export function paramValues(what: string, v: unknown, check: (what: string, x: n
   fail(what, "a number or an array of numbers (one per neuron)", v);
 }
 
+/** The neuron count P of per-neuron parameters, each given as P values or one. */
+export function sharedLength(layer: string, named: readonly (readonly [string, ArrayLike<number>])[]): number {
+  const P = Math.max(...named.map(([, v]) => v.length));
+  for (const [name, v] of named) if (v.length !== 1 && v.length !== P) fail(`${layer} ${name}`, `${P} values (as many as the longest parameter) or one`, `${v.length} values`);
+  return P;
+}
+
+/** The parameters a layer's `learn` option names, each once (all among `allowed`); none when absent. */
+export function learnedParams<T extends string>(layer: string, v: unknown, allowed: readonly T[]): T[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail(`${layer} learn`, `an array of parameter names (${allowed.join(", ")})`, v);
+  for (const n of v) if (!allowed.includes(n as T)) fail(`${layer} learn`, `names among ${allowed.join(", ")}`, n);
+  return [...new Set(v as T[])];
+}
+
 /** Options must be an object of known keys. */
 export function checkOptions(layer: string, opts: unknown, known: ReadonlySet<string>): void {
   if (typeof opts !== "object" || opts === null) fail(`${layer} options`, "an object", opts);

@@ -2,9 +2,9 @@
 // and α, each backward method, both resets; on the CPU against the float64 reference
 // (cuba-reference.ts), on CUDA against the CPU backend.
 import { CubaLIF } from "../nn/cuba.js";
-import { Tensor } from "../tensor.js";
 import type { Rng } from "../random.js";
 import { cubaBackwardRef, cubaForwardRef } from "./cuba-reference.js";
+import { runNeuronLayer } from "./layer-run.js";
 import { registerCheck } from "./registry.js";
 
 const T = 200, B = 4, F = 64, N = B * F;
@@ -20,14 +20,7 @@ for (const reset of ["subtract", "zero"] as const)
       tolerance: 2e-5,
       inputs: (rng) => ({ x: noisy(rng, T * N, 0.04, 0.3), g: noisy(rng, T * N, 0, 1) }),
       run: (d, { x, g }) => {
-        const layer = new CubaLIF({ ...opts, reset, learn: ["alphaSyn", "alpha"], backward, device: d });
-        try {
-          const s = layer.forward(Tensor.from(x, [T, B, F], d));
-          const dx = layer.backward(Tensor.from(g, [T, B, F], d));
-          return [s.toArray(), layer.membrane?.toArray() ?? s.toArray(), dx.toArray(), ...layer.parameters().map((p) => p.grad.toArray())];
-        } finally {
-          layer.dispose();
-        }
+        return runNeuronLayer(new CubaLIF({ ...opts, reset, learn: ["alphaSyn", "alpha"], backward, device: d }), d, x, g, [T, B, F]);
       },
       reference: ({ x, g }) => {
         const f32 = (a: number[]) => a.map(Math.fround);

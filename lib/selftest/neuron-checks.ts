@@ -13,6 +13,7 @@ import {
   type LifRefParams, alifBackwardRef, alifForwardRef, expLeakBackwardRef, expLeakRef, lifBackwardRef, lifForwardRef, spikeRef, srmBackwardRef,
   srmForwardRef, surrogateRef,
 } from "./neuron-reference.js";
+import { runNeuronLayer } from "./layer-run.js";
 import { registerCheck } from "./registry.js";
 
 const T = 200, B = 4, F = 64, N = B * F;
@@ -158,14 +159,7 @@ for (const backward of ["exodus", "slayer", "bptt"] as const)
     tolerance: 2e-5,
     inputs: (rng) => ({ x: noisy(rng, T * N, 0.4, 0.8), g: noisy(rng, T * N, 0, 1) }),
     run: (d, { x, g }) => {
-      const layer = new ALIF({ ...alifOpts, learn: backward === "slayer" ? [] : ["alpha", "beta", "threshold"], backward, device: d });
-      try {
-        const s = layer.forward(Tensor.from(x, [T, B, F], d));
-        const dx = layer.backward(Tensor.from(g, [T, B, F], d));
-        return [s.toArray(), layer.membrane?.toArray() ?? s.toArray(), dx.toArray(), ...layer.parameters().map((p) => p.grad.toArray())];
-      } finally {
-        layer.dispose();
-      }
+      return runNeuronLayer(new ALIF({ ...alifOpts, learn: backward === "slayer" ? [] : ["alpha", "beta", "threshold"], backward, device: d }), d, x, g, [T, B, F]);
     },
     reference: ({ x, g }) => {
       const f32 = (a: number[]) => a.map(Math.fround);
