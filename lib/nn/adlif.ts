@@ -9,6 +9,7 @@ import { type DeviceLike, parseDevice } from "../device.js";
 import { type CubaScanConfig, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
+import { cubaScanConfig } from "./cuba.js";
 import { retain } from "./module.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
@@ -89,10 +90,7 @@ export class AdLIF extends NeuronLayer {
   }
 
   private config(T: number, N: number): CubaScanConfig {
-    return {
-      T, N, P: this.P, reset: codes().reset[this.reset], surrogate: this.surrogate.code, sgScale: this.surrogate.scale,
-      sgWidth: this.surrogate.width,
-    };
+    return cubaScanConfig(this, T, N);
   }
   private params() {
     return { alpha: this.alpha, beta: this.beta, a: this.a, b: this.b, theta: this.threshold };

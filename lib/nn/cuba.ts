@@ -44,6 +44,11 @@ export interface CubaLIFOptions {
 
 const KNOWN = new Set(["alphaSyn", "tauSyn", "alpha", "tauMem", "dt", "threshold", "reset", "surrogate", "backward", "learn", "stateful", "device"]);
 
+/** The scan config CubaLIF and adLIF send (LIF's reset and surrogate, native.ts CubaScanConfig). */
+export function cubaScanConfig(l: { P: number; reset: "subtract" | "zero"; surrogate: Surrogate }, T: number, N: number): CubaScanConfig {
+  return { T, N, P: l.P, reset: codes().reset[l.reset], surrogate: l.surrogate.code, sgScale: l.surrogate.scale, sgWidth: l.surrogate.width };
+}
+
 export class CubaLIF extends NeuronLayer {
   readonly surrogate: Surrogate;
   readonly reset: "subtract" | "zero";
@@ -77,10 +82,7 @@ export class CubaLIF extends NeuronLayer {
   }
 
   private config(T: number, N: number): CubaScanConfig {
-    return {
-      T, N, P: this.P, reset: codes().reset[this.reset], surrogate: this.surrogate.code, sgScale: this.surrogate.scale,
-      sgWidth: this.surrogate.width,
-    };
+    return cubaScanConfig(this, T, N);
   }
   private params() {
     return { alphaSyn: this.alphaSyn, alpha: this.alpha, theta: this.threshold };
