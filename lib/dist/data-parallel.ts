@@ -95,6 +95,11 @@ export class DataParallel {
     return this.size > 1 ? { rank: this.rank, size: this.size } : undefined;
   }
 
+  /** Returns once every rank got here (one small collective); at once alone. */
+  barrier(): void {
+    if (this.size > 1) this.group.gather(new Float64Array(1));
+  }
+
   /** The global batch's statistics: every rank's, summed in rank order. */
   exchange(s: StepStats, timed = true): GlobalStats {
     const k = s.spikes.length;

@@ -371,9 +371,9 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
     if (cfg.train.evalSplit !== "test") {
       const testData = opts.data ? opts.data.test : datasetInfo(cfg.dataset.name).splits.includes("test") ? await (data as Awaited<ReturnType<typeof openData>>).openTest() : undefined;
       try {
-        // Every rank reads the best checkpoint the writing rank saved: wait for it (a collective), then
-        // evaluate together; only the writer writes test.json.
-        if (testData && dp.size > 1) dp.exchange({ samples: 0, lossSum: 0, correct: 0, spikes: [], possible: [], stop: false }, false);
+        // Every rank reads the best checkpoint the writing rank saved: wait for it, then evaluate
+        // together; only the writer writes test.json.
+        if (testData) dp.barrier();
         if (testData) test = await finalTest({ model, state: [...params, ...buffers], cfg, test: testData, lastEpoch: pos.epoch, evaluate: (m, d, c, l) => evaluate(m, lossOf, d, c, l, dp), progress, write: dp.writer });
         if (test) stepLog?.test(pos.step, test);
       } finally {
