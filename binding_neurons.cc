@@ -1,5 +1,6 @@
-// N-API bindings of the spiking neuron kernels (LIF/IAF, ExpLeak, SRM, ALIF; forward and backward) and
-// the spike/surrogate element ops of the BPTT tape. Each takes one options object: the tensors by
+// N-API bindings of the spiking neuron kernels (LIF/IAF, ExpLeak, SRM, ALIF written here; the scan
+// models of neurons.h's EXO_SCAN_MODELS list generated from it) and the spike/surrogate element ops
+// of the BPTT tape. Each takes one options object: the tensors by
 // name (checked to hold what the kernel will touch; optional ones may be absent or null) and the
 // scan's configuration fields by name.
 #include "binding.h"
@@ -264,7 +265,10 @@ Napi::Value AlifBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// ---- recurrent LIF (neurons.h RlifConfig): P = H, the layer's neurons; N = B·H ----------------
+// ---- the scan models of neurons.h's EXO_SCAN_MODELS list: their config readers, then their
+// bindings, generated from the list's views (no model writes its own) ----------------------------
+
+// Recurrent LIF (neurons.h RlifConfig): P = H, the layer's neurons; N = B·H.
 exo::RlifConfig rlif_config(const Args& a) {
   exo::RlifConfig c;
   read_shape(a, c);  // P tiles N: B = N / P rows
@@ -272,50 +276,7 @@ exo::RlifConfig rlif_config(const Args& a) {
   c.reset = a.code<exo::ResetMode>("reset");
   return c;
 }
-exo::RlifParams rlif_params(const Args& a, size_t H, const View& like) {
-  if (like.dev.type == exo::DevType::CUDA && H > exo::kRlifMaxH)
-    a.fail("P", "is " + std::to_string(H) + ": a CUDA recurrent layer holds at most " + std::to_string(exo::kRlifMaxH) +
-                    " neurons (its scans keep a row in shared memory); use fewer neurons or the CPU");
-  return {a.view("alpha", H, like).p, a.view("theta", H, like).p, a.view("m", H, like).p, a.optional("bias", H, like),
-          a.view("w", H * H, like).p};
-}
-
-// rlifForward({ x, alpha, theta, m, bias?, w, vState, sState, s, v, T, N, P, reset, surrogate, sgScale, sgWidth })
-Napi::Value RlifForward(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    Args a(info, "rlifForward");
-    exo::RlifConfig c = rlif_config(a);
-    size_t TN = (size_t)c.T * c.N;
-    View x = a.view("x", TN);
-    exo::RlifParams p = rlif_params(a, c.P, x);
-    View vs = a.view("vState", c.N, x), ss = a.view("sState", c.N, x), s = a.view("s", TN, x), v = a.view("v", TN, x);
-    if (TN) exo::on(x.dev).rlif_forward(x.dev.index, c, p, x.p, vs.p, ss.p, s.p, v.p);
-    return info.Env().Undefined();
-  });
-}
-
-// rlifBackward({ method, alpha, theta, m, bias?, w, g, h?, v, v0, s0, dx, dv0?, ds0?, dalpha?, dbias?, dw, …config })
-Napi::Value RlifBackward(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    Args a(info, "rlifBackward");
-    exo::RlifConfig c = rlif_config(a);
-    auto method = a.code<exo::NeuronGrad>("method");
-    size_t TN = (size_t)c.T * c.N;
-    View g = a.view("g", TN);
-    exo::RlifParams p = rlif_params(a, c.P, g);
-    float* h = a.optional("h", TN, g);
-    View v = a.view("v", TN, g), v0 = a.view("v0", c.N, g), s0 = a.view("s0", c.N, g), dx = a.view("dx", TN, g);
-    View dw = a.view("dw", c.P * c.P, g);
-    float* dv0 = a.optional("dv0", c.N, g);
-    float* ds0 = a.optional("ds0", c.N, g);
-    exo::RlifGrads gr{a.optional("dalpha", c.N, g), a.optional("dbias", c.N, g), dw.p};
-    if (c.N) exo::on(g.dev).rlif_backward(g.dev.index, c, method, p, g.p, h, v.p, v0.p, s0.p, dx.p, dv0, ds0, gr);
-    return info.Env().Undefined();
-  });
-}
-// ---- end of recurrent LIF ------------------------------------------------------------------------
-
-// ---- CubaLIF (kernels/cuba.cuh): LIF's config (reset, surrogate), without LIF's extra switches (adLIF reads it too) ----
+// CubaLIF's and adLIF's: LIF's config (reset, surrogate), without LIF's extra switches.
 exo::LifConfig cuba_config(const Args& a) {
   exo::LifConfig c = lif_config(a);
   if (c.multi_spike || c.has_vmin || c.norm_input)
@@ -323,81 +284,102 @@ exo::LifConfig cuba_config(const Args& a) {
   return c;
 }
 
-// cubaForward({ x, alphaSyn, alpha, theta, vState, iState, s, v, i, T, N, P, reset, surrogate, sgScale, sgWidth })
-Napi::Value CubaForward(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    Args a(info, "cubaForward");
-    exo::LifConfig c = cuba_config(a);
-    size_t TN = (size_t)c.T * c.N;
-    View x = a.view("x", TN);
-    View as = a.view("alphaSyn", c.P, x), al = a.view("alpha", c.P, x), th = a.view("theta", c.P, x);
-    View vs = a.view("vState", c.N, x), is = a.view("iState", c.N, x);
-    View s = a.view("s", TN, x), v = a.view("v", TN, x), i = a.view("i", TN, x);
-    if (TN) exo::on(x.dev).cuba_forward(x.dev.index, c, as.p, al.p, th.p, x.p, vs.p, is.p, s.p, v.p, i.p);
-    return info.Env().Undefined();
-  });
+// What a device cannot run, checked once the lead view says the device: nothing for most configs
+// (the overload for the base class), the recurrent layer's size on CUDA.
+void device_limits(const Args&, const exo::ScanShape&, const View&) {}
+void device_limits(const Args& a, const exo::RlifConfig& c, const View& lead) {
+  if (lead.dev.type == exo::DevType::CUDA && c.P > exo::kRlifMaxH)
+    a.fail("P", "is " + std::to_string(c.P) + ": a CUDA recurrent layer holds at most " + std::to_string(exo::kRlifMaxH) +
+                    " neurons (its scans keep a row in shared memory); use fewer neurons or the CPU");
 }
 
-// cubaBackward({ method, alphaSyn, alpha, theta, g, v, i, v0, i0, dx, dv0?, di0?, dalphaSyn?, dalpha?, …config })
-Napi::Value CubaBackward(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    Args a(info, "cubaBackward");
-    exo::LifConfig c = cuba_config(a);
-    auto method = a.code<exo::NeuronGrad>("method");
-    size_t TN = (size_t)c.T * c.N;
-    View g = a.view("g", TN);
-    View as = a.view("alphaSyn", c.P, g), al = a.view("alpha", c.P, g), th = a.view("theta", c.P, g);
-    View v = a.view("v", TN, g), i = a.view("i", TN, g), v0 = a.view("v0", c.N, g), i0 = a.view("i0", c.N, g);
-    View dx = a.view("dx", TN, g);
-    float *dv0 = a.optional("dv0", c.N, g), *di0 = a.optional("di0", c.N, g);
-    float *das = a.optional("dalphaSyn", c.N, g), *dal = a.optional("dalpha", c.N, g);
-    if (c.N)
-      exo::on(g.dev).cuba_backward(g.dev.index, c, method, as.p, al.p, th.p, g.p, v.p, i.p, v0.p, i0.p, dx.p, dv0, di0,
-                                   das, dal);
-    return info.Env().Undefined();
-  });
-}
-// ---- end CubaLIF ----
+// A view's size in elements, by the list's name for it (TN and the config cfg in scope); the generated code's own names (args, cfg, TN, lead,
+// method, info) are not view names.
+#define EXO_SCAN_SIZE_TN TN
+#define EXO_SCAN_SIZE_N cfg.N
+#define EXO_SCAN_SIZE_P cfg.P
+#define EXO_SCAN_SIZE_PP cfg.P * cfg.P
+// Reading the views: the lead first (it fixes the device), then the others in the list's order,
+// each on the lead's device; an optional one absent or null is nullptr.
+#define EXO_SCAN_LEAD(kind, js, name, size) EXO_SCAN_LEAD_##kind(js, name, EXO_SCAN_SIZE_##size)
+#define EXO_SCAN_LEAD_lead(js, name, n) \
+  const View lead = args.view(js, n);      \
+  const float* const name = lead.p;
+#define EXO_SCAN_LEAD_in(js, name, n)
+#define EXO_SCAN_LEAD_out(js, name, n)
+#define EXO_SCAN_LEAD_opt_in(js, name, n)
+#define EXO_SCAN_LEAD_opt_out(js, name, n)
+#define EXO_SCAN_READ(kind, js, name, size) EXO_SCAN_READ_##kind(js, name, EXO_SCAN_SIZE_##size)
+#define EXO_SCAN_READ_lead(js, name, n)
+#define EXO_SCAN_READ_in(js, name, n) const float* const name = args.view(js, n, lead).p;
+#define EXO_SCAN_READ_out(js, name, n) float* const name = args.view(js, n, lead).p;
+#define EXO_SCAN_READ_opt_in(js, name, n) const float* const name = args.optional(js, n, lead);
+#define EXO_SCAN_READ_opt_out(js, name, n) float* const name = args.optional(js, n, lead);
 
-// ---- adLIF (kernels/adlif.cuh): LIF's config, as CubaLIF's ----
-// adlifForward({ x, alpha, beta, a, b, theta, vState, wState, s, v, w, T, N, P, reset, surrogate, sgScale, sgWidth })
-Napi::Value AdlifForward(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    Args a(info, "adlifForward");
-    exo::LifConfig c = cuba_config(a);
-    size_t TN = (size_t)c.T * c.N;
-    View x = a.view("x", TN);
-    View al = a.view("alpha", c.P, x), be = a.view("beta", c.P, x), pa = a.view("a", c.P, x), pb = a.view("b", c.P, x),
-         th = a.view("theta", c.P, x);
-    View vs = a.view("vState", c.N, x), ws = a.view("wState", c.N, x);
-    View s = a.view("s", TN, x), v = a.view("v", TN, x), w = a.view("w", TN, x);
-    if (TN) exo::on(x.dev).adlif_forward(x.dev.index, c, al.p, be.p, pa.p, pb.p, th.p, x.p, vs.p, ws.p, s.p, v.p, w.p);
-    return info.Env().Undefined();
-  });
-}
+// modelForward({ <forward views>, …config }) and modelBackward({ method, <backward views>, …config })
+#define EXO_SCAN_BINDINGS(X, model, Config, reader, fwd, bwd)                                     \
+  Napi::Value model##_forward_binding(const Napi::CallbackInfo& info) {                           \
+    return guarded(info, [&]() -> Napi::Value {                                                   \
+      Args args(info, #model "Forward");                                                             \
+      const exo::Config cfg = reader(args);                                                            \
+      const size_t TN = (size_t)cfg.T * cfg.N;                                                        \
+      fwd(EXO_SCAN_LEAD) device_limits(args, cfg, lead);                                               \
+      fwd(EXO_SCAN_READ) if (TN) exo::on(lead.dev).model##_forward(lead.dev.index, cfg fwd(EXO_SCAN_ARG)); \
+      return info.Env().Undefined();                                                              \
+    });                                                                                           \
+  }                                                                                               \
+  Napi::Value model##_backward_binding(const Napi::CallbackInfo& info) {                          \
+    return guarded(info, [&]() -> Napi::Value {                                                   \
+      Args args(info, #model "Backward");                                                            \
+      const exo::Config cfg = reader(args);                                                            \
+      const auto method = args.code<exo::NeuronGrad>("method");                                      \
+      const size_t TN = (size_t)cfg.T * cfg.N;                                                        \
+      bwd(EXO_SCAN_LEAD) device_limits(args, cfg, lead);                                               \
+      bwd(EXO_SCAN_READ) if (cfg.N) exo::on(lead.dev).model##_backward(lead.dev.index, cfg, method bwd(EXO_SCAN_ARG)); \
+      return info.Env().Undefined();                                                              \
+    });                                                                                           \
+  }
+EXO_SCAN_MODELS(EXO_SCAN_BINDINGS, )
 
-// adlifBackward({ method, alpha, beta, a, b, theta, g, x, v, w, v0, w0, dx, dv0?, dw0?, dalpha?, dbeta?, da?, db?, …config })
-Napi::Value AdlifBackward(const Napi::CallbackInfo& info) {
+// scanModels() -> [{ model, config, forward, backward }], each pass { binding, entry, views: [{ name,
+// kind, size }] }: the list as JavaScript sees it (lib/native.ts checks the table with it).
+struct ScanView {
+  const char *kind, *name, *size;
+};
+Napi::Object scan_pass(Napi::Env env, const char* binding, const char* entry, const ScanView* v, size_t n) {
+  Napi::Object pass = Napi::Object::New(env);
+  pass.Set("binding", binding);
+  pass.Set("entry", entry);
+  Napi::Array views = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", v[i].name);
+    o.Set("kind", v[i].kind);
+    o.Set("size", v[i].size);
+    views.Set((uint32_t)i, o);
+  }
+  pass.Set("views", views);
+  return pass;
+}
+#define EXO_SCAN_VIEW_SPEC(kind, js, name, size) {#kind, js, #size},
+#define EXO_SCAN_SPEC(X, model, Config, reader, fwd, bwd)                                         \
+  {                                                                                               \
+    static const ScanView f[] = {fwd(EXO_SCAN_VIEW_SPEC)}, b[] = {bwd(EXO_SCAN_VIEW_SPEC)};       \
+    Napi::Object m = Napi::Object::New(env);                                                      \
+    m.Set("model", #model);                                                                       \
+    m.Set("config", #Config);                                                                     \
+    m.Set("forward", scan_pass(env, #model "Forward", #model "_forward", f, sizeof f / sizeof *f));   \
+    m.Set("backward", scan_pass(env, #model "Backward", #model "_backward", b, sizeof b / sizeof *b)); \
+    list.Set(list.Length(), m);                                                                   \
+  }
+Napi::Value ScanModels(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Args a(info, "adlifBackward");
-    exo::LifConfig c = cuba_config(a);
-    auto method = a.code<exo::NeuronGrad>("method");
-    size_t TN = (size_t)c.T * c.N;
-    View g = a.view("g", TN);
-    View al = a.view("alpha", c.P, g), be = a.view("beta", c.P, g), pa = a.view("a", c.P, g), pb = a.view("b", c.P, g),
-         th = a.view("theta", c.P, g);
-    View x = a.view("x", TN, g), v = a.view("v", TN, g), w = a.view("w", TN, g);
-    View v0 = a.view("v0", c.N, g), w0 = a.view("w0", c.N, g), dx = a.view("dx", TN, g);
-    float *dv0 = a.optional("dv0", c.N, g), *dw0 = a.optional("dw0", c.N, g);
-    float *dal = a.optional("dalpha", c.N, g), *dbe = a.optional("dbeta", c.N, g), *da = a.optional("da", c.N, g),
-          *db = a.optional("db", c.N, g);
-    if (c.N)
-      exo::on(g.dev).adlif_backward(g.dev.index, c, method, al.p, be.p, pa.p, pb.p, th.p, g.p, x.p, v.p, w.p, v0.p, w0.p,
-                                    dx.p, dv0, dw0, dal, dbe, da, db);
-    return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    Napi::Array list = Napi::Array::New(env);
+    EXO_SCAN_MODELS(EXO_SCAN_SPEC, )
+    return list;
   });
 }
-// ---- end adLIF ----
 
 // spikeFn({ v, s, n, theta, P, multi, maxSpikes }): theta[i % P]
 Napi::Value SpikeFn(const Napi::CallbackInfo& info) {
@@ -438,14 +420,14 @@ void register_neuron_bindings(Napi::Env env, Napi::Object exports) {
   EXO_EXPORT("srmBackward", SrmBackward);
   EXO_EXPORT("alifForward", AlifForward);
   EXO_EXPORT("alifBackward", AlifBackward);
-  EXO_EXPORT("cubaForward", CubaForward);
-  EXO_EXPORT("cubaBackward", CubaBackward);
-  EXO_EXPORT("adlifForward", AdlifForward);
-  EXO_EXPORT("adlifBackward", AdlifBackward);
   EXO_EXPORT("spikeFn", SpikeFn);
   EXO_EXPORT("surrogateGrad", SurrogateGrad);
-  EXO_EXPORT("rlifForward", RlifForward);
-  EXO_EXPORT("rlifBackward", RlifBackward);
+  EXO_EXPORT("scanModels", ScanModels);
+#define EXO_SCAN_EXPORT(X, model, Config, reader, fwd, bwd) \
+  EXO_EXPORT(#model "Forward", model##_forward_binding);    \
+  EXO_EXPORT(#model "Backward", model##_backward_binding);
+  EXO_SCAN_MODELS(EXO_SCAN_EXPORT, )
+#undef EXO_SCAN_EXPORT
 #undef EXO_EXPORT
 }
 

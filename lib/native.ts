@@ -31,7 +31,8 @@ export interface View {
   readonly handle: NativeBufferHandle;
   readonly offset: number;
 }
-type Opt = View | null | undefined;
+/** An optional view: absent, null or undefined is none. */
+export type Opt = View | null | undefined;
 
 /** A view k elements past the start of t (same buffer); the addon checks its bounds. */
 export function shifted(t: View, k: number): View {
@@ -94,12 +95,12 @@ export function codes(): CodeTables {
 // Every native compute op is an entry of one table per backend; `supports` says whether the
 // backend of a device has an entry (CUDA lacks the CPU's host-memory speed paths), so callers ask
 // it instead of testing the device type. The names are checked against the addon's on first use.
+// BACKEND_OPS lists every entry but the scan models' (neurons.h EXO_SCAN_MODELS), which the addon
+// names itself (scanModels()); in the table they follow surrogate_grad.
 export const BACKEND_OPS = [
   "fill", "unary", "binary", "axpby", "reduce", "gemm", "softmax_xent", "log_softmax",
   "lif_forward", "lif_backward", "expleak_forward", "expleak_backward", "srm_forward", "srm_backward",
-  "alif_forward", "alif_backward", "cuba_forward", "cuba_backward",
-  "adlif_forward", "adlif_backward", "spike_fn", "surrogate_grad",
-  "rlif_forward", "rlif_backward",
+  "alif_forward", "alif_backward", "spike_fn", "surrogate_grad",
   "gemm_batched", "im2col", "col2im", "pool2d", "pool2d_backward", "adam_step", "dropout_mask", "dropout_apply",
   "scatter_frames", "scatter_batch",
   "count_nonzero", "sparse_linear_forward", "sparse_linear_weight_grad", "sparse_conv_forward", "sparse_conv_weight_grad",
@@ -108,7 +109,40 @@ export const BACKEND_OPS = [
   "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
   "delay_taps", "delay_dense_kernel", "delay_forward_events", "delay_corr_events", "delay_corr_dense", "delay_param_grad",
 ] as const;
-export type BackendOp = (typeof BACKEND_OPS)[number];
+/** A table entry: one BACKEND_OPS names, or a scan model's (its name is the addon's, scanModels()). */
+export type BackendOp = (typeof BACKEND_OPS)[number] | `${string}_forward` | `${string}_backward`;
+
+/** One pass of a scan model as the addon describes it (binding_neurons.cc scanModels). */
+export interface ScanPass {
+  /** The addon function (`cubaForward`) and the table entry it runs (`cuba_forward`). */
+  binding: string;
+  entry: string;
+  /** Its tensors, in the kernel's order: kind lead | in | out | opt_in | opt_out, size TN | N | P | PP. */
+  views: readonly { name: string; kind: string; size: string }[];
+}
+/** A scan model of the addon's list: its name, its config struct, and its two passes. */
+export interface ScanModelSpec {
+  model: string;
+  config: string;
+  forward: ScanPass;
+  backward: ScanPass;
+}
+
+let scanList: readonly ScanModelSpec[] | undefined;
+
+/**
+ * The scan models the addon generated from its one list (cuda/include/exodus/neurons.h,
+ * EXO_SCAN_MODELS): adding a model there adds its entries, bindings and views here, without a
+ * line in this file. The options' types live with the layer (lib/nn/<model>.ts, NeuronScans).
+ */
+export function scanModels(): readonly ScanModelSpec[] {
+  return (scanList ??= native().scanModels());
+}
+
+/** The table entries of the scan models, forward and backward of each, in the list's order. */
+export function scanEntries(): string[] {
+  return scanModels().flatMap((m) => [m.forward.entry, m.backward.entry]);
+}
 
 let opsChecked = false;
 const supportCache = new Map<string, boolean>();
@@ -119,11 +153,12 @@ export function supports(op: BackendOp, device: { readonly type: "cpu" | "cuda";
   const known = supportCache.get(key);
   if (known !== undefined) return known;
   if (!opsChecked) {
-    const got = native().backendOps();
-    if (got.length !== BACKEND_OPS.length || got.some((n, i) => n !== BACKEND_OPS[i]))
+    const all = native().backendOps(), scans = new Set(scanEntries());
+    const got = all.filter((n) => !scans.has(n));
+    if (got.length !== BACKEND_OPS.length || got.some((n, i) => n !== BACKEND_OPS[i]) || [...scans].some((n) => !all.includes(n)))
       throw new Error(
-        `exodus: the native addon's backend table (${got.join(", ")}) does not match this library's ` +
-          `(${BACKEND_OPS.join(", ")}); rebuild the addon with \`npm run build:native\``,
+        `exodus: the native addon's backend table (${all.join(", ")}) does not match this library's ` +
+          `(${BACKEND_OPS.join(", ")}, and the scan models' ${[...scans].join(", ")}); rebuild the addon with \`npm run build:native\``,
       );
     opsChecked = true;
   }
@@ -188,7 +223,14 @@ export interface DelayGeomArgs {
   sigma: number; perNeuron: boolean;
 }
 
-export interface NativeAddon {
+/**
+ * The bindings of the scan models (neurons.h EXO_SCAN_MODELS), typed where each model's layer lives:
+ * lib/nn/<model>.ts adds its two to this interface (`declare module "../native.js"`), so this file
+ * has no entry per model.
+ */
+export interface NeuronScans {}
+
+export interface NativeAddon extends NeuronScans {
   NativeBuffer: new (o: { device: number; index: number; size: number }) => NativeBufferHandle;
   codes: unknown;
   // memory
@@ -279,29 +321,6 @@ export interface NativeAddon {
     method: number; alpha: View; rho: View; beta: View; theta0: View; g: View; v: View; b: View; v0: View; dx: View;
     dv0?: Opt; db0?: Opt; dalpha?: Opt; drho?: Opt; dbeta?: Opt; dtheta0?: Opt;
   }): void;
-  /** Recurrent LIF: w is V [P, P]; vState, sState [N] the (v, s) state in and out; s, v [T, N]. */
-  rlifForward(o: RlifScanConfig & { x: View; alpha: View; theta: View; m: View; bias?: Opt; w: View; vState: View; sState: View; s: View; v: View }): void;
-  /** dw [P, P] is overwritten; dalpha, dbias [N] per neuron (summed over t). */
-  rlifBackward(o: RlifScanConfig & {
-    method: number; alpha: View; theta: View; m: View; bias?: Opt; w: View; g: View; h?: Opt; v: View; v0: View; s0: View; dx: View;
-    dv0?: Opt; ds0?: Opt; dalpha?: Opt; dbias?: Opt; dw: View;
-  }): void;
-  /** CubaLIF (kernels/cuba.cuh): vState, iState [N] the (v, i) state in and out; s, v, i [T, N]. */
-  cubaForward(o: CubaScanConfig & {
-    x: View; alphaSyn: View; alpha: View; theta: View; vState: View; iState: View; s: View; v: View; i: View;
-  }): void;
-  cubaBackward(o: CubaScanConfig & {
-    method: number; alphaSyn: View; alpha: View; theta: View; g: View; v: View; i: View; v0: View; i0: View; dx: View;
-    dv0?: Opt; di0?: Opt; dalphaSyn?: Opt; dalpha?: Opt;
-  }): void;
-  /** adLIF (kernels/adlif.cuh): vState, wState [N] the (v, w) state in and out; s, v, w [T, N]. */
-  adlifForward(o: CubaScanConfig & {
-    x: View; alpha: View; beta: View; a: View; b: View; theta: View; vState: View; wState: View; s: View; v: View; w: View;
-  }): void;
-  adlifBackward(o: CubaScanConfig & {
-    method: number; alpha: View; beta: View; a: View; b: View; theta: View; g: View; x: View; v: View; w: View; v0: View; w0: View;
-    dx: View; dv0?: Opt; dw0?: Opt; dalpha?: Opt; dbeta?: Opt; da?: Opt; db?: Opt;
-  }): void;
   /** s = S(v) with theta[i % P] */
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;
   /** y = σ(v)·g */
@@ -315,6 +334,8 @@ export interface NativeAddon {
   // the backend table
   /** The table's entry names (backend.h), in table order. */
   backendOps(): string[];
+  /** The scan models of neurons.h's list, their bindings and views (scanModels() above). */
+  scanModels(): ScanModelSpec[];
   /** Whether the backend of device (0 cpu, 1 cuda) has the entry op. */
   supports(o: { op: string; device: number; index: number }): boolean;
   // runtime

@@ -3,7 +3,7 @@
 // perf mode.
 import { describe, expect, it } from "vitest";
 import { Device } from "../lib/device.js";
-import { BACKEND_OPS, codes, native, supports } from "../lib/native.js";
+import { BACKEND_OPS, type BackendOp, codes, native, scanEntries, scanModels, supports } from "../lib/native.js";
 import { Rng } from "../lib/random.js";
 import { entryOf, tableCoverage, unchecked } from "../lib/selftest/coverage.js";
 import { runPerf, untimed } from "../lib/selftest/perf.js";
@@ -17,16 +17,39 @@ const HOST_OPS = [
 ];
 
 describe("the backend table", () => {
-  it("lists every entry, the library's names in order, host ops included", () => {
-    expect(native().backendOps()).toEqual([...BACKEND_OPS]);
+  it("lists every entry, the library's names in order, host ops included, and the scan models' entries after surrogate_grad", () => {
+    const all = native().backendOps(), scans = scanEntries();
+    expect(all.filter((n) => !scans.includes(n))).toEqual([...BACKEND_OPS]);
     for (const op of HOST_OPS) expect(BACKEND_OPS).toContain(op);
+    // The scan models of neurons.h's one list: their entries, in the list's order, follow surrogate_grad.
+    expect(scans.slice(0, 6)).toEqual(["cuba_forward", "cuba_backward", "adlif_forward", "adlif_backward", "rlif_forward", "rlif_backward"]);
+    const at = all.indexOf("surrogate_grad") + 1;
+    expect(all.slice(at, at + scans.length)).toEqual(scans);
+  });
+
+  it("describes each scan model: its bindings exist, its views in the kernel's order with kind and size", () => {
+    for (const m of scanModels())
+      for (const pass of [m.forward, m.backward]) {
+        expect(typeof (native() as unknown as Record<string, unknown>)[pass.binding], pass.binding).toBe("function");
+        expect(pass.views.filter((v) => v.kind === "lead"), pass.binding).toHaveLength(1);
+        for (const v of pass.views) {
+          expect(["lead", "in", "out", "opt_in", "opt_out"], `${pass.binding} ${v.name}`).toContain(v.kind);
+          expect(["TN", "N", "P", "PP"], `${pass.binding} ${v.name}`).toContain(v.size);
+        }
+      }
+    const cuba = scanModels().find((m) => m.model === "cuba");
+    expect(cuba?.config).toBe("LifConfig");
+    expect(cuba?.forward.binding).toBe("cubaForward");
+    expect(cuba?.forward.views.map((v) => v.name)).toEqual(["alphaSyn", "alpha", "theta", "x", "vState", "iState", "s", "v", "i"]);
+    expect(scanModels().find((m) => m.model === "rlif")?.backward.views.find((v) => v.name === "dw")).toEqual({ name: "dw", kind: "out", size: "PP" });
   });
 
   it("the CPU backend has every entry; CUDA lacks the host ops, and has none in a build without it", () => {
-    for (const op of BACKEND_OPS) expect(supports(op, Device.cpu), op).toBe(true);
+    const all = native().backendOps() as BackendOp[];
+    for (const op of all) expect(supports(op, Device.cpu), op).toBe(true);
     const cuda = { type: "cuda" as const, index: 0 };
     const compiled = native().buildInfo().cudaCompiled;
-    for (const op of BACKEND_OPS) expect(supports(op, cuda), op).toBe(compiled && !HOST_OPS.includes(op));
+    for (const op of all) expect(supports(op, cuda), op).toBe(compiled && !HOST_OPS.includes(op));
   });
 
   it("refuses an unknown entry or device with an error naming the field", () => {
@@ -77,7 +100,7 @@ describe("exodus selftest's table", () => {
   it("has a check for every entry the CPU has, each passing, and says so per entry", () => {
     const results = runChecks(Device.cpu, { seed: 11 });
     const table = tableCoverage(Device.cpu, results);
-    expect(table.map((c) => c.entry)).toEqual([...BACKEND_OPS]);
+    expect(table.map((c) => c.entry)).toEqual(native().backendOps());
     expect(unchecked(table)).toEqual([]);
     for (const c of table) {
       expect(c.failed, c.entry).toBe(0);

@@ -105,7 +105,10 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
 
 }  // namespace
 
-void rlif_forward(const RlifConfig& c, RlifParams p, const float* x, float* vs, float* ss, float* s, float* v) {
+// The table passes the views one by one, in neurons.h's EXO_RLIF_FORWARD order.
+void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, const float* m, const float* bias,
+                  const float* w, const float* x, float* vs, float* ss, float* s, float* v) {
+  const RlifParams p{alpha, theta, m, bias, w};
   const size_t H = c.P, B = c.N / c.P, N = c.N;
   const std::vector<float> wt = transposed(p.w, H);
   const size_t chunks = row_chunks(B);
@@ -140,9 +143,11 @@ void rlif_forward(const RlifConfig& c, RlifParams p, const float* x, float* vs, 
   });
 }
 
-void rlif_backward(const RlifConfig& c, NeuronGrad method, RlifParams p, const float* g, const float* h,
-                   const float* v, const float* v0, const float* s0, float* dx, float* dv0, float* ds0,
-                   RlifGrads gr) {
+void rlif_backward(const RlifConfig& c, NeuronGrad method, const float* alpha, const float* theta, const float* m,
+                   const float* bias, const float* w, const float* g, const float* h, const float* v, const float* v0,
+                   const float* s0, float* dx, float* dv0, float* ds0, float* dalpha, float* dbias, float* dw) {
+  const RlifParams p{alpha, theta, m, bias, w};
+  const RlifGrads gr{dalpha, dbias, dw};
   const size_t H = c.P, B = c.N / c.P;
   const size_t chunks = row_chunks(B);
   std::vector<float> dwt(chunks * H * H, 0.f);

@@ -143,16 +143,20 @@ __global__ void rlif_weight_grad_kernel(RlifConfig c, const float* __restrict__ 
 
 }  // namespace
 
-void rlif_forward(int dev, const RlifConfig& c, RlifParams p, const float* x, float* vs, float* ss, float* s,
-                  float* v) {
+// The table passes the views one by one, in neurons.h's EXO_RLIF_FORWARD order.
+void rlif_forward(int dev, const RlifConfig& c, const float* alpha, const float* theta, const float* m, const float* bias,
+                  const float* w, const float* x, float* vs, float* ss, float* s, float* v) {
+  const RlifParams p{alpha, theta, m, bias, w};
   DeviceGuard guard(dev);
   EXO_LAUNCH((unsigned)(c.N / c.P), kRlifThreads, rlif_forward_kernel)(c, p, x, vs, ss, s, v);
   EXO_CUDA_LAUNCH("rlif_forward");
 }
 
-void rlif_backward(int dev, const RlifConfig& c, NeuronGrad method, RlifParams p, const float* g, const float* h,
-                   const float* v, const float* v0, const float* s0, float* dx, float* dv0, float* ds0,
-                   RlifGrads gr) {
+void rlif_backward(int dev, const RlifConfig& c, NeuronGrad method, const float* alpha, const float* theta, const float* m,
+                   const float* bias, const float* w, const float* g, const float* h, const float* v, const float* v0,
+                   const float* s0, float* dx, float* dv0, float* ds0, float* dalpha, float* dbias, float* dw) {
+  const RlifParams p{alpha, theta, m, bias, w};
+  const RlifGrads gr{dalpha, dbias, dw};
   DeviceGuard guard(dev);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
     EXO_LAUNCH((unsigned)(c.N / c.P), kRlifThreads, rlif_backward_kernel<decltype(t)::kind, decltype(t)::exact>)(

@@ -6,7 +6,7 @@
 // the reset's term; "bptt" differentiates the per-step ops on the tape. α, β, a and b can be
 // learned (per neuron). Streaming state (v, w).
 import { type DeviceLike, parseDevice } from "../device.js";
-import { type CubaScanConfig, codes, native } from "../native.js";
+import { type CubaScanConfig, type Opt, type View, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
 import { cubaScanConfig } from "./cuba.js";
@@ -16,6 +16,20 @@ import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
+
+// The addon's adLIF bindings (generated from neurons.h's EXO_ADLIF_FORWARD / EXO_ADLIF_BACKWARD):
+// vState, wState [N] the (v, w) state in and out; s, v, w [T, N].
+declare module "../native.js" {
+  interface NeuronScans {
+    adlifForward(o: CubaScanConfig & {
+      x: View; alpha: View; beta: View; a: View; b: View; theta: View; vState: View; wState: View; s: View; v: View; w: View;
+    }): void;
+    adlifBackward(o: CubaScanConfig & {
+      method: number; alpha: View; beta: View; a: View; b: View; theta: View; g: View; x: View; v: View; w: View; v0: View; w0: View;
+      dx: View; dv0?: Opt; dw0?: Opt; dalpha?: Opt; dbeta?: Opt; da?: Opt; db?: Opt;
+    }): void;
+  }
+}
 
 export const ADLIF_PARAMS = ["alpha", "beta", "a", "b"] as const;
 export type AdlifParam = (typeof ADLIF_PARAMS)[number];

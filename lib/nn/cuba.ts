@@ -5,7 +5,7 @@
 // with two adjoints (∂L/∂v, ∂L/∂i); "slayer" drops the reset's term; "bptt" differentiates the
 // per-step ops on the tape. α and α_s can be learned (per neuron). Streaming state (v, i).
 import { type DeviceLike, parseDevice } from "../device.js";
-import { type CubaScanConfig, codes, native } from "../native.js";
+import { type CubaScanConfig, type Opt, type View, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
@@ -16,6 +16,20 @@ import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
+
+// The addon's CubaLIF bindings (generated from neurons.h's EXO_CUBA_FORWARD / EXO_CUBA_BACKWARD):
+// vState, iState [N] the (v, i) state in and out; s, v, i [T, N].
+declare module "../native.js" {
+  interface NeuronScans {
+    cubaForward(o: CubaScanConfig & {
+      x: View; alphaSyn: View; alpha: View; theta: View; vState: View; iState: View; s: View; v: View; i: View;
+    }): void;
+    cubaBackward(o: CubaScanConfig & {
+      method: number; alphaSyn: View; alpha: View; theta: View; g: View; v: View; i: View; v0: View; i0: View; dx: View;
+      dv0?: Opt; di0?: Opt; dalphaSyn?: Opt; dalpha?: Opt;
+    }): void;
+  }
+}
 
 export const CUBA_PARAMS = ["alpha", "alphaSyn"] as const;
 export type CubaParam = (typeof CUBA_PARAMS)[number];

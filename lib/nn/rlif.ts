@@ -7,7 +7,7 @@
 //   slayer  the same scan without the reset term;
 //   bptt    the per-step operations recorded on the tape (lib/nn/tape.ts), the independent reference.
 import { type DeviceLike, parseDevice } from "../device.js";
-import { type RlifScanConfig, codes, native } from "../native.js";
+import { type Opt, type RlifScanConfig, type View, codes, native } from "../native.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
@@ -19,6 +19,19 @@ import {
   oneOf, paramValues, parseSurrogate, positive,
 } from "./options.js";
 import type { Var } from "./tape.js";
+
+// The addon's recurrent LIF bindings (generated from neurons.h's EXO_RLIF_FORWARD / _BACKWARD): w
+// is V [P, P]; vState, sState [N] the (v, s) state in and out; s, v [T, N]; backward: dw [P, P]
+// overwritten, dalpha, dbias [N] per neuron (summed over t).
+declare module "../native.js" {
+  interface NeuronScans {
+    rlifForward(o: RlifScanConfig & { x: View; alpha: View; theta: View; m: View; bias?: Opt; w: View; vState: View; sState: View; s: View; v: View }): void;
+    rlifBackward(o: RlifScanConfig & {
+      method: number; alpha: View; theta: View; m: View; bias?: Opt; w: View; g: View; h?: Opt; v: View; v0: View; s0: View; dx: View;
+      dv0?: Opt; ds0?: Opt; dalpha?: Opt; dbias?: Opt; dw: View;
+    }): void;
+  }
+}
 
 export interface RLIFOptions {
   /** The number of neurons H (the input's last dimension). */

@@ -42,6 +42,20 @@
   X(log_softmax, (const float* x, float* y, int rows, int cols), (x, y, rows, cols))
 
 // ---- spiking neurons (docs/neurons.md) and the element ops of the BPTT tape --------------------
+// A scan model of neurons.h's EXO_SCAN_MODELS list gets its two entries from its views there:
+// model_forward(const Config& c, <forward views>) and model_backward(const Config& c, NeuronGrad
+// method, <backward views>), each view a pointer (const where it is read) in the list's order.
+#define EXO_SCAN_PTR_lead const float*
+#define EXO_SCAN_PTR_in const float*
+#define EXO_SCAN_PTR_opt_in const float*
+#define EXO_SCAN_PTR_out float*
+#define EXO_SCAN_PTR_opt_out float*
+#define EXO_SCAN_PARAM(kind, js, name, size) , EXO_SCAN_PTR_##kind name
+#define EXO_SCAN_ARG(kind, js, name, size) , name
+#define EXO_SCAN_ENTRIES(X, model, Config, reader, fwd, bwd)                                              \
+  X(model##_forward, (const Config& c fwd(EXO_SCAN_PARAM)), (c fwd(EXO_SCAN_ARG)))                        \
+  X(model##_backward, (const Config& c, NeuronGrad method bwd(EXO_SCAN_PARAM)), (c, method bwd(EXO_SCAN_ARG)))
+
 #define EXO_NEURON_OPS(X)                                                                                   \
   /* state [N]: v0 in, v_post[T-1] out; s, v [T, N]: spikes and pre-reset potentials */                     \
   X(lif_forward, (const LifConfig& c, LifParams p, const float* x, float* state, float* s, float* v),       \
@@ -69,42 +83,14 @@
   X(alif_backward, (const AlifConfig& c, NeuronGrad method, AlifParams p, const float* g, const float* v,    \
                     const float* b, const float* v0, float* dx, float* dv0, float* db0, AlifGrads grads),   \
     (c, method, p, g, v, b, v0, dx, dv0, db0, grads))                                                       \
-  /* CubaLIF (kernels/cuba.cuh): vs, is [N] (v, i) state in, out; s, v, i [T, N]: spikes, pre-reset        \
-     potentials, currents; parameters alpha_syn, alpha, theta [P] */                                        \
-  X(cuba_forward, (const LifConfig& c, const float* alpha_syn, const float* alpha, const float* theta,       \
-                   const float* x, float* vs, float* is, float* s, float* v, float* i),                     \
-    (c, alpha_syn, alpha, theta, x, vs, is, s, v, i))                                                       \
-  /* v0, i0 [N] the state the forward started from; dv0, di0, dalpha_syn, dalpha [N] optional */           \
-  X(cuba_backward, (const LifConfig& c, NeuronGrad method, const float* alpha_syn, const float* alpha,      \
-                    const float* theta, const float* g, const float* v, const float* i, const float* v0,    \
-                    const float* i0, float* dx, float* dv0, float* di0, float* dalpha_syn, float* dalpha), \
-    (c, method, alpha_syn, alpha, theta, g, v, i, v0, i0, dx, dv0, di0, dalpha_syn, dalpha))               \
-  /* adLIF (kernels/adlif.cuh): vs, ws [N] (v, w) state in, out; s, v, w [T, N]: spikes, pre-reset        \
-     potentials, adaptation; parameters alpha, beta, a, b, theta [P] */                                     \
-  X(adlif_forward, (const LifConfig& c, const float* alpha, const float* beta, const float* a, const float* b, \
-                    const float* theta, const float* x, float* vs, float* ws, float* s, float* v, float* w),  \
-    (c, alpha, beta, a, b, theta, x, vs, ws, s, v, w))                                                      \
-  /* x, v, w [T, N] of the forward; v0, w0 [N] its initial state; dv0, dw0 and the gradients [N] optional */ \
-  X(adlif_backward, (const LifConfig& c, NeuronGrad method, const float* alpha, const float* beta,          \
-                     const float* a, const float* b, const float* theta, const float* g, const float* x,     \
-                     const float* v, const float* w, const float* v0, const float* w0, float* dx, float* dv0, \
-                     float* dw0, float* dalpha, float* dbeta, float* da, float* db),                       \
-    (c, method, alpha, beta, a, b, theta, g, x, v, w, v0, w0, dx, dv0, dw0, dalpha, dbeta, da, db))         \
   X(spike_fn, (const float* v, float* s, size_t n, const float* theta, size_t P, int multi, float max_spikes), \
     (v, s, n, theta, P, multi, max_spikes))                                                                 \
   /* y = σ(v)·g */                                                                                          \
   X(surrogate_grad, (Surrogate sg, const float* v, const float* g, float* y, size_t n, const float* theta,  \
                      size_t P, float scale, float width),                                                   \
     (sg, v, g, y, n, theta, P, scale, width))                                                               \
-  /* recurrent LIF (neurons.h RlifConfig): vs, ss [N] the (v, s) state in, out; s, v [T, N] */              \
-  X(rlif_forward, (const RlifConfig& c, RlifParams p, const float* x, float* vs, float* ss, float* s,       \
-                   float* v),                                                                               \
-    (c, p, x, vs, ss, s, v))                                                                                \
-  /* h = ∂L/∂v or null; v0, s0 [N] the state the forward started from; dv0, ds0 [N] optional */             \
-  X(rlif_backward, (const RlifConfig& c, NeuronGrad method, RlifParams p, const float* g, const float* h,    \
-                    const float* v, const float* v0, const float* s0, float* dx, float* dv0, float* ds0,    \
-                    RlifGrads grads),                                                                       \
-    (c, method, p, g, h, v, v0, s0, dx, dv0, ds0, grads))
+  /* the scan models of neurons.h's list: model_forward, model_backward each */                          \
+  EXO_SCAN_MODELS(EXO_SCAN_ENTRIES, X)
 
 // ---- layer ops: batched GEMM, convolution, pooling, optimisers, dropout, data ------------------
 #define EXO_LAYER_OPS(X)                                                                                    \
