@@ -293,8 +293,8 @@ void device_limits(const Args& a, const exo::RlifConfig& c, const View& lead) {
                     " neurons (its scans keep a row in shared memory); use fewer neurons or the CPU");
 }
 
-// A view's size in elements, by the list's name for it (TN and the config cfg in scope); the generated code's own names (args, cfg, TN, lead,
-// method, info) are not view names.
+// A view's size in elements, by the list's name for it (TN and the config cfg in scope). The
+// generated code's own names (args, cfg, TN, lead, method, info) must not be view names.
 #define EXO_SCAN_SIZE_TN TN
 #define EXO_SCAN_SIZE_N cfg.N
 #define EXO_SCAN_SIZE_P cfg.P
@@ -302,8 +302,8 @@ void device_limits(const Args& a, const exo::RlifConfig& c, const View& lead) {
 // Reading the views: the lead first (it fixes the device), then the others in the list's order,
 // each on the lead's device; an optional one absent or null is nullptr.
 #define EXO_SCAN_LEAD(kind, js, name, size) EXO_SCAN_LEAD_##kind(js, name, EXO_SCAN_SIZE_##size)
-#define EXO_SCAN_LEAD_lead(js, name, n) \
-  const View lead = args.view(js, n);      \
+#define EXO_SCAN_LEAD_lead(js, name, n)                                                             \
+  const View lead = args.view(js, n);                                                               \
   const float* const name = lead.p;
 #define EXO_SCAN_LEAD_in(js, name, n)
 #define EXO_SCAN_LEAD_out(js, name, n)
@@ -317,27 +317,29 @@ void device_limits(const Args& a, const exo::RlifConfig& c, const View& lead) {
 #define EXO_SCAN_READ_opt_out(js, name, n) float* const name = args.optional(js, n, lead);
 
 // modelForward({ <forward views>, …config }) and modelBackward({ method, <backward views>, …config })
-#define EXO_SCAN_BINDINGS(X, model, Config, reader, fwd, bwd)                                     \
-  Napi::Value model##_forward_binding(const Napi::CallbackInfo& info) {                           \
-    return guarded(info, [&]() -> Napi::Value {                                                   \
-      Args args(info, #model "Forward");                                                             \
-      const exo::Config cfg = reader(args);                                                            \
-      const size_t TN = (size_t)cfg.T * cfg.N;                                                        \
-      fwd(EXO_SCAN_LEAD) device_limits(args, cfg, lead);                                               \
-      fwd(EXO_SCAN_READ) if (TN) exo::on(lead.dev).model##_forward(lead.dev.index, cfg fwd(EXO_SCAN_ARG)); \
-      return info.Env().Undefined();                                                              \
-    });                                                                                           \
-  }                                                                                               \
-  Napi::Value model##_backward_binding(const Napi::CallbackInfo& info) {                          \
-    return guarded(info, [&]() -> Napi::Value {                                                   \
-      Args args(info, #model "Backward");                                                            \
-      const exo::Config cfg = reader(args);                                                            \
-      const auto method = args.code<exo::NeuronGrad>("method");                                      \
-      const size_t TN = (size_t)cfg.T * cfg.N;                                                        \
-      bwd(EXO_SCAN_LEAD) device_limits(args, cfg, lead);                                               \
-      bwd(EXO_SCAN_READ) if (cfg.N) exo::on(lead.dev).model##_backward(lead.dev.index, cfg, method bwd(EXO_SCAN_ARG)); \
-      return info.Env().Undefined();                                                              \
-    });                                                                                           \
+#define EXO_SCAN_BINDINGS(X, model, Config, reader, fwd, bwd)                                       \
+  Napi::Value model##_forward_binding(const Napi::CallbackInfo& info) {                             \
+    return guarded(info, [&]() -> Napi::Value {                                                     \
+      Args args(info, #model "Forward");                                                            \
+      const exo::Config cfg = reader(args);                                                         \
+      const size_t TN = (size_t)cfg.T * cfg.N;                                                      \
+      fwd(EXO_SCAN_LEAD) device_limits(args, cfg, lead);                                            \
+      fwd(EXO_SCAN_READ)                                                                            \
+      if (TN) exo::on(lead.dev).model##_forward(lead.dev.index, cfg fwd(EXO_SCAN_ARG));             \
+      return info.Env().Undefined();                                                                \
+    });                                                                                             \
+  }                                                                                                 \
+  Napi::Value model##_backward_binding(const Napi::CallbackInfo& info) {                            \
+    return guarded(info, [&]() -> Napi::Value {                                                     \
+      Args args(info, #model "Backward");                                                           \
+      const exo::Config cfg = reader(args);                                                         \
+      const auto method = args.code<exo::NeuronGrad>("method");                                     \
+      const size_t TN = (size_t)cfg.T * cfg.N;                                                      \
+      bwd(EXO_SCAN_LEAD) device_limits(args, cfg, lead);                                            \
+      bwd(EXO_SCAN_READ)                                                                            \
+      if (cfg.N) exo::on(lead.dev).model##_backward(lead.dev.index, cfg, method bwd(EXO_SCAN_ARG)); \
+      return info.Env().Undefined();                                                                \
+    });                                                                                             \
   }
 EXO_SCAN_MODELS(EXO_SCAN_BINDINGS, )
 
@@ -362,15 +364,15 @@ Napi::Object scan_pass(Napi::Env env, const char* binding, const char* entry, co
   return pass;
 }
 #define EXO_SCAN_VIEW_SPEC(kind, js, name, size) {#kind, js, #size},
-#define EXO_SCAN_SPEC(X, model, Config, reader, fwd, bwd)                                         \
-  {                                                                                               \
-    static const ScanView f[] = {fwd(EXO_SCAN_VIEW_SPEC)}, b[] = {bwd(EXO_SCAN_VIEW_SPEC)};       \
-    Napi::Object m = Napi::Object::New(env);                                                      \
-    m.Set("model", #model);                                                                       \
-    m.Set("config", #Config);                                                                     \
-    m.Set("forward", scan_pass(env, #model "Forward", #model "_forward", f, sizeof f / sizeof *f));   \
+#define EXO_SCAN_SPEC(X, model, Config, reader, fwd, bwd)                                           \
+  {                                                                                                 \
+    static const ScanView f[] = {fwd(EXO_SCAN_VIEW_SPEC)}, b[] = {bwd(EXO_SCAN_VIEW_SPEC)};         \
+    Napi::Object m = Napi::Object::New(env);                                                        \
+    m.Set("model", #model);                                                                         \
+    m.Set("config", #Config);                                                                       \
+    m.Set("forward", scan_pass(env, #model "Forward", #model "_forward", f, sizeof f / sizeof *f)); \
     m.Set("backward", scan_pass(env, #model "Backward", #model "_backward", b, sizeof b / sizeof *b)); \
-    list.Set(list.Length(), m);                                                                   \
+    list.Set(list.Length(), m);                                                                     \
   }
 Napi::Value ScanModels(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {

@@ -2,15 +2,11 @@
 // gradients, Linear, and a feedforward Sequential container.
 export { Module, type Parameter, type Buffer } from "./module.js";
 export type { Activation, ForwardRequest, Fusion, InputReads } from "./activation.js";
-export { NEURON_MODELS, NEURON_TYPES, neuronModel, type NeuronModel, type NeuronType } from "./neuron-models.js";
-export { LIF, IAF, type LIFOptions, type PerNeuron } from "./lif.js";
-export { ALIF, type ALIFOptions, type AlifParam } from "./alif.js";
-export { RLIF, type RLIFOptions } from "./rlif.js";
-export { CubaLIF, type CubaLIFOptions, type CubaParam } from "./cuba.js";
-export { AdLIF, type AdLIFOptions, type AdlifParam } from "./adlif.js";
+// The neuron-model table and every model's layer (neuron-models.ts exports them with their entries).
+export * from "./neuron-models.js";
 export { ExpLeak, type ExpLeakOptions } from "./expleak.js";
 export { NeuronLayer } from "./neuron.js";
-export { SRM, type SRMOptions, alphaKernel, refractoryKernel } from "./srm.js";
+export { alphaKernel, refractoryKernel } from "./srm.js";
 export { Linear, type LinearOptions } from "./linear.js";
 export { Sequential, type SequentialOptions } from "./sequential.js";
 export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";

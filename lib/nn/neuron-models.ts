@@ -16,6 +16,15 @@ import { SRM } from "./srm.js";
 import { RLIF } from "./rlif.js";
 import type { Rng } from "../random.js";
 
+// Every model's layer and its options, exported with the table (lib/nn/index.ts re-exports this
+// file): a model's entry and its export sit together.
+export { LIF, IAF, type LIFOptions, type PerNeuron } from "./lif.js";
+export { ALIF, type ALIFOptions, type AlifParam } from "./alif.js";
+export { RLIF, type RLIFOptions } from "./rlif.js";
+export { CubaLIF, type CubaLIFOptions, type CubaParam } from "./cuba.js";
+export { AdLIF, type AdLIFOptions, type AdlifParam } from "./adlif.js";
+export { SRM, type SRMOptions } from "./srm.js";
+
 /** A validated `neuron` config section (lib/train/config.ts's NeuronConfig). */
 export interface NeuronSettings {
   type: NeuronType;

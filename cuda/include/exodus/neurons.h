@@ -90,6 +90,8 @@ struct RlifGrads {
   float* dw;
 };
 
+}  // namespace exo
+
 // ---- the scan models, each written once ---------------------------------------------------------
 // One entry per model: M(X, model, Config, reader, forward, backward). From it come
 //   - its two backend-table entries (backend.h): model_forward(const Config& c, <forward views>) and
@@ -106,45 +108,43 @@ struct RlifGrads {
 //   in (read), out (written), opt_in / opt_out (may be absent or null: nullptr);
 // size, the elements it must hold: TN (T·N), N, P (the parameter length), PP (P·P).
 // The forward runs when T·N > 0, the backward when N > 0.
-#define EXO_SCAN_MODELS(M, X)                                                                 \
-  M(X, cuba, LifConfig, cuba_config, EXO_CUBA_FORWARD, EXO_CUBA_BACKWARD)                     \
-  M(X, adlif, LifConfig, cuba_config, EXO_ADLIF_FORWARD, EXO_ADLIF_BACKWARD)                  \
+#define EXO_SCAN_MODELS(M, X)                                                                                 \
+  M(X, cuba, LifConfig, cuba_config, EXO_CUBA_FORWARD, EXO_CUBA_BACKWARD)                                     \
+  M(X, adlif, LifConfig, cuba_config, EXO_ADLIF_FORWARD, EXO_ADLIF_BACKWARD)                                  \
   M(X, rlif, RlifConfig, rlif_config, EXO_RLIF_FORWARD, EXO_RLIF_BACKWARD)
 
 // CubaLIF (kernels/cuba.cuh): vState, iState [N] the (v, i) state in and out; s, v, i [T, N]: spikes,
 // pre-reset potentials, currents. Backward: v0, i0 the state the forward started from.
-#define EXO_CUBA_FORWARD(V)                                                                            \
-  V(in, "alphaSyn", alpha_syn, P) V(in, "alpha", alpha, P) V(in, "theta", theta, P) V(lead, "x", x, TN) \
+#define EXO_CUBA_FORWARD(V)                                                                                   \
+  V(in, "alphaSyn", alpha_syn, P) V(in, "alpha", alpha, P) V(in, "theta", theta, P) V(lead, "x", x, TN)       \
   V(out, "vState", vs, N) V(out, "iState", is, N) V(out, "s", s, TN) V(out, "v", v, TN) V(out, "i", i, TN)
-#define EXO_CUBA_BACKWARD(V)                                                                           \
-  V(in, "alphaSyn", alpha_syn, P) V(in, "alpha", alpha, P) V(in, "theta", theta, P) V(lead, "g", g, TN) \
-  V(in, "v", v, TN) V(in, "i", i, TN) V(in, "v0", v0, N) V(in, "i0", i0, N) V(out, "dx", dx, TN)        \
-  V(opt_out, "dv0", dv0, N) V(opt_out, "di0", di0, N) V(opt_out, "dalphaSyn", dalpha_syn, N)           \
+#define EXO_CUBA_BACKWARD(V)                                                                                  \
+  V(in, "alphaSyn", alpha_syn, P) V(in, "alpha", alpha, P) V(in, "theta", theta, P) V(lead, "g", g, TN)       \
+  V(in, "v", v, TN) V(in, "i", i, TN) V(in, "v0", v0, N) V(in, "i0", i0, N) V(out, "dx", dx, TN)              \
+  V(opt_out, "dv0", dv0, N) V(opt_out, "di0", di0, N) V(opt_out, "dalphaSyn", dalpha_syn, N)                  \
   V(opt_out, "dalpha", dalpha, N)
 
 // adLIF (kernels/adlif.cuh): vState, wState [N] the (v, w) state in and out; s, v, w [T, N]: spikes,
 // pre-reset potentials, adaptation. Backward: x, v, w of the forward, v0, w0 its initial state.
-#define EXO_ADLIF_FORWARD(V)                                                                           \
-  V(in, "alpha", alpha, P) V(in, "beta", beta, P) V(in, "a", a, P) V(in, "b", b, P) V(in, "theta", theta, P) \
-  V(lead, "x", x, TN) V(out, "vState", vs, N) V(out, "wState", ws, N) V(out, "s", s, TN) V(out, "v", v, TN)  \
+#define EXO_ADLIF_FORWARD(V)                                                                                  \
+  V(in, "alpha", alpha, P) V(in, "beta", beta, P) V(in, "a", a, P) V(in, "b", b, P) V(in, "theta", theta, P)  \
+  V(lead, "x", x, TN) V(out, "vState", vs, N) V(out, "wState", ws, N) V(out, "s", s, TN) V(out, "v", v, TN)   \
   V(out, "w", w, TN)
-#define EXO_ADLIF_BACKWARD(V)                                                                          \
-  V(in, "alpha", alpha, P) V(in, "beta", beta, P) V(in, "a", a, P) V(in, "b", b, P) V(in, "theta", theta, P) \
-  V(lead, "g", g, TN) V(in, "x", x, TN) V(in, "v", v, TN) V(in, "w", w, TN) V(in, "v0", v0, N)              \
-  V(in, "w0", w0, N) V(out, "dx", dx, TN) V(opt_out, "dv0", dv0, N) V(opt_out, "dw0", dw0, N)               \
+#define EXO_ADLIF_BACKWARD(V)                                                                                 \
+  V(in, "alpha", alpha, P) V(in, "beta", beta, P) V(in, "a", a, P) V(in, "b", b, P) V(in, "theta", theta, P)  \
+  V(lead, "g", g, TN) V(in, "x", x, TN) V(in, "v", v, TN) V(in, "w", w, TN) V(in, "v0", v0, N)                \
+  V(in, "w0", w0, N) V(out, "dx", dx, TN) V(opt_out, "dv0", dv0, N) V(opt_out, "dw0", dw0, N)                 \
   V(opt_out, "dalpha", dalpha, N) V(opt_out, "dbeta", dbeta, N) V(opt_out, "da", da, N) V(opt_out, "db", db, N)
 
 // Recurrent LIF (RlifConfig above): P = H; w is V [H, H]; vState, sState [N] the (v, s) state in and
 // out; s, v [T, N]. Backward: h = ∂L/∂v or absent; v0, s0 the state the forward started from; dw
 // [H, H] overwritten; dalpha, dbias [N] per neuron (summed over t).
-#define EXO_RLIF_FORWARD(V)                                                                            \
-  V(in, "alpha", alpha, P) V(in, "theta", theta, P) V(in, "m", m, P) V(opt_in, "bias", bias, P)        \
-  V(in, "w", w, PP) V(lead, "x", x, TN) V(out, "vState", vs, N) V(out, "sState", ss, N) V(out, "s", s, TN) \
+#define EXO_RLIF_FORWARD(V)                                                                                   \
+  V(in, "alpha", alpha, P) V(in, "theta", theta, P) V(in, "m", m, P) V(opt_in, "bias", bias, P)               \
+  V(in, "w", w, PP) V(lead, "x", x, TN) V(out, "vState", vs, N) V(out, "sState", ss, N) V(out, "s", s, TN)    \
   V(out, "v", v, TN)
-#define EXO_RLIF_BACKWARD(V)                                                                           \
-  V(in, "alpha", alpha, P) V(in, "theta", theta, P) V(in, "m", m, P) V(opt_in, "bias", bias, P)        \
-  V(in, "w", w, PP) V(lead, "g", g, TN) V(opt_in, "h", h, TN) V(in, "v", v, TN) V(in, "v0", v0, N)      \
-  V(in, "s0", s0, N) V(out, "dx", dx, TN) V(opt_out, "dv0", dv0, N) V(opt_out, "ds0", ds0, N)          \
+#define EXO_RLIF_BACKWARD(V)                                                                                  \
+  V(in, "alpha", alpha, P) V(in, "theta", theta, P) V(in, "m", m, P) V(opt_in, "bias", bias, P)               \
+  V(in, "w", w, PP) V(lead, "g", g, TN) V(opt_in, "h", h, TN) V(in, "v", v, TN) V(in, "v0", v0, N)            \
+  V(in, "s0", s0, N) V(out, "dx", dx, TN) V(opt_out, "dv0", dv0, N) V(opt_out, "ds0", ds0, N)                 \
   V(opt_out, "dalpha", dalpha, N) V(opt_out, "dbias", dbias, N) V(out, "dw", dw, PP)
-
-}  // namespace exo
