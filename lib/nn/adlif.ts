@@ -5,15 +5,15 @@
 // Backward "exodus" is the exact reverse scan with two adjoints (∂L/∂v, ∂L/∂w); "slayer" drops
 // the reset's term; "bptt" differentiates the per-step ops on the tape. α, β, a and b can be
 // learned (per neuron). Streaming state (v, w).
-import { type DeviceLike, parseDevice } from "../device.js";
-import { type CubaScanConfig, type Opt, type View, codes, native } from "../native.js";
+import type { DeviceLike } from "../device.js";
+import { type CubaScanConfig, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
 import { cubaScanConfig } from "./cuba.js";
 import { retain } from "./module.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
-  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
+  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkOptions, decayValues, finite, layerBase, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
 
@@ -88,11 +88,7 @@ export class AdLIF extends NeuronLayer {
     const all = { alpha, beta, a, b, threshold: theta };
     const P = sharedLength(L, Object.entries(all));
     const learn = learnedParams(L, opts.learn, ADLIF_PARAMS);
-    if (opts.stateful !== undefined && typeof opts.stateful !== "boolean") fail(`${L} stateful`, "true or false", opts.stateful);
-    super({
-      name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P,
-      states: ["v", "w"],
-    });
+    super(layerBase(L, opts, P, ["v", "w"]));
     this.surrogate = parseSurrogate(L, opts.surrogate);
     this.reset = oneOf(`${L} reset`, opts.reset, ["subtract", "zero"] as const, "subtract");
     this.learned = learn;

@@ -4,8 +4,8 @@
 // then the reset (subtract θ, or to zero), as LIF. Backward "exodus" is the exact reverse scan
 // with two adjoints (∂L/∂v, ∂L/∂i); "slayer" drops the reset's term; "bptt" differentiates the
 // per-step ops on the tape. α and α_s can be learned (per neuron). Streaming state (v, i).
-import { type DeviceLike, parseDevice } from "../device.js";
-import { type CubaScanConfig, type Opt, type View, codes, native } from "../native.js";
+import type { DeviceLike } from "../device.js";
+import { type CubaScanConfig, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
@@ -13,7 +13,7 @@ import { type NirContext, type NirStep, checkTiles, lifNode, refuse } from "./ni
 import { tauFromDecay } from "../nir/convention.js";
 import { f64 } from "../nir/hdf5.js";
 import {
-  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
+  type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkOptions, decayValues, fail, layerBase, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
 
@@ -82,11 +82,7 @@ export class CubaLIF extends NeuronLayer {
     const theta = paramValues(`${L} threshold`, opts.threshold ?? 1, positive);
     const P = sharedLength(L, [["alphaSyn", alphaSyn], ["alpha", alpha], ["threshold", theta]]);
     const learn = learnedParams(L, opts.learn, CUBA_PARAMS);
-    if (opts.stateful !== undefined && typeof opts.stateful !== "boolean") fail(`${L} stateful`, "true or false", opts.stateful);
-    super({
-      name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P,
-      states: ["v", "i"],
-    });
+    super(layerBase(L, opts, P, ["v", "i"]));
     this.surrogate = parseSurrogate(L, opts.surrogate);
     this.reset = oneOf(`${L} reset`, opts.reset, ["subtract", "zero"] as const, "subtract");
     this.learned = learn;

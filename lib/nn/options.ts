@@ -4,6 +4,7 @@ import { fail } from "../validate.js";
 
 export { fail };
 import { SURROGATES, type SurrogateName, codes } from "../native.js";
+import { type DeviceLike, parseDevice } from "../device.js";
 import { didYouMean } from "../suggest.js";
 
 export type { SurrogateName };
@@ -116,4 +117,13 @@ export function decayValues(
   return paramValues(`${layer} ${names.value}`, o.value ?? dflt, (w, a) => {
     if (!(a > 0 && (open ? a < 1 : a <= 1))) fail(w, open ? "a decay in (0, 1)" : "a decay in (0, 1]", a);
   });
+}
+
+/**
+ * What a neuron layer's constructor hands NeuronLayer's: its name, device, backward method, P and
+ * state names, with `stateful` checked to be a boolean (CubaLIF, adLIF).
+ */
+export function layerBase(layer: string, opts: { device?: DeviceLike; backward?: unknown; stateful?: unknown }, P: number, states: readonly string[]) {
+  if (opts.stateful !== undefined && typeof opts.stateful !== "boolean") fail(`${layer} stateful`, "true or false", opts.stateful);
+  return { name: layer, device: parseDevice(opts.device), backward: checkBackward(layer, opts.backward), stateful: !!opts.stateful, P, states };
 }

@@ -7,7 +7,7 @@
 //   slayer  the same scan without the reset term;
 //   bptt    the per-step operations recorded on the tape (lib/nn/tape.ts), the independent reference.
 import { type DeviceLike, parseDevice } from "../device.js";
-import { type Opt, type RlifScanConfig, type View, codes, native } from "../native.js";
+import { type RlifScanConfig, codes, native } from "../native.js";
 import * as ops from "../ops.js";
 import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
