@@ -241,7 +241,7 @@ export interface NativeAddon {
   sparseConvWeightGrad(o: { x: View; dy: View; dw: View; geom: ConvGeom; cout: number; count: number }): void;
   /** dy [T, n] = g where t == arg (float step indices), else 0 */
   maxTimeBackward(o: { arg: View; g: View; dy: View; T: number; n: number }): void;
-  // learnable delays (exodus/delay.h, CPU only): the geometry's fields ride in each options object
+  // learnable delays (exodus/delay.h; CPU and CUDA): the geometry's fields ride in each options object
   delayTaps(o: DelayGeomArgs & { w: View; d: View; coeff: View; start: View }): void;
   delayDenseKernel(o: DelayGeomArgs & { coeff: View; start: View; K: View }): void;
   delayForwardEvents(o: DelayGeomArgs & { x: View; K: View; y: View }): void;

@@ -11,8 +11,8 @@
 // Two paths give the same values: the dense temporal convolution (D + 1 GEMMs of T·B × in × out
 // over the expanded kernel K[k, i, j], the DCLS form) and the event-driven one (each nonzero input
 // scattered to its outputs' taps, and the backward's correlations gathered from the same
-// nonzeros), chosen by the input's measured density as Linear chooses. ∂x is the dense
-// correlation in both. CPU only for now: on CUDA the constructor refuses with the reason.
+// nonzeros), chosen by the input's measured density as Linear chooses (on CUDA "auto" is the
+// dense path, as for Linear). ∂x is the dense correlation in both.
 import { type Device, parseDevice } from "../device.js";
 import { ExodusError, ShapeError, shapeStr } from "../errors.js";
 import { type DelayGeomArgs, native, supports } from "../native.js";
@@ -82,7 +82,7 @@ export class DelayLinear extends Module {
     if (typeof this.windowSigmas !== "number" || !(this.windowSigmas > 0)) fail("DelayLinear windowSigmas", "a number > 0", opts.windowSigmas);
     this.device = parseDevice(opts.device);
     if (!supports("delay_taps", this.device))
-      throw new ExodusError(`DelayLinear: the ${this.device.type} backend has no delay kernels yet (CPU only); build the model on the CPU (device: "cpu")`);
+      throw new ExodusError(`DelayLinear: the ${this.device.type} backend of this build has no delay kernels (supports("delay_taps") is false); build the model on the CPU (device: "cpu") or use a build with that backend`);
     this.maxDelay = opts.maxDelay;
     this.perNeuron = opts.perNeuron ?? false;
     this.inputGrad = opts.inputGrad ?? true;

@@ -20,7 +20,7 @@ struct DelayGeom {
 
 }  // namespace exo
 
-// Host-memory CPU entries (the CUDA table answers no to supports; the layer says so).
+// Backend-table entries of both backends (cuda/cpu/delay.cc, cuda/gpu/delay.cu).
 #define EXO_DELAY_OPS(X)                                                                                    \
   /* coeff [in, out, W] = w · p, start [in, out] := s (float step indices) */                               \
   X(delay_taps, (const DelayGeom& g, const float* w, const float* d, float* coeff, float* start),            \
