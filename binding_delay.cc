@@ -132,6 +132,51 @@ Napi::Value DelayParamGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// delayWindowForward({ geom…, x, coeff, start, y }): y [T, B, out] over each synapse's own taps
+Napi::Value DelayWindowForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "delayWindowForward");
+    exo::DelayGeom g = delay_geom(a);
+    const size_t rows = (size_t)g.T * g.B;
+    View x = a.view("x", rows * g.in), c = a.view("coeff", synapses(g) * g.W, x), y = a.view("y", rows * g.out, x);
+    const exo::Backend& be = table(a, x, exo::Op::delay_window_forward, "x");
+    View s = starts(a, g, x);
+    if (rows && g.out) be.delay_window_forward(x.dev.index, g, x.p, c.p, s.p, y.p);
+    return info.Env().Undefined();
+  });
+}
+
+// delayWindowCorr({ geom…, x, dy, start, A }): A [in, out, W] straight from x and dy
+Napi::Value DelayWindowCorr(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "delayWindowCorr");
+    exo::DelayGeom g = delay_geom(a);
+    if (g.W > exo::kDelayWindowMaxTaps)
+      a.fail("taps", "must be at most " + std::to_string(exo::kDelayWindowMaxTaps) + " on the window path, received " + std::to_string(g.W) +
+                         " (take delayCorrEvents or the dense correlation for wider windows)");
+    const size_t rows = (size_t)g.T * g.B;
+    View x = a.view("x", rows * g.in), dy = a.view("dy", rows * g.out, x), A = a.view("A", synapses(g) * g.W, x);
+    const exo::Backend& be = table(a, x, exo::Op::delay_window_corr, "x");
+    View s = starts(a, g, x);
+    if (synapses(g)) be.delay_window_corr(x.dev.index, g, x.p, dy.p, s.p, A.p);
+    return info.Env().Undefined();
+  });
+}
+
+// delayWindowInputGrad({ geom…, dy, coeff, start, dx }): dx [T, B, in] over each synapse's own taps
+Napi::Value DelayWindowInputGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "delayWindowInputGrad");
+    exo::DelayGeom g = delay_geom(a);
+    const size_t rows = (size_t)g.T * g.B;
+    View dy = a.view("dy", rows * g.out), c = a.view("coeff", synapses(g) * g.W, dy), dx = a.view("dx", rows * g.in, dy);
+    const exo::Backend& be = table(a, dy, exo::Op::delay_window_input_grad, "dy");
+    View s = starts(a, g, dy);
+    if (rows && g.in) be.delay_window_input_grad(dy.dev.index, g, dy.p, c.p, s.p, dx.p);
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_delay_bindings(Napi::Env env, Napi::Object exports) {
@@ -141,6 +186,9 @@ void register_delay_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("delayCorrEvents", Napi::Function::New(env, DelayCorrEvents, "delayCorrEvents"));
   exports.Set("delayCorrDense", Napi::Function::New(env, DelayCorrDense, "delayCorrDense"));
   exports.Set("delayParamGrad", Napi::Function::New(env, DelayParamGrad, "delayParamGrad"));
+  exports.Set("delayWindowForward", Napi::Function::New(env, DelayWindowForward, "delayWindowForward"));
+  exports.Set("delayWindowCorr", Napi::Function::New(env, DelayWindowCorr, "delayWindowCorr"));
+  exports.Set("delayWindowInputGrad", Napi::Function::New(env, DelayWindowInputGrad, "delayWindowInputGrad"));
 }
 
 }  // namespace exo_binding

@@ -60,12 +60,14 @@ for (const G of CASES) {
   });
 }
 
-// The layer itself on each path (on CUDA "auto" is dense; "sparse" forces the event kernels): the
-// forward, ∂x (one GEMM per tap in both paths) and the parameter gradients, from set weights and delays.
-const L = { T: 12, B: 3, inFeatures: 10, outFeatures: 33, maxDelay: 6, sigma: 1.3 };
-for (const products of ["dense", "sparse"] as const)
+// The layer itself on each path (on CUDA "auto" is dense; "sparse" forces the event kernels;
+// "window" is the CPU's per-synapse path, T 70 so its filters run a whole 64-step block and a
+// tail): the forward, ∂x and the parameter gradients, from set weights and delays.
+const L = { T: 70, B: 3, inFeatures: 10, outFeatures: 33, maxDelay: 6, sigma: 0.6 };
+for (const products of ["dense", "sparse", "window"] as const)
   registerCheck({
-    name: `DelayLinear ${products === "dense" ? "dense" : "event-driven"} [${L.T}x${L.B}x${L.inFeatures}] → ${L.outFeatures}, D ${L.maxDelay}, σ ${L.sigma}: y, dx, dw, dd`,
+    ...(products === "window" ? { entries: ["delay_window_forward", "delay_window_corr", "delay_window_input_grad"] as const } : {}),
+    name: `DelayLinear ${products === "sparse" ? "event-driven" : products} [${L.T}x${L.B}x${L.inFeatures}] → ${L.outFeatures}, D ${L.maxDelay}, σ ${L.sigma}: y, dx, dw, dd`,
     group: "delays",
     tolerance: 1e-5,
     inputs: (rng): RefNet => ({

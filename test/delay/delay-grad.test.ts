@@ -20,7 +20,7 @@ function maxDev(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return dev / scale;
 }
 
-function setup(seed: number, sigma: number, perNeuron: boolean, path: "dense" | "sparse", graded = false) {
+function setup(seed: number, sigma: number, perNeuron: boolean, path: "dense" | "sparse" | "window", graded = false) {
   const rng = new Rng(seed);
   const layer = new DelayLinear(NIN, NOUT, { maxDelay: D, sigma, perNeuron, products: path, seed, initScale: 2 });
   // Delays away from integers, so the finite differences stay inside one window.
@@ -40,8 +40,8 @@ const cases: [string, number, boolean][] = [["narrow window σ 0.7", 0.7, false]
 
 describe("DelayLinear: exact gradients against a float64 reference", () => {
   for (const [name, sigma, perNeuron] of cases)
-    for (const path of ["dense", "sparse"] as const)
-      it(`${name}, ${path === "sparse" ? "event-driven" : "dense"} path`, () => {
+    for (const path of ["dense", "sparse", "window"] as const)
+      it(`${name}, ${path === "sparse" ? "event-driven" : path} path`, () => {
         const { layer, x, G, ref } = setup(11 + Math.round(sigma * 10), sigma, perNeuron, path, path === "sparse");
         const y = layer.forward(Tensor.from(x, [T, B, NIN]));
         expect(maxDev(y.toArray(), refForward(ref))).toBeLessThan(2e-6);
@@ -59,8 +59,8 @@ describe("DelayLinear: exact gradients against a float64 reference", () => {
         layer.dispose();
       });
 
-  it("hard integer delays (σ 0): the input shifted by round(d), no delay gradient; both paths agree", () => {
-    const outs = (["dense", "sparse"] as const).map((path) => {
+  it("hard integer delays (σ 0): the input shifted by round(d), no delay gradient; all paths agree", () => {
+    const outs = (["dense", "sparse", "window"] as const).map((path) => {
       const { layer, x, G, ref } = setup(5, 0, false, path);
       const y = layer.forward(Tensor.from(x, [T, B, NIN]));
       expect(maxDev(y.toArray(), refForward(ref))).toBeLessThan(2e-6);
@@ -70,6 +70,7 @@ describe("DelayLinear: exact gradients against a float64 reference", () => {
       return y.toArray();
     });
     expect(maxDev(outs[1], outs[0])).toBeLessThan(1e-6);
+    expect(maxDev(outs[2], outs[0])).toBeLessThan(1e-6);
   });
 
   it("roundDelays sets σ 0 and integer delays in [0, D]; a σ-narrowed kernel approaches the rounded one", () => {

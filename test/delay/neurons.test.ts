@@ -53,13 +53,14 @@ describe("DelayLinear's gradients through every neuron model", () => {
     return num / Math.max(den, 1e-30);
   };
   for (const type of NEURON_TYPES)
-    it(`${type}: exodus = BPTT, and the layer = the float64 reference`, () => {
+    for (const products of ["dense", "sparse", "window"] as const)
+    it(`${type}, ${products} path: exodus = BPTT, and the layer = the float64 reference`, () => {
       const rng = new Rng(23);
       const xs = Float32Array.from({ length: T * B * I }, () => (rng.uniform() < 0.3 ? 1 : 0));
       const gs = Float32Array.from({ length: T * B * 3 }, () => rng.range(-1, 1));
       const run = (backward: "exodus" | "bptt") => {
         const x = Tensor.from(xs, [T, B, I]);
-        const delay = new DelayLinear(I, H, { maxDelay: 5, sigma: 0.8, seed: 2, initScale: 4 });
+        const delay = new DelayLinear(I, H, { maxDelay: 5, sigma: 0.8, products, seed: 2, initScale: 4 });
         const neuron = NEURON_MODELS[type].gradcheck({ tauMem: 4, threshold: 1, surrogate: { name: "exponential", scale: 1, width: 0.5 }, backward, device: parseDevice("cpu") });
         const lin = new Linear(H, 3, { seed: 3 });
         const y = lin.forward(neuron.forward(delay.forward(x)));

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "exodus/delay.h"
 #include "exodus/neurons.h"
 #include "kernels/conv.cuh"
 
@@ -92,4 +93,5 @@ inline bool conv_direct_input_grad_fits(const k::ConvGeom& g) {
      the threads split images, so the result does not depend on the thread count. */                      \
   X(conv_direct_input_grad, (const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout,    \
                              int count),                                                                    \
-    (w, dy, dx, g, cout, count))
+    (w, dy, dx, g, cout, count))                                                                            \
+  EXO_DELAY_HOST_OPS(X)
