@@ -53,40 +53,46 @@ void from_rows(const std::vector<float>& rows, int T, int B, int F, int L, float
   });
 }
 
-// out[0 .. NV·8) += Σ_q cq[q] · src[q + 0 .. q + NV·8) for q < W: NV vectors held in registers
-// while the W taps stream through (eight independent chains when NV = 8). Written with intrinsics:
-// left to itself, g++ vectorised these loops across the wrong axis.
+// out[0 .. NV·8) += Σ_n Σ_q cq[n·W + q] · src[off[n] + q + 0 .. NV·8) over n < count sources and
+// q < W taps: NV vectors held in registers across every source and tap (eight independent chains
+// when NV = 8), loaded and stored once. Written with intrinsics: left to itself, g++ vectorised
+// these loops across the wrong axis.
 template <int NV>
-inline void fir_block(float* __restrict out, const float* __restrict src, const float* __restrict cq, int W) {
+inline void fir_block(float* __restrict out, const float* __restrict src, const int* __restrict off, const float* __restrict cq,
+                      int count, int W) {
 #if defined(__AVX2__) && defined(__FMA__)
   __m256 acc[NV];
   for (int v = 0; v < NV; ++v) acc[v] = _mm256_loadu_ps(out + v * kLanes);
-  for (int q = 0; q < W; ++q) {
-    const __m256 c = _mm256_set1_ps(cq[q]);
-    for (int v = 0; v < NV; ++v) acc[v] = _mm256_fmadd_ps(c, _mm256_loadu_ps(src + q + v * kLanes), acc[v]);
+  for (int n = 0; n < count; ++n) {
+    const float* p = src + off[n];
+    const float* c = cq + (size_t)n * W;
+    for (int q = 0; q < W; ++q) {
+      const __m256 cv = _mm256_set1_ps(c[q]);
+      for (int v = 0; v < NV; ++v) acc[v] = _mm256_fmadd_ps(cv, _mm256_loadu_ps(p + q + v * kLanes), acc[v]);
+    }
   }
   for (int v = 0; v < NV; ++v) _mm256_storeu_ps(out + v * kLanes, acc[v]);
 #else
-  for (int q = 0; q < W; ++q)
-    for (int e = 0; e < NV * kLanes; ++e) out[e] += cq[q] * src[q + e];
+  for (int n = 0; n < count; ++n)
+    for (int q = 0; q < W; ++q)
+      for (int e = 0; e < NV * kLanes; ++e) out[e] += cq[(size_t)n * W + q] * src[off[n] + q + e];
 #endif
 }
 
 // The same over a row of Tr = 8·nv steps: blocks of kBlock vectors, then the rest.
-inline void fir_row(float* out, const float* src, const float* cq, int W, int nv) {
+inline void fir_row(float* out, const float* src, const int* off, const float* cq, int count, int W, int nv) {
   int v = 0;
-  for (; v + kBlock <= nv; v += kBlock) fir_block<kBlock>(out + v * kLanes, src + v * kLanes, cq, W);
-  const int left = nv - v;
+  for (; v + kBlock <= nv; v += kBlock) fir_block<kBlock>(out + v * kLanes, src + v * kLanes, off, cq, count, W);
   float* o = out + v * kLanes;
   const float* s = src + v * kLanes;
-  switch (left) {
-    case 7: fir_block<7>(o, s, cq, W); break;
-    case 6: fir_block<6>(o, s, cq, W); break;
-    case 5: fir_block<5>(o, s, cq, W); break;
-    case 4: fir_block<4>(o, s, cq, W); break;
-    case 3: fir_block<3>(o, s, cq, W); break;
-    case 2: fir_block<2>(o, s, cq, W); break;
-    case 1: fir_block<1>(o, s, cq, W); break;
+  switch (nv - v) {
+    case 7: fir_block<7>(o, s, off, cq, count, W); break;
+    case 6: fir_block<6>(o, s, off, cq, count, W); break;
+    case 5: fir_block<5>(o, s, off, cq, count, W); break;
+    case 4: fir_block<4>(o, s, off, cq, count, W); break;
+    case 3: fir_block<3>(o, s, off, cq, count, W); break;
+    case 2: fir_block<2>(o, s, off, cq, count, W); break;
+    case 1: fir_block<1>(o, s, off, cq, count, W); break;
     default: break;
   }
 }
@@ -100,24 +106,20 @@ void delay_window_forward(const DelayGeom& g, const float* x, const float* coeff
   const int Tr = round8(g.T), nv = Tr / kLanes, Lx = round8(g.D + Tr);
   std::vector<float> xr, yr((size_t)g.B * g.out * Tr, 0.f);
   to_rows(x, g.T, g.B, g.in, g.D, Lx, xr);
-  // The reversed taps by output: cj[(j·in + i)·W + q] = coeff[(i·out + j)·W + W − 1 − q].
+  // By output: the reversed taps cj[(j·in + i)·W + q] = coeff[(i·out + j)·W + W − 1 − q] and the
+  // offset of each input's first tap in the sample's rows.
   std::vector<float> cj((size_t)g.out * g.in * g.W);
-  std::vector<int> sj((size_t)g.out * g.in);
+  std::vector<int> oj((size_t)g.out * g.in);
   parallel_for((size_t)g.out, [&](size_t j, int) {
     for (int i = 0; i < g.in; ++i) {
       const size_t syn = (size_t)i * g.out + j, ji = j * g.in + i;
-      sj[ji] = (int)start[syn];
+      oj[ji] = i * Lx + g.D - (int)start[syn] - (g.W - 1);
       for (int q = 0; q < g.W; ++q) cj[ji * g.W + q] = coeff[syn * g.W + g.W - 1 - q];
     }
   });
   parallel_for((size_t)g.B * g.out, [&](size_t bj, int) {
     const size_t b = bj / g.out, j = bj % g.out;
-    float* out = yr.data() + bj * Tr;
-    const float* xb = xr.data() + b * g.in * Lx;
-    for (int i = 0; i < g.in; ++i) {
-      const size_t ji = j * g.in + i;
-      fir_row(out, xb + (size_t)i * Lx + g.D - sj[ji] - (g.W - 1), cj.data() + ji * g.W, g.W, nv);
-    }
+    fir_row(yr.data() + bj * Tr, xr.data() + b * g.in * Lx, oj.data() + j * g.in, cj.data() + j * g.in * g.W, g.in, g.W, nv);
   });
   from_rows(yr, g.T, g.B, g.out, Tr, y);
 }
@@ -128,44 +130,47 @@ void delay_window_input_grad(const DelayGeom& g, const float* dy, const float* c
   const int Tr = round8(g.T), nv = Tr / kLanes, Ld = round8(Tr + g.D);
   std::vector<float> dr, xr((size_t)g.B * g.in * Tr, 0.f);
   to_rows(dy, g.T, g.B, g.out, 0, Ld, dr);
+  std::vector<int> oi((size_t)g.in * g.out);  // by input: the offset of each output's first tap
+  for (size_t syn = 0; syn < oi.size(); ++syn) oi[syn] = (int)(syn % g.out) * Ld + (int)start[syn];
   parallel_for((size_t)g.B * g.in, [&](size_t bi, int) {
     const size_t b = bi / g.in, i = bi % g.in;
-    float* out = xr.data() + bi * Tr;
-    const float* db = dr.data() + b * g.out * Ld;
-    for (int j = 0; j < g.out; ++j) {
-      const size_t syn = i * g.out + j;
-      fir_row(out, db + (size_t)j * Ld + (int)start[syn], coeff + syn * g.W, g.W, nv);
-    }
+    fir_row(xr.data() + bi * Tr, dr.data() + b * g.out * Ld, oi.data() + i * g.out, coeff + i * g.out * g.W, g.out, g.W, nv);
   });
   from_rows(xr, g.T, g.B, g.in, Tr, dx);
 }
 
 namespace {
-// a[m] += Σ_{t < 8·nv} d[t] · src[t − m] for m < W (src points at tap 0): W chains of vectors.
+// a[m] = Σ_b Σ_{t < 8·nv} d_b[t] · src_b[t − m] for m < W, over the B samples' rows (d_b = d + b·dstep,
+// src_b = src + b·sstep, src at tap 0): W chains of vectors, summed across lanes once at the end.
 template <int W>
-inline void corr_taps(float* __restrict a, const float* __restrict d, const float* __restrict src, int nv) {
+inline void corr_taps(float* __restrict a, const float* __restrict d, size_t dstep, const float* __restrict src, size_t sstep, int B, int nv) {
 #if defined(__AVX2__) && defined(__FMA__)
   __m256 acc[W];
   for (int m = 0; m < W; ++m) acc[m] = _mm256_setzero_ps();
-  for (int v = 0; v < nv; ++v) {
-    const __m256 dv = _mm256_loadu_ps(d + v * kLanes);
-    for (int m = 0; m < W; ++m) acc[m] = _mm256_fmadd_ps(dv, _mm256_loadu_ps(src + v * kLanes - m), acc[m]);
+  for (int b = 0; b < B; ++b) {
+    const float* db = d + b * dstep;
+    const float* sb = src + b * sstep;
+    for (int v = 0; v < nv; ++v) {
+      const __m256 dv = _mm256_loadu_ps(db + v * kLanes);
+      for (int m = 0; m < W; ++m) acc[m] = _mm256_fmadd_ps(dv, _mm256_loadu_ps(sb + v * kLanes - m), acc[m]);
+    }
   }
   for (int m = 0; m < W; ++m) {
     alignas(32) float l[kLanes];
     _mm256_store_ps(l, acc[m]);
-    a[m] += ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    a[m] = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
   }
 #else
   for (int m = 0; m < W; ++m) {
     float s = 0;
-    for (int t = 0; t < nv * kLanes; ++t) s += d[t] * src[t - m];
-    a[m] += s;
+    for (int b = 0; b < B; ++b)
+      for (int t = 0; t < nv * kLanes; ++t) s += d[b * dstep + t] * src[b * sstep + t - m];
+    a[m] = s;
   }
 #endif
 }
 
-using CorrFn = void (*)(float*, const float*, const float*, int);
+using CorrFn = void (*)(float*, const float*, size_t, const float*, size_t, int, int);
 template <int... Ws>
 CorrFn corr_table(int W, std::integer_sequence<int, Ws...>) {
   CorrFn fns[] = {nullptr, &corr_taps<Ws + 1>...};
@@ -173,33 +178,26 @@ CorrFn corr_table(int W, std::integer_sequence<int, Ws...>) {
 }
 }  // namespace
 
-// A[i, j, m]: threads split the outputs j in blocks; per sample b in order, each synapse's W
-// correlations of the row dy[·, b, j] with the shifted x row, accumulated into A by output (then
-// transposed). Inputs in blocks, so that a block's x rows stay in L1 while every output of the
-// thread's block reads them.
+// A[i, j, m]: each synapse's W correlations of the rows dy[·, b, j] with its shifted x rows, summed
+// over the samples in registers (one lane sum per synapse and tap). Threads split the outputs in
+// blocks, inputs blocked inside, so that a block's rows (every sample's) stay in cache while every
+// output of the thread's block reads them.
 void delay_window_corr(const DelayGeom& g, const float* x, const float* dy, const float* start, float* A) {
-  constexpr int kJ = 16, kI = 32;
+  constexpr int kJ = 8, kI = 8;
   const int Tr = round8(g.T), nv = Tr / kLanes, Lx = round8(g.D + Tr);
   const CorrFn corr = corr_table(g.W, std::make_integer_sequence<int, kDelayWindowMaxTaps>{});
-  std::vector<float> xr, dr, aj((size_t)g.out * g.in * g.W, 0.f);
+  std::vector<float> xr, dr;
   to_rows(x, g.T, g.B, g.in, g.D, Lx, xr);
   to_rows(dy, g.T, g.B, g.out, 0, Tr, dr);
+  const size_t xs = (size_t)g.in * Lx, ds = (size_t)g.out * Tr;  // one sample's rows
   parallel_for((size_t)(g.out + kJ - 1) / kJ, [&](size_t jb, int) {
     const int j0 = (int)jb * kJ, j1 = std::min(g.out, j0 + kJ);
-    for (int b = 0; b < g.B; ++b) {
-      const float* xb = xr.data() + (size_t)b * g.in * Lx;
-      for (int i0 = 0; i0 < g.in; i0 += kI)
-        for (int j = j0; j < j1; ++j) {
-          const float* d = dr.data() + ((size_t)b * g.out + j) * Tr;
-          float* a = aj.data() + (size_t)j * g.in * g.W;
-          for (int i = i0; i < std::min(g.in, i0 + kI); ++i)
-            corr(a + (size_t)i * g.W, d, xb + (size_t)i * Lx + g.D - (int)start[(size_t)i * g.out + j], nv);
+    for (int i0 = 0; i0 < g.in; i0 += kI)
+      for (int j = j0; j < j1; ++j)
+        for (int i = i0; i < std::min(g.in, i0 + kI); ++i) {
+          const size_t syn = (size_t)i * g.out + j;
+          corr(A + syn * g.W, dr.data() + (size_t)j * Tr, ds, xr.data() + (size_t)i * Lx + g.D - (int)start[syn], xs, g.B, nv);
         }
-    }
-  });
-  parallel_for((size_t)g.in, [&](size_t i, int) {
-    for (int j = 0; j < g.out; ++j)
-      for (int m = 0; m < g.W; ++m) A[(i * g.out + j) * g.W + m] = aj[((size_t)j * g.in + i) * g.W + m];
   });
 }
 
