@@ -11,7 +11,7 @@ import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DELAY_EVENT_CROSSOVER, DelayLinear } from "../../lib/nn/delay.js";
+import { DelayLinear } from "../../lib/nn/delay.js";
 import { Rng } from "../../lib/random.js";
 import { loadConfig } from "../../lib/train/config.js";
 import { buildModel } from "../../lib/train/model.js";
@@ -35,9 +35,10 @@ const models = SETTINGS.map(() => buildModel(cfg, { sampleShape: [T, F], numClas
 const delays = models.map((m) => m.net.layers.filter((l): l is DelayLinear => l instanceof DelayLinear));
 for (const ls of delays) for (const l of ls) l.setSigma(sigma);
 const g = (y: Tensor) => Tensor.from(Float32Array.from({ length: y.size }, () => rng.range(-1e-3, 1e-3)), y.shape);
-// "before": the density each layer sees (measured by an "auto" step), then the old rule on it.
+// "before": the density each layer sees (measured by an "auto" step), then the old rule on it
+// (events below 10 %, the crossover before the window path).
 scope(() => models[1].net.forward(x));
-for (const l of delays[1]) l.products = (l.inputDensity ?? 1) < DELAY_EVENT_CROSSOVER ? "sparse" : "dense";
+for (const l of delays[1]) l.products = (l.inputDensity ?? 1) < 0.1 ? "sparse" : "dense";
 for (const l of delays[2]) l.products = "dense";
 const times: number[][] = SETTINGS.map(() => []);
 for (let r = 0; r < reps; r++)
