@@ -132,16 +132,22 @@ Napi::Value DelayParamGrad(const Napi::CallbackInfo& info) {
   });
 }
 
-// delayWindowForward({ geom…, x, coeff, start, y }): y [T, B, out] over each synapse's own taps
-Napi::Value DelayWindowForward(const Napi::CallbackInfo& info) {
+// delayWindowForward({ geom…, x, coeff, start, y }): y [T, B, out], and
+// delayWindowInputGrad({ geom…, dy, coeff, start, dx }): dx [T, B, in], over each synapse's own
+// taps: the window path's two filters, which take the same arguments with the roles swapped.
+Napi::Value DelayWindowFilter(const Napi::CallbackInfo& info, bool forward) {
   return guarded(info, [&]() -> Napi::Value {
-    Args a(info, "delayWindowForward");
+    Args a(info, forward ? "delayWindowForward" : "delayWindowInputGrad");
     exo::DelayGeom g = delay_geom(a);
-    const size_t rows = (size_t)g.T * g.B;
-    View x = a.view("x", rows * g.in), c = a.view("coeff", synapses(g) * g.W, x), y = a.view("y", rows * g.out, x);
-    const exo::Backend& be = table(a, x, exo::Op::delay_window_forward, "x");
-    View s = starts(a, g, x);
-    if (rows && g.out) be.delay_window_forward(x.dev.index, g, x.p, c.p, s.p, y.p);
+    const char *src = forward ? "x" : "dy", *dst = forward ? "y" : "dx";
+    const size_t rows = (size_t)g.T * g.B, nsrc = forward ? g.in : g.out, ndst = forward ? g.out : g.in;
+    View in = a.view(src, rows * nsrc), c = a.view("coeff", synapses(g) * g.W, in), out = a.view(dst, rows * ndst, in);
+    const exo::Backend& be = table(a, in, forward ? exo::Op::delay_window_forward : exo::Op::delay_window_input_grad, src);
+    View s = starts(a, g, in);
+    if (rows && ndst) {
+      if (forward) be.delay_window_forward(in.dev.index, g, in.p, c.p, s.p, out.p);
+      else be.delay_window_input_grad(in.dev.index, g, in.p, c.p, s.p, out.p);
+    }
     return info.Env().Undefined();
   });
 }
@@ -163,20 +169,6 @@ Napi::Value DelayWindowCorr(const Napi::CallbackInfo& info) {
   });
 }
 
-// delayWindowInputGrad({ geom…, dy, coeff, start, dx }): dx [T, B, in] over each synapse's own taps
-Napi::Value DelayWindowInputGrad(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    Args a(info, "delayWindowInputGrad");
-    exo::DelayGeom g = delay_geom(a);
-    const size_t rows = (size_t)g.T * g.B;
-    View dy = a.view("dy", rows * g.out), c = a.view("coeff", synapses(g) * g.W, dy), dx = a.view("dx", rows * g.in, dy);
-    const exo::Backend& be = table(a, dy, exo::Op::delay_window_input_grad, "dy");
-    View s = starts(a, g, dy);
-    if (rows && g.in) be.delay_window_input_grad(dy.dev.index, g, dy.p, c.p, s.p, dx.p);
-    return info.Env().Undefined();
-  });
-}
-
 }  // namespace
 
 void register_delay_bindings(Napi::Env env, Napi::Object exports) {
@@ -186,9 +178,9 @@ void register_delay_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("delayCorrEvents", Napi::Function::New(env, DelayCorrEvents, "delayCorrEvents"));
   exports.Set("delayCorrDense", Napi::Function::New(env, DelayCorrDense, "delayCorrDense"));
   exports.Set("delayParamGrad", Napi::Function::New(env, DelayParamGrad, "delayParamGrad"));
-  exports.Set("delayWindowForward", Napi::Function::New(env, DelayWindowForward, "delayWindowForward"));
+  exports.Set("delayWindowForward", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return DelayWindowFilter(i, true); }, "delayWindowForward"));
   exports.Set("delayWindowCorr", Napi::Function::New(env, DelayWindowCorr, "delayWindowCorr"));
-  exports.Set("delayWindowInputGrad", Napi::Function::New(env, DelayWindowInputGrad, "delayWindowInputGrad"));
+  exports.Set("delayWindowInputGrad", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return DelayWindowFilter(i, false); }, "delayWindowInputGrad"));
 }
 
 }  // namespace exo_binding

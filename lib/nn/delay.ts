@@ -242,13 +242,10 @@ export class DelayLinear extends Module {
   /** f on tap k's views: y[k:] and x[:T−k] as rows, and K[k] as [in, out]. */
   private tap(y: Tensor, x: Tensor, K: Tensor, k: number, T: number, B: number, f: (y: Tensor, x: Tensor, Kk: Tensor) => void): void {
     const rows = (T - k) * B;
-    const yv = y.reshape([T * B, this.outFeatures]).slice(k * B, T * B);
-    const xv = x.reshape([T * B, this.inFeatures]).slice(0, rows);
-    const Kk = K.at(k);
+    const y2 = y.reshape([T * B, this.outFeatures]), x2 = x.reshape([T * B, this.inFeatures]);
+    const yv = y2.slice(k * B, T * B), xv = x2.slice(0, rows), Kk = K.at(k);
     f(yv, xv, Kk);
-    yv.dispose();
-    xv.dispose();
-    Kk.dispose();
+    for (const v of [y2, x2, yv, xv, Kk]) v.dispose();
   }
 
   backward(dy: Tensor): Tensor {

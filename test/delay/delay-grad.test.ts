@@ -104,6 +104,12 @@ describe("DelayLinear: exact gradients against a float64 reference", () => {
     const l = new DelayLinear(3, 2, { maxDelay: 4 });
     expect(() => l.forward(Tensor.zeros([5, 4]))).toThrow(/expected a time-major input \[T, batch…, 3\]/);
     expect(() => l.backward(Tensor.zeros([5, 1, 2]))).toThrow(/forward/);
+    expect(() => new DelayLinear(3, 2, { maxDelay: 4, products: "fast" as "dense" })).toThrow(/DelayLinear products \(or "window"\): expected one of auto, dense, sparse, received "fast"/);
+    // The window correlation takes up to 12 taps, and every entry checks the window starts it indexes by.
+    const g = { T: 4, B: 1, inFeatures: 1, outFeatures: 1, maxDelay: 20, taps: 13, below: 6, sigma: 1.5, perNeuron: false };
+    const t = (n: number, v = 0) => Tensor.full([n], v);
+    expect(() => native().delayWindowCorr({ ...g, x: t(4), dy: t(4), start: t(1), A: t(13) })).toThrow(/delayWindowCorr: taps must be at most 12 on the window path, received 13/);
+    expect(() => native().delayWindowForward({ ...g, taps: 6, below: 2, x: t(4), coeff: t(6), start: t(1, 16), y: t(4) })).toThrow(/delayWindowForward: start must hold integer window starts in \[0, 15\]/);
     // Both backends have the entries (CUDA where this build compiled it; selftest compares them).
     const compiled = native().buildInfo().cudaCompiled;
     expect(supports("delay_forward_events", { type: "cuda", index: 0 })).toBe(compiled);
