@@ -1,8 +1,8 @@
-// The CPU entries of learnable synaptic delays (exodus/delay.h, lib/nn/delay.ts). Per synapse the
-// interpolation kernel is a window of W taps (coeff, start, A: [in, out, W]); both paths work on
-// the expanded kernel K [D + 1, in, out] (the GEMMs' operand per tap; rows contiguous over
-// outputs). The
-// event entries scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝
+// The CPU entries of learnable synaptic delays (exodus/delay.h, lib/nn/delay.ts) beside the window
+// path (delay_window.cc). Per synapse the interpolation kernel is a window of W taps (coeff, start,
+// A: [in, out, W]; its math in kernels/delay.cuh, shared with CUDA); the dense and event paths
+// work on the expanded kernel K [D + 1, in, out] (the GEMMs' operand per tap; rows contiguous over
+// outputs). The event entries scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝
 // spikes × out × (D + 1), against (D + 1) GEMMs of T·B × in × out for the dense temporal
 // convolution. Threads split outputs, samples or inputs, so every value is summed in spike order
 // whatever the thread count.
