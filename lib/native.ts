@@ -107,6 +107,7 @@ export const BACKEND_OPS = [
   "max_time_backward",
   "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "spike_index_build",
   "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
+  "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
   "delay_taps", "delay_dense_kernel", "delay_forward_events", "delay_corr_events", "delay_corr_dense", "delay_param_grad",
 ] as const;
 /** A table entry: one BACKEND_OPS names, or a scan model's (its name is the addon's, scanModels()). */
@@ -283,13 +284,17 @@ export interface NativeAddon extends NeuronScans {
   sparseConvWeightGrad(o: { x: View; dy: View; dw: View; geom: ConvGeom; cout: number; count: number }): void;
   /** dy [T, n] = g where t == arg (float step indices), else 0 */
   maxTimeBackward(o: { arg: View; g: View; dy: View; T: number; n: number }): void;
-  // learnable delays (exodus/delay.h, CPU only): the geometry's fields ride in each options object
+  // learnable delays (exodus/delay.h; CPU and CUDA): the geometry's fields ride in each options object
   delayTaps(o: DelayGeomArgs & { w: View; d: View; coeff: View; start: View }): void;
   delayDenseKernel(o: DelayGeomArgs & { coeff: View; start: View; K: View }): void;
   delayForwardEvents(o: DelayGeomArgs & { x: View; K: View; y: View }): void;
   delayCorrEvents(o: DelayGeomArgs & { x: View; dy: View; dK: View }): void;
   delayCorrDense(o: DelayGeomArgs & { dK: View; start: View; A: View }): void;
   delayParamGrad(o: DelayGeomArgs & { A: View; w: View; d: View; dw: View; dd: View }): void;
+  // the window path (CPU): the products over each synapse's own taps, without K
+  delayWindowForward(o: DelayGeomArgs & { x: View; coeff: View; start: View; y: View }): void;
+  delayWindowCorr(o: DelayGeomArgs & { x: View; dy: View; start: View; A: View }): void;
+  delayWindowInputGrad(o: DelayGeomArgs & { dy: View; coeff: View; start: View; dx: View }): void;
   /** One sample's sparse frames (flat t·F + f indices, counts) into column b of [T, B, F]. */
   scatterFrames(o: { dst: View; T: number; B: number; F: number; b: number; index: Uint32Array; count: Uint32Array }): void;
   /** The same into host memory (kernels/scatter.cuh's index math, for JavaScript callers). */

@@ -1,8 +1,8 @@
-// The CPU entries of learnable synaptic delays (exodus/delay.h, lib/nn/delay.ts). Per synapse the
-// interpolation kernel is a window of W taps (coeff, start, A: [in, out, W]); both paths work on
-// the expanded kernel K [D + 1, in, out] (the GEMMs' operand per tap; rows contiguous over
-// outputs). The
-// event entries scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝
+// The CPU entries of learnable synaptic delays (exodus/delay.h, lib/nn/delay.ts) beside the window
+// path (delay_window.cc). Per synapse the interpolation kernel is a window of W taps (coeff, start,
+// A: [in, out, W]; its math in kernels/delay.cuh, shared with CUDA); the dense and event paths
+// work on the expanded kernel K [D + 1, in, out] (the GEMMs' operand per tap; rows contiguous over
+// outputs). The event entries scatter (forward) or correlate (backward) from the nonzeros of x only: cost ∝
 // spikes × out × (D + 1), against (D + 1) GEMMs of T·B × in × out for the dense temporal
 // convolution. Threads split outputs, samples or inputs, so every value is summed in spike order
 // whatever the thread count.
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "exodus/backend.h"
+#include "kernels/delay.cuh"
 #include "parallel.h"
 
 namespace exo {
@@ -18,36 +19,8 @@ namespace cpu {
 namespace {
 
 constexpr int kOutBlock = 64;
-
-inline double clamp_delay(const DelayGeom& g, float d) { return std::min(std::max((double)d, 0.0), (double)g.D); }
-
-// The window start and the normalised Gaussian p[0..W) of a delay d (float64, then rounded once).
-inline int window(const DelayGeom& g, float d, double* p) {
-  const double dc = clamp_delay(g, d);
-  if (g.sigma == 0.f) {
-    p[0] = 1.0;
-    return (int)std::floor(dc + 0.5);
-  }
-  const int s = std::min(std::max((int)std::floor(dc) - g.R, 0), g.D + 1 - g.W);
-  const double h = 1.0 / (2.0 * (double)g.sigma * g.sigma), e0 = s - dc;
-  double sum = 0;
-  if (g.sigma >= 0.25f) {
-    // exp(−h e²) at e0, e0 + 1, …: each term the last times r, r shrinking by q = exp(−2h) each
-    // step; two exps per synapse instead of W. For σ >= 1/4 the window's |e| <= 8σ + 3, so no
-    // term or ratio leaves float64's range.
-    double gm = std::exp(-h * e0 * e0), r = std::exp(-h * (2 * e0 + 1));
-    const double q = std::exp(-2 * h);
-    for (int m = 0; m < g.W; ++m, gm *= r, r *= q) sum += (p[m] = gm);
-  } else {
-    for (int m = 0; m < g.W; ++m) sum += (p[m] = std::exp(-h * (e0 + m) * (e0 + m)));
-  }
-  for (int m = 0; m < g.W; ++m) p[m] /= sum;
-  return s;
-}
-
-inline float delay_of(const DelayGeom& g, const float* d, int j, int i) {
-  return g.per_neuron ? d[j] : d[(size_t)j * g.in + i];
-}
+using k::delay_kernel_at;
+using k::delay_of;
 
 // The nonzeros of x [T·B, in] by row (off [rows + 1], idx: input, val) and by input (coff [in + 1],
 // crow: row, cval), each in ascending order, so every sum below adds in one fixed order.
@@ -111,21 +84,13 @@ size_t out_blocks(const DelayGeom& g) { return (size_t)(g.out + kOutBlock - 1) /
 }  // namespace
 
 void delay_taps(const DelayGeom& g, const float* w, const float* d, float* coeff, float* start) {
-  parallel_for(out_blocks(g), [&](size_t blk, int) {
-    std::vector<double> p((size_t)g.W);
-    const int j1 = std::min(g.out, (int)(blk + 1) * kOutBlock);
-    for (int j = (int)blk * kOutBlock; j < j1; ++j)
-      for (int i = 0; i < g.in; ++i) {
-        const size_t syn = (size_t)i * g.out + j;
-        start[syn] = (float)window(g, delay_of(g, d, j, i), p.data());
-        const double wij = w[(size_t)j * g.in + i];
-        for (int m = 0; m < g.W; ++m) coeff[syn * g.W + m] = (float)(wij * p[(size_t)m]);
-      }
+  parallel_for((size_t)g.in, [&](size_t i, int) {
+    for (int j = 0; j < g.out; ++j) {
+      const size_t syn = i * g.out + j;
+      start[syn] = (float)k::delay_synapse_taps(g, w[(size_t)j * g.in + i], delay_of(g, d, j, (int)i), coeff + syn * g.W, 1);
+    }
   });
 }
-
-// Where tap k of synapse (i, j) lies in the expanded kernel [D + 1, in, out].
-inline size_t kernel_at(const DelayGeom& g, int k, int i, int j) { return ((size_t)k * g.in + i) * g.out + j; }
 
 void delay_dense_kernel(const DelayGeom& g, const float* coeff, const float* start, float* K) {
   std::fill(K, K + (size_t)(g.D + 1) * g.in * g.out, 0.f);
@@ -133,7 +98,7 @@ void delay_dense_kernel(const DelayGeom& g, const float* coeff, const float* sta
     for (int j = 0; j < g.out; ++j) {
       const size_t syn = i * g.out + j;
       const int s = (int)start[syn];
-      for (int m = 0; m < g.W; ++m) K[kernel_at(g, s + m, (int)i, j)] = coeff[syn * g.W + m];
+      for (int m = 0; m < g.W; ++m) K[delay_kernel_at(g, s + m, (int)i, j)] = coeff[syn * g.W + m];
     }
   });
 }
@@ -203,35 +168,23 @@ void delay_corr_dense(const DelayGeom& g, const float* dK, const float* start, f
     for (int j = 0; j < g.out; ++j) {
       const size_t syn = i * g.out + j;
       const int s = (int)start[syn];
-      for (int m = 0; m < g.W; ++m) A[syn * g.W + m] = dK[kernel_at(g, s + m, (int)i, j)];
+      for (int m = 0; m < g.W; ++m) A[syn * g.W + m] = dK[delay_kernel_at(g, s + m, (int)i, j)];
     }
   });
 }
 
-// p_m = g_m / Σ g, g_m = exp(−e_m² / 2σ²), e_m = s + m − d:  ∂p_m/∂d = p_m (e_m − Σ_n p_n e_n) / σ².
+// The synapse gradients of kernels/delay.cuh; threads split the outputs, so a per-neuron delay's
+// gradient sums its inputs in ascending order (in float64) whatever the thread count.
 void delay_param_grad(const DelayGeom& g, const float* A, const float* w, const float* d, float* dw, float* dd) {
   parallel_for(out_blocks(g), [&](size_t blk, int) {
-    std::vector<double> p((size_t)g.W);
     const int j1 = std::min(g.out, (int)(blk + 1) * kOutBlock);
     for (int j = (int)blk * kOutBlock; j < j1; ++j) {
       double ddj = 0;
       for (int i = 0; i < g.in; ++i) {
-        const float dij = delay_of(g, d, j, i);
-        const int s = window(g, dij, p.data());
-        const double dc = clamp_delay(g, dij);
-        const float* a = A + ((size_t)i * g.out + j) * g.W;
-        double gw = 0, mean_e = 0, ga = 0, gae = 0;
-        for (int m = 0; m < g.W; ++m) {
-          const double e = s + m - dc;
-          gw += p[(size_t)m] * a[m];
-          mean_e += p[(size_t)m] * e;
-          ga += p[(size_t)m] * a[m];
-          gae += p[(size_t)m] * a[m] * e;
-        }
         const size_t ji = (size_t)j * g.in + i;
+        double gw, gd;
+        k::delay_synapse_grad(g, A + ((size_t)i * g.out + j) * g.W, 1, w[ji], delay_of(g, d, j, i), &gw, &gd);
         dw[ji] += (float)gw;
-        if (g.sigma == 0.f || !(dij >= 0.f && dij <= (float)g.D)) continue;
-        const double gd = (double)w[ji] * (gae - ga * mean_e) / ((double)g.sigma * g.sigma);
         if (g.per_neuron) ddj += gd;
         else dd[ji] += (float)gd;
       }

@@ -47,6 +47,10 @@ inline unsigned grid_for(size_t n, unsigned block = 256) {
 }  // namespace gpu
 }  // namespace exo
 
+// A grid-stride loop over i in [0, n), for a grid of grid_for(n) blocks.
+#define EXO_GRID_LOOP(i, n) \
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
+
 #define EXO_CUDA(call) ::exo::gpu::check((call), #call, __FILE__, __LINE__)
 // A kernel launch, K<<<G, B>>>(args) written EXO_LAUNCH(G, B, K)(args): the kernel comes last
 // because a template-id's commas would split a macro argument. Under the emulated device

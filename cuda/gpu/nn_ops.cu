@@ -18,9 +18,6 @@ void gemm_strided(int dev, bool ta, bool tb, int M, int N, int K, float alpha, c
 
 namespace {
 
-#define EXO_GRID_LOOP(i, n) \
-  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
-
 // Idx is the type of the index arithmetic: 32-bit when the element count fits (the common case),
 // which avoids 64-bit divisions per element; 64-bit otherwise.
 template <typename Idx>

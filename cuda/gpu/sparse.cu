@@ -11,9 +11,6 @@ namespace exo {
 namespace gpu {
 namespace {
 
-#define EXO_GRID_LOOP(i, n) \
-  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
-
 // The count goes to a counter of the call's own (not a __device__ global, which two host threads
 // counting at once would share: each would zero and read the other's count).
 __global__ void count_kernel(const float* x, size_t n, unsigned long long* total) {

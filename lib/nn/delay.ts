@@ -11,8 +11,8 @@
 // Two paths give the same values: the dense temporal convolution (D + 1 GEMMs of T·B × in × out
 // over the expanded kernel K[k, i, j], the DCLS form) and the event-driven one (each nonzero input
 // scattered to its outputs' taps, and the backward's correlations gathered from the same
-// nonzeros), chosen by the input's measured density as Linear chooses. ∂x is the dense
-// correlation in both. CPU only for now: on CUDA the constructor refuses with the reason.
+// nonzeros), chosen by the input's measured density as Linear chooses (on CUDA "auto" is the
+// dense path, as for Linear). ∂x is the dense correlation in both.
 import { type Device, parseDevice } from "../device.js";
 import { ExodusError, ShapeError, shapeStr } from "../errors.js";
 import { type DelayGeomArgs, native, supports } from "../native.js";
@@ -28,12 +28,29 @@ import { fail } from "./options.js";
 
 /**
  * Input density below which the event-driven path is taken ("auto"), measured at the SHD-delays
- * shape on the 2-core development CPU (docs/delays.md, benchmarks/delay/bench.ts).
+ * shape on the 2-core development CPU (docs/delays.md, benchmarks/delay/bench.ts: the event path
+ * was faster than the dense one at 12 % in every layer and σ measured).
  */
-export const DELAY_EVENT_CROSSOVER = 0.1;
+export const DELAY_EVENT_CROSSOVER = 0.15;
 
-/** Linear's options (bias here defaults to false, as DCLS's layers; "sparse" products: the event path) and the delays'. */
-export interface DelayLinearOptions extends LinearOptions {
+/**
+ * The most taps per synapse (W) the window path takes, and the window's share of the kernel
+ * (W / (D + 1)) up to which "auto" takes it: measured at the SHD-delays shape on the 2-core
+ * development CPU (docs/delays.md, benchmarks/delay/bench.ts). Mirrors kDelayWindowMaxTaps.
+ */
+export const DELAY_WINDOW_MAX_TAPS = 12;
+export const DELAY_WINDOW_SHARE = 0.5;
+
+/**
+ * DelayLinear's product paths: Linear's three ("sparse" is the event-driven path) and "window",
+ * the products over each synapse's own W taps (CPU).
+ */
+export type DelayPath = ProductPath | "window";
+
+/** Linear's options (bias here defaults to false, as DCLS's layers) and the delays'. */
+export interface DelayLinearOptions extends Omit<LinearOptions, "products"> {
+  /** "auto" (default): events at low input density, else the window path for a narrow σ, else dense. */
+  products?: DelayPath;
   /** The largest delay D in time steps (delays are clamped to [0, D]). */
   maxDelay: number;
   /** The kernel's initial width σ in steps (default D / 2, as DCLS); 0: hard integer delays. */
@@ -59,7 +76,7 @@ export class DelayLinear extends Module {
   readonly perNeuron: boolean;
   readonly windowSigmas: number;
   inputGrad: boolean;
-  products: ProductPath;
+  products: DelayPath;
   /** The density of the last forward's input when "auto" measured it. */
   inputDensity: number | undefined;
   /** σ as a buffer, so a checkpoint or saved model keeps the width it was trained to (`sigma`). */
@@ -67,8 +84,9 @@ export class DelayLinear extends Module {
   private sigmaValue: number;
   private readonly sigmaStart: number;
   private readonly sigmaDecay: { end: number; fraction: number } | undefined;
-  private events = false;
-  private saved: { x: Tensor; coeff: Tensor; start: Tensor; geom: DelayGeomArgs; K: Tensor } | undefined;
+  /** The path of the last forward's products (and of its backward's correlation). */
+  path: "dense" | "events" | "window" = "dense";
+  private saved: { x: Tensor; coeff: Tensor; start: Tensor; geom: DelayGeomArgs; K: Tensor | undefined } | undefined;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: DelayLinearOptions) {
     super();
@@ -82,11 +100,11 @@ export class DelayLinear extends Module {
     if (typeof this.windowSigmas !== "number" || !(this.windowSigmas > 0)) fail("DelayLinear windowSigmas", "a number > 0", opts.windowSigmas);
     this.device = parseDevice(opts.device);
     if (!supports("delay_taps", this.device))
-      throw new ExodusError(`DelayLinear: the ${this.device.type} backend has no delay kernels yet (CPU only); build the model on the CPU (device: "cpu")`);
+      throw new ExodusError(`DelayLinear: the ${this.device.type} backend of this build has no delay kernels (supports("delay_taps") is false); build the model on the CPU (device: "cpu") or use a build with that backend`);
     this.maxDelay = opts.maxDelay;
     this.perNeuron = opts.perNeuron ?? false;
     this.inputGrad = opts.inputGrad ?? true;
-    this.products = checkPath("DelayLinear products", opts.products ?? "auto");
+    this.products = opts.products === "window" ? "window" : checkPath("DelayLinear products (or \"window\")", opts.products ?? "auto");
     this.sigmaValue = 0;
     this.sigmaBuffer = { name: "sigma", value: keep(Tensor.zeros([1], this.device)) };
     this.setSigma(opts.sigma ?? this.maxDelay / 2);
@@ -187,33 +205,47 @@ export class DelayLinear extends Module {
     const coeff = Tensor.empty([this.inFeatures, this.outFeatures, g.taps], this.device);
     const start = Tensor.empty([this.inFeatures, this.outFeatures], this.device);
     native().delayTaps({ ...g, w: this.weight.value, d: this.delay.value, coeff, start });
-    const choice = chooseSparse(DELAY_EVENT_CROSSOVER, this.products, x);
-    this.events = choice.sparse;
-    this.inputDensity = choice.density;
     const y = Tensor.empty([...x.shape.slice(0, -1), this.outFeatures], this.device);
-    const K = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
-    native().delayDenseKernel({ ...g, coeff, start, K });
-    if (this.events) native().delayForwardEvents({ ...g, x, K, y });
+    this.path = this.choosePath(x, g);
+    let K: Tensor | undefined;
+    if (this.path === "window") native().delayWindowForward({ ...g, x, coeff, start, y });
     else {
-      ops.fill(y, 0);
-      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(y, x, K, k, T, B, (yv, xv, Kk) => ops.gemm(yv, xv, Kk, { beta: 1 }));
+      K = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
+      native().delayDenseKernel({ ...g, coeff, start, K });
+      if (this.path === "events") native().delayForwardEvents({ ...g, x, K, y });
+      else {
+        ops.fill(y, 0);
+        for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(y, x, K, k, T, B, (yv, xv, Kk) => ops.gemm(yv, xv, Kk, { beta: 1 }));
+      }
     }
     if (this.bias) ops.add(y, this.bias.value, y);
     this.release();
-    this.saved = { x: keep(x.reshape(x.shape)), coeff: keep(coeff), start: keep(start), geom: g, K: keep(K) };
+    this.saved = { x: keep(x.reshape(x.shape)), coeff: keep(coeff), start: keep(start), geom: g, K: K && keep(K) };
     return y;
+  }
+
+  /** Whether the window path can run g here and, for "auto", costs less than the dense form. */
+  private windowFits(g: DelayGeomArgs): boolean {
+    if (!supports("delay_window_forward", this.device)) return false;
+    if (this.products === "window") return true;
+    return this.products === "auto" && g.taps <= DELAY_WINDOW_MAX_TAPS && g.taps <= DELAY_WINDOW_SHARE * (this.maxDelay + 1);
+  }
+
+  private choosePath(x: Tensor, g: DelayGeomArgs): "dense" | "events" | "window" {
+    if (this.products === "window") return "window";
+    const choice = chooseSparse(DELAY_EVENT_CROSSOVER, this.products, x);
+    this.inputDensity = choice.density;
+    if (choice.sparse) return "events";
+    return this.windowFits(g) ? "window" : "dense";
   }
 
   /** f on tap k's views: y[k:] and x[:T−k] as rows, and K[k] as [in, out]. */
   private tap(y: Tensor, x: Tensor, K: Tensor, k: number, T: number, B: number, f: (y: Tensor, x: Tensor, Kk: Tensor) => void): void {
     const rows = (T - k) * B;
-    const yv = y.reshape([T * B, this.outFeatures]).slice(k * B, T * B);
-    const xv = x.reshape([T * B, this.inFeatures]).slice(0, rows);
-    const Kk = K.at(k);
+    const y2 = y.reshape([T * B, this.outFeatures]), x2 = x.reshape([T * B, this.inFeatures]);
+    const yv = y2.slice(k * B, T * B), xv = x2.slice(0, rows), Kk = K.at(k);
     f(yv, xv, Kk);
-    yv.dispose();
-    xv.dispose();
-    Kk.dispose();
+    for (const v of [y2, x2, yv, xv, Kk]) v.dispose();
   }
 
   backward(dy: Tensor): Tensor {
@@ -224,14 +256,17 @@ export class DelayLinear extends Module {
     if (dy.size !== T * B * this.outFeatures || dy.shape[dy.rank - 1] !== this.outFeatures)
       throw new ShapeError(`DelayLinear backward: expected dy [${T}, …, ${this.outFeatures}] of ${T * B} rows, received ${shapeStr(dy.shape)}`);
     const A = Tensor.empty([this.inFeatures, this.outFeatures, g.taps], this.device);
-    const dK = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
-    if (this.events) native().delayCorrEvents({ ...g, x, dy, dK });
+    if (this.path === "window" && g.taps <= DELAY_WINDOW_MAX_TAPS) native().delayWindowCorr({ ...g, x, dy, start, A });
     else {
-      ops.fill(dK, 0);
-      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, x, dK, k, T, B, (dyv, xv, dKk) => ops.gemm(dKk, xv, dyv, { transA: true }));
+      const dK = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
+      if (this.path === "events") native().delayCorrEvents({ ...g, x, dy, dK });
+      else {
+        ops.fill(dK, 0);
+        for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, x, dK, k, T, B, (dyv, xv, dKk) => ops.gemm(dKk, xv, dyv, { transA: true }));
+      }
+      native().delayCorrDense({ ...g, dK, start, A });
+      dK.dispose();
     }
-    native().delayCorrDense({ ...g, dK, start, A });
-    dK.dispose();
     native().delayParamGrad({ ...g, A, w: this.weight.value, d: this.delay.value, dw: this.weight.grad, dd: this.delay.grad });
     A.dispose();
     if (this.bias) {
@@ -240,16 +275,28 @@ export class DelayLinear extends Module {
       db.dispose();
     }
     if (!this.inputGrad) return Tensor.empty([0], this.device);
-    const K = s.K;
-    const dx = ops.fill(Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device), 0);
-    // ∂x[t − k] += ∂y[t] · K[k]: the same tap views with the roles of x and y swapped.
-    for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, dx, K, k, T, B, (dyv, dxv, Kk) => ops.gemm(dxv, dyv, Kk, { transB: true, beta: 1 }));
+    const dx = Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device);
+    // ∂x is dense in dy whatever the input: over each synapse's own taps where the window fits.
+    if (this.windowFits(g)) native().delayWindowInputGrad({ ...g, dy, coeff: s.coeff, start, dx });
+    else {
+      const K = s.K ?? this.expandedKernel(g, s.coeff, start);
+      ops.fill(dx, 0);
+      // ∂x[t − k] += ∂y[t] · K[k]: the same tap views with the roles of x and y swapped.
+      for (let k = 0; k <= this.maxDelay && k < T; k++) this.tap(dy, dx, K, k, T, B, (dyv, dxv, Kk) => ops.gemm(dxv, dyv, Kk, { transB: true, beta: 1 }));
+      if (!s.K) K.dispose();
+    }
     return dx;
+  }
+
+  private expandedKernel(g: DelayGeomArgs, coeff: Tensor, start: Tensor): Tensor {
+    const K = Tensor.empty([this.maxDelay + 1, this.inFeatures, this.outFeatures], this.device);
+    native().delayDenseKernel({ ...g, coeff, start, K });
+    return K;
   }
 
   private release(): void {
     if (!this.saved) return;
-    for (const t of [this.saved.x, this.saved.coeff, this.saved.start, this.saved.K]) t.dispose();
+    for (const t of [this.saved.x, this.saved.coeff, this.saved.start, this.saved.K]) t?.dispose();
     this.saved = undefined;
   }
 

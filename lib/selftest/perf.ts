@@ -140,7 +140,7 @@ const CASES: PerfCase[] = [
 /** The learnable-delay entries at the SHD-delays shape (700 → 256, D 25, T 100, B 16 at 5 %, σ 0.5: 6 taps). */
 function delayCases(): PerfCase[] {
   const B = 16, D = 25, W = 6, g = { T, B, inFeatures: IF, outFeatures: IO, maxDelay: D, taps: W, below: 2, sigma: 0.5, perNeuron: false };
-  const syn = IF * IO, spikeFlops = 2 * T * B * IF * ID * (D + 1) * IO;
+  const syn = IF * IO, spikeFlops = 2 * T * B * IF * ID * (D + 1) * IO, windowFlops = 2 * T * B * syn * W;
   const state = (d: Device, r: Rng) => {
     const w = rnd(d, r, [IO, IF]), dl = rnd(d, r, [IO, IF], 0, D), coeff = Tensor.empty([IF, IO, W], d), start = Tensor.empty([IF, IO], d);
     const K = Tensor.empty([D + 1, IF, IO], d), x = sparse(d, r, [T, B, IF], ID), A = Tensor.empty([IF, IO, W], d);
@@ -156,6 +156,10 @@ function delayCases(): PerfCase[] {
     { entry: "delay_corr_events", label: `${label}, T ${T} B ${B} at 5 %`, flops: spikeFlops, setup: (d, r) => { const s = state(d, r), dy = rnd(d, r, [T, B, IO]); return () => native().delayCorrEvents({ ...g, x: s.x, dy, dK: s.K }); } },
     { entry: "delay_corr_dense", label, bytes: 8 * syn * W + 4 * syn, setup: (d, r) => { const s = state(d, r); return () => native().delayCorrDense({ ...g, dK: s.K, start: s.start, A: s.A }); } },
     { entry: "delay_param_grad", label, bytes: 4 * syn * (W + 6), setup: (d, r) => { const s = state(d, r), dw = Tensor.zeros([IO, IF], d), dd = Tensor.zeros([IO, IF], d); return () => native().delayParamGrad({ ...g, A: s.A, w: s.w, d: s.dl, dw, dd }); } },
+    // The window path: every (t, b) of every synapse's W taps, whatever the density.
+    { entry: "delay_window_forward", label: `${label}, T ${T} B ${B}`, flops: windowFlops, setup: (d, r) => { const s = state(d, r), y = Tensor.empty([T, B, IO], d); return () => native().delayWindowForward({ ...g, x: s.x, coeff: s.coeff, start: s.start, y }); } },
+    { entry: "delay_window_corr", label: `${label}, T ${T} B ${B}`, flops: windowFlops, setup: (d, r) => { const s = state(d, r), dy = rnd(d, r, [T, B, IO]); return () => native().delayWindowCorr({ ...g, x: s.x, dy, start: s.start, A: s.A }); } },
+    { entry: "delay_window_input_grad", label: `${label}, T ${T} B ${B}`, flops: windowFlops, setup: (d, r) => { const s = state(d, r), dy = rnd(d, r, [T, B, IO]), dx = Tensor.empty([T, B, IF], d); return () => native().delayWindowInputGrad({ ...g, dy, coeff: s.coeff, start: s.start, dx }); } },
   ];
 }
 

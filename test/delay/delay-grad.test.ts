@@ -4,7 +4,7 @@
 // full-width kernel and hard integer delays; the reference's formulas themselves are checked
 // against its finite differences.
 import { describe, expect, it } from "vitest";
-import { supports } from "../../lib/native.js";
+import { native, supports } from "../../lib/native.js";
 import { DelayLinear } from "../../lib/nn/delay.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
@@ -20,7 +20,7 @@ function maxDev(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return dev / scale;
 }
 
-function setup(seed: number, sigma: number, perNeuron: boolean, path: "dense" | "sparse", graded = false) {
+function setup(seed: number, sigma: number, perNeuron: boolean, path: "dense" | "sparse" | "window", graded = false) {
   const rng = new Rng(seed);
   const layer = new DelayLinear(NIN, NOUT, { maxDelay: D, sigma, perNeuron, products: path, seed, initScale: 2 });
   // Delays away from integers, so the finite differences stay inside one window.
@@ -40,8 +40,8 @@ const cases: [string, number, boolean][] = [["narrow window σ 0.7", 0.7, false]
 
 describe("DelayLinear: exact gradients against a float64 reference", () => {
   for (const [name, sigma, perNeuron] of cases)
-    for (const path of ["dense", "sparse"] as const)
-      it(`${name}, ${path === "sparse" ? "event-driven" : "dense"} path`, () => {
+    for (const path of ["dense", "sparse", "window"] as const)
+      it(`${name}, ${path === "sparse" ? "event-driven" : path} path`, () => {
         const { layer, x, G, ref } = setup(11 + Math.round(sigma * 10), sigma, perNeuron, path, path === "sparse");
         const y = layer.forward(Tensor.from(x, [T, B, NIN]));
         expect(maxDev(y.toArray(), refForward(ref))).toBeLessThan(2e-6);
@@ -59,8 +59,8 @@ describe("DelayLinear: exact gradients against a float64 reference", () => {
         layer.dispose();
       });
 
-  it("hard integer delays (σ 0): the input shifted by round(d), no delay gradient; both paths agree", () => {
-    const outs = (["dense", "sparse"] as const).map((path) => {
+  it("hard integer delays (σ 0): the input shifted by round(d), no delay gradient; all paths agree", () => {
+    const outs = (["dense", "sparse", "window"] as const).map((path) => {
       const { layer, x, G, ref } = setup(5, 0, false, path);
       const y = layer.forward(Tensor.from(x, [T, B, NIN]));
       expect(maxDev(y.toArray(), refForward(ref))).toBeLessThan(2e-6);
@@ -70,6 +70,7 @@ describe("DelayLinear: exact gradients against a float64 reference", () => {
       return y.toArray();
     });
     expect(maxDev(outs[1], outs[0])).toBeLessThan(1e-6);
+    expect(maxDev(outs[2], outs[0])).toBeLessThan(1e-6);
   });
 
   it("roundDelays sets σ 0 and integer delays in [0, D]; a σ-narrowed kernel approaches the rounded one", () => {
@@ -103,7 +104,14 @@ describe("DelayLinear: exact gradients against a float64 reference", () => {
     const l = new DelayLinear(3, 2, { maxDelay: 4 });
     expect(() => l.forward(Tensor.zeros([5, 4]))).toThrow(/expected a time-major input \[T, batch…, 3\]/);
     expect(() => l.backward(Tensor.zeros([5, 1, 2]))).toThrow(/forward/);
-    // The entries are CPU paths: the CUDA table says so, and the layer refuses a CUDA device by name.
-    expect(supports("delay_forward_events", { type: "cuda", index: 0 })).toBe(false);
+    expect(() => new DelayLinear(3, 2, { maxDelay: 4, products: "fast" as "dense" })).toThrow(/DelayLinear products \(or "window"\): expected one of auto, dense, sparse, received "fast"/);
+    // The window correlation takes up to 12 taps, and every entry checks the window starts it indexes by.
+    const g = { T: 4, B: 1, inFeatures: 1, outFeatures: 1, maxDelay: 20, taps: 13, below: 6, sigma: 1.5, perNeuron: false };
+    const t = (n: number, v = 0) => Tensor.full([n], v);
+    expect(() => native().delayWindowCorr({ ...g, x: t(4), dy: t(4), start: t(1), A: t(13) })).toThrow(/delayWindowCorr: taps must be at most 12 on the window path, received 13/);
+    expect(() => native().delayWindowForward({ ...g, taps: 6, below: 2, x: t(4), coeff: t(6), start: t(1, 16), y: t(4) })).toThrow(/delayWindowForward: start must hold integer window starts in \[0, 15\]/);
+    // Both backends have the entries (CUDA where this build compiled it; selftest compares them).
+    const compiled = native().buildInfo().cudaCompiled;
+    expect(supports("delay_forward_events", { type: "cuda", index: 0 })).toBe(compiled);
   });
 });

@@ -39,8 +39,8 @@ function dev(got: ArrayLike<number>, want: number[]): number {
 }
 
 describe("DelayLinear against PyTorch autograd", () => {
-  for (const path of ["dense", "sparse"] as const)
-    it.skipIf(!hasTorch)(`${path === "sparse" ? "event-driven" : "dense"} path, σ 1.1, D 9`, () => {
+  for (const path of ["dense", "sparse", "window"] as const)
+    it.skipIf(!hasTorch)(`${path === "sparse" ? "event-driven" : path} path, σ 1.1, D 9`, () => {
       const T = 16, B = 2, I = 6, O = 5, D = 9, sigma = 1.1, rng = new Rng(21);
       const layer = new DelayLinear(I, O, { maxDelay: D, sigma, products: path, seed: 5, initScale: 2 });
       const d = Array.from(layer.delay.value.toArray(), () => rng.int(D) + 0.1 + 0.8 * rng.uniform());

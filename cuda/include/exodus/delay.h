@@ -9,6 +9,9 @@
 
 namespace exo {
 
+// The most taps per synapse the window path's correlation takes (W = 12: σ up to 1.25).
+constexpr int kDelayWindowMaxTaps = 12;
+
 struct DelayGeom {
   int T, B, in, out;
   int D;             // largest delay in steps
@@ -20,7 +23,7 @@ struct DelayGeom {
 
 }  // namespace exo
 
-// Host-memory CPU entries (the CUDA table answers no to supports; the layer says so).
+// Backend-table entries of both backends (cuda/cpu/delay.cc, cuda/gpu/delay.cu).
 #define EXO_DELAY_OPS(X)                                                                                    \
   /* coeff [in, out, W] = w · p, start [in, out] := s (float step indices) */                               \
   X(delay_taps, (const DelayGeom& g, const float* w, const float* d, float* coeff, float* start),            \
@@ -38,3 +41,17 @@ struct DelayGeom {
   X(delay_param_grad, (const DelayGeom& g, const float* A, const float* w, const float* d, float* dw,        \
                        float* dd),                                                                          \
     (g, A, w, d, dw, dd))
+
+// The window path (cuda/cpu/delay_window.cc): the three products over each synapse's own W taps,
+// from coeff and start, without the expanded kernel. CPU speed paths (host_ops.h): CUDA answers no.
+#define EXO_DELAY_HOST_OPS(X)                                                                                    \
+  /* y [T, B, out] := Σ_i Σ_m coeff[i, j, m] · x[t − start − m, b, i] */                                           \
+  X(delay_window_forward, (const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y),  \
+    (g, x, coeff, start, y))                                                                                      \
+  /* A [in, out, W] := Σ_{t,b} dy[t, b, j] · x[t − start − m, b, i]; W <= kDelayWindowMaxTaps */                  \
+  X(delay_window_corr, (const DelayGeom& g, const float* x, const float* dy, const float* start, float* A),        \
+    (g, x, dy, start, A))                                                                                         \
+  /* dx [T, B, in] := Σ_j Σ_m coeff[i, j, m] · dy[t + start + m, b, j] */                                          \
+  X(delay_window_input_grad, (const DelayGeom& g, const float* dy, const float* coeff, const float* start,         \
+                              float* dx),                                                                         \
+    (g, dy, coeff, start, dx))

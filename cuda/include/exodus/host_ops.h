@@ -94,4 +94,4 @@ inline bool conv_direct_input_grad_fits(const k::ConvGeom& g) {
   X(conv_direct_input_grad, (const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout,    \
                              int count),                                                                    \
     (w, dy, dx, g, cout, count))                                                                            \
-  EXO_DELAY_OPS(X)
+  EXO_DELAY_HOST_OPS(X)
