@@ -149,6 +149,15 @@ abstract class BatchNormBase extends Module {
     });
   }
 
+  /** x̂, as large as its input (and 1/√(σ² + ε) per channel, not per step). */
+  override keptPerStep(s: readonly number[]): number {
+    return s.reduce((a, b) => a * b, 1);
+  }
+
+  override releaseCache(): void {
+    this.release();
+  }
+
   private release(): void {
     this.cache?.xhat.dispose();
     this.cache?.invStd.dispose();

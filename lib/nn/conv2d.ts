@@ -122,9 +122,18 @@ export class Conv2d extends Module {
     return dx ?? Tensor.empty([0], this.device);
   }
 
-  override dispose(): void {
+  /** Its input (the backward recomputes the im2col columns from it). */
+  override keptPerStep(s: readonly number[]): number {
+    return s.reduce((a, b) => a * b, 1);
+  }
+
+  override releaseCache(): void {
     this.input?.dispose();
     this.input = undefined;
+  }
+
+  override dispose(): void {
+    this.releaseCache();
     super.dispose();
   }
 }
