@@ -17,6 +17,15 @@ import { NeuronLayer } from "./neuron.js";
 import { Sequential } from "./sequential.js";
 import { ExodusError } from "../errors.js";
 import { Tensor, keep } from "../tensor.js";
+import { type Packed, pack, unpack } from "./packed.js";
+
+/** A segment's input: the activation (its tensor as a view, or packed to bits or bytes, packed.ts) and the state before it ran. */
+interface Kept {
+  input: Activation;
+  views: Tensor[];
+  packed?: Packed;
+  snapshot: Snapshot;
+}
 
 interface Snapshot {
   buffers: [Tensor, Tensor][];
@@ -28,7 +37,7 @@ export class Checkpointed extends Module {
   readonly segments: Sequential[];
   /** Layer index where each segment starts. */
   readonly starts: readonly number[];
-  private kept: { input: Activation; views: Tensor[]; snapshot: Snapshot }[] = [];
+  private kept: Kept[] = [];
   private mask = false;
 
   /** starts: the first layer of each segment (0 first, ascending, at plan step boundaries). */
@@ -58,7 +67,17 @@ export class Checkpointed extends Module {
       this.kept.push({ input: { ...h, x: views[0] }, views, snapshot: snapshot(seg) });
       const out = seg.forwardActivation(h, { ...(this.wantsMask(k) ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}) });
       if (h.x !== a.x) h.x.dispose();
-      if (k < last) seg.releaseCache(); // the last segment's backward comes first: it keeps its caches
+      if (k < last) {
+        seg.releaseCache(); // the last segment's backward comes first: it keeps its caches
+        // A spike input (not the caller's, which the caller holds anyway) is kept as bits or bytes.
+        const kept = this.kept[k];
+        const packed = k > 0 ? pack(kept.views[0]) : undefined;
+        if (packed) {
+          kept.views[0].dispose();
+          kept.views = [];
+          kept.packed = packed;
+        }
+      }
       h = out;
     }
     return h;
@@ -77,7 +96,11 @@ export class Checkpointed extends Module {
       const kept = this.kept[k];
       if (k < this.segments.length - 1) {
         restore(kept.snapshot);
-        seg.forwardActivation(kept.input, this.wantsMask(k) ? { mask: true } : {}).x.dispose();
+        if (kept.packed) {
+          kept.views = [keep(unpack(kept.packed))];
+          kept.packed = undefined;
+        }
+        seg.forwardActivation({ ...kept.input, x: kept.views[0] }, this.wantsMask(k) ? { mask: true } : {}).x.dispose();
       }
       const next = seg.backward(g);
       if (g !== dy) g.dispose();
@@ -157,7 +180,8 @@ function restore(s: Snapshot): void {
   }
 }
 
-function disposeKept(k: { views: Tensor[]; snapshot: Snapshot }): void {
+function disposeKept(k: Kept): void {
+  k.packed = undefined;
   for (const v of k.views) v.dispose();
   for (const [, t] of k.snapshot.buffers) t.dispose();
   for (const [, st] of k.snapshot.states) for (const t of st ?? []) t.dispose();
