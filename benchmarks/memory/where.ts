@@ -2,7 +2,7 @@
 // the step benchmark's input shape, and the checkpoint segments a budget would give.
 //   node dist/benchmarks/memory/where.js --config configs/cifar10-dvs.yaml --T 8 --B 16 [--budget-mib 2500]
 import { pathToFileURL } from "node:url";
-import { forwardMemory, planCheckpoints } from "../../lib/nn/memory.js";
+import { autoCheckpoint, forwardMemory } from "../../lib/nn/memory.js";
 import { loadConfig } from "../../lib/train/config.js";
 import { buildModel } from "../../lib/train/model.js";
 import { benchShape } from "../step/step.js";
@@ -21,8 +21,8 @@ export function where(config: string, T: number, B: number, budgetMiB?: number):
   });
   lines.push(`kept by the layers ${(m.kept / MiB).toFixed(0)} MiB; largest tensor ${(m.largest / MiB).toFixed(0)} MiB`);
   if (budgetMiB !== undefined) {
-    const p = planCheckpoints(model.net, shape, budgetMiB * MiB);
-    lines.push(`budget ${budgetMiB} MiB: segments at layers ${p.starts.join(", ")}; estimated peak ${(p.peak / MiB).toFixed(0)} MiB (plain ${(p.plain / MiB).toFixed(0)} MiB)`);
+    const { plan: p, inner } = autoCheckpoint(model.net, shape, budgetMiB * MiB);
+    lines.push(`budget ${budgetMiB} MiB: segments at layers ${p.starts.join(", ")}, ${inner} blocks checkpointed inside; estimated peak ${(p.peak / MiB).toFixed(0)} MiB (plain ${(p.plain / MiB).toFixed(0)} MiB)`);
   }
   model.net.dispose();
   return lines;

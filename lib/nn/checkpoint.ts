@@ -18,6 +18,7 @@ import { Sequential } from "./sequential.js";
 import { ExodusError } from "../errors.js";
 import { Tensor, keep } from "../tensor.js";
 import { type Packed, pack, unpack } from "./packed.js";
+import { checkpointedKept, forwardMemory } from "./memory.js";
 
 /** A segment's input: the activation (its tensor as a view, or packed to bits or bytes, packed.ts) and the state before it ran. */
 interface Kept {
@@ -120,8 +121,9 @@ export class Checkpointed extends Module {
     return this.net.outputShape(s);
   }
 
+  /** The segment inputs (spikes as bits) and the last segment's caches, as float values. */
   override keptPerStep(s: readonly number[]): number {
-    return this.net.keptPerStep(s);
+    return checkpointedKept(forwardMemory(this.net, [1, 1, ...s]), this.starts) / 4;
   }
 
   override namedLayers(): (readonly [string, Module])[] {

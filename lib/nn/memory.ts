@@ -3,6 +3,7 @@
 // state, MaxPool its indices; docs/memory.md), and where to cut it into checkpointed segments
 // (checkpoint.ts) so that the step fits a memory budget.
 import type { Sequential } from "./sequential.js";
+import { Checkpointed } from "./checkpoint.js";
 
 const FLOAT = 4;
 
@@ -13,6 +14,8 @@ export interface StepMemory {
   span: number;
   kept: number;
   input: number;
+  /** Bytes its input costs when a checkpoint keeps it: a spiking layer's output packs to bits (packed.ts). */
+  boundary: number;
   output: number;
 }
 
@@ -30,8 +33,10 @@ export function forwardMemory(net: Sequential, shape: readonly number[]): Forwar
   let s = shape.slice(2);
   const size = (f: readonly number[]) => FLOAT * rows * f.reduce((a, b) => a * b, 1);
   let largest = size(s);
+  let spikes = false;
   const steps = net.plan.map((p) => {
     const input = size(s);
+    const boundary = spikes ? input / 32 : input;
     let kept = 0;
     for (let i = p.start; i < p.start + p.span; i++) {
       kept += FLOAT * rows * net.layers[i].keptPerStep(s);
@@ -39,7 +44,8 @@ export function forwardMemory(net: Sequential, shape: readonly number[]): Forwar
     }
     const output = size(s);
     largest = Math.max(largest, output);
-    return { start: p.start, span: p.span, kept, input, output };
+    spikes = p.span === 1 && net.layers[p.start].spiking;
+    return { start: p.start, span: p.span, kept, input, boundary, output };
   });
   return { steps, kept: steps.reduce((n, st) => n + st.kept, 0), largest };
 }
@@ -52,18 +58,55 @@ export interface CheckpointPlan {
   plain: number;
 }
 
+/** Bytes a checkpointed forward keeps, cut at the given layers: the kept segment inputs and the last segment's caches. */
+export function checkpointedKept(m: ForwardMemory, starts: readonly number[]): number {
+  const cuts = starts.map((s) => m.steps.findIndex((st) => st.start === s));
+  let n = 0;
+  for (let k = 1; k < cuts.length; k++) n += m.steps[cuts[k]].boundary;
+  for (let i = cuts[cuts.length - 1]; i < m.steps.length; i++) n += m.steps[i].kept;
+  return n;
+}
+
 /** Peak bytes of a step cut at the given step indices (segment starts): kept inputs + the largest segment + the gradients in flight. */
 function peakOf(m: ForwardMemory, cuts: number[]): number {
   let inputs = 0;
   let worst = 0;
   cuts.forEach((c, k) => {
-    if (k > 0) inputs += m.steps[c].input;
+    if (k > 0) inputs += m.steps[c].boundary;
     const end = cuts[k + 1] ?? m.steps.length;
     let kept = 0;
     for (let i = c; i < end; i++) kept += m.steps[i].kept;
     worst = Math.max(worst, kept);
   });
   return inputs + worst + 2 * m.largest;
+}
+
+/**
+ * Checkpointing for a budget: the plan over the network's steps; when that does not fit, blocks
+ * that can (SEW) are checkpointed inside too, largest first, and the steps planned again. Returns
+ * what runs the step (the network itself when it fits whole) and the plan.
+ */
+export function autoCheckpoint(net: Sequential, shape: readonly number[], budget: number): { run: Sequential | Checkpointed; plan: CheckpointPlan; inner: number } {
+  let plan = planCheckpoints(net, shape, budget);
+  const plain = plan.plain; // before any block is checkpointed inside
+  let inner = 0;
+  if (plan.peak > budget) {
+    const rows = shape[0] * shape[1];
+    const m = forwardMemory(net, shape);
+    let s = shape.slice(2);
+    const inputs = net.layers.map((l) => {
+      const here = s;
+      s = l.outputShape(s);
+      return here;
+    });
+    const order = m.steps.filter((st) => st.span === 1).sort((a, b) => b.kept - a.kept);
+    for (const st of order) {
+      if (net.layers[st.start].checkpointInside(inputs[st.start], rows, 0)) inner++;
+      plan = planCheckpoints(net, shape, budget);
+      if (plan.peak <= budget) break;
+    }
+  }
+  return { run: plan.starts.length > 1 ? new Checkpointed(net, plan.starts) : net, plan: { ...plan, plain }, inner };
 }
 
 /**

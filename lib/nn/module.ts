@@ -85,6 +85,14 @@ export abstract class Module {
   }
 
   /**
+   * For a block whose own layers keep more than a budget allows (a SEW block at full resolution):
+   * checkpoints inside it when it can, for input features s and T·B = rows; returns whether it did.
+   */
+  checkpointInside(_s: readonly number[], _rows: number, _budget: number): boolean {
+    return false;
+  }
+
+  /**
    * Frees what the last forward kept for its backward (and buffers kept for reuse), so the
    * memory returns now; the next backward then needs a new forward. Checkpointing (checkpoint.ts)
    * calls it after a segment's first forward.
