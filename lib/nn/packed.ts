@@ -2,15 +2,18 @@
 // one bit per value when every value is 0 or 1 (a neuron layer's spikes), one byte when every
 // value is a small count (a SEW block's sum of two spike tensors, multi-spike outputs), else not
 // at all (the caller keeps the floats). Exact: unpacking gives the same floats bit for bit (a
-// negative zero is not packed). Packed one slice of the first axis at a time, so the copy out of
-// native memory stays one time step large. CPU tensors only: a GPU's would cross the bus twice.
+// negative zero is not packed). Packed in chunks of CHUNK values, so the copies out of and into
+// native memory stay 4 MiB each. CPU tensors only: a GPU's would cross the bus twice.
 import type { Device } from "../device.js";
 import { Tensor } from "../tensor.js";
+
+/** Values per chunk (a multiple of 8, so that every chunk's bits start at a byte). */
+const CHUNK = 2 ** 20;
 
 export interface Packed {
   shape: readonly number[];
   device: Device;
-  /** Per slice of the first axis: 1 bit per value, or 1 byte. */
+  /** Per chunk of CHUNK values: 1 bit per value, or 1 byte. */
   bits: boolean;
   slices: Uint8Array[];
 }
@@ -36,15 +39,19 @@ export function pack(x: Tensor): Packed | undefined {
   if (x.device.isCuda || x.rank < 1 || x.size === 0) return undefined;
   const slices: Uint8Array[] = [];
   let bits = true;
-  for (let i = 0; i < x.shape[0]; i++) {
-    const row = x.at(i);
+  const flat = x.reshape([x.size]);
+  for (let i = 0; i < x.size; i += CHUNK) {
+    const row = flat.slice(i, Math.min(x.size, i + CHUNK));
     const v = row.toArray();
     row.dispose();
     const e = encoding(v);
-    if (!e) return undefined;
+    if (!e) {
+      flat.dispose();
+      return undefined;
+    }
     if (e === "bytes" && bits) {
       bits = false; // the slices packed so far as bits become bytes
-      for (let k = 0; k < slices.length; k++) slices[k] = bytesOf(slices[k], v.length);
+      for (let k = 0; k < slices.length; k++) slices[k] = bytesOf(slices[k], CHUNK);
     }
     if (!bits) slices.push(Uint8Array.from(v));
     else {
@@ -53,6 +60,7 @@ export function pack(x: Tensor): Packed | undefined {
       slices.push(b);
     }
   }
+  flat.dispose();
   return { shape: x.shape, device: x.device, bits, slices };
 }
 
@@ -64,15 +72,15 @@ function bytesOf(b: Uint8Array, n: number): Uint8Array {
 
 export function unpack(p: Packed): Tensor {
   const t = Tensor.empty(p.shape, p.device);
-  const n = p.shape.slice(1).reduce((a, b) => a * b, 1);
-  const v = new Float32Array(n);
-  p.slices.forEach((s, i) => {
-    if (p.bits) v.set(bytesOf(s, n));
-    else v.set(s);
-    const row = t.at(i);
-    row.set(v);
+  const flat = t.reshape([t.size]);
+  p.slices.forEach((s, k) => {
+    const start = k * CHUNK;
+    const n = Math.min(t.size - start, CHUNK);
+    const row = flat.slice(start, start + n);
+    row.set(p.bits ? Float32Array.from(bytesOf(s, n)) : Float32Array.from(s));
     row.dispose();
   });
+  flat.dispose();
   return t;
 }
 

@@ -9,6 +9,7 @@ import { Tensor, scope } from "../../lib/tensor.js";
 import { readoutCrossEntropy } from "../../lib/train/loss.js";
 import { BatchNorm2d, Checkpointed, Conv2d, Dropout, Flatten, LIF, Linear, MaxPool2d, SEW, Sequential, forwardMemory, planCheckpoints } from "../../lib/nn/index.js";
 import type { Module } from "../../lib/nn/module.js";
+import { pack, packedBytes, unpack } from "../../lib/nn/packed.js";
 
 // SHD-shaped: 100 channels → 3 × (Linear + LIF) of 128 → Linear readout of 20 classes.
 function shdNet(seed: number): Sequential {
@@ -135,5 +136,32 @@ describe("checkpointed training steps", () => {
     expect(() => new Checkpointed(net, [0, 3, 2])).toThrow(/ascending from 0 at the plan's step starts \(0, 1, 2/);
     expect(() => new Checkpointed(net, [1])).toThrow(/received 1/);
     net.dispose();
+  });
+});
+
+describe("packed spike tensors", () => {
+  it("give back the same floats from bits (0/1) and bytes (counts), across chunk boundaries", () => {
+    const n = 2 ** 20 + 13; // one full chunk and a short one
+    const rng = new Rng(4);
+    const binary = new Float32Array(n).map(() => (rng.uniform() < 0.1 ? 1 : 0));
+    const counts = binary.map((v, i) => (i % 7 === 0 ? 2 : v));
+    for (const [v, bits, bytes] of [[binary, true, Math.ceil(2 ** 20 / 8) + 2], [counts, false, n]] as const) {
+      const t = Tensor.from(v, [n]);
+      const p = pack(t)!;
+      expect(p.bits).toBe(bits);
+      expect(packedBytes(p)).toBe(bytes);
+      const back = unpack(p);
+      expect(back.toArray()).toEqual(v);
+      t.dispose();
+      back.dispose();
+    }
+  });
+
+  it("refuse values they could not give back exactly: fractions, negatives, -0, counts over 255", () => {
+    for (const bad of [0.5, -1, -0, 256]) {
+      const t = Tensor.from([0, 1, bad, 1], [2, 2]);
+      expect(pack(t)).toBeUndefined();
+      t.dispose();
+    }
   });
 });
