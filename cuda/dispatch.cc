@@ -7,6 +7,9 @@
 #include <string>
 
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "exodus/backend.h"
 #include "stub/missing.h"
@@ -92,6 +95,14 @@ class HostCache {
   std::multimap<size_t, float*> free_;
   size_t cached_ = 0, live_ = 0, peak_ = 0, mallocs_ = 0;
 };
+
+#ifdef __GLIBC__
+// Blocks of 1 MiB and more from mmap, always: glibc's own threshold rises with every large free
+// (up to 32 MiB), after which such blocks come from the heap and freeing them (host_cache().clear(),
+// a block over the cap) leaves the pages resident. A step that runs checkpointed to fit its
+// memory empties the cache between segments and needs those pages back.
+[[maybe_unused]] const bool mmap_large_blocks = [] { return mallopt(M_MMAP_THRESHOLD, int(HostCache::kMinBytes)) == 1; }();
+#endif
 
 HostCache& host_cache() {
   static HostCache* c = new HostCache();  // never destroyed: releases may run during exit

@@ -156,8 +156,8 @@ abstract class BatchNormBase extends Module {
       if (c.training) {
         const meanD = ops.scale(channelSum(dxhat), 1 / M);
         const meanDX = ops.scale(use(ops.mul(dxhat, c.xhat), channelSum), 1 / M);
-        dx = ops.sub(dxhat, meanD);
-        if (dxhat !== dy3) dxhat.dispose();
+        // in place when dxhat is this backward's own (not the caller's dy)
+        dx = dxhat !== dy3 ? ops.sub(dxhat, meanD, dxhat) : ops.sub(dxhat, meanD);
         const xm = ops.mul(c.xhat, meanDX);
         ops.sub(dx, xm, dx);
         xm.dispose();

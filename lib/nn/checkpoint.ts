@@ -11,6 +11,10 @@
 // found it (batch norm's running statistics and step count, the neurons' carried states), so
 // nothing is counted twice. Segments never split a fused group of the plan (plan.ts), and a
 // segment whose first layer reads spikes gets the mask the one before packed, as in one Sequential.
+//
+// On the CPU the host block cache (cuda/dispatch.cc), which keeps freed blocks for reuse, is
+// emptied after each segment: checkpointing is for a step that must fit, and cached blocks of
+// the last segment's sizes would stay resident beside the next segment's.
 import type { Activation, ForwardRequest } from "./activation.js";
 import { type Buffer, Module, type Parameter } from "./module.js";
 import { NeuronLayer } from "./neuron.js";
@@ -19,6 +23,7 @@ import { ExodusError } from "../errors.js";
 import { Tensor, keep } from "../tensor.js";
 import { type Packed, pack, unpack } from "./packed.js";
 import { checkpointedKept, forwardMemory } from "./memory.js";
+import { native } from "../native.js";
 
 /** A segment's input: the activation (its tensor as a view, or packed to bits or bytes, packed.ts) and the state before it ran. */
 interface Kept {
@@ -70,14 +75,15 @@ export class Checkpointed extends Module {
       if (h.x !== a.x) h.x.dispose();
       if (k < last) {
         seg.releaseCache(); // the last segment's backward comes first: it keeps its caches
-        // A spike input (not the caller's, which the caller holds anyway) is kept as bits or bytes.
+        // A spike input is kept as bits or bytes (the first too: inside a block, the caller drops it).
         const kept = this.kept[k];
-        const packed = k > 0 ? pack(kept.views[0]) : undefined;
+        const packed = pack(kept.views[0]);
         if (packed) {
           kept.views[0].dispose();
           kept.views = [];
           kept.packed = packed;
         }
+        if (!out.x.device.isCuda) native().emptyCache();
       }
       h = out;
     }
@@ -102,12 +108,16 @@ export class Checkpointed extends Module {
           kept.packed = undefined;
         }
         seg.forwardActivation({ ...kept.input, x: kept.views[0] }, this.wantsMask(k) ? { mask: true } : {}).x.dispose();
+        // The layers now keep what their backward needs (a compact Conv2d: bits): the floats may go.
+        for (const v of kept.views) v.dispose();
+        kept.views = [];
       }
       const next = seg.backward(g);
       if (g !== dy) g.dispose();
       g = next;
       seg.releaseCache();
       disposeKept(kept);
+      if (!g.device.isCuda) native().emptyCache();
     }
     this.kept = [];
     return g;

@@ -82,14 +82,19 @@ function peakOf(m: ForwardMemory, cuts: number[]): number {
 }
 
 /**
- * Checkpointing for a budget: the plan over the network's steps; when that does not fit, blocks
- * that can (SEW) are checkpointed inside too, largest first, and the steps planned again. Returns
+ * Checkpointing for a budget: the plan over the network's steps; when that does not fit, the
+ * layers keep compact caches (compactCaches), then blocks that can (SEW) are checkpointed inside
+ * too, largest first, and the steps planned again after each. Returns
  * what runs the step (the network itself when it fits whole) and the plan.
  */
 export function autoCheckpoint(net: Sequential, shape: readonly number[], budget: number): { run: Sequential | Checkpointed; plan: CheckpointPlan; inner: number } {
   let plan = planCheckpoints(net, shape, budget);
-  const plain = plan.plain; // before any block is checkpointed inside
+  const plain = plan.plain; // before any cache is made compact or block checkpointed inside
   let inner = 0;
+  if (plan.peak > budget) {
+    net.compactCaches();
+    plan = planCheckpoints(net, shape, budget);
+  }
   if (plan.peak > budget) {
     const rows = shape[0] * shape[1];
     const m = forwardMemory(net, shape);

@@ -93,6 +93,14 @@ export abstract class Module {
   }
 
   /**
+   * Asks the layers to keep their caches compactly where they can, at some cost in time (a
+   * Conv2d keeps a spike input as bits): set when a step must fit a memory budget (nn/memory.ts).
+   */
+  compactCaches(): void {
+    for (const c of this.children()) c.compactCaches();
+  }
+
+  /**
    * Frees what the last forward kept for its backward (and buffers kept for reuse), so the
    * memory returns now; the next backward then needs a new forward. Checkpointing (checkpoint.ts)
    * calls it after a segment's first forward.

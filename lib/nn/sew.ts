@@ -71,9 +71,13 @@ export class SEW extends Module {
 
   backward(dy: Tensor): Tensor {
     const g = this.run.backward(dy);
-    const dx = ops.add(g, dy);
-    g.dispose();
-    return dx;
+    // In place when g is the block's own (not a view of dy, as an identity block returns): one full-size tensor fewer is live.
+    if (g.handle === dy.handle) {
+      const dx = ops.add(g, dy);
+      g.dispose();
+      return dx;
+    }
+    return ops.add(g, dy, g);
   }
 
   /** PyTorch-style names: "block.0.weight", … */
