@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
+import { flag } from "../args.js";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { StepTiming } from "../step/step.js";
 
@@ -31,10 +32,7 @@ export function longT(opts: { B: number; Ts: number[]; budgetMiB: number; reps: 
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
-  const value = (name: string, def?: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : def;
-  };
+  const value = (name: string, def?: string) => flag(args, name, def);
   const out = value("out");
   if (!out) throw new Error("--out: expected a new results file (benchmarks/results/NAME.json), received none");
   if (existsSync(out)) throw new Error(`--out: expected a new file (committed results are never overwritten), received ${out}, which exists`);

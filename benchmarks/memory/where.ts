@@ -1,6 +1,7 @@
 // Where a config's training step keeps its memory: the estimate per plan step (nn/memory.ts) for
 // the step benchmark's input shape, and the checkpoint segments a budget would give.
 //   node dist/benchmarks/memory/where.js --config configs/cifar10-dvs.yaml --T 8 --B 16 [--budget-mib 2500]
+import { flag } from "../args.js";
 import { pathToFileURL } from "node:url";
 import { autoCheckpoint, forwardMemory } from "../../lib/nn/memory.js";
 import { loadConfig } from "../../lib/train/config.js";
@@ -30,10 +31,7 @@ export function where(config: string, T: number, B: number, budgetMiB?: number):
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
-  const value = (name: string, def?: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : def;
-  };
+  const value = (name: string, def?: string) => flag(args, name, def);
   const budget = value("budget-mib");
   for (const l of where(value("config", "configs/cifar10-dvs.yaml")!, Number(value("T", "8")), Number(value("B", "16")), budget === undefined ? undefined : Number(budget))) console.log(l);
 }
