@@ -18,20 +18,35 @@ export interface Packed {
   slices: Uint8Array[];
 }
 
-/** How x's values can be stored: 1 bit, 1 byte, or not (undefined). */
-function encoding(v: Float32Array): "bits" | "bytes" | undefined {
-  let small = true;
+/** The bit pattern of 1.0f: values are compared as integers, which also tells -0 (0x80000000) from +0. */
+const ONE = 0x3f800000;
+
+/** v's values as bits (all +0 or 1.0f: returns the packed bits), or undefined when some other value occurs. */
+function asBits(u: Uint32Array): Uint8Array | undefined {
+  const b = new Uint8Array(Math.ceil(u.length / 8));
+  for (let i = 0; i < u.length; i += 8) {
+    let byte = 0;
+    const end = Math.min(u.length, i + 8);
+    for (let j = i; j < end; j++) {
+      const w = u[j];
+      if (w === ONE) byte |= 1 << (j - i);
+      else if (w !== 0) return undefined;
+    }
+    b[i >> 3] = byte;
+  }
+  return b;
+}
+
+/** v's values as bytes (all integers 0..255, no -0), or undefined. */
+function asBytes(v: Float32Array, u: Uint32Array): Uint8Array | undefined {
+  const out = new Uint8Array(v.length);
   for (let i = 0; i < v.length; i++) {
     const a = v[i];
-    if (a === 1) continue;
-    if (a === 0) {
-      if (1 / a < 0) return undefined; // -0 would come back as +0
-      continue;
-    }
-    small = false;
+    if (u[i] === 0) continue;
     if (!(a > 0 && a <= 255 && Number.isInteger(a))) return undefined;
+    out[i] = a;
   }
-  return small ? "bits" : "bytes";
+  return out;
 }
 
 /** x packed, or undefined when its values are not all small non-negative integers (or x is not on the CPU). */
@@ -40,30 +55,30 @@ export function pack(x: Tensor): Packed | undefined {
   const slices: Uint8Array[] = [];
   let bits = true;
   const flat = x.reshape([x.size]);
-  for (let i = 0; i < x.size; i += CHUNK) {
-    const row = flat.slice(i, Math.min(x.size, i + CHUNK));
-    const v = row.toArray();
-    row.dispose();
-    const e = encoding(v);
-    if (!e) {
-      flat.dispose();
-      return undefined;
+  try {
+    for (let i = 0; i < x.size; i += CHUNK) {
+      const row = flat.slice(i, Math.min(x.size, i + CHUNK));
+      const v = row.toArray();
+      row.dispose();
+      const u = new Uint32Array(v.buffer, v.byteOffset, v.length);
+      let packed = bits ? asBits(u) : undefined;
+      if (!packed) {
+        packed = asBytes(v, u);
+        if (!packed) return undefined;
+        if (bits) {
+          bits = false; // the chunks packed so far as bits become bytes
+          for (let k = 0; k < slices.length; k++) slices[k] = bytesOf(slices[k], CHUNK);
+        }
+      }
+      slices.push(packed);
     }
-    if (e === "bytes" && bits) {
-      bits = false; // the slices packed so far as bits become bytes
-      for (let k = 0; k < slices.length; k++) slices[k] = bytesOf(slices[k], CHUNK);
-    }
-    if (!bits) slices.push(Uint8Array.from(v));
-    else {
-      const b = new Uint8Array(Math.ceil(v.length / 8));
-      for (let j = 0; j < v.length; j++) if (v[j] === 1) b[j >> 3] |= 1 << (j & 7);
-      slices.push(b);
-    }
+  } finally {
+    flat.dispose();
   }
-  flat.dispose();
   return { shape: x.shape, device: x.device, bits, slices };
 }
 
+/** n values 0/1 from bits. */
 function bytesOf(b: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let j = 0; j < n; j++) out[j] = (b[j >> 3] >> (j & 7)) & 1;
@@ -73,11 +88,21 @@ function bytesOf(b: Uint8Array, n: number): Uint8Array {
 export function unpack(p: Packed): Tensor {
   const t = Tensor.empty(p.shape, p.device);
   const flat = t.reshape([t.size]);
+  const v = new Float32Array(Math.min(t.size, CHUNK));
+  const u = new Uint32Array(v.buffer);
   p.slices.forEach((s, k) => {
     const start = k * CHUNK;
     const n = Math.min(t.size - start, CHUNK);
+    if (p.bits) {
+      u.fill(0, 0, n);
+      for (let i = 0; i < s.length; i++) {
+        const byte = s[i];
+        if (byte === 0) continue; // most bytes of sparse spikes
+        for (let j = 0; j < 8; j++) if ((byte >> j) & 1) u[i * 8 + j] = ONE;
+      }
+    } else for (let i = 0; i < n; i++) v[i] = s[i];
     const row = flat.slice(start, start + n);
-    row.set(p.bits ? Float32Array.from(bytesOf(s, n)) : Float32Array.from(s));
+    row.set(n === v.length ? v : v.subarray(0, n));
     row.dispose();
   });
   flat.dispose();
