@@ -119,7 +119,7 @@ describe("checkpointed training steps", () => {
     const shape = [1000, 32, 100];
     const m = forwardMemory(net, shape);
     expect(planCheckpoints(net, shape, 10 * m.kept).starts).toEqual([0]);
-    const budget = 0.75 * m.kept + 2 * m.largest;
+    const budget = 0.75 * m.kept + 4 * m.largest;
     const tight = planCheckpoints(net, shape, budget);
     expect(tight.starts.length).toBeGreaterThan(1);
     expect(tight.peak).toBeLessThan(tight.plain);
@@ -151,7 +151,8 @@ describe("packed spike tensors", () => {
       expect(p.bits).toBe(bits);
       expect(packedBytes(p)).toBe(bytes);
       const back = unpack(p);
-      expect(back.toArray()).toEqual(v);
+      // byte for byte (toEqual on a million floats takes a minute)
+      expect(Buffer.from(back.toArray().buffer).equals(Buffer.from(v.buffer))).toBe(true);
       t.dispose();
       back.dispose();
     }
