@@ -87,7 +87,8 @@ export function register(program: Command): void {
         epochs: flagInt("--epochs", opts.epochs), limitBatches: flagInt("--limit-batches", opts.limitBatches),
         batchSize: flagInt("--batch-size", opts.batchSize), lr: flagNumber("--lr", opts.lr), seed: flagInt("--seed", opts.seed, 0), scale: flagNumber("--scale", opts.scale),
         surrogate: opts.surrogate, set: opts.set,
-        memoryBudget: opts.memoryBudget === undefined || /^(auto|off)$/.test(opts.memoryBudget) ? opts.memoryBudget : flagNumber("--memory-budget", opts.memoryBudget),
+        // a number of MiB, or the text as given: the config check names every accepted form
+        memoryBudget: opts.memoryBudget === undefined || opts.memoryBudget.trim() === "" || Number.isNaN(Number(opts.memoryBudget)) ? opts.memoryBudget : Number(opts.memoryBudget),
       };
       if (typeof opts.resume === "string" && /\.ya?ml$/.test(opts.resume))
         throw new ExodusError(`--resume: expected a checkpoint, a run folder, "last" or "best", received the config ${JSON.stringify(opts.resume)}; put the config first: exodus train ${opts.resume} --resume`);

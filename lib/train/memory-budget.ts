@@ -39,7 +39,7 @@ export function stepNetwork(net: Sequential, cfg: TrainConfig, sampleShape: read
   const shape = [sampleShape[0], cfg.train.batchSize, ...sampleShape.slice(1)];
   const { run, plan, inner } = autoCheckpoint(net, shape, budget);
   if (run === net && inner === 0) return { run };
-  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / MiB).toPrecision(3)} MiB`);
   const segs = plan.starts.length;
   return {
     run,

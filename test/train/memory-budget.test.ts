@@ -27,7 +27,7 @@ describe("train.memoryBudget", () => {
     const off = await train({ config: syntheticConfig(over, { ...settings, memoryBudget: "off" }), data: data(), progress: recording().progress });
     const rec = recording();
     const tight = await train({ config: syntheticConfig(over, { ...settings, memoryBudget: 0.01 }), data: data(), progress: rec.progress });
-    expect(rec.lines.some((l) => /^memory: .* over train\.memoryBudget 0\.00 GiB: checkpointing \(\d+ segments/.test(l))).toBe(true);
+    expect(rec.lines.some((l) => /^memory: .* over train\.memoryBudget 0\.0100 MiB: checkpointing \(\d+ segments/.test(l))).toBe(true);
     expect(tight.weights.length).toBe(off.weights.length);
     for (let i = 0; i < off.weights.length; i++) expect(tight.weights[i]).toEqual(off.weights[i]);
     expect(tight.epochs.map((e) => e.train.loss)).toEqual(off.epochs.map((e) => e.train.loss));
