@@ -96,14 +96,6 @@ class HostCache {
   size_t cached_ = 0, live_ = 0, peak_ = 0, mallocs_ = 0;
 };
 
-#ifdef __GLIBC__
-// Blocks of 1 MiB and more from mmap, always: glibc's own threshold rises with every large free
-// (up to 32 MiB), after which such blocks come from the heap and freeing them (host_cache().clear(),
-// a block over the cap) leaves the pages resident. A step that runs checkpointed to fit its
-// memory empties the cache between segments and needs those pages back.
-[[maybe_unused]] const bool mmap_large_blocks = [] { return mallopt(M_MMAP_THRESHOLD, int(HostCache::kMinBytes)) == 1; }();
-#endif
-
 HostCache& host_cache() {
   static HostCache* c = new HostCache();  // never destroyed: releases may run during exit
   return *c;
@@ -210,6 +202,12 @@ AllocatorStats cuda_allocator_stats(int index) { return gpu::allocator_stats(ind
 AllocatorStats host_allocator_stats() { return host_cache().stats(); }
 void cuda_empty_cache() {
   host_cache().clear();
+#ifdef __GLIBC__
+  // glibc serves blocks below its mmap threshold (which rises with every large free, up to 32 MiB)
+  // from its heap and keeps their pages when they are freed: hand those back too. A step that runs
+  // checkpointed to fit its memory empties the cache between segments (lib/nn/checkpoint.ts).
+  malloc_trim(0);
+#endif
   gpu::empty_cache();
 }
 
