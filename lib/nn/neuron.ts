@@ -254,15 +254,10 @@ export abstract class NeuronLayer extends Module {
     this.cache = undefined;
   }
 
-  /**
-   * [T, N] tensors the forward scan saves for the backward (LIF: v; ALIF: v, b; …); their
-   * count per neuron, sample and step is what keptPerStep reports (EXODUS and SLAYER; the BPTT
-   * tape keeps several per-step tensors more, not counted).
-   */
+  /** [T, N] tensors the scan saves for the backward (LIF: v; ALIF: v, b); a BPTT tape keeps more, not counted. */
   protected savedPerNeuron(): number {
     return 1;
   }
-
   override keptPerStep(s: readonly number[]): number {
     return this.savedPerNeuron() * s.reduce((a, b) => a * b, 1);
   }
