@@ -31,6 +31,9 @@ describe("train.memoryBudget", () => {
     expect(tight.weights.length).toBe(off.weights.length);
     for (let i = 0; i < off.weights.length; i++) expect(tight.weights[i]).toEqual(off.weights[i]);
     expect(tight.epochs.map((e) => e.train.loss)).toEqual(off.epochs.map((e) => e.train.loss));
+    // spikes are counted once, in the first forward, not again in the recompute
+    expect(tight.epochs.map((e) => e.firingRate)).toEqual(off.epochs.map((e) => e.firingRate));
+    expect(tight.epochs.map((e) => e.gradNorm)).toEqual(off.epochs.map((e) => e.gradNorm));
     expect(tight.epochs[0].train.loss).not.toBe(tight.epochs[1].train.loss);
   });
 
