@@ -7,6 +7,9 @@
 #include <string>
 
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "exodus/backend.h"
 #include "stub/missing.h"
@@ -199,6 +202,12 @@ AllocatorStats cuda_allocator_stats(int index) { return gpu::allocator_stats(ind
 AllocatorStats host_allocator_stats() { return host_cache().stats(); }
 void cuda_empty_cache() {
   host_cache().clear();
+#ifdef __GLIBC__
+  // glibc serves blocks below its mmap threshold (which rises with every large free, up to 32 MiB)
+  // from its heap and keeps their pages when they are freed: hand those back too. A step that runs
+  // checkpointed to fit its memory empties the cache between segments (lib/nn/checkpoint.ts).
+  malloc_trim(0);
+#endif
   gpu::empty_cache();
 }
 

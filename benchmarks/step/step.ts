@@ -11,6 +11,7 @@ import { Tensor, scope } from "../../lib/tensor.js";
 import { loadConfig } from "../../lib/train/config.js";
 import { readoutCrossEntropy } from "../../lib/train/loss.js";
 import { buildModel } from "../../lib/train/model.js";
+import { autoCheckpoint } from "../../lib/nn/memory.js";
 
 export interface StepTiming {
   config: string;
@@ -26,6 +27,8 @@ export interface StepTiming {
   reps: number;
   loadavg: number[];
   peakRssMiB: number;
+  /** With a memory budget: the checkpoint segments' first layers and the estimated peak (MiB). */
+  checkpoint?: { budgetMiB: number; starts: number[]; innerBlocks: number; estimatedPeakMiB: number; plainEstimateMiB: number };
 }
 
 /** The sample shape (without T) and classes the step benchmarks give a config's network: the data sets' default transforms. */
@@ -53,13 +56,15 @@ export function peakRssMiB(): number {
 }
 
 /** `surrogate` replaces the config's neuron.surrogate.name (its scale and width are kept). */
-export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number; surrogate?: string }): StepTiming {
+export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number; surrogate?: string; budgetMiB?: number }): StepTiming {
   setCpuThreads(opts.threads);
   const cfg = loadConfig(config, { device: "cpu", output: "/tmp/exodus-step-bench" });
   if (opts.surrogate) cfg.neuron.surrogate = { ...cfg.neuron.surrogate, name: opts.surrogate as typeof cfg.neuron.surrogate.name };
   const { features, classes } = benchShape(cfg);
   const model = buildModel(cfg, { sampleShape: [opts.T, ...features], numClasses: classes });
   const opt = new Adam(model.net.parameters(), { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+  const ck = opts.budgetMiB === undefined ? undefined : autoCheckpoint(model.net, [opts.T, opts.B, ...features], opts.budgetMiB * 2 ** 20);
+  const net = ck?.run ?? model.net;
   const rng = new Rng(5);
   const F = features.reduce((a, b) => a * b, 1);
   const xs = new Float32Array(opts.T * opts.B * F);
@@ -71,9 +76,9 @@ export function timeStep(config: string, opts: { T: number; B: number; density: 
     const t0 = performance.now();
     scope(() => {
       model.dropouts.forEach((d, k) => (d.seed = r * 31 + k));
-      const y = model.net.forward(x);
+      const y = net.forward(x);
       const { dy } = readoutCrossEntropy(cfg.loss.readout, y, labels);
-      model.net.backward(dy!);
+      net.backward(dy!);
       opt.step();
       model.net.zeroGrad();
     });
@@ -87,6 +92,7 @@ export function timeStep(config: string, opts: { T: number; B: number; density: 
     config, surrogate: cfg.neuron.surrogate.name, T: opts.T, B: opts.B, density: opts.density, threads: opts.threads,
     median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1], reps: opts.reps,
     loadavg: loadavg(), peakRssMiB: peakRssMiB(),
+    ...(ck ? { checkpoint: { budgetMiB: opts.budgetMiB!, starts: ck.plan.starts, innerBlocks: ck.inner, estimatedPeakMiB: ck.plan.peak / 2 ** 20, plainEstimateMiB: ck.plan.plain / 2 ** 20 } } : {}),
   };
 }
 
@@ -99,6 +105,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = timeStep(value("config", "configs/dvs-gesture.yaml"), {
     T: Number(value("T", "300")), B: Number(value("B", "16")), density: Number(value("density", "0.01")),
     reps: Number(value("reps", "2")), threads: Number(value("threads", "2")), surrogate: value("surrogate", "") || undefined,
+    ...(value("budget-mib", "") ? { budgetMiB: Number(value("budget-mib", "")) } : {}),
   });
   console.log(JSON.stringify(r));
 }

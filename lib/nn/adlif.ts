@@ -106,6 +106,11 @@ export class AdLIF extends NeuronLayer {
     return { alpha: this.alpha, beta: this.beta, a: this.a, b: this.b, theta: this.threshold };
   }
 
+  /** v, w and the input x [T, N]. */
+  protected override savedPerNeuron(): number {
+    return 3;
+  }
+
   protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number): Saved {
     const v = this.scratch("v", T, N), w = this.scratch("w", T, N);
     native().adlifForward({ ...this.config(T, N), ...this.params(), x, vState: state[0], wState: state[1], s, v, w });

@@ -83,6 +83,11 @@ export class ALIF extends NeuronLayer {
 
   protected override readonly maskedForward = "alif_forward_masked" as const;
 
+  /** v, b [T, N]. */
+  protected override savedPerNeuron(): number {
+    return 2;
+  }
+
   protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved {
     const v = this.scratch("v", T, N), b = this.scratch("b", T, N);
     native().alifForward({ ...this.config(T, N), ...this.params(), x, vState: state[0], bState: state[1], s, v, b, ...(mask ? { mask } : {}) });

@@ -98,6 +98,8 @@ abstract class BatchNormBase extends Module {
     if (this.training && M < 2)
       throw new ShapeError(`${this.kind}: training needs more than one value per channel to normalise, received ${shapeStr(x.shape)}`);
     this.release();
+    // Full-size temporaries are freed as soon as used and x̂ is formed in place: at 128 × 128 ×
+    // 64 channels × T·B 128 each is 512 MiB, and scope() alone would hold five until the end.
     const r = scope(() => {
       const x3 = x.reshape([N, C, S]);
       let xhat: Tensor;
@@ -105,20 +107,25 @@ abstract class BatchNormBase extends Module {
       if (this.training) {
         const mean = ops.scale(channelSum(x3), 1 / M);
         const xc = ops.sub(x3, mean);
-        const variance = ops.scale(channelSum(ops.square(xc)), 1 / M);
+        const sq = ops.square(xc);
+        const variance = ops.scale(channelSum(sq), 1 / M);
+        sq.dispose();
         invStd = ops.reciprocal(ops.sqrt(ops.add(variance, this.eps)));
-        xhat = ops.mul(xc, invStd);
+        xhat = ops.mul(xc, invStd, xc);
         const m = this.momentum;
         ops.axpby(m, mean, 1 - m, this.runningMean.value);
         ops.axpby(m * (M / (M - 1)), variance, 1 - m, this.runningVar.value);
         ops.add(this.numBatchesTracked.value, 1, this.numBatchesTracked.value);
       } else {
         invStd = ops.reciprocal(ops.sqrt(ops.add(this.runningVar.value.reshape([C, 1]), this.eps)));
-        xhat = ops.mul(ops.sub(x3, this.runningMean.value.reshape([C, 1])), invStd);
+        const xc = ops.sub(x3, this.runningMean.value.reshape([C, 1]));
+        xhat = ops.mul(xc, invStd, xc);
       }
-      const y3 = this.weight && this.bias
-        ? ops.add(ops.mul(xhat, this.weight.value.reshape([C, 1])), this.bias.value.reshape([C, 1]))
-        : xhat.reshape(xhat.shape);
+      let y3: Tensor;
+      if (this.weight && this.bias) {
+        y3 = ops.mul(xhat, this.weight.value.reshape([C, 1]));
+        ops.add(y3, this.bias.value.reshape([C, 1]), y3);
+      } else y3 = xhat.reshape(xhat.shape);
       return { y: y3.reshape(x.shape), xhat: keep(xhat), invStd: keep(invStd) };
     });
     this.cache = { shape: x.shape, xhat: r.xhat, invStd: r.invStd, training: this.training };
@@ -134,19 +141,39 @@ abstract class BatchNormBase extends Module {
     const M = N * S;
     return scope(() => {
       const dy3 = dy.reshape([N, C, S]);
+      // As the forward: full-size temporaries freed when used, the rest in place.
+      const use = (t: Tensor, f: (t: Tensor) => Tensor) => {
+        const r = f(t);
+        t.dispose();
+        return r;
+      };
       if (this.weight && this.bias) {
         ops.add(this.bias.grad, channelSum(dy3).reshape([C]), this.bias.grad);
-        ops.add(this.weight.grad, channelSum(ops.mul(dy3, c.xhat)).reshape([C]), this.weight.grad);
+        ops.add(this.weight.grad, use(ops.mul(dy3, c.xhat), channelSum).reshape([C]), this.weight.grad);
       }
       const dxhat = this.weight ? ops.mul(dy3, this.weight.value.reshape([C, 1])) : dy3;
       let dx: Tensor;
       if (c.training) {
         const meanD = ops.scale(channelSum(dxhat), 1 / M);
-        const meanDX = ops.scale(channelSum(ops.mul(dxhat, c.xhat)), 1 / M);
-        dx = ops.mul(ops.sub(ops.sub(dxhat, meanD), ops.mul(c.xhat, meanDX)), c.invStd);
+        const meanDX = ops.scale(use(ops.mul(dxhat, c.xhat), channelSum), 1 / M);
+        // in place when dxhat is this backward's own (not the caller's dy)
+        dx = dxhat !== dy3 ? ops.sub(dxhat, meanD, dxhat) : ops.sub(dxhat, meanD);
+        const xm = ops.mul(c.xhat, meanDX);
+        ops.sub(dx, xm, dx);
+        xm.dispose();
+        ops.mul(dx, c.invStd, dx);
       } else dx = ops.mul(dxhat, c.invStd);
       return dx.reshape(c.shape);
     });
+  }
+
+  /** x̂, as large as its input (and 1/√(σ² + ε) per channel, not per step). */
+  override keptPerStep(s: readonly number[]): number {
+    return s.reduce((a, b) => a * b, 1);
+  }
+
+  override releaseCache(): void {
+    this.release();
   }
 
   private release(): void {

@@ -11,6 +11,7 @@ import { Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
 import { f32, ints } from "../nir/hdf5.js";
 import { fail } from "./options.js";
+import { type Packed, pack, unpack } from "./packed.js";
 
 export interface Conv2dLayerOptions {
   kernel?: number;
@@ -41,6 +42,9 @@ export class Conv2d extends Module {
   inputDensity: number | undefined;
   private sparseInput = false;
   private input: Tensor | undefined;
+  /** With compact (compactCaches): a spike input kept as bits instead of floats (packed.ts). */
+  compact = false;
+  private packedInput: Packed | undefined;
 
   constructor(readonly inChannels: number, readonly outChannels: number, opts: Conv2dLayerOptions = {}) {
     super();
@@ -103,14 +107,28 @@ export class Conv2d extends Module {
     this.sparseInput = choice.sparse;
     this.inputDensity = choice.density;
     const y = choice.sparse ? sparseConv2d(x, this.weight.value, geom) : conv2d(x, this.weight.value, geom);
-    this.input?.dispose();
-    this.input = keep(x.reshape(x.shape));
+    this.releaseCache();
+    const packed = this.compact ? pack(x) : undefined;
+    if (packed) this.packedInput = packed;
+    else this.input = keep(x.reshape(x.shape));
     return y;
   }
 
+  override compactCaches(): void {
+    this.compact = true;
+  }
+
   backward(dy: Tensor): Tensor {
-    const x = this.input;
+    const x = this.input ?? (this.packedInput ? unpack(this.packedInput) : undefined);
     if (!x) noForward("Conv2d");
+    try {
+      return this.backwardFrom(x, dy);
+    } finally {
+      if (x !== this.input) x.dispose(); // the unpacked copy
+    }
+  }
+
+  private backwardFrom(x: Tensor, dy: Tensor): Tensor {
     const geom = { padding: this.padding, stride: this.stride };
     if (this.sparseInput) {
       sparseConv2dWeightGrad(x, dy, this.weight.grad, geom);
@@ -122,9 +140,19 @@ export class Conv2d extends Module {
     return dx ?? Tensor.empty([0], this.device);
   }
 
-  override dispose(): void {
+  /** Its input (the backward recomputes the im2col columns from it), as bits when compact (counted as spikes). */
+  override keptPerStep(s: readonly number[]): number {
+    return s.reduce((a, b) => a * b, 1) / (this.compact ? 32 : 1);
+  }
+
+  override releaseCache(): void {
     this.input?.dispose();
     this.input = undefined;
+    this.packedInput = undefined;
+  }
+
+  override dispose(): void {
+    this.releaseCache();
     super.dispose();
   }
 }

@@ -98,6 +98,11 @@ export class CubaLIF extends NeuronLayer {
     return { alphaSyn: this.alphaSyn, alpha: this.alpha, theta: this.threshold };
   }
 
+  /** v, i [T, N]. */
+  protected override savedPerNeuron(): number {
+    return 2;
+  }
+
   protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number): Saved {
     const v = this.scratch("v", T, N), i = this.scratch("i", T, N);
     native().cubaForward({ ...this.config(T, N), ...this.params(), x, vState: state[0], iState: state[1], s, v, i });

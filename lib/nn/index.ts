@@ -20,3 +20,5 @@ export { Tape, Var } from "./tape.js";
 export type { BackwardMethod, SurrogateName, SurrogateOptions } from "./options.js";
 export { summaryRows, formatSummary, outputShape, type SummaryRow } from "./summary.js";
 export { type StateDict, type StateValue, type LoadStateDictOptions, type LoadStateDictResult } from "./state-dict.js";
+export { Checkpointed } from "./checkpoint.js";
+export { forwardMemory, planCheckpoints, type ForwardMemory, type StepMemory, type CheckpointPlan } from "./memory.js";

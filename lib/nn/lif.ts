@@ -108,6 +108,11 @@ export class LIF extends NeuronLayer {
 
   protected override readonly maskedForward = "lif_forward_masked" as const;
 
+  /** v [T, N], and the input too when a learned α scales it (normInput). */
+  protected override savedPerNeuron(): number {
+    return this.normInput && this.learnAlpha ? 2 : 1;
+  }
+
   protected scanForward(x: Tensor, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved {
     const v = this.scratch("v", T, N);
     native().lifForward({ ...this.config(T, N), x, alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], s, v, ...(mask ? { mask } : {}) });

@@ -170,10 +170,19 @@ export class Linear extends Module {
     return dx;
   }
 
-  override dispose(): void {
+  /** Its input [F] (a spike input's index lives in JavaScript arrays, not counted here). */
+  override keptPerStep(s: readonly number[]): number {
+    return s.reduce((a, b) => a * b, 1);
+  }
+
+  override releaseCache(): void {
     this.input?.dispose();
     this.input = undefined;
     this.index = this.ownIndex;
+  }
+
+  override dispose(): void {
+    this.releaseCache();
     super.dispose();
   }
 }

@@ -75,6 +75,40 @@ export abstract class Module {
     return undefined;
   }
 
+  /**
+   * Values (floats) this layer's forward keeps for its backward, per sample and time step, for
+   * one step's input features s: what a training forward holds until backward (docs/memory.md).
+   * A leaf keeps nothing unless it says so; a wrapper keeps what its sub-modules keep.
+   */
+  keptPerStep(s: readonly number[]): number {
+    return this.children().reduce((n, c) => n + c.keptPerStep(s), 0);
+  }
+
+  /**
+   * For a block whose own layers keep more than a budget allows (a SEW block at full resolution):
+   * checkpoints inside it when it can, for input features s and T·B = rows; returns whether it did.
+   */
+  checkpointInside(_s: readonly number[], _rows: number, _budget: number): boolean {
+    return false;
+  }
+
+  /**
+   * Asks the layers to keep their caches compactly where they can, at some cost in time (a
+   * Conv2d keeps a spike input as bits): set when a step must fit a memory budget (nn/memory.ts).
+   */
+  compactCaches(): void {
+    for (const c of this.children()) c.compactCaches();
+  }
+
+  /**
+   * Frees what the last forward kept for its backward (and buffers kept for reuse), so the
+   * memory returns now; the next backward then needs a new forward. Checkpointing (checkpoint.ts)
+   * calls it after a segment's first forward.
+   */
+  releaseCache(): void {
+    for (const c of this.children()) c.releaseCache();
+  }
+
   /** For a network's first layer, whose input needs no gradient: backward may skip ∂x. */
   skipInputGrad(): void {}
 

@@ -231,7 +231,7 @@ export abstract class NeuronLayer extends Module {
     return t;
   }
 
-  private releaseCache(): void {
+  private dropCache(): void {
     const c = this.cache;
     if (!c) return;
     // Saved [T, N] buffers are kept for the next forward of the same size: a fresh allocation
@@ -252,6 +252,24 @@ export abstract class NeuronLayer extends Module {
     for (const t of c.init) t.dispose();
     if (c.tape) disposeTape(c.tape);
     this.cache = undefined;
+  }
+
+  /** [T, N] tensors the scan saves for the backward (LIF: v; ALIF: v, b); a BPTT tape keeps more, not counted. */
+  protected savedPerNeuron(): number {
+    return 1;
+  }
+  override keptPerStep(s: readonly number[]): number {
+    return this.savedPerNeuron() * s.reduce((a, b) => a * b, 1);
+  }
+
+  /** Frees the saved tensors, the spare buffers kept for the next forward and the membrane view. */
+  override releaseCache(): void {
+    this.dropCache();
+    for (const t of this.spares.values()) t.dispose();
+    this.spares.clear();
+    this.scratchOwned.clear();
+    this._membrane?.dispose();
+    this._membrane = undefined;
   }
 
   /** Whether this layer has a fused pooling scan it may use (the CPU, not bptt). */
@@ -310,7 +328,7 @@ export abstract class NeuronLayer extends Module {
 
   private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean): Activation {
     const { T, N } = timeMajor(this.name, x, this.device, this.P);
-    this.releaseCache();
+    this.dropCache();
     this.setMembrane(undefined, x.shape);
     let spikeCount: number | undefined;
     let mask: Uint8Array | undefined;
@@ -460,7 +478,7 @@ export abstract class NeuronLayer extends Module {
   }
 
   override dispose(): void {
-    this.releaseCache();
+    this.dropCache();
     for (const t of this.spares.values()) t.dispose();
     this.spares.clear();
     this.scratchOwned.clear();

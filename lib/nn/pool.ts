@@ -76,9 +76,18 @@ export class MaxPool2d extends Pool2d {
     return pool2dBackward("max", dy, this.inputShape, this.kernel, this.kernel, this.indices);
   }
 
-  override dispose(): void {
+  /** The winners' indices, one per output value. */
+  override keptPerStep(s: readonly number[]): number {
+    return this.outputShape(s).reduce((a, b) => a * b, 1);
+  }
+
+  override releaseCache(): void {
     this.indices?.dispose();
     this.indices = undefined;
+  }
+
+  override dispose(): void {
+    this.releaseCache();
   }
 }
 

@@ -114,6 +114,17 @@ export class Sequential extends Module {
     return this.layers.reduce<number[]>((acc, l) => l.outputShape(acc), [...s]);
   }
 
+  /** Each layer's, on the shape it receives. */
+  override keptPerStep(s: readonly number[]): number {
+    let n = 0;
+    let shape = [...s];
+    for (const l of this.layers) {
+      n += l.keptPerStep(shape);
+      shape = l.outputShape(shape);
+    }
+    return n;
+  }
+
   override namedLayers(): (readonly [string, Module])[] {
     return this.layers.map((l, i) => [String(i), l] as const);
   }

@@ -8,13 +8,34 @@ import type { Tensor } from "../tensor.js";
 import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
 import { Sequential } from "./sequential.js";
 import type { Activation, ForwardRequest } from "./activation.js";
+import { Checkpointed } from "./checkpoint.js";
+import { planCheckpoints } from "./memory.js";
 
 export class SEW extends Module {
   readonly block: Sequential;
+  /** What runs the block: itself, or its checkpointed segments (checkpointInside). */
+  private run: Sequential | Checkpointed;
 
   constructor(...layers: Module[]) {
     super();
     this.block = layers.length === 1 && layers[0] instanceof Sequential ? layers[0] : new Sequential(...layers);
+    this.run = this.block;
+  }
+
+  /** Runs the block in checkpointed segments, the cut with the lowest peak for the budget (nn/memory.ts). */
+  override checkpointInside(s: readonly number[], rows: number, budget: number): boolean {
+    const plan = planCheckpoints(this.block, [rows, 1, ...s], budget);
+    if (plan.starts.length < 2) return false;
+    this.run = new Checkpointed(this.block, plan.starts);
+    return true;
+  }
+
+  override keptPerStep(s: readonly number[]): number {
+    return this.run.keptPerStep(s);
+  }
+
+  override releaseCache(): void {
+    this.run.releaseCache();
   }
 
   forward(x: Tensor): Tensor {
@@ -24,7 +45,7 @@ export class SEW extends Module {
   /** The block's layers report their outputs to req.observe (diagnostics count the spikes inside). */
   override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
     const x = a.x;
-    const h = this.block.forwardActivation({ x }, req.observe ? { observe: req.observe } : {}).x;
+    const h = this.run.forwardActivation({ x }, req.observe ? { observe: req.observe } : {}).x;
     if (h.size !== x.size || h.rank !== x.rank || h.shape.some((d, i) => d !== x.shape[i])) {
       h.dispose();
       throw new ShapeError(`SEW: expected the block to keep its input shape ${shapeStr(x.shape)}, received ${shapeStr(h.shape)}`);
@@ -49,10 +70,14 @@ export class SEW extends Module {
   }
 
   backward(dy: Tensor): Tensor {
-    const g = this.block.backward(dy);
-    const dx = ops.add(g, dy);
-    g.dispose();
-    return dx;
+    const g = this.run.backward(dy);
+    // In place when g is the block's own (not a view of dy, as an identity block returns): one full-size tensor fewer is live.
+    if (g.handle === dy.handle) {
+      const dx = ops.add(g, dy);
+      g.dispose();
+      return dx;
+    }
+    return ops.add(g, dy, g);
   }
 
   /** PyTorch-style names: "block.0.weight", … */
@@ -73,6 +98,7 @@ export class SEW extends Module {
   }
 
   override dispose(): void {
+    if (this.run !== this.block) this.run.dispose();
     this.block.dispose();
   }
 }

@@ -38,7 +38,7 @@ export function spikingLayers(net: Sequential): SpikingLayer[] {
  * each spiking layer's spike count (summed over the batch) and its number of possible spikes.
  * Call inside scope().
  */
-export function forwardCounting(net: Sequential, input: Tensor | Activation, layers: SpikingLayer[]): { y: Tensor; spikes: number[]; possible: number[] } {
+export function forwardCounting(net: Pick<Module, "forwardActivation">, input: Tensor | Activation, layers: SpikingLayer[]): { y: Tensor; spikes: number[]; possible: number[] } {
   const spikes = layers.map(() => 0);
   const possible = layers.map(() => 0);
   const slot = new Map<object, number>(layers.map((l, k) => [l.layer, k]));

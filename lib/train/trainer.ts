@@ -34,6 +34,7 @@ import { Eta, Progress, formatDuration } from "./progress.js";
 import { writeRunConfig, writeRunFiles } from "./run-files.js";
 import { Throughput } from "./throughput.js";
 import { buildOptimizer, clipGradNorm, describeOptimizer } from "./optimizers/index.js";
+import { stepNetwork } from "./memory-budget.js";
 import { Schedule, type PlateauState } from "./schedules.js";
 import { Selection, type SelectionState } from "./selection.js";
 import { finalTest, type TestResult } from "./final-test.js";
@@ -167,12 +168,14 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
   await checkRun(cfg, data, !opts.data);
   const model = opts.model ? moduleModel(opts.model, data.train.sampleShape.slice(1)) : buildModel(cfg, { sampleShape: data.train.sampleShape, numClasses: data.train.numClasses });
   const lossOf = lossStep(cfg.loss.readout, opts.loss);
+  const stepNet = stepNetwork(model.net, cfg, data.train.sampleShape); // checkpointed when over train.memoryBudget
   const params = model.net.parameters();
   const buffers = model.net.buffers(); // batch norm's running statistics: saved and restored with the weights
   const opt = buildOptimizer(cfg.train, params, buffers.map((b) => b.name));
   const guard = new Guard(cfg, out, () => hasCheckpoint(out));
   const autosave = new Autosave(cfg.train.checkpointMinutes);
   progress.log(`model:\n  ${model.summary.join("\n  ")}\n${data.train.size} training samples of shape [${data.train.sampleShape.join(", ")}]; ${describeOptimizer(cfg.train)}`);
+  if (stepNet.note) progress.log(stepNet.note);
   const selection = new Selection(cfg.train);
   const epochs: EpochMetrics[] = [];
   try {
@@ -257,12 +260,12 @@ async function trainRank(dp: DataParallel, opts: TrainOptions): Promise<TrainRes
           const r = scope(() => {
             model.dropouts.forEach((d, k) => (d.seed = dp.dropoutSeed(mixSeed(cfg.train.seed, pos.step, k))));
             // B is this rank's share of the batch (all of it alone; possibly none of a short last one).
-            const f = B > 0 ? forwardCounting(model.net, batch, spiking) : undefined;
+            const f = B > 0 ? forwardCounting(stepNet.run, batch, spiking) : undefined;
             const l = f ? lossOf(f.y, batch.labels) : undefined;
             ph.forward += lap();
             const g = dp.exchange({ samples: B, lossSum: (l?.loss ?? 0) * B, correct: l?.correct ?? 0, spikes: f?.spikes ?? spiking.map(() => 0),
               possible: f?.possible ?? spiking.map(() => 0), stop: !!opts.signal?.aborted });
-            if (l) model.net.backward(l.dy!);
+            if (l) stepNet.run.backward(l.dy!);
             dp.checkShare(g.samples, Math.min(cfg.train.batchSize, data.train.size - pos.batch * cfg.train.batchSize));
             dp.reduceGradients(params, g);
             const norms = model.weights.map((w) => Math.sqrt(ops.sumAll(ops.square(w.param.grad))));

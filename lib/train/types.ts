@@ -67,6 +67,8 @@ export interface TrainSettings extends LoopSettings {
   evalSplit: string;
   /** Also save a checkpoint within an epoch once this many minutes passed since the last one (0: only at epoch ends). */
   checkpointMinutes: number;
+  /** MiB a step's activations may take before the step runs checkpointed; "auto": half the free memory (train/memory-budget.ts). */
+  memoryBudget: number | "auto" | "off";
 }
 
 export interface TrainConfig {

@@ -1,0 +1,202 @@
+// Checkpointing (recompute) over a Sequential's layers: the forward runs the network in segments
+// of consecutive layers and keeps only each segment's input (an Activation, with its spike mask or
+// index), freeing what the segment's layers kept for their backward. The backward walks the
+// segments from the last: it re-runs a segment's forward from its kept input, then its backward.
+// Memory during the step is then the segment inputs plus one segment's caches, instead of every
+// layer's; the cost is one more forward of every segment but the last.
+//
+// The results are those of the plain step, bit for bit: a recomputed forward is the same
+// computation on the same input (the product paths are chosen from the input's density, dropout
+// masks from the step's seed), and before it the segment's state is put back as the first forward
+// found it (batch norm's running statistics and step count, the neurons' carried states), so
+// nothing is counted twice. Segments never split a fused group of the plan (plan.ts), and a
+// segment whose first layer reads spikes gets the mask the one before packed, as in one Sequential.
+//
+// On the CPU the host block cache (cuda/dispatch.cc), which keeps freed blocks for reuse, is
+// emptied after each segment: checkpointing is for a step that must fit, and cached blocks of
+// the last segment's sizes would stay resident beside the next segment's.
+import type { Activation, ForwardRequest } from "./activation.js";
+import { type Buffer, Module, type Parameter } from "./module.js";
+import { NeuronLayer } from "./neuron.js";
+import { Sequential } from "./sequential.js";
+import { ExodusError } from "../errors.js";
+import { Tensor, keep } from "../tensor.js";
+import { type Packed, pack, unpack } from "./packed.js";
+import { checkpointedKept, forwardMemory } from "./memory.js";
+import { native } from "../native.js";
+
+/** A segment's input: the activation (its tensor as a view, or packed to bits or bytes, packed.ts) and the state before it ran. */
+interface Kept {
+  input: Activation;
+  views: Tensor[];
+  packed?: Packed;
+  snapshot: Snapshot;
+}
+
+interface Snapshot {
+  buffers: [Tensor, Tensor][];
+  states: [NeuronLayer, Tensor[] | undefined][];
+}
+
+export class Checkpointed extends Module {
+  /** The segments, each a Sequential over a run of the network's layers (sharing them). */
+  readonly segments: Sequential[];
+  /** Layer index where each segment starts. */
+  readonly starts: readonly number[];
+  private kept: Kept[] = [];
+  private mask = false;
+
+  /** starts: the first layer of each segment (0 first, ascending, at plan step boundaries). */
+  constructor(readonly net: Sequential, starts: readonly number[]) {
+    super();
+    if (net.layout !== "TBN") throw new ExodusError(`Checkpointed: expected a time-major Sequential (layout "TBN"), received layout "${net.layout}"; checkpoint the time-major network`);
+    const stepStarts = new Set(net.plan.map((s) => s.start));
+    const n = net.layers.length;
+    if (starts[0] !== 0 || starts.some((s, i) => !stepStarts.has(s) || (i > 0 && s <= starts[i - 1])))
+      throw new ExodusError(`Checkpointed: expected segment starts ascending from 0 at the plan's step starts (${[...stepStarts].join(", ")}), received ${starts.join(", ")}`);
+    this.starts = [...starts];
+    this.segments = starts.map((s, i) => new Sequential(...net.layers.slice(s, starts[i + 1] ?? n)));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.forwardActivation({ x }).x;
+  }
+
+  override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
+    this.releaseKept();
+    this.mask = !!req.mask;
+    const last = this.segments.length - 1;
+    let h = a;
+    for (let k = 0; k <= last; k++) {
+      const seg = this.segments[k];
+      const views = [keep(h.x.reshape(h.x.shape))]; // the segment's input outlives the layers' caches
+      this.kept.push({ input: { ...h, x: views[0] }, views, snapshot: snapshot(seg) });
+      const out = seg.forwardActivation(h, { ...(this.wantsMask(k) ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}) });
+      if (h.x !== a.x) h.x.dispose();
+      if (k < last) {
+        seg.releaseCache(); // the last segment's backward comes first: it keeps its caches
+        // A spike input is kept as bits or bytes (the first too: inside a block, the caller drops it).
+        const kept = this.kept[k];
+        const packed = pack(kept.views[0]);
+        if (packed) {
+          kept.views[0].dispose();
+          kept.views = [];
+          kept.packed = packed;
+        }
+        if (!out.x.device.isCuda) native().emptyCache();
+      }
+      h = out;
+    }
+    return h;
+  }
+
+  /** Whether segment k's output is to carry a spike mask (the next segment reads one, or the caller asked). */
+  private wantsMask(k: number): boolean {
+    return k === this.segments.length - 1 ? this.mask : !!this.segments[k + 1].fusion().readsSpikes;
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (this.kept.length !== this.segments.length) throw new ExodusError("Checkpointed backward: expected a forward first, received none since the last backward");
+    let g = dy;
+    for (let k = this.segments.length - 1; k >= 0; k--) {
+      const seg = this.segments[k];
+      const kept = this.kept[k];
+      if (k < this.segments.length - 1) {
+        restore(kept.snapshot);
+        if (kept.packed) {
+          kept.views = [keep(unpack(kept.packed))];
+          kept.packed = undefined;
+        }
+        seg.forwardActivation({ ...kept.input, x: kept.views[0] }, this.wantsMask(k) ? { mask: true } : {}).x.dispose();
+        // The layers now keep what their backward needs (a compact Conv2d: bits): the floats may go.
+        for (const v of kept.views) v.dispose();
+        kept.views = [];
+      }
+      const next = seg.backward(g);
+      if (g !== dy) g.dispose();
+      g = next;
+      seg.releaseCache();
+      disposeKept(kept);
+      if (!g.device.isCuda) native().emptyCache();
+    }
+    this.kept = [];
+    return g;
+  }
+
+  override fusion() {
+    return this.net.fusion();
+  }
+
+  override outputShape(s: readonly number[]): number[] {
+    return this.net.outputShape(s);
+  }
+
+  /** The segment inputs (spikes as bits) and the last segment's caches, as float values. */
+  override keptPerStep(s: readonly number[]): number {
+    return checkpointedKept(forwardMemory(this.net, [1, 1, ...s]), this.starts) / 4;
+  }
+
+  override namedLayers(): (readonly [string, Module])[] {
+    return this.net.namedLayers();
+  }
+
+  /** The network's own parameter names ("0.weight"): checkpointing is no layer of its own. */
+  override parameters(): Parameter[] {
+    return this.net.parameters();
+  }
+
+  override buffers(): Buffer[] {
+    return this.net.buffers();
+  }
+
+  override children(): Module[] {
+    return [this.net];
+  }
+
+  override zeroGrad(): void {
+    this.net.zeroGrad();
+  }
+
+  override releaseCache(): void {
+    this.releaseKept();
+    this.net.releaseCache();
+  }
+
+  private releaseKept(): void {
+    for (const k of this.kept) disposeKept(k);
+    this.kept = [];
+  }
+
+  /** Frees what it kept; the network (which it does not own) is left to its owner. */
+  override dispose(): void {
+    this.releaseKept();
+  }
+}
+
+/** The state a segment's forward changes besides its caches: batch norm's buffers, the neurons' carried states. */
+function snapshot(seg: Module): Snapshot {
+  const states: Snapshot["states"] = [];
+  const walk = (m: Module) => {
+    if (m instanceof NeuronLayer) states.push([m, m.states?.map((t) => keep(t.clone()))]);
+    m.children().forEach(walk);
+  };
+  walk(seg);
+  return { buffers: seg.buffers().map((b) => [b.value, keep(b.value.clone())]), states };
+}
+
+function restore(s: Snapshot): void {
+  for (const [live, saved] of s.buffers) live.copyFrom(saved);
+  for (const [layer, states] of s.states) {
+    if (states) layer.setState(states);
+    else layer.resetState();
+  }
+}
+
+function disposeKept(k: Kept): void {
+  k.packed = undefined;
+  for (const v of k.views) v.dispose();
+  for (const [, t] of k.snapshot.buffers) t.dispose();
+  for (const [, st] of k.snapshot.states) for (const t of st ?? []) t.dispose();
+  k.views = [];
+  k.snapshot = { buffers: [], states: [] };
+}
