@@ -5,6 +5,7 @@
 // Backward "exodus" is the exact reverse scan with two adjoints (∂L/∂v, ∂L/∂w); "slayer" drops
 // the reset's term; "bptt" differentiates the per-step ops on the tape. α, β, a and b can be
 // learned (per neuron). Streaming state (v, w).
+import type { LayoutOption } from "./layer-layout.js";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { type CubaScanConfig, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
@@ -20,7 +21,7 @@ import type { Var } from "./tape.js";
 export const ADLIF_PARAMS = ["alpha", "beta", "a", "b"] as const;
 export type AdlifParam = (typeof ADLIF_PARAMS)[number];
 
-export interface AdLIFOptions {
+export interface AdLIFOptions extends LayoutOption {
   /** Membrane decay α ∈ (0, 1), or tauMem (α = exp(−dt/τ)); default tauMem 20 steps. */
   alpha?: PerNeuron;
   tauMem?: PerNeuron;
@@ -75,7 +76,7 @@ export class AdLIF extends NeuronLayer {
     const P = sharedLength(L, Object.entries(all));
     const learn = learnedParams(L, opts.learn, ADLIF_PARAMS);
     if (opts.stateful !== undefined && typeof opts.stateful !== "boolean") fail(`${L} stateful`, "true or false", opts.stateful);
-    super({
+    super({ layout: opts.layout,
       name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P,
       states: ["v", "w"],
     });

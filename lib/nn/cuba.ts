@@ -4,6 +4,7 @@
 // then the reset (subtract θ, or to zero), as LIF. Backward "exodus" is the exact reverse scan
 // with two adjoints (∂L/∂v, ∂L/∂i); "slayer" drops the reset's term; "bptt" differentiates the
 // per-step ops on the tape. α and α_s can be learned (per neuron). Streaming state (v, i).
+import type { LayoutOption } from "./layer-layout.js";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { type CubaScanConfig, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
@@ -20,7 +21,7 @@ import type { Var } from "./tape.js";
 export const CUBA_PARAMS = ["alpha", "alphaSyn"] as const;
 export type CubaParam = (typeof CUBA_PARAMS)[number];
 
-export interface CubaLIFOptions {
+export interface CubaLIFOptions extends LayoutOption {
   /** Synaptic decay α_s ∈ (0, 1], or tauSyn (α_s = exp(−dt/τ)); one of the two is required. */
   alphaSyn?: PerNeuron;
   tauSyn?: PerNeuron;
@@ -69,7 +70,7 @@ export class CubaLIF extends NeuronLayer {
     const P = sharedLength(L, [["alphaSyn", alphaSyn], ["alpha", alpha], ["threshold", theta]]);
     const learn = learnedParams(L, opts.learn, CUBA_PARAMS);
     if (opts.stateful !== undefined && typeof opts.stateful !== "boolean") fail(`${L} stateful`, "true or false", opts.stateful);
-    super({
+    super({ layout: opts.layout,
       name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P,
       states: ["v", "i"],
     });

@@ -13,6 +13,8 @@
 // scattered to its outputs' taps, and the backward's correlations gathered from the same
 // nonzeros), chosen by the input's measured density as Linear chooses. ∂x is the dense
 // correlation in both. CPU only for now: on CUDA the constructor refuses with the reason.
+import { type LayoutOption, applyLayout } from "./layer-layout.js";
+import type { Layout } from "../layout.js";
 import { type Device, parseDevice } from "../device.js";
 import { ExodusError, ShapeError, shapeStr } from "../errors.js";
 import { type DelayGeomArgs, native, supports } from "../native.js";
@@ -70,9 +72,13 @@ export class DelayLinear extends Module {
   private events = false;
   private saved: { x: Tensor; coeff: Tensor; start: Tensor; geom: DelayGeomArgs; K: Tensor } | undefined;
 
+  /** The layout its own forward and backward take (layer-layout.ts). */
+  readonly layout: Layout;
+
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: DelayLinearOptions) {
     super();
     if (typeof opts !== "object" || opts === null) fail("DelayLinear options", "a mapping with at least maxDelay", opts);
+    this.layout = applyLayout(this, "DelayLinear", opts.layout);
     for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const)
       if (!Number.isInteger(v) || v < 1) fail(`DelayLinear ${k}`, "an integer >= 1", v);
     if (!Number.isInteger(opts.maxDelay) || opts.maxDelay < 0) fail("DelayLinear maxDelay", "an integer >= 0 (steps)", opts.maxDelay);

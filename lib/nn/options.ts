@@ -83,9 +83,13 @@ export function learnedParams<T extends string>(layer: string, v: unknown, allow
   return [...new Set(v as T[])];
 }
 
-/** Options must be an object of known keys. */
-export function checkOptions(layer: string, opts: unknown, known: ReadonlySet<string>): void {
+/** Options every layer takes besides its own (layer-layout.ts). */
+const SHARED_OPTIONS: readonly string[] = ["layout"];
+
+/** Options must be an object of known keys (a layer's own, or shared). */
+export function checkOptions(layer: string, opts: unknown, own: ReadonlySet<string>): void {
   if (typeof opts !== "object" || opts === null) fail(`${layer} options`, "an object", opts);
+  const known = new Set([...own, ...SHARED_OPTIONS]);
   for (const k of Object.keys(opts))
     if (!known.has(k)) throw new ConfigError(`${layer} options: expected only known options (${[...known].join(", ")}), received ${describe(k)}${didYouMean(k, known)}`);
 }
