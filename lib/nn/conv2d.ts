@@ -12,7 +12,9 @@ import { imageShape, noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
 import { f32, ints } from "../nir/hdf5.js";
-import { fail } from "./options.js";
+import { checkOptions, fail } from "./options.js";
+
+const CONV2D_OPTIONS: ReadonlySet<string> = new Set(["kernel", "padding", "stride", "seed", "rng", "initScale", "inputGrad", "products", "device"]);
 
 export interface Conv2dLayerOptions extends LayoutOption {
   kernel?: number;
@@ -49,6 +51,7 @@ export class Conv2d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, opts: Conv2dLayerOptions = {}) {
     super();
+    checkOptions("Conv2d", opts, CONV2D_OPTIONS);
     this.layout = applyLayout(this, "Conv2d", opts.layout);
     for (const [k, v] of [["inChannels", inChannels], ["outChannels", outChannels], ["kernel", opts.kernel ?? 3]] as const)
       if (!Number.isInteger(v) || v < 1) fail(`Conv2d ${k}`, "an integer >= 1", v);

@@ -25,8 +25,8 @@ import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { type Buffer, Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
-import type { LinearOptions } from "./linear.js";
-import { fail } from "./options.js";
+import { LINEAR_OPTIONS, type LinearOptions } from "./linear.js";
+import { checkOptions, fail } from "./options.js";
 
 /**
  * Input density below which the event-driven path is taken ("auto"), measured at the SHD-delays
@@ -78,6 +78,7 @@ export class DelayLinear extends Module {
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: DelayLinearOptions) {
     super();
     if (typeof opts !== "object" || opts === null) fail("DelayLinear options", "a mapping with at least maxDelay", opts);
+    checkOptions("DelayLinear", opts, new Set([...LINEAR_OPTIONS, "maxDelay", "sigma", "perNeuron", "sigmaDecay", "windowSigmas"]));
     this.layout = applyLayout(this, "DelayLinear", opts.layout);
     for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const)
       if (!Number.isInteger(v) || v < 1) fail(`DelayLinear ${k}`, "an integer >= 1", v);

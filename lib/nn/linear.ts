@@ -14,7 +14,10 @@ import { type Activation, type Fusion, NO_FUSION } from "./activation.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
 import { f32 } from "../nir/hdf5.js";
-import { fail } from "./options.js";
+import { checkOptions, fail } from "./options.js";
+
+/** LinearOptions' keys: an unknown one is an error with a suggestion (DelayLinear adds its own). */
+export const LINEAR_OPTIONS: ReadonlySet<string> = new Set(["bias", "seed", "rng", "initScale", "inputGrad", "products", "device"]);
 
 export interface LinearOptions extends LayoutOption {
   bias?: boolean;
@@ -54,6 +57,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
+    checkOptions("Linear", opts, LINEAR_OPTIONS);
     for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const)
       if (!Number.isInteger(v) || v < 1) fail(`Linear ${k}`, "an integer >= 1", v);
     const scale = opts.initScale ?? 1;

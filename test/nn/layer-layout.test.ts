@@ -81,3 +81,12 @@ describe("layout option of single layers", () => {
     expect(() => net.forward(Tensor.zeros([2, 1, 3]))).toThrow(/Sequential layer 1 \(Linear/);
   });
 });
+
+describe("option names of Linear, Conv2d and DelayLinear", () => {
+  it("an unknown option is an error with a suggestion, not silently ignored", () => {
+    expect(() => new Linear(3, 2, { sed: 1 } as object)).toThrow(/Linear options: expected only known options \(.*seed.*\), received "sed"; did you mean seed\?/);
+    expect(() => new Conv2d(2, 3, { kernal: 3 } as object)).toThrow(/Conv2d options: .*received "kernal"; did you mean kernel\?/);
+    expect(() => new DelayLinear(3, 2, { maxDelay: 2, sigam: 1 } as never)).toThrow(/DelayLinear options: .*received "sigam"; did you mean sigma\?/);
+    expect(new Linear(3, 2, { seed: 1, bias: false, layout: "BTN" }).layout).toBe("BTN");
+  });
+});
