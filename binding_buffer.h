@@ -190,8 +190,13 @@ class NativeBuffer : public Napi::ObjectWrap<NativeBuffer> {
 #else
     o.Set("inCollection", false);
 #endif
-    std::lock_guard<std::mutex> lock(c.site_mu);
-    o.Set("site", c.site);
+    std::string site;
+    {
+      // Copied first: making the JavaScript string may run a collection, whose callbacks take this lock.
+      std::lock_guard<std::mutex> lock(c.site_mu);
+      site = c.site;
+    }
+    o.Set("site", site);
     return o;
   }
   Napi::Value Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)buf_.size); }
