@@ -58,9 +58,17 @@ function mb(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MB`;
 }
 
+/** This library's folder (lib/ or dist/lib/): frames outside it are the user's code. */
+const LIB_DIR = new URL(".", import.meta.url).href;
+
 function allocationSite(): string {
   // Drop the frames of this file and tensor.ts: the first frame left is the caller's.
   const lines = (new Error().stack ?? "").split("\n").slice(1);
   const own = /[/\\](finalizer|tensor)\.(ts|js)|node:internal/;
-  return lines.filter((l) => !own.test(l)).slice(0, 6).map((l) => l.trim()).join("\n  ");
+  const frames = lines.filter((l) => !own.test(l)).map((l) => l.trim());
+  const shown = frames.slice(0, 6);
+  // A deep layer stack can hide the user's line: add the first frame outside the library.
+  const user = frames.find((l) => !l.includes(LIB_DIR));
+  if (user && !shown.includes(user)) shown.push("…", user);
+  return shown.join("\n  ");
 }
