@@ -1,83 +1,17 @@
 // Shared N-API helpers of the binding files: the NativeBuffer class that owns a device
-// allocation, named-argument reading with view bounds checks, and C++ -> JavaScript errors.
+// allocation (binding_buffer.h), named-argument reading with view bounds checks, and C++ -> JavaScript errors.
 #pragma once
 #include <napi.h>
 
 #include <string>
 #include <vector>
 
+#include "binding_buffer.h"
 #include "exodus/backend.h"
 
 namespace exo_binding {
 
-// ---- NativeBuffer: one device allocation owned by JavaScript ----------------------------------
-class NativeBuffer : public Napi::ObjectWrap<NativeBuffer> {
- public:
-  static constexpr napi_type_tag kTag = {0x6578'6f64'7573'4e42ull, 0x7566'6665'7200'0001ull};
-  static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "NativeBuffer",
-                       {InstanceMethod("dispose", &NativeBuffer::Dispose),
-                        InstanceAccessor("size", &NativeBuffer::Size, nullptr),
-                        InstanceAccessor("disposed", &NativeBuffer::Disposed, nullptr)});
-  }
-  // new NativeBuffer({ device, index, size }): device 0 (CPU) or 1 (CUDA), size in elements.
-  explicit NativeBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeBuffer>(info) {
-    Napi::Env env = info.Env();
-    if (info.Length() != 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "NativeBuffer({ device, index, size })");
-    Napi::Object o = info[0].As<Napi::Object>();
-    Napi::Value d = o.Get("device"), i = o.Get("index"), sz = o.Get("size");
-    if (!d.IsNumber() || !i.IsNumber() || !sz.IsNumber())
-      throw Napi::TypeError::New(env, "NativeBuffer: device, index and size must be numbers");
-    int type = d.As<Napi::Number>().Int32Value();
-    if (type != 0 && type != 1) throw Napi::RangeError::New(env, "NativeBuffer: device must be 0 (cpu) or 1 (cuda)");
-    exo::Device dev{static_cast<exo::DevType>(type), i.As<Napi::Number>().Int32Value()};
-    double n = sz.As<Napi::Number>().DoubleValue();
-    if (!(n >= 0) || n > 9.007199254740991e15) throw Napi::RangeError::New(env, "NativeBuffer: invalid size");
-    napi_type_tag_object(env, info.This(), &kTag);
-    try {
-      buf_ = exo::alloc(dev, static_cast<size_t>(n));
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(env, e.what());
-    }
-    bytes_ = static_cast<int64_t>(buf_.size * sizeof(float));
-    Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
-  }
-  // Collected without dispose(): free the block and give V8 back its external-memory count, or
-  // V8 would believe the memory still held and collect ever more eagerly.
-  void Finalize(Napi::Env env) override { Free(&env); }
-  ~NativeBuffer() override { Free(nullptr); }
-
-  exo::Buffer& buf() { return buf_; }
-  // Whether v is a NativeBuffer: a type tag rather than instanceof, so the check needs no
-  // per-environment constructor (the addon may be loaded by worker threads too) and is cheap.
-  static bool is(Napi::Env env, const Napi::Value& v) {
-    if (!v.IsObject()) return false;
-    bool ok = false;
-    return napi_check_object_type_tag(env, v, &kTag, &ok) == napi_ok && ok;
-  }
-
- private:
-  void Free(Napi::Env* env) {
-    if (!buf_.data) return;
-    try {
-      exo::release(buf_);
-    } catch (...) {
-      // Releasing into the cache cannot fail in practice; never throw from a finaliser.
-    }
-    if (env) Napi::MemoryManagement::AdjustExternalMemory(*env, -bytes_);
-    bytes_ = 0;
-  }
-  Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Free(&env);
-    return env.Undefined();
-  }
-  Napi::Value Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)buf_.size); }
-  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), buf_.data == nullptr); }
-
-  exo::Buffer buf_;
-  int64_t bytes_ = 0;
-};
+// NativeBuffer (the class owning a device allocation) is in binding_buffer.h.
 
 // ---- named arguments ---------------------------------------------------------------------------
 // Every binding takes one options object and reads it by name: tensors are any object with

@@ -12,6 +12,7 @@
 #endif
 
 #include "exodus/backend.h"
+#include "exodus/host_alloc.h"
 #include "stub/missing.h"
 
 namespace exo {
@@ -51,7 +52,7 @@ class HostCache {
     std::lock_guard<std::mutex> lock(mu_);
     live_ -= bytes < live_ ? bytes : live_;
     if (cached_ + bytes > cap()) {
-      std::free(p);
+      aligned_host_free(p);
       return;
     }
     free_.emplace(bytes, p);
@@ -68,7 +69,7 @@ class HostCache {
   }
   void clear() {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& kv : free_) std::free(kv.second);
+    for (auto& kv : free_) aligned_host_free(kv.second);
     free_.clear();
     cached_ = 0;
   }
@@ -114,10 +115,10 @@ Buffer alloc(Device dev, size_t n) {
   const bool large = bytes >= HostCache::kMinBytes;
   if (large) b.data = host_cache().take(bytes);
   if (!b.data) {
-    b.data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    b.data = aligned_host_alloc(bytes);
     if (!b.data && large) {  // the cached blocks may be what is missing
       host_cache().clear();
-      b.data = static_cast<float*>(std::aligned_alloc(64, bytes));
+      b.data = aligned_host_alloc(bytes);
     }
     if (b.data && large) host_cache().fresh(bytes);
   }
@@ -129,7 +130,7 @@ void release(Buffer& b) {
   if (!b.data) return;
   if (!b.dev.cpu()) gpu::release(b);
   else if (host_bytes(b.size) >= HostCache::kMinBytes) host_cache().give(b.data, host_bytes(b.size));
-  else std::free(b.data);
+  else aligned_host_free(b.data);
   b.data = nullptr;
   b.size = 0;
 }

@@ -232,7 +232,10 @@ export interface DelayGeomArgs {
 export interface NeuronScans {}
 
 export interface NativeAddon extends NeuronScans {
-  NativeBuffer: new (o: { device: number; index: number; size: number }) => NativeBufferHandle;
+  NativeBuffer: (new (o: { device: number; index: number; size: number; site?: string }) => NativeBufferHandle) & {
+    /** Buffers live and freed by the garbage collector, process-wide (binding_buffer.h). */
+    stats(): { live: number; liveBytes: number; collected: number; collectedBytes: number; site: string; inCollection: boolean };
+  };
   codes: unknown;
   // memory
   write(o: { dst: View; data: Float32Array }): void;

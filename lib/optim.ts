@@ -1,9 +1,12 @@
 // Optimisers over parameters given as { value, grad } tensor pairs (what Module.parameters()
-// returns). One fused native update per parameter tensor.
+// returns): the library's face of the optimisers `exodus train` uses (lib/train/optimizers), so
+// there is one implementation of each update. Adam's step(lr) takes the learning rate itself;
+// its exportState()/importState() keep their { steps, m, v } form.
 import { ExodusError } from "./errors.js";
-import { native } from "./native.js";
-import * as ops from "./ops.js";
-import { Tensor, keep } from "./tensor.js";
+import { Tensor } from "./tensor.js";
+import { AdamOptimizer } from "./train/optimizers/adam.js";
+import type { Optimizer } from "./train/optimizers/optimizer.js";
+import { SgdOptimizer } from "./train/optimizers/sgd.js";
 
 export interface Param {
   value: Tensor;
@@ -26,61 +29,57 @@ function checkParams(params: Param[]): void {
       throw new ExodusError(`optimizer: parameter ${p.name ?? i} needs value and grad tensors of equal size`);
 }
 
-export class Adam {
+/** The parameters as the optimisers take them (named), each with its own options: none of train's groups. */
+function named(params: Param[], weightDecay: number) {
+  return {
+    params: params.map((p, i) => ({ name: p.name ?? String(i), value: p.value, grad: p.grad })),
+    options: params.map(() => ({ lrScale: 1, weightDecay })),
+  };
+}
+
+abstract class Wrapped {
+  protected abstract readonly inner: Optimizer;
+  zeroGrad(): void {
+    this.inner.zeroGrad();
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+export class Adam extends Wrapped {
   readonly lr: number;
-  private t = 0;
-  private readonly state = new Map<Param, { m: Tensor; v: Tensor }>();
-  private readonly opts: Required<AdamOptions>;
+  protected readonly inner: AdamOptimizer;
 
   constructor(
     readonly params: Param[],
     opts: AdamOptions = {},
   ) {
+    super();
     checkParams(params);
-    this.opts = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false, ...opts };
-    const { lr, betas, eps, weightDecay } = this.opts;
-    if (!(lr > 0)) throw new ExodusError(`Adam: expected lr > 0, received ${lr}`);
-    if (!(betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 && betas[1] < 1))
-      throw new ExodusError(`Adam: expected betas in [0, 1), received [${betas.join(", ")}]`);
-    if (!(eps > 0) || !(weightDecay >= 0)) throw new ExodusError("Adam: expected eps > 0 and weightDecay >= 0");
-    this.lr = lr;
+    const o: Required<AdamOptions> = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false, ...opts };
+    if (!(o.lr > 0)) throw new ExodusError(`Adam: expected lr > 0, received ${o.lr}`);
+    if (!(o.betas[0] >= 0 && o.betas[0] < 1 && o.betas[1] >= 0 && o.betas[1] < 1))
+      throw new ExodusError(`Adam: expected betas in [0, 1), received [${o.betas.join(", ")}]`);
+    if (!(o.eps > 0) || !(o.weightDecay >= 0)) throw new ExodusError("Adam: expected eps > 0 and weightDecay >= 0");
+    this.lr = o.lr;
+    const n = named(params, o.weightDecay);
+    this.inner = new AdamOptimizer(n.params, o.lr, n.options, { betas: o.betas, eps: o.eps, decoupled: o.decoupled });
   }
 
   get steps(): number {
-    return this.t;
+    return this.inner.steps;
   }
 
   /** Applies one update from the current gradients; lr may be overridden (schedules). */
-  step(lr = this.opts.lr): void {
-    this.t++;
-    const { betas, eps, weightDecay, decoupled } = this.opts;
-    const config = { lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, bias1: 1 - betas[0] ** this.t, bias2: 1 - betas[1] ** this.t, decoupled };
-    for (const p of this.params) {
-      let s = this.state.get(p);
-      if (!s) {
-        // keep(): optimiser state outlives any scope() the first step runs in.
-        s = { m: keep(Tensor.zeros(p.value.shape, p.value.device)), v: keep(Tensor.zeros(p.value.shape, p.value.device)) };
-        this.state.set(p, s);
-      }
-      native().adamStep({ p: p.value, g: p.grad, m: s.m, v: s.v, n: p.value.size, ...config });
-    }
-  }
-
-  zeroGrad(): void {
-    for (const p of this.params) ops.fill(p.grad, 0);
+  step(lr = this.lr): void {
+    this.inner.stepAt(lr);
   }
 
   /** Step count and moments (host copies, in parameter order; empty before the first step), for checkpoints. */
   exportState(): { steps: number; m: Float32Array[]; v: Float32Array[] } {
-    const m: Float32Array[] = [];
-    const v: Float32Array[] = [];
-    if (this.t > 0)
-      for (const p of this.params) {
-        const s = this.state.get(p);
-        m.push(s ? s.m.toArray() : new Float32Array(p.value.size));
-        v.push(s ? s.v.toArray() : new Float32Array(p.value.size));
-      }
-    return { steps: this.t, m, v };
+    const st = this.inner.exportState();
+    return { steps: st.steps, m: st.slots.exp_avg, v: st.slots.exp_avg_sq };
   }
 
   /** Restores what exportState() returned, so training continues exactly where it stopped. */
@@ -88,56 +87,29 @@ export class Adam {
     if (!Number.isInteger(st.steps) || st.steps < 0) throw new ExodusError(`Adam state: expected steps >= 0, received ${st.steps}`);
     if (st.steps > 0 && (st.m.length !== this.params.length || st.v.length !== this.params.length))
       throw new ExodusError(`Adam state: expected moments for ${this.params.length} parameters, received ${st.m.length}`);
-    this.dispose();
-    this.t = st.steps;
-    if (st.steps === 0) return;
     this.params.forEach((p, i) => {
-      if (st.m[i].length !== p.value.size || st.v[i].length !== p.value.size)
+      if (st.steps > 0 && (st.m[i].length !== p.value.size || st.v[i].length !== p.value.size))
         throw new ExodusError(`Adam state: parameter ${p.name ?? i} expected ${p.value.size} values, received ${st.m[i].length}`);
-      this.state.set(p, {
-        m: keep(Tensor.from(st.m[i], p.value.shape, p.value.device)),
-        v: keep(Tensor.from(st.v[i], p.value.shape, p.value.device)),
-      });
     });
-  }
-
-  dispose(): void {
-    for (const s of this.state.values()) {
-      s.m.dispose();
-      s.v.dispose();
-    }
-    this.state.clear();
+    this.inner.importState({ steps: st.steps, slots: { exp_avg: st.m, exp_avg_sq: st.v } });
   }
 }
 
 /** Plain SGD with optional momentum. */
-export class SGD {
-  private readonly velocity = new Map<Param, Tensor>();
+export class SGD extends Wrapped {
+  protected readonly inner: SgdOptimizer;
   constructor(
     readonly params: Param[],
     readonly lr = 1e-2,
     readonly momentum = 0,
   ) {
+    super();
     checkParams(params);
     if (!(lr > 0) || !(momentum >= 0 && momentum < 1)) throw new ExodusError(`SGD: expected lr > 0 and momentum in [0, 1), received ${lr}, ${momentum}`);
+    const n = named(params, 0);
+    this.inner = new SgdOptimizer(n.params, lr, n.options, { momentum, nesterov: false });
   }
   step(): void {
-    for (const p of this.params) {
-      if (this.momentum === 0) {
-        ops.axpby(-this.lr, p.grad, 1, p.value);
-        continue;
-      }
-      let v = this.velocity.get(p);
-      if (!v) this.velocity.set(p, (v = keep(Tensor.zeros(p.value.shape, p.value.device))));
-      ops.axpby(1, p.grad, this.momentum, v);
-      ops.axpby(-this.lr, v, 1, p.value);
-    }
-  }
-  zeroGrad(): void {
-    for (const p of this.params) ops.fill(p.grad, 0);
-  }
-  dispose(): void {
-    for (const v of this.velocity.values()) v.dispose();
-    this.velocity.clear();
+    this.inner.stepAt(this.lr);
   }
 }

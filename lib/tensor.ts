@@ -1,30 +1,26 @@
 // float32 tensors on the CPU or a CUDA device, row-major and contiguous; views (reshape, slices
 // along the first axis) share storage. Memory is freed by dispose() or by a scope(); the garbage
-// collector stays a safety net (finalizer.ts), since GPU memory must not wait for a GC.
+// collector stays a safety net (binding_buffer.h, finalizer.ts), since GPU memory must not wait for a GC.
 import { Device, type DeviceLike, parseDevice } from "./device.js";
 import { ExodusError, ShapeError, describe, shapeStr } from "./errors.js";
-import { type Hold, freed, track, untrack } from "./finalizer.js";
+import { noteAllocation, siteOf } from "./finalizer.js";
 import { type NativeBufferHandle, native } from "./native.js";
 import type { Rng } from "./random.js";
 
 export type Shape = readonly number[];
 
-/** A device allocation shared by a tensor and its views; freed when the last one is disposed. */
-class Storage implements Hold {
+/**
+ * A device allocation shared by a tensor and its views; freed when the last one is disposed, or
+ * by the garbage collector once no tensor reaches it (the handle's weak callback, binding_buffer.h).
+ */
+class Storage {
   refs = 1;
   constructor(
     readonly handle: NativeBufferHandle,
     readonly device: Device,
   ) {}
-  /** For the finaliser's accounting (finalizer.ts). */
-  get bytes(): number {
-    return 4 * this.handle.size;
-  }
   release(): void {
-    if (--this.refs === 0) {
-      freed(4 * this.handle.size);
-      this.handle.dispose();
-    }
+    if (--this.refs === 0) this.handle.dispose();
   }
 }
 
@@ -77,8 +73,7 @@ export function scope<T>(fn: () => T): T {
   for (const t of tracked) {
     if (keepSet.has(t)) {
       const outer = scopeStack[scopeStack.length - 1];
-      if (outer) outer.add(t); // hand it to the enclosing scope
-      else t["finalizable"](); // out of every scope: the garbage collector's from now on
+      if (outer) outer.add(t); // hand it to the enclosing scope (out of every scope: the garbage collector's)
     } else t.dispose();
   }
   return result;
@@ -87,7 +82,6 @@ export function scope<T>(fn: () => T): T {
 /** Removes t from the scope it was created in, so it outlives it. */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of scopeStack) s.delete(t);
-  t["finalizable"]();
   return t;
 }
 
@@ -102,8 +96,6 @@ export class Tensor {
   readonly shape: readonly number[];
   readonly size: number;
   private _storage: Storage | undefined;
-  /** Registered with the finaliser: made outside every scope, or since kept or returned out of them. */
-  private finalized = false;
 
   private constructor(
     storage: Storage,
@@ -113,15 +105,9 @@ export class Tensor {
     this._storage = storage;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
-    // A tensor made in a scope is the scope's to free; only one that leaves every scope (or never
-    // was in one) is handed to the garbage collector's fallback, which saves its cost (~1 µs) for
-    // the many short-lived tensors of a step.
-    const top = scopeStack[scopeStack.length - 1];
-    if (top) top.add(this);
-    else {
-      this.finalized = true;
-      track(this, storage, storage.refs === 1); // a new allocation counts towards the synchronous-loop warning
-    }
+    // A tensor made in a scope is the scope's to free; one outside every scope is freed by
+    // dispose() or, dropped, by the garbage collector.
+    scopeStack[scopeStack.length - 1]?.add(this);
   }
 
   // ---- creation ----------------------------------------------------------------------------------
@@ -129,7 +115,9 @@ export class Tensor {
   static empty(shape: Shape, device?: DeviceLike): Tensor {
     const s = checkShape(shape);
     const dev = parseDevice(device);
-    const handle = new (native().NativeBuffer)({ device: dev.code, index: dev.index, size: sizeOf(s) });
+    const site = siteOf(scopeStack.length === 0);
+    const handle = new (native().NativeBuffer)({ device: dev.code, index: dev.index, size: sizeOf(s), ...(site && { site }) });
+    noteAllocation();
     return new Tensor(new Storage(handle, dev), 0, s);
   }
 
@@ -273,16 +261,8 @@ export class Tensor {
   /** Frees this tensor's reference; the memory goes when its last view is disposed. Idempotent. */
   dispose(): void {
     if (!this._storage) return;
-    if (this.finalized) untrack(this);
     this._storage.release();
     this._storage = undefined;
-  }
-
-  /** Hands this tensor to the finaliser (finalizer.ts), once. */
-  private finalizable(): void {
-    if (this.finalized || !this._storage) return;
-    this.finalized = true;
-    track(this, this._storage, false);
   }
 
   toString(): string {

@@ -8,7 +8,7 @@ unchanged: the same equations (docs/neurons.md), the same parameter names, and t
     y = net(x)                                               # x [T, B, ...] time-major, float32
 
 load_exodus builds the "mlp" and "conv" models of a config (lib/train/model.py's layouts); the
-neuron classes (LIF, IAF, ALIF, ExpLeak, SRM) build anything else. Per-neuron values (a list of P
+neuron classes (LIF, IAF, ALIF, CubaLIF, AdLIF, RLIF, ExpLeak, SRM) build anything else. Per-neuron values (a list of P
 numbers) apply to neuron i of each step's flattened [B, ...] features as value[i % P], as in exodus.
 The backward is autograd through the unrolled steps (BPTT) with exodus's surrogates.
 Tested by test/peers/torch-reference.test.ts against exodus's own forward.
@@ -85,6 +85,14 @@ class _Neuron(nn.Module):
         else:
             self.register_buffer(name, value, persistent=False)
 
+    def _expand_learned(self, *names):
+        """exodus keeps a learned value per neuron P (the longest of the layer's values): its state has [P]."""
+        P = max(getattr(self, n).numel() for n in names)
+        for n in names:
+            t = getattr(self, n)
+            if isinstance(t, nn.Parameter) and t.numel() == 1 and P > 1:
+                setattr(self, n, nn.Parameter(t.detach().expand(P).clone()))
+
     @staticmethod
     def _tiled(x, p):
         """x [T, ...] as [T, N/P, P] for per-neuron values p [P]."""
@@ -102,6 +110,7 @@ class LIF(_Neuron):
         self.register_buffer("m", _values(reset_amount) if reset_amount is not None else self.threshold.clone(), persistent=False)
         self.reset, self.multi, self.max_spikes, self.v_min, self.norm_input = reset, spike_fn == "multi", max_spikes, v_min, norm_input
         self.sg = _sg(surrogate)
+        self._expand_learned("alpha", "threshold")
 
     def forward(self, x):
         P = max(self.alpha.numel(), self.threshold.numel())
@@ -137,6 +146,7 @@ class ALIF(_Neuron):
         self._param("beta", _values(beta), "beta" in learn)
         self._param("threshold", _values(threshold), "threshold" in learn)
         self.sg = _sg(surrogate)
+        self._expand_learned("alpha", "rho", "beta", "threshold")
 
     def forward(self, x):
         P = max(t.numel() for t in (self.alpha, self.rho, self.beta, self.threshold))
@@ -172,6 +182,93 @@ class ExpLeak(_Neuron):
         for t in range(xs.shape[0]):
             i = self.beta * i + xs[t]
             out.append(i)
+        return torch.stack(out).reshape(x.shape)
+
+
+def _reset(v, s, th, reset):
+    return v - th * s if reset == "subtract" else v * (1 - s)
+
+
+class CubaLIF(_Neuron):
+    """i = α_s·i + x; v = α·v + i; s = 1[v ≥ θ]; v −= θ·s (subtract) or v·(1 − s) (zero)."""
+
+    def __init__(self, alpha_syn=None, tau_syn=None, alpha=None, tau_mem=None, dt=1.0, threshold=1.0, reset="subtract",
+                 surrogate="exponential", learn=()):
+        super().__init__()
+        self._param("alphaSyn", _decay(alpha_syn, tau_syn, dt), "alphaSyn" in learn)
+        self._param("alpha", _decay(alpha, tau_mem, dt, 1.0), "alpha" in learn)
+        self.register_buffer("threshold", _values(threshold), persistent=False)
+        self.reset, self.sg = reset, _sg(surrogate)
+        self._expand_learned("alphaSyn", "alpha", "threshold")
+
+    def forward(self, x):
+        P = max(self.alphaSyn.numel(), self.alpha.numel(), self.threshold.numel())
+        a_s, a, th = (t.expand(P) if t.numel() == 1 else t for t in (self.alphaSyn, self.alpha, self.threshold))
+        xs = self._tiled(x, a)
+        i = v = torch.zeros_like(xs[0])
+        out = []
+        for t in range(xs.shape[0]):
+            i = a_s * i + xs[t]
+            v = a * v + i
+            s = Spike.apply(v, th.expand_as(v), self.sg, False, 0)
+            v = _reset(v, s, th, self.reset)
+            out.append(s)
+        return torch.stack(out).reshape(x.shape)
+
+
+class AdLIF(_Neuron):
+    """u = α·v + (1 − α)·(x − w); s = 1[u ≥ θ]; v = u − θ·s (or u·(1 − s)); w = β·w + (1 − β)·(a·v + b·s)."""
+
+    def __init__(self, alpha=None, tau_mem=None, beta=None, tau_adapt=None, dt=1.0, a=0.5, b=1.0, threshold=1.0, reset="subtract",
+                 surrogate="exponential", learn=()):
+        super().__init__()
+        self._param("alpha", _decay(alpha, tau_mem if alpha is not None or tau_mem is not None else 20.0, dt), "alpha" in learn)
+        self._param("beta", _decay(beta, tau_adapt if beta is not None or tau_adapt is not None else 150.0, dt), "beta" in learn)
+        self._param("a", _values(a), "a" in learn)
+        self._param("b", _values(b), "b" in learn)
+        self.register_buffer("threshold", _values(threshold), persistent=False)
+        self.reset, self.sg = reset, _sg(surrogate)
+        self._expand_learned("alpha", "beta", "a", "b", "threshold")
+
+    def forward(self, x):
+        P = max(t.numel() for t in (self.alpha, self.beta, self.a, self.b, self.threshold))
+        al, be, A, B, th = (t.expand(P) if t.numel() == 1 else t for t in (self.alpha, self.beta, self.a, self.b, self.threshold))
+        xs = self._tiled(x, al)
+        v = w = torch.zeros_like(xs[0])
+        out = []
+        for t in range(xs.shape[0]):
+            u = al * v + (1 - al) * (xs[t] - w)
+            s = Spike.apply(u, th.expand_as(u), self.sg, False, 0)
+            v = _reset(u, s, th, self.reset)
+            w = be * w + (1 - be) * (A * v + B * s)
+            out.append(s)
+        return torch.stack(out).reshape(x.shape)
+
+
+class RLIF(_Neuron):
+    """LIF with recurrent spikes: v = α·v + x + s[t−1]·Wᵀ (+ bias); s = 1[v ≥ θ]; v −= θ·s or v·(1 − s). x [T, ..., H]."""
+
+    def __init__(self, size, alpha=None, tau_mem=None, dt=1.0, threshold=1.0, reset="subtract", bias=False, learn_alpha=False,
+                 surrogate="exponential"):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(size, size))
+        a = _decay(alpha, tau_mem, dt)
+        self._param("alpha", a.expand(size).clone() if learn_alpha else a, learn_alpha)
+        self.register_buffer("threshold", _values(threshold), persistent=False)
+        self._param("bias", torch.zeros(size), bias)
+        self.reset, self.sg, self.has_bias = reset, _sg(surrogate), bias
+
+    def forward(self, x):
+        H = self.weight.shape[0]
+        xs = x.reshape(x.shape[0], -1, H)
+        v = s = torch.zeros_like(xs[0])
+        th = self.threshold.expand(H) if self.threshold.numel() == 1 else self.threshold
+        out = []
+        for t in range(xs.shape[0]):
+            v = self.alpha * v + xs[t] + s @ self.weight.T + (self.bias if self.has_bias else 0)
+            s = Spike.apply(v, th.expand_as(v), self.sg, False, 0)
+            v = _reset(v, s, th, self.reset)
+            out.append(s)
         return torch.stack(out).reshape(x.shape)
 
 

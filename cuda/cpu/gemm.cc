@@ -16,6 +16,7 @@
 #endif
 
 #include "exodus/backend.h"
+#include "exodus/host_alloc.h"
 #include "parallel.h"
 
 namespace exo {
@@ -145,10 +146,10 @@ void micro_kernel(int kc, const float* a, const float* b, float* C, int ldc, int
 struct AlignedBuf {
   float* p = nullptr;
   explicit AlignedBuf(size_t n) {
-    p = static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64));
+    p = aligned_host_alloc(((n * sizeof(float) + 63) / 64) * 64);
     if (!p) throw Error("gemm: out of host memory for packing buffers");
   }
-  ~AlignedBuf() { std::free(p); }
+  ~AlignedBuf() { aligned_host_free(p); }
 };
 
 // The blocked product over all of C, parallel over blocks of rows of C when `threads` > 1.

@@ -37,17 +37,37 @@ export function intervalBatch(o: IntervalBatchOptions, B: number, rng: Rng): Int
   const onsets = o.T - longest - tail - 1;  // t1 in [1, 1 + onsets)
   if (!Number.isInteger(o.T) || onsets < 1)
     throw new ExodusError(`intervalBatch T: expected an integer > the longest interval + tail + 1 (${longest + tail + 1}), received ${o.T}`);
-  const x = new Float32Array(o.T * B * F);
-  const labels = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    const label = b % o.intervals.length;
-    labels[b] = label;
-    const t1 = 1 + rng.int(onsets);
-    const t2 = t1 + o.intervals[label];
-    for (let c = 0; c < o.channels; c++) {
-      x[(t1 * B + b) * F + c] = 1;
-      x[(t2 * B + b) * F + o.channels + c] = 1;
-    }
+  return placeBursts({ T: o.T, samples: B, channels: o.channels, intervals: o.intervals, firstOnset: 1, onsets, secondGroup: true }, rng);
+}
+
+/** Where two bursts go: the one generator behind intervalBatch and intervalTask. */
+interface Bursts {
+  T: number;
+  samples: number;
+  channels: number;
+  intervals: readonly number[];
+  /** The first burst starts at firstOnset + rng.int(onsets). */
+  firstOnset: number;
+  onsets: number;
+  /** The second burst on a second group of channels (the input then has 2·channels), or on the same ones. */
+  secondGroup: boolean;
+  /** Each channel's spike of a burst at a random step of `spread` (none: all at the onset, no draw). */
+  spread?: number;
+}
+
+/** Time-major [T, samples, F] 0/1 spikes and balanced labels (the classes in turn). */
+function placeBursts(o: Bursts, rng: Rng): { x: Float32Array; labels: Int32Array } {
+  const C = o.channels, F = o.secondGroup ? 2 * C : C, N = o.samples;
+  const x = new Float32Array(o.T * N * F);
+  const labels = new Int32Array(N);
+  for (let n = 0; n < N; n++) {
+    const label = n % o.intervals.length;
+    labels[n] = label;
+    const t1 = o.firstOnset + rng.int(o.onsets);
+    [t1, t1 + o.intervals[label]].forEach((onset, k) => {
+      const group = o.secondGroup && k === 1 ? C : 0;
+      for (let ch = 0; ch < C; ch++) x[((onset + (o.spread === undefined ? 0 : rng.int(o.spread))) * N + n) * F + group + ch] = 1;
+    });
   }
   return { x, labels };
 }
@@ -85,15 +105,7 @@ export function intervalTask(opts: IntervalTaskOptions): IntervalTask {
     throw bad("intervals", `at least two integers >= burstWidth (${width})`, intervals);
   const longest = Math.max(...intervals);
   if (!Number.isInteger(T) || T < longest + 2 * width) throw bad("T", `an integer >= the longest interval + 2·burstWidth (${longest + 2 * width})`, T);
-  const rng = new Rng(opts.seed ?? 0);
-  const x = new Float32Array(T * N * C);
-  const labels = new Int32Array(N);
-  for (let n = 0; n < N; n++) {
-    const c = n % intervals.length; // balanced classes
-    labels[n] = c;
-    const t1 = rng.int(T - longest - width + 1);
-    for (const onset of [t1, t1 + intervals[c]])
-      for (let ch = 0; ch < C; ch++) x[((onset + rng.int(width)) * N + n) * C + ch] = 1;
-  }
+  const bursts = { T, samples: N, channels: C, intervals, firstOnset: 0, onsets: T - longest - width + 1, secondGroup: false, spread: width };
+  const { x, labels } = placeBursts(bursts, new Rng(opts.seed ?? 0));
   return { x, labels, T, channels: C, classes: intervals.length };
 }

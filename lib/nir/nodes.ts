@@ -122,7 +122,7 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
       if (!ws) r.fail(`weight: expected [out, in], received ${shapeStr(w.shape)}`);
       const [o, i] = ws;
       weighted(i);
-      const lin = new Linear(i, o, { bias: type === "Affine", ...common });
+      const lin = new Linear(i, o, { bias: type === "Affine", device: common.device });
       lin.weight.value.set(Float32Array.from(w.data as ArrayLike<number>));
       if (lin.bias) {
         const b = r.values("bias");

@@ -6,6 +6,7 @@
 // the reset's term; "bptt" differentiates the per-step ops on the tape. α, β, a and b can be
 // learned (per neuron). Streaming state (v, w).
 import type { DeviceLike } from "../device.js";
+import type { LayoutOption } from "./layer-layout.js";
 import { type CubaScanConfig, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
@@ -34,7 +35,7 @@ declare module "../native.js" {
 export const ADLIF_PARAMS = ["alpha", "beta", "a", "b"] as const;
 export type AdlifParam = (typeof ADLIF_PARAMS)[number];
 
-export interface AdLIFOptions {
+export interface AdLIFOptions extends LayoutOption {
   /** Membrane decay α ∈ (0, 1), or tauMem (α = exp(−dt/τ)); default tauMem 20 steps. */
   alpha?: PerNeuron;
   tauMem?: PerNeuron;

@@ -4,6 +4,7 @@
 // exact reverse scan with two adjoints (∂L/∂v, ∂L/∂b); "slayer" drops the reset and adaptation
 // paths of the spikes; "bptt" differentiates the per-step ops on the tape. α, ρ, β and θ0 can
 // all be learned. Streaming state (v, b): b is the adaptation the next step starts from.
+import type { LayoutOption } from "./layer-layout.js";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { type AlifScanConfig, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
@@ -17,7 +18,7 @@ import type { Var } from "./tape.js";
 export const ALIF_PARAMS = ["alpha", "rho", "beta", "threshold"] as const;
 export type AlifParam = (typeof ALIF_PARAMS)[number];
 
-export interface ALIFOptions {
+export interface ALIFOptions extends LayoutOption {
   /** Membrane decay α ∈ (0, 1] (default 1), or tauMem (α = exp(−dt/τ)). */
   alpha?: PerNeuron;
   tauMem?: PerNeuron;
@@ -62,7 +63,7 @@ export class ALIF extends NeuronLayer {
     const theta = paramValues(`${L} threshold`, opts.threshold ?? 1, positive);
     const P = sharedLength(L, [alpha, rho, beta, theta].map((v, i) => [ALIF_PARAMS[i], v] as const));
     const learn = learnedParams(L, opts.learn, ALIF_PARAMS);
-    super({
+    super({ layout: opts.layout,
       name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P,
       states: ["v", "b"],
     });

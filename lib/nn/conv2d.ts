@@ -1,5 +1,7 @@
 // 2-D convolution layer over time-major spike tensors: x [T, B, C, H, W] is T·B images (the
 // functional conv2d folds the leading dimensions), so one GEMM pass covers every time step.
+import { type LayoutOption, applyLayout } from "./layer-layout.js";
+import type { Layout } from "../layout.js";
 import { conv2d, conv2dBackward } from "../conv.js";
 import { type Device, type DeviceLike, parseDevice } from "../device.js";
 import { Rng } from "../random.js";
@@ -10,10 +12,12 @@ import { imageShape, noForward } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
 import { f32, ints } from "../nir/hdf5.js";
-import { fail } from "./options.js";
+import { checkOptions, fail } from "./options.js";
 import { type Packed, pack, unpack } from "./packed.js";
 
-export interface Conv2dLayerOptions {
+const CONV2D_OPTIONS: ReadonlySet<string> = new Set(["kernel", "padding", "stride", "seed", "rng", "initScale", "inputGrad", "products", "device"]);
+
+export interface Conv2dLayerOptions extends LayoutOption {
   kernel?: number;
   padding?: number;
   stride?: number;
@@ -46,8 +50,13 @@ export class Conv2d extends Module {
   compact = false;
   private packedInput: Packed | undefined;
 
+  /** The layout its own forward and backward take (layer-layout.ts). */
+  readonly layout: Layout;
+
   constructor(readonly inChannels: number, readonly outChannels: number, opts: Conv2dLayerOptions = {}) {
     super();
+    checkOptions("Conv2d", opts, CONV2D_OPTIONS);
+    this.layout = applyLayout(this, "Conv2d", opts.layout);
     for (const [k, v] of [["inChannels", inChannels], ["outChannels", outChannels], ["kernel", opts.kernel ?? 3]] as const)
       if (!Number.isInteger(v) || v < 1) fail(`Conv2d ${k}`, "an integer >= 1", v);
     const k = opts.kernel ?? 3;

@@ -5,6 +5,7 @@
 // with two adjoints (∂L/∂v, ∂L/∂i); "slayer" drops the reset's term; "bptt" differentiates the
 // per-step ops on the tape. α and α_s can be learned (per neuron). Streaming state (v, i).
 import type { DeviceLike } from "../device.js";
+import type { LayoutOption } from "./layer-layout.js";
 import { type CubaScanConfig, codes, native } from "../native.js";
 import type { Tensor } from "../tensor.js";
 import type { PerNeuron } from "./lif.js";
@@ -34,7 +35,7 @@ declare module "../native.js" {
 export const CUBA_PARAMS = ["alpha", "alphaSyn"] as const;
 export type CubaParam = (typeof CUBA_PARAMS)[number];
 
-export interface CubaLIFOptions {
+export interface CubaLIFOptions extends LayoutOption {
   /** Synaptic decay α_s ∈ (0, 1], or tauSyn (α_s = exp(−dt/τ)); one of the two is required. */
   alphaSyn?: PerNeuron;
   tauSyn?: PerNeuron;

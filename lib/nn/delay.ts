@@ -13,6 +13,8 @@
 // scattered to its outputs' taps, and the backward's correlations gathered from the same
 // nonzeros), chosen by the input's measured density as Linear chooses (on CUDA "auto" is the
 // dense path, as for Linear). ∂x is the dense correlation in both.
+import { type LayoutOption, applyLayout } from "./layer-layout.js";
+import type { Layout } from "../layout.js";
 import { type Device, parseDevice } from "../device.js";
 import { ExodusError, ShapeError, shapeStr } from "../errors.js";
 import { type DelayGeomArgs, native, supports } from "../native.js";
@@ -23,8 +25,8 @@ import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
 import { type Buffer, Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
-import type { LinearOptions } from "./linear.js";
-import { fail } from "./options.js";
+import { LINEAR_OPTIONS, type LinearOptions } from "./linear.js";
+import { checkOptions, fail } from "./options.js";
 
 /**
  * Input density below which the event-driven path is taken ("auto"), measured at the SHD-delays
@@ -88,9 +90,14 @@ export class DelayLinear extends Module {
   path: "dense" | "events" | "window" = "dense";
   private saved: { x: Tensor; coeff: Tensor; start: Tensor; geom: DelayGeomArgs; K: Tensor | undefined } | undefined;
 
+  /** The layout its own forward and backward take (layer-layout.ts). */
+  readonly layout: Layout;
+
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: DelayLinearOptions) {
     super();
     if (typeof opts !== "object" || opts === null) fail("DelayLinear options", "a mapping with at least maxDelay", opts);
+    checkOptions("DelayLinear", opts, new Set([...LINEAR_OPTIONS, "maxDelay", "sigma", "perNeuron", "sigmaDecay", "windowSigmas"]));
+    this.layout = applyLayout(this, "DelayLinear", opts.layout);
     for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const)
       if (!Number.isInteger(v) || v < 1) fail(`DelayLinear ${k}`, "an integer >= 1", v);
     if (!Number.isInteger(opts.maxDelay) || opts.maxDelay < 0) fail("DelayLinear maxDelay", "an integer >= 0 (steps)", opts.maxDelay);

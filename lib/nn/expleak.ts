@@ -1,6 +1,7 @@
 // ExpLeak synaptic filter (docs/neurons.md §2): i[t] = β·i[t−1] + x[t], with learnable β. ExpLeak → LIF
 // is a LIF with synaptic current. There is no spike, so "exodus" and "slayer" are the same exact
 // scan; "bptt" differentiates the per-step ops on the tape.
+import type { LayoutOption } from "./layer-layout.js";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { native } from "../native.js";
 import { type Tensor, keep } from "../tensor.js";
@@ -10,7 +11,7 @@ import type { Var } from "./tape.js";
 import { type NirContext, type NirStep, checkTiles, leakNode } from "./nir.js";
 import type { PerNeuron } from "./lif.js";
 
-export interface ExpLeakOptions {
+export interface ExpLeakOptions extends LayoutOption {
   /** Decay β ∈ (0, 1] (shared or per neuron). Give this or tauSyn. */
   beta?: PerNeuron;
   tauSyn?: PerNeuron;
@@ -31,7 +32,7 @@ export class ExpLeak extends NeuronLayer {
     const L = "ExpLeak";
     checkOptions(L, opts, KNOWN);
     const beta = decayValues(L, { value: opts.beta, tau: opts.tauSyn, dt: opts.dt }, { value: "beta", tau: "tauSyn" }, undefined);
-    super({ name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P: beta.length, states: ["i"] });
+    super({ layout: opts.layout, name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: !!opts.stateful, P: beta.length, states: ["i"] });
     this.learnBeta = !!opts.learnBeta;
     this.beta = this.addParam("beta", beta, this.learnBeta);
   }

@@ -9,6 +9,7 @@ export { NeuronLayer } from "./neuron.js";
 export { alphaKernel, refractoryKernel } from "./srm.js";
 export { Linear, type LinearOptions } from "./linear.js";
 export { Sequential, type SequentialOptions } from "./sequential.js";
+export type { LayoutOption } from "./layer-layout.js";
 export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";
 export { AvgPool2d, MaxPool2d, SumPool2d } from "./pool.js";
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from "./batchnorm.js";

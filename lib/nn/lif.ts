@@ -3,6 +3,7 @@
 //   exodus  one exact reverse scan per neuron (native, O(T));
 //   slayer  the same scan without the reset and clamp terms (ρ ≡ 1, c ≡ 1);
 //   bptt    the per-step operations recorded on a tape and differentiated step by step.
+import type { LayoutOption } from "./layer-layout.js";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { type LifScanConfig, codes, native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
@@ -17,7 +18,7 @@ import { type NirContext, type NirStep, checkTiles, lifNode } from "./nir.js";
 
 export type PerNeuron = number | number[] | Float32Array;
 
-export interface LIFOptions {
+export interface LIFOptions extends LayoutOption {
   /** Decay α ∈ (0, 1] per step (shared, or one per neuron). Give this or tauMem. */
   alpha?: PerNeuron;
   /** Membrane time constant, in units of dt: α = exp(-dt/τ). */
@@ -72,6 +73,7 @@ export class LIF extends NeuronLayer {
     checkOptions(L, opts, KNOWN);
     const { alpha, theta, m } = lifValues(L, opts);
     super({
+      layout: opts.layout,
       name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward),
       stateful: opts.stateful === undefined ? false : bool(`${L} stateful`, opts.stateful), P: Math.max(alpha.length, theta.length),
       states: ["v"],

@@ -1,5 +1,7 @@
 // Linear layer over all time steps at once (docs/neurons.md §4): y = x·Wᵀ (+ b) for x [T, B, …, in]
 // folded into T·B rows; backward gives ∂x = ∂y·W, ∂W += ∂yᵀ·x, ∂b += Σ_rows ∂y.
+import { type LayoutOption, applyLayout } from "./layer-layout.js";
+import type { Layout } from "../layout.js";
 import { type DeviceLike, type Device, parseDevice } from "../device.js";
 import { ShapeError, shapeStr } from "../errors.js";
 import { supports } from "../native.js";
@@ -12,9 +14,12 @@ import { type Activation, type Fusion, NO_FUSION } from "./activation.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
 import { f32 } from "../nir/hdf5.js";
-import { fail } from "./options.js";
+import { checkOptions, fail } from "./options.js";
 
-export interface LinearOptions {
+/** LinearOptions' keys: an unknown one is an error with a suggestion (DelayLinear adds its own). */
+export const LINEAR_OPTIONS: ReadonlySet<string> = new Set(["bias", "seed", "rng", "initScale", "inputGrad", "products", "device"]);
+
+export interface LinearOptions extends LayoutOption {
   bias?: boolean;
   /** Seed of the initial weights (default 0), or an Rng to draw from. */
   seed?: number;
@@ -47,13 +52,18 @@ export class Linear extends Module {
   private index = this.ownIndex;
   private input: Tensor | undefined;
 
+  /** The layout its own forward and backward take (layer-layout.ts). */
+  readonly layout: Layout;
+
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
+    checkOptions("Linear", opts, LINEAR_OPTIONS);
     for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const)
       if (!Number.isInteger(v) || v < 1) fail(`Linear ${k}`, "an integer >= 1", v);
     const scale = opts.initScale ?? 1;
     if (typeof scale !== "number" || !(scale > 0)) fail("Linear initScale", "a number > 0", scale);
     this.device = parseDevice(opts.device);
+    this.layout = applyLayout(this, "Linear", opts.layout);
     this.inputGrad = opts.inputGrad ?? true;
     this.products = checkPath("Linear products", opts.products ?? "auto");
     const rng = opts.rng ?? new Rng(opts.seed ?? 0);

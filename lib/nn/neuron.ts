@@ -12,6 +12,8 @@ import * as ops from "../ops.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward, sameShape, timeMajor } from "./common.js";
 import { Module, type Parameter, newParameter } from "./module.js";
+import { applyLayout } from "./layer-layout.js";
+import type { Layout } from "../layout.js";
 import { type BackwardMethod, fail } from "./options.js";
 import { type ParamVar, Tape, type Var, wireSteps } from "./tape.js";
 
@@ -114,9 +116,13 @@ export abstract class NeuronLayer extends Module {
   private maskBuffer: Uint8Array | undefined;
   private scratchOwned = new Set<Tensor>();
 
-  protected constructor(o: { name: string; device: Device; backward: BackwardMethod; stateful: boolean; P: number; states: readonly string[] }) {
+  /** The layout its own forward and backward take (layer-layout.ts). */
+  readonly layout: Layout;
+
+  protected constructor(o: { name: string; device: Device; backward: BackwardMethod; stateful: boolean; P: number; states: readonly string[]; layout?: unknown }) {
     super();
     this.name = o.name;
+    this.layout = applyLayout(this, o.name, o.layout);
     this.device = o.device;
     this.backwardMethod = o.backward;
     this.stateful = o.stateful;

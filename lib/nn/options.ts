@@ -5,6 +5,7 @@ import { fail } from "../validate.js";
 export { fail };
 import { SURROGATES, type SurrogateName, codes } from "../native.js";
 import { type DeviceLike, parseDevice } from "../device.js";
+import type { Layout } from "../layout.js";
 import { didYouMean } from "../suggest.js";
 
 export type { SurrogateName };
@@ -84,9 +85,13 @@ export function learnedParams<T extends string>(layer: string, v: unknown, allow
   return [...new Set(v as T[])];
 }
 
-/** Options must be an object of known keys. */
-export function checkOptions(layer: string, opts: unknown, known: ReadonlySet<string>): void {
+/** Options every layer takes besides its own (layer-layout.ts). */
+const SHARED_OPTIONS: readonly string[] = ["layout"];
+
+/** Options must be an object of known keys (a layer's own, or shared). */
+export function checkOptions(layer: string, opts: unknown, own: ReadonlySet<string>): void {
   if (typeof opts !== "object" || opts === null) fail(`${layer} options`, "an object", opts);
+  const known = new Set([...own, ...SHARED_OPTIONS]);
   for (const k of Object.keys(opts))
     if (!known.has(k)) throw new ConfigError(`${layer} options: expected only known options (${[...known].join(", ")}), received ${describe(k)}${didYouMean(k, known)}`);
 }
@@ -123,7 +128,7 @@ export function decayValues(
  * What a neuron layer's constructor hands NeuronLayer's: its name, device, backward method, P and
  * state names, with `stateful` checked to be a boolean (CubaLIF, adLIF).
  */
-export function layerBase(layer: string, opts: { device?: DeviceLike; backward?: unknown; stateful?: unknown }, P: number, states: readonly string[]) {
+export function layerBase(layer: string, opts: { device?: DeviceLike; backward?: unknown; stateful?: unknown; layout?: Layout }, P: number, states: readonly string[]) {
   if (opts.stateful !== undefined && typeof opts.stateful !== "boolean") fail(`${layer} stateful`, "true or false", opts.stateful);
-  return { name: layer, device: parseDevice(opts.device), backward: checkBackward(layer, opts.backward), stateful: !!opts.stateful, P, states };
+  return { layout: opts.layout, name: layer, device: parseDevice(opts.device), backward: checkBackward(layer, opts.backward), stateful: !!opts.stateful, P, states };
 }

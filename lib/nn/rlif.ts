@@ -6,6 +6,7 @@
 //   exodus  the exact adjoint scan, reset term included (one native call per layer);
 //   slayer  the same scan without the reset term;
 //   bptt    the per-step operations recorded on the tape (lib/nn/tape.ts), the independent reference.
+import type { LayoutOption } from "./layer-layout.js";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { type RlifScanConfig, codes, native } from "../native.js";
 import * as ops from "../ops.js";
@@ -33,7 +34,7 @@ declare module "../native.js" {
   }
 }
 
-export interface RLIFOptions {
+export interface RLIFOptions extends LayoutOption {
   /** The number of neurons H (the input's last dimension). */
   size: number;
   /** Decay α ∈ (0, 1] per step (shared, or one per neuron). Give this or tauMem. */
@@ -88,7 +89,7 @@ export class RLIF extends NeuronLayer {
     for (const [k, a] of [["alpha", alpha], ["threshold", theta]] as const)
       if (a.length !== 1 && a.length !== H) fail(`${L} ${k}`, `one value or ${H} (one per neuron)`, `${a.length} values`);
     const device = parseDevice(opts.device);
-    super({ name: L, device, backward: checkBackward(L, opts.backward), stateful: flag(L, "stateful", opts.stateful), P: H, states: ["v", "s"] });
+    super({ layout: opts.layout, name: L, device, backward: checkBackward(L, opts.backward), stateful: flag(L, "stateful", opts.stateful), P: H, states: ["v", "s"] });
     this.size = H;
     this.surrogate = parseSurrogate(L, opts.surrogate);
     this.reset = oneOf(`${L} reset`, opts.reset, ["subtract", "zero"] as const, "subtract");

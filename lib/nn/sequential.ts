@@ -6,6 +6,8 @@
 import type { Activation, ForwardRequest, Fusion, InputReads } from "./activation.js";
 import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
 import { type PlanStep, buildPlan } from "./plan.js";
+import { layoutOf } from "./layer-layout.js";
+import { ConfigError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { type Layout, checkLayout, checkSequenceInput, fromTimeMajor, swapLeadingAxes, toTimeMajor } from "../layout.js";
 
@@ -30,11 +32,15 @@ export class Sequential extends Module {
     const opts = last !== undefined && !(last instanceof Module) ? (layers.pop() as SequentialOptions) : {};
     this.layers = layers as Module[];
     this.layout = checkLayout("Sequential layout", opts.layout);
+    checkMemberLayouts(this.layers);
   }
 
   /** The fusion plan, built on the first forward (and again only if layers were added or removed). */
   get plan(): readonly PlanStep[] {
-    if (!this.planned || this.planned.layers !== this.layers.length) this.planned = { steps: buildPlan(this.layers), layers: this.layers.length };
+    if (!this.planned || this.planned.layers !== this.layers.length) {
+      checkMemberLayouts(this.layers);
+      this.planned = { steps: buildPlan(this.layers), layers: this.layers.length };
+    }
     return this.planned.steps;
   }
 
@@ -159,4 +165,14 @@ function hasNeurons(m: Module): boolean {
 /** The request a layer of the chain gets: a mask when wanted, and the caller's observer. */
 function sub(req: ForwardRequest, mask: boolean): ForwardRequest {
   return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}) };
+}
+
+/** Layers pass time-major tensors to each other: a batch-first layer belongs outside, its layout on the Sequential. */
+function checkMemberLayouts(layers: readonly Module[]): void {
+  layers.forEach((l, i) => {
+    if (layoutOf(l) === "BTN")
+      throw new ConfigError(
+        `Sequential layer ${i} (${l.describe()}): expected layout "TBN" (layers inside a Sequential pass time-major [T, B, …] tensors to each other), received "BTN"; give { layout: "BTN" } to the Sequential instead`,
+      );
+  });
 }

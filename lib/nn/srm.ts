@@ -2,6 +2,7 @@
 // s = S(u). Backward "exodus" is exact (back-substitution for ψ = total ∂L/∂s, then a correlation
 // with ε); "slayer" takes ψ = ∂L/∂s; "bptt" differentiates the per-step ops on the tape.
 // With ε[k] = α^k and ν[k] = −m·α^(k+1) it is the LIF of §1.
+import type { LayoutOption } from "./layer-layout.js";
 import { type DeviceLike, parseDevice } from "../device.js";
 import { type SrmScanConfig, codes, native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
@@ -13,7 +14,7 @@ import {
 import type { Var } from "./tape.js";
 import { type NirContext, refuse } from "./nir.js";
 
-export interface SRMOptions {
+export interface SRMOptions extends LayoutOption {
   /** Response kernel ε[0..Kε) (default: SLAYER's alpha kernel from tauSr). */
   epsilon?: number[] | Float32Array;
   /** Refractory kernel ν[0..Kν), applied one step late (default: from tauRef and scaleRef). */
@@ -70,7 +71,7 @@ export class SRM extends NeuronLayer {
   constructor(opts: SRMOptions = {}) {
     const L = "SRM";
     checkOptions(L, opts, KNOWN);
-    super({ name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: false, P: 1, states: [] });
+    super({ layout: opts.layout, name: L, device: parseDevice(opts.device), backward: checkBackward(L, opts.backward), stateful: false, P: 1, states: [] });
     this.surrogate = parseSurrogate(L, opts.surrogate);
     this.theta = opts.threshold === undefined ? 1 : positive(`${L} threshold`, opts.threshold);
     this.multiSpike = oneOf(`${L} spikeFn`, opts.spikeFn, ["single", "multi"] as const, "single") === "multi";

@@ -8,26 +8,15 @@ import { AdLIF, type AdLIFOptions } from "../../lib/nn/adlif.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { type AdlifRefParams, adlifBackwardRef, adlifForwardRef } from "../../lib/selftest/adlif-reference.js";
-import { firingInput, normal } from "./helpers.js";
+import { firingInput, normal, runStateful } from "./helpers.js";
 import { relErr, spikeRate } from "./reference.js";
 
 const cpu = Device.cpu;
 const PARAMS = ["alpha", "beta", "a", "b"] as const;
 
 function runAdlif(opts: AdLIFOptions, shape: number[], x: Float32Array, g: Float32Array, init?: { v0: Float32Array; w0: Float32Array }) {
-  const layer = new AdLIF({ learn: [...PARAMS], stateful: true, ...opts, device: cpu });
-  const N = x.length / shape[0];
-  try {
-    if (init) layer.setState([Tensor.from(init.v0, [N], cpu), Tensor.from(init.w0, [N], cpu)]);
-    const s = layer.forward(Tensor.from(x, shape, cpu));
-    const v = layer.membrane?.toArray() ?? new Float32Array(0);
-    const dx = layer.backward(Tensor.from(g, shape, cpu));
-    const grads: Record<string, Float32Array> = {};
-    for (const p of layer.parameters()) grads[p.name] = p.grad.toArray();
-    return { s: s.toArray(), v, dx: dx.toArray(), dv0: layer.stateGrads![0].toArray(), dw0: layer.stateGrads![1].toArray(), grads, state: layer.states!.map((t) => t.toArray()) };
-  } finally {
-    layer.dispose();
-  }
+  const r = runStateful(new AdLIF({ learn: [...PARAMS], stateful: true, ...opts, device: cpu }), shape, x, g, init && [init.v0, init.w0]);
+  return { ...r, dv0: r.dStates[0], dw0: r.dStates[1] };
 }
 
 const T = 150, B = 3, F = 16, N = B * F;

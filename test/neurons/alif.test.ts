@@ -7,7 +7,7 @@ import { ALIF, type ALIFOptions } from "../../lib/nn/alif.js";
 import { LIF } from "../../lib/nn/lif.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
-import { firingInput, normal } from "./helpers.js";
+import { firingInput, normal, runStateful } from "./helpers.js";
 import { type AlifRefParams, alifBackwardRef, alifForwardRef, relErr, spikeRate } from "./reference.js";
 
 const cpu = Device.cpu;
@@ -23,22 +23,8 @@ interface Run {
 }
 
 function runAlif(opts: ALIFOptions, shape: number[], x: Float32Array, g: Float32Array, init?: { v0: Float32Array; b0: Float32Array }): Run {
-  const layer = new ALIF({ learn: ["alpha", "rho", "beta", "threshold"], stateful: true, ...opts, device: cpu });
-  const N = x.length / shape[0];
-  try {
-    if (init) layer.setState([Tensor.from(init.v0, [N], cpu), Tensor.from(init.b0, [N], cpu)]);
-    const s = layer.forward(Tensor.from(x, shape, cpu));
-    const v = layer.membrane?.toArray() ?? new Float32Array(0);
-    const dx = layer.backward(Tensor.from(g, shape, cpu));
-    const grads: Record<string, Float32Array> = {};
-    for (const p of layer.parameters()) grads[p.name] = p.grad.toArray();
-    return {
-      s: s.toArray(), v, dx: dx.toArray(), dv0: layer.stateGrads![0].toArray(), db0: layer.stateGrads![1].toArray(), grads,
-      state: layer.states!.map((t) => t.toArray()),
-    };
-  } finally {
-    layer.dispose();
-  }
+  const r = runStateful(new ALIF({ learn: ["alpha", "rho", "beta", "threshold"], stateful: true, ...opts, device: cpu }), shape, x, g, init && [init.v0, init.b0]);
+  return { ...r, dv0: r.dStates[0], db0: r.dStates[1] };
 }
 
 const T = 120, B = 3, F = 16, N = B * F;

@@ -2,6 +2,7 @@
 // takes a layer through forward and backward and returns host arrays.
 import { Device } from "../../lib/device.js";
 import { LIF, type LIFOptions } from "../../lib/nn/lif.js";
+import type { NeuronLayer } from "../../lib/nn/neuron.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 
@@ -41,6 +42,36 @@ export function runLif(opts: LIFOptions, shape: number[], x: Float32Array, g: Fl
     if (p) out.dalpha = p.grad.toArray();
     for (const t of [xt, s, dx]) t.dispose();
     return out;
+  } finally {
+    layer.dispose();
+  }
+}
+
+/** A stateful layer's run as host arrays: ∂(initial state) per state, in the layer's state order. */
+export interface StatefulRun {
+  s: Float32Array;
+  v: Float32Array;
+  dx: Float32Array;
+  dStates: Float32Array[];
+  grads: Record<string, Float32Array>;
+  state: Float32Array[];
+}
+
+/**
+ * Takes a stateful layer (CubaLIF, adLIF, ALIF) through setState(init), forward and backward on
+ * its device, and disposes it: outputs, gradients by parameter name and the carried states.
+ */
+export function runStateful(layer: NeuronLayer, shape: number[], x: Float32Array, g: Float32Array, init?: Float32Array[]): StatefulRun {
+  const device = layer.device;
+  const N = x.length / shape[0];
+  try {
+    if (init) layer.setState(init.map((a) => Tensor.from(a, [N], device)));
+    const s = layer.forward(Tensor.from(x, shape, device));
+    const v = layer.membrane?.toArray() ?? new Float32Array(0);
+    const dx = layer.backward(Tensor.from(g, shape, device));
+    const grads: Record<string, Float32Array> = {};
+    for (const p of layer.parameters()) grads[p.name] = p.grad.toArray();
+    return { s: s.toArray(), v, dx: dx.toArray(), dStates: layer.stateGrads!.map((t) => t.toArray()), grads, state: layer.states!.map((t) => t.toArray()) };
   } finally {
     layer.dispose();
   }

@@ -1,12 +1,13 @@
 // The reference PyTorch modules of benchmarks/peers/exodus_torch.py reproduce exodus's forward on
-// random input: each neuron with the same options, and whole networks exported by exodus (model
+// random input: each neuron (LIF, IAF, ALIF, CubaLIF, AdLIF, RLIF, ExpLeak, SRM) with the same options
+// and exodus's state dict loaded strictly, and whole networks exported by exodus (model
 // files with their config) loaded by load_exodus with load_state_dict(strict=True). Skipped where
 // /usr/bin/python3 has no torch.
 import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ALIF, ExpLeak, IAF, LIF, Rng, SRM, Tensor, type Module } from "../../lib/index.js";
+import { ALIF, AdLIF, CubaLIF, ExpLeak, IAF, LIF, RLIF, Rng, SRM, Tensor, type Module } from "../../lib/index.js";
 import { encodeSafetensors } from "../../lib/io/safetensors.js";
 import { modelMetadata, moduleState, stateTensors } from "../../lib/train/checkpoint.js";
 import { validateConfig } from "../../lib/train/config.js";
@@ -44,6 +45,13 @@ const cases: { name: string; layer: () => Module; torch: string; lo?: number; hi
   { name: "IAF", layer: () => new IAF({ threshold: 2 }), torch: "IAF(threshold=2)" },
   { name: "ALIF, per-neuron β", layer: () => new ALIF({ tauMem: 10, tauAdapt: 30, beta: per(0.5, 2, 3), threshold: 0.8, learn: ["alpha", "beta"] }),
     torch: `ALIF(tau_mem=10, tau_adapt=30, beta=${JSON.stringify(per(0.5, 2, 3))}, threshold=0.8, learn=["alpha", "beta"])` },
+  { name: "CubaLIF, per-neuron τ_syn, learned decays, reset to zero", layer: () => new CubaLIF({ tauSyn: per(2, 8, 4), tauMem: 10, threshold: 0.8, reset: "zero", learn: ["alpha", "alphaSyn"] }),
+    torch: `CubaLIF(tau_syn=${JSON.stringify(per(2, 8, 4))}, tau_mem=10, threshold=0.8, reset='zero', learn=["alpha", "alphaSyn"])`, hi: 1 },
+  { name: "AdLIF, per-neuron a, learned", layer: () => new AdLIF({ tauMem: 5, tauAdapt: 30, a: per(-0.5, 1, 5), b: 0.8, threshold: 0.4, learn: ["alpha", "beta", "a", "b"] }),
+    torch: `AdLIF(tau_mem=5, tau_adapt=30, a=${JSON.stringify(per(-0.5, 1, 5))}, b=0.8, threshold=0.4, learn=["alpha", "beta", "a", "b"])`, hi: 3 },
+  { name: "AdLIF, defaults", layer: () => new AdLIF({ threshold: 0.3 }), torch: "AdLIF(threshold=0.3)", hi: 3 },
+  { name: "RLIF, bias, learned α (its weight loaded from exodus's state dict)", layer: () => new RLIF({ size: N, tauMem: 6, threshold: 0.7, bias: true, learnAlpha: true, seed: 9, initScale: 2 }),
+    torch: `RLIF(${N}, tau_mem=6, threshold=0.7, bias=True, learn_alpha=True)` },
   { name: "ExpLeak", layer: () => new ExpLeak({ tauSyn: 5, learnBeta: true }), torch: "ExpLeak(tau_syn=5, learn_beta=True)", lo: -1 },
   { name: "SRM, SLAYER's kernels", layer: () => new SRM({ tauSr: 4, tauRef: 2, scaleRef: 2, threshold: 1.5 }), torch: "SRM(tau_sr=4, tau_ref=2, scale_ref=2, threshold=1.5)" },
   { name: "SRM, explicit kernels, multi-spike", layer: () => new SRM({ epsilon: [0.5, 1, 0.5], nu: [-1, -0.5], spikeFn: "multi" }),
@@ -56,21 +64,25 @@ describe("reference PyTorch modules (benchmarks/peers/exodus_torch.py)", () => {
     const want = cases.map((c, k) => {
       const l = c.layer();
       const y = l.forward(Tensor.from(inputs[k], [T, B, N])).toArray();
-      const names = Object.keys(l.stateDict());
+      const dict = l.stateDict();
+      const names = Object.keys(dict);
+      const state = Object.fromEntries(Object.entries(dict).map(([k, t]) => [k, { shape: t.shape, data: Array.from(t.toArray()) }]));
       l.dispose();
-      return { y, names };
+      return { y, names, state };
     });
     const got = python(
       `from exodus_torch import *
 d = json.loads(sys.stdin.read())
 out = []
-for expr, x in zip(d["exprs"], d["xs"]):
+for expr, x, st in zip(d["exprs"], d["xs"], d["states"]):
     m = eval(expr)
+    names = list(m.state_dict().keys())
+    m.load_state_dict({k: torch.tensor(v["data"], dtype=torch.float32).reshape(v["shape"]) for k, v in st.items()}, strict=True)
     with torch.no_grad():
         y = m(torch.tensor(x, dtype=torch.float32).reshape(${T}, ${B}, ${N}))
-    out.append({"y": y.flatten().tolist(), "names": list(m.state_dict().keys())})
+    out.append({"y": y.flatten().tolist(), "names": names})
 print(json.dumps(out))`,
-      { exprs: cases.map((c) => c.torch), xs: inputs },
+      { exprs: cases.map((c) => c.torch), xs: inputs, states: want.map((w) => w.state) },
     ) as { y: number[]; names: string[] }[];
     cases.forEach((c, k) => {
       expect(got[k].names, c.name).toEqual(want[k].names);

@@ -39,8 +39,13 @@ export abstract class Optimizer {
 
   /** One update from the current gradients with the learning rate train.lr × factor (the schedule's), times each group's lrScale. */
   step(factor = 1): void {
+    this.stepAt(this.lr * factor);
+  }
+
+  /** One update with the learning rate lr (times each group's lrScale): lib/optim.ts's step(lr). */
+  stepAt(lr: number): void {
     this.t++;
-    this.params.forEach((p, i) => this.update(p, this.slotsOf(i), this.lr * factor * this.options[i].lrScale, this.options[i].weightDecay));
+    this.params.forEach((p, i) => this.update(p, this.slotsOf(i), lr * this.options[i].lrScale, this.options[i].weightDecay));
   }
 
   protected abstract update(p: Parameter, slots: Tensor[], lr: number, weightDecay: number): void;
