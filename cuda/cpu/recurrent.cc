@@ -11,14 +11,13 @@
 
 #include "kernels/recurrent.cuh"
 #include "parallel.h"
+#include "recurrent_rows.h"
 #include "exodus/backend.h"
 
 namespace exo {
 namespace cpu {
 namespace {
 
-// Chunks of batch rows: a count fixed by the shape (not the threads), so ∂V's summation order is too.
-size_t row_chunks(size_t B) { return B < 16 ? B : 16; }
 constexpr size_t kRows = 8;  // rows whose r = Vᵀ·∂L/∂u is one GEMM per step
 
 template <class M>
@@ -134,10 +133,7 @@ void backward_rows(const RecurrentConfig& rc, const RecurrentParams& p, const st
 void recurrent_forward(const RecurrentConfig& c, RecurrentParams p, const float* x, float* vs, float* as, float* ss,
                        float* s, float* v, float* aux, float* u) {
   const size_t H = c.P, B = c.N / c.P;
-  // Vᵀ: row j is what neuron j's spike adds to every neuron.
-  std::vector<float> wt(H * H);
-  for (size_t i = 0; i < H; ++i)
-    for (size_t j = 0; j < H; ++j) wt[j * H + i] = p.w[i * H + j];
+  const std::vector<float> wt = transposed(p.w, H);
   const size_t chunks = row_chunks(B);
   k::with_model(c.model, [&](auto m) {
     using M = decltype(m);
@@ -169,13 +165,7 @@ void recurrent_backward(const RecurrentConfig& c, NeuronGrad method, RecurrentPa
       });
     });
   });
-  // ∂V[i][j] = Σ_chunks ∂Vᵀ[j][i], the chunks in order.
-  for (size_t i = 0; i < H; ++i)
-    for (size_t j = 0; j < H; ++j) {
-      float sum = 0.f;
-      for (size_t ch = 0; ch < chunks; ++ch) sum += dwt[ch * H * H + j * H + i];
-      gr.dw[i * H + j] = sum;
-    }
+  sum_chunks_transposed(dwt, chunks, H, gr.dw);
 }
 
 }  // namespace cpu

@@ -12,6 +12,7 @@
 #include "adlif.cuh"
 #include "alif.cuh"
 #include "cuba.cuh"
+#include "rlif.cuh"
 #include "exodus/recurrent.h"
 
 namespace exo {
@@ -26,17 +27,8 @@ struct RecPrev {
   float v, a, drho;
 };
 
-EXO_HD LifConfig rec_as_lif(const RecurrentConfig& c) {
-  LifConfig l;
-  l.T = c.T;
-  l.N = c.N;
-  l.P = c.P;
-  l.sg = c.sg;
-  l.sg_scale = c.sg_scale;
-  l.sg_width = c.sg_width;
-  l.reset = c.reset;
-  return l;
-}
+// The models' steps read LIF's switches of a recurrent layer (single spikes, no clamp): RLIF's.
+EXO_HD LifConfig rec_as_lif(const RecurrentConfig& c) { return rlif_as_lif(c); }
 
 struct RecCuba {
   struct P {

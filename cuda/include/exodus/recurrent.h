@@ -15,8 +15,8 @@ enum class RecModel : int { Cuba = 0, Alif = 1, Adlif = 2 };
 constexpr int kRecParams = 5;
 constexpr int kRecGrads = 4;
 
-struct RecurrentConfig : ScanShape, SurrogateSpec {
-  ResetMode reset = ResetMode::Subtract;
+// RLIF's config (shape, surrogate, reset) and the model.
+struct RecurrentConfig : RlifConfig {
   RecModel model = RecModel::Cuba;
 };
 // p [H] each, in the model's order: CubaLIF (α_s, α, θ); ALIF (α, ρ, β, θ0); adLIF (α, β, a, b, θ).
