@@ -23,7 +23,8 @@ import { Sequential } from "../../lib/nn/sequential.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor, scope } from "../../lib/tensor.js";
 import { readoutCrossEntropy } from "../../lib/train/loss.js";
-import { blasVerdict, ensureHeapEnv, handicappedPeer, heapConditions } from "../peer-conditions.js";
+import { HEAP_ENV, blasVerdict, ensureHeapEnv, handicappedPeer, heapConditions } from "../peer-conditions.js";
+import { peakRssMiB } from "../step/step.js";
 
 ensureHeapEnv();
 const args = process.argv.slice(2);
@@ -101,13 +102,23 @@ const spikes = scope(() => {
   const s = (nets.exodus.layers[1] as NeuronLayer).forward((nets.exodus.layers[0] as Linear).forward(input)).toArray();
   return s.reduce((a, b) => a + b, 0) / s.length;
 });
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+const median = (a: number[]) => {
+  const s = [...a].sort((p, q) => p - q), m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const spread = (a: number[]) => ({ min: Math.min(...a), max: Math.max(...a) });
 
-/** Each exodus method alone in a child process: its peak RSS. */
+/**
+ * Each exodus method alone in a child process: its peak RSS, under glibc's default allocator
+ * (freed memory returned to the OS), so that the peak is the live memory's, not what a kept heap
+ * grew to.
+ */
 function alone(m: "exodus" | "bptt"): number | undefined {
-  const a = [process.argv[1], "--only", m, "--rounds", "1", "--neuron", neuron, "--device", value("device", "cpu"), ...(args.includes("--threads") ? ["--threads", value("threads", "1")] : [])];
-  const r = spawnSync(process.execPath, a, { encoding: "utf8", env: process.env });
+  const a = [process.argv[1], "--only", m, "--rounds", "1", "--neuron", neuron, "--device", value("device", "cpu"), "--fresh-memory",
+    ...(args.includes("--threads") ? ["--threads", value("threads", "1")] : [])];
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of Object.keys(HEAP_ENV)) delete env[k];
+  const r = spawnSync(process.execPath, a, { encoding: "utf8", env });
   return r.status === 0 ? JSON.parse(r.stdout).peakRssMiB : undefined;
 }
 
@@ -116,10 +127,11 @@ const out: Record<string, unknown> = {
   hiddenSpikeRate: spikes, allocator: heapConditions(), loadavgPerRound: load,
   medianMs: Object.fromEntries(methods.map((m) => [m, median(times[m])])), spreadMs: Object.fromEntries(methods.map((m) => [m, spread(times[m])])), allMs: times,
 };
-if (methods.length === 1) out.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+if (methods.length === 1) out.peakRssMiB = Math.round(peakRssMiB()); // VmHWM: getrusage's maxRSS carries the parent's over
 else {
   out.speedupVsTape = median(times.bptt) / median(times.exodus);
-  out.peakRssMiB = { exodus: alone("exodus"), bptt: alone("bptt") };
+  out.speedupVsTapePerRound = times.exodus.map((e, r) => times.bptt[r] / e);
+  out.peakRssMiB = { exodus: alone("exodus"), bptt: alone("bptt"), allocator: "each alone, glibc's default allocator" };
 }
 if (withPeer) {
   const ok = peerRuns.filter((p): p is Peer => "step_ms" in p);
@@ -130,7 +142,11 @@ if (withPeer) {
   const best = Math.min(...[1, 2].filter((t) => peers[t].length).map((t) => median(peers[t])));
   const withheld = handicappedPeer(ok[0]?.blas);
   if (withheld) out.peerRatioWithheld = withheld;
-  else if (Number.isFinite(best)) out.speedupVsPeerBest = best / median(times.exodus);
+  else if (Number.isFinite(best)) {
+    out.speedupVsPeerBest = best / median(times.exodus);
+    // per round: the peer's faster thread count of that round against exodus's step of that round
+    out.speedupVsPeerPerRound = times.exodus.map((e, r) => Math.min(...[1, 2].map((t) => peers[t][r] ?? Infinity)) / e);
+  }
 }
 const text = JSON.stringify(out, null, 2);
 console.log(text);
