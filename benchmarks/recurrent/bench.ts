@@ -1,5 +1,5 @@
 // The recurrent SHD training step (docs/performance.md, the recurrent SHD step): 100 inputs → 256
-// recurrent LIF (or, with --neuron cubalif, recurrent CubaLIF) → 20, B 128, T 250, input spikes at
+// recurrent LIF (or, with --neuron cubalif, recurrent CubaLIF with configs/shd-recurrent.yaml's τ) → 20, B 128, T 250, input spikes at
 // SHD's density, max-over-time readout, one full step (forward, loss, backward, no optimiser).
 // exodus (the fused scans), exodus's own BPTT tape and, with --peer, the PyTorch autograd BPTT peer
 // of the same net (benchmarks/peers/torch_recurrent_step.py, OpenBLAS, at 1 and 2 threads, its
@@ -47,8 +47,8 @@ const input = Tensor.from(x, [T, B, IN], device);
 
 function net(backward: "exodus" | "bptt") {
   const r = new Rng(1);
-  const rec = neuron === "lif" ? new RLIF({ size: H, tauMem: 30, rng: r, backward, device }) : new RCubaLIF({ size: H, tauMem: 30, tauSyn: 5, rng: r, backward, device });
-  return new Sequential(new Linear(IN, H, { bias: false, rng: r, initScale: neuron === "lif" ? 3 : 1, device }), rec, new Linear(H, C, { bias: false, rng: r, device }));
+  const rec = neuron === "lif" ? new RLIF({ size: H, tauMem: 30, rng: r, backward, device }) : new RCubaLIF({ size: H, tauMem: 5, tauSyn: 2.5, rng: r, backward, device });
+  return new Sequential(new Linear(IN, H, { bias: false, rng: r, initScale: 3, device }), rec, new Linear(H, C, { bias: false, rng: r, device }));
 }
 const methods = (args.includes("--only") ? [value("only", "exodus")] : ["exodus", "bptt"]) as ("exodus" | "bptt")[];
 const nets = { exodus: net("exodus"), bptt: net("bptt") };
