@@ -101,6 +101,7 @@ export const BACKEND_OPS = [
   "fill", "unary", "binary", "axpby", "reduce", "gemm", "softmax_xent", "log_softmax",
   "lif_forward", "lif_backward", "expleak_forward", "expleak_backward", "srm_forward", "srm_backward",
   "alif_forward", "alif_backward", "spike_fn", "surrogate_grad",
+  "recurrent_forward", "recurrent_backward",
   "gemm_batched", "im2col", "col2im", "pool2d", "pool2d_backward", "adam_step", "dropout_mask", "dropout_apply",
   "scatter_frames", "scatter_batch",
   "count_nonzero", "sparse_linear_forward", "sparse_linear_weight_grad", "sparse_conv_forward", "sparse_conv_weight_grad",
@@ -204,6 +205,10 @@ export type AlifScanConfig = ScanShape & SurrogateSpec;
 /** Recurrent LIF (neurons.h RlifConfig): P is the layer's neuron count H; N = batch·H. */
 export interface RlifScanConfig extends ScanShape, SurrogateSpec {
   reset: number;
+}
+/** The recurrent CubaLIF, ALIF, adLIF scans (exodus/recurrent.h): model 0, 1, 2; P = H, N = batch·H. */
+export interface RecurrentScanConfig extends RlifScanConfig {
+  model: number;
 }
 /** CubaLIF and adLIF read LIF's config: the reset mode and the surrogate (neurons.h LifConfig). */
 export interface CubaScanConfig extends ScanShape, SurrogateSpec {
@@ -328,6 +333,18 @@ export interface NativeAddon extends NeuronScans {
   alifBackward(o: AlifScanConfig & {
     method: number; alpha: View; rho: View; beta: View; theta0: View; g: View; v: View; b: View; v0: View; dx: View;
     dv0?: Opt; db0?: Opt; dalpha?: Opt; drho?: Opt; dbeta?: Opt; dtheta0?: Opt;
+  }): void;
+  /**
+   * A recurrent CubaLIF/ALIF/adLIF (binding_recurrent.cc): the model's parameters by their scan names
+   * (cubaForward's, alifForward's, adlifForward's); aState/aux the second state (i, b, w); u [T, N] for adLIF.
+   */
+  recurrentForward(o: RecurrentScanConfig & Record<string, View | Opt | number> & {
+    x: View; bias?: Opt; w: View; vState: View; aState: View; sState: View; s: View; v: View; aux: View; u?: Opt;
+  }): void;
+  /** dw [P, P] overwritten; the learnable parameters' gradients [N] by the feed-forward backward's names. */
+  recurrentBackward(o: RecurrentScanConfig & Record<string, View | Opt | number> & {
+    method: number; w: View; bias?: Opt; g: View; h?: Opt; v: View; aux: View; u?: Opt; v0: View; a0: View; s0: View; dx: View;
+    dv0?: Opt; da0?: Opt; ds0?: Opt; dbias?: Opt; dw: View;
   }): void;
   /** s = S(v) with theta[i % P] */
   spikeFn(o: { v: View; s: View; n: number; theta: View; P: number; multi: boolean; maxSpikes: number }): void;

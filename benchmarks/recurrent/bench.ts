@@ -1,20 +1,32 @@
-// The recurrent SHD training step (docs/performance.md, Recurrent LIF): 100 inputs → 256 recurrent
-// LIF → 20, B 128, T 250, input spikes at SHD's density, max-over-time readout, one full step
-// (forward, loss, backward, no optimiser). exodus (the fused scans) and exodus's own BPTT tape,
-// interleaved in each round so that both see the same machine load; the median per method and the
-// load average. With --only one method runs alone, and the process's peak RSS is its memory.
+// The recurrent SHD training step (docs/performance.md, the recurrent SHD step): 100 inputs → 256
+// recurrent LIF (or, with --neuron cubalif, recurrent CubaLIF with configs/shd-recurrent.yaml's τ) → 20, B 128, T 250, input spikes at
+// SHD's density, max-over-time readout, one full step (forward, loss, backward, no optimiser).
+// exodus (the fused scans), exodus's own BPTT tape and, with --peer, the PyTorch autograd BPTT peer
+// of the same net (benchmarks/peers/torch_recurrent_step.py, OpenBLAS, at 1 and 2 threads, its
+// best taken), interleaved in each round so that all see the same machine load; medians and the
+// load average. Both sides run with glibc keeping freed memory (peer-conditions.ts). Peak memory:
+// each exodus method once more alone in a child process (--only), the peer's own VmHWM.
 //
-//   node dist/benchmarks/recurrent/bench.js [--rounds 3] [--threads N] [--device cpu|cuda] [--only exodus|bptt]
+//   node dist/benchmarks/recurrent/bench.js [--rounds 3] [--threads N] [--device cpu|cuda] [--neuron lif|cubalif]
+//       [--peer] [--out benchmarks/results/NAME.json] [--only exodus|bptt]
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { join } from "node:path";
 import { parseDevice } from "../../lib/device.js";
-import { native } from "../../lib/native.js";
+import { native, packageRoot } from "../../lib/native.js";
 import { Linear } from "../../lib/nn/linear.js";
+import type { NeuronLayer } from "../../lib/nn/neuron.js";
+import { RCubaLIF } from "../../lib/nn/rcuba.js";
 import { RLIF } from "../../lib/nn/rlif.js";
 import { Sequential } from "../../lib/nn/sequential.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor, scope } from "../../lib/tensor.js";
 import { readoutCrossEntropy } from "../../lib/train/loss.js";
+import { HEAP_ENV, blasVerdict, ensureHeapEnv, handicappedPeer, heapConditions } from "../peer-conditions.js";
+import { peakRssMiB } from "../step/step.js";
 
+ensureHeapEnv();
 const args = process.argv.slice(2);
 const value = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
@@ -22,6 +34,8 @@ const value = (name: string, def: string) => {
 };
 const rounds = Number(value("rounds", "3"));
 const device = parseDevice(value("device", "cpu"));
+const neuron = value("neuron", "lif") as "lif" | "cubalif";
+if (neuron !== "lif" && neuron !== "cubalif") throw new Error(`--neuron: expected lif or cubalif, received ${neuron}`);
 if (args.includes("--threads")) native().setThreads({ threads: Number(value("threads", "1")) });
 const T = 250, B = 128, IN = 100, H = 256, C = 20, DENSITY = 0.015;
 
@@ -33,13 +47,12 @@ const input = Tensor.from(x, [T, B, IN], device);
 
 function net(backward: "exodus" | "bptt") {
   const r = new Rng(1);
-  return new Sequential(new Linear(IN, H, { bias: false, rng: r, initScale: 3, device }), new RLIF({ size: H, tauMem: 30, rng: r, backward, device }),
-    new Linear(H, C, { bias: false, rng: r, device }));
+  const rec = neuron === "lif" ? new RLIF({ size: H, tauMem: 30, rng: r, backward, device }) : new RCubaLIF({ size: H, tauMem: 5, tauSyn: 2.5, rng: r, backward, device });
+  return new Sequential(new Linear(IN, H, { bias: false, rng: r, initScale: 3, device }), rec, new Linear(H, C, { bias: false, rng: r, device }));
 }
 const methods = (args.includes("--only") ? [value("only", "exodus")] : ["exodus", "bptt"]) as ("exodus" | "bptt")[];
 const nets = { exodus: net("exodus"), bptt: net("bptt") };
 const times: Record<string, number[]> = { exodus: [], bptt: [] };
-let spikes = 0;
 
 function step(name: "exodus" | "bptt"): number {
   const n = nets[name];
@@ -54,18 +67,87 @@ function step(name: "exodus" | "bptt"): number {
   return performance.now() - t0;
 }
 
+interface Peer {
+  threads: number;
+  step_ms: number;
+  peakRssMiB: number | null;
+  blas: { info: string; libraries: string[] };
+  hiddenSpikeRate: number;
+}
+/** One run of the PyTorch peer (its own median over --repeats steps after a warm-up). */
+function peer(threads: number): Peer | { skipped: string } {
+  const r = spawnSync("/usr/bin/python3", [join(packageRoot(), "benchmarks/peers/torch_recurrent_step.py"), "--threads", String(threads), "--repeats", "2"],
+    { encoding: "utf8", env: process.env, maxBuffer: 16 << 20 });
+  if (r.status !== 0) return { skipped: (r.stderr || r.error?.message || "torch peer failed").trim().split("\n").pop()! };
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+const withPeer = args.includes("--peer") && neuron === "lif";
+const peers: Record<number, number[]> = { 1: [], 2: [] };
+const peerRuns: (Peer | { skipped: string })[] = [];
+
 for (const name of methods) step(name);
-for (let r = 0; r < rounds; r++) for (const name of methods) times[name].push(step(name));
+const load: number[][] = [];
+for (let r = 0; r < rounds; r++) {
+  for (const name of methods) times[name].push(step(name));
+  if (withPeer)
+    for (const th of [1, 2]) {
+      const p = peer(th);
+      peerRuns.push(p);
+      if ("step_ms" in p) peers[th].push(p.step_ms);
+    }
+  load.push(loadavg());
+}
 // The hidden layer's spike rate, to show the run is in a spiking regime.
-scope(() => {
-  const hidden = (nets.exodus.layers[1] as RLIF).forward((nets.exodus.layers[0] as Linear).forward(input));
-  const s = hidden.toArray();
-  spikes = s.reduce((a, b) => a + b, 0) / s.length;
+const spikes = scope(() => {
+  const s = (nets.exodus.layers[1] as NeuronLayer).forward((nets.exodus.layers[0] as Linear).forward(input)).toArray();
+  return s.reduce((a, b) => a + b, 0) / s.length;
 });
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-const out = {
-  shape: { T, B, in: IN, hidden: H, classes: C, inputDensity: DENSITY }, device: String(device), threads: native().info().cpuThreads,
-  hiddenSpikeRate: spikes, loadavg: loadavg(), medianMs: Object.fromEntries(methods.map((m) => [m, median(times[m])])), allMs: times,
-  ...(methods.length === 2 ? { speedup: median(times.bptt) / median(times.exodus) } : { peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }),
+const median = (a: number[]) => {
+  const s = [...a].sort((p, q) => p - q), m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-console.log(JSON.stringify(out, null, 2));
+const spread = (a: number[]) => ({ min: Math.min(...a), max: Math.max(...a) });
+
+/**
+ * Each exodus method alone in a child process: its peak RSS, under glibc's default allocator
+ * (freed memory returned to the OS), so that the peak is the live memory's, not what a kept heap
+ * grew to.
+ */
+function alone(m: "exodus" | "bptt"): number | undefined {
+  const a = [process.argv[1], "--only", m, "--rounds", "1", "--neuron", neuron, "--device", value("device", "cpu"), "--fresh-memory",
+    ...(args.includes("--threads") ? ["--threads", value("threads", "1")] : [])];
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of Object.keys(HEAP_ENV)) delete env[k];
+  const r = spawnSync(process.execPath, a, { encoding: "utf8", env });
+  return r.status === 0 ? JSON.parse(r.stdout).peakRssMiB : undefined;
+}
+
+const out: Record<string, unknown> = {
+  shape: { T, B, in: IN, hidden: H, classes: C, inputDensity: DENSITY, neuron }, device: String(device), threads: native().info().cpuThreads,
+  hiddenSpikeRate: spikes, allocator: heapConditions(), loadavgPerRound: load,
+  medianMs: Object.fromEntries(methods.map((m) => [m, median(times[m])])), spreadMs: Object.fromEntries(methods.map((m) => [m, spread(times[m])])), allMs: times,
+};
+if (methods.length === 1) out.peakRssMiB = Math.round(peakRssMiB()); // VmHWM: getrusage's maxRSS carries the parent's over
+else {
+  out.speedupVsTape = median(times.bptt) / median(times.exodus);
+  out.speedupVsTapePerRound = times.exodus.map((e, r) => times.bptt[r] / e);
+  out.peakRssMiB = { exodus: alone("exodus"), bptt: alone("bptt"), allocator: "each alone, glibc's default allocator" };
+}
+if (withPeer) {
+  const ok = peerRuns.filter((p): p is Peer => "step_ms" in p);
+  out.peer = {
+    runs: peerRuns, medianMsByThreads: Object.fromEntries([1, 2].filter((t) => peers[t].length).map((t) => [t, median(peers[t])])),
+    blas: blasVerdict(ok[0]?.blas).name, peakRssMiB: ok.length ? Math.max(...ok.map((p) => p.peakRssMiB ?? 0)) : undefined,
+  };
+  const best = Math.min(...[1, 2].filter((t) => peers[t].length).map((t) => median(peers[t])));
+  const withheld = handicappedPeer(ok[0]?.blas);
+  if (withheld) out.peerRatioWithheld = withheld;
+  else if (Number.isFinite(best)) {
+    out.speedupVsPeerBest = best / median(times.exodus);
+    // per round: the peer's faster thread count of that round against exodus's step of that round
+    out.speedupVsPeerPerRound = times.exodus.map((e, r) => Math.min(...[1, 2].map((t) => peers[t][r] ?? Infinity)) / e);
+  }
+}
+const text = JSON.stringify(out, null, 2);
+console.log(text);
+if (args.includes("--out")) writeFileSync(value("out", ""), text + "\n");

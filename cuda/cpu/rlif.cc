@@ -12,22 +12,12 @@
 
 #include "kernels/rlif.cuh"
 #include "parallel.h"
+#include "recurrent_rows.h"
 #include "exodus/backend.h"
 
 namespace exo {
 namespace cpu {
 namespace {
-
-// Chunks of batch rows: a count fixed by the shape (not the threads), so ∂V's summation order is too.
-size_t row_chunks(size_t B) { return B < 16 ? B : 16; }
-
-// Vᵀ [H, H] (Vᵀ[j][i] = V[i][j]): row j is what neuron j's spike adds to every neuron.
-std::vector<float> transposed(const float* w, size_t H) {
-  std::vector<float> t(H * H);
-  for (size_t i = 0; i < H; ++i)
-    for (size_t j = 0; j < H; ++j) t[j * H + i] = w[i * H + j];
-  return t;
-}
 
 // y[0..H) += a·row[0..H).
 inline void axpy(float a, const float* row, float* y, size_t H) {
@@ -159,13 +149,7 @@ void rlif_backward(const RlifConfig& c, NeuronGrad method, const float* alpha, c
                                                                   dwt.data() + ch * H * H, b, b + kRows < e ? b + kRows : e);
     });
   });
-  // ∂V[i][j] = Σ_chunks ∂Vᵀ[j][i], the chunks in order.
-  for (size_t i = 0; i < H; ++i)
-    for (size_t j = 0; j < H; ++j) {
-      float sum = 0.f;
-      for (size_t ch = 0; ch < chunks; ++ch) sum += dwt[ch * H * H + j * H + i];
-      gr.dw[i * H + j] = sum;
-    }
+  sum_chunks_transposed(dwt, chunks, H, gr.dw);
 }
 
 }  // namespace cpu

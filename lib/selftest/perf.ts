@@ -71,6 +71,16 @@ const rlifP = (d: Device, r: Rng) => ({
   alpha: Tensor.full([256], 0.95, d), theta: Tensor.full([256], 1, d), m: Tensor.full([256], 1, d), w: rnd(d, r, [256, 256], -0.06, 0.06),
   v: Tensor.empty([T, NN], d),
 });
+// The same layer as a recurrent CubaLIF (model 0 of the generic recurrent driver).
+const recP = (d: Device, r: Rng) => ({
+  T, N: NN, P: 256, model: 0, reset: codes().reset.subtract, surrogate: codes().surrogate.exponential, sgScale: 1, sgWidth: 0.5,
+  alphaSyn: Tensor.full([256], 0.6, d), alpha: Tensor.full([256], 0.95, d), theta: Tensor.full([256], 1, d), w: rnd(d, r, [256, 256], -0.06, 0.06),
+  v: Tensor.empty([T, NN], d), aux: Tensor.empty([T, NN], d),
+});
+const recForward = (d: Device, r: Rng) => {
+  const p = recP(d, r), x = rnd(d, r, [T, NN], -0.5, 1);
+  return { p, run: () => native().recurrentForward({ ...p, x, vState: Tensor.zeros([NN], d), aState: Tensor.zeros([NN], d), sState: Tensor.zeros([NN], d), s: Tensor.empty([T, NN], d) }) };
+};
 const GM = 1024; // GEMM size
 const conv = { cin: 16, h: 32, w: 32, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 }, cout = 16, imgs = 32;
 const cpix = conv.h * conv.w, ckk = conv.cin * 9;
@@ -103,6 +113,8 @@ const CASES: PerfCase[] = [
   // The recurrent LIF layer of 256 neurons over the same T × N: GFLOP/s of the dense-equivalent recurrent
   // products (2·T·N·256 per pass; the forward adds only the rows of spiking neurons).
   { entry: "rlif_forward", label: `H 256 [T=${T}, N=${NN}]`, flops: 2 * TN * 256, setup: (d, r) => { const p = rlifP(d, r), x = rnd(d, r, [T, NN], -0.5, 1.5); return () => native().rlifForward({ ...p, x, vState: Tensor.zeros([NN], d), sState: Tensor.zeros([NN], d), s: Tensor.empty([T, NN], d), v: p.v }); } },
+  { entry: "recurrent_forward", label: `CubaLIF, H 256 [T=${T}, N=${NN}]`, flops: 2 * TN * 256, setup: (d, r) => recForward(d, r).run },
+  { entry: "recurrent_backward", label: `CubaLIF, exodus, H 256 [T=${T}, N=${NN}]`, flops: 4 * TN * 256, setup: (d, r) => { const f = recForward(d, r), z = Tensor.zeros([NN], d); f.run(); const g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), dw = Tensor.empty([256, 256], d); return () => native().recurrentBackward({ ...f.p, method: codes().grad.exodus, g, v0: z, a0: z, s0: z, dx, dw }); } },
   { entry: "rlif_backward", label: `exodus, H 256 [T=${T}, N=${NN}]`, flops: 4 * TN * 256, setup: (d, r) => { const p = rlifP(d, r), x = rnd(d, r, [T, NN], -0.5, 1.5), z = Tensor.zeros([NN], d); native().rlifForward({ ...p, x, vState: Tensor.zeros([NN], d), sState: Tensor.zeros([NN], d), s: Tensor.empty([T, NN], d), v: p.v }); const g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), dw = Tensor.empty([256, 256], d); return () => native().rlifBackward({ ...p, method: codes().grad.exodus, g, v: p.v, v0: z, s0: z, dx, dw }); } },
   { entry: "cuba_forward", label: `[T=${T}, N=${NN}]`, bytes: 16 * TN, setup: (d, r) => { const a = cubaP(d), x = rnd(d, r, [T, NN], -0.2, 0.5), s = Tensor.empty([T, NN], d); return () => native().cubaForward({ ...a, x, s }); } },
   { entry: "cuba_backward", label: `exodus [T=${T}, N=${NN}]`, bytes: 20 * TN, setup: (d, r) => { const a = cubaP(d), x = rnd(d, r, [T, NN], -0.2, 0.5), s = Tensor.empty([T, NN], d), g = rnd(d, r, [T, NN]), dx = Tensor.empty([T, NN], d), dalpha = Tensor.empty([NN], d), dalphaSyn = Tensor.empty([NN], d); native().cubaForward({ ...a, x, s }); return () => native().cubaBackward({ ...a, method: codes().grad.exodus, g, v0: Tensor.zeros([NN], d), i0: Tensor.zeros([NN], d), dx, dalpha, dalphaSyn }); } },
