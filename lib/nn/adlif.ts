@@ -16,6 +16,7 @@ import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, refuse } from "./nir.js";
 
 export const ADLIF_PARAMS = ["alpha", "beta", "a", "b"] as const;
 export type AdlifParam = (typeof ADLIF_PARAMS)[number];
@@ -130,5 +131,9 @@ export class AdLIF extends NeuronLayer {
       w = tape.add(tape.mulParam(w, beta, learn("beta")), tape.mulParam(drive, oneMinusBeta, learn("beta")));
     }
     return { outputs: ss, final: [vprev, w], membrane: vs };
+  }
+
+  override toNir(c: NirContext): never {
+    refuse(c, "adLIF's adaptation current w (driven by a·v and b·s, feeding back into the membrane) has no NIR node (NIR 1.0 has LIF, CubaLIF, IF, LI, I without adaptation); train with neuron type lif or cubalif for an exportable network");
   }
 }
