@@ -213,6 +213,7 @@ void register_sparse_bindings(Napi::Env env, Napi::Object exports);
 void register_table_bindings(Napi::Env env, Napi::Object exports);
 void register_comm_bindings(Napi::Env env, Napi::Object exports);  // binding_comm.cc: MPI, NCCL
 void register_delay_bindings(Napi::Env env, Napi::Object exports);  // binding_delay.cc: learnable delays
+void register_recurrent_bindings(Napi::Env env, Napi::Object exports);  // binding_recurrent.cc: recurrent CubaLIF, ALIF, adLIF
 
 // geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry), validated.
 exo::k::ConvGeom conv_geom(const Args& a);

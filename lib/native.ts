@@ -99,7 +99,7 @@ export const BACKEND_OPS = [
   "lif_forward", "lif_backward", "expleak_forward", "expleak_backward", "srm_forward", "srm_backward",
   "alif_forward", "alif_backward", "cuba_forward", "cuba_backward",
   "adlif_forward", "adlif_backward", "spike_fn", "surrogate_grad",
-  "rlif_forward", "rlif_backward",
+  "rlif_forward", "rlif_backward", "recurrent_forward", "recurrent_backward",
   "gemm_batched", "im2col", "col2im", "pool2d", "pool2d_backward", "adam_step", "dropout_mask", "dropout_apply",
   "scatter_frames", "scatter_batch",
   "count_nonzero", "sparse_linear_forward", "sparse_linear_weight_grad", "sparse_conv_forward", "sparse_conv_weight_grad",
@@ -168,6 +168,10 @@ export type AlifScanConfig = ScanShape & SurrogateSpec;
 /** Recurrent LIF (neurons.h RlifConfig): P is the layer's neuron count H; N = batch·H. */
 export interface RlifScanConfig extends ScanShape, SurrogateSpec {
   reset: number;
+}
+/** The recurrent CubaLIF, ALIF, adLIF scans (exodus/recurrent.h): model 0, 1, 2; P = H, N = batch·H. */
+export interface RecurrentScanConfig extends RlifScanConfig {
+  model: number;
 }
 /** CubaLIF and adLIF read LIF's config: the reset mode and the surrogate (neurons.h LifConfig). */
 export interface CubaScanConfig extends ScanShape, SurrogateSpec {
@@ -285,6 +289,18 @@ export interface NativeAddon {
   rlifBackward(o: RlifScanConfig & {
     method: number; alpha: View; theta: View; m: View; bias?: Opt; w: View; g: View; h?: Opt; v: View; v0: View; s0: View; dx: View;
     dv0?: Opt; ds0?: Opt; dalpha?: Opt; dbias?: Opt; dw: View;
+  }): void;
+  /**
+   * A recurrent CubaLIF/ALIF/adLIF (binding_recurrent.cc): the model's parameters by their scan names
+   * (cubaForward's, alifForward's, adlifForward's); aState/aux the second state (i, b, w); u [T, N] for adLIF.
+   */
+  recurrentForward(o: RecurrentScanConfig & Record<string, View | Opt | number> & {
+    x: View; bias?: Opt; w: View; vState: View; aState: View; sState: View; s: View; v: View; aux: View; u?: Opt;
+  }): void;
+  /** dw [P, P] overwritten; the learnable parameters' gradients [N] by the feed-forward backward's names. */
+  recurrentBackward(o: RecurrentScanConfig & Record<string, View | Opt | number> & {
+    method: number; w: View; bias?: Opt; g: View; h?: Opt; v: View; aux: View; u?: Opt; v0: View; a0: View; s0: View; dx: View;
+    dv0?: Opt; da0?: Opt; ds0?: Opt; dbias?: Opt; dw: View;
   }): void;
   /** CubaLIF (kernels/cuba.cuh): vState, iState [N] the (v, i) state in and out; s, v, i [T, N]. */
   cubaForward(o: CubaScanConfig & {

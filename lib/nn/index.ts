@@ -6,6 +6,9 @@ export { NEURON_MODELS, NEURON_TYPES, neuronModel, type NeuronModel, type Neuron
 export { LIF, IAF, type LIFOptions, type PerNeuron } from "./lif.js";
 export { ALIF, type ALIFOptions, type AlifParam } from "./alif.js";
 export { RLIF, type RLIFOptions } from "./rlif.js";
+export { RCubaLIF, type RCubaLIFOptions } from "./rcuba.js";
+export { RALIF, type RALIFOptions } from "./ralif.js";
+export { RAdLIF, type RAdLIFOptions } from "./radlif.js";
 export { CubaLIF, type CubaLIFOptions, type CubaParam } from "./cuba.js";
 export { AdLIF, type AdLIFOptions, type AdlifParam } from "./adlif.js";
 export { ExpLeak, type ExpLeakOptions } from "./expleak.js";

@@ -14,6 +14,9 @@ import type { NeuronLayer } from "./neuron.js";
 import type { BackwardMethod, SurrogateName } from "./options.js";
 import { SRM } from "./srm.js";
 import { RLIF } from "./rlif.js";
+import { RCubaLIF } from "./rcuba.js";
+import { RALIF } from "./ralif.js";
+import { RAdLIF } from "./radlif.js";
 import type { Rng } from "../random.js";
 
 /** A validated `neuron` config section (lib/train/config.ts's NeuronConfig). */
@@ -98,6 +101,7 @@ export const NEURON_MODELS = {
     layer: "ALIF", fields: ["tauMem", "tauAdapt", "beta"], learnable: ALIF_PARAMS, zeroReset: false,
     readConfig: (n) => ({ tauAdapt: bounded("neuron.tauAdapt", n.tauAdapt, 200, pos), beta: bounded("neuron.beta", n.beta, 1, { min: 0 }) }),
     fromConfig: (n, c) => new ALIF({ ...c, tauMem: n.tauMem, tauAdapt: n.tauAdapt, beta: n.beta, learn: (n.learn ?? []) as AlifParam[] }),
+    recurrent: (n, c, o) => new RALIF({ ...c, ...o, tauMem: n.tauMem, tauAdapt: n.tauAdapt, beta: n.beta, learn: (n.learn ?? []) as AlifParam[] }),
     gradcheck: ({ tauMem, surrogate, backward, device }) => new ALIF({ tauMem, tauAdapt: 100, beta: 0.5, surrogate, backward, device }),
   },
   srm: {
@@ -110,12 +114,14 @@ export const NEURON_MODELS = {
     layer: "CubaLIF", fields: ["tauMem", "tauSyn"], learnable: CUBA_PARAMS, zeroReset: true,
     readConfig: (n) => ({ tauSyn: bounded("neuron.tauSyn", n.tauSyn, 5, pos) }),
     fromConfig: (n, c) => new CubaLIF({ ...c, reset: n.reset, tauMem: n.tauMem, tauSyn: n.tauSyn, learn: (n.learn ?? []) as CubaParam[] }),
+    recurrent: (n, c, o) => new RCubaLIF({ ...c, ...o, reset: n.reset, tauMem: n.tauMem, tauSyn: n.tauSyn, learn: (n.learn ?? []) as CubaParam[] }),
     gradcheck: ({ tauMem, surrogate, backward, device }) => new CubaLIF({ tauMem, tauSyn: 5, surrogate, backward, device }),
   },
   adlif: {
     layer: "AdLIF", fields: ["tauMem", "tauAdapt", "a", "b"], learnable: ADLIF_PARAMS, zeroReset: true,
     readConfig: (n) => ({ tauAdapt: bounded("neuron.tauAdapt", n.tauAdapt, 150, pos), a: bounded("neuron.a", n.a, 0.5, {}), b: bounded("neuron.b", n.b, 1, {}) }),
     fromConfig: (n, c) => new AdLIF({ ...c, reset: n.reset, tauMem: n.tauMem, tauAdapt: n.tauAdapt, a: n.a, b: n.b, learn: (n.learn ?? []) as AdlifParam[] }),
+    recurrent: (n, c, o) => new RAdLIF({ ...c, ...o, reset: n.reset, tauMem: n.tauMem, tauAdapt: n.tauAdapt, a: n.a, b: n.b, learn: (n.learn ?? []) as AdlifParam[] }),
     gradcheck: ({ tauMem, surrogate, backward, device }) => new AdLIF({ tauMem, tauAdapt: 100, a: 0.2, b: 0.3, surrogate, backward, device }),
   },
 } as const satisfies Record<string, NeuronModel>;

@@ -29,9 +29,22 @@ describe("model.recurrent", () => {
     ff.net.dispose();
   });
 
+  it("builds the recurrent forms of CubaLIF, ALIF and adLIF (RCubaLIF, RALIF, RAdLIF) with their learnable parameters", () => {
+    const want = { cubalif: ["RCubaLIF", ["alpha", "alphaSyn"]], alif: ["RALIF", ["alpha", "rho"]], adlif: ["RAdLIF", ["a", "b"]] } as const;
+    for (const [type, [layer, learn]] of Object.entries(want)) {
+      const m = buildModel(cfg({ hidden: [8], recurrent: true }, { type, tauMem: 10, learn: [...learn] }), { sampleShape: [20, 12], numClasses: 3 });
+      expect(m.net.layers.map((l) => l.constructor.name)).toEqual(["Linear", layer, "Linear"]);
+      const names = m.net.parameters().map((p) => p.name);
+      expect(names.slice(0, 2)).toEqual(["0.weight", "1.weight"]);
+      for (const n of learn) expect(names).toContain(`1.${n}`);
+      expect(m.summary.join("\n")).toContain(`${layer}(8, recurrent)`);
+      m.net.dispose();
+    }
+  });
+
   it("refuses what has no recurrent form, naming the field", () => {
     expect(() => cfg({ hidden: [8], recurrent: "yes" })).toThrow(/model\.recurrent.*true or false/);
-    expect(() => cfg({ hidden: [8], recurrent: true }, { type: "alif" })).toThrow(/neuron\.type.*recurrent form.*lif/);
+    expect(() => cfg({ hidden: [8], recurrent: true }, { type: "srm" })).toThrow(/neuron\.type.*recurrent form.*lif.*alif.*cubalif.*adlif/);
     expect(() => validateConfig({ dataset: { name: "dvs-gesture" }, model: { kind: "conv", recurrent: true }, device: "cpu" })).toThrow(/model\.recurrent.*"mlp"/);
   });
 

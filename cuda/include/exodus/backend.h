@@ -16,6 +16,7 @@
 #include "exodus/api.h"
 #include "exodus/host_ops.h"
 #include "exodus/neurons.h"
+#include "exodus/recurrent.h"
 #include "kernels/conv.cuh"
 #include "kernels/optim.cuh"
 
@@ -161,7 +162,7 @@
   X(max_time_backward, (const float* arg, const float* g, float* dy, int T, size_t n), (arg, g, dy, T, n))
 
 // The ops every backend with a device has (CUDA kernels beside the CPU's).
-#define EXO_BACKEND_OPS(X) EXO_CORE_OPS(X) EXO_NEURON_OPS(X) EXO_LAYER_OPS(X) EXO_SPARSE_OPS(X)
+#define EXO_BACKEND_OPS(X) EXO_CORE_OPS(X) EXO_NEURON_OPS(X) EXO_RECURRENT_OPS(X) EXO_LAYER_OPS(X) EXO_SPARSE_OPS(X)
 // Every entry of the table: those and the CPU's host-memory speed paths (host_ops.h).
 #define EXO_ALL_OPS(X) EXO_BACKEND_OPS(X) EXO_HOST_OPS(X)
 
