@@ -17,6 +17,7 @@ import type { BackwardMethod, SurrogateOptions } from "../nn/options.js";
 import { AvgPool2d, SumPool2d } from "../nn/pool.js";
 import { DelayLinear } from "../nn/delay.js";
 import { RLIF } from "../nn/rlif.js";
+import { RCubaLIF } from "../nn/rcuba.js";
 import { GAIN_TOL, decayFromTau } from "./convention.js";
 import { isArray } from "./hdf5.js";
 import { Conv1d } from "./conv1d.js";
@@ -136,15 +137,17 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
     if (shape.length !== 1) layers.push(new Flatten());
     shape = [n()];
   };
-  /** An RLIF of decay alpha with ctx.recurrent's weights (the gain g already applied to the input). */
-  const recurrentLif = (g: PerNeuronValues, alpha: number | Float32Array) => {
+  /** The recurrent layer make(hasBias) builds, given ctx.recurrent's weights with the input gain g folded in. */
+  const recurrent = (g: PerNeuronValues, make: (bias: boolean) => RLIF | RCubaLIF) => {
     const { weight, bias } = recurrentWeights(g);
-    const l = new RLIF({ size: n(), alpha, threshold: f32(r.perNeuron("v_threshold", shape)), reset: reset(), bias: !!bias,
-      learnAlpha: r.meta("exodus_learn_alpha") === 1, surrogate: surrogate(), ...common });
+    const l = make(!!bias);
     l.weight.value.set(weight);
     if (bias) l.parameters().find((p) => p.name === "bias")!.value.set(bias);
     layers.push(l);
   };
+  /** An RLIF of decay alpha with ctx.recurrent's weights (the gain g already applied to the input). */
+  const recurrentLif = (g: PerNeuronValues, alpha: number | Float32Array) =>
+    recurrent(g, (bias) => new RLIF({ size: n(), alpha, threshold: f32(r.perNeuron("v_threshold", shape)), reset: reset(), bias, learnAlpha: r.meta("exodus_learn_alpha") === 1, surrogate: surrogate(), ...common }));
   const weighted = (inFeatures: number) => {
     if (!sameElements(shape, [inFeatures])) r.fail(`expected an input of ${inFeatures} features, received samples of shape ${shapeStr(shape)}`);
     if (shape.length !== 1) layers.push(new Flatten()); // singleton dimensions: a view
@@ -304,17 +307,26 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
     case "CubaLIF": {
       // synaptic current (LI, input weight w_in) feeding a LIF: ExpLeak → LIF, the membrane
       // integrating the current of the same step; both gains fold into the weights before it
+      // (and, for a recurrent CubaLIF, into V: its spikes enter the current as any input does)
+      if (ctx.recurrent) recurrentInput();
       const beta = decay("tau_syn");
       const alpha = decay("tau_mem");
       const win = r.has("w_in") ? r.perNeuron("w_in", shape) : 1;
       if (r.has("v_leak_syn") || r.has("v_reset_syn")) r.fail("a synaptic leak or reset (fields v_leak_syn / v_reset_syn): exodus's synaptic filter has neither");
-      gainOf(zip(n(), [win, rate("tau_syn"), r.perNeuron("r", shape), rate("tau_mem")], (w, ks, x, km) => w * ks * (x * km)));
+      const g = zip(n(), [win, rate("tau_syn"), r.perNeuron("r", shape), rate("tau_mem")], (w, ks, x, km) => w * ks * (x * km));
+      gainOf(g);
       const threshold = f32(r.perNeuron("v_threshold", shape));
-      if (ctx.recurrent) r.fail(`recurrent CubaLIF (the recurrent weights ${ctx.recurrent.name} into its synaptic current): this build of exodus has no recurrent CubaLIF layer`);
+      const learn = (["alpha", "alphaSyn"] as const).filter((k) => r.meta(k === "alpha" ? "exodus_learn_alpha" : "exodus_learn_alpha_syn") === 1);
+      const driven = !all(zip(n(), [rate("tau_mem"), vLeak()], (a, b) => a * b), (x) => x === 0);
+      if (ctx.recurrent) {
+        // RCubaLIF: i = α_s·i + x + V·s[t−1] (+ bias), v = α·v + i
+        if (driven) r.fail(`v_leak ≠ 0 in a recurrent CubaLIF (recurrent weights ${ctx.recurrent.name}): exodus's RCubaLIF has no constant drive between its current and its membrane`);
+        recurrent(g, (bias) => new RCubaLIF({ size: n(), alphaSyn: f32(beta), alpha: f32(alpha), threshold, reset: reset(), surrogate: surrogate(), learn, bias, ...common }));
+        break;
+      }
       // Without a leak drive it is one CubaLIF layer (the same recurrence, in one scan); a drive
       // enters between the current and the membrane, so then ExpLeak → Bias → LIF.
-      if (all(zip(n(), [rate("tau_mem"), vLeak()], (a, b) => a * b), (x) => x === 0)) {
-        const learn = (["alpha", "alphaSyn"] as const).filter((k) => r.meta(k === "alpha" ? "exodus_learn_alpha" : "exodus_learn_alpha_syn") === 1);
+      if (!driven) {
         layers.push(new CubaLIF({ alphaSyn: f32(beta), alpha: f32(alpha), threshold, reset: reset(), surrogate: surrogate(), learn, ...common }));
         break;
       }

@@ -62,19 +62,20 @@ export function rleaky(seed = 11, H = 6, opts: { bias?: boolean } = {}, dt = 1e-
 
 /**
  * The NIR paper's braille net in snnTorch's layout (braille_noDelay_*: 12 taxel inputs → RSynaptic
- * → 7 letters), sizes reduced: fc1 → lif1 (recurrent CubaLIF, w_rec an Affine) → fc2 → lif2, the
- * second layer recurrent too when `recurrentOut` (else a Synaptic, as in the paper).
+ * → 7 letters), sizes reduced: fc1 → lif1 (recurrent CubaLIF; w_rec an Affine with `bias`, as in
+ * braille_noDelay_bias_*, else a Linear) → fc2 → lif2, the second layer recurrent too when
+ * `recurrentOut` (else a Synaptic, as in the paper).
  */
-export function braille(seed = 12, H = 8, recurrentOut = true, dt = 1e-4): NirGraph {
+export function braille(seed = 12, H = 8, o: { recurrentOut: boolean; bias: boolean } = { recurrentOut: true, bias: true }, dt = 1e-4): NirGraph {
   const rng = new Rng(seed);
   const lif2 = synaptic(rand(rng, 7, 0.5, 0.7), rand(rng, 7, 0.8, 0.9), 1, dt);
   return {
     nodes: {
       input: { type: "Input", shape: ints([12]) },
       fc1: { type: "Affine", weight: f32(rand(rng, H * 12, -0.4, 1.2), [H, 12]), bias: f32(rand(rng, H, 0, 0.1)) },
-      lif1: subgraph(synaptic(rand(rng, H, 0.5, 0.8), rand(rng, H, 0.8, 0.95), 1, dt), rng, H, true, 0.4),
+      lif1: subgraph(synaptic(rand(rng, H, 0.5, 0.8), rand(rng, H, 0.8, 0.95), 1, dt), rng, H, o.bias, 0.4),
       fc2: { type: "Affine", weight: f32(rand(rng, 7 * H, -0.4, 1.2), [7, H]), bias: f32(rand(rng, 7, 0, 0.1)) },
-      lif2: recurrentOut ? subgraph(lif2, rng, 7, true, 0.3) : lif2,
+      lif2: o.recurrentOut ? subgraph(lif2, rng, 7, o.bias, 0.3) : lif2,
       output: { type: "Output", shape: ints([7]) },
     },
     edges: chain("input", "fc1", "lif1", "fc2", "lif2", "output"),

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type NirGraph, exportNetwork, importNir, importNirFile, readNir, writeNir } from "../../lib/nir/index.js";
 import { f32, ints } from "../../lib/nir/hdf5.js";
-import { Linear, RLIF, Sequential } from "../../lib/nn/index.js";
+import { Linear, RCubaLIF, RLIF, Sequential } from "../../lib/nn/index.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { moduleState } from "../../lib/train/checkpoint.js";
 import { tmp } from "../data/helpers.js";
 import { evalForward } from "./helpers.js";
-import { flattenDotted, rleaky } from "./recurrent-layouts.js";
+import { braille, flattenDotted, rleaky } from "./recurrent-layouts.js";
 import { simulateReference } from "./reference-sim.js";
 
 const B = 2;
@@ -36,20 +36,27 @@ function offReference(y: Float32Array, ref: Float64Array[]): number {
 }
 
 describe("recurrent layers in NIR (snnTorch's RLeaky subgraph)", () => {
-  for (const bias of [false, true]) {
-    it(`RLeaky ${bias ? "with a recurrent bias (w_rec Affine)" : "(w_rec Linear)"}: nested and dotted layouts import as RLIF, run as the NIR graph says, round-trip bit for bit`, async () => {
-      const g = rleaky(11, 6, { bias });
+  const cases: { name: string; graph: () => NirGraph; layers: string[]; inputs: number; bias: boolean; lif: string }[] = [
+    { name: "RLeaky (w_rec Linear)", graph: () => rleaky(11, 6), layers: ["Linear", "RLIF", "Linear", "LIF"], inputs: 5, bias: false, lif: "LIF" },
+    { name: "RLeaky with a recurrent bias (w_rec Affine)", graph: () => rleaky(11, 6, { bias: true }), layers: ["Linear", "RLIF", "Linear", "LIF"], inputs: 5, bias: true, lif: "LIF" },
+    { name: "the braille net (RSynaptic → Synaptic, w_rec Affine)", graph: () => braille(12, 8, { recurrentOut: false, bias: true }), layers: ["Linear", "RCubaLIF", "Linear", "CubaLIF"], inputs: 12, bias: true, lif: "CubaLIF" },
+    { name: "two recurrent CubaLIF layers without recurrent bias", graph: () => braille(15, 8, { recurrentOut: true, bias: false }), layers: ["Linear", "RCubaLIF", "Linear", "RCubaLIF"], inputs: 12, bias: false, lif: "CubaLIF" },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: nested and dotted layouts import, run as the NIR graph says, round-trip bit for bit`, async () => {
+      const g = c.graph();
+      const bias = c.bias;
       const dir = tmp("exodus-nir-rlif-");
       await writeNir(join(dir, "nested.nir"), g);
       await writeNir(join(dir, "dotted.nir"), flattenDotted(g));
       const a = await importNirFile(join(dir, "nested.nir"), { dt: 1e-4 });
       const d = await importNirFile(join(dir, "dotted.nir"), { dt: 1e-4 });
-      expect(a.net.layers.map((l) => l.constructor.name)).toEqual(["Linear", "RLIF", "Linear", "LIF"]);
-      expect(d.net.layers.map((l) => l.constructor.name)).toEqual(["Linear", "RLIF", "Linear", "LIF"]);
-      expect(a.nodeNames).toEqual(["fc1", "lif1.lif", "fc2", "lif2"]);
-      const rl = a.net.layers[1] as RLIF;
+      expect(a.net.layers.map((l) => l.constructor.name)).toEqual(c.layers);
+      expect(d.net.layers.map((l) => l.constructor.name)).toEqual(c.layers);
+      expect(a.nodeNames).toEqual(["fc1", "lif1.lif", "fc2", c.layers[3] === "RCubaLIF" ? "lif2.lif" : "lif2"]);
+      const rl = a.net.layers[1] as RLIF | RCubaLIF;
       expect(rl.hasBias).toBe(bias);
-      const { x, t } = input(5, 0.3, 7);
+      const { x, t } = input(c.inputs, 0.3, 7);
       const y = evalForward(a.net, t);
       expect(evalForward(d.net, t)).toEqual(y);
       const ref = simulateReference(flattenDotted(g), x, 1e-4, new Map());
@@ -63,7 +70,7 @@ describe("recurrent layers in NIR (snnTorch's RLeaky subgraph)", () => {
       const g2 = exportNetwork(a.net, { inputShape: a.inputShape, dt: a.dt });
       const sub = Object.values(g2.nodes).find((n) => n.type === "NIRGraph")!;
       expect(Object.fromEntries(Object.entries(sub.nodes as Record<string, { type: string }>).map(([k, n]) => [k, n.type])))
-        .toEqual({ input: "Input", lif: "LIF", w_rec: bias ? "Affine" : "Linear", output: "Output" });
+        .toEqual({ input: "Input", lif: c.lif, w_rec: bias ? "Affine" : "Linear", output: "Output" });
       expect(sub.edges).toEqual(["input", "lif", "lif", "w_rec", "w_rec", "lif", "lif", "output"]);
       await writeNir(join(dir, "g2.nir"), g2);
       if (hasH5py) {
@@ -93,19 +100,22 @@ describe("recurrent layers in NIR (snnTorch's RLeaky subgraph)", () => {
     t.dispose();
   });
 
-  it("exodus's RLIF exports as the subgraph and comes back bit for bit; subtractive reset keeps its refusal without the flag", async () => {
-    for (const reset of ["zero", "subtract"] as const) {
+  it("exodus's RLIF and RCubaLIF export as the subgraph and come back bit for bit; subtractive reset keeps its refusal without the flag", async () => {
+    for (const [kind, reset] of [["RLIF", "zero"], ["RLIF", "subtract"], ["RCubaLIF", "zero"], ["RCubaLIF", "subtract"]] as const) {
       const rng = new Rng(5);
-      const net = new Sequential(new Linear(4, 7, { rng }), new RLIF({ size: 7, alpha: Float32Array.from({ length: 7 }, (_, k) => 0.7 + 0.03 * k), threshold: 0.8, reset, bias: true, learnAlpha: true, rng, initScale: 2 }));
+      const alpha = Float32Array.from({ length: 7 }, (_, k) => 0.7 + 0.03 * k);
+      const layer = kind === "RLIF" ? new RLIF({ size: 7, alpha, threshold: 0.8, reset, bias: true, learnAlpha: true, rng, initScale: 2 })
+        : new RCubaLIF({ size: 7, alpha, alphaSyn: 0.6, threshold: 0.8, reset, bias: true, learn: ["alpha", "alphaSyn"], rng, initScale: 2 });
+      const net = new Sequential(new Linear(4, 7, { rng }), layer);
       const { t } = input(4, 0.4, 9, 40);
       const y = evalForward(net, t);
-      if (reset === "subtract") expect(() => exportNetwork(net, { inputShape: [4], dt: 1e-3 })).toThrow(/layer 1 \(RLIF\): subtractive reset .*--approximate-reset/);
+      if (reset === "subtract") expect(() => exportNetwork(net, { inputShape: [4], dt: 1e-3 })).toThrow(new RegExp(`layer 1 \\(${kind}\\): subtractive reset .*--approximate-reset`));
       const g = exportNetwork(net, { inputShape: [4], dt: 1e-3, approximateReset: reset === "subtract" });
       const path = join(tmp("exodus-nir-rlif-export-"), "r.nir");
       await writeNir(path, g);
       const b = importNir(await readNir(path), {}, path);
-      const rl = b.net.layers[1] as RLIF;
-      expect([rl.reset, rl.learnAlpha, rl.hasBias]).toEqual([reset, true, true]);
+      const rl = b.net.layers[1] as RLIF | RCubaLIF;
+      expect([rl.constructor.name, rl.reset, rl.hasBias]).toEqual([kind, reset, true]);
       expect(moduleState(b.net).map((p) => [p.name, p.value.toArray()])).toEqual(moduleState(net).map((p) => [p.name, p.value.toArray()]));
       expect(evalForward(b.net, t)).toEqual(y);
       expect(y.reduce((s, v) => s + v, 0)).toBeGreaterThan(0);
