@@ -72,10 +72,10 @@ export function braille(seed = 12, H = 8, o: { recurrentOut: boolean; bias: bool
   return {
     nodes: {
       input: { type: "Input", shape: ints([12]) },
-      fc1: { type: "Affine", weight: f32(rand(rng, H * 12, -0.4, 1.2), [H, 12]), bias: f32(rand(rng, H, 0, 0.1)) },
-      lif1: subgraph(synaptic(rand(rng, H, 0.5, 0.8), rand(rng, H, 0.8, 0.95), 1, dt), rng, H, o.bias, 0.4),
-      fc2: { type: "Affine", weight: f32(rand(rng, 7 * H, -0.4, 1.2), [7, H]), bias: f32(rand(rng, 7, 0, 0.1)) },
-      lif2: o.recurrentOut ? subgraph(lif2, rng, 7, o.bias, 0.3) : lif2,
+      fc1: { type: "Affine", weight: f32(rand(rng, H * 12, -0.15, 0.25), [H, 12]), bias: f32(rand(rng, H, 0, 0.02)) },
+      lif1: subgraph(synaptic(rand(rng, H, 0.5, 0.8), rand(rng, H, 0.8, 0.95), 1, dt), rng, H, o.bias, 0.5),
+      fc2: { type: "Affine", weight: f32(rand(rng, 7 * H, -0.2, 0.4), [7, H]), bias: f32(rand(rng, 7, 0, 0.02)) },
+      lif2: o.recurrentOut ? subgraph(lif2, rng, 7, o.bias, 0.5) : lif2,
       output: { type: "Output", shape: ints([7]) },
     },
     edges: chain("input", "fc1", "lif1", "fc2", "lif2", "output"),

@@ -65,7 +65,12 @@ describe("recurrent layers in NIR (snnTorch's RLeaky subgraph)", () => {
       const ff = flattenDotted(g);
       ff.edges = ff.edges.filter(([p, q]) => !(p === "lif1.w_rec" || q === "lif1.w_rec"));
       delete ff.nodes["lif1.w_rec"];
-      expect(Array.from(y)).not.toEqual(simulateReference(ff, x, 1e-4, new Map()).out.flatMap((o) => Array.from(o)));
+      const yff = simulateReference(ff, x, 1e-4, new Map()).out.flatMap((o) => Array.from(o));
+      expect(Array.from(y).filter((v, i) => v !== yff[i]).length).toBeGreaterThan(0.05 * y.length);
+      // neither silent nor saturated: the comparison sees the dynamics
+      const rate = y.reduce((a, v) => a + v, 0) / y.length;
+      expect(rate).toBeGreaterThan(0.05);
+      expect(rate).toBeLessThan(0.9);
       // round trip: export (a subgraph again), import
       const g2 = exportNetwork(a.net, { inputShape: a.inputShape, dt: a.dt });
       const sub = Object.values(g2.nodes).find((n) => n.type === "NIRGraph")!;
