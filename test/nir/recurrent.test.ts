@@ -4,7 +4,7 @@
 // graph (reference-sim.ts: the feedback edge carries the previous step's spikes) says, and
 // round-trips bit for bit; exodus's RLIF exports as that subgraph.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type NirGraph, exportNetwork, importNir, importNirFile, readNir, writeNir } from "../../lib/nir/index.js";
@@ -14,7 +14,9 @@ import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { moduleState } from "../../lib/train/checkpoint.js";
 import { tmp } from "../data/helpers.js";
-import { evalForward } from "./helpers.js";
+import { register as registerRun } from "../../bin/commands/run.js";
+import { encodeNpy } from "../../lib/io/npy-write.js";
+import { evalForward, nirCli } from "./helpers.js";
 import { braille, flattenDotted, rleaky } from "./recurrent-layouts.js";
 import { simulateReference } from "./reference-sim.js";
 
@@ -143,5 +145,22 @@ describe("recurrent layers in NIR (snnTorch's RLeaky subgraph)", () => {
     k.nodes["lif1.w_rec"] = { type: "Linear", weight: f32(new Float64Array(12), [3, 4]) };
     k.nodes.output = { type: "Output", shape: ints([3]) };
     expect(() => importNir(k, { dt: 1e-4 })).toThrow(/node lif1\.w_rec \(Linear\): weight: expected \[4, 4\]/);
+  });
+
+  it("exodus run on a braille file (dotted layout) writes each recurrent layer's spikes and membrane", async () => {
+    const dir = tmp("exodus-nir-braille-run-");
+    await writeNir(join(dir, "braille.nir"), flattenDotted(braille(16, 8)));
+    const { x, t } = input(12, 0.3, 10, 30);
+    writeFileSync(join(dir, "frames.npy"), encodeNpy(Float32Array.from(x.flat(2)), [30, B, 12]));
+    const out = await nirCli([registerRun], "run", join(dir, "braille.nir"), "--dt", "1e-4", "--input", join(dir, "frames.npy"), "--out", join(dir, "tr"), "--json");
+    const s = JSON.parse(out);
+    expect(s.traces.map((tr: { name: string }) => tr.name)).toEqual(["lif1.lif.spikes", "lif1.lif.v", "lif2.lif.spikes", "lif2.lif.v", "output"]);
+    expect(s.shape).toEqual([30, B, 7]);
+    const a = importNir(await readNir(join(dir, "braille.nir")), { dt: 1e-4 });
+    const y = evalForward(a.net, t);
+    const csv = readFileSync(join(dir, "tr", "output.csv"), "utf8").trim().split("\n").slice(1);
+    expect(csv.flatMap((row) => row.split(",").slice(1).map(Number))).toEqual(Array.from(y));
+    a.net.dispose();
+    t.dispose();
   });
 });
