@@ -115,7 +115,7 @@ export function flattenGraph(g: NirGraph, where: string): FlatGraph {
       succs.get(from)!.some((s) => s === to || (!seen.has(s) && (seen.add(s), reaches(s, to, seen))));
     const cyc = left.filter((n) => reaches(n, n));
     const first = cyc[0] ?? left[0];
-    throw new ExodusError(`${where}: node ${first} (${String(nodes[first].type)}) is on a recurrent edge (a cycle through ${cyc.join(", ")}): exodus runs recurrence only as a LIF or CubaLIF node with a Linear/Affine w_rec fed by it alone and feeding it alone (the layout snnTorch writes for RLeaky / RSynaptic)`);
+    throw new ExodusError(`${where}: node ${first} (${String(nodes[first].type)}) is on a recurrent edge (a cycle through ${cyc.join(", ")}): exodus runs recurrence only as a LIF, IF or CubaLIF node with a Linear/Affine w_rec fed by it alone and feeding it alone (the layout snnTorch writes for RLeaky / RSynaptic)`);
   }
   const unreached = order.filter((n) => n !== inputs[0] && preds.get(n)!.length === 0);
   if (unreached.length) throw new ExodusError(`${where}: nodes ${unreached.join(", ")} have no incoming edge and are not the Input; exodus runs graphs fed by one Input`);
