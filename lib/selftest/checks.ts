@@ -4,6 +4,7 @@ import "./layer-ops-checks.js";
 import "./sparse-checks.js";
 import "./neuron-checks.js";
 import "./rlif-checks.js";
+import "./recurrent-checks.js";
 import "./edge-checks.js";
 import "./vision-checks.js";
 import "./fast-path-checks.js";
