@@ -160,7 +160,7 @@ export abstract class RecurrentLayer extends NeuronLayer {
   /** One step of the model on the tape from the states before it and the input u[t]. */
   /** NIR has recurrent LIF and CubaLIF (subgraphs, written by RLIF and RCubaLIF); other models have no node. */
   override toNir(c: NirContext): NirStep {
-    refuse(c, `${this.name}: its neuron model has no NIR node (NIR 1.0 has LIF, CubaLIF, IF, LI, I; no adaptation); recurrent LIF (RLIF) and CubaLIF (RCubaLIF) export as NIR subgraphs`);
+    refuse(c, "its neuron model has no NIR node (NIR 1.0 has LIF, CubaLIF, IF, LI, I; no adaptation); recurrent LIF (RLIF) and CubaLIF (RCubaLIF) export as NIR subgraphs");
   }
 
   protected abstract tapeStep(tape: Tape, state: [Var, Var], u: Var, params: Record<string, ParamVar>, learn: (n: string) => boolean, out: Tensor): TapeStep;

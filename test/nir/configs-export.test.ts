@@ -1,14 +1,15 @@
 // Every model the shipped configs train exports to NIR, or is refused naming the layer, the reason
 // and what to do: subtractive reset needs --approximate-reset (then the file records the true reset
 // and exodus re-imports it exactly), CIFAR10-DVS's SEW-ResNet max-pools (no NIR node), the delay
-// configs' DelayLinear still interpolates (σ > 0) until rounded (--round-delays). The neuron models
+// configs' DelayLinear still interpolates (σ > 0) until rounded (--round-delays), the recurrent
+// adLIF config has no NIR node (adaptation). The neuron models
 // and the recurrent form a config can select export too (CubaLIF, RLIF) or are refused with the
 // reason (adLIF, ALIF: no NIR node).
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exportNetwork, importNir } from "../../lib/nir/index.js";
 import { DelayLinear } from "../../lib/nn/delay.js";
-import { CubaLIF, LIF, RLIF, type Sequential } from "../../lib/nn/index.js";
+import { CubaLIF, LIF, RCubaLIF, RLIF, type Sequential } from "../../lib/nn/index.js";
 import { loadConfig } from "../../lib/train/config.js";
 import { buildModel } from "../../lib/train/model.js";
 
@@ -19,10 +20,16 @@ const SHAPES: Record<string, { sampleShape: number[]; numClasses: number }> = {
   "dvs-gesture": { sampleShape: [1, 2, 32, 32], numClasses: 11 }, "cifar10-dvs": { sampleShape: [1, 2, 128, 128], numClasses: 10 },
   synthetic: { sampleShape: [1, 40], numClasses: 10 },
   "shd-delays": { sampleShape: [1, 140], numClasses: 20 }, "ssc-delays": { sampleShape: [1, 140], numClasses: 35 },
+  "shd-recurrent": { sampleShape: [1, 700], numClasses: 20 }, "shd-adlif": { sampleShape: [1, 700], numClasses: 20 },
+};
+/** Configs whose model NIR cannot hold, with the refusal naming the layer and the reason. */
+const REFUSED: Record<string, RegExp> = {
+  "cifar10-dvs": /layer \d+ \(MaxPool2d\): max pooling has no NIR node .*avgpool/,
+  "shd-adlif": /layer 1 \(RAdLIF\): its neuron model has no NIR node .*no adaptation/,
 };
 
-/** The neuron layers of an imported network, through its Dag if it has one. */
-const neurons = (net: Sequential) => net.layers.filter((l) => l instanceof LIF || l instanceof RLIF || l instanceof CubaLIF) as (LIF | RLIF | CubaLIF)[];
+/** The neuron layers of an imported network. */
+const neurons = (net: Sequential) => net.layers.filter((l) => l instanceof LIF || l instanceof RLIF || l instanceof CubaLIF || l instanceof RCubaLIF) as (LIF | RLIF | CubaLIF | RCubaLIF)[];
 
 describe("NIR export of the shipped configs' models", () => {
   for (const name of Object.keys(SHAPES)) {
@@ -32,8 +39,8 @@ describe("NIR export of the shipped configs' models", () => {
       const { net } = buildModel(cfg, shape);
       const inputShape = shape.sampleShape.slice(1);
       try {
-        if (name === "cifar10-dvs") {
-          expect(() => exportNetwork(net, { inputShape, approximateReset: true })).toThrow(/layer \d+ \(MaxPool2d\): max pooling has no NIR node .*avgpool/);
+        if (REFUSED[name]) {
+          expect(() => exportNetwork(net, { inputShape, approximateReset: true, roundDelays: true })).toThrow(REFUSED[name]);
           return;
         }
         const delays = net.layers.filter((l) => l instanceof DelayLinear) as DelayLinear[];
