@@ -13,6 +13,7 @@ interface Opts {
   best?: boolean;
   dt?: string;
   approximateReset?: boolean;
+  roundDelays?: boolean;
   inputShape?: string;
   classes?: string;
 }
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .option("--best", "the best checkpoint (by eval accuracy) instead of the last")
     .option("--dt <dt>", "NIR: the time step, recorded in the graph (τ = dt/(1 − α)); default 1", "1")
     .option("--approximate-reset", "NIR: export subtractive-reset neurons as reset-to-zero (other tools then simulate reset-to-zero)")
+    .option("--round-delays", "NIR: export delays still interpolating (σ > 0) rounded to whole steps, as roundDelays() runs them")
     .option("--input-shape <dims>", "one frame's shape, for checkpoints that do not record it (e.g. 2,32,32)")
     .option("--classes <n>", "number of classes, with --input-shape")
     .addHelpText("after", "\nExamples:\n  $ exodus export runs/shd-exodus --format nir -o shd.nir\n  $ exodus export runs/shd-exodus --best -o shd-best.safetensors\n\nSee docs/formats.md for the NIR parameter convention and what cannot be exported exactly.")
@@ -47,7 +49,7 @@ export function register(program: Command): void {
       const shape = shapeOpt(o);
       if (format === "nir") {
         const dt = Number(o.dt);
-        const r = await exportRunNir(run, o.out, { which, dt, approximateReset: o.approximateReset, shape });
+        const r = await exportRunNir(run, o.out, { which, dt, approximateReset: o.approximateReset, roundDelays: o.roundDelays, shape });
         const kinds = r.graph.edges.map(([, b]) => String(r.graph.nodes[b].type));
         console.log(`wrote ${o.out}: NIR graph input → ${kinds.join(" → ")} (dt ${dt}) from ${r.checkpoint}`);
       } else {

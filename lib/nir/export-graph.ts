@@ -9,6 +9,7 @@
 //     of ones) named after the block; a Dag's node with several inputs receives one edge from each.
 import { ExodusError } from "../errors.js";
 import { BatchNorm1d, BatchNorm2d } from "../nn/batchnorm.js";
+import { DelayLinear } from "../nn/delay.js";
 import { Dropout } from "../nn/dropout.js";
 import { ExpLeak } from "../nn/expleak.js";
 import { LIF } from "../nn/lif.js";
@@ -23,10 +24,12 @@ import { foldBatchNorm, isBatchNorm } from "./fold.js";
 import { type NirDict, f32, f64, ints, isArray } from "./hdf5.js";
 import { Bias, Scale, Threshold } from "./layers.js";
 import { prod } from "./reader.js";
+import { delayBranches } from "./delay-export.js";
+import { neuronOf } from "./recurrent.js";
 
 /** Whether exportNir alone cannot write the network (see the file comment). */
 export function needsGraphExport(layers: readonly Module[]): boolean {
-  return layers.some((l) => l instanceof Dag || l instanceof Conv1d || l instanceof SEW || l instanceof Bias || l instanceof Scale || l instanceof Threshold || l instanceof BatchNorm1d || l instanceof BatchNorm2d ||
+  return layers.some((l) => l instanceof Dag || l instanceof DelayLinear || l instanceof Conv1d || l instanceof SEW || l instanceof Bias || l instanceof Scale || l instanceof Threshold || l instanceof BatchNorm1d || l instanceof BatchNorm2d ||
     (l instanceof Sequential && needsGraphExport(l.layers)));
 }
 
@@ -70,10 +73,15 @@ function basic(b: Builder, path: string, layer: Module, shape: number[]): { node
 
 /** v_leak of a neuron node from the constant c exodus adds to its input each step (nodes.ts's drive, inverted). */
 function leakFromDrive(path: string, layer: Module, node: NirDict, c: Float32Array, dt: number): NirDict {
+  // a recurrent layer's subgraph: the drive is its neuron's v_leak
+  if (node.type === "NIRGraph") {
+    const nodes = node.nodes as NirDict;
+    return { ...node, nodes: { ...nodes, lif: leakFromDrive(path, layer, neuronOf(node), c, dt) } };
+  }
   const tau = node.tau;
   if (!(node.type === "LIF" || node.type === "LI") || !isArray(tau)) refuse(path, layer, "a constant input drive (v_leak) before a neuron without a leak: NIR's IF and I nodes have no v_leak");
   // LIF with normInput (R = 1) scales its input, the drive included, by 1 − α = dt/τ: v_leak = c
-  const norm = layer instanceof LIF && layer.normInput;
+  const norm = layer instanceof LIF && layer.normInput; // an RLIF has no normInput
   const v = Float64Array.from(tau.data, (t, i) => (norm ? c[i] : (c[i] * t) / dt));
   return { ...node, v_leak: f64(v, tau.shape) };
 }
@@ -83,8 +91,10 @@ function chain(b: Builder, layers: readonly Module[], prefix: string, start: Cur
   let drive: { values: Float32Array; path: string } | undefined;
   const dt = b.opts.dt ?? 1;
   const last = () => (c.from.length === 1 ? c.from[0] : undefined);
+  const folded = new Set<number>(); // BatchNorms written into the DelayLinear before them
   layers.forEach((layer, i) => {
     const path = `${prefix}${i}`;
+    if (folded.has(i)) return;
     if (drive && !(layer instanceof LIF || layer instanceof ExpLeak)) throw new ExodusError(`NIR export: layer ${drive.path} (Bias): a constant drive that no neuron follows has no NIR node`);
     if (layer instanceof Dropout) return;
     if (layer instanceof MaxPool2d) refuse(path, layer, "max pooling has no NIR node (NIR has AvgPool2d and SumPool2d); train with {avgpool: k} or {sumpool: k} for an exportable network");
@@ -103,6 +113,16 @@ function chain(b: Builder, layers: readonly Module[], prefix: string, start: Cur
       }
       const end = layer.nodes[layer.nodes.length - 1].name;
       c = { from: tails.get(end)!, shape: b.shapes.get(end)! };
+    } else if (layer instanceof DelayLinear) {
+      // branches summed into what follows (delay-export.ts); a BatchNorm right after folds into them
+      const bn = isBatchNorm(layers[i + 1]) ? (layers[i + 1] as Parameters<typeof delayBranches>[1]) : undefined;
+      if (bn) folded.add(i + 1);
+      const tails: string[] = [];
+      for (const br of delayBranches(layer, bn, { path, shape: c.shape, dt, roundDelays: b.opts.roundDelays })) {
+        const t = add(b, br.linear[0], br.linear[1], c, [layer.outFeatures]);
+        tails.push(...add(b, br.delay[0], br.delay[1], t, [layer.outFeatures]).from);
+      }
+      c = { from: tails, shape: [layer.outFeatures] };
     } else if (layer instanceof SEW) {
       const inner = chain(b, layer.block.layers, `${path}.block.`, c);
       const ones = f32(new Float32Array(prod(c.shape)).fill(1), c.shape);

@@ -31,6 +31,11 @@ export interface ExportOptions {
    * from the node's metadata.
    */
   approximateReset?: boolean;
+  /**
+   * Export a DelayLinear still interpolating its delays (σ > 0) with the delays rounded to whole
+   * steps (what roundDelays() runs); without it such a layer is refused.
+   */
+  roundDelays?: boolean;
   /** Extra graph metadata (strings), e.g. the training config. */
   metadata?: Record<string, string>;
 }

@@ -1,14 +1,17 @@
 // The structure of a NIR graph, as exodus runs it: nested graphs (subgraphs) flattened into one
 // level, their Input/Output nodes contracted away, then nodes in a topological order from the one
 // Input to the one Output. A node with several incoming edges receives their sum (NIR's semantics of
-// fan-in, e.g. a SEW residual block). A cycle (a recurrent edge) and a Delay node have no exodus
-// layer yet and are refused naming the node.
+// fan-in, e.g. a SEW residual block). A neuron's recurrent weights (a cycle neuron → w_rec →
+// neuron, recurrent.ts) and Delay nodes next to a Linear (delay-import.ts) are merged into the
+// node they belong to; any other cycle or Delay is refused naming the node.
 //
 // Subgraph edges: a parent edge may name the subgraph node itself ("rnn": into its Input, out of its
 // Output) or, in the dotted form newer writers use, a node inside it ("rnn.input", "rnn.output").
 import { ExodusError } from "../errors.js";
 import type { NirGraph } from "./export.js";
 import { type NirDict, isArray } from "./hdf5.js";
+import { contractDelays } from "./delay-import.js";
+import { type Recurrence, contractRecurrent } from "./recurrent.js";
 
 export interface FlatGraph {
   /** Name → node (nested names joined with "."); Input/Output of subgraphs contracted away. */
@@ -19,6 +22,8 @@ export interface FlatGraph {
   order: string[];
   input: string;
   output: string;
+  /** Neuron node → the recurrent weights feeding its own spikes back (removed from the graph). */
+  recurrent: Map<string, Recurrence>;
 }
 
 const isDict = (v: unknown): v is NirDict => typeof v === "object" && v !== null && !Array.isArray(v) && !isArray(v as never);
@@ -89,8 +94,8 @@ export function flattenGraph(g: NirGraph, where: string): FlatGraph {
   const outputs = Object.keys(nodes).filter((n) => nodes[n].type === "Output");
   if (inputs.length !== 1) throw new ExodusError(`${where}: expected one Input node, received ${inputs.length} (${inputs.join(", ") || "none"}); exodus imports single-input graphs`);
   if (outputs.length !== 1) throw new ExodusError(`${where}: expected one Output node, received ${outputs.length} (${outputs.join(", ") || "none"}); exodus imports single-output graphs`);
-  for (const [n, node] of Object.entries(nodes))
-    if (node.type === "Delay") throw new ExodusError(`${where}: node ${n} (Delay): delays are not yet supported by exodus (no delay layer); remove the Delay or wait for delay support`);
+  const recurrent = contractRecurrent(nodes, preds, succs, where);
+  contractDelays(nodes, preds, succs, where);
   // Kahn's algorithm; what is left over lies on a cycle, i.e. a recurrent edge.
   const deg = new Map([...preds].map(([n, p]) => [n, p.length]));
   const order: string[] = [];
@@ -110,14 +115,14 @@ export function flattenGraph(g: NirGraph, where: string): FlatGraph {
       succs.get(from)!.some((s) => s === to || (!seen.has(s) && (seen.add(s), reaches(s, to, seen))));
     const cyc = left.filter((n) => reaches(n, n));
     const first = cyc[0] ?? left[0];
-    throw new ExodusError(`${where}: node ${first} (${String(nodes[first].type)}) is on a recurrent edge (a cycle through ${cyc.join(", ")}): recurrent connections are not yet supported by exodus (no recurrent layer); export the feedforward part`);
+    throw new ExodusError(`${where}: node ${first} (${String(nodes[first].type)}) is on a recurrent edge (a cycle through ${cyc.join(", ")}): exodus runs recurrence only as a LIF, IF or CubaLIF node with a Linear/Affine w_rec fed by it alone and feeding it alone (the layout snnTorch writes for RLeaky / RSynaptic)`);
   }
   const unreached = order.filter((n) => n !== inputs[0] && preds.get(n)!.length === 0);
   if (unreached.length) throw new ExodusError(`${where}: nodes ${unreached.join(", ")} have no incoming edge and are not the Input; exodus runs graphs fed by one Input`);
   const dead = order.filter((n) => n !== outputs[0] && succs.get(n)!.length === 0);
   if (dead.length) throw new ExodusError(`${where}: nodes ${dead.join(", ")} lead nowhere (not on a path to the Output ${outputs[0]})`);
   if (succs.get(outputs[0])!.length) throw new ExodusError(`${where}: Output node ${outputs[0]} has outgoing edges`);
-  return { nodes, inputs: preds, order, input: inputs[0], output: outputs[0] };
+  return { nodes, inputs: preds, order, input: inputs[0], output: outputs[0], recurrent };
 }
 
 /** Whether the graph is one chain (then it imports as a plain Sequential). */

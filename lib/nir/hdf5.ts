@@ -38,7 +38,8 @@ async function h5(): Promise<H5> {
 
 function writeValue(group: H5, name: string, v: NirValue): void {
   if (typeof v === "string") group.create_dataset({ name, data: v });
-  else if (Array.isArray(v)) group.create_dataset({ name, data: v });
+  // a nested graph's edges, held flat in memory, are an [E, 2] dataset as at the top level
+  else if (Array.isArray(v)) group.create_dataset({ name, data: v, ...(name === "edges" && v.length % 2 === 0 ? { shape: [v.length / 2, 2] } : {}) });
   else if (typeof v === "number") {
     if (Number.isInteger(v)) group.create_dataset({ name, data: BigInt64Array.of(BigInt(v)), shape: [] });
     else group.create_dataset({ name, data: Float64Array.of(v), shape: [] });

@@ -55,7 +55,7 @@ export function importNir(g: NirGraph, opts: ImportOptions = {}, where = "NIR gr
   const first = new NodeReader(where, flat.input, flat.nodes[flat.input]);
   const inputShape = ioShape(first, "input");
   if (!inputShape.length || !inputShape.every((d) => Number.isInteger(d) && d >= 1)) first.fail(`shape: expected positive integers, received [${inputShape.join(", ")}]`);
-  const ctx = (before: Module[]): NodeContext => ({ dt, dtKnown: opts.dt !== undefined || metaDt !== undefined, notes, device: opts.device, backward: opts.backward, before });
+  const ctx = (before: Module[], name: string): NodeContext => ({ dt, dtKnown: opts.dt !== undefined || metaDt !== undefined, notes, device: opts.device, backward: opts.backward, before, recurrent: flat.recurrent.get(name) });
   const body = flat.order.filter((n) => n !== flat.input && n !== flat.output);
   let net: Sequential;
   let shape: number[];
@@ -66,7 +66,7 @@ export function importNir(g: NirGraph, opts: ImportOptions = {}, where = "NIR gr
     shape = [...inputShape];
     try {
       for (const name of body) {
-        const built = nodeLayers(new NodeReader(where, name, flat.nodes[name]), shape, ctx(layers));
+        const built = nodeLayers(new NodeReader(where, name, flat.nodes[name]), shape, ctx(layers, name));
         layers.push(...built.layers);
         names.push(...built.layers.map(() => name));
         shape = built.shape;
@@ -91,7 +91,7 @@ export function importNir(g: NirGraph, opts: ImportOptions = {}, where = "NIR gr
           if (!sameElements(shapes.get(p)!, s0)) r.fail(`its inputs are summed, but ${preds[0]} gives ${shapeStr(s0)} and ${p} gives ${shapeStr(shapes.get(p)!)}`);
         // a gain may be folded into the layer before only when that layer feeds this node alone
         const before = preds.length === 1 && consumers.get(preds[0]) === 1 ? byName.get(preds[0])!.layers.layers : [];
-        const built = name === flat.output ? { layers: [], shape: s0 } : nodeLayers(r, s0, ctx(before));
+        const built = name === flat.output ? { layers: [], shape: s0 } : nodeLayers(r, s0, ctx(before, name));
         const d: DagNode = { name, layers: new Sequential(...built.layers), inputs: preds };
         nodes.push(d);
         byName.set(name, d);

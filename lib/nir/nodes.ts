@@ -15,11 +15,16 @@ import { Linear } from "../nn/linear.js";
 import type { Module } from "../nn/module.js";
 import type { BackwardMethod, SurrogateOptions } from "../nn/options.js";
 import { AvgPool2d, SumPool2d } from "../nn/pool.js";
+import { DelayLinear } from "../nn/delay.js";
+import { RLIF } from "../nn/rlif.js";
+import { RCubaLIF } from "../nn/rcuba.js";
 import { GAIN_TOL, decayFromTau } from "./convention.js";
 import { isArray } from "./hdf5.js";
 import { Conv1d } from "./conv1d.js";
 import { Bias, Scale, Threshold } from "./layers.js";
-import { type NodeReader, type PerNeuronValues, all, expand, f32, mapAll, prod, zip } from "./reader.js";
+import { DELAY_LINEAR } from "./delay-import.js";
+import type { Recurrence } from "./recurrent.js";
+import { NodeReader, type PerNeuronValues, all, expand, f32, mapAll, prod, zip } from "./reader.js";
 
 export interface NodeContext {
   dt: number;
@@ -30,6 +35,8 @@ export interface NodeContext {
   backward?: BackwardMethod;
   /** The layers computed just before this node's input, which a gain may be folded into ([] if shared). */
   before: Module[];
+  /** The node's recurrent weights (a neuron ↔ w_rec cycle, recurrent.ts), if any. */
+  recurrent?: Recurrence;
 }
 
 /** The shape without its size-1 dimensions (NIR writers add some, e.g. [1, 1, 1] for one neuron). */
@@ -39,7 +46,7 @@ export const sameElements = (a: readonly number[], b: readonly number[]) => {
   return x.length === y.length && x.every((d, i) => d === y[i]);
 };
 
-export const SUPPORTED = "Linear, Affine, Scale, Conv1d, Conv2d, AvgPool2d, SumPool2d, Flatten, LIF, IF, LI, I, CubaLIF, Threshold, NIRGraph (subgraphs)";
+export const SUPPORTED = "Linear, Affine, Scale, Conv1d, Conv2d, AvgPool2d, SumPool2d, Flatten, LIF, IF, LI, I, CubaLIF, Threshold, Delay (next to a Linear), NIRGraph (subgraphs, recurrent LIF/CubaLIF)";
 
 export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeContext): { layers: Module[]; shape: number[] } {
   const { dt } = ctx;
@@ -109,6 +116,38 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
     return a;
   };
   const rate = (key: string) => mapAll(r.perNeuron(key, shape), (t) => dt / t);
+  /** The recurrent V [H, H] (and bias) of ctx.recurrent with the neuron's input gain g folded into row i (g_i·V[i][·]). */
+  const recurrentWeights = (g: PerNeuronValues): { weight: Float32Array; bias: Float32Array | undefined } => {
+    const rec = new NodeReader(r.where, ctx.recurrent!.name, ctx.recurrent!.node);
+    const H = n();
+    const w = rec.array("weight");
+    if (w.data.length !== H * H || squeeze(w.shape).length > 2) rec.fail(`weight: expected [${H}, ${H}] (the recurrent weights of node ${r.name}'s ${H} neurons), received ${shapeStr(w.shape)}`);
+    const one = all(g, (x) => Math.abs(x - 1) <= GAIN_TOL);
+    const gi = expand(g, H);
+    if (!one) ctx.notes.push(`node ${rec.name}: the input gain of node ${r.name} folded into the recurrent weights`);
+    const weight = Float32Array.from(w.data as ArrayLike<number>, (v, k) => (one ? v : v * gi[Math.floor(k / H)]));
+    if (rec.node.type !== "Affine") return { weight, bias: undefined };
+    const b = rec.values("bias");
+    if (b.length !== H) rec.fail(`bias: expected ${H} values, received ${b.length}`);
+    return { weight, bias: Float32Array.from(b, (v, k) => (one ? v : v * gi[k])) };
+  };
+  /** A recurrent layer's input: one vector of H neurons (singleton dimensions dropped by a view). */
+  const recurrentInput = () => {
+    if (squeeze(shape).length > 1) r.fail(`a recurrent neuron node over samples of shape ${shapeStr(shape)}: exodus's recurrent layers take a vector of neurons`);
+    if (shape.length !== 1) layers.push(new Flatten());
+    shape = [n()];
+  };
+  /** The recurrent layer make(hasBias) builds, given ctx.recurrent's weights with the input gain g folded in. */
+  const recurrent = (g: PerNeuronValues, make: (bias: boolean) => RLIF | RCubaLIF) => {
+    const { weight, bias } = recurrentWeights(g);
+    const l = make(!!bias);
+    l.weight.value.set(weight);
+    if (bias) l.parameters().find((p) => p.name === "bias")!.value.set(bias);
+    layers.push(l);
+  };
+  /** An RLIF of decay alpha with ctx.recurrent's weights (the gain g already applied to the input). */
+  const recurrentLif = (g: PerNeuronValues, alpha: number | Float32Array) =>
+    recurrent(g, (bias) => new RLIF({ size: n(), alpha, threshold: f32(r.perNeuron("v_threshold", shape)), reset: reset(), bias, learnAlpha: r.meta("exodus_learn_alpha") === 1, surrogate: surrogate(), ...common }));
   const weighted = (inFeatures: number) => {
     if (!sameElements(shape, [inFeatures])) r.fail(`expected an input of ${inFeatures} features, received samples of shape ${shapeStr(shape)}`);
     if (shape.length !== 1) layers.push(new Flatten()); // singleton dimensions: a view
@@ -219,6 +258,15 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
       break;
     }
     case "LIF": {
+      if (ctx.recurrent) {
+        // RLIF: v = α·v + x + V·s[t−1] (+ bias); NIR's gain g = R·dt/τ scales x, V·s and w_rec's bias alike
+        recurrentInput();
+        const g = zip(n(), [r.perNeuron("r", shape), rate("tau")], (x, k) => x * k);
+        gainOf(g);
+        drive(rate("tau"), vLeak());
+        recurrentLif(g, f32(decay("tau")));
+        break;
+      }
       const alpha = decay("tau");
       const rr = r.perNeuron("r", shape);
       // g = R·dt/τ: 1 → plain; R = 1 → normInput (g = 1 − α); else folded
@@ -232,6 +280,14 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
       break;
     }
     case "IF": {
+      if (ctx.recurrent) {
+        // RLIF without a leak (α = 1): v = v + x + V·s[t−1], the gain R·dt folded as for LIF
+        recurrentInput();
+        const g = mapAll(r.perNeuron("r", shape), (x) => x * dt);
+        gainOf(g);
+        recurrentLif(g, 1);
+        break;
+      }
       gainOf(mapAll(r.perNeuron("r", shape), (x) => x * dt));
       layers.push(new IAF({ threshold: f32(r.perNeuron("v_threshold", shape)), reset: reset(), surrogate: surrogate(), ...common }));
       break;
@@ -251,16 +307,26 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
     case "CubaLIF": {
       // synaptic current (LI, input weight w_in) feeding a LIF: ExpLeak → LIF, the membrane
       // integrating the current of the same step; both gains fold into the weights before it
+      // (and, for a recurrent CubaLIF, into V: its spikes enter the current as any input does)
+      if (ctx.recurrent) recurrentInput();
       const beta = decay("tau_syn");
       const alpha = decay("tau_mem");
       const win = r.has("w_in") ? r.perNeuron("w_in", shape) : 1;
       if (r.has("v_leak_syn") || r.has("v_reset_syn")) r.fail("a synaptic leak or reset (fields v_leak_syn / v_reset_syn): exodus's synaptic filter has neither");
-      gainOf(zip(n(), [win, rate("tau_syn"), r.perNeuron("r", shape), rate("tau_mem")], (w, ks, x, km) => w * ks * (x * km)));
+      const g = zip(n(), [win, rate("tau_syn"), r.perNeuron("r", shape), rate("tau_mem")], (w, ks, x, km) => w * ks * (x * km));
+      gainOf(g);
       const threshold = f32(r.perNeuron("v_threshold", shape));
+      const learn = (["alpha", "alphaSyn"] as const).filter((k) => r.meta(k === "alpha" ? "exodus_learn_alpha" : "exodus_learn_alpha_syn") === 1);
+      const driven = !all(zip(n(), [rate("tau_mem"), vLeak()], (a, b) => a * b), (x) => x === 0);
+      if (ctx.recurrent) {
+        // RCubaLIF: i = α_s·i + x + V·s[t−1] (+ bias), v = α·v + i
+        if (driven) r.fail(`v_leak ≠ 0 in a recurrent CubaLIF (recurrent weights ${ctx.recurrent.name}): exodus's RCubaLIF has no constant drive between its current and its membrane`);
+        recurrent(g, (bias) => new RCubaLIF({ size: n(), alphaSyn: f32(beta), alpha: f32(alpha), threshold, reset: reset(), surrogate: surrogate(), learn, bias, ...common }));
+        break;
+      }
       // Without a leak drive it is one CubaLIF layer (the same recurrence, in one scan); a drive
       // enters between the current and the membrane, so then ExpLeak → Bias → LIF.
-      if (all(zip(n(), [rate("tau_mem"), vLeak()], (a, b) => a * b), (x) => x === 0)) {
-        const learn = (["alpha", "alphaSyn"] as const).filter((k) => r.meta(k === "alpha" ? "exodus_learn_alpha" : "exodus_learn_alpha_syn") === 1);
+      if (!driven) {
         layers.push(new CubaLIF({ alphaSyn: f32(beta), alpha: f32(alpha), threshold, reset: reset(), surrogate: surrogate(), learn, ...common }));
         break;
       }
@@ -269,8 +335,34 @@ export function nodeLayers(r: NodeReader, inShape: readonly number[], ctx: NodeC
       layers.push(new LIF({ alpha: f32(alpha), threshold, reset: reset(), surrogate: surrogate(), ...common }));
       break;
     }
+    case DELAY_LINEAR: {
+      // a Linear/Affine merged with the Delay next to it (delay-import.ts); delays in seconds → whole steps
+      const w = r.array("weight");
+      if (w.shape.length < 2 || squeeze(w.shape.slice(0, -1)).length > 1) r.fail(`weight: expected [out, in], received ${shapeStr(w.shape)}`);
+      const i = w.shape[w.shape.length - 1], o = w.data.length / i;
+      weighted(i);
+      const d = r.array("delays");
+      const steps = Array.from(d.data as ArrayLike<number>, (sec) => {
+        const k = sec / dt;
+        if (!(Math.abs(k - Math.round(k)) <= 1e-6 * Math.max(1, k)))
+          r.fail(`Delay: ${sec} s is not a whole number of steps of dt = ${dt} (exodus delays are integer steps)${ctx.dtKnown ? "" : "; the graph records no dt: pass --dt, e.g. 1e-4 as Norse/snnTorch use"}`);
+        return Math.round(k);
+      });
+      const declared = r.meta("exodus_max_delay");
+      const maxDelay = Math.max(0, ...steps, typeof declared === "number" && Number.isInteger(declared) ? declared : 0);
+      const bias = r.node.linear_type === "Affine";
+      // [o]: a delay per output neuron, kept so unless exodus wrote a per-synapse layer whose synapses into a neuron share it
+      const perNeuron = d.shape.length === 1 && r.meta("exodus_per_neuron") !== 0;
+      const l = new DelayLinear(i, o, { maxDelay, sigma: 0, perNeuron, bias, device: ctx.device });
+      l.weight.value.set(Float32Array.from(w.data as ArrayLike<number>));
+      l.delay.value.set(d.shape.length === 1 && !perNeuron ? Float32Array.from({ length: o * i }, (_, k) => steps[Math.floor(k / i)]) : Float32Array.from(steps));
+      if (l.bias) l.bias.value.set(Float32Array.from(r.values("bias")));
+      layers.push(l);
+      shape = [o];
+      break;
+    }
     case "Delay":
-      r.fail("delays are not yet supported by exodus (no delay layer)");
+      r.fail("a Delay exodus could not place next to a Linear");
     // falls through (fail never returns)
     case "Input":
     case "Output":

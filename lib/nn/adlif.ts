@@ -17,6 +17,7 @@ import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkOptions, decayValues, finite, layerBase, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, refuse } from "./nir.js";
 
 // The addon's adLIF bindings (generated from neurons.h's EXO_ADLIF_FORWARD / EXO_ADLIF_BACKWARD):
 // vState, wState [N] the (v, w) state in and out; s, v, w [T, N].
@@ -146,5 +147,9 @@ export class AdLIF extends NeuronLayer {
       w = tape.add(tape.mulParam(w, beta, learn("beta")), tape.mulParam(drive, oneMinusBeta, learn("beta")));
     }
     return { outputs: ss, final: [vprev, w], membrane: vs };
+  }
+
+  override toNir(c: NirContext): never {
+    refuse(c, "adLIF's adaptation current w (driven by a·v and b·s, feeding back into the membrane) has no NIR node (NIR 1.0 has LIF, CubaLIF, IF, LI, I without adaptation); train with neuron type lif or cubalif for an exportable network");
   }
 }

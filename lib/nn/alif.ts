@@ -14,6 +14,7 @@ import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, refuse } from "./nir.js";
 
 export const ALIF_PARAMS = ["alpha", "rho", "beta", "threshold"] as const;
 export type AlifParam = (typeof ALIF_PARAMS)[number];
@@ -126,5 +127,9 @@ export class ALIF extends NeuronLayer {
     }
     const bNext = T > 0 ? adapt(b, ss[T - 1]) : b;
     return { outputs: ss, final: [vprev, bNext] };
+  }
+
+  override toNir(c: NirContext): never {
+    refuse(c, "ALIF's adaptive threshold has no NIR node (NIR 1.0 has LIF, CubaLIF, IF, LI, I with fixed thresholds); train with neuron type lif or cubalif for an exportable network");
   }
 }

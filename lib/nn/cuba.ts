@@ -12,7 +12,7 @@ import type { PerNeuron } from "./lif.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import { type NirContext, type NirStep, checkTiles, lifNode, refuse } from "./nir.js";
 import { tauFromDecay } from "../nir/convention.js";
-import { f64 } from "../nir/hdf5.js";
+import { type NirDict, f64 } from "../nir/hdf5.js";
 import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkOptions, decayValues, fail, layerBase, oneOf, paramValues, parseSurrogate, positive, learnedParams, sharedLength,
 } from "./options.js";
@@ -120,31 +120,9 @@ export class CubaLIF extends NeuronLayer {
     });
   }
 
-  /**
-   * A NIR CubaLIF node: τ_syn and τ_mem from the decays, and w_in = 1/(1 − α_s), r = 1/(1 − α)
-   * so that both Euler gains are 1 (exodus's current adds x[t] and its membrane adds i[t]
-   * unscaled). The reset follows LIF's rules (subtract only under approximateReset).
-   */
   override toNir(c: NirContext): NirStep {
     checkTiles(c, this.P);
-    const alpha = this.alpha.toArray(), alphaSyn = this.alphaSyn.toArray();
-    if (!alpha.some((a) => a !== 1) || alphaSyn.some((a) => a === 1))
-      refuse(c, "α = 1 or α_s = 1 (no leak) has no CubaLIF time constant; use decays below 1");
-    const theta = this.threshold.toArray();
-    const lif = lifNode(c, {
-      name: this.name, multiSpike: false, vMin: undefined, normInput: false, learnAlpha: this.learned.includes("alpha"), reset: this.reset,
-      surrogate: this.surrogate, alpha, threshold: theta, resetAmount: theta,
-    });
-    const shape = [...c.shape];
-    const n = shape.reduce((a, b) => a * b, 1);
-    const tiled = (v: Float32Array, f: (x: number) => number) => f64(Float64Array.from({ length: n }, (_, k) => f(v[k % v.length])), shape);
-    const { type: _t, tau, ...rest } = lif as Record<string, unknown>;
-    const meta = { ...(lif.metadata as Record<string, unknown>), exodus_layer: "CubaLIF", exodus_learn_alpha_syn: this.learned.includes("alphaSyn") ? 1 : 0 };
-    const node = {
-      type: "CubaLIF", tau_syn: tiled(alphaSyn, (a) => tauFromDecay(a, c.dt)), tau_mem: tau, ...rest,
-      w_in: tiled(alphaSyn, (a) => 1 / (1 - a)), metadata: meta,
-    };
-    return { node: node as NirStep["node"], shape };
+    return { node: cubaNode(c, this), shape: [...c.shape] };
   }
 
   /** The BPTT baseline: the recurrences above as per-step tape ops, independent of the scan. */
@@ -163,4 +141,37 @@ export class CubaLIF extends NeuronLayer {
     }
     return { outputs: ss, final: [vprev, cur], membrane: vs };
   }
+}
+
+/** What a CubaLIF (or a recurrent CubaLIF's neuron) tells its NIR node. */
+export interface CubaNirFields {
+  name: string;
+  alpha: Tensor;
+  alphaSyn: Tensor;
+  threshold: Tensor;
+  learned: readonly string[];
+  reset: "subtract" | "zero";
+  surrogate: Surrogate;
+}
+
+/**
+ * A NIR CubaLIF node: τ_syn and τ_mem from the decays, and w_in = 1/(1 − α_s), r = 1/(1 − α)
+ * so that both Euler gains are 1 (exodus's current adds x[t] and its membrane adds i[t]
+ * unscaled). The reset follows LIF's rules (subtract only under approximateReset).
+ */
+export function cubaNode(c: NirContext, l: CubaNirFields): NirDict {
+  const alpha = l.alpha.toArray(), alphaSyn = l.alphaSyn.toArray();
+  if (!alpha.some((a) => a !== 1) || alphaSyn.some((a) => a === 1))
+    refuse(c, "α = 1 or α_s = 1 (no leak) has no CubaLIF time constant; use decays below 1");
+  const theta = l.threshold.toArray();
+  const lif = lifNode(c, {
+    name: l.name, multiSpike: false, vMin: undefined, normInput: false, learnAlpha: l.learned.includes("alpha"), reset: l.reset,
+    surrogate: l.surrogate, alpha, threshold: theta, resetAmount: theta,
+  });
+  const shape = [...c.shape];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const tiled = (v: Float32Array, f: (x: number) => number) => f64(Float64Array.from({ length: n }, (_, k) => f(v[k % v.length])), shape);
+  const { type: _t, tau, ...rest } = lif as Record<string, unknown>;
+  const meta = { ...(lif.metadata as Record<string, unknown>), exodus_layer: "CubaLIF", exodus_learn_alpha_syn: l.learned.includes("alphaSyn") ? 1 : 0 };
+  return { type: "CubaLIF", tau_syn: tiled(alphaSyn, (a) => tauFromDecay(a, c.dt)), tau_mem: tau, ...rest, w_in: tiled(alphaSyn, (a) => 1 / (1 - a)), metadata: meta } as NirDict;
 }

@@ -190,7 +190,8 @@ export class DelayLinear extends Module {
   }
 
   override toNir(c: NirContext): NirStep {
-    refuse(c, "DelayLinear has no NIR export yet (a Delay node after the Linear is planned)");
+    // several nodes (Linear + Delay branches, lib/nir/delay-export.ts): exportNetwork / exportGraph write them
+    refuse(c, "a DelayLinear is several NIR nodes (Linear and Delay branches); export the network with exportNetwork (exodus export does)");
   }
 
   /** The geometry of an input of T steps and B samples, with this σ's window. */

@@ -3,7 +3,9 @@
 //   i[t] = α_s·i[t−1] + x[t] + V·s[t−1] (+ bias),  v[t] = α·v_post[t−1] + i[t],  s[t] = 1[v[t] ≥ θ],
 // then the reset (subtract θ, or to zero). Options: CubaLIF's and size, bias, initScale, seed, rng.
 // States (v, i, s); learnable α, α_s (learn: ["alpha", "alphaSyn"]), the bias and V (weight).
-import { CubaLIF, type CubaLIFOptions } from "./cuba.js";
+import { CubaLIF, type CubaLIFOptions, cubaNode } from "./cuba.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
+import { recurrentSubgraph } from "../nir/recurrent.js";
 import { type RecurrentOptions, RecurrentLayer, type TapeStep, splitOptions } from "./recurrent.js";
 import type { ParamVar, Tape, Var } from "./tape.js";
 import type { Tensor } from "../tensor.js";
@@ -25,6 +27,13 @@ export class RCubaLIF extends RecurrentLayer {
     this.alphaSyn = this.param("alphaSyn");
     this.alpha = this.param("alpha");
     this.threshold = this.param("threshold");
+  }
+
+  /** A NIR subgraph {input, lif (CubaLIF), w_rec, output} with the feedback edge lif → w_rec → lif (lib/nir/recurrent.ts), as snnTorch writes RSynaptic. */
+  override toNir(c: NirContext): NirStep {
+    if (c.shape.reduce((a, b) => a * b, 1) !== this.size) refuse(c, `samples of shape [${c.shape.join(", ")}] reach a layer of ${this.size} neurons`);
+    const node = cubaNode({ ...c, shape: [this.size] }, this);
+    return { node: recurrentSubgraph(node, this.size, this.weight.value.toArray(), this.hasBias ? this.param("bias").toArray() : undefined, "RCubaLIF"), shape: [...c.shape] };
   }
 
   protected tapeStep(tape: Tape, [vprev, cur]: [Var, Var], u: Var, params: Record<string, ParamVar>, learn: (n: string) => boolean, out: Tensor): TapeStep {

@@ -17,6 +17,7 @@ import { type Parameter, newParameter } from "./module.js";
 import { NeuronLayer, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import { type Surrogate, fail } from "./options.js";
 import type { ParamVar, Tape, Var } from "./tape.js";
+import { type NirContext, type NirStep, refuse } from "./nir.js";
 
 /** The options a recurrent layer adds to its feed-forward model's. */
 export interface RecurrentOptions {
@@ -157,6 +158,11 @@ export abstract class RecurrentLayer extends NeuronLayer {
   }
 
   /** One step of the model on the tape from the states before it and the input u[t]. */
+  /** NIR has recurrent LIF and CubaLIF (subgraphs, written by RLIF and RCubaLIF); other models have no node. */
+  override toNir(c: NirContext): NirStep {
+    refuse(c, "its neuron model has no NIR node (NIR 1.0 has LIF, CubaLIF, IF, LI, I; no adaptation); recurrent LIF (RLIF) and CubaLIF (RCubaLIF) export as NIR subgraphs");
+  }
+
   protected abstract tapeStep(tape: Tape, state: [Var, Var], u: Var, params: Record<string, ParamVar>, learn: (n: string) => boolean, out: Tensor): TapeStep;
 
   /** The BPTT reference: the model's per-step ops and one [B, H]·Vᵀ product per step, on the tape. */

@@ -20,6 +20,8 @@ import {
   oneOf, paramValues, parseSurrogate, positive,
 } from "./options.js";
 import type { Var } from "./tape.js";
+import { type NirContext, type NirStep, lifNode, refuse } from "./nir.js";
+import { recurrentSubgraph } from "../nir/recurrent.js";
 
 // The addon's recurrent LIF bindings (generated from neurons.h's EXO_RLIF_FORWARD / _BACKWARD): w
 // is V [P, P]; vState, sState [N] the (v, s) state in and out; s, v [T, N]; backward: dw [P, P]
@@ -169,6 +171,16 @@ export class RLIF extends NeuronLayer {
       sprev = st;
     }
     return { outputs: ss, final: [vprev, sprev], membrane: vs };
+  }
+
+  /** A NIR subgraph {input, lif, w_rec, output} with the feedback edge lif → w_rec → lif (lib/nir/recurrent.ts), as snnTorch writes RLeaky. */
+  override toNir(c: NirContext): NirStep {
+    if (c.shape.reduce((a, b) => a * b, 1) !== this.size) refuse(c, `samples of shape [${c.shape.join(", ")}] reach a layer of ${this.size} neurons`);
+    const lif = lifNode({ ...c, shape: [this.size] }, {
+      name: "RLIF", multiSpike: false, vMin: undefined, normInput: false, learnAlpha: this.learnAlpha, reset: this.reset, surrogate: this.surrogate,
+      alpha: this.alpha.toArray(), threshold: this.threshold.toArray(), resetAmount: this.resetAmount.toArray(),
+    });
+    return { node: recurrentSubgraph(lif, this.size, this.weight.value.toArray(), this.bias?.toArray(), "RLIF"), shape: [...c.shape] };
   }
 
   override dispose(): void {

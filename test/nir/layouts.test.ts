@@ -138,21 +138,23 @@ describe("NIR graphs in other frameworks' layouts", () => {
     a.net.dispose();
   });
 
-  it("recurrent subgraphs (snnTorch RLeaky) and Delay nodes are refused naming the node", async () => {
+  it("recurrent subgraphs (snnTorch RLeaky) import as RLIF; a Delay that is not next to a Linear is refused naming the node", async () => {
     const path = join(tmp("exodus-nir-rec-"), "r.nir");
     await writeNir(path, snntorchRecurrent());
     const g = await readNir(path);
-    expect(() => importNir(g, { dt: 1e-4 }, path)).toThrow(/node lif1\.(lif|w_rec) \((LIF|Linear)\) is on a recurrent edge .*not yet supported by exodus/);
+    const r = importNir(g, { dt: 1e-4 }, path);
+    expect(r.net.layers.map((l) => l.constructor.name)).toEqual(["Linear", "RLIF", "Linear", "CubaLIF"]);
+    r.net.dispose();
     const d = norse();
-    d.nodes.delay = { type: "Delay", delay: ints([2]) };
-    d.edges = d.edges.map(([a, b]) => (a === "1" ? ["delay", b] : [a, b])) as [string, string][];
-    d.edges.push(["1", "delay"]);
-    expect(() => importNir(d, { dt: 1e-4 })).toThrow(/node delay \(Delay\): delays are not yet supported/);
+    d.nodes.delay = { type: "Delay", delay: f32([1e-4, 1e-4, 1e-4]) };
+    d.edges = d.edges.map(([a, b]) => (a === "3" ? ["delay", b] : [a, b])) as [string, string][];
+    d.edges.push(["3", "delay"]);
+    expect(() => importNir(d, { dt: 1e-4 })).toThrow(/node delay \(Delay\): exodus imports a Delay right after a Linear\/Affine .*this one lies between 3 and output/);
   });
 });
 
 describe.skipIf(!hasH5py)("subgraphs in files h5py writes as the reference writer does", () => {
-  it("a feed-forward subgraph (edges by name and dotted) is inlined; a recurrent one is refused naming the node", async () => {
+  it("a feed-forward subgraph (edges by name and dotted) is inlined; a recurrent one imports as RLIF", async () => {
     const dir = tmp("exodus-nir-sub-");
     // nested NIRGraph nodes are groups with their own nodes and an [E, 2] string edges dataset
     const script = `
@@ -196,6 +198,13 @@ with h5py.File(sys.argv[1], "w") as f:
     expect(Array.from(y)).toEqual(r);
     a.net.dispose();
     const rec = await readNir(join(dir, "rec.nir"));
-    expect(() => importNir(rec, {}, "rec.nir")).toThrow(/rec\.nir: node rnn\.(lif|w_rec) \((LIF|Linear)\) is on a recurrent edge/);
+    const b = importNir(rec, {}, "rec.nir");
+    expect(b.net.layers.map((l) => l.constructor.name)).toEqual(["Linear", "RLIF"]);
+    // the reference with the feedback edge inlined by hand: w_rec carries the previous step's spikes
+    const withRec: NirGraph = { ...flat, nodes: { ...flat.nodes, w_rec: (rec.nodes.rnn.nodes as Record<string, never>).w_rec }, edges: [...flat.edges, ["lif", "w_rec"], ["w_rec", "lif"]] };
+    const rr = simulateReference(withRec, x, 1, new Map()).out.flatMap((o) => Array.from(o));
+    expect(rr).not.toEqual(r);
+    expect(Array.from(evalForward(b.net, t))).toEqual(rr);
+    b.net.dispose();
   });
 });

@@ -143,10 +143,13 @@ describe("NIR export → import", () => {
     expect(run(cuba.net, x).y).toEqual(run(reference(1, new ExpLeak({ beta: 0.75 }), new LIF({ alpha: 1 - 1 / 8, threshold: 0.3, reset: "zero" })), x).y);
     // what exodus cannot run is refused naming the node (v_leak, Threshold and branches import now: test/nir/layouts.test.ts)
     expect(() => importNir(graph({ type: "LIF", tau: three(5), r: three(5), v_leak: three(0), v_threshold: three(1), v_reset: three(0.5) }))).toThrow(/node n \(LIF\): v_reset other than 0/);
-    expect(() => importNir(graph({ type: "Delay", delay: three(2) }))).toThrow(/node n \(Delay\): delays are not yet supported/);
+    // a Delay after a Linear is that Linear's delay per output (test/nir/delay.test.ts)
+    const delayed = importNir(graph({ type: "Delay", delay: three(2) }));
+    expect(delayed.net.layers.map((l) => l.constructor.name)).toEqual(["DelayLinear"]);
+    delayed.net.dispose();
     const loop = graph({ type: "IF", r: three(1), v_threshold: three(1) });
     loop.edges.push(["n", "lin"]);
-    expect(() => importNir(loop)).toThrow(/node (lin|n) \((Linear|IF)\) is on a recurrent edge .*not yet supported/);
+    expect(() => importNir(loop)).toThrow(/node (lin|n) \((Linear|IF)\) is on a recurrent edge .*exodus runs recurrence only as a LIF, IF or CubaLIF node with a Linear\/Affine w_rec fed by it alone/);
   });
 
   it.skipIf(!hasH5py)("reads a file laid out as the reference writer (nir.write: h5py, gzip, float32) lays it out", async () => {

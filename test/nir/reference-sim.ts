@@ -3,8 +3,10 @@
 //   IF       v ← v + dt·R·I; likewise
 //   LI       v ← v + dt/τ·(v_leak − v + R·I); output v
 //   CubaLIF  i ← i + dt/τs·(−i + w_in·x); then the LIF above with I = i (the same step's current)
+//   Delay    y_k(t) = x_k(t − delay_k), delay_k/dt steps, 0 before the first input arrives
 // written from the NIR node definitions, sharing no code with lib/nir. Several edges into a node
-// are summed. Returns the output per step and each neuron node's membrane before its reset.
+// are summed. An edge that closes a cycle (a recurrent w_rec → lif) carries its source's output of
+// the previous step (0 at the first), as a discrete-time simulator runs a feedback loop. Returns the output per step and each neuron node's membrane before its reset.
 import type { NirGraph } from "../../lib/nir/index.js";
 import { type NirArray, type NirDict, isArray } from "../../lib/nir/hdf5.js";
 
@@ -29,9 +31,12 @@ export function simulateReference(g: NirGraph, x: number[][][], dt: number, shap
   const names = Object.keys(g.nodes);
   const preds = new Map(names.map((n) => [n, g.edges.filter(([, b]) => b === n).map(([a]) => a)]));
   const order: string[] = [];
+  const visiting = new Set<string>();
   const visit = (n: string) => {
-    if (order.includes(n)) return;
+    if (order.includes(n) || visiting.has(n)) return; // visiting: a cycle, closed by the previous step's value
+    visiting.add(n);
     for (const p of preds.get(n)!) visit(p);
+    visiting.delete(n);
     order.push(n);
   };
   for (const n of names) visit(n);
@@ -40,15 +45,29 @@ export function simulateReference(g: NirGraph, x: number[][][], dt: number, shap
   const B = x[0].length;
   const state = new Map<string, { v: Vec; i: Vec }>();
   const res: RefResult = { out: [], v: new Map() };
+  const history = new Map<string, Vec[][]>();
+  let prev = new Map<string, Vec[]>();
   for (let t = 0; t < x.length; t++) {
     const val = new Map<string, Vec[]>();
     for (const name of order) {
       const node = g.nodes[name];
-      const ins = name === input ? x[t].map((s) => Float64Array.from(s)) : sumInputs(preds.get(name)!.map((p) => val.get(p)!));
+      const fed = preds.get(name)!.map((p) => val.get(p) ?? prev.get(p)).filter((v): v is Vec[] => v !== undefined);
+      // nothing yet on a feedback edge (the first step): a zero input of the weights' width
+      const zero = () => x[t].map(() => new Float64Array((node.weight as NirArray).shape[1]));
+      const ins = name === input ? x[t].map((s) => Float64Array.from(s)) : fed.length ? sumInputs(fed) : zero();
+      if (node.type === "Delay") {
+        if (!history.has(name)) history.set(name, []);
+        const h = history.get(name)!;
+        h.push(ins);
+        const steps = vals(node, "delay", ins[0].length).map((d) => Math.round(d / dt));
+        val.set(name, ins.map((xi, b) => xi.map((_, k) => (t - steps[k] >= 0 ? h[t - steps[k]][b][k] : 0))));
+        continue;
+      }
       const outs = ins.map((xi, b) => step(node, name, xi, b));
       val.set(name, outs);
     }
     res.out.push(Float64Array.from(val.get(output)!.flatMap((o) => Array.from(o))));
+    prev = val;
   }
   return res;
 

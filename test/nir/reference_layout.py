@@ -31,6 +31,10 @@ FIELDS = {
     "CubaLIF": ({"tau_syn", "tau_mem", "r", "v_leak", "v_threshold"}, {"v_reset", "w_in", "metadata"}),
     "Scale": ({"scale"}, {"metadata"}),
     "Threshold": ({"threshold"}, {"metadata"}),
+    # nir/ir/delay.py: delay in seconds, one per element of its input (input_type = delay.shape)
+    "Delay": ({"delay"}, {"metadata"}),
+    # a nested graph (snnTorch's recurrent layers): its own nodes and [E, 2] edges, checked below
+    "NIRGraph": ({"nodes", "edges"}, {"metadata"}),
 }
 NEURON_PARAMS = {"LIF": "r", "IF": "r", "LI": "r", "I": "r", "CubaLIF": "r"}
 
@@ -80,9 +84,19 @@ def shapes(name, node):
         s = np.array(node["input_type"])
         assert node["start_dim"] == 0 and node["end_dim"] == -1, "exodus writes whole-sample flattens"
         return s, np.array([np.prod(s)])
-    if t in ("Scale", "Threshold"):
+    if t in ("Scale", "Threshold", "Delay"):
         s = np.array(node[t.lower()].shape)
         return s, s
+    if t == "NIRGraph":
+        inner = node["nodes"]
+        kinds = {k: v["type"] for k, v in inner.items()}
+        i = [k for k, v in kinds.items() if v == "Input"]
+        o = [k for k, v in kinds.items() if v == "Output"]
+        if len(i) != 1 or len(o) != 1:
+            fail(f"node {name}: a subgraph needs one Input and one Output, has {kinds}")
+        for k, v in inner.items():
+            check_fields(f"{name}.{k}", v)
+        return np.array(inner[i[0]]["shape"]), np.array(inner[o[0]]["shape"])
     if t in NEURON_PARAMS:
         s = np.array(node[NEURON_PARAMS[t]].shape)
         for k, v in node.items():
@@ -105,7 +119,9 @@ edges = [(a.decode("utf8"), b.decode("utf8")) for a, b in f["node"]["edges"][()]
 if f["node"]["edges"].shape != (len(edges), 2):
     fail("edges is not an [E, 2] dataset")
 nodes = g["nodes"]
-for name, node in nodes.items():
+
+
+def check_fields(name, node):
     t = node.get("type")
     if t not in FIELDS:
         fail(f"node {name}: unknown type {t!r}")
@@ -116,10 +132,24 @@ for name, node in nodes.items():
     if not keys <= req | opt:
         fail(f"node {name} ({t}): fields the reference constructor rejects: {keys - req - opt}")
     for k, v in node.items():
-        if k in ("weight", "bias", "tau", "r", "v_leak", "v_threshold", "v_reset", "scale", "threshold") and not np.issubdtype(np.asarray(v).dtype, np.floating):
+        if k in ("weight", "bias", "tau", "r", "v_leak", "v_threshold", "v_reset", "scale", "threshold", "delay") and not np.issubdtype(np.asarray(v).dtype, np.floating):
             fail(f"node {name}: {k} is not a float array")
         if k in ("shape", "input_shape", "stride", "padding", "dilation", "kernel_size", "input_type") and not np.issubdtype(np.asarray(v).dtype, np.integer):
             fail(f"node {name}: {k} is not an integer array")
+
+
+def check_edges(path, group):
+    e = group["edges"]
+    if len(e.shape) != 2 or e.shape[1] != 2:
+        fail(f"{path}: edges is not an [E, 2] dataset")
+    for k in group["nodes"]:
+        if isinstance(group["nodes"][k], h5py.Group) and "edges" in group["nodes"][k]:
+            check_edges(f"{path}/nodes/{k}", group["nodes"][k])
+
+
+for name, node in nodes.items():
+    check_fields(name, node)
+check_edges("node", f["node"])
 io = {}
 for a, b in edges:
     for n in (a, b):
