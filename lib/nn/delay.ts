@@ -34,6 +34,13 @@ import { checkOptions, fail } from "./options.js";
  * was faster than the dense one at 12 % in every layer and σ measured).
  */
 export const DELAY_EVENT_CROSSOVER = 0.15;
+/**
+ * The same crossover where the window path fits (a narrow σ): the window path is then the
+ * alternative, and it beats the events from about this density (quiet-machine A/B at the
+ * SHD-delays shape, benchmarks/results/delay-layer-quiet.txt: at 12 % the window path was
+ * 1.3–2.1× faster than the events in every layer, at 5 % the events won in two of three).
+ */
+export const DELAY_EVENT_WINDOW_CROSSOVER = 0.08;
 
 /**
  * The most taps per synapse (W) the window path takes, and the window's share of the kernel
@@ -241,7 +248,7 @@ export class DelayLinear extends Module {
 
   private choosePath(x: Tensor, g: DelayGeomArgs): "dense" | "events" | "window" {
     if (this.products === "window") return "window";
-    const choice = chooseSparse(DELAY_EVENT_CROSSOVER, this.products, x);
+    const choice = chooseSparse(this.windowFits(g) ? DELAY_EVENT_WINDOW_CROSSOVER : DELAY_EVENT_CROSSOVER, this.products, x);
     this.inputDensity = choice.density;
     if (choice.sparse) return "events";
     return this.windowFits(g) ? "window" : "dense";
