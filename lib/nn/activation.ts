@@ -25,6 +25,8 @@ export interface ForwardRequest {
    * group reports its first layer, with the pooled output and its spike count.
    */
   readonly observe?: Observer;
+  /** The container may drop the input once its first layer has run (a checkpoint's recompute: docs/memory.md). */
+  readonly ownsInput?: boolean;
 }
 
 export type Observer = (layer: object, out: Activation) => void;

@@ -407,12 +407,28 @@ export abstract class NeuronLayer extends Module {
    * the learnable parameters' gradients to their Parameter; keeps ∂L/∂(initial state) in stateGrads.
    */
   backward(dy: Tensor, opts: { dv?: Tensor } = {}): Tensor {
+    return this.backwardInto(dy, opts, false);
+  }
+
+  /** The scan writes ∂x over the caller's dy when it may (scanWritesOverG; not pooled, not the tape). */
+  override backwardOwned(dy: Tensor): Tensor {
+    return this.backwardInto(dy, {}, true);
+  }
+
+  /**
+   * Whether the CPU scan may take dx = g: the LIF scan reads g[t, i] and then writes dx[t, i], and
+   * reads no g after (cuda/cpu/lif.cc; the CUDA kernel declares them __restrict__, so not there).
+   */
+  protected readonly scanWritesOverG: boolean = false;
+
+  private backwardInto(dy: Tensor, opts: { dv?: Tensor }, owned: boolean): Tensor {
     const c = this.cache;
     if (!c) noForward(this.name);
     sameShape(`${this.name} backward dy`, dy, c.pooled ? c.pooled.shape : c.shape);
     if (opts.dv) sameShape(`${this.name} backward dv`, opts.dv, c.shape);
     const { T, N } = c;
-    const dx = Tensor.empty(c.shape, this.device);
+    const over = owned && this.scanWritesOverG && !c.tape && !c.pooled && !this.device.isCuda;
+    const dx = over ? dy.reshape(c.shape) : Tensor.empty(c.shape, this.device);
     for (const t of this._stateGrads ?? []) t.dispose();
     this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
     const g = dy.reshape(c.pooled ? [T, N / 4] : [T, N]);

@@ -20,6 +20,8 @@ export class Sequential extends Module {
   readonly layers: Module[];
   /** Layer indices the last forward ran inside the scan of the layer before them (skipped by backward). */
   private fusedInto = new Set<number>();
+  /** Free each layer's cache right after its backward (set by Checkpointed on its segments). */
+  releaseAsItGoes = false;
   private planned: { steps: PlanStep[]; layers: number } | undefined;
 
   /** The layout of forward's input and output and of backward's gradients (SequentialOptions). */
@@ -81,7 +83,7 @@ export class Sequential extends Module {
     this.fusedInto.clear();
     let h = a;
     const pass = (i: number, out: Activation, span: number) => {
-      if (h.x !== a.x) h.x.dispose();
+      if ((h.x !== a.x || req.ownsInput) && out.x !== h.x) h.x.dispose();
       h = out;
       req.observe?.(this.layers[i], out);
       after(i, out, span);
@@ -105,13 +107,25 @@ export class Sequential extends Module {
     return fromTimeMajor(dx, this.layout);
   }
 
-  private backwardSteps(dy: Tensor): Tensor {
+  /** dy is the caller's to drop (Module.backwardOwned): the first layer may write over it too. */
+  override backwardOwned(dy: Tensor): Tensor {
+    return this.layout === "TBN" ? this.backwardSteps(dy, true) : this.backward(dy);
+  }
+
+  /**
+   * A gradient this container made is handed on as owned (backwardOwned): nothing reads it after
+   * the layer that takes it. With releaseAsItGoes, each layer's cache is freed once its backward
+   * has run (a checkpointed segment's layers: their forward is recomputed before any next backward).
+   */
+  private backwardSteps(dy: Tensor, owned = false): Tensor {
     let g = dy;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       if (this.fusedInto.has(i)) continue; // its gradient is taken by the layer it ran fused into
-      const next = this.layers[i].backward(g);
+      const layer = this.layers[i];
+      const next = g !== dy || owned ? layer.backwardOwned(g) : layer.backward(g);
       if (g !== dy) g.dispose();
       g = next;
+      if (this.releaseAsItGoes) layer.releaseCache();
     }
     return g;
   }
