@@ -25,7 +25,10 @@ export interface ForwardRequest {
    * group reports its first layer, with the pooled output and its spike count.
    */
   readonly observe?: Observer;
-  /** The container may drop the input once its first layer has run (a checkpoint's recompute: docs/memory.md). */
+  /**
+   * Nothing reads the input's values after this forward: a container may drop it once its first
+   * layer has run, a layer may write its output over it (a checkpoint's recompute, docs/memory.md).
+   */
   readonly ownsInput?: boolean;
 }
 

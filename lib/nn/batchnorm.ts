@@ -138,7 +138,7 @@ abstract class BatchNormBase extends Module {
 
   /** ∂x̂ = γ·∂y and then ∂x formed over dy's storage: one full-size tensor fewer in flight. */
   override backwardOwned(dy: Tensor): Tensor {
-    return this.backwardInto(dy, true);
+    return this.backwardInto(dy, dy.sole);
   }
 
   private backwardInto(dy: Tensor, owned: boolean): Tensor {

@@ -89,12 +89,14 @@ export class Sequential extends Module {
       after(i, out, span);
       for (let k = 1; k < span; k++) this.fusedInto.add(i + k);
     };
+    // an input this container made (or was handed to drop) is the next layer's to write over
+    const owns = () => h.x !== a.x || !!req.ownsInput;
     steps.forEach((step, s) => {
       const { pool2 } = step;
       if (pool2 && pool2.head.canFusePool2(h.x)) return pass(step.start, pool2.head.forwardPool2(h.x, pool2.dropout?.()), step.span);
       // A fused group whose input does not allow the fused scan (odd sides, W > 256) runs layer by layer.
-      if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false)), 1);
-      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask))), 1);
+      if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false, owns())), 1);
+      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask), owns())), 1);
     });
     return h;
   }
@@ -177,8 +179,8 @@ function hasNeurons(m: Module): boolean {
 }
 
 /** The request a layer of the chain gets: a mask when wanted, and the caller's observer. */
-function sub(req: ForwardRequest, mask: boolean): ForwardRequest {
-  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}) };
+function sub(req: ForwardRequest, mask: boolean, ownsInput = false): ForwardRequest {
+  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(ownsInput ? { ownsInput: true } : {}) };
 }
 
 /** Layers pass time-major tensors to each other: a batch-first layer belongs outside, its layout on the Sequential. */

@@ -1,6 +1,7 @@
 // Module.backwardOwned: a layer may write its gradient over the caller's dy (LIF's scan, batch
-// norm), which checkpointed segments use to keep one full-size tensor fewer in flight. It must give
-// the same ∂x and parameter gradients as the out-of-place backward, bit for bit.
+// norm), and with ForwardRequest.ownsInput a LIF writes its spikes over its input; checkpointed
+// segments use both to keep full-size tensors fewer in flight. They must give the same outputs
+// and gradients as the out-of-place paths, bit for bit, and leave a shared input alone.
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
@@ -69,5 +70,30 @@ describe("backwardOwned", () => {
     expect(owned.dx).toEqual(plain.dx);
     expect(owned.grads).toEqual(plain.grads);
     expect(plain.g).toEqual(dy.toArray());
+  });
+
+  it("LIF's forward writes the spikes over an owned input only when nothing shares it, with the same spikes and gradients", () => {
+    const run = (owns: boolean, share: boolean) => {
+      const lif = new LIF({ tauMem: 4 });
+      const input = x.clone();
+      const other = share ? input.reshape(input.shape) : undefined;
+      const y = lif.forwardActivation({ x: input }, owns ? { ownsInput: true } : {}).x;
+      const out = { y: y.toArray(), input: input.toArray(), dx: [] as number[] };
+      const dx = lif.backward(dy);
+      out.dx = dx.toArray();
+      for (const t of [dx, y, input, other]) t?.dispose();
+      lif.dispose();
+      return out;
+    };
+    const plain = run(false, false);
+    const owned = run(true, false);
+    const shared = run(true, true);
+    expect(plain.y.some((v) => v === 1) && plain.y.some((v) => v === 0)).toBe(true);
+    expect(owned.y).toEqual(plain.y);
+    expect(owned.dx).toEqual(plain.dx);
+    expect(owned.input).toEqual(plain.y); // written over
+    expect(plain.input).toEqual(x.toArray()); // not owned: untouched
+    expect(shared.input).toEqual(x.toArray()); // owned but shared with a view: untouched
+    expect(shared.y).toEqual(plain.y);
   });
 });
