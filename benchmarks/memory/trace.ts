@@ -19,6 +19,8 @@ export function trace(config: string, T: number, B: number, budgetMiB?: number, 
   let last = 0;
   const undo: (() => void)[] = [];
   const protos = new Set<Record<string, Method>>();
+  // Module's own too: the layers that inherit forwardActivation or backwardOwned (batch norm, Conv2d)
+  protos.add(Module.prototype as unknown as Record<string, Method>);
   for (const v of Object.values(nn)) if (typeof v === "function" && v.prototype instanceof Module) protos.add(v.prototype as unknown as Record<string, Method>);
   for (const p of protos)
     for (const m of ["forwardActivation", "backward", "backwardOwned"]) {
