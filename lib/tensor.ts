@@ -167,6 +167,11 @@ export class Tensor {
     return this._storage === undefined;
   }
   /** The storage; throws a clear error when the tensor was disposed. */
+  /** No other tensor shares this one's storage (no view, no cache): a caller that owns it may write over it. */
+  get sole(): boolean {
+    return this.storage.refs === 1;
+  }
+
   private get storage(): Storage {
     if (!this._storage) throw new ExodusError(`tensor of shape ${shapeStr(this.shape)} used after dispose()`);
     return this._storage;

@@ -25,6 +25,11 @@ export interface ForwardRequest {
    * group reports its first layer, with the pooled output and its spike count.
    */
   readonly observe?: Observer;
+  /**
+   * Nothing reads the input's values after this forward: a container may drop it once its first
+   * layer has run, a layer may write its output over it (a checkpoint's recompute, docs/memory.md).
+   */
+  readonly ownsInput?: boolean;
 }
 
 export type Observer = (layer: object, out: Activation) => void;

@@ -133,6 +133,15 @@ abstract class BatchNormBase extends Module {
   }
 
   backward(dy: Tensor): Tensor {
+    return this.backwardInto(dy, false);
+  }
+
+  /** ∂x̂ = γ·∂y and then ∂x formed over dy's storage: one full-size tensor fewer in flight. */
+  override backwardOwned(dy: Tensor): Tensor {
+    return this.backwardInto(dy, dy.sole);
+  }
+
+  private backwardInto(dy: Tensor, owned: boolean): Tensor {
     const c = this.cache;
     if (!c) noForward(this.kind);
     if (dy.size !== c.xhat.size)
@@ -151,18 +160,19 @@ abstract class BatchNormBase extends Module {
         ops.add(this.bias.grad, channelSum(dy3).reshape([C]), this.bias.grad);
         ops.add(this.weight.grad, use(ops.mul(dy3, c.xhat), channelSum).reshape([C]), this.weight.grad);
       }
-      const dxhat = this.weight ? ops.mul(dy3, this.weight.value.reshape([C, 1])) : dy3;
+      // after the parameters' gradients, which read dy: an owned dy may now be written over
+      const dxhat = this.weight ? (owned ? ops.mul(dy3, this.weight.value.reshape([C, 1]), dy3) : ops.mul(dy3, this.weight.value.reshape([C, 1]))) : dy3;
       let dx: Tensor;
       if (c.training) {
         const meanD = ops.scale(channelSum(dxhat), 1 / M);
         const meanDX = ops.scale(use(ops.mul(dxhat, c.xhat), channelSum), 1 / M);
-        // in place when dxhat is this backward's own (not the caller's dy)
-        dx = dxhat !== dy3 ? ops.sub(dxhat, meanD, dxhat) : ops.sub(dxhat, meanD);
+        // in place when dxhat is this backward's own or dy is (not the caller's dy to keep)
+        dx = dxhat !== dy3 || owned ? ops.sub(dxhat, meanD, dxhat) : ops.sub(dxhat, meanD);
         const xm = ops.mul(c.xhat, meanDX);
         ops.sub(dx, xm, dx);
         xm.dispose();
         ops.mul(dx, c.invStd, dx);
-      } else dx = ops.mul(dxhat, c.invStd);
+      } else dx = owned ? ops.mul(dxhat, c.invStd, dxhat) : ops.mul(dxhat, c.invStd);
       return dx.reshape(c.shape);
     });
   }

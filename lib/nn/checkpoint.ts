@@ -56,6 +56,8 @@ export class Checkpointed extends Module {
       throw new ExodusError(`Checkpointed: expected segment starts ascending from 0 at the plan's step starts (${[...stepStarts].join(", ")}), received ${starts.join(", ")}`);
     this.starts = [...starts];
     this.segments = starts.map((s, i) => new Sequential(...net.layers.slice(s, starts[i + 1] ?? n)));
+    // A segment's caches go after its backward anyway: free each layer's as soon as it is used.
+    for (const seg of this.segments) seg.releaseAsItGoes = true;
   }
 
   forward(x: Tensor): Tensor {
@@ -69,20 +71,30 @@ export class Checkpointed extends Module {
     let h = a;
     for (let k = 0; k <= last; k++) {
       const seg = this.segments[k];
-      const views = [keep(h.x.reshape(h.x.shape))]; // the segment's input outlives the layers' caches
-      this.kept.push({ input: { ...h, x: views[0] }, views, snapshot: snapshot(seg) });
-      const out = seg.forwardActivation(h, { ...(this.wantsMask(k) ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}) });
-      if (h.x !== a.x) h.x.dispose();
       if (k < last) {
-        seg.releaseCache(); // the last segment's backward comes first: it keeps its caches
-        // A spike input is kept as bits or bytes (the first too: inside a block, the caller drops it).
-        const kept = this.kept[k];
-        const packed = pack(kept.views[0]);
+        const views = [keep(h.x.reshape(h.x.shape))]; // the segment's input outlives the layers' caches
+        const kept: Kept = { input: { ...h, x: views[0] }, views, snapshot: snapshot(seg) };
+        this.kept.push(kept);
+        // A spike input is kept as bits or bytes (the first too: inside a block, the caller drops it),
+        // packed before the segment runs so that its floats can go once the first layer has read them.
+        const packed = pack(views[0]);
         if (packed) {
-          kept.views[0].dispose();
+          views[0].dispose();
           kept.views = [];
           kept.packed = packed;
         }
+      } else {
+        // never recomputed (its backward comes first, on the caches it keeps): no copy of its input,
+        // which a compact Conv2d keeps as bits only
+        this.kept.push({ input: { ...h }, views: [], snapshot: { buffers: [], states: [] } });
+      }
+      // An input this forward made (the segment before's output) is the segment's to drop.
+      const out = seg.forwardActivation(h, {
+        ...(this.wantsMask(k) ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(h.x !== a.x ? { ownsInput: true } : {}),
+      });
+      if (h.x !== a.x) h.x.dispose();
+      if (k < last) {
+        seg.releaseCache(); // the last segment's backward comes first: it keeps its caches
         if (!out.x.device.isCuda) native().emptyCache();
       }
       h = out;
@@ -107,12 +119,15 @@ export class Checkpointed extends Module {
           kept.views = [keep(unpack(kept.packed))];
           kept.packed = undefined;
         }
-        seg.forwardActivation({ ...kept.input, x: kept.views[0] }, this.wantsMask(k) ? { mask: true } : {}).x.dispose();
-        // The layers now keep what their backward needs (a compact Conv2d: bits): the floats may go.
+        // The segment owns its input's view and drops it once its first layer has run: a compact
+        // Conv2d keeps bits, any other layer its own view, so the floats go before the rest runs.
+        const x = kept.views[0].reshape(kept.views[0].shape);
         for (const v of kept.views) v.dispose();
         kept.views = [];
+        seg.forwardActivation({ ...kept.input, x }, { ...(this.wantsMask(k) ? { mask: true } : {}), ownsInput: true }).x.dispose();
       }
-      const next = seg.backward(g);
+      // g from the segment after: nothing reads it once this segment's backward has taken it
+      const next = g !== dy ? seg.backwardOwned(g) : seg.backward(g);
       if (g !== dy) g.dispose();
       g = next;
       seg.releaseCache();

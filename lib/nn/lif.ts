@@ -109,6 +109,7 @@ export class LIF extends NeuronLayer {
   }
 
   protected override readonly maskedForward = "lif_forward_masked" as const;
+  protected override readonly scanWritesOverG = true;
 
   /** v [T, N], and the input too when a learned α scales it (normInput). */
   protected override savedPerNeuron(): number {

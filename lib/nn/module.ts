@@ -33,6 +33,15 @@ export abstract class Module {
   abstract forward(x: Tensor): Tensor;
   abstract backward(dy: Tensor): Tensor;
 
+  /**
+   * backward(dy) for a caller that reads dy's values no more (it may still dispose its handle):
+   * a layer may then write its gradient over dy's storage, one full-size tensor fewer in flight
+   * (docs/memory.md). The same values as backward; by default it is backward.
+   */
+  backwardOwned(dy: Tensor): Tensor {
+    return this.backward(dy);
+  }
+
   // ---- what a layer says about itself: read by Sequential's fusion plan, the summary, the
   // trainer's diagnostics and the model builder, so that nothing outside lib/nn tests layer kinds.
 

@@ -261,7 +261,7 @@ export abstract class NeuronLayer extends Module {
 
   /** With req.mask, the scan also packs the bitmask of its spikes (LIF, IAF, ALIF on the CPU with N a multiple of 8). */
   override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
-    return this.runForward(a.x, undefined, !!req.mask);
+    return this.runForward(a.x, undefined, !!req.mask, !!req.ownsInput);
   }
 
   override fusion(): Fusion {
@@ -278,7 +278,7 @@ export abstract class NeuronLayer extends Module {
     return this.name;
   }
 
-  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean): Activation {
+  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean, ownsInput = false): Activation {
     const { T, N } = timeMajor(this.name, x, this.device, this.P);
     this.dropCache();
     this.setMembrane(undefined, x.shape);
@@ -289,7 +289,10 @@ export abstract class NeuronLayer extends Module {
     const fits = this.carried && this.carried[0].size === N;
     const init = this.stateNames.map((_, i) => keep(fits ? this.carried![i].clone() : Tensor.zeros([N], this.device)));
     if (!this.stateful) this.resetState();
-    const y = Tensor.empty(pooled ? pooled.shape : x.shape, x.device);
+    // The scan reads x[t, i] before it writes s[t, i] (scanWritesOverG: the same kernel shape), so
+    // spikes may go over an input that nothing else reads or shares, unless the scan keeps x.
+    const over = ownsInput && !pooled && this.backwardMethod !== "bptt" && this.scanWritesOverG && !this.device.isCuda && this.savedPerNeuron() === 1 && x.sole;
+    const y = over ? x.reshape(x.shape) : Tensor.empty(pooled ? pooled.shape : x.shape, x.device);
     const final = init.map(() => Tensor.empty([N], x.device));
     const x2 = x.reshape([T, N]);
     try {
@@ -353,12 +356,29 @@ export abstract class NeuronLayer extends Module {
    * the learnable parameters' gradients to their Parameter; keeps ∂L/∂(initial state) in stateGrads.
    */
   backward(dy: Tensor, opts: { dv?: Tensor } = {}): Tensor {
+    return this.backwardInto(dy, opts, false);
+  }
+
+  /** The scan writes ∂x over the caller's dy when it may (scanWritesOverG; not pooled, not the tape). */
+  override backwardOwned(dy: Tensor): Tensor {
+    return this.backwardInto(dy, {}, true);
+  }
+
+  /**
+   * Whether the CPU scans may write over their input: the LIF backward reads g[t, i] and then
+   * writes dx[t, i] and reads no g after, the forward reads x[t, i] and then writes s[t, i]
+   * (cuda/cpu/lif.cc; the CUDA kernels declare them __restrict__, so not there).
+   */
+  protected readonly scanWritesOverG: boolean = false;
+
+  private backwardInto(dy: Tensor, opts: { dv?: Tensor }, owned: boolean): Tensor {
     const c = this.cache;
     if (!c) noForward(this.name);
     sameShape(`${this.name} backward dy`, dy, c.pooled ? c.pooled.shape : c.shape);
     if (opts.dv) sameShape(`${this.name} backward dv`, opts.dv, c.shape);
     const { T, N } = c;
-    const dx = Tensor.empty(c.shape, this.device);
+    const over = owned && this.scanWritesOverG && !c.tape && !c.pooled && !this.device.isCuda && dy.sole;
+    const dx = over ? dy.reshape(c.shape) : Tensor.empty(c.shape, this.device);
     for (const t of this._stateGrads ?? []) t.dispose();
     this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
     const g = dy.reshape(c.pooled ? [T, N / 4] : [T, N]);

@@ -20,6 +20,8 @@ export class Sequential extends Module {
   readonly layers: Module[];
   /** Layer indices the last forward ran inside the scan of the layer before them (skipped by backward). */
   private fusedInto = new Set<number>();
+  /** Free each layer's cache right after its backward (set by Checkpointed on its segments). */
+  releaseAsItGoes = false;
   private planned: { steps: PlanStep[]; layers: number } | undefined;
 
   /** The layout of forward's input and output and of backward's gradients (SequentialOptions). */
@@ -81,18 +83,20 @@ export class Sequential extends Module {
     this.fusedInto.clear();
     let h = a;
     const pass = (i: number, out: Activation, span: number) => {
-      if (h.x !== a.x) h.x.dispose();
+      if ((h.x !== a.x || req.ownsInput) && out.x !== h.x) h.x.dispose();
       h = out;
       req.observe?.(this.layers[i], out);
       after(i, out, span);
       for (let k = 1; k < span; k++) this.fusedInto.add(i + k);
     };
+    // an input this container made (or was handed to drop) is the next layer's to write over
+    const owns = () => h.x !== a.x || !!req.ownsInput;
     steps.forEach((step, s) => {
       const { pool2 } = step;
       if (pool2 && pool2.head.canFusePool2(h.x)) return pass(step.start, pool2.head.forwardPool2(h.x, pool2.dropout?.()), step.span);
       // A fused group whose input does not allow the fused scan (odd sides, W > 256) runs layer by layer.
-      if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false)), 1);
-      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask))), 1);
+      if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false, owns())), 1);
+      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask), owns())), 1);
     });
     return h;
   }
@@ -105,13 +109,25 @@ export class Sequential extends Module {
     return fromTimeMajor(dx, this.layout);
   }
 
-  private backwardSteps(dy: Tensor): Tensor {
+  /** dy is the caller's to drop (Module.backwardOwned): the first layer may write over it too. */
+  override backwardOwned(dy: Tensor): Tensor {
+    return this.layout === "TBN" ? this.backwardSteps(dy, true) : this.backward(dy);
+  }
+
+  /**
+   * A gradient this container made is handed on as owned (backwardOwned): nothing reads it after
+   * the layer that takes it. With releaseAsItGoes, each layer's cache is freed once its backward
+   * has run (a checkpointed segment's layers: their forward is recomputed before any next backward).
+   */
+  private backwardSteps(dy: Tensor, owned = false): Tensor {
     let g = dy;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       if (this.fusedInto.has(i)) continue; // its gradient is taken by the layer it ran fused into
-      const next = this.layers[i].backward(g);
+      const layer = this.layers[i];
+      const next = g !== dy || owned ? layer.backwardOwned(g) : layer.backward(g);
       if (g !== dy) g.dispose();
       g = next;
+      if (this.releaseAsItGoes) layer.releaseCache();
     }
     return g;
   }
@@ -163,8 +179,8 @@ function hasNeurons(m: Module): boolean {
 }
 
 /** The request a layer of the chain gets: a mask when wanted, and the caller's observer. */
-function sub(req: ForwardRequest, mask: boolean): ForwardRequest {
-  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}) };
+function sub(req: ForwardRequest, mask: boolean, ownsInput = false): ForwardRequest {
+  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(ownsInput ? { ownsInput: true } : {}) };
 }
 
 /** Layers pass time-major tensors to each other: a batch-first layer belongs outside, its layout on the Sequential. */
