@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/rlif.cuh"
+#include "packed_rows_gemm.h"
 #include "parallel.h"
 #include "recurrent_rows.h"
 #include "exodus/backend.h"
@@ -25,13 +26,13 @@ inline void axpy(float a, const float* row, float* y, size_t H) {
 }
 
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
-// step, which reads V once for the block instead of once per batch row.
+// step, which reads V once for the block instead of once per batch row (two 4-row tiles).
 constexpr size_t kRows = 8;
 
 template <Surrogate K, bool EXACT>
 void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const float* h, const float* v,
                    const float* v0, const float* s0, float* dx, float* dv0, float* ds0, RlifGrads gr,
-                   float* dwt_chunk, size_t r0, size_t r1) {
+                   float* dwt_chunk, const PackedRowsGemm& vw, size_t r0, size_t r1) {
   const LifConfig l = k::rlif_as_lif(c);
   const size_t H = c.P, N = c.N, nb = r1 - r0;
   const int T = c.T;
@@ -45,8 +46,8 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
   std::vector<float> lam(nb * H), lam_next(nb * H, 0.f), r(nb * H), da(nb * H, 0.f), db(nb * H, 0.f);
   for (int t = T - 1; t >= -1; --t) {
     // r_u = Vᵀ·λ_u[t+1], the gradient reaching s[t] through the recurrent weights: R = Λ·V for
-    // the block's rows, one GEMM (gemm.cc's register-tiled kernel; on one thread inside the pool).
-    gemm(false, false, (int)nb, (int)H, (int)H, 1.f, lam_next.data(), (int)H, p.w, (int)H, 0.f, r.data(), (int)H);
+    // the block's rows, one small GEMM against V packed once per call (packed_rows_gemm.h).
+    vw.multiply(lam_next.data(), H, nb, r.data(), H);
     if (t < 0) {
       if (ds0)
         for (size_t u = 0; u < nb; ++u) std::memcpy(ds0 + (r0 + u) * H, r.data() + u * H, H * sizeof(float));
@@ -141,12 +142,13 @@ void rlif_backward(const RlifConfig& c, NeuronGrad method, const float* alpha, c
   const size_t H = c.P, B = c.N / c.P;
   const size_t chunks = row_chunks(B);
   std::vector<float> dwt(chunks * H * H, 0.f);
+  const PackedRowsGemm vw(p.w, H, H);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto tag) {
     parallel_for(chunks, [&](size_t ch, int) {
       const size_t e = (ch + 1) * B / chunks;
       for (size_t b = ch * B / chunks; b < e; b += kRows)
         backward_rows<decltype(tag)::kind, decltype(tag)::exact>(c, p, g, h, v, v0, s0, dx, dv0, ds0, gr,
-                                                                  dwt.data() + ch * H * H, b, b + kRows < e ? b + kRows : e);
+                                                                  dwt.data() + ch * H * H, vw, b, b + kRows < e ? b + kRows : e);
     });
   });
   sum_chunks_transposed(dwt, chunks, H, gr.dw);
