@@ -66,19 +66,26 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
       // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
       float* dau = da.data() + u * H;
       float* dbu = db.data() + u * H;
-      for (size_t j = 0; j < H; ++j) {
-        float sp, up;
-        if (t > 0) {
-          const float vp = v[o - N + j];
-          sp = k::rlif_prev_spike(vp, p.theta[j]);
-          up = k::lif_reset(l, vp, sp, p.m[j]);
-        } else {
-          sp = s0[row + j];
-          up = v0[row + j];
+      // Two passes over j: the dense ∂α, ∂b sums (branch-free, so the compiler vectorises them),
+      // then ∂Vᵀ[j][:] += s_j·λ over the few neurons that spiked.
+      const float* sprev = s0 + row;
+      if (t > 0) {
+        const float* vp = v + o - N;
+        for (size_t j = 0; j < H; ++j) {
+          const float sp = k::rlif_prev_spike(vp[j], p.theta[j]);
+          dau[j] += lu[j] * k::lif_reset(l, vp[j], sp, p.m[j]);
+          dbu[j] += lu[j];
         }
-        if (sp != 0.f) axpy(sp, lu, dwt_chunk + j * H, H);  // ∂Vᵀ[j][:] += s_j·λ
-        dau[j] += lu[j] * up;
-        dbu[j] += lu[j];
+        for (size_t j = 0; j < H; ++j) {
+          const float sp = k::rlif_prev_spike(vp[j], p.theta[j]);
+          if (sp != 0.f) axpy(sp, lu, dwt_chunk + j * H, H);
+        }
+      } else {
+        for (size_t j = 0; j < H; ++j) {
+          dau[j] += lu[j] * v0[row + j];
+          dbu[j] += lu[j];
+          if (sprev[j] != 0.f) axpy(sprev[j], lu, dwt_chunk + j * H, H);
+        }
       }
     }
     std::swap(lam, lam_next);
@@ -102,10 +109,11 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
   const RlifParams p{alpha, theta, m, bias, w};
   const size_t H = c.P, B = c.N / c.P, N = c.N;
   const std::vector<float> wt = transposed(p.w, H);
+  const std::vector<float> bias_or_0 = p.bias ? std::vector<float>(p.bias, p.bias + H) : std::vector<float>(H, 0.f);
   const size_t chunks = row_chunks(B);
   parallel_for(chunks, [&](size_t ch, int) {
     const LifConfig l = k::rlif_as_lif(c);
-    std::vector<float> rec(H);
+    std::vector<float> rec(H), up(H);
     for (size_t b = ch * B / chunks; b < (ch + 1) * B / chunks; ++b) {
       const size_t row = b * H;
       for (int t = 0; t < c.T; ++t) {
@@ -115,10 +123,14 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
         std::fill(rec.begin(), rec.end(), 0.f);
         for (size_t j = 0; j < H; ++j)
           if (sprev[j] != 0.f) axpy(sprev[j], wt.data() + j * H, rec.data(), H);
+        // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0. The loop has no
+        // branch on t or on the bias inside, so that it vectorises.
+        if (uprev_v)
+          for (size_t i = 0; i < H; ++i) up[i] = k::lif_reset(l, uprev_v[i], sprev[i], p.m[i]);
+        else
+          std::memcpy(up.data(), vs + row, H * sizeof(float));
         for (size_t i = 0; i < H; ++i) {
-          // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0.
-          const float up = uprev_v ? k::lif_reset(l, uprev_v[i], sprev[i], p.m[i]) : vs[row + i];
-          const float vt = k::rlif_integrate(l, up, x[o + i], rec[i], p.bias ? p.bias[i] : 0.f, p.alpha[i]);
+          const float vt = k::rlif_integrate(l, up[i], x[o + i], rec[i], bias_or_0[i], p.alpha[i]);
           v[o + i] = vt;
           s[o + i] = k::spike_fn(vt, p.theta[i], 0, 0.f);
         }
