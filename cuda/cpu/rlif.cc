@@ -25,6 +25,40 @@ inline void axpy(float a, const float* row, float* y, size_t H) {
   for (size_t i = 0; i < H; ++i) y[i] += a * row[i];
 }
 
+// One step of one batch row, kept out of the scans so that its pointers can be __restrict (they
+// never alias): then the compiler vectorises it. The arithmetic is the scalar kernels'.
+void integrate_row(const LifConfig& l, size_t H, const float* __restrict up, const float* __restrict x,
+                   const float* __restrict rec, const float* __restrict bias, const float* __restrict alpha,
+                   const float* __restrict theta, float* __restrict v, float* __restrict s) {
+  for (size_t i = 0; i < H; ++i) {
+    const float vt = k::rlif_integrate(l, up[i], x[i], rec[i], bias[i], alpha[i]);
+    v[i] = vt;
+    s[i] = k::spike_fn(vt, theta[i], 0, 0.f);
+  }
+}
+
+template <Surrogate K, bool EXACT>
+void adjoint_row(const LifConfig& l, size_t H, const RlifParams& p, const float* __restrict q0,
+                 const float* __restrict q1, const float* __restrict lam_next, const float* __restrict r,
+                 const float* __restrict v, const float* __restrict g, const float* __restrict h,
+                 float* __restrict lam, float* __restrict dx) {
+  for (size_t i = 0; i < H; ++i) {
+    const k::SgCoef q{p.theta[i], q0[i], q1[i]};
+    lam[i] = k::rlif_adjoint_step<K, EXACT>(l, lam_next[i], r[i], v[i], g[i], h[i], p.alpha[i], q, p.m[i]);
+    dx[i] = lam[i];
+  }
+}
+
+// ∂α and ∂b sums of one row at step t > 0, v_post[t-1] recomputed from v[t-1].
+void param_sums_row(const LifConfig& l, size_t H, const RlifParams& p, const float* __restrict lam,
+                    const float* __restrict vprev, float* __restrict da, float* __restrict db) {
+  for (size_t j = 0; j < H; ++j) {
+    const float sp = k::rlif_prev_spike(vprev[j], p.theta[j]);
+    da[j] += lam[j] * k::lif_reset(l, vprev[j], sp, p.m[j]);
+    db[j] += lam[j];
+  }
+}
+
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
 // step, which reads V once for the block instead of once per batch row (two 4-row tiles).
 constexpr size_t kRows = 8;
@@ -36,7 +70,7 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
   const LifConfig l = k::rlif_as_lif(c);
   const size_t H = c.P, N = c.N, nb = r1 - r0;
   const int T = c.T;
-  std::vector<float> q0(H), q1(H);
+  std::vector<float> q0(H), q1(H), zeros(H, 0.f);
   for (size_t i = 0; i < H; ++i) {
     k::SgCoef q = k::surrogate_coef<K>(p.theta[i], c.sg_scale, c.sg_width);
     q0[i] = q.c0;
@@ -58,11 +92,7 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
       float* lu = lam.data() + u * H;
       const float* ln = lam_next.data() + u * H;
       const float* ru = r.data() + u * H;
-      for (size_t i = 0; i < H; ++i) {
-        const k::SgCoef q{p.theta[i], q0[i], q1[i]};
-        lu[i] = k::rlif_adjoint_step<K, EXACT>(l, ln[i], ru[i], v[o + i], g[o + i], h ? h[o + i] : 0.f, p.alpha[i], q, p.m[i]);
-        dx[o + i] = lu[i];
-      }
+      adjoint_row<K, EXACT>(l, H, p, q0.data(), q1.data(), ln, ru, v + o, g + o, h ? h + o : zeros.data(), lu, dx + o);
       // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
       float* dau = da.data() + u * H;
       float* dbu = db.data() + u * H;
@@ -71,11 +101,7 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
       const float* sprev = s0 + row;
       if (t > 0) {
         const float* vp = v + o - N;
-        for (size_t j = 0; j < H; ++j) {
-          const float sp = k::rlif_prev_spike(vp[j], p.theta[j]);
-          dau[j] += lu[j] * k::lif_reset(l, vp[j], sp, p.m[j]);
-          dbu[j] += lu[j];
-        }
+        param_sums_row(l, H, p, lu, vp, dau, dbu);
         for (size_t j = 0; j < H; ++j) {
           const float sp = k::rlif_prev_spike(vp[j], p.theta[j]);
           if (sp != 0.f) axpy(sp, lu, dwt_chunk + j * H, H);
@@ -123,17 +149,12 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
         std::fill(rec.begin(), rec.end(), 0.f);
         for (size_t j = 0; j < H; ++j)
           if (sprev[j] != 0.f) axpy(sprev[j], wt.data() + j * H, rec.data(), H);
-        // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0. The loop has no
-        // branch on t or on the bias inside, so that it vectorises.
+        // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0.
         if (uprev_v)
           for (size_t i = 0; i < H; ++i) up[i] = k::lif_reset(l, uprev_v[i], sprev[i], p.m[i]);
         else
           std::memcpy(up.data(), vs + row, H * sizeof(float));
-        for (size_t i = 0; i < H; ++i) {
-          const float vt = k::rlif_integrate(l, up[i], x[o + i], rec[i], bias_or_0[i], p.alpha[i]);
-          v[o + i] = vt;
-          s[o + i] = k::spike_fn(vt, p.theta[i], 0, 0.f);
-        }
+        integrate_row(l, H, up.data(), x + o, rec.data(), bias_or_0.data(), p.alpha, p.theta, v + o, s + o);
       }
       if (c.T > 0) {
         const size_t o = (size_t)(c.T - 1) * N + row;
