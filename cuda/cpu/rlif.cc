@@ -26,8 +26,9 @@ inline void axpy(float a, const float* row, float* y, size_t H) {
 }
 
 // One step of one batch row, kept out of the scans so that its pointers can be __restrict (they
-// never alias): then the compiler vectorises it. The arithmetic is the scalar kernels'.
-void integrate_row(const LifConfig& l, size_t H, const float* __restrict up, const float* __restrict x,
+// never alias) and the config a local copy (its branches then leave the loop): the compiler
+// vectorises them. The arithmetic is the scalar kernels'.
+void integrate_row(const LifConfig l, size_t H, const float* __restrict up, const float* __restrict x,
                    const float* __restrict rec, const float* __restrict bias, const float* __restrict alpha,
                    const float* __restrict theta, float* __restrict v, float* __restrict s) {
   for (size_t i = 0; i < H; ++i) {
@@ -38,7 +39,7 @@ void integrate_row(const LifConfig& l, size_t H, const float* __restrict up, con
 }
 
 template <Surrogate K, bool EXACT>
-void adjoint_row(const LifConfig& l, size_t H, const RlifParams& p, const float* __restrict q0,
+void adjoint_row(const LifConfig l, size_t H, const RlifParams& p, const float* __restrict q0,
                  const float* __restrict q1, const float* __restrict lam_next, const float* __restrict r,
                  const float* __restrict v, const float* __restrict g, const float* __restrict h,
                  float* __restrict lam, float* __restrict dx) {
@@ -50,7 +51,7 @@ void adjoint_row(const LifConfig& l, size_t H, const RlifParams& p, const float*
 }
 
 // ∂α and ∂b sums of one row at step t > 0, v_post[t-1] recomputed from v[t-1].
-void param_sums_row(const LifConfig& l, size_t H, const RlifParams& p, const float* __restrict lam,
+void param_sums_row(const LifConfig l, size_t H, const RlifParams& p, const float* __restrict lam,
                     const float* __restrict vprev, float* __restrict da, float* __restrict db) {
   for (size_t j = 0; j < H; ++j) {
     const float sp = k::rlif_prev_spike(vprev[j], p.theta[j]);
