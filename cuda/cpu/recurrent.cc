@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/recurrent.cuh"
+#include "packed_rows_gemm.h"
 #include "parallel.h"
 #include "recurrent_rows.h"
 #include "exodus/backend.h"
@@ -69,7 +70,7 @@ struct BackIn {
 template <class M, Surrogate K, bool EXACT>
 void backward_rows(const RecurrentConfig& rc, const RecurrentParams& p, const std::vector<typename M::P>& prm,
                    const std::vector<k::SgCoef>& q, const BackIn& a, const RecurrentGrads& gr, float* dwt_chunk,
-                   size_t r0, size_t r1) {
+                   const PackedRowsGemm& vw, size_t r0, size_t r1) {
   const LifConfig l = k::rec_as_lif(rc);
   const size_t H = rc.P, N = rc.N, nb = r1 - r0;
   // Per row of the block: ∂L/∂u[t] and [t+1], r, the adjoints, the parameter sums (4) and ∂bias.
@@ -78,8 +79,8 @@ void backward_rows(const RecurrentConfig& rc, const RecurrentParams& p, const st
   std::vector<k::RecPrev> pv(H);
   std::vector<float> sp(H);
   for (int t = rc.T - 1; t >= -1; --t) {
-    // r = Vᵀ·∂L/∂u[t+1] for the block's rows: R = DU·V, one GEMM.
-    gemm(false, false, (int)nb, (int)H, (int)H, 1.f, du_next.data(), (int)H, p.w, (int)H, 0.f, r.data(), (int)H);
+    // r = Vᵀ·∂L/∂u[t+1] for the block's rows: R = DU·V, one GEMM against V packed once per call.
+    vw.multiply(du_next.data(), H, nb, r.data(), H);
     if (t < 0) {
       if (a.ds0)
         for (size_t n = 0; n < nb; ++n) std::memcpy(a.ds0 + (r0 + n) * H, r.data() + n * H, H * sizeof(float));
@@ -150,6 +151,7 @@ void recurrent_backward(const RecurrentConfig& c, NeuronGrad method, RecurrentPa
   const size_t chunks = row_chunks(B);
   std::vector<float> dwt(chunks * H * H, 0.f);
   const BackIn in{g, h, v, aux, u, v0, a0, s0, dx, dv0, da0, ds0};
+  const PackedRowsGemm vw(p.w, H, H);
   k::with_model(c.model, [&](auto m) {
     using M = decltype(m);
     const auto prm = load_params<M>(p, H);
@@ -160,7 +162,7 @@ void recurrent_backward(const RecurrentConfig& c, NeuronGrad method, RecurrentPa
       parallel_for(chunks, [&](size_t ch, int) {
         const size_t e = (ch + 1) * B / chunks;
         for (size_t b = ch * B / chunks; b < e; b += kRows)
-          backward_rows<M, K, decltype(tag)::exact>(c, p, prm, q, in, gr, dwt.data() + ch * H * H, b,
+          backward_rows<M, K, decltype(tag)::exact>(c, p, prm, q, in, gr, dwt.data() + ch * H * H, vw, b,
                                                     b + kRows < e ? b + kRows : e);
       });
     });

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/rlif.cuh"
+#include "packed_rows_gemm.h"
 #include "parallel.h"
 #include "recurrent_rows.h"
 #include "exodus/backend.h"
@@ -24,18 +25,53 @@ inline void axpy(float a, const float* row, float* y, size_t H) {
   for (size_t i = 0; i < H; ++i) y[i] += a * row[i];
 }
 
+// One step of one batch row, kept out of the scans so that its pointers can be __restrict (they
+// never alias) and the config a local copy (its branches then leave the loop): the compiler
+// vectorises them. The arithmetic is the scalar kernels'.
+void integrate_row(const LifConfig l, size_t H, const float* __restrict up, const float* __restrict x,
+                   const float* __restrict rec, const float* __restrict bias, const float* __restrict alpha,
+                   const float* __restrict theta, float* __restrict v, float* __restrict s) {
+  for (size_t i = 0; i < H; ++i) {
+    const float vt = k::rlif_integrate(l, up[i], x[i], rec[i], bias[i], alpha[i]);
+    v[i] = vt;
+    s[i] = k::spike_fn(vt, theta[i], 0, 0.f);
+  }
+}
+
+template <Surrogate K, bool EXACT>
+void adjoint_row(const LifConfig l, size_t H, const RlifParams& p, const float* __restrict q0,
+                 const float* __restrict q1, const float* __restrict lam_next, const float* __restrict r,
+                 const float* __restrict v, const float* __restrict g, const float* __restrict h,
+                 float* __restrict lam, float* __restrict dx) {
+  for (size_t i = 0; i < H; ++i) {
+    const k::SgCoef q{p.theta[i], q0[i], q1[i]};
+    lam[i] = k::rlif_adjoint_step<K, EXACT>(l, lam_next[i], r[i], v[i], g[i], h[i], p.alpha[i], q, p.m[i]);
+    dx[i] = lam[i];
+  }
+}
+
+// ∂α and ∂b sums of one row at step t > 0, v_post[t-1] recomputed from v[t-1].
+void param_sums_row(const LifConfig l, size_t H, const RlifParams& p, const float* __restrict lam,
+                    const float* __restrict vprev, float* __restrict da, float* __restrict db) {
+  for (size_t j = 0; j < H; ++j) {
+    const float sp = k::rlif_prev_spike(vprev[j], p.theta[j]);
+    da[j] += lam[j] * k::lif_reset(l, vprev[j], sp, p.m[j]);
+    db[j] += lam[j];
+  }
+}
+
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
-// step, which reads V once for the block instead of once per batch row.
+// step, which reads V once for the block instead of once per batch row (two 4-row tiles).
 constexpr size_t kRows = 8;
 
 template <Surrogate K, bool EXACT>
 void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const float* h, const float* v,
                    const float* v0, const float* s0, float* dx, float* dv0, float* ds0, RlifGrads gr,
-                   float* dwt_chunk, size_t r0, size_t r1) {
+                   float* dwt_chunk, const PackedRowsGemm& vw, size_t r0, size_t r1) {
   const LifConfig l = k::rlif_as_lif(c);
   const size_t H = c.P, N = c.N, nb = r1 - r0;
   const int T = c.T;
-  std::vector<float> q0(H), q1(H);
+  std::vector<float> q0(H), q1(H), zeros(H, 0.f);
   for (size_t i = 0; i < H; ++i) {
     k::SgCoef q = k::surrogate_coef<K>(p.theta[i], c.sg_scale, c.sg_width);
     q0[i] = q.c0;
@@ -45,8 +81,8 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
   std::vector<float> lam(nb * H), lam_next(nb * H, 0.f), r(nb * H), da(nb * H, 0.f), db(nb * H, 0.f);
   for (int t = T - 1; t >= -1; --t) {
     // r_u = Vᵀ·λ_u[t+1], the gradient reaching s[t] through the recurrent weights: R = Λ·V for
-    // the block's rows, one GEMM (gemm.cc's register-tiled kernel; on one thread inside the pool).
-    gemm(false, false, (int)nb, (int)H, (int)H, 1.f, lam_next.data(), (int)H, p.w, (int)H, 0.f, r.data(), (int)H);
+    // the block's rows, one small GEMM against V packed once per call (packed_rows_gemm.h).
+    vw.multiply(lam_next.data(), H, nb, r.data(), H);
     if (t < 0) {
       if (ds0)
         for (size_t u = 0; u < nb; ++u) std::memcpy(ds0 + (r0 + u) * H, r.data() + u * H, H * sizeof(float));
@@ -57,27 +93,26 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
       float* lu = lam.data() + u * H;
       const float* ln = lam_next.data() + u * H;
       const float* ru = r.data() + u * H;
-      for (size_t i = 0; i < H; ++i) {
-        const k::SgCoef q{p.theta[i], q0[i], q1[i]};
-        lu[i] = k::rlif_adjoint_step<K, EXACT>(l, ln[i], ru[i], v[o + i], g[o + i], h ? h[o + i] : 0.f, p.alpha[i], q, p.m[i]);
-        dx[o + i] = lu[i];
-      }
+      adjoint_row<K, EXACT>(l, H, p, q0.data(), q1.data(), ln, ru, v + o, g + o, h ? h + o : zeros.data(), lu, dx + o);
       // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
       float* dau = da.data() + u * H;
       float* dbu = db.data() + u * H;
-      for (size_t j = 0; j < H; ++j) {
-        float sp, up;
-        if (t > 0) {
-          const float vp = v[o - N + j];
-          sp = k::rlif_prev_spike(vp, p.theta[j]);
-          up = k::lif_reset(l, vp, sp, p.m[j]);
-        } else {
-          sp = s0[row + j];
-          up = v0[row + j];
+      // Two passes over j: the dense ∂α, ∂b sums (branch-free, so the compiler vectorises them),
+      // then ∂Vᵀ[j][:] += s_j·λ over the few neurons that spiked.
+      const float* sprev = s0 + row;
+      if (t > 0) {
+        const float* vp = v + o - N;
+        param_sums_row(l, H, p, lu, vp, dau, dbu);
+        for (size_t j = 0; j < H; ++j) {
+          const float sp = k::rlif_prev_spike(vp[j], p.theta[j]);
+          if (sp != 0.f) axpy(sp, lu, dwt_chunk + j * H, H);
         }
-        if (sp != 0.f) axpy(sp, lu, dwt_chunk + j * H, H);  // ∂Vᵀ[j][:] += s_j·λ
-        dau[j] += lu[j] * up;
-        dbu[j] += lu[j];
+      } else {
+        for (size_t j = 0; j < H; ++j) {
+          dau[j] += lu[j] * v0[row + j];
+          dbu[j] += lu[j];
+          if (sprev[j] != 0.f) axpy(sprev[j], lu, dwt_chunk + j * H, H);
+        }
       }
     }
     std::swap(lam, lam_next);
@@ -101,10 +136,11 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
   const RlifParams p{alpha, theta, m, bias, w};
   const size_t H = c.P, B = c.N / c.P, N = c.N;
   const std::vector<float> wt = transposed(p.w, H);
+  const std::vector<float> bias_or_0 = p.bias ? std::vector<float>(p.bias, p.bias + H) : std::vector<float>(H, 0.f);
   const size_t chunks = row_chunks(B);
   parallel_for(chunks, [&](size_t ch, int) {
     const LifConfig l = k::rlif_as_lif(c);
-    std::vector<float> rec(H);
+    std::vector<float> rec(H), up(H);
     for (size_t b = ch * B / chunks; b < (ch + 1) * B / chunks; ++b) {
       const size_t row = b * H;
       for (int t = 0; t < c.T; ++t) {
@@ -114,13 +150,12 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
         std::fill(rec.begin(), rec.end(), 0.f);
         for (size_t j = 0; j < H; ++j)
           if (sprev[j] != 0.f) axpy(sprev[j], wt.data() + j * H, rec.data(), H);
-        for (size_t i = 0; i < H; ++i) {
-          // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0.
-          const float up = uprev_v ? k::lif_reset(l, uprev_v[i], sprev[i], p.m[i]) : vs[row + i];
-          const float vt = k::rlif_integrate(l, up, x[o + i], rec[i], p.bias ? p.bias[i] : 0.f, p.alpha[i]);
-          v[o + i] = vt;
-          s[o + i] = k::spike_fn(vt, p.theta[i], 0, 0.f);
-        }
+        // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0.
+        if (uprev_v)
+          for (size_t i = 0; i < H; ++i) up[i] = k::lif_reset(l, uprev_v[i], sprev[i], p.m[i]);
+        else
+          std::memcpy(up.data(), vs + row, H * sizeof(float));
+        integrate_row(l, H, up.data(), x + o, rec.data(), bias_or_0.data(), p.alpha, p.theta, v + o, s + o);
       }
       if (c.T > 0) {
         const size_t o = (size_t)(c.T - 1) * N + row;
@@ -141,12 +176,13 @@ void rlif_backward(const RlifConfig& c, NeuronGrad method, const float* alpha, c
   const size_t H = c.P, B = c.N / c.P;
   const size_t chunks = row_chunks(B);
   std::vector<float> dwt(chunks * H * H, 0.f);
+  const PackedRowsGemm vw(p.w, H, H);
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto tag) {
     parallel_for(chunks, [&](size_t ch, int) {
       const size_t e = (ch + 1) * B / chunks;
       for (size_t b = ch * B / chunks; b < e; b += kRows)
         backward_rows<decltype(tag)::kind, decltype(tag)::exact>(c, p, g, h, v, v0, s0, dx, dv0, ds0, gr,
-                                                                  dwt.data() + ch * H * H, b, b + kRows < e ? b + kRows : e);
+                                                                  dwt.data() + ch * H * H, vw, b, b + kRows < e ? b + kRows : e);
     });
   });
   sum_chunks_transposed(dwt, chunks, H, gr.dw);
