@@ -2,14 +2,11 @@
 // Gaussian kernel over all D + 1 taps masked to the layer's window, a temporal convolution by
 // shifted matmuls, and autograd for ∂w, ∂d and ∂x of L = Σ y·G.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DelayLinear } from "../../lib/nn/delay.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
-
-const PY = "/usr/bin/python3";
-const hasTorch = existsSync(PY) && spawnSync(PY, ["-c", "import torch"]).status === 0;
+import { PY, hasTorch } from "../torch-python.js";
 
 const SCRIPT = `
 import json, sys, math, torch

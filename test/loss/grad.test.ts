@@ -1,10 +1,10 @@
 // The loss tape's ∂loss/∂y against central finite differences of an independent float64 host
 // implementation of each loss (and PyTorch autograd where /usr/bin/python3 has torch).
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Rng, Tensor, losses, scope } from "../../lib/index.js";
 import { maxRelError, randomArray } from "../helpers.js";
+import { PY, hasTorch } from "../torch-python.js";
 
 const [T, B, C] = [7, 3, 5];
 const labels = [2, 0, 4];
@@ -150,9 +150,6 @@ describe("losses: label and shape errors", () => {
     tape.dispose();
   });
 });
-
-const PY = "/usr/bin/python3";
-const hasTorch = existsSync(PY) && spawnSync(PY, ["-c", "import torch"]).status === 0;
 
 describe("losses against PyTorch autograd", () => {
   it.skipIf(!hasTorch)("cross-entropy of max over a leaky membrane and the spike-count loss", () => {

@@ -10,9 +10,7 @@ import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { firingInput, normal } from "./helpers.js";
 import { relErr, spikeRate } from "./reference.js";
-
-const PY = "/usr/bin/python3";
-const torch = spawnSync(PY, ["-c", "import torch"]).status === 0;
+import { PY, hasTorch, pySpike } from "../torch-python.js";
 
 // Reads {x, s, g, v0, w0, T, N, F, alpha, beta, a, b [F], theta, reset, exact}; prints the gradients.
 // The forward follows the kernel's spikes s.
@@ -26,15 +24,7 @@ S, g = d("s").reshape(T, N), d("g").reshape(T, N)
 v0, w0 = d("v0").requires_grad_(True), d("w0").requires_grad_(True)
 prm = {k: d(k).requires_grad_(True) for k in ["alpha", "beta", "a", "b"]}
 al, be, A, B = (prm[k].repeat(N // F) for k in ["alpha", "beta", "a", "b"])
-class Spike(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, v, s):
-        ctx.save_for_backward(v)
-        return s
-    @staticmethod
-    def backward(ctx, gs):
-        (v,) = ctx.saved_tensors
-        return gs * (1 / (th * 0.5)) * torch.exp(-(v - th).abs() / (th * 0.5)), None
+${pySpike("(1 / (th * 0.5)) * torch.exp(-(v - th).abs() / (th * 0.5))")}
 v, w, out = v0, w0, []
 for t in range(T):
     u = al * v + (1 - al) * (x[t] - w)
@@ -49,7 +39,7 @@ res.update({k: t.grad.tolist() for k, t in prm.items()})
 print(json.dumps(res))
 `;
 
-describe.skipIf(!torch)("adLIF against PyTorch autograd (float64)", () => {
+describe.skipIf(!hasTorch)("adLIF against PyTorch autograd (float64)", () => {
   for (const reset of ["subtract", "zero"] as const)
     for (const backward of ["exodus", "slayer"] as const)
       it(`${reset} reset, ${backward}`, () => {

@@ -8,9 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Rng } from "../../lib/random.js";
 import { firingInput, normal, runLif } from "./helpers.js";
 import { relErr } from "./reference.js";
-
-const PY = "/usr/bin/python3";
-const torch = spawnSync(PY, ["-c", "import torch"]).status === 0;
+import { PY, hasTorch, pySpike } from "../torch-python.js";
 
 // Reads {x, s, g, T, N, alpha, theta, name, a, w, exact} as JSON; prints {dx}. The forward follows
 // the kernel's spikes s (a float32 membrane may cross θ where the float64 one just does not).
@@ -26,15 +24,7 @@ def sigma(v):
     if p["name"] == "triangle":
         return a / (th * w) * torch.clamp(1 - d / (th * w), min=0)
     return torch.where(d < th * w, torch.full_like(v, a / (2 * th * w)), torch.zeros_like(v))
-class Spike(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, v, s):
-        ctx.save_for_backward(v)
-        return s
-    @staticmethod
-    def backward(ctx, gs):
-        (v,) = ctx.saved_tensors
-        return gs * sigma(v), None
+${pySpike("sigma(v)")}
 v = torch.zeros(N, dtype=torch.float64)
 out = []
 for t in range(T):
@@ -47,7 +37,7 @@ for t in range(T):
 print(json.dumps({"dx": x.grad.reshape(-1).tolist()}))
 `;
 
-describe.skipIf(!torch)("compact-support surrogates against PyTorch autograd (float64)", () => {
+describe.skipIf(!hasTorch)("compact-support surrogates against PyTorch autograd (float64)", () => {
   for (const [name, width, scale] of [["triangle", 0.7, 1], ["rectangle", 0.4, 0.8], ["triangle", 1, 1]] as const)
     for (const backward of ["exodus", "slayer"] as const)
       it(`${name} w ${width}, ${backward}`, () => {

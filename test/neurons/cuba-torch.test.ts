@@ -8,9 +8,7 @@ import { Rng } from "../../lib/random.js";
 import { firingInput, normal } from "./helpers.js";
 import { relErr, spikeRate } from "./reference.js";
 import { runCuba } from "./cuba-helpers.js";
-
-const PY = "/usr/bin/python3";
-const torch = spawnSync(PY, ["-c", "import torch"]).status === 0;
+import { PY, hasTorch, pySpike } from "../torch-python.js";
 
 // Reads {x, s, g, v0, i0, T, N, F, alphaSyn[F], alpha[F], theta, reset, exact} as JSON; prints the
 // gradients. The forward follows the kernel's spikes s (a float32 membrane may cross θ where the
@@ -25,15 +23,7 @@ S, g = d("s").reshape(T, N), d("g").reshape(T, N)
 v0, i0 = d("v0").requires_grad_(True), d("i0").requires_grad_(True)
 asyn, al = d("alphaSyn").requires_grad_(True), d("alpha").requires_grad_(True)
 A, As = al.repeat(N // F), asyn.repeat(N // F)
-class Spike(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, v, s):
-        ctx.save_for_backward(v)
-        return s
-    @staticmethod
-    def backward(ctx, gs):
-        (v,) = ctx.saved_tensors
-        return gs * (1 / (th * 0.5)) * torch.exp(-(v - th).abs() / (th * 0.5)), None
+${pySpike("(1 / (th * 0.5)) * torch.exp(-(v - th).abs() / (th * 0.5))")}
 i, v, out = i0, v0, []
 for t in range(T):
     i = As * i + x[t]
@@ -47,7 +37,7 @@ for t in range(T):
 print(json.dumps({k: t.grad.reshape(-1).tolist() for k, t in [("dx", x), ("dv0", v0), ("di0", i0), ("alpha", al), ("alphaSyn", asyn)]}))
 `;
 
-describe.skipIf(!torch)("CubaLIF against PyTorch autograd (float64)", () => {
+describe.skipIf(!hasTorch)("CubaLIF against PyTorch autograd (float64)", () => {
   for (const reset of ["subtract", "zero"] as const)
     for (const backward of ["exodus", "slayer"] as const)
       it(`${reset} reset, ${backward}`, () => {

@@ -13,9 +13,7 @@ import { Rng } from "../../lib/random.js";
 import { refParams, runRecurrent } from "../../lib/selftest/recurrent-run.js";
 import { firingInput, normal } from "./helpers.js";
 import { relErr } from "./reference.js";
-
-const PY = "/usr/bin/python3";
-const torch = spawnSync(PY, ["-c", "import torch"]).status === 0;
+import { PY, hasTorch } from "../torch-python.js";
 
 // Reads a list of {model, x, s, g, h, init, w, bias, T, B, H, params, reset, exact} as JSON (one
 // process for every case: torch's import dominates a case); the forward follows the kernel's spikes
@@ -122,7 +120,7 @@ interface Want {
   params: Record<string, number[]>;
 }
 
-describe.skipIf(!torch)("recurrent CubaLIF, ALIF, adLIF against PyTorch autograd (float64)", () => {
+describe.skipIf(!hasTorch)("recurrent CubaLIF, ALIF, adLIF against PyTorch autograd (float64)", () => {
   let all: { cases: Case[]; want: Want[] } | undefined;
   const get = () => (all ??= runAll());
   const labels = models.flatMap(([model]) => (model === "alif" ? ["subtract"] : ["subtract", "zero"]).flatMap((reset) => ["exodus", "slayer"].map((b) => `${model}, ${reset} reset, ${b}`)));

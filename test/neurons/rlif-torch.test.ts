@@ -9,9 +9,7 @@ import { Rng } from "../../lib/random.js";
 import { firingInput, normal } from "./helpers.js";
 import { relErr } from "./reference.js";
 import { runRlif } from "./rlif-helpers.js";
-
-const PY = "/usr/bin/python3";
-const torch = spawnSync(PY, ["-c", "import torch"]).status === 0;
+import { PY, hasTorch, pySpike } from "../torch-python.js";
 
 // Reads {x, s, g, h, v0, s0, w, bias, T, B, H, alpha, theta, reset, exact} as JSON; the forward
 // follows the kernel's spikes s (a float32 membrane may cross θ where the float64 one just does not).
@@ -27,16 +25,8 @@ bias = f64("bias", H).requires_grad_(True)
 alpha = torch.tensor(p["alpha"], dtype=torch.float64, requires_grad=True)
 v0 = f64("v0", B, H).requires_grad_(True)
 s0 = f64("s0", B, H).requires_grad_(True)
-class Spike(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, v, s):
-        ctx.save_for_backward(v)
-        return s
-    @staticmethod
-    def backward(ctx, gs):
-        (v,) = ctx.saved_tensors
-        # exponential surrogate, scale 1, width 0.5 (relative to θ)
-        return gs * torch.exp(-(v - th).abs() / (0.5 * th)) / (0.5 * th), None
+# exponential surrogate, scale 1, width 0.5 (relative to θ)
+${pySpike("torch.exp(-(v - th).abs() / (0.5 * th)) / (0.5 * th)")}
 u, sp, loss = v0, s0, 0
 for t in range(T):
     v = alpha * u + x[t] + sp @ W.T + bias
@@ -52,7 +42,7 @@ out["dalpha"] = alpha.grad.item()
 print(json.dumps(out))
 `;
 
-describe.skipIf(!torch)("RLIF against PyTorch autograd (float64)", () => {
+describe.skipIf(!hasTorch)("RLIF against PyTorch autograd (float64)", () => {
   for (const reset of ["subtract", "zero"] as const)
     for (const backward of ["exodus", "slayer"] as const)
       it(`${reset} reset, ${backward}`, () => {

@@ -4,7 +4,7 @@
 // files with their config) loaded by load_exodus with load_state_dict(strict=True). Skipped where
 // /usr/bin/python3 has no torch.
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALIF, AdLIF, CubaLIF, ExpLeak, IAF, LIF, RLIF, Rng, SRM, Tensor, type Module } from "../../lib/index.js";
@@ -14,9 +14,8 @@ import { validateConfig } from "../../lib/train/config.js";
 import { buildModel } from "../../lib/train/model.js";
 import { tmp } from "../data/helpers.js";
 import { randomArray } from "../helpers.js";
+import { PY, hasTorch } from "../torch-python.js";
 
-const PY = "/usr/bin/python3";
-const hasTorch = existsSync(PY) && spawnSync(PY, ["-c", "import torch"]).status === 0;
 const PEERS = join(import.meta.dirname, "..", "..", "benchmarks", "peers");
 
 function python(script: string, input: unknown): unknown {

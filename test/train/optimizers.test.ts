@@ -10,9 +10,7 @@ import { buildOptimizer, clipGradNorm, resolveGroups } from "../../lib/train/opt
 import { validateConfig } from "../../lib/train/config.js";
 import type { OptimizerSpec } from "../../lib/train/optim-config.js";
 import { maxRelError, randomArray } from "../helpers.js";
-
-const PY = "/usr/bin/python3";
-const hasTorch = spawnSync(PY, ["-c", "import torch"]).status === 0;
+import { PY, hasTorch } from "../torch-python.js";
 
 const SHAPES: [string, number[]][] = [["0.weight", [5, 7]], ["1.alpha", [7]], ["2.weight", [3, 5]]];
 const STEPS = 6;

@@ -4,9 +4,8 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { Schedule, type ScheduleSpec } from "../../lib/train/schedules.js";
 import { validateConfig } from "../../lib/train/config.js";
+import { PY, hasTorch } from "../torch-python.js";
 
-const PY = "/usr/bin/python3";
-const hasTorch = spawnSync(PY, ["-c", "import torch"]).status === 0;
 const LR = 0.01;
 const TOTAL = 40;
 const PER_EPOCH = 4;
