@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "delay_window_rows.h"
 #include "exodus/backend.h"
 #include "parallel.h"
 
@@ -25,33 +26,7 @@ namespace exo {
 namespace cpu {
 namespace {
 
-constexpr int kLanes = 8;   // floats per vector of time steps
-constexpr int kBlock = 8;   // vectors of an output row held in registers at once
-
-inline int round8(int n) { return (n + kLanes - 1) / kLanes * kLanes; }
-
-// rows[(b·F + f)·L + pad + t] = x[(t·B + b)·F + f] for t < T; zeros elsewhere in each row of L.
-void to_rows(const float* x, int T, int B, int F, int pad, int L, std::vector<float>& rows) {
-  rows.assign((size_t)B * F * L, 0.f);
-  parallel_for((size_t)B, [&](size_t b, int) {
-    float* rb = rows.data() + b * F * L + pad;
-    for (int t = 0; t < T; ++t) {
-      const float* xr = x + ((size_t)t * B + b) * F;
-      for (int f = 0; f < F; ++f) rb[(size_t)f * L + t] = xr[f];
-    }
-  });
-}
-
-// out[(t·B + b)·F + f] = rows[(b·F + f)·L + t] for t < T.
-void from_rows(const std::vector<float>& rows, int T, int B, int F, int L, float* out) {
-  parallel_for((size_t)B, [&](size_t b, int) {
-    const float* rb = rows.data() + b * F * L;
-    for (int t = 0; t < T; ++t) {
-      float* o = out + ((size_t)t * B + b) * F;
-      for (int f = 0; f < F; ++f) o[f] = rb[(size_t)f * L + t];
-    }
-  });
-}
+constexpr int kBlock = 8;  // vectors of an output row held in registers at once
 
 // out[0 .. NV·8) += Σ_n Σ_q cq[n·W + q] · src[off[n] + q + 0 .. NV·8) over n < count sources and
 // q < W taps: NV vectors held in registers across every source and tap (eight independent chains
@@ -103,6 +78,7 @@ inline void fir_row(float* out, const float* src, const int* off, const float* c
 // to it. x rows are padded in front by D zeros, so x[t − s − m] is row[D − s − m + t]; the taps
 // reversed (q = W − 1 − m) make it a correlation starting at row[D − s − W + 1].
 void delay_window_forward(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y) {
+  if (delay_window_forward_events(g, x, coeff, start, y)) return;
   const int Tr = round8(g.T), nv = Tr / kLanes, Lx = round8(g.D + Tr);
   std::vector<float> xr, yr((size_t)g.B * g.out * Tr, 0.f);
   to_rows(x, g.T, g.B, g.in, g.D, Lx, xr);
@@ -183,6 +159,7 @@ CorrFn corr_table(int W, std::integer_sequence<int, Ws...>) {
 // blocks, inputs blocked inside, so that a block's rows (every sample's) stay in cache while every
 // output of the thread's block reads them.
 void delay_window_corr(const DelayGeom& g, const float* x, const float* dy, const float* start, float* A) {
+  if (delay_window_corr_events(g, x, dy, start, A)) return;
   constexpr int kJ = 8, kI = 8;
   const int Tr = round8(g.T), nv = Tr / kLanes, Lx = round8(g.D + Tr);
   const CorrFn corr = corr_table(g.W, std::make_integer_sequence<int, kDelayWindowMaxTaps>{});

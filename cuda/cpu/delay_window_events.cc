@@ -1,0 +1,196 @@
+// The window path of learnable delays from the input's nonzeros: each spike (t, b, i, v) touches
+// its synapses' own W taps only, so the cost is ∝ spikes × out × W instead of the event path's
+// spikes × out × (D + 1) over the expanded kernel (σ 0.5 at D 25: 6 taps of 26), and neither the
+// expanded kernel nor its gradient [D + 1, in, out] is ever written. In time rows [B, out, L]
+// (delay_window_rows.h) a synapse's W taps are W consecutive floats of one row, so each
+// (spike, synapse) is one 8-wide vector operation (two for W > 8):
+//     forward:      y_row[b, j][t + s_ij + m] += v · c[i, j, m]   (a read-modify-write of the row)
+//     correlation:  A[i, j, m] += v · dy_row[b, j][t + s_ij + m]   (the taps are the vector's lanes)
+// Both are exact reorderings of the filters' sums (delay_window.cc); the rows are padded so that
+// a vector starting at any tap stays inside its row, and lanes past W (or steps past T) are
+// discarded. Threads split (sample, output block) or output blocks, and every sum runs over the
+// spikes in one fixed order (inputs, then steps; samples, then steps), whatever the thread count.
+#include <algorithm>
+#include <vector>
+
+#include "delay_window_rows.h"
+#include "exodus/backend.h"
+#include "parallel.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace exo {
+namespace cpu {
+namespace {
+
+// The nonzeros of x [T, B, in] by (input, sample): entries off[i·B + b] .. off[i·B + b + 1] of
+// t (step) and v (value), in ascending steps.
+struct SampleSpikes {
+  std::vector<int32_t> off, t;
+  std::vector<float> v;
+};
+
+// Builds the index unless x holds more than max_density of nonzeros (then false). Threads split
+// the samples; each writes only its own (input, sample) entries.
+bool sample_spikes(const DelayGeom& g, const float* x, double max_density, SampleSpikes& sp) {
+  const size_t keys = (size_t)g.in * g.B;
+  std::vector<int32_t> count(keys + 1, 0);
+  parallel_for((size_t)g.B, [&](size_t b, int) {
+    for (int t = 0; t < g.T; ++t) {
+      const float* row = x + ((size_t)t * g.B + b) * g.in;
+      for (int i = 0; i < g.in; ++i) count[(size_t)i * g.B + b + 1] += row[i] != 0.f;
+    }
+  });
+  for (size_t k = 0; k < keys; ++k) count[k + 1] += count[k];
+  const size_t nnz = (size_t)count[keys];
+  if ((double)nnz > max_density * (double)g.T * g.B * g.in) return false;
+  sp.off = count;
+  sp.t.resize(nnz);
+  sp.v.resize(nnz);
+  parallel_for((size_t)g.B, [&](size_t b, int) {
+    for (int t = 0; t < g.T; ++t) {
+      const float* row = x + ((size_t)t * g.B + b) * g.in;
+      for (int i = 0; i < g.in; ++i)
+        if (row[i] != 0.f) {
+          const int32_t n = count[(size_t)i * g.B + b]++;
+          sp.t[(size_t)n] = t;
+          sp.v[(size_t)n] = row[i];
+        }
+    }
+  });
+  return true;
+}
+
+// Vectors per synapse: one for W <= 8 taps, two up to 16; 0: too wide for this path.
+int vectors_per_synapse(const DelayGeom& g) { return g.W <= kLanes ? 1 : g.W <= 2 * kLanes ? 2 : 0; }
+
+std::vector<int> int_starts(const DelayGeom& g, const float* start) {
+  std::vector<int> st((size_t)g.in * g.out);
+  for (size_t k = 0; k < st.size(); ++k) st[k] = (int)start[k];
+  return st;
+}
+
+// y: per (sample, block of kJ outputs), the block's rows (kJ·L floats, in L1) take every spike
+// of the sample, input by input. kJ rows lie between two updates of one row, so a spike's
+// read-modify-write rarely waits on the previous spike's store to the same row.
+template <int NV>
+void forward_rows(const DelayGeom& g, const SampleSpikes& sp, const float* coeff, const std::vector<int>& st, float* y) {
+  constexpr int V = NV * kLanes, kJ = 32;
+  const int L = round8(g.T + g.D + V), nblk = (g.out + kJ - 1) / kJ;
+  // The taps padded with zeros to V lanes per synapse: lanes past W add 0 to the row.
+  std::vector<float> cp((size_t)g.in * g.out * V, 0.f);
+  parallel_for((size_t)g.in, [&](size_t i, int) {
+    for (int j = 0; j < g.out; ++j) std::copy(coeff + (i * g.out + j) * g.W, coeff + (i * g.out + j + 1) * g.W, cp.data() + (i * g.out + j) * V);
+  });
+  std::vector<float> yr((size_t)g.B * g.out * L, 0.f);
+  parallel_for((size_t)g.B * nblk, [&](size_t c, int) {
+    const int b = (int)(c / nblk), j0 = (int)(c % nblk) * kJ, jn = std::min(kJ, g.out - j0);
+    float* rows = yr.data() + ((size_t)b * g.out + j0) * L;
+    for (int i = 0; i < g.in; ++i) {
+      const size_t key = (size_t)i * g.B + b;
+      const int32_t q0 = sp.off[key], q1 = sp.off[key + 1];
+      if (q0 == q1) continue;
+      const float* ci = cp.data() + ((size_t)i * g.out + j0) * V;
+      const int* si = st.data() + (size_t)i * g.out + j0;
+      for (int32_t q = q0; q < q1; ++q) {
+        float* base = rows + sp.t[(size_t)q];
+        const float v = sp.v[(size_t)q];
+#if defined(__AVX2__) && defined(__FMA__)
+        const __m256 vv = _mm256_set1_ps(v);
+        for (int jj = 0; jj < jn; ++jj) {
+          float* p = base + (size_t)jj * L + si[jj];
+          for (int u = 0; u < NV; ++u)
+            _mm256_storeu_ps(p + u * kLanes, _mm256_fmadd_ps(vv, _mm256_loadu_ps(ci + jj * V + u * kLanes), _mm256_loadu_ps(p + u * kLanes)));
+        }
+#else
+        for (int jj = 0; jj < jn; ++jj) {
+          float* p = base + (size_t)jj * L + si[jj];
+          for (int m = 0; m < V; ++m) p[m] += v * ci[jj * V + m];
+        }
+#endif
+      }
+    }
+  });
+  from_rows(yr, g.T, g.B, g.out, L, y);
+}
+
+// A: per block of kJ outputs (a thread's own columns of A), every input's spikes correlated with
+// the block's rows of dy, kS samples at a time (kJ·kS rows, in L1), the kJ synapses' taps held in
+// registers across a chunk's spikes and kept between chunks in P [in, kJ, V].
+template <int NV>
+void corr_rows(const DelayGeom& g, const SampleSpikes& sp, const float* dy, const std::vector<int>& st, float* A) {
+  constexpr int V = NV * kLanes, kJ = 8 / NV, kS = 4;
+  const int L = round8(g.T + g.D + V), nblk = (g.out + kJ - 1) / kJ;
+  std::vector<float> dr;
+  to_rows(dy, g.T, g.B, g.out, 0, L, dr);
+  parallel_for((size_t)nblk, [&](size_t blk, int) {
+    const int j0 = (int)blk * kJ, jn = std::min(kJ, g.out - j0);
+    std::vector<float> P((size_t)g.in * kJ * V, 0.f);
+    for (int b0 = 0; b0 < g.B; b0 += kS) {
+      const int b1 = std::min(g.B, b0 + kS);
+      for (int i = 0; i < g.in; ++i) {
+        const int32_t* off = sp.off.data() + (size_t)i * g.B;
+        if (off[b0] == off[b1]) continue;
+        size_t ro[kJ];  // each synapse's first tap in a sample's rows; past the block's end, row j0's (discarded)
+        for (int jj = 0; jj < kJ; ++jj) {
+          const int j = jj < jn ? j0 + jj : j0;
+          ro[jj] = (size_t)j * L + st[(size_t)i * g.out + j];
+        }
+        float* Pi = P.data() + (size_t)i * kJ * V;
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256 acc[kJ * NV];
+        for (int k = 0; k < kJ * NV; ++k) acc[k] = _mm256_loadu_ps(Pi + k * kLanes);
+        for (int b = b0; b < b1; ++b) {
+          const float* base = dr.data() + (size_t)b * g.out * L;
+          for (int32_t q = off[b]; q < off[b + 1]; ++q) {
+            const __m256 vv = _mm256_set1_ps(sp.v[(size_t)q]);
+            const float* p = base + sp.t[(size_t)q];
+            for (int jj = 0; jj < kJ; ++jj)
+              for (int u = 0; u < NV; ++u) acc[jj * NV + u] = _mm256_fmadd_ps(vv, _mm256_loadu_ps(p + ro[jj] + u * kLanes), acc[jj * NV + u]);
+          }
+        }
+        for (int k = 0; k < kJ * NV; ++k) _mm256_storeu_ps(Pi + k * kLanes, acc[k]);
+#else
+        for (int b = b0; b < b1; ++b) {
+          const float* base = dr.data() + (size_t)b * g.out * L;
+          for (int32_t q = off[b]; q < off[b + 1]; ++q) {
+            const float* p = base + sp.t[(size_t)q];
+            for (int jj = 0; jj < kJ; ++jj)
+              for (int m = 0; m < V; ++m) Pi[jj * V + m] += sp.v[(size_t)q] * p[ro[jj] + m];
+          }
+        }
+#endif
+      }
+    }
+    for (int i = 0; i < g.in; ++i)
+      for (int jj = 0; jj < jn; ++jj)
+        std::copy(P.data() + ((size_t)i * kJ + jj) * V, P.data() + ((size_t)i * kJ + jj) * V + g.W, A + ((size_t)i * g.out + j0 + jj) * g.W);
+  });
+}
+
+}  // namespace
+
+bool delay_window_forward_events(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y) {
+  const int nv = vectors_per_synapse(g);
+  SampleSpikes sp;
+  if (nv == 0 || !sample_spikes(g, x, kDelayWindowEventsMaxDensity, sp)) return false;
+  const std::vector<int> st = int_starts(g, start);
+  if (nv == 1) forward_rows<1>(g, sp, coeff, st, y);
+  else forward_rows<2>(g, sp, coeff, st, y);
+  return true;
+}
+
+bool delay_window_corr_events(const DelayGeom& g, const float* x, const float* dy, const float* start, float* A) {
+  const int nv = vectors_per_synapse(g);
+  SampleSpikes sp;
+  if (nv == 0 || !sample_spikes(g, x, kDelayWindowEventsMaxDensity, sp)) return false;
+  const std::vector<int> st = int_starts(g, start);
+  if (nv == 1) corr_rows<1>(g, sp, dy, st, A);
+  else corr_rows<2>(g, sp, dy, st, A);
+  return true;
+}
+
+}  // namespace cpu
+}  // namespace exo
