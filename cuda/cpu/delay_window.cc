@@ -26,7 +26,8 @@ namespace exo {
 namespace cpu {
 namespace {
 
-constexpr int kBlock = 8;  // vectors of an output row held in registers at once
+constexpr int kBlock = 12;     // vectors of an output row held in registers at once
+constexpr int kMaxBlock = 14;  // a row of up to this many vectors is one block
 
 // out[0 .. NV·8) += Σ_n Σ_q cq[n·W + q] · src[off[n] + q + 0 .. NV·8) over n < count sources and
 // q < W taps: NV vectors held in registers across every source and tap (eight independent chains
@@ -54,22 +55,20 @@ inline void fir_block(float* __restrict out, const float* __restrict src, const 
 #endif
 }
 
-// The same over a row of Tr = 8·nv steps: blocks of kBlock vectors, then the rest.
+using FirFn = void (*)(float*, const float*, const int*, const float*, int, int);
+template <int... NVs>
+FirFn fir_table(int nv, std::integer_sequence<int, NVs...>) {
+  FirFn fns[] = {nullptr, &fir_block<NVs + 1>...};
+  return fns[nv];
+}
+
+// The same over a row of Tr = 8·nv steps: a row of up to kMaxBlock vectors in one block (AVX2's 16
+// registers hold its accumulators, the tap's broadcast and a load), so each source and tap is
+// walked once per row (T 100: 13 vectors, instead of blocks of 8 and 5); longer rows in blocks of kBlock.
 inline void fir_row(float* out, const float* src, const int* off, const float* cq, int count, int W, int nv) {
   int v = 0;
-  for (; v + kBlock <= nv; v += kBlock) fir_block<kBlock>(out + v * kLanes, src + v * kLanes, off, cq, count, W);
-  float* o = out + v * kLanes;
-  const float* s = src + v * kLanes;
-  switch (nv - v) {
-    case 7: fir_block<7>(o, s, off, cq, count, W); break;
-    case 6: fir_block<6>(o, s, off, cq, count, W); break;
-    case 5: fir_block<5>(o, s, off, cq, count, W); break;
-    case 4: fir_block<4>(o, s, off, cq, count, W); break;
-    case 3: fir_block<3>(o, s, off, cq, count, W); break;
-    case 2: fir_block<2>(o, s, off, cq, count, W); break;
-    case 1: fir_block<1>(o, s, off, cq, count, W); break;
-    default: break;
-  }
+  for (; nv - v > kMaxBlock; v += kBlock) fir_block<kBlock>(out + v * kLanes, src + v * kLanes, off, cq, count, W);
+  if (nv > v) fir_table(nv - v, std::make_integer_sequence<int, kMaxBlock>{})(out + v * kLanes, src + v * kLanes, off, cq, count, W);
 }
 
 }  // namespace
@@ -101,16 +100,24 @@ void delay_window_forward(const DelayGeom& g, const float* x, const float* coeff
 }
 
 // dx[t, b, i]: per sample and input, the row in registers while every output's filter adds to it;
-// dy rows padded at the end, so dy[t + s + m] is row[s + m + t] for every t < Tr.
+// dy rows padded at the end, so dy[t + s + m] is row[s + m + t] for every t < Tr. A sample's dy
+// rows (out·Ld floats) exceed L1, so the outputs are taken kJ at a time (their rows in L1) for a
+// chunk of kI inputs, each input's row accumulating across the blocks in the same order.
 void delay_window_input_grad(const DelayGeom& g, const float* dy, const float* coeff, const float* start, float* dx) {
-  const int Tr = round8(g.T), nv = Tr / kLanes, Ld = round8(Tr + g.D);
+  constexpr int kJ = 48, kI = 16;
+  const int Tr = round8(g.T), nv = Tr / kLanes, Ld = round8(Tr + g.D), nic = (g.in + kI - 1) / kI;
   std::vector<float> dr, xr((size_t)g.B * g.in * Tr, 0.f);
   to_rows(dy, g.T, g.B, g.out, 0, Ld, dr);
   std::vector<int> oi((size_t)g.in * g.out);  // by input: the offset of each output's first tap
   for (size_t syn = 0; syn < oi.size(); ++syn) oi[syn] = (int)(syn % g.out) * Ld + (int)start[syn];
-  parallel_for((size_t)g.B * g.in, [&](size_t bi, int) {
-    const size_t b = bi / g.in, i = bi % g.in;
-    fir_row(xr.data() + bi * Tr, dr.data() + b * g.out * Ld, oi.data() + i * g.out, coeff + i * g.out * g.W, g.out, g.W, nv);
+  parallel_for((size_t)g.B * nic, [&](size_t c, int) {
+    const size_t b = c / nic;
+    const int i0 = (int)(c % nic) * kI, i1 = std::min(g.in, i0 + kI);
+    for (int j0 = 0; j0 < g.out; j0 += kJ)
+      for (int i = i0; i < i1; ++i) {
+        const size_t syn = (size_t)i * g.out + j0;
+        fir_row(xr.data() + (b * g.in + i) * Tr, dr.data() + b * g.out * Ld, oi.data() + syn, coeff + syn * g.W, std::min(kJ, g.out - j0), g.W, nv);
+      }
   });
   from_rows(xr, g.T, g.B, g.in, Tr, dx);
 }

@@ -85,30 +85,32 @@ void forward_rows(const DelayGeom& g, const SampleSpikes& sp, const float* coeff
     for (int j = 0; j < g.out; ++j) std::copy(coeff + (i * g.out + j) * g.W, coeff + (i * g.out + j + 1) * g.W, cp.data() + (i * g.out + j) * V);
   });
   std::vector<float> yr((size_t)g.B * g.out * L, 0.f);
-  parallel_for((size_t)g.B * nblk, [&](size_t c, int) {
-    const int b = (int)(c / nblk), j0 = (int)(c % nblk) * kJ, jn = std::min(kJ, g.out - j0);
-    float* rows = yr.data() + ((size_t)b * g.out + j0) * L;
-    for (int i = 0; i < g.in; ++i) {
-      const size_t key = (size_t)i * g.B + b;
-      const int32_t q0 = sp.off[key], q1 = sp.off[key + 1];
+  const int32_t* off = sp.off.data();
+  const int32_t* ts = sp.t.data();
+  const float* vs = sp.v.data();
+  parallel_for((size_t)g.B * nblk, [&, L, nblk](size_t c, int) {
+    const int b = (int)(c / nblk), j0 = (int)(c % nblk) * kJ, jn = std::min(kJ, g.out - j0), in = g.in, B = g.B, out = g.out;
+    float* rows = yr.data() + ((size_t)b * out + j0) * L;
+    float* at[kJ];  // each synapse's first tap in the block's rows, for a spike at step 0
+    for (int i = 0; i < in; ++i) {
+      const size_t key = (size_t)i * B + b;
+      const int32_t q0 = off[key], q1 = off[key + 1];
       if (q0 == q1) continue;
-      const float* ci = cp.data() + ((size_t)i * g.out + j0) * V;
-      const int* si = st.data() + (size_t)i * g.out + j0;
+      const float* __restrict ci = cp.data() + ((size_t)i * out + j0) * V;
+      for (int jj = 0; jj < jn; ++jj) at[jj] = rows + (size_t)jj * L + st[(size_t)i * out + j0 + jj];
       for (int32_t q = q0; q < q1; ++q) {
-        float* base = rows + sp.t[(size_t)q];
-        const float v = sp.v[(size_t)q];
+        const int t = ts[q];
+        const float v = vs[q];
 #if defined(__AVX2__) && defined(__FMA__)
         const __m256 vv = _mm256_set1_ps(v);
         for (int jj = 0; jj < jn; ++jj) {
-          float* p = base + (size_t)jj * L + si[jj];
+          float* p = at[jj] + t;
           for (int u = 0; u < NV; ++u)
             _mm256_storeu_ps(p + u * kLanes, _mm256_fmadd_ps(vv, _mm256_loadu_ps(ci + jj * V + u * kLanes), _mm256_loadu_ps(p + u * kLanes)));
         }
 #else
-        for (int jj = 0; jj < jn; ++jj) {
-          float* p = base + (size_t)jj * L + si[jj];
-          for (int m = 0; m < V; ++m) p[m] += v * ci[jj * V + m];
-        }
+        for (int jj = 0; jj < jn; ++jj)
+          for (int m = 0; m < V; ++m) at[jj][t + m] += v * ci[jj * V + m];
 #endif
       }
     }
