@@ -25,42 +25,59 @@ namespace exo {
 namespace cpu {
 namespace {
 
-// The nonzeros of x [T, B, in] by (input, sample): entries off[i·B + b] .. off[i·B + b + 1] of
-// t (step) and v (value), in ascending steps.
+// The nonzeros of x [T, B, in] by sample, then input: for sample b, entries off[b][i] ..
+// off[b][i + 1] of t[b] (steps, ascending) and v[b] (values).
 struct SampleSpikes {
-  std::vector<int32_t> off, t;
-  std::vector<float> v;
+  std::vector<std::vector<int32_t>> off, t;
+  std::vector<std::vector<float>> v;
+  int32_t begin(int b, int i) const { return off[(size_t)b][(size_t)i]; }
+  int32_t end(int b, int i) const { return off[(size_t)b][(size_t)i + 1]; }
 };
 
 // Builds the index unless x holds more than max_density of nonzeros (then false). Threads split
-// the samples; each writes only its own (input, sample) entries.
+// the samples; a sample's rows are scanned 8 inputs to a compare (most groups of a sparse input
+// hold no spike), its nonzeros listed in row order and then sorted by input (a counting sort,
+// which keeps the steps ascending).
 bool sample_spikes(const DelayGeom& g, const float* x, double max_density, SampleSpikes& sp) {
-  const size_t keys = (size_t)g.in * g.B;
-  std::vector<int32_t> count(keys + 1, 0);
+  sp.off.assign((size_t)g.B, {});
+  sp.t.assign((size_t)g.B, {});
+  sp.v.assign((size_t)g.B, {});
+  std::vector<size_t> nnz((size_t)g.B, 0);
   parallel_for((size_t)g.B, [&](size_t b, int) {
+    std::vector<int32_t> ri, rt;
+    std::vector<float> rv;
+    std::vector<int32_t>& off = sp.off[b];
+    off.assign((size_t)g.in + 1, 0);
     for (int t = 0; t < g.T; ++t) {
       const float* row = x + ((size_t)t * g.B + b) * g.in;
-      for (int i = 0; i < g.in; ++i) count[(size_t)i * g.B + b + 1] += row[i] != 0.f;
-    }
-  });
-  for (size_t k = 0; k < keys; ++k) count[k + 1] += count[k];
-  const size_t nnz = (size_t)count[keys];
-  if ((double)nnz > max_density * (double)g.T * g.B * g.in) return false;
-  sp.off = count;
-  sp.t.resize(nnz);
-  sp.v.resize(nnz);
-  parallel_for((size_t)g.B, [&](size_t b, int) {
-    for (int t = 0; t < g.T; ++t) {
-      const float* row = x + ((size_t)t * g.B + b) * g.in;
-      for (int i = 0; i < g.in; ++i)
-        if (row[i] != 0.f) {
-          const int32_t n = count[(size_t)i * g.B + b]++;
-          sp.t[(size_t)n] = t;
-          sp.v[(size_t)n] = row[i];
+      int i = 0;
+#if defined(__AVX2__)
+      for (; i + kLanes <= g.in; i += kLanes) {
+        unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + i), _mm256_setzero_ps(), _CMP_NEQ_UQ));
+        for (; mask; mask &= mask - 1) {
+          const int k = i + __builtin_ctz(mask);
+          ri.push_back(k), rt.push_back(t), rv.push_back(row[k]);
         }
+      }
+#endif
+      for (; i < g.in; ++i)
+        if (row[i] != 0.f) ri.push_back(i), rt.push_back(t), rv.push_back(row[i]);
     }
+    for (int32_t i : ri) ++off[(size_t)i + 1];
+    for (int i = 0; i < g.in; ++i) off[(size_t)i + 1] += off[(size_t)i];
+    std::vector<int32_t> at(off.begin(), off.end() - 1);
+    sp.t[b].resize(ri.size());
+    sp.v[b].resize(ri.size());
+    for (size_t k = 0; k < ri.size(); ++k) {
+      const int32_t n = at[(size_t)ri[k]]++;
+      sp.t[b][(size_t)n] = rt[k];
+      sp.v[b][(size_t)n] = rv[k];
+    }
+    nnz[b] = ri.size();
   });
-  return true;
+  size_t total = 0;
+  for (size_t n : nnz) total += n;
+  return (double)total <= max_density * (double)g.T * g.B * g.in;
 }
 
 // Vectors per synapse: one for W <= 8 taps, two up to 16; 0: too wide for this path.
@@ -85,16 +102,14 @@ void forward_rows(const DelayGeom& g, const SampleSpikes& sp, const float* coeff
     for (int j = 0; j < g.out; ++j) std::copy(coeff + (i * g.out + j) * g.W, coeff + (i * g.out + j + 1) * g.W, cp.data() + (i * g.out + j) * V);
   });
   std::vector<float> yr((size_t)g.B * g.out * L, 0.f);
-  const int32_t* off = sp.off.data();
-  const int32_t* ts = sp.t.data();
-  const float* vs = sp.v.data();
   parallel_for((size_t)g.B * nblk, [&, L, nblk](size_t c, int) {
-    const int b = (int)(c / nblk), j0 = (int)(c % nblk) * kJ, jn = std::min(kJ, g.out - j0), in = g.in, B = g.B, out = g.out;
+    const int b = (int)(c / nblk), j0 = (int)(c % nblk) * kJ, jn = std::min(kJ, g.out - j0), in = g.in, out = g.out;
     float* rows = yr.data() + ((size_t)b * out + j0) * L;
+    const int32_t* ts = sp.t[(size_t)b].data();
+    const float* vs = sp.v[(size_t)b].data();
     float* at[kJ];  // each synapse's first tap in the block's rows, for a spike at step 0
     for (int i = 0; i < in; ++i) {
-      const size_t key = (size_t)i * B + b;
-      const int32_t q0 = off[key], q1 = off[key + 1];
+      const int32_t q0 = sp.begin(b, i), q1 = sp.end(b, i);
       if (q0 == q1) continue;
       const float* __restrict ci = cp.data() + ((size_t)i * out + j0) * V;
       for (int jj = 0; jj < jn; ++jj) at[jj] = rows + (size_t)jj * L + st[(size_t)i * out + j0 + jj];
@@ -133,8 +148,9 @@ void corr_rows(const DelayGeom& g, const SampleSpikes& sp, const float* dy, cons
     for (int b0 = 0; b0 < g.B; b0 += kS) {
       const int b1 = std::min(g.B, b0 + kS);
       for (int i = 0; i < g.in; ++i) {
-        const int32_t* off = sp.off.data() + (size_t)i * g.B;
-        if (off[b0] == off[b1]) continue;
+        bool any = false;
+        for (int b = b0; b < b1 && !any; ++b) any = sp.begin(b, i) != sp.end(b, i);
+        if (!any) continue;
         size_t ro[kJ];  // each synapse's first tap in a sample's rows; past the block's end, row j0's (discarded)
         for (int jj = 0; jj < kJ; ++jj) {
           const int j = jj < jn ? j0 + jj : j0;
@@ -146,9 +162,11 @@ void corr_rows(const DelayGeom& g, const SampleSpikes& sp, const float* dy, cons
         for (int k = 0; k < kJ * NV; ++k) acc[k] = _mm256_loadu_ps(Pi + k * kLanes);
         for (int b = b0; b < b1; ++b) {
           const float* base = dr.data() + (size_t)b * g.out * L;
-          for (int32_t q = off[b]; q < off[b + 1]; ++q) {
-            const __m256 vv = _mm256_set1_ps(sp.v[(size_t)q]);
-            const float* p = base + sp.t[(size_t)q];
+          const int32_t* ts = sp.t[(size_t)b].data();
+          const float* vs = sp.v[(size_t)b].data();
+          for (int32_t q = sp.begin(b, i); q < sp.end(b, i); ++q) {
+            const __m256 vv = _mm256_set1_ps(vs[q]);
+            const float* p = base + ts[q];
             for (int jj = 0; jj < kJ; ++jj)
               for (int u = 0; u < NV; ++u) acc[jj * NV + u] = _mm256_fmadd_ps(vv, _mm256_loadu_ps(p + ro[jj] + u * kLanes), acc[jj * NV + u]);
           }
@@ -157,10 +175,10 @@ void corr_rows(const DelayGeom& g, const SampleSpikes& sp, const float* dy, cons
 #else
         for (int b = b0; b < b1; ++b) {
           const float* base = dr.data() + (size_t)b * g.out * L;
-          for (int32_t q = off[b]; q < off[b + 1]; ++q) {
-            const float* p = base + sp.t[(size_t)q];
+          for (int32_t q = sp.begin(b, i); q < sp.end(b, i); ++q) {
+            const float* p = base + sp.t[(size_t)b][(size_t)q];
             for (int jj = 0; jj < kJ; ++jj)
-              for (int m = 0; m < V; ++m) Pi[jj * V + m] += sp.v[(size_t)q] * p[ro[jj] + m];
+              for (int m = 0; m < V; ++m) Pi[jj * V + m] += sp.v[(size_t)b][(size_t)q] * p[ro[jj] + m];
           }
         }
 #endif
