@@ -8,11 +8,13 @@
 // narrow σ late in training is also a cheap one; the window starts at floor(d) − R with
 // R = ⌈windowSigmas·σ⌉, so between integer delays the op is smooth and its gradient exact.
 //
-// Two paths give the same values: the dense temporal convolution (D + 1 GEMMs of T·B × in × out
-// over the expanded kernel K[k, i, j], the DCLS form) and the event-driven one (each nonzero input
-// scattered to its outputs' taps, and the backward's correlations gathered from the same
-// nonzeros), chosen by the input's measured density as Linear chooses (on CUDA "auto" is the
-// dense path, as for Linear). ∂x is the dense correlation in both.
+// Three paths give the same values: the dense temporal convolution (D + 1 GEMMs of T·B × in × out
+// over the expanded kernel K[k, i, j], the DCLS form), the event-driven one (each nonzero input
+// scattered to its outputs' taps of K, and the backward's correlations gathered from the same
+// nonzeros) and, on the CPU, the window path (each synapse over its own W taps only, from the
+// input's nonzeros when it is sparse). "auto" takes the window path where the window is narrow,
+// else chooses events or dense by the input's measured density as Linear chooses (on CUDA "auto"
+// is the dense path, as for Linear). ∂x is dense in ∂y: over the window where it fits, else GEMMs.
 import { type LayoutOption, applyLayout } from "./layer-layout.js";
 import type { Layout } from "../layout.js";
 import { type Device, parseDevice } from "../device.js";
@@ -35,12 +37,12 @@ import { checkOptions, fail } from "./options.js";
  */
 export const DELAY_EVENT_CROSSOVER = 0.15;
 /**
- * The same crossover where the window path fits (a narrow σ): the window path is then the
- * alternative, and it beats the events from about this density (quiet-machine A/B at the
- * SHD-delays shape, benchmarks/results/delay-layer-quiet.txt: at 12 % the window path was
- * 1.3–2.1× faster than the events in every layer, at 5 % the events won in two of three).
+ * Input density up to which the window path's forward and correlation run from the input's
+ * nonzeros (each spike over its synapses' own W taps) instead of the filters over every step; the
+ * native entries choose (mirrors kDelayWindowEventsMaxDensity in cuda/cpu/delay_window_rows.h).
+ * Where the window fits, "auto" takes the window path at any density.
  */
-export const DELAY_EVENT_WINDOW_CROSSOVER = 0.08;
+export const DELAY_WINDOW_EVENTS_MAX_DENSITY = 0.3;
 
 /**
  * The most taps per synapse (W) the window path takes, and the window's share of the kernel
@@ -248,10 +250,11 @@ export class DelayLinear extends Module {
 
   private choosePath(x: Tensor, g: DelayGeomArgs): "dense" | "events" | "window" {
     if (this.products === "window") return "window";
-    const choice = chooseSparse(this.windowFits(g) ? DELAY_EVENT_WINDOW_CROSSOVER : DELAY_EVENT_CROSSOVER, this.products, x);
+    const choice = chooseSparse(DELAY_EVENT_CROSSOVER, this.products, x);
     this.inputDensity = choice.density;
-    if (choice.sparse) return "events";
-    return this.windowFits(g) ? "window" : "dense";
+    // A narrow window: the window path, which itself runs from the spikes of a sparse input.
+    if (this.windowFits(g)) return "window";
+    return choice.sparse ? "events" : "dense";
   }
 
   /** f on tap k's views: y[k:] and x[:T−k] as rows, and K[k] as [in, out]. */
