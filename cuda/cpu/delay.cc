@@ -14,6 +14,10 @@
 #include "kernels/delay.cuh"
 #include "parallel.h"
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 namespace exo {
 namespace cpu {
 namespace {
@@ -68,15 +72,33 @@ Spikes spikes(const DelayGeom& g, const float* x) {
   return sp;
 }
 
-// acc[0..n) += v · src[0..n): n = 64 unrolled into registers, shorter tails generic.
-template <int N>
-inline void axpy_block(float* __restrict acc, float v, const float* __restrict src) {
-  for (int j = 0; j < N; ++j) acc[j] += v * src[j];
-}
-inline void axpy(float* __restrict acc, float v, const float* __restrict src, int n) {
-  if (n == kOutBlock) axpy_block<kOutBlock>(acc, v, src);
-  else
-    for (int j = 0; j < n; ++j) acc[j] += v * src[j];
+// dst[0..n) := (load ? dst[0..n) : 0) + Σ_q v_q · src_q[0..n) over q in [q0, q1), in q's order,
+// where src(q, v) gives src_q and v_q (nullptr: no term). A block of kOutBlock = 64 floats is held
+// in eight AVX2 registers, loaded and stored once; shorter tails are generic.
+template <typename Src>
+inline void accumulate(float* __restrict dst, bool load, int n, int32_t q0, int32_t q1, Src&& src) {
+#if defined(__AVX2__) && defined(__FMA__)
+  if (n == kOutBlock) {
+    __m256 a[kOutBlock / 8];
+    for (int u = 0; u < kOutBlock / 8; ++u) a[u] = load ? _mm256_loadu_ps(dst + 8 * u) : _mm256_setzero_ps();
+    for (int32_t q = q0; q < q1; ++q) {
+      float v;
+      const float* p = src(q, v);
+      if (!p) continue;
+      const __m256 vv = _mm256_set1_ps(v);
+      for (int u = 0; u < kOutBlock / 8; ++u) a[u] = _mm256_fmadd_ps(vv, _mm256_loadu_ps(p + 8 * u), a[u]);
+    }
+    for (int u = 0; u < kOutBlock / 8; ++u) _mm256_storeu_ps(dst + 8 * u, a[u]);
+    return;
+  }
+#endif
+  if (!load) std::fill(dst, dst + n, 0.f);
+  for (int32_t q = q0; q < q1; ++q) {
+    float v;
+    const float* p = src(q, v);
+    if (p)
+      for (int j = 0; j < n; ++j) dst[j] += v * p[j];
+  }
 }
 
 size_t out_blocks(const DelayGeom& g) { return (size_t)(g.out + kOutBlock - 1) / kOutBlock; }
@@ -120,7 +142,6 @@ void delay_forward_events(const DelayGeom& g, const float* x, const float* K, fl
   parallel_for((size_t)parts, [&](size_t c, int) {
     const int b0 = part_begin(g.B, parts, c), b1 = part_begin(g.B, parts, c + 1);
     for (int t = 0; t < g.T; ++t) std::fill(y + t * row + (size_t)b0 * g.out, y + t * row + (size_t)b1 * g.out, 0.f);
-    alignas(32) float acc[kOutBlock];
     for (int k = 0; k <= g.D && k < g.T; ++k) {
       const float* Kk = K + (size_t)k * plane;
       for (int t = 0; t + k < g.T; ++t)
@@ -129,37 +150,53 @@ void delay_forward_events(const DelayGeom& g, const float* x, const float* K, fl
           const int32_t q0 = sp.off[r], q1 = sp.off[r + 1];
           if (q0 == q1) continue;
           float* yr = y + (size_t)(t + k) * row + (size_t)b * g.out;
-          for (int j0 = 0; j0 < g.out; j0 += kOutBlock) {
-            const int n = std::min(kOutBlock, g.out - j0);
-            std::copy(yr + j0, yr + j0 + n, acc);
-            for (int32_t q = q0; q < q1; ++q) axpy(acc, sp.val[(size_t)q], Kk + (size_t)sp.idx[(size_t)q] * g.out + j0, n);
-            std::copy(acc, acc + n, yr + j0);
-          }
+          for (int j0 = 0; j0 < g.out; j0 += kOutBlock)
+            accumulate(yr + j0, true, std::min(kOutBlock, g.out - j0), q0, q1, [&](int32_t q, float& v) {
+              v = sp.val[(size_t)q];
+              return Kk + (size_t)sp.idx[(size_t)q] * g.out + j0;
+            });
         }
     }
   });
 }
 
 // dK[k, i, :] := Σ over the spikes (t, b, i, v) of input i of v·dy[t + k, b, :], accumulated in
-// registers and stored once; threads split the inputs, so each writes its own rows of dK.
+// registers; threads split the inputs, so each writes its own rows of dK. Time is cut into blocks
+// of kTimeBlock steps: the dy rows a block's spikes read (kTimeBlock + D steps of every sample)
+// stay in L2 while every input's spikes of the block read them, where walking each input's spikes
+// over all of dy read it from memory once per input. Each block adds to the sums the earlier
+// blocks left in dK, in the spikes' order (row t·B + b ascending), as a single pass would.
 void delay_corr_events(const DelayGeom& g, const float* x, const float* dy, float* dK) {
+  constexpr int kTimeBlock = 16;
   const Spikes sp = spikes(g, x);
   const size_t row = (size_t)g.B * g.out, plane = (size_t)g.in * g.out;
-  parallel_for((size_t)g.in, [&](size_t i, int) {
-    alignas(32) float acc[kOutBlock];
-    const int32_t q0 = sp.coff[i], q1 = sp.coff[i + 1];
-    for (int k = 0; k <= g.D; ++k) {
-      float* kr = dK + (size_t)k * plane + i * g.out;
-      for (int j0 = 0; j0 < g.out; j0 += kOutBlock) {
-        const int n = std::min(kOutBlock, g.out - j0);
-        std::fill(acc, acc + n, 0.f);
-        for (int32_t q = q0; q < q1; ++q) {
-          const int r = sp.crow[(size_t)q], t = r / g.B, b = r % g.B;
-          if (t + k < g.T) axpy(acc, sp.cval[(size_t)q], dy + (size_t)(t + k) * row + (size_t)b * g.out + j0, n);
-        }
-        std::copy(acc, acc + n, kr + j0);
+  std::vector<int32_t> cur(sp.coff.begin(), sp.coff.end() - 1);  // each input's first spike of the block
+  std::vector<char> touched((size_t)g.in, 0);
+  for (int t0 = 0; t0 < g.T; t0 += kTimeBlock) {
+    const int32_t rend = (int32_t)std::min(g.T, t0 + kTimeBlock) * g.B;  // rows of the block end here
+    parallel_for((size_t)g.in, [&](size_t i, int) {
+      const int32_t q0 = cur[i];
+      int32_t q1 = q0;
+      while (q1 < sp.coff[i + 1] && sp.crow[(size_t)q1] < rend) ++q1;
+      cur[i] = q1;
+      if (q0 == q1) return;
+      const bool first = !touched[i];
+      touched[i] = 1;
+      for (int k = 0; k <= g.D; ++k) {
+        float* kr = dK + (size_t)k * plane + i * g.out;
+        for (int j0 = 0; j0 < g.out; j0 += kOutBlock)
+          accumulate(kr + j0, !first, std::min(kOutBlock, g.out - j0), q0, q1, [&](int32_t q, float& v) -> const float* {
+            const int r = sp.crow[(size_t)q], t = r / g.B, b = r % g.B;
+            v = sp.cval[(size_t)q];
+            return t + k < g.T ? dy + (size_t)(t + k) * row + (size_t)b * g.out + j0 : nullptr;
+          });
       }
-    }
+    });
+  }
+  // Inputs without a spike: a zero gradient.
+  parallel_for((size_t)g.in, [&](size_t i, int) {
+    if (touched[i]) return;
+    for (int k = 0; k <= g.D; ++k) std::fill(dK + (size_t)k * plane + i * g.out, dK + (size_t)k * plane + (i + 1) * g.out, 0.f);
   });
 }
 
