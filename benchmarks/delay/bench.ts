@@ -5,10 +5,11 @@
 // Layers: the first (140 inputs after the config's 5-channel grouping, or 700 without; no ∂x), a
 // hidden 256 → 256 and the 256 → 20 readout (both with ∂x). Paths interleaved per repetition;
 // median and range of the runs; the load average is printed, since a shared machine's figures
-// move with it. --json writes the rows.
+// move with it. --json writes the rows; --paths times a subset (a column left out prints "–"), e.g.
+// dense and auto alone to compare two builds of the addon (EXODUS_ADDON) run after run.
 //
 //   node dist/benchmarks/delay/bench.js [--B 32] [--reps 3] [--densities 0.05,0.12] [--sigmas 12.5,0.5]
-//        [--layers 140x256,256x256+dx,256x20+dx] [--json out.json]
+//        [--layers 140x256,256x256+dx,256x20+dx] [--paths dense,sparse,window,auto] [--json out.json]
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -20,6 +21,7 @@ const { values } = parseArgs({
   options: {
     B: { type: "string", default: "32" }, reps: { type: "string", default: "3" }, densities: { type: "string", default: "0.05,0.12" },
     sigmas: { type: "string", default: "12.5,0.5" }, layers: { type: "string", default: "140x256,256x256+dx,256x20+dx" }, json: { type: "string" },
+    paths: { type: "string", default: "dense,sparse,window,auto" },
   },
 });
 const B = Number(values.B), reps = Number(values.reps), T = 100, D = 25;
@@ -29,7 +31,9 @@ const layerShapes = values.layers.split(",").map((s) => {
   if (!m) throw new Error(`--layers: expected entries like 256x256+dx, received ${s}`);
   return { nin: Number(m[1]), nout: Number(m[2]), inputGrad: m[3] !== undefined };
 });
-const PATHS: DelayPath[] = ["dense", "sparse", "window", "auto"];
+const ALL_PATHS: DelayPath[] = ["dense", "sparse", "window", "auto"];
+const PATHS = values.paths.split(",") as DelayPath[];
+for (const p of PATHS) if (!ALL_PATHS.includes(p)) throw new Error(`--paths: expected a list of ${ALL_PATHS.join(", ")}, received ${p}`);
 
 function spikes(n: number, d: number, rng: Rng): Float32Array {
   const x = new Float32Array(n);
@@ -60,11 +64,17 @@ for (const { nin, nout, inputGrad } of layerShapes)
       const times: number[][] = PATHS.map(() => []);
       for (let r = 0; r < reps; r++) layers.forEach((l, k) => times[k].push(step(l, x, dy)));
       const med = times.map(median);
-      const cell = (k: number) => `${med[k].toFixed(3)} [${Math.min(...times[k]).toFixed(3)}–${Math.max(...times[k]).toFixed(3)}]`;
+      const at = (p: DelayPath) => PATHS.indexOf(p);
+      const cell = (p: DelayPath) => {
+        const k = at(p);
+        return k < 0 ? "–" : `${med[k].toFixed(3)} [${Math.min(...times[k]).toFixed(3)}–${Math.max(...times[k]).toFixed(3)}]`;
+      };
       const taps = sigma === 0 ? 1 : Math.min(2 * Math.ceil(4 * sigma) + 2, D + 1);
-      const best = Math.min(med[1], med[2], med[3]);
-      console.log(`| ${nin}→${nout}${inputGrad ? " (+∂x)" : ""} | ${sigma} (${taps}) | ${(d * 100).toFixed(0)} % | ${cell(0)} | ${cell(1)} | ${cell(2)} | ${cell(3)} (${layers[3].path}) | ${(med[0] / best).toFixed(1)}× |`);
-      rows.push({ nin, nout, inputGrad, sigma, taps, density: d, seconds: Object.fromEntries(PATHS.map((p, k) => [p, times[k]])), autoPath: layers[3].path });
+      const best = Math.min(...PATHS.map((p, k) => (p === "dense" ? Infinity : med[k])));
+      const auto = at("auto") < 0 ? "" : ` (${layers[at("auto")].path})`;
+      const ratio = at("dense") < 0 || best === Infinity ? "–" : `${(med[at("dense")] / best).toFixed(1)}×`;
+      console.log(`| ${nin}→${nout}${inputGrad ? " (+∂x)" : ""} | ${sigma} (${taps}) | ${(d * 100).toFixed(0)} % | ${cell("dense")} | ${cell("sparse")} | ${cell("window")} | ${cell("auto")}${auto} | ${ratio} |`);
+      rows.push({ nin, nout, inputGrad, sigma, taps, density: d, seconds: Object.fromEntries(PATHS.map((p, k) => [p, times[k]])), autoPath: at("auto") < 0 ? undefined : layers[at("auto")].path });
       layers.forEach((l) => l.dispose());
       x.dispose();
       dy.dispose();
