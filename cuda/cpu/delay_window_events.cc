@@ -11,6 +11,7 @@
 // discarded. Threads split (sample, output block) or output blocks, and every sum runs over the
 // spikes in one fixed order (inputs, then steps; samples, then steps), whatever the thread count.
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "delay_window_rows.h"
@@ -190,26 +191,27 @@ void corr_rows(const DelayGeom& g, const SampleSpikes& sp, const float* dy, cons
   });
 }
 
-}  // namespace
-
-bool delay_window_forward_events(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y) {
+// Builds the spike index and integer starts, then run(std::integral_constant<int, NV>, sp, st)
+// for the window's vectors per synapse; false (nothing run) where the path does not apply.
+template <typename Run>
+bool with_spikes(const DelayGeom& g, const float* x, const float* start, Run&& run) {
   const int nv = vectors_per_synapse(g);
   SampleSpikes sp;
   if (nv == 0 || !sample_spikes(g, x, kDelayWindowEventsMaxDensity, sp)) return false;
   const std::vector<int> st = int_starts(g, start);
-  if (nv == 1) forward_rows<1>(g, sp, coeff, st, y);
-  else forward_rows<2>(g, sp, coeff, st, y);
+  if (nv == 1) run(std::integral_constant<int, 1>{}, sp, st);
+  else run(std::integral_constant<int, 2>{}, sp, st);
   return true;
 }
 
+}  // namespace
+
+bool delay_window_forward_events(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y) {
+  return with_spikes(g, x, start, [&](auto nv, const SampleSpikes& sp, const std::vector<int>& st) { forward_rows<decltype(nv)::value>(g, sp, coeff, st, y); });
+}
+
 bool delay_window_corr_events(const DelayGeom& g, const float* x, const float* dy, const float* start, float* A) {
-  const int nv = vectors_per_synapse(g);
-  SampleSpikes sp;
-  if (nv == 0 || !sample_spikes(g, x, kDelayWindowEventsMaxDensity, sp)) return false;
-  const std::vector<int> st = int_starts(g, start);
-  if (nv == 1) corr_rows<1>(g, sp, dy, st, A);
-  else corr_rows<2>(g, sp, dy, st, A);
-  return true;
+  return with_spikes(g, x, start, [&](auto nv, const SampleSpikes& sp, const std::vector<int>& st) { corr_rows<decltype(nv)::value>(g, sp, dy, st, A); });
 }
 
 }  // namespace cpu

@@ -9,16 +9,9 @@ import { DelayLinear } from "../../lib/nn/delay.js";
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { type RefNet, refFiniteDiff, refForward, refGrads } from "../../lib/selftest/delay-reference.js";
+import { maxDev } from "./max-dev.js";
 
 const T = 14, B = 3, NIN = 7, NOUT = 5, D = 6;
-
-function maxDev(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0, dev = 0;
-  for (let k = 0; k < want.length; k++) scale = Math.max(scale, Math.abs(want[k]));
-  for (let k = 0; k < want.length; k++) dev = Math.max(dev, Math.abs(got[k] - want[k]));
-  expect(scale).toBeGreaterThan(0);
-  return dev / scale;
-}
 
 function setup(seed: number, sigma: number, perNeuron: boolean, path: "dense" | "sparse" | "window", graded = false) {
   const rng = new Rng(seed);

@@ -10,16 +10,9 @@ import { DELAY_WINDOW_EVENTS_MAX_DENSITY, DelayLinear } from "../../lib/nn/delay
 import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { type RefNet, refForward, refGrads } from "../../lib/selftest/delay-reference.js";
+import { maxDev } from "./max-dev.js";
 
 const T = 29, B = 5, NIN = 13, NOUT = 37;
-
-function maxDev(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0, dev = 0;
-  for (let k = 0; k < want.length; k++) scale = Math.max(scale, Math.abs(want[k]));
-  for (let k = 0; k < want.length; k++) dev = Math.max(dev, Math.abs(got[k] - want[k]));
-  expect(scale).toBeGreaterThan(0);
-  return dev / scale;
-}
 
 function run(seed: number, D: number, sigma: number, density: number, perNeuron: boolean) {
   const rng = new Rng(seed);
