@@ -104,6 +104,7 @@ void delay_window_forward(const DelayGeom& g, const float* x, const float* coeff
 // rows (out·Ld floats) exceed L1, so the outputs are taken kJ at a time (their rows in L1) for a
 // chunk of kI inputs, each input's row accumulating across the blocks in the same order.
 void delay_window_input_grad(const DelayGeom& g, const float* dy, const float* coeff, const float* start, float* dx) {
+  if (delay_window_input_grad_lanes(g, dy, coeff, start, dx)) return;
   constexpr int kJ = 48, kI = 16;
   const int Tr = round8(g.T), nv = Tr / kLanes, Ld = round8(Tr + g.D), nic = (g.in + kI - 1) / kI;
   std::vector<float> dr, xr((size_t)g.B * g.in * Tr, 0.f);
