@@ -4,7 +4,8 @@
 // shapes that leave partial blocks everywhere (outputs not a multiple of the 32- and 8-output
 // blocks, samples not a multiple of 4, steps not a multiple of 8) and at every vector width the
 // event code has: one vector per synapse (W <= 8), two (W 9..16; correlation up to 12 taps), a
-// hard delay (W 1) and a window too wide for it (W 22: the filters at any density).
+// hard delay (W 1) and a window too wide for it (W 22: the filters at any density). ∂x takes the
+// samples into the vector lanes from 16 samples on (delay_window_dx.cc): B 21 and 32 check that one.
 import { describe, expect, it } from "vitest";
 import { DELAY_WINDOW_EVENTS_MAX_DENSITY, DelayLinear } from "../../lib/nn/delay.js";
 import { Rng } from "../../lib/random.js";
@@ -12,9 +13,9 @@ import { Tensor } from "../../lib/tensor.js";
 import { type RefNet, refForward, refGrads } from "../../lib/selftest/delay-reference.js";
 import { maxDev } from "./max-dev.js";
 
-const T = 29, B = 5, NIN = 13, NOUT = 37;
+const T = 29, NIN = 13, NOUT = 37;
 
-function run(seed: number, D: number, sigma: number, density: number, perNeuron: boolean) {
+function run(seed: number, D: number, sigma: number, density: number, perNeuron: boolean, B = 5) {
   const rng = new Rng(seed);
   const layer = new DelayLinear(NIN, NOUT, { maxDelay: D, sigma, perNeuron, products: "window", seed, initScale: 2 });
   const dv = layer.delay.value.toArray().map(() => rng.int(D) + 0.1 + 0.8 * rng.uniform());
@@ -57,6 +58,12 @@ describe("DelayLinear window path: from the spikes and by the filters, both exac
         const measured = run(3 + Math.round(sigma * 10) + Math.round(density * 100), D, sigma, density, perNeuron);
         // The densities sit on the intended sides of the native crossover.
         expect(measured < DELAY_WINDOW_EVENTS_MAX_DENSITY).toBe(density < DELAY_WINDOW_EVENTS_MAX_DENSITY);
+      });
+
+  for (const [name, D, sigma, perNeuron] of widths.filter(([, , s]) => s <= 1.2))
+    for (const B of [21, 32])
+      it(`∂x with the samples in the vector lanes: ${name}, B ${B}`, () => {
+        run(40 + B + Math.round(sigma * 10), D, sigma, 0.1, perNeuron, B);
       });
 
   it("'auto' takes the window path for a narrow window whatever the density, else events or dense", () => {
