@@ -9,7 +9,10 @@
 // (padded with zeros, so no tap needs a bounds test) and the filters run 8 steps to a vector, the
 // output rows held in registers. Threads split samples (y, dx) or outputs (A) and every sum runs in
 // a fixed order, so no result depends on the thread count; the order differs from the GEMM path's,
-// so the two agree to float rounding.
+// so the two agree to float rounding. Each entry first offers the work to a faster form where it
+// applies: y and A from the input's nonzeros when it is sparse (delay_window_events.cc), dx with
+// the samples in the vector lanes from 16 samples on (delay_window_dx.cc, the same sums in the
+// same order as the filter here).
 #include <algorithm>
 #include <utility>
 #include <vector>
