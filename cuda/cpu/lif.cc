@@ -117,6 +117,13 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
       }
       const float* vt = v + o;
       float* dxt = dx + o;
+      if (t >= kPrefetchSteps) {
+        const size_t ahead = o - (size_t)kPrefetchSteps * N;
+        if (!pool) prefetch_row(g + ahead, n);
+        prefetch_row(v + ahead, n);
+        prefetch_row(dx + ahead, n, true);
+        if (HAS_H) prefetch_row(h + ahead, n);
+      }
       if (SHARED) {
         // One parameter set for all neurons: scalars in registers instead of five loads per step.
         const float a0 = tp.alpha[0], m0 = tp.m[0];
@@ -175,6 +182,12 @@ void lif_forward_tile(const LifConfig& cfg, LifParams p, const float* x, float* 
   for (int t = 0; t < c.T; ++t) {
     const size_t o = (size_t)t * N + b;
     float* s = out(o);
+    if (t + kPrefetchSteps < c.T) {
+      const size_t ahead = o + (size_t)kPrefetchSteps * N;
+      prefetch_row(x + ahead, n);
+      prefetch_row(v + ahead, n, true);
+      prefetch_row(out(ahead), n, true);
+    }
     for (size_t j = 0; j < n; ++j) {
       float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
       float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
