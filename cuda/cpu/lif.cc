@@ -86,7 +86,25 @@ struct TileParams {
   }
 };
 
-template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED>
+// The configs' LIF (subtractive reset, single spikes, no clamp, no input scaling): with these
+// fields known at compile time the loops carry no blend per element for the other modes (GCC
+// if-converts the runtime tests on c.reset, c.has_vmin, c.norm_input into both branches and a
+// select), ~20 % fewer instructions per element in the backward. Same operations, same results.
+inline bool plain_config(const LifConfig& c) {
+  return c.reset == ResetMode::Subtract && !c.multi_spike && !c.has_vmin && !c.norm_input;
+}
+inline LifConfig local_config(const LifConfig& cfg, bool plain) {
+  LifConfig c = cfg;
+  if (plain) {
+    c.reset = ResetMode::Subtract;
+    c.multi_spike = 0;
+    c.has_vmin = 0;
+    c.norm_input = 0;
+  }
+  return c;
+}
+
+template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED, bool PLAIN = false>
 void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const float* h, const float* v,
                        const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
   const size_t N = cfg.N;
@@ -94,7 +112,7 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
   neuron_tiles(N, T, pool ? 2 * (size_t)pool->W : 1, [&](size_t b, size_t e) {
     // A local copy: the compiler cannot prove the output stores leave a referenced config alone,
     // and reloading it every element blocks vectorisation.
-    const LifConfig c = cfg;
+    const LifConfig c = local_config(cfg, PLAIN);
     TileParams tp;
     tp.load(p, c.P, b, e);
     const size_t n = e - b;
@@ -117,13 +135,6 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
       }
       const float* vt = v + o;
       float* dxt = dx + o;
-      if (t >= kPrefetchSteps) {
-        const size_t ahead = o - (size_t)kPrefetchSteps * N;
-        if (!pool) prefetch_row(g + ahead, n);
-        prefetch_row(v + ahead, n);
-        prefetch_row(dx + ahead, n, true);
-        if (HAS_H) prefetch_row(h + ahead, n);
-      }
       if (SHARED) {
         // One parameter set for all neurons: scalars in registers instead of five loads per step.
         const float a0 = tp.alpha[0], m0 = tp.m[0];
@@ -161,6 +172,8 @@ template <Surrogate K, bool EXACT>
 void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
                       const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
   bool shared = c.P == 1;
+  if (!h && shared && !dalpha && !pool && plain_config(c))
+    return lif_backward_scan<K, EXACT, false, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
   if (h && shared) lif_backward_scan<K, EXACT, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
   else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
   else if (shared) lif_backward_scan<K, EXACT, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
@@ -169,10 +182,10 @@ void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const flo
 
 // The LIF forward scan over the neurons [b, e) of one tile: the membranes into v, step t's spikes
 // into out(o) (o = t·N + b; n floats), then step(t, o, spikes) while they are in L1.
-template <typename Out, typename Step>
+template <bool PLAIN = false, typename Out, typename Step>
 void lif_forward_tile(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, size_t b, size_t e,
                       Out&& out, Step&& step) {
-  const LifConfig c = cfg;  // local: see lif_backward_scan
+  const LifConfig c = local_config(cfg, PLAIN);  // local: see lif_backward_scan
   const size_t N = c.N;
   TileParams tp;
   tp.load(p, c.P, b, e);
@@ -209,10 +222,14 @@ void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state
 void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v,
                         uint8_t* mask) {
   const size_t N = cfg.N;
+  const bool plain = plain_config(cfg);
   neuron_tiles(N, cfg.T, mask ? 8 : 1, [&](size_t b, size_t e) {
-    lif_forward_tile(cfg, p, x, state, v, b, e, [&](size_t o) { return s + o; }, [&](int, size_t o, const float* st) {
+    auto out = [&](size_t o) { return s + o; };
+    auto step = [&](int, size_t o, const float* st) {
       if (mask) pack_nonzero(st, e - b, mask + o / 8);  // the tile's spikes, still in L1
-    });
+    };
+    if (plain) lif_forward_tile<true>(cfg, p, x, state, v, b, e, out, step);
+    else lif_forward_tile(cfg, p, x, state, v, b, e, out, step);
   });
 }
 
