@@ -17,6 +17,7 @@
 
 #include "exodus/backend.h"
 #include "exodus/host_alloc.h"
+#include "cpu_features.h"
 #include "gemm_avx512.h"
 #include "parallel.h"
 
@@ -158,7 +159,7 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
                   int ldc, int threads) {
   bool parallel = threads > 1;
 #ifdef EXO_GEMM_AVX2
-  const bool wide = gemm_avx512_enabled();
+  const bool wide = cpu_avx512_enabled();
 #else
   const bool wide = false;  // the AVX-512 tile reproduces the AVX2 kernel's sums, not the scalar one's
 #endif

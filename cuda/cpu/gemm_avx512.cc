@@ -2,43 +2,17 @@
 // attribute, not a flag for the whole addon), and gemm.cc calls it only when the CPU has it.
 #include "gemm_avx512.h"
 
-#include <cstdlib>
-#include <cstring>
-#include <string>
-
+#include "cpu_features.h"
 #include "exodus/backend.h"
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#if EXO_CPU_AVX512_SCANS
 #include <immintrin.h>
-#define EXO_HAVE_AVX512_KERNEL 1
 #endif
 
 namespace exo {
 namespace cpu {
 
-namespace {
-bool read_switch() {
-  const char* s = std::getenv("EXODUS_AVX512");
-  if (s && std::strcmp(s, "0") != 0 && std::strcmp(s, "1") != 0)
-    throw Error(std::string("EXODUS_AVX512: expected 0 (use AVX2 only) or 1 (use AVX-512 where the CPU has it), received \"") +
-                s + "\"; unset it or set it to 0 or 1");
-  if (s && std::strcmp(s, "0") == 0) return false;
-#if defined(EXO_HAVE_AVX512_KERNEL)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
-#else
-  return false;
-#endif
-}
-}  // namespace
-
-bool gemm_avx512_enabled() {
-  // Read once: the environment of a running process does not change what a product computes.
-  static const bool enabled = read_switch();
-  return enabled;
-}
-
-#if defined(EXO_HAVE_AVX512_KERNEL)
+#if EXO_CPU_AVX512_SCANS
 __attribute__((target("avx512f"))) void micro_kernel_6x32_avx512(int kc, const float* a, size_t rs, size_t ks,
                                                                   const float* b0, const float* b1, float* C,
                                                                   int ldc, float alpha, float beta, bool first) {
@@ -74,7 +48,7 @@ __attribute__((target("avx512f"))) void micro_kernel_6x32_avx512(int kc, const f
 #else
 void micro_kernel_6x32_avx512(int, const float*, size_t, size_t, const float*, const float*, float*, int, float,
                               float, bool) {
-  throw Error("gemm: the AVX-512 kernel is not compiled on this platform (gemm_avx512_enabled() is false here)");
+  throw Error("gemm: the AVX-512 kernel is not compiled on this platform (cpu_avx512_enabled() is false here)");
 }
 #endif
 

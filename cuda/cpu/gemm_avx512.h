@@ -1,4 +1,4 @@
-// An AVX-512 micro-kernel for gemm.cc, chosen at run time (cpu/gemm_avx512.cc): the addon is built
+// An AVX-512 micro-kernel for gemm.cc, chosen at run time (cpu_features.h): the addon is built
 // for AVX2 (portable), but on a CPU with AVX-512 one zmm register holds a whole 16-column panel row,
 // so a 6 x 32 tile (two of gemm.cc's packed B panels, 12 zmm accumulators) does twice the
 // multiply-adds per instruction of the AVX2 6 x 16 tile. The SHD step's dense ∂x = λ·W products
@@ -12,10 +12,6 @@
 
 namespace exo {
 namespace cpu {
-
-// Whether gemm() may use the AVX-512 kernel: the CPU and OS support it, and EXODUS_AVX512 is
-// unset or 1 (0 turns it off, to compare or to rule it out). Throws for another EXODUS_AVX512.
-bool gemm_avx512_enabled();
 
 // C[0:6, 0:32] (= or +=, as gemm.cc's micro_kernel for a full tile) from a: element (row r, step
 // k) at a[r * rs + k * ks], and the two packed 16-column panels b0, b1 (kc x 16 each).

@@ -1,6 +1,7 @@
-// gemm()'s AVX-512 tile (cpu/gemm_avx512.h) must not change a result: the same products, and
-// three SHD training steps (config's net, B 32, T 60), give the same bits with it (EXODUS_AVX512=1)
-// and without it (0), each in a process of its own since the switch is read once per process.
+// The CPU backend's AVX-512 twins (cpu/cpu_features.h: gemm()'s 6 x 32 tile, the plain LIF
+// backward scan) must not change a result: the same products, and three SHD training steps
+// (config's net, B 32, T 60: both twins run), give the same bits with them (EXODUS_AVX512=1) and
+// without them (0), each in a process of its own since the switch is read once per process.
 // On a CPU without AVX-512 both processes take the AVX2 kernel and the comparison is skipped.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -86,8 +87,8 @@ function run(avx512: string) {
   return r;
 }
 
-describe("gemm's AVX-512 tile", () => {
-  it.skipIf(!hasAvx512)("gives the AVX2 kernel's bits for products and SHD training steps", () => {
+describe("the AVX-512 twins of the CPU kernels", () => {
+  it.skipIf(!hasAvx512)("give the AVX2 kernels' bits for products and SHD training steps", () => {
     const [off, on] = ["0", "1"].map((v) => {
       const r = run(v);
       expect(r.stderr).not.toMatch(/Error/);
