@@ -176,10 +176,9 @@ __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cf
 // arithmetic (the exponential surrogate's polynomial) at the SHD sizes.
 template <Surrogate K, bool EXACT>
 __attribute__((target("avx512f"))) void lif_backward_tile_avx512(const LifConfig& cfg, LifParams p, const float* g,
-                                                                 const float* v, float* dx, float* dv0, size_t b,
-                                                                 size_t e) {
-  lif_backward_tile<K, EXACT, false, true, true>(cfg, p, g, nullptr, v, nullptr, nullptr, dx, dv0, nullptr, nullptr, b,
-                                                 e);
+                                                                 const float* v, float* dx, float* dv0,
+                                                                 const Pool2* pool, size_t b, size_t e) {
+  lif_backward_tile<K, EXACT, false, true, true>(cfg, p, g, nullptr, v, nullptr, nullptr, dx, dv0, nullptr, pool, b, e);
 }
 #endif
 
@@ -189,8 +188,8 @@ void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const 
 #if EXO_CPU_AVX512_SCANS
   if constexpr (PLAIN && SHARED && !HAS_H)
     if (cpu_avx512_enabled())
-      return neuron_tiles(cfg.N, cfg.T, 1, [&](size_t b, size_t e) {
-        lif_backward_tile_avx512<K, EXACT>(cfg, p, g, v, dx, dv0, b, e);
+      return neuron_tiles(cfg.N, cfg.T, pool ? 2 * (size_t)pool->W : 1, [&](size_t b, size_t e) {
+        lif_backward_tile_avx512<K, EXACT>(cfg, p, g, v, dx, dv0, pool, b, e);
       });
 #endif
   neuron_tiles(cfg.N, cfg.T, pool ? 2 * (size_t)pool->W : 1, [&](size_t b, size_t e) {
@@ -203,7 +202,7 @@ template <Surrogate K, bool EXACT>
 void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
                       const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
   bool shared = c.P == 1;
-  if (!h && shared && !dalpha && !pool && plain_config(c))
+  if (!h && shared && !dalpha && plain_config(c))
     return lif_backward_scan<K, EXACT, false, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
   if (h && shared) lif_backward_scan<K, EXACT, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
   else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
@@ -268,20 +267,24 @@ void lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float*
                        const PoolDropout* drop, double* spikes) {
   const size_t N = cfg.N, pair = 2 * (size_t)W, Np = N / 4;
   std::vector<double> counts(N / pair, 0.0);  // spikes per row pair: integers, exact in any order
+  const bool plain = plain_config(cfg);
   neuron_tiles(N, cfg.T, pair, [&](size_t b, size_t e) {
     const size_t n = e - b;
     float sb[kTile], cnt[kTile];
     for (size_t j = 0; j < n; ++j) cnt[j] = 0.f;
     // The spikes never leave L1: counted, then AvgPool2d(2) of them, summed as pool2d sums them,
     // and the dropout's factors applied as dropout_apply applies them.
-    lif_forward_tile(cfg, p, x, state, v, b, e, [&](size_t) { return sb; }, [&](int t, size_t, const float* st) {
+    auto out = [&](size_t) { return sb; };
+    auto step = [&](int t, size_t, const float* st) {
       for (size_t j = 0; j < n; ++j) cnt[j] += st[j];
       for (size_t u = 0; u < n / pair; ++u) {
         const size_t at = (size_t)t * Np + (b / pair + u) * (size_t)(W / 2);
         pool2_rows(st + u * pair, st + u * pair + W, W, y + at);
         if (drop) dropout_factors::dropout_range(y + at, y + at, (size_t)W / 2, at, drop->p, drop->seed);
       }
-    });
+    };
+    if (plain) lif_forward_tile<true>(cfg, p, x, state, v, b, e, out, step);
+    else lif_forward_tile(cfg, p, x, state, v, b, e, out, step);
     for (size_t u = 0; u < n / pair; ++u) {
       double sum = 0;
       for (size_t j = u * pair; j < (u + 1) * pair; ++j) sum += cnt[j];
