@@ -2,7 +2,11 @@
 // readout + loss, optimiser), on synthetic input of the data set's shape and event density.
 //
 //   node dist/benchmarks/step/profile.js [--config configs/dvs-gesture.yaml] [--B 16] [--T 300]
-//        [--density 0.01] [--reps 2] [--threads N]
+//        [--density 0.01] [--reps 2] [--threads N] [--cpu-time] [--surrogate triangle]
+//
+// --cpu-time reports the process's CPU time (user + system) instead of wall time: with --threads 1
+// it counts only the work this process did, so an A/B of two builds under other jobs' load
+// compares their work, not the scheduler's luck (memory bandwidth is still shared).
 import { loadavg } from "node:os";
 import { Rng } from "../../lib/random.js";
 import { setCpuThreads } from "../../lib/runtime.js";
@@ -20,12 +24,19 @@ const value = (name: string, def: string) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const cfg = loadConfig(value("config", "configs/dvs-gesture.yaml"), { device: "cpu", output: "/tmp/exodus-profile" });
+const surrogate = value("surrogate", "");  // replaces the config's surrogate name (its scale and width kept), as step.js
+if (surrogate) cfg.neuron.surrogate = { ...cfg.neuron.surrogate, name: surrogate as typeof cfg.neuron.surrogate.name };
 const B = Number(value("B", "16"));
 const T = Number(value("T", "300"));
 const density = Number(value("density", "0.01"));
 const reps = Number(value("reps", "2"));
 if (args.includes("--threads")) setCpuThreads(Number(value("threads", "1")));
 const { features, classes } = benchShape(cfg);
+const cpuTime = args.includes("--cpu-time");
+const now = cpuTime ? () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+} : () => performance.now();
 
 const model = buildModel(cfg, { sampleShape: [T, ...features], numClasses: classes });
 const opt = new Adam(model.net.parameters(), { lr: 1e-3 });
@@ -42,46 +53,46 @@ const rest: { loss: number[]; opt: number[]; step: number[] } = { loss: [], opt:
 
 for (let r = 0; r <= reps; r++) {
   scope(() => {
-    const t0 = performance.now();
+    const t0 = now();
     // Sequential's own forward (spike masks, fused neuron + pooling + dropout), timed per layer
     // that ran: a fused group's time is reported on its neuron layer, 0 on the layers inside it.
     const net = model.net;
-    let lap = performance.now();
+    let lap = now();
     const fused = new Set<number>();
     const h = net.forwardSteps({ x }, (i, _out, span) => {
-      const now = performance.now();
-      fwd[i].push(now - lap);
-      lap = now;
+      const at = now();
+      fwd[i].push(at - lap);
+      lap = at;
       for (let k = 1; k < span; k++) fused.add(i + k);
     }).x;
     for (const i of fused) fwd[i].push(0);
-    let a = performance.now();
+    let a = now();
     const { dy } = readoutCrossEntropy(cfg.loss.readout, h, labels);
-    rest.loss.push(performance.now() - a);
+    rest.loss.push(now() - a);
     let g = dy!;
     for (let i = names.length - 1; i >= 0; i--) {
       if (fused.has(i)) {
         bwd[i].push(0);
         continue;
       }
-      a = performance.now();
+      a = now();
       const next = net.layers[i].backward(g);
       g.dispose();
       g = next;
-      bwd[i].push(performance.now() - a);
+      bwd[i].push(now() - a);
     }
-    a = performance.now();
+    a = now();
     opt.step();
     model.net.zeroGrad();
-    rest.opt.push(performance.now() - a);
-    rest.step.push(performance.now() - t0);
+    rest.opt.push(now() - a);
+    rest.step.push(now() - t0);
   });
 }
 const med = (v: number[]) => {
   const s = v.slice(1).sort((p, q) => p - q); // the first run is warm-up
   return s[Math.floor(s.length / 2)];
 };
-console.log(`B=${B} T=${T} density=${density} load=${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`B=${B} T=${T} density=${density} surrogate=${cfg.neuron.surrogate.name}${cpuTime ? " (CPU ms)" : ""} load=${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 names.forEach((n, i) => {
   const layer = model.net.layers[i];
   const l = (layer instanceof WeightNorm ? layer.inner : layer) as { inputDensity?: number; sparseInput?: boolean };

@@ -17,6 +17,8 @@
 
 #include "exodus/backend.h"
 #include "exodus/host_alloc.h"
+#include "cpu_features.h"
+#include "gemm_avx512.h"
 #include "parallel.h"
 
 namespace exo {
@@ -156,6 +158,11 @@ struct AlignedBuf {
 void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, float beta, float* C,
                   int ldc, int threads) {
   bool parallel = threads > 1;
+#ifdef EXO_GEMM_AVX2
+  const bool wide = cpu_avx512_enabled();
+#else
+  const bool wide = false;  // the AVX-512 tile reproduces the AVX2 kernel's sums, not the scalar one's
+#endif
   // Four A blocks per thread (a block held by a descheduled thread is a small part of the
   // product), but no taller than fits in L2.
   int mc = (M + 4 * threads - 1) / (4 * threads);
@@ -170,7 +177,12 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
     int npanels = (nc + NR - 1) / NR;
     // Packing A pays off when a panel is reused across many B panels; with a narrow C (readouts,
     // im2col convolutions with few channels) reading row-major A in place is faster.
-    bool direct_a = !a.t && npanels <= 4;
+    // With the AVX-512 tile, a block of A is read by half as many tiles, and in place it costs
+    // less than packing it up to 8 panels (SHD's ∂x = λ·W, N = 128).
+    bool direct_a = !a.t && npanels <= (wide ? 8 : 4);
+    // Panels jp and jp + 1 both full: one AVX-512 6 x 32 tile instead of two AVX2 6 x 16 ones
+    // (gemm_avx512.h: the same sums in the same order). The loops visit each C tile once either way.
+    auto pair = [&](int jp) { return wide && jp + 1 < npanels && nc - (jp + 1) * NR >= NR; };
     for (int pc = 0; pc < K; pc += KC) {
       int kc = std::min(KC, K - pc);
       bool first = pc == 0;
@@ -189,6 +201,17 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
           for (int jp = 0; jp < npanels; ++jp) {
             int nr = std::min(NR, nc - jp * NR);
             const float* bp = bpack.p + (size_t)jp * kc * NR;
+            if (pair(jp)) {
+              for (int ip = 0; ip < full; ip += MR)
+                micro_kernel_6x32_avx512(kc, a.p + (size_t)(ic + ip) * a.ld + pc, (size_t)a.ld, 1, bp,
+                                         bp + (size_t)kc * NR, C + (size_t)(ic + ip) * ldc + jc + jp * NR, ldc,
+                                         alpha, beta, first);
+              for (int h = 0; h < 2 && full < mcur; ++h)
+                micro_kernel(kc, ap, bp + (size_t)h * kc * NR, C + (size_t)(ic + full) * ldc + jc + (jp + h) * NR,
+                             ldc, mcur - full, NR, alpha, beta, first);
+              ++jp;
+              continue;
+            }
             for (int ip = 0; ip < full; ip += MR)
               micro_kernel(kc, a.p + (size_t)(ic + ip) * a.ld + pc, bp, C + (size_t)(ic + ip) * ldc + jc + jp * NR,
                            ldc, MR, nr, alpha, beta, first, (size_t)a.ld, 1);
@@ -202,6 +225,20 @@ void gemm_blocked(const Mat& a, const Mat& b, int M, int N, int K, float alpha, 
         for (int jp = 0; jp < npanels; ++jp) {
           int nr = std::min(NR, nc - jp * NR);
           const float* bp = bpack.p + (size_t)jp * kc * NR;
+          if (pair(jp)) {
+            for (int ip = 0; ip < mcur; ip += MR) {
+              float* c = C + (size_t)(ic + ip) * ldc + jc + jp * NR;
+              if (mcur - ip >= MR)
+                micro_kernel_6x32_avx512(kc, ap + (size_t)ip * kc, 1, MR, bp, bp + (size_t)kc * NR, c, ldc, alpha,
+                                         beta, first);
+              else
+                for (int h = 0; h < 2; ++h)
+                  micro_kernel(kc, ap + (size_t)ip * kc, bp + (size_t)h * kc * NR, c + h * NR, ldc, mcur - ip, NR,
+                               alpha, beta, first);
+            }
+            ++jp;
+            continue;
+          }
           for (int ip = 0; ip < mcur; ip += MR)
             micro_kernel(kc, ap + (size_t)ip * kc, bp, C + (size_t)(ic + ip) * ldc + jc + jp * NR, ldc,
                          std::min(MR, mcur - ip), nr, alpha, beta, first);

@@ -78,8 +78,11 @@ EXO_HD float surrogate_eval(float v, SgCoef q) {
     float r = q.c1 * d;
     return q.c0 / (1.f + r * r);
   } else if constexpr (K == Surrogate::Triangle) {
-    // fmaxf, not a branch: the scan loops stay branch-free and vectorise.
-    return q.c0 * fmaxf(0.f, 1.f - fabsf(d) * q.c1);
+    // A compare-select, not fmaxf: the CPU scans vectorise it (max instructions), where GCC
+    // keeps fmaxf a scalar libm call for its NaN rules, which made the triangle backward scans
+    // scalar and twice the exponential's time. Same value: r ≤ 0 or NaN gives +0 either way.
+    const float r = 1.f - fabsf(d) * q.c1;
+    return q.c0 * (r > 0.f ? r : 0.f);
   } else {
     return fabsf(d) < q.c1 ? q.c0 : 0.f;
   }
