@@ -108,6 +108,20 @@ export class Checkpointed extends Module {
   }
 
   backward(dy: Tensor): Tensor {
+    return this.backwardFrom(dy, "plain");
+  }
+
+  /** dy is the caller's to drop (Module.backwardOwned): the last segment may write over it. */
+  override backwardOwned(dy: Tensor): Tensor {
+    return this.backwardFrom(dy, "owned");
+  }
+
+  /** backwardOwned, and dy is disposed once the last segment's first layer has read it (Sequential.backwardTaking). */
+  backwardTaking(dy: Tensor): Tensor {
+    return this.backwardFrom(dy, "taking");
+  }
+
+  private backwardFrom(dy: Tensor, mode: "plain" | "owned" | "taking"): Tensor {
     if (this.kept.length !== this.segments.length) throw new ExodusError("Checkpointed backward: expected a forward first, received none since the last backward");
     let g = dy;
     for (let k = this.segments.length - 1; k >= 0; k--) {
@@ -126,8 +140,8 @@ export class Checkpointed extends Module {
         kept.views = [];
         seg.forwardActivation({ ...kept.input, x }, { ...(this.wantsMask(k) ? { mask: true } : {}), ownsInput: true }).x.dispose();
       }
-      // g from the segment after: nothing reads it once this segment's backward has taken it
-      const next = g !== dy ? seg.backwardOwned(g) : seg.backward(g);
+      // g from the segment after: nothing reads it once this segment's first layer has taken it
+      const next = g !== dy || mode === "taking" ? seg.backwardTaking(g) : mode === "owned" ? seg.backwardOwned(g) : seg.backward(g);
       if (g !== dy) g.dispose();
       g = next;
       seg.releaseCache();

@@ -115,17 +115,29 @@ export class Sequential extends Module {
   }
 
   /**
+   * backwardOwned, and dy itself is disposed once the first layer has read it, so that its storage
+   * goes then rather than when the caller drops it (dispose is idempotent): for a caller that will
+   * neither read dy again nor use it but to dispose it (a checkpointed step, docs/memory.md).
+   */
+  backwardTaking(dy: Tensor): Tensor {
+    if (this.layout === "TBN") return this.backwardSteps(dy, true, true);
+    const dx = this.backward(dy);
+    dy.dispose();
+    return dx;
+  }
+
+  /**
    * A gradient this container made is handed on as owned (backwardOwned): nothing reads it after
    * the layer that takes it. With releaseAsItGoes, each layer's cache is freed once its backward
    * has run (a checkpointed segment's layers: their forward is recomputed before any next backward).
    */
-  private backwardSteps(dy: Tensor, owned = false): Tensor {
+  private backwardSteps(dy: Tensor, owned = false, take = false): Tensor {
     let g = dy;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       if (this.fusedInto.has(i)) continue; // its gradient is taken by the layer it ran fused into
       const layer = this.layers[i];
       const next = g !== dy || owned ? layer.backwardOwned(g) : layer.backward(g);
-      if (g !== dy) g.dispose();
+      if ((g !== dy || take) && next !== g) g.dispose();
       g = next;
       if (this.releaseAsItGoes) layer.releaseCache();
     }
