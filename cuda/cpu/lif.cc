@@ -193,11 +193,14 @@ void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state
   lif_forward_masked(cfg, p, x, state, s, v, nullptr);
 }
 
+// s may be null: the spikes then stay in a tile buffer (a checkpoint's recompute, whose output
+// nobody reads, keeps only v; v may then be x itself, as each x[o] is read before v[o] is written).
 void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v,
                         uint8_t* mask) {
   const size_t N = cfg.N;
   neuron_tiles(N, cfg.T, mask ? 8 : 1, [&](size_t b, size_t e) {
-    lif_forward_tile(cfg, p, x, state, v, b, e, [&](size_t o) { return s + o; }, [&](int, size_t o, const float* st) {
+    float sb[kTile];
+    lif_forward_tile(cfg, p, x, state, v, b, e, [&](size_t o) { return s ? s + o : sb; }, [&](int, size_t o, const float* st) {
       if (mask) pack_nonzero(st, e - b, mask + o / 8);  // the tile's spikes, still in L1
     });
   });

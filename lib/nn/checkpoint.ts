@@ -88,11 +88,13 @@ export class Checkpointed extends Module {
         // which a compact Conv2d keeps as bits only
         this.kept.push({ input: { ...h }, views: [], snapshot: { buffers: [], states: [] } });
       }
-      // An input this forward made (the segment before's output) is the segment's to drop.
+      // An input this forward made (the segment before's output), or the caller's when it hands it
+      // over (ownsInput), is the segment's to drop.
+      const owns = h.x !== a.x || !!req.ownsInput;
       const out = seg.forwardActivation(h, {
-        ...(this.wantsMask(k) ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(h.x !== a.x ? { ownsInput: true } : {}),
+        ...(this.wantsMask(k) ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(owns ? { ownsInput: true } : {}),
       });
-      if (h.x !== a.x) h.x.dispose();
+      if (owns && out.x !== h.x) h.x.dispose();
       if (k < last) {
         seg.releaseCache(); // the last segment's backward comes first: it keeps its caches
         if (!out.x.device.isCuda) native().emptyCache();
@@ -138,7 +140,7 @@ export class Checkpointed extends Module {
         const x = kept.views[0].reshape(kept.views[0].shape);
         for (const v of kept.views) v.dispose();
         kept.views = [];
-        seg.forwardActivation({ ...kept.input, x }, { ...(this.wantsMask(k) ? { mask: true } : {}), ownsInput: true }).x.dispose();
+        seg.forwardActivation({ ...kept.input, x }, { ...(this.wantsMask(k) ? { mask: true } : {}), ownsInput: true, discardOutput: true }).x.dispose();
       }
       // g from the segment after: nothing reads it once this segment's first layer has taken it
       const next = g !== dy || mode === "taking" ? seg.backwardTaking(g) : mode === "owned" ? seg.backwardOwned(g) : seg.backward(g);

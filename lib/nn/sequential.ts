@@ -96,7 +96,7 @@ export class Sequential extends Module {
       if (pool2 && pool2.head.canFusePool2(h.x)) return pass(step.start, pool2.head.forwardPool2(h.x, pool2.dropout?.()), step.span);
       // A fused group whose input does not allow the fused scan (odd sides, W > 256) runs layer by layer.
       if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false, owns())), 1);
-      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask), owns())), 1);
+      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask), owns(), s === last && !!req.discardOutput)), 1);
     });
     return h;
   }
@@ -190,9 +190,9 @@ function hasNeurons(m: Module): boolean {
   return m.spiking || m.children().some(hasNeurons);
 }
 
-/** The request a layer of the chain gets: a mask when wanted, and the caller's observer. */
-function sub(req: ForwardRequest, mask: boolean, ownsInput = false): ForwardRequest {
-  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(ownsInput ? { ownsInput: true } : {}) };
+/** The request a layer of the chain gets: a mask when wanted, and the caller's observer; the last one whether its output is dropped. */
+function sub(req: ForwardRequest, mask: boolean, ownsInput = false, discardOutput = false): ForwardRequest {
+  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(ownsInput ? { ownsInput: true } : {}), ...(discardOutput ? { discardOutput: true } : {}) };
 }
 
 /** Layers pass time-major tensors to each other: a batch-first layer belongs outside, its layout on the Sequential. */

@@ -7,12 +7,8 @@
 //
 // addSparse adds it to a tensor in chunks with the same native add as the dense sum, so the result
 // is the dense ops.add(g, dy, g), bit for bit. CPU tensors only (a GPU's would cross the bus twice).
-import * as ops from "../ops.js";
-import { Tensor } from "../tensor.js";
-import { ShapeError } from "../errors.js";
-
-/** Values per chunk (a multiple of 8, so that every chunk's bits start at a byte): 4 MiB of floats. */
-const CHUNK = 2 ** 20;
+import type { Tensor } from "../tensor.js";
+import { CHUNK, addByChunks } from "./packed.js";
 
 export interface SparseKept {
   shape: readonly number[];
@@ -61,32 +57,15 @@ export function packSparse(x: Tensor, maxDensity = 0.5): SparseKept | undefined 
 
 /** g += the kept tensor, in place (g has its shape), as ops.add(g, dense, g) would: the same native add, a chunk at a time. */
 export function addSparse(g: Tensor, s: SparseKept): void {
-  const size = s.shape.reduce((a, b) => a * b, 1);
-  if (g.size !== size) throw new ShapeError(`addSparse: expected a tensor of ${size} values (the kept one's shape), received ${g.size}`);
-  const flat = g.reshape([size]);
-  const chunk = new Float32Array(Math.min(size, CHUNK));
-  const dense = Tensor.empty([chunk.length], g.device);
-  try {
-    s.bits.forEach((b, k) => {
-      const start = k * CHUNK;
-      const n = Math.min(size - start, CHUNK);
-      chunk.fill(0, 0, n);
-      const vals = s.values[k];
-      let at = 0;
-      for (let i = 0; i < b.length && at < vals.length; i++) {
-        const byte = b[i];
-        if (byte === 0) continue;
-        for (let j = 0; j < 8; j++) if ((byte >> j) & 1) chunk[i * 8 + j] = vals[at++];
-      }
-      const d = n === chunk.length ? dense.reshape([n]) : dense.slice(0, n);
-      d.set(n === chunk.length ? chunk : chunk.subarray(0, n));
-      const row = flat.slice(start, start + n);
-      ops.add(row, d, row);
-      row.dispose();
-      d.dispose();
-    });
-  } finally {
-    dense.dispose();
-    flat.dispose();
-  }
+  addByChunks(g, s.shape, "addSparse", (k, n, chunk) => {
+    chunk.fill(0, 0, n);
+    const b = s.bits[k];
+    const vals = s.values[k];
+    let at = 0;
+    for (let i = 0; i < b.length && at < vals.length; i++) {
+      const byte = b[i];
+      if (byte === 0) continue;
+      for (let j = 0; j < 8; j++) if ((byte >> j) & 1) chunk[i * 8 + j] = vals[at++];
+    }
+  });
 }

@@ -77,4 +77,31 @@ describe("SEW block checkpointed inside", () => {
     expect(new Float32Array(plain.dx.buffer, plain.dx.byteOffset, plain.dx.length / 4).some((v) => v !== 0)).toBe(true);
     x.dispose();
   });
+
+  it("a forward handed its input keeps the skip as bits, drops the input's floats and gives the same output and gradients", () => {
+    const shape = [4, 3, 6, 16, 16];
+    const rng = new Rng(6);
+    const x = Tensor.from(new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => (rng.uniform() < 0.3 ? 1 : 0)), shape);
+    const dy = Tensor.randn(shape, new Rng(9));
+    const run = (owns: boolean) => {
+      const r = new Rng(3);
+      const sew = new SEW(new Conv2d(6, 6, { rng: r }), new BatchNorm2d(6), new LIF({ tauMem: 3 }), new Conv2d(6, 6, { rng: r }), new BatchNorm2d(6), new LIF({ tauMem: 3 }));
+      sew.checkpointInside(shape.slice(2), shape[0] * shape[1], 1);
+      const input = x.clone();
+      const y = sew.forwardActivation({ x: input }, owns ? { ownsInput: true } : {}).x;
+      const dx = sew.backward(dy);
+      const out = { y: bits(y), dx: bits(dx), grads: sew.parameters().map((p) => bits(p.grad)), dropped: input.disposed };
+      for (const t of [y, dx, input]) t.dispose();
+      sew.dispose();
+      return out;
+    };
+    const plain = run(false);
+    const owned = run(true);
+    expect(owned.dropped).toBe(true);
+    expect(plain.dropped).toBe(false);
+    expect(owned.y.equals(plain.y)).toBe(true);
+    expect(owned.dx.equals(plain.dx)).toBe(true);
+    owned.grads.forEach((g, i) => expect(g.equals(plain.grads[i])).toBe(true));
+    for (const t of [x, dy]) t.dispose();
+  });
 });
