@@ -122,4 +122,35 @@ describe("backwardOwned", () => {
     expect(shared.input).toEqual(x.toArray()); // shared with a view: untouched
     expect(shared.dx).toEqual(plain.dx);
   });
+
+  it("BatchNorm2d forms x̂ over an owned input that nothing shares, with the same output, gradients and statistics", () => {
+    for (const training of [true, false]) {
+      const run = (owns: boolean, share: boolean) => {
+        const bn = new BatchNorm2d(4);
+        bn.weight!.value.copyFrom(Tensor.from([0.5, -1.25, 2, 0.75], [4]));
+        bn.runningVar.value.copyFrom(Tensor.from([0.5, 2, 1.5, 0.25], [4]));
+        bn.training = training;
+        const input = x.clone();
+        const other = share ? input.reshape(input.shape) : undefined;
+        const y = bn.forwardActivation({ x: input }, owns ? { ownsInput: true } : {}).x;
+        const dx = bn.backward(dy);
+        const out = { y: y.toArray(), dx: dx.toArray(), grads: bn.parameters().map((p) => p.grad.toArray()), stats: bn.buffers().map((b) => b.value.toArray()), input: input.toArray() };
+        for (const t of [y, dx, input, other]) t?.dispose();
+        bn.dispose();
+        return out;
+      };
+      const plain = run(false, false);
+      const owned = run(true, false);
+      const shared = run(true, true);
+      for (const r of [owned, shared]) {
+        expect(r.y).toEqual(plain.y);
+        expect(r.dx).toEqual(plain.dx);
+        expect(r.grads).toEqual(plain.grads);
+        expect(r.stats).toEqual(plain.stats);
+      }
+      expect(owned.input).not.toEqual(x.toArray()); // written over
+      expect(shared.input).toEqual(x.toArray()); // shared with a view: untouched
+      expect(plain.input).toEqual(x.toArray());
+    }
+  });
 });
