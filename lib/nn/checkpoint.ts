@@ -104,6 +104,17 @@ export class Checkpointed extends Module {
     return h;
   }
 
+  /**
+   * The first segment's input as the last forward kept it for its recompute: packed (bits or bytes)
+   * or a float view; undefined when there is one segment only (never recomputed, nothing kept).
+   */
+  firstInput(): { packed: Packed } | { view: Tensor } | undefined {
+    const k = this.kept[0];
+    if (!k || this.segments.length < 2) return undefined;
+    if (k.packed) return { packed: k.packed };
+    return k.views[0] ? { view: k.views[0] } : undefined;
+  }
+
   /** Whether segment k's output is to carry a spike mask (the next segment reads one, or the caller asked). */
   private wantsMask(k: number): boolean {
     return k === this.segments.length - 1 ? this.mask : !!this.segments[k + 1].fusion().readsSpikes;

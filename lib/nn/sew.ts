@@ -11,7 +11,7 @@ import type { Activation, ForwardRequest } from "./activation.js";
 import { Checkpointed } from "./checkpoint.js";
 import { planCheckpoints } from "./memory.js";
 import { addSparse, packSparse } from "./sparse-kept.js";
-import { addPacked, pack } from "./packed.js";
+import { addPacked } from "./packed.js";
 
 export class SEW extends Module {
   readonly block: Sequential;
@@ -47,18 +47,23 @@ export class SEW extends Module {
   /** The block's layers report their outputs to req.observe (diagnostics count the spikes inside). */
   override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
     const x = a.x;
-    // Checkpointed inside, with an input handed over (ownsInput) and nobody else's: the skip keeps
-    // it as bits (packed.ts) and the block drops its floats once its first layer has read them.
-    const skip = req.ownsInput && this.run instanceof Checkpointed && x.sole ? pack(x) : undefined;
-    const h = this.run.forwardActivation({ x }, { ...(req.observe ? { observe: req.observe } : {}), ...(skip ? { ownsInput: true } : {}) }).x;
-    if (skip) {
-      if (h.rank !== skip.shape.length || h.shape.some((d, i) => d !== skip.shape[i]) || !h.sole) {
+    // Checkpointed inside, with an input handed over (ownsInput) and nobody else's: the skip reads
+    // it from what the checkpoint keeps for its recompute (bits, packed.ts), and the block drops its
+    // floats once its first layer has read them.
+    const run = this.run;
+    if (req.ownsInput && run instanceof Checkpointed && run.segments.length > 1 && x.sole) {
+      const shape = x.shape;
+      const h = run.forwardActivation({ x }, { ...(req.observe ? { observe: req.observe } : {}), ownsInput: true }).x;
+      const skip = run.firstInput();
+      if (!skip || h.rank !== shape.length || h.shape.some((d, i) => d !== shape[i]) || !h.sole) {
         h.dispose();
-        throw new ShapeError(`SEW: expected the block to hand back a tensor of its own of its input's shape ${shapeStr(skip.shape)}, received ${shapeStr(h.shape)}`);
+        throw new ShapeError(`SEW: expected the checkpointed block to keep its input and hand back a tensor of its own of the input's shape ${shapeStr(shape)}, received ${shapeStr(h.shape)}`);
       }
-      addPacked(h, skip);
+      if ("packed" in skip) addPacked(h, skip.packed);
+      else ops.add(h, skip.view, h);
       return { x: h };
     }
+    const h = run.forwardActivation({ x }, req.observe ? { observe: req.observe } : {}).x;
     if (h.size !== x.size || h.rank !== x.rank || h.shape.some((d, i) => d !== x.shape[i])) {
       h.dispose();
       throw new ShapeError(`SEW: expected the block to keep its input shape ${shapeStr(x.shape)}, received ${shapeStr(h.shape)}`);

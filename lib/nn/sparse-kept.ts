@@ -28,6 +28,7 @@ export function packSparse(x: Tensor, maxDensity = 0.5): SparseKept | undefined 
   const values: Float32Array[] = [];
   let nonzero = 0;
   const flat = x.reshape([x.size]);
+  const found = new Float32Array(Math.min(x.size, CHUNK)); // a chunk's nonzero values, copied out once counted
   try {
     for (let i = 0; i < x.size; i += CHUNK) {
       const row = flat.slice(i, Math.min(x.size, i + CHUNK));
@@ -36,18 +37,15 @@ export function packSparse(x: Tensor, maxDensity = 0.5): SparseKept | undefined 
       const u = new Uint32Array(v.buffer, v.byteOffset, v.length);
       const b = new Uint8Array(Math.ceil(u.length / 8));
       let n = 0;
-      for (let j = 0; j < u.length; j++) if (u[j] !== 0) n++;
-      nonzero += n;
-      if (nonzero > budget) return undefined;
-      const vals = new Float32Array(n);
-      let k = 0;
       for (let j = 0; j < u.length; j++)
         if (u[j] !== 0) {
           b[j >> 3] |= 1 << (j & 7);
-          vals[k++] = v[j];
+          found[n++] = v[j];
         }
+      nonzero += n;
+      if (nonzero > budget) return undefined;
       bits.push(b);
-      values.push(vals);
+      values.push(found.slice(0, n));
     }
   } finally {
     flat.dispose();
