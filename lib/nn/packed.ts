@@ -56,28 +56,36 @@ export function pack(x: Tensor): Packed | undefined {
   if (x.device.isCuda || x.rank < 1 || x.size === 0) return undefined;
   const slices: Uint8Array[] = [];
   let bits = true;
+  const done = readChunks(x, (v, u) => {
+    let packed = bits ? asBits(u) : undefined;
+    if (!packed) {
+      packed = asBytes(v, u);
+      if (!packed) return false;
+      if (bits) {
+        bits = false; // the chunks packed so far as bits become bytes
+        for (let k = 0; k < slices.length; k++) slices[k] = bytesOf(slices[k], CHUNK);
+      }
+    }
+    slices.push(packed);
+    return true;
+  });
+  return done ? { shape: x.shape, device: x.device, bits, slices } : undefined;
+}
+
+/** Calls f with each chunk of CHUNK values of x copied out (v, and u: their bits) until it returns false; whether it never did. */
+export function readChunks(x: Tensor, f: (v: Float32Array, u: Uint32Array) => boolean): boolean {
   const flat = x.reshape([x.size]);
   try {
     for (let i = 0; i < x.size; i += CHUNK) {
       const row = flat.slice(i, Math.min(x.size, i + CHUNK));
       const v = row.toArray();
       row.dispose();
-      const u = new Uint32Array(v.buffer, v.byteOffset, v.length);
-      let packed = bits ? asBits(u) : undefined;
-      if (!packed) {
-        packed = asBytes(v, u);
-        if (!packed) return undefined;
-        if (bits) {
-          bits = false; // the chunks packed so far as bits become bytes
-          for (let k = 0; k < slices.length; k++) slices[k] = bytesOf(slices[k], CHUNK);
-        }
-      }
-      slices.push(packed);
+      if (!f(v, new Uint32Array(v.buffer, v.byteOffset, v.length))) return false;
     }
+    return true;
   } finally {
     flat.dispose();
   }
-  return { shape: x.shape, device: x.device, bits, slices };
 }
 
 /** n values 0/1 from bits. */

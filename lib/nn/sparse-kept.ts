@@ -8,7 +8,7 @@
 // addSparse adds it to a tensor in chunks with the same native add as the dense sum, so the result
 // is the dense ops.add(g, dy, g), bit for bit. CPU tensors only (a GPU's would cross the bus twice).
 import type { Tensor } from "../tensor.js";
-import { CHUNK, addByChunks } from "./packed.js";
+import { CHUNK, addByChunks, readChunks } from "./packed.js";
 
 export interface SparseKept {
   shape: readonly number[];
@@ -27,29 +27,22 @@ export function packSparse(x: Tensor, maxDensity = 0.5): SparseKept | undefined 
   const bits: Uint8Array[] = [];
   const values: Float32Array[] = [];
   let nonzero = 0;
-  const flat = x.reshape([x.size]);
   const found = new Float32Array(Math.min(x.size, CHUNK)); // a chunk's nonzero values, copied out once counted
-  try {
-    for (let i = 0; i < x.size; i += CHUNK) {
-      const row = flat.slice(i, Math.min(x.size, i + CHUNK));
-      const v = row.toArray();
-      row.dispose();
-      const u = new Uint32Array(v.buffer, v.byteOffset, v.length);
-      const b = new Uint8Array(Math.ceil(u.length / 8));
-      let n = 0;
-      for (let j = 0; j < u.length; j++)
-        if (u[j] !== 0) {
-          b[j >> 3] |= 1 << (j & 7);
-          found[n++] = v[j];
-        }
-      nonzero += n;
-      if (nonzero > budget) return undefined;
-      bits.push(b);
-      values.push(found.slice(0, n));
-    }
-  } finally {
-    flat.dispose();
-  }
+  const done = readChunks(x, (v, u) => {
+    const b = new Uint8Array(Math.ceil(u.length / 8));
+    let n = 0;
+    for (let j = 0; j < u.length; j++)
+      if (u[j] !== 0) {
+        b[j >> 3] |= 1 << (j & 7);
+        found[n++] = v[j];
+      }
+    nonzero += n;
+    if (nonzero > budget) return false;
+    bits.push(b);
+    values.push(found.slice(0, n));
+    return true;
+  });
+  if (!done) return undefined;
   return { shape: [...x.shape], bits, values };
 }
 
