@@ -93,7 +93,8 @@ bool pool_dropout(const Args& a, exo::PoolDropout& d) {
 }
 
 // lifForward({ x, alpha, theta, m, state, s, v, T, N, P, reset, multiSpike, maxSpikes, vMin?, normInput,
-//              surrogate, sgScale, sgWidth, mask? } | with poolWidth: y instead of s) -> the spike count
+//              surrogate, sgScale, sgWidth, mask? } | with poolWidth: y instead of s | on the CPU s may be
+//              left out: spikes not kept, v may be x) -> the spike count
 // where the path counts it (poolWidth), else -1. Three table entries: lif_forward, lif_forward_masked
 // (mask) and lif_forward_pool2 (poolWidth), each checked against the device's backend.
 Napi::Value LifForward(const Napi::CallbackInfo& info) {
@@ -115,10 +116,12 @@ Napi::Value LifForward(const Napi::CallbackInfo& info) {
       const bool drop = pool_dropout(a, d);
       spikes = 0;
       if (TN) be.lif_forward_pool2(x.dev.index, c, p, x.p, state.p, v.p, y.p, W, drop ? &d : nullptr, &spikes);
-    } else if (mask) {
+    } else if (mask || !a.has("s")) {
+      // Without s (the CPU only): the spikes are not kept, v may be x (lif_forward_masked).
       const exo::Backend& be = backend_for(a, x.dev, exo::Op::lif_forward_masked, "mask");
-      View s = a.view("s", TN, x);
-      if (TN) be.lif_forward_masked(x.dev.index, c, p, x.p, state.p, s.p, v.p, mask);
+      if (!a.has("s") && !x.dev.cpu()) a.fail("s", "is required on a GPU (only the CPU scan may leave the spikes out)");
+      float* s = a.has("s") ? a.view("s", TN, x).p : nullptr;
+      if (TN) be.lif_forward_masked(x.dev.index, c, p, x.p, state.p, s, v.p, mask);
     } else {
       View s = a.view("s", TN, x);
       if (TN) exo::on(x.dev).lif_forward(x.dev.index, c, p, x.p, state.p, s.p, v.p);

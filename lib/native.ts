@@ -312,9 +312,9 @@ export interface NativeAddon extends NeuronScans {
   // neurons
   /**
    * With mask (where supports("lif_forward_masked"); N a multiple of 8), also packs s ≠ 0 into bits, in
-   * the same scan. Every form returns the spike count where it counts them (poolWidth), else -1.
+   * the same scan. Without s (the CPU only) the spikes are not kept and v may be x. Every form returns the spike count where it counts them (poolWidth), else -1.
    */
-  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s: View; v: View; mask?: Uint8Array }): number;
+  lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s?: View; v: View; mask?: Uint8Array }): number;
   /** Fused with AvgPool2d(2) over images poolWidth wide (where supports("lif_forward_pool2")): y [T, N/4] instead of s; returns the spike count. */
   lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; v: View; y: View; poolWidth: number; dropoutP?: number; dropoutSeed?: number }): number;
   /** With poolWidth (lif_backward_pool2), g is the pooled gradient [T, N/4] of the fused forward. */

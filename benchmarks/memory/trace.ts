@@ -21,7 +21,10 @@ export function trace(config: string, T: number, B: number, budgetMiB?: number, 
   const protos = new Set<Record<string, Method>>();
   // Module's own too: the layers that inherit forwardActivation or backwardOwned (batch norm, Conv2d)
   protos.add(Module.prototype as unknown as Record<string, Method>);
-  for (const v of Object.values(nn)) if (typeof v === "function" && v.prototype instanceof Module) protos.add(v.prototype as unknown as Record<string, Method>);
+  // and the classes between an exported layer and Module (batch norm's base, which has its own forwardActivation)
+  for (const v of Object.values(nn))
+    if (typeof v === "function" && v.prototype instanceof Module)
+      for (let p = v.prototype; p && p !== Module.prototype; p = Object.getPrototypeOf(p)) protos.add(p as unknown as Record<string, Method>);
   for (const p of protos)
     for (const m of ["forwardActivation", "backward", "backwardOwned"]) {
       if (!Object.prototype.hasOwnProperty.call(p, m)) continue;

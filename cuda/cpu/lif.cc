@@ -249,12 +249,15 @@ void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state
   lif_forward_masked(cfg, p, x, state, s, v, nullptr);
 }
 
+// s may be null: the spikes then stay in a tile buffer (a checkpoint's recompute, whose output
+// nobody reads, keeps only v; v may then be x itself, as each x[o] is read before v[o] is written).
 void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v,
                         uint8_t* mask) {
   const size_t N = cfg.N;
   const bool plain = plain_config(cfg);
   neuron_tiles(N, cfg.T, mask ? 8 : 1, [&](size_t b, size_t e) {
-    auto out = [&](size_t o) { return s + o; };
+    float sb[kTile];  // the tile's spikes when the caller keeps none (s null)
+    auto out = [&](size_t o) { return s ? s + o : sb; };
     auto step = [&](int, size_t o, const float* st) {
       if (mask) pack_nonzero(st, e - b, mask + o / 8);  // the tile's spikes, still in L1
     };

@@ -30,6 +30,12 @@ export interface ForwardRequest {
    * layer has run, a layer may write its output over it (a checkpoint's recompute, docs/memory.md).
    */
   readonly ownsInput?: boolean;
+  /**
+   * The caller drops the output unread (a checkpoint's recompute, which wants the caches only): a
+   * layer may leave the output's values undefined and keep less (a LIF on the CPU writes its
+   * membrane over an owned input and keeps no spikes). A container passes it to its last layer.
+   */
+  readonly discardOutput?: boolean;
 }
 
 export type Observer = (layer: object, out: Activation) => void;

@@ -13,6 +13,7 @@ import { ShapeError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
 import { Tensor, keep, scope } from "../tensor.js";
 import { noForward } from "./common.js";
+import type { Activation, ForwardRequest } from "./activation.js";
 import { type Buffer, Module, type Parameter, newParameter } from "./module.js";
 import { fail } from "./options.js";
 
@@ -91,6 +92,15 @@ abstract class BatchNormBase extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.forwardInto(x, false);
+  }
+
+  /** With an input handed over (ownsInput) that nothing shares, x − mean (then x̂) is formed over it. */
+  override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
+    return { x: this.forwardInto(a.x, !!req.ownsInput && a.x.sole) };
+  }
+
+  private forwardInto(x: Tensor, owned: boolean): Tensor {
     if (!x.device.equals(this.device))
       throw new ShapeError(`${this.kind}: expected the input on ${this.device} (the layer's device), received it on ${x.device}`);
     const [N, C, S] = this.layout(x.shape);
@@ -106,7 +116,7 @@ abstract class BatchNormBase extends Module {
       let invStd: Tensor;
       if (this.training) {
         const mean = ops.scale(channelSum(x3), 1 / M);
-        const xc = ops.sub(x3, mean);
+        const xc = ops.sub(x3, mean, owned ? x3 : undefined);
         const sq = ops.square(xc);
         const variance = ops.scale(channelSum(sq), 1 / M);
         sq.dispose();
@@ -118,7 +128,7 @@ abstract class BatchNormBase extends Module {
         ops.add(this.numBatchesTracked.value, 1, this.numBatchesTracked.value);
       } else {
         invStd = ops.reciprocal(ops.sqrt(ops.add(this.runningVar.value.reshape([C, 1]), this.eps)));
-        const xc = ops.sub(x3, this.runningMean.value.reshape([C, 1]));
+        const xc = ops.sub(x3, this.runningMean.value.reshape([C, 1]), owned ? x3 : undefined);
         xhat = ops.mul(xc, invStd, xc);
       }
       let y3: Tensor;

@@ -88,11 +88,13 @@ export class Checkpointed extends Module {
         // which a compact Conv2d keeps as bits only
         this.kept.push({ input: { ...h }, views: [], snapshot: { buffers: [], states: [] } });
       }
-      // An input this forward made (the segment before's output) is the segment's to drop.
+      // An input this forward made (the segment before's output), or the caller's when it hands it
+      // over (ownsInput), is the segment's to drop.
+      const owns = h.x !== a.x || !!req.ownsInput;
       const out = seg.forwardActivation(h, {
-        ...(this.wantsMask(k) ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(h.x !== a.x ? { ownsInput: true } : {}),
+        ...(this.wantsMask(k) ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(owns ? { ownsInput: true } : {}),
       });
-      if (h.x !== a.x) h.x.dispose();
+      if (owns && out.x !== h.x) h.x.dispose();
       if (k < last) {
         seg.releaseCache(); // the last segment's backward comes first: it keeps its caches
         if (!out.x.device.isCuda) native().emptyCache();
@@ -102,12 +104,37 @@ export class Checkpointed extends Module {
     return h;
   }
 
+  /**
+   * The first segment's input as the last forward kept it for its recompute: packed (bits or bytes)
+   * or a float view; undefined when there is one segment only (never recomputed, nothing kept).
+   */
+  firstInput(): { packed: Packed } | { view: Tensor } | undefined {
+    const k = this.kept[0];
+    if (!k || this.segments.length < 2) return undefined;
+    if (k.packed) return { packed: k.packed };
+    return k.views[0] ? { view: k.views[0] } : undefined;
+  }
+
   /** Whether segment k's output is to carry a spike mask (the next segment reads one, or the caller asked). */
   private wantsMask(k: number): boolean {
     return k === this.segments.length - 1 ? this.mask : !!this.segments[k + 1].fusion().readsSpikes;
   }
 
   backward(dy: Tensor): Tensor {
+    return this.backwardFrom(dy, "plain");
+  }
+
+  /** dy is the caller's to drop (Module.backwardOwned): the last segment may write over it. */
+  override backwardOwned(dy: Tensor): Tensor {
+    return this.backwardFrom(dy, "owned");
+  }
+
+  /** backwardOwned, and dy is disposed once the last segment's first layer has read it (Sequential.backwardTaking). */
+  backwardTaking(dy: Tensor): Tensor {
+    return this.backwardFrom(dy, "taking");
+  }
+
+  private backwardFrom(dy: Tensor, mode: "plain" | "owned" | "taking"): Tensor {
     if (this.kept.length !== this.segments.length) throw new ExodusError("Checkpointed backward: expected a forward first, received none since the last backward");
     let g = dy;
     for (let k = this.segments.length - 1; k >= 0; k--) {
@@ -124,10 +151,10 @@ export class Checkpointed extends Module {
         const x = kept.views[0].reshape(kept.views[0].shape);
         for (const v of kept.views) v.dispose();
         kept.views = [];
-        seg.forwardActivation({ ...kept.input, x }, { ...(this.wantsMask(k) ? { mask: true } : {}), ownsInput: true }).x.dispose();
+        seg.forwardActivation({ ...kept.input, x }, { ...(this.wantsMask(k) ? { mask: true } : {}), ownsInput: true, discardOutput: true }).x.dispose();
       }
-      // g from the segment after: nothing reads it once this segment's backward has taken it
-      const next = g !== dy ? seg.backwardOwned(g) : seg.backward(g);
+      // g from the segment after: nothing reads it once this segment's first layer has taken it
+      const next = g !== dy || mode === "taking" ? seg.backwardTaking(g) : mode === "owned" ? seg.backwardOwned(g) : seg.backward(g);
       if (g !== dy) g.dispose();
       g = next;
       seg.releaseCache();

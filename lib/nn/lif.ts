@@ -123,6 +123,12 @@ export class LIF extends NeuronLayer {
     return { v, x: this.normInput && this.learnAlpha ? retain(x) : undefined };
   }
 
+  protected override readonly scanMembraneOnly = (x: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved => {
+    // no s: the scan keeps the spikes in a tile buffer; v = x, as it reads x[t, i] before it writes v[t, i] (cuda/cpu/lif.cc)
+    native().lifForward({ ...this.config(T, N), x, alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], v: x, ...(mask ? { mask } : {}) });
+    return { v: retain(x), x: undefined };
+  };
+
   protected override readonly pool2Scan = (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number, dropout?: PoolDropout) => {
     const v = this.scratch("v", T, N);
     const spikes = native().lifForward({

@@ -148,6 +148,11 @@ export abstract class NeuronLayer extends Module {
   // ---- what subclasses supply ---------------------------------------------------------------------
   /** Runs the native forward scan; `state` holds the initial states on entry, the final ones on return. */
   protected abstract scanForward(x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved;
+  /**
+   * The forward scan writing the membrane over x (the saved v is x's storage) and keeping no spikes,
+   * if the model has one (LIF, IAF): for a forward whose output nobody reads (runForward).
+   */
+  protected readonly scanMembraneOnly?: (x: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array) => Saved;
   /** Whether scanForward packs the spike bitmask it is given (LIF, IAF, ALIF; the others' next layer scans their output). */
   /** The masked forward scan (packing a spike bitmask beside the spikes) this model has, if any. */
   protected readonly maskedForward?: BackendOp;
@@ -261,7 +266,7 @@ export abstract class NeuronLayer extends Module {
 
   /** With req.mask, the scan also packs the bitmask of its spikes (LIF, IAF, ALIF on the CPU with N a multiple of 8). */
   override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
-    return this.runForward(a.x, undefined, !!req.mask, !!req.ownsInput);
+    return this.runForward(a.x, undefined, !!req.mask, !!req.ownsInput, !!req.discardOutput && !req.observe);
   }
 
   override fusion(): Fusion {
@@ -278,7 +283,7 @@ export abstract class NeuronLayer extends Module {
     return this.name;
   }
 
-  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean, ownsInput = false): Activation {
+  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean, ownsInput = false, discard = false): Activation {
     const { T, N } = timeMajor(this.name, x, this.device, this.P);
     this.dropCache();
     this.setMembrane(undefined, x.shape);
@@ -292,6 +297,9 @@ export abstract class NeuronLayer extends Module {
     // The scan reads x[t, i] before it writes s[t, i] (scanWritesOverG: the same kernel shape), so
     // spikes may go over an input that nothing else reads or shares, unless the scan keeps x.
     const over = ownsInput && !pooled && this.backwardMethod !== "bptt" && this.scanWritesOverG && !this.device.isCuda && this.savedPerNeuron() === 1 && x.sole;
+    // Nobody reads the output either (a checkpoint's recompute): the membrane goes over x, no spikes are
+    // kept, and the output handed back is x's storage, its values undefined (ForwardRequest.discardOutput).
+    const membraneOnly = over && discard && this.scanMembraneOnly !== undefined;
     const y = over ? x.reshape(x.shape) : Tensor.empty(pooled ? pooled.shape : x.shape, x.device);
     const final = init.map(() => Tensor.empty([N], x.device));
     const x2 = x.reshape([T, N]);
@@ -308,7 +316,7 @@ export abstract class NeuronLayer extends Module {
       } else {
         final.forEach((f, i) => f.copyFrom(init[i]));
         mask = packMask ? this.spikeMaskBuffer(T, N) : undefined;
-        const saved = this.scanForward(x2, y, final, T, N, mask);
+        const saved = membraneOnly ? this.scanMembraneOnly!(x2, final, T, N, mask) : this.scanForward(x2, y, final, T, N, mask);
         this.cache = { T, N, shape: x.shape, init, saved };
       }
     } catch (e) {

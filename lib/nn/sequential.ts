@@ -96,7 +96,7 @@ export class Sequential extends Module {
       if (pool2 && pool2.head.canFusePool2(h.x)) return pass(step.start, pool2.head.forwardPool2(h.x, pool2.dropout?.()), step.span);
       // A fused group whose input does not allow the fused scan (odd sides, W > 256) runs layer by layer.
       if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false, owns())), 1);
-      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask), owns())), 1);
+      else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask), owns(), s === last && !!req.discardOutput)), 1);
     });
     return h;
   }
@@ -115,17 +115,29 @@ export class Sequential extends Module {
   }
 
   /**
+   * backwardOwned, and dy itself is disposed once the first layer has read it, so that its storage
+   * goes then rather than when the caller drops it (dispose is idempotent): for a caller that will
+   * neither read dy again nor use it but to dispose it (a checkpointed step, docs/memory.md).
+   */
+  backwardTaking(dy: Tensor): Tensor {
+    if (this.layout === "TBN") return this.backwardSteps(dy, true, true);
+    const dx = this.backward(dy);
+    dy.dispose();
+    return dx;
+  }
+
+  /**
    * A gradient this container made is handed on as owned (backwardOwned): nothing reads it after
    * the layer that takes it. With releaseAsItGoes, each layer's cache is freed once its backward
    * has run (a checkpointed segment's layers: their forward is recomputed before any next backward).
    */
-  private backwardSteps(dy: Tensor, owned = false): Tensor {
+  private backwardSteps(dy: Tensor, owned = false, take = false): Tensor {
     let g = dy;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       if (this.fusedInto.has(i)) continue; // its gradient is taken by the layer it ran fused into
       const layer = this.layers[i];
       const next = g !== dy || owned ? layer.backwardOwned(g) : layer.backward(g);
-      if (g !== dy) g.dispose();
+      if ((g !== dy || take) && next !== g) g.dispose();
       g = next;
       if (this.releaseAsItGoes) layer.releaseCache();
     }
@@ -178,9 +190,9 @@ function hasNeurons(m: Module): boolean {
   return m.spiking || m.children().some(hasNeurons);
 }
 
-/** The request a layer of the chain gets: a mask when wanted, and the caller's observer. */
-function sub(req: ForwardRequest, mask: boolean, ownsInput = false): ForwardRequest {
-  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(ownsInput ? { ownsInput: true } : {}) };
+/** The request a layer of the chain gets: a mask when wanted, and the caller's observer; the last one whether its output is dropped. */
+function sub(req: ForwardRequest, mask: boolean, ownsInput = false, discardOutput = false): ForwardRequest {
+  return { ...(mask ? { mask: true } : {}), ...(req.observe ? { observe: req.observe } : {}), ...(ownsInput ? { ownsInput: true } : {}), ...(discardOutput ? { discardOutput: true } : {}) };
 }
 
 /** Layers pass time-major tensors to each other: a batch-first layer belongs outside, its layout on the Sequential. */

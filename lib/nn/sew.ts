@@ -10,6 +10,8 @@ import { Sequential } from "./sequential.js";
 import type { Activation, ForwardRequest } from "./activation.js";
 import { Checkpointed } from "./checkpoint.js";
 import { planCheckpoints } from "./memory.js";
+import { addSparse, packSparse } from "./sparse-kept.js";
+import { addPacked } from "./packed.js";
 
 export class SEW extends Module {
   readonly block: Sequential;
@@ -45,12 +47,30 @@ export class SEW extends Module {
   /** The block's layers report their outputs to req.observe (diagnostics count the spikes inside). */
   override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
     const x = a.x;
-    const h = this.run.forwardActivation({ x }, req.observe ? { observe: req.observe } : {}).x;
+    // Checkpointed inside, with an input handed over (ownsInput) and nobody else's: the skip reads
+    // it from what the checkpoint keeps for its recompute (bits, packed.ts), and the block drops its
+    // floats once its first layer has read them.
+    const run = this.run;
+    if (req.ownsInput && run instanceof Checkpointed && run.segments.length > 1 && x.sole) {
+      const shape = x.shape;
+      const h = run.forwardActivation({ x }, { ...(req.observe ? { observe: req.observe } : {}), ownsInput: true }).x;
+      const skip = run.firstInput();
+      if (!skip || h.rank !== shape.length || h.shape.some((d, i) => d !== shape[i]) || !h.sole) {
+        h.dispose();
+        throw new ShapeError(`SEW: expected the checkpointed block to keep its input and hand back a tensor of its own of the input's shape ${shapeStr(shape)}, received ${shapeStr(h.shape)}`);
+      }
+      if ("packed" in skip) addPacked(h, skip.packed);
+      else ops.add(h, skip.view, h);
+      return { x: h };
+    }
+    const h = run.forwardActivation({ x }, req.observe ? { observe: req.observe } : {}).x;
     if (h.size !== x.size || h.rank !== x.rank || h.shape.some((d, i) => d !== x.shape[i])) {
       h.dispose();
       throw new ShapeError(`SEW: expected the block to keep its input shape ${shapeStr(x.shape)}, received ${shapeStr(h.shape)}`);
     }
-    // out of place: a block may hand back a view of its input (dropout in evaluation)
+    // In place over the block's output when nothing else shares it; out of place when the block
+    // handed back a view of its input (dropout in evaluation), which is then not sole.
+    if (h.sole) return { x: ops.add(h, x, h) };
     const y = ops.add(h, x);
     h.dispose();
     return { x: y };
@@ -78,6 +98,27 @@ export class SEW extends Module {
       return dx;
     }
     return ops.add(g, dy, g);
+  }
+
+  /**
+   * Checkpointed inside (memory is short): the skip sum's copy of dy is kept sparse (sparse-kept.ts;
+   * behind a max pooling three values in four are zero) and dy itself is handed to the block to
+   * take: its last layer writes over it, and it is disposed once read (the caller reads it no more;
+   * its dispose then does nothing). The sum is the dense one, bit for bit.
+   */
+  override backwardOwned(dy: Tensor): Tensor {
+    if (!(this.run instanceof Checkpointed) || !dy.sole) return this.backward(dy);
+    const kept = packSparse(dy);
+    if (!kept) return this.backward(dy);
+    let g = this.run.backwardTaking(dy);
+    if (!g.sole) {
+      // a view of something else (an identity block's dy): sum into a copy of its own
+      const own = g.clone();
+      g.dispose();
+      g = own;
+    }
+    addSparse(g, kept);
+    return g;
   }
 
   /** PyTorch-style names: "block.0.weight", … */

@@ -34,6 +34,13 @@ function visionNet(seed: number): Sequential {
   );
 }
 
+// The same with the SEW block checkpointed inside too (its skip kept as bits and its gradient sparse, sew.ts).
+function visionNetInside(seed: number): Sequential {
+  const net = visionNet(seed);
+  expect((net.layers[3] as SEW).checkpointInside([8, 32, 32], 6 * 8, 1)).toBe(true);
+  return net;
+}
+
 function spikes(shape: number[], density: number, seed: number): Tensor {
   const rng = new Rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
@@ -97,6 +104,7 @@ describe("checkpointed training steps", () => {
   it.each([
     ["SHD-shaped", shdNet, [80, 32, 100], 0.05, [0, 2, 4]],
     ["SEW-ResNet stage", visionNet, [6, 8, 2, 32, 32], 0.1, [0, 3, 4]],
+    ["SEW-ResNet stage, block checkpointed inside", visionNetInside, [6, 8, 2, 32, 32], 0.1, [0, 3, 4]],
   ] as const)("%s: the same losses and weights bit for bit, with less memory live", (_, make, shape, density, starts) => {
     const x = spikes([...shape], density, 5);
     const rng = new Rng(9);

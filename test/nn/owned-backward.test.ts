@@ -96,4 +96,61 @@ describe("backwardOwned", () => {
     expect(shared.input).toEqual(x.toArray()); // owned but shared with a view: untouched
     expect(shared.y).toEqual(plain.y);
   });
+
+  it("a LIF whose output is dropped unread keeps its membrane over an owned input, with the same gradients and final state", () => {
+    const run = (discard: boolean, share: boolean) => {
+      const lif = new LIF({ tauMem: 4, stateful: true });
+      const input = x.clone();
+      const other = share ? input.reshape(input.shape) : undefined;
+      const y = lif.forwardActivation({ x: input }, { ownsInput: true, ...(discard ? { discardOutput: true } : {}) }).x;
+      const membraneOverInput = !share && discard && input.toArray().some((v, i) => v !== x.toArray()[i] && v !== 0 && v !== 1);
+      y.dispose();
+      const dx = lif.backward(dy);
+      const out = { dx: dx.toArray(), dv0: lif.stateGrads[0].toArray(), state: lif.states![0].toArray(), membraneOverInput, input: input.toArray() };
+      for (const t of [dx, input, other]) t?.dispose();
+      lif.dispose();
+      return out;
+    };
+    const plain = run(false, false);
+    const dropped = run(true, false);
+    const shared = run(true, true);
+    expect(dropped.membraneOverInput).toBe(true); // the membrane went over the input
+    expect(dropped.dx).toEqual(plain.dx);
+    expect(dropped.dv0).toEqual(plain.dv0);
+    expect(dropped.state).toEqual(plain.state);
+    expect(plain.dx.some((v) => v !== 0)).toBe(true);
+    expect(shared.input).toEqual(x.toArray()); // shared with a view: untouched
+    expect(shared.dx).toEqual(plain.dx);
+  });
+
+  it("BatchNorm2d forms x̂ over an owned input that nothing shares, with the same output, gradients and statistics", () => {
+    for (const training of [true, false]) {
+      const run = (owns: boolean, share: boolean) => {
+        const bn = new BatchNorm2d(4);
+        bn.weight!.value.copyFrom(Tensor.from([0.5, -1.25, 2, 0.75], [4]));
+        bn.runningVar.value.copyFrom(Tensor.from([0.5, 2, 1.5, 0.25], [4]));
+        bn.training = training;
+        const input = x.clone();
+        const other = share ? input.reshape(input.shape) : undefined;
+        const y = bn.forwardActivation({ x: input }, owns ? { ownsInput: true } : {}).x;
+        const dx = bn.backward(dy);
+        const out = { y: y.toArray(), dx: dx.toArray(), grads: bn.parameters().map((p) => p.grad.toArray()), stats: bn.buffers().map((b) => b.value.toArray()), input: input.toArray() };
+        for (const t of [y, dx, input, other]) t?.dispose();
+        bn.dispose();
+        return out;
+      };
+      const plain = run(false, false);
+      const owned = run(true, false);
+      const shared = run(true, true);
+      for (const r of [owned, shared]) {
+        expect(r.y).toEqual(plain.y);
+        expect(r.dx).toEqual(plain.dx);
+        expect(r.grads).toEqual(plain.grads);
+        expect(r.stats).toEqual(plain.stats);
+      }
+      expect(owned.input).not.toEqual(x.toArray()); // written over
+      expect(shared.input).toEqual(x.toArray()); // shared with a view: untouched
+      expect(plain.input).toEqual(x.toArray());
+    }
+  });
 });
