@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/rlif.cuh"
+#include "exp_adjoint_avx.h"
 #include "packed_rows_gemm.h"
 #include "parallel.h"
 #include "recurrent_rows.h"
@@ -38,15 +39,32 @@ void integrate_row(const LifConfig l, size_t H, const float* __restrict up, cons
   }
 }
 
-template <Surrogate K, bool EXACT>
-void adjoint_row(const LifConfig l, size_t H, const RlifParams& p, const float* __restrict q0,
-                 const float* __restrict q1, const float* __restrict lam_next, const float* __restrict r,
-                 const float* __restrict v, const float* __restrict g, const float* __restrict h,
-                 float* __restrict lam, float* __restrict dx) {
-  for (size_t i = 0; i < H; ++i) {
-    const k::SgCoef q{p.theta[i], q0[i], q1[i]};
-    lam[i] = k::rlif_adjoint_step<K, EXACT>(l, lam_next[i], r[i], v[i], g[i], h[i], p.alpha[i], q, p.m[i]);
-    dx[i] = lam[i];
+// The adjoint of one row. RESET is a template argument and the LIF config is rebuilt here with the
+// fields a recurrent layer fixes (no clamp, no input scaling) as constants: with them loaded from
+// memory, GCC kept lif_adjoint_step's branches on the reset mode and the clamp inside the loop.
+// The exponential surrogate (the default) still does not vectorise (exp_approx's select is not
+// if-converted there): its 8-lane form is written out in exp_adjoint_avx.h, bit for bit the same.
+template <Surrogate K, bool EXACT, ResetMode RESET>
+void adjoint_row(size_t H, const float* __restrict theta, const float* __restrict alpha, const float* __restrict m,
+                 const float* __restrict q0, const float* __restrict q1, const float* __restrict lam_next,
+                 const float* __restrict r, const float* __restrict v, const float* __restrict g,
+                 const float* __restrict h, float* __restrict lam, float* __restrict dx) {
+  LifConfig l;
+  l.reset = RESET;
+  size_t i = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+  if constexpr (K == Surrogate::Exponential)
+    for (; i + 8 <= H; i += 8) {
+      const __m256 li = exp_adjoint8<EXACT, RESET>(theta + i, alpha + i, m + i, q0 + i, q1 + i, lam_next + i, r + i, v + i, g + i, h + i);
+      _mm256_storeu_ps(lam + i, li);
+      _mm256_storeu_ps(dx + i, li);
+    }
+#endif
+  for (; i < H; ++i) {
+    const k::SgCoef q{theta[i], q0[i], q1[i]};
+    const float li = k::rlif_adjoint_step<K, EXACT>(l, lam_next[i], r[i], v[i], g[i], h[i], alpha[i], q, m[i]);
+    lam[i] = li;
+    dx[i] = li;
   }
 }
 
@@ -93,7 +111,11 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
       float* lu = lam.data() + u * H;
       const float* ln = lam_next.data() + u * H;
       const float* ru = r.data() + u * H;
-      adjoint_row<K, EXACT>(l, H, p, q0.data(), q1.data(), ln, ru, v + o, g + o, h ? h + o : zeros.data(), lu, dx + o);
+      const float* hu = h ? h + o : zeros.data();
+      if (l.reset == ResetMode::Zero)
+        adjoint_row<K, EXACT, ResetMode::Zero>(H, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, lu, dx + o);
+      else
+        adjoint_row<K, EXACT, ResetMode::Subtract>(H, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, lu, dx + o);
       // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
       float* dau = da.data() + u * H;
       float* dbu = db.data() + u * H;
