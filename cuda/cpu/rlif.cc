@@ -12,9 +12,11 @@
 
 #include "kernels/rlif.cuh"
 #include "exp_adjoint_avx.h"
+#include "output_sparse_rows.h"
 #include "packed_rows_gemm.h"
 #include "parallel.h"
 #include "recurrent_rows.h"
+#include "sparse_rows.h"
 #include "exodus/backend.h"
 
 namespace exo {
@@ -78,6 +80,17 @@ void param_sums_row(const LifConfig l, size_t H, const RlifParams& p, const floa
   }
 }
 
+// σ(v[t]) of one row, into sg: branch-free for the compact surrogates, so it vectorises.
+template <Surrogate K>
+void surrogate_row(size_t H, const float* __restrict theta, const float* __restrict q0, const float* __restrict q1,
+                   const float* __restrict v, float* __restrict sg) {
+  for (size_t i = 0; i < H; ++i) sg[i] = k::surrogate_eval<K>(v[i], k::SgCoef{theta[i], q0[i], q1[i]});
+}
+
+// With a compact surrogate, a step whose block has at most this share of its neurons inside the
+// window computes r only for those (output_sparse_rows.h); above it, the dense product pays.
+constexpr float kOutputSparseMax = 0.4f;
+
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
 // step, which reads V once for the block instead of once per batch row (two 4-row tiles).
 constexpr size_t kRows = 8;
@@ -85,7 +98,7 @@ constexpr size_t kRows = 8;
 template <Surrogate K, bool EXACT>
 void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const float* h, const float* v,
                    const float* v0, const float* s0, float* dx, float* dv0, float* ds0, RlifGrads gr,
-                   float* dwt_chunk, const PackedRowsGemm& vw, size_t r0, size_t r1) {
+                   float* dwt_chunk, const PackedRowsGemm& vw, const float* vt, size_t r0, size_t r1) {
   const LifConfig l = k::rlif_as_lif(c);
   const size_t H = c.P, N = c.N, nb = r1 - r0;
   const int T = c.T;
@@ -97,15 +110,42 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
   }
   // Per row u of the block: λ[t], λ[t+1], r, and the ∂α, ∂b sums, each [H].
   std::vector<float> lam(nb * H), lam_next(nb * H, 0.f), r(nb * H), da(nb * H, 0.f), db(nb * H, 0.f);
+  // Compact surrogates: σ of the step's rows and, per row, the neurons where it is not 0.
+  constexpr bool kCompact = K == Surrogate::Triangle || K == Surrogate::Rectangle;
+  std::vector<float> sg(kCompact ? H : 0);
+  std::vector<int> window(kCompact ? nb * H : 0);
+  std::vector<size_t> in_window(kCompact ? nb : 0);
   for (int t = T - 1; t >= -1; --t) {
     // r_u = Vᵀ·λ_u[t+1], the gradient reaching s[t] through the recurrent weights: R = Λ·V for
     // the block's rows, one small GEMM against V packed once per call (packed_rows_gemm.h).
-    vw.multiply(lam_next.data(), H, nb, r.data(), H);
     if (t < 0) {
-      if (ds0)
+      if (ds0) {
+        vw.multiply(lam_next.data(), H, nb, r.data(), H);
         for (size_t u = 0; u < nb; ++u) std::memcpy(ds0 + (r0 + u) * H, r.data() + u * H, H * sizeof(float));
+      }
       break;
     }
+    bool sparse = false;
+    if constexpr (kCompact) {
+      // r_i only multiplies σ_i[t]: where σ is exactly 0 it is not needed (docs/neurons.md).
+      size_t count = 0;
+      for (size_t u = 0; u < nb; ++u) {
+        surrogate_row<K>(H, p.theta, q0.data(), q1.data(), v + (size_t)t * N + (r0 + u) * H, sg.data());
+        int* w = window.data() + u * H;
+        size_t n = 0;
+        sparse_rows::for_nonzero(sg.data(), (int)H, [&](int i, float) { w[n++] = i; });
+        in_window[u] = n;
+        count += n;
+      }
+      sparse = (float)count <= kOutputSparseMax * (float)(nb * H);
+      if (sparse)
+        for (size_t u = 0; u < nb; ++u) {
+          float* ru = r.data() + u * H;
+          std::fill(ru, ru + H, 0.f);
+          output_sparse_dots(lam_next.data() + u * H, vt, H, window.data() + u * H, in_window[u], ru);
+        }
+    }
+    if (!sparse) vw.multiply(lam_next.data(), H, nb, r.data(), H);
     for (size_t u = 0; u < nb; ++u) {
       const size_t row = (r0 + u) * H, o = (size_t)t * N + row;
       float* lu = lam.data() + u * H;
@@ -199,12 +239,15 @@ void rlif_backward(const RlifConfig& c, NeuronGrad method, const float* alpha, c
   const size_t chunks = row_chunks(B);
   std::vector<float> dwt(chunks * H * H, 0.f);
   const PackedRowsGemm vw(p.w, H, H);
+  // Vᵀ, read by the compact surrogates' output-sparse steps (one row per neuron that needs r).
+  const bool compact = c.sg == Surrogate::Triangle || c.sg == Surrogate::Rectangle;
+  const std::vector<float> vt = compact ? transposed(p.w, H) : std::vector<float>();
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto tag) {
     parallel_for(chunks, [&](size_t ch, int) {
       const size_t e = (ch + 1) * B / chunks;
       for (size_t b = ch * B / chunks; b < e; b += kRows)
         backward_rows<decltype(tag)::kind, decltype(tag)::exact>(c, p, g, h, v, v0, s0, dx, dv0, ds0, gr,
-                                                                  dwt.data() + ch * H * H, vw, b, b + kRows < e ? b + kRows : e);
+                                                                  dwt.data() + ch * H * H, vw, vt.data(), b, b + kRows < e ? b + kRows : e);
     });
   });
   sum_chunks_transposed(dwt, chunks, H, gr.dw);
