@@ -78,8 +78,11 @@ EXO_HD float surrogate_eval(float v, SgCoef q) {
     float r = q.c1 * d;
     return q.c0 / (1.f + r * r);
   } else if constexpr (K == Surrogate::Triangle) {
-    // fmaxf, not a branch: the scan loops stay branch-free and vectorise.
-    return q.c0 * fmaxf(0.f, 1.f - fabsf(d) * q.c1);
+    // A select, not fmaxf: without -ffinite-math-only GCC calls libm's fmaxf (a scalar call
+    // through the PLT) and the scan loops stay scalar. Same value as fmaxf(0, y) for every y,
+    // NaN (→ 0) and −0 (→ +0) included.
+    const float y = 1.f - fabsf(d) * q.c1;
+    return q.c0 * (y > 0.f ? y : 0.f);
   } else {
     return fabsf(d) < q.c1 ? q.c0 : 0.f;
   }
