@@ -114,8 +114,8 @@ let windowShare: number | undefined;
 const spikes = scope(() => {
   const hidden = nets.exodus.layers[1] as NeuronLayer;
   const s = hidden.forward((nets.exodus.layers[0] as Linear).forward(input)).toArray();
-  // Only then: the copy of v would add its 32 MB to the --only runs' peak memory.
-  const v = surrogate !== "exponential" ? hidden.membrane?.toArray() : undefined;
+  // Not in the --only runs, whose peak memory the copy of v (32 MB) would raise.
+  const v = surrogate !== "exponential" && methods.length > 1 ? hidden.membrane?.toArray() : undefined;
   if (v) {
     const w = surrogate === "triangle" ? 1 : 0.5;
     windowShare = v.reduce((n, x) => n + (Math.abs(x - 1) < w ? 1 : 0), 0) / v.length;
