@@ -3,8 +3,8 @@
 // the surrogate is inlined into the adjoint, while the other surrogates' loops vectorise. This
 // is kernels/surrogate.cuh's exp_approx and kernels/lif.cuh's lif_adjoint_step written out with
 // the same operations and the same fused multiply-adds that GCC forms for the scalar code
-// (-ffp-contract=fast), so each lane gives the scalar loop's bits (checked against the scalar
-// build on the recurrent tests' nets and the SHD bench net: same ∂x, ∂V and ∂α bits).
+// (-ffp-contract=fast), so each lane gives the scalar loop's bits (checked on 2.4 M random lanes
+// against rlif_adjoint_step, and on the recurrent SHD bench net: the same bits of every gradient).
 #pragma once
 #include <cstddef>
 
