@@ -21,6 +21,28 @@ class SpikeExp(torch.autograd.Function):
         return g * (ctx.scale / tw) * torch.exp(-(v - ctx.theta).abs() / tw), None, None, None
 
 
+class SpikeCompact(torch.autograd.Function):
+    """Heaviside forward; backward with a compact-support surrogate (docs/neurons.md), 0 outside
+    the window |v-θ| < θw: triangle a/(θw)·max(0, 1-|v-θ|/(θw)), rectangle a/(2θw)·1[|v-θ| < θw]."""
+
+    @staticmethod
+    def forward(ctx, v, theta, scale, width, name):
+        ctx.save_for_backward(v)
+        ctx.theta, ctx.scale, ctx.width, ctx.name = theta, scale, width, name
+        return (v >= theta).to(v.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (v,) = ctx.saved_tensors
+        tw = ctx.theta * ctx.width
+        d = (v - ctx.theta).abs()
+        if ctx.name == "triangle":
+            sg = (ctx.scale / tw) * torch.clamp(1 - d / tw, min=0)
+        else:
+            sg = (d < tw).to(v.dtype) * (ctx.scale / (2 * tw))
+        return g * sg, None, None, None, None
+
+
 def neuron(x, alpha, theta, scale, width, per_step_indexing=False):
     """x [T, B, ...]: v = α·v + x[t]; s = 1[v ≥ θ]; v -= θ·s (subtract reset, differentiated: its
     gradient is what SLAYER drops)."""

@@ -7,8 +7,11 @@
 // load average. Both sides run with glibc keeping freed memory (peer-conditions.ts). Peak memory:
 // each exodus method once more alone in a child process (--only), the peer's own VmHWM.
 //
+// --surrogate triangle|rectangle gives the hidden layer (and the peer) a compact surrogate at its
+// default width (exodus's: triangle 1, rectangle 0.5), whose backward needs Vᵀλ only inside the window.
+//
 //   node dist/benchmarks/recurrent/bench.js [--rounds 3] [--threads N] [--device cpu|cuda] [--neuron lif|cubalif]
-//       [--peer] [--out benchmarks/results/NAME.json] [--only exodus|bptt]
+//       [--surrogate exponential|triangle|rectangle] [--peer] [--out benchmarks/results/NAME.json] [--only exodus|bptt]
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -36,6 +39,9 @@ const rounds = Number(value("rounds", "3"));
 const device = parseDevice(value("device", "cpu"));
 const neuron = value("neuron", "lif") as "lif" | "cubalif";
 if (neuron !== "lif" && neuron !== "cubalif") throw new Error(`--neuron: expected lif or cubalif, received ${neuron}`);
+const surrogate = value("surrogate", "exponential") as "exponential" | "triangle" | "rectangle";
+if (!["exponential", "triangle", "rectangle"].includes(surrogate))
+  throw new Error(`--surrogate: expected exponential, triangle or rectangle, received ${surrogate}`);
 if (args.includes("--threads")) native().setThreads({ threads: Number(value("threads", "1")) });
 const T = 250, B = 128, IN = 100, H = 256, C = 20, DENSITY = 0.015;
 
@@ -47,8 +53,11 @@ const input = Tensor.from(x, [T, B, IN], device);
 
 function net(backward: "exodus" | "bptt") {
   const r = new Rng(1);
-  const rec = neuron === "lif" ? new RLIF({ size: H, tauMem: 30, rng: r, backward, device }) : new RCubaLIF({ size: H, tauMem: 5, tauSyn: 2.5, rng: r, backward, device });
-  return new Sequential(new Linear(IN, H, { bias: false, rng: r, initScale: 3, device }), rec, new Linear(H, C, { bias: false, rng: r, device }));
+  const rec = neuron === "lif" ? new RLIF({ size: H, tauMem: 30, rng: r, backward, device, surrogate })
+    : new RCubaLIF({ size: H, tauMem: 5, tauSyn: 2.5, rng: r, backward, device, surrogate });
+  // The first layer computes no ∂x, as in a training step (lib/train/model.ts) and in the peer,
+  // whose input needs no gradient either.
+  return new Sequential(new Linear(IN, H, { bias: false, rng: r, initScale: 3, inputGrad: false, device }), rec, new Linear(H, C, { bias: false, rng: r, device }));
 }
 const methods = (args.includes("--only") ? [value("only", "exodus")] : ["exodus", "bptt"]) as ("exodus" | "bptt")[];
 const nets = { exodus: net("exodus"), bptt: net("bptt") };
@@ -76,7 +85,8 @@ interface Peer {
 }
 /** One run of the PyTorch peer (its own median over --repeats steps after a warm-up). */
 function peer(threads: number): Peer | { skipped: string } {
-  const r = spawnSync("/usr/bin/python3", [join(packageRoot(), "benchmarks/peers/torch_recurrent_step.py"), "--threads", String(threads), "--repeats", "2"],
+  const r = spawnSync("/usr/bin/python3", [join(packageRoot(), "benchmarks/peers/torch_recurrent_step.py"), "--threads", String(threads), "--repeats", "2",
+    "--surrogate", surrogate],
     { encoding: "utf8", env: process.env, maxBuffer: 16 << 20 });
   if (r.status !== 0) return { skipped: (r.stderr || r.error?.message || "torch peer failed").trim().split("\n").pop()! };
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -98,8 +108,18 @@ for (let r = 0; r < rounds; r++) {
   load.push(loadavg());
 }
 // The hidden layer's spike rate, to show the run is in a spiking regime.
+// With a compact surrogate, also the share of the hidden layer's (t, b, i) inside the window
+// |v − θ| < θ·width (θ = 1), where the backward needs Vᵀλ.
+let windowShare: number | undefined;
 const spikes = scope(() => {
-  const s = (nets.exodus.layers[1] as NeuronLayer).forward((nets.exodus.layers[0] as Linear).forward(input)).toArray();
+  const hidden = nets.exodus.layers[1] as NeuronLayer;
+  const s = hidden.forward((nets.exodus.layers[0] as Linear).forward(input)).toArray();
+  // Not in the --only runs, whose peak memory the copy of v (32 MB) would raise.
+  const v = surrogate !== "exponential" && methods.length > 1 ? hidden.membrane?.toArray() : undefined;
+  if (v) {
+    const w = surrogate === "triangle" ? 1 : 0.5;
+    windowShare = v.reduce((n, x) => n + (Math.abs(x - 1) < w ? 1 : 0), 0) / v.length;
+  }
   return s.reduce((a, b) => a + b, 0) / s.length;
 });
 const median = (a: number[]) => {
@@ -114,7 +134,7 @@ const spread = (a: number[]) => ({ min: Math.min(...a), max: Math.max(...a) });
  * grew to.
  */
 function alone(m: "exodus" | "bptt"): number | undefined {
-  const a = [process.argv[1], "--only", m, "--rounds", "1", "--neuron", neuron, "--device", value("device", "cpu"), "--fresh-memory",
+  const a = [process.argv[1], "--only", m, "--rounds", "1", "--neuron", neuron, "--surrogate", surrogate, "--device", value("device", "cpu"), "--fresh-memory",
     ...(args.includes("--threads") ? ["--threads", value("threads", "1")] : [])];
   const env: Record<string, string | undefined> = { ...process.env };
   for (const k of Object.keys(HEAP_ENV)) delete env[k];
@@ -123,8 +143,8 @@ function alone(m: "exodus" | "bptt"): number | undefined {
 }
 
 const out: Record<string, unknown> = {
-  shape: { T, B, in: IN, hidden: H, classes: C, inputDensity: DENSITY, neuron }, device: String(device), threads: native().info().cpuThreads,
-  hiddenSpikeRate: spikes, allocator: heapConditions(), loadavgPerRound: load,
+  shape: { T, B, in: IN, hidden: H, classes: C, inputDensity: DENSITY, neuron, surrogate }, device: String(device), threads: native().info().cpuThreads,
+  hiddenSpikeRate: spikes, hiddenWindowShare: windowShare, allocator: heapConditions(), loadavgPerRound: load,
   medianMs: Object.fromEntries(methods.map((m) => [m, median(times[m])])), spreadMs: Object.fromEntries(methods.map((m) => [m, spread(times[m])])), allMs: times,
 };
 if (methods.length === 1) out.peakRssMiB = Math.round(peakRssMiB()); // VmHWM: getrusage's maxRSS carries the parent's over

@@ -11,9 +11,12 @@
 #include <vector>
 
 #include "kernels/rlif.cuh"
+#include "exp_adjoint_avx.h"
+#include "output_sparse_rows.h"
 #include "packed_rows_gemm.h"
 #include "parallel.h"
 #include "recurrent_rows.h"
+#include "sparse_rows.h"
 #include "exodus/backend.h"
 
 namespace exo {
@@ -38,15 +41,32 @@ void integrate_row(const LifConfig l, size_t H, const float* __restrict up, cons
   }
 }
 
-template <Surrogate K, bool EXACT>
-void adjoint_row(const LifConfig l, size_t H, const RlifParams& p, const float* __restrict q0,
-                 const float* __restrict q1, const float* __restrict lam_next, const float* __restrict r,
-                 const float* __restrict v, const float* __restrict g, const float* __restrict h,
-                 float* __restrict lam, float* __restrict dx) {
-  for (size_t i = 0; i < H; ++i) {
-    const k::SgCoef q{p.theta[i], q0[i], q1[i]};
-    lam[i] = k::rlif_adjoint_step<K, EXACT>(l, lam_next[i], r[i], v[i], g[i], h[i], p.alpha[i], q, p.m[i]);
-    dx[i] = lam[i];
+// The adjoint of one row. RESET is a template argument and the LIF config is rebuilt here with the
+// fields a recurrent layer fixes (no clamp, no input scaling) as constants: with them loaded from
+// memory, GCC kept lif_adjoint_step's branches on the reset mode and the clamp inside the loop.
+// The exponential surrogate (the default) still does not vectorise (exp_approx's select is not
+// if-converted there): its 8-lane form is written out in exp_adjoint_avx.h, bit for bit the same.
+template <Surrogate K, bool EXACT, ResetMode RESET>
+void adjoint_row(size_t H, const float* __restrict theta, const float* __restrict alpha, const float* __restrict m,
+                 const float* __restrict q0, const float* __restrict q1, const float* __restrict lam_next,
+                 const float* __restrict r, const float* __restrict v, const float* __restrict g,
+                 const float* __restrict h, float* __restrict lam, float* __restrict dx) {
+  LifConfig l;
+  l.reset = RESET;
+  size_t i = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+  if constexpr (K == Surrogate::Exponential)
+    for (; i + 8 <= H; i += 8) {
+      const __m256 li = exp_adjoint8<EXACT, RESET>(theta + i, alpha + i, m + i, q0 + i, q1 + i, lam_next + i, r + i, v + i, g + i, h + i);
+      _mm256_storeu_ps(lam + i, li);
+      _mm256_storeu_ps(dx + i, li);
+    }
+#endif
+  for (; i < H; ++i) {
+    const k::SgCoef q{theta[i], q0[i], q1[i]};
+    const float li = k::rlif_adjoint_step<K, EXACT>(l, lam_next[i], r[i], v[i], g[i], h[i], alpha[i], q, m[i]);
+    lam[i] = li;
+    dx[i] = li;
   }
 }
 
@@ -60,6 +80,19 @@ void param_sums_row(const LifConfig l, size_t H, const RlifParams& p, const floa
   }
 }
 
+// σ(v[t]) of one row, into sg: branch-free for the compact surrogates, so it vectorises.
+template <Surrogate K>
+void surrogate_row(size_t H, const float* __restrict theta, const float* __restrict q0, const float* __restrict q1,
+                   const float* __restrict v, float* __restrict sg) {
+  for (size_t i = 0; i < H; ++i) sg[i] = k::surrogate_eval<K>(v[i], k::SgCoef{theta[i], q0[i], q1[i]});
+}
+
+// With a compact surrogate, a step whose block has at most this share of its neurons inside the
+// window computes r only for those (output_sparse_rows.h); above it, the dense product pays. On the
+// recurrent SHD step (1 thread, CPU time per step, all steps one way or the other): 36 % inside,
+// 172 ms sparse / 211 dense; 61 %, 188 / 182; 90 %, 211 / 174.
+constexpr float kOutputSparseMax = 0.5f;
+
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
 // step, which reads V once for the block instead of once per batch row (two 4-row tiles).
 constexpr size_t kRows = 8;
@@ -67,7 +100,7 @@ constexpr size_t kRows = 8;
 template <Surrogate K, bool EXACT>
 void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const float* h, const float* v,
                    const float* v0, const float* s0, float* dx, float* dv0, float* ds0, RlifGrads gr,
-                   float* dwt_chunk, const PackedRowsGemm& vw, size_t r0, size_t r1) {
+                   float* dwt_chunk, const PackedRowsGemm& vw, const float* vt, size_t r0, size_t r1) {
   const LifConfig l = k::rlif_as_lif(c);
   const size_t H = c.P, N = c.N, nb = r1 - r0;
   const int T = c.T;
@@ -79,21 +112,52 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
   }
   // Per row u of the block: λ[t], λ[t+1], r, and the ∂α, ∂b sums, each [H].
   std::vector<float> lam(nb * H), lam_next(nb * H, 0.f), r(nb * H), da(nb * H, 0.f), db(nb * H, 0.f);
+  // Compact surrogates: σ of the step's rows and, per row, the neurons where it is not 0.
+  constexpr bool kCompact = K == Surrogate::Triangle || K == Surrogate::Rectangle;
+  std::vector<float> sg(kCompact ? H : 0);
+  std::vector<int> window(kCompact ? nb * H : 0);
+  std::vector<size_t> in_window(kCompact ? nb : 0);
   for (int t = T - 1; t >= -1; --t) {
     // r_u = Vᵀ·λ_u[t+1], the gradient reaching s[t] through the recurrent weights: R = Λ·V for
     // the block's rows, one small GEMM against V packed once per call (packed_rows_gemm.h).
-    vw.multiply(lam_next.data(), H, nb, r.data(), H);
     if (t < 0) {
-      if (ds0)
+      if (ds0) {
+        vw.multiply(lam_next.data(), H, nb, r.data(), H);
         for (size_t u = 0; u < nb; ++u) std::memcpy(ds0 + (r0 + u) * H, r.data() + u * H, H * sizeof(float));
+      }
       break;
     }
+    bool sparse = false;
+    if constexpr (kCompact) {
+      // r_i only multiplies σ_i[t]: where σ is exactly 0 it is not needed (docs/neurons.md).
+      size_t count = 0;
+      for (size_t u = 0; u < nb; ++u) {
+        surrogate_row<K>(H, p.theta, q0.data(), q1.data(), v + (size_t)t * N + (r0 + u) * H, sg.data());
+        int* w = window.data() + u * H;
+        size_t n = 0;
+        sparse_rows::for_nonzero(sg.data(), (int)H, [&](int i, float) { w[n++] = i; });
+        in_window[u] = n;
+        count += n;
+      }
+      sparse = (float)count <= kOutputSparseMax * (float)(nb * H);
+      if (sparse)
+        for (size_t u = 0; u < nb; ++u) {
+          float* ru = r.data() + u * H;
+          std::fill(ru, ru + H, 0.f);
+          output_sparse_dots(lam_next.data() + u * H, vt, H, window.data() + u * H, in_window[u], ru);
+        }
+    }
+    if (!sparse) vw.multiply(lam_next.data(), H, nb, r.data(), H);
     for (size_t u = 0; u < nb; ++u) {
       const size_t row = (r0 + u) * H, o = (size_t)t * N + row;
       float* lu = lam.data() + u * H;
       const float* ln = lam_next.data() + u * H;
       const float* ru = r.data() + u * H;
-      adjoint_row<K, EXACT>(l, H, p, q0.data(), q1.data(), ln, ru, v + o, g + o, h ? h + o : zeros.data(), lu, dx + o);
+      const float* hu = h ? h + o : zeros.data();
+      if (l.reset == ResetMode::Zero)
+        adjoint_row<K, EXACT, ResetMode::Zero>(H, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, lu, dx + o);
+      else
+        adjoint_row<K, EXACT, ResetMode::Subtract>(H, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, lu, dx + o);
       // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
       float* dau = da.data() + u * H;
       float* dbu = db.data() + u * H;
@@ -177,12 +241,15 @@ void rlif_backward(const RlifConfig& c, NeuronGrad method, const float* alpha, c
   const size_t chunks = row_chunks(B);
   std::vector<float> dwt(chunks * H * H, 0.f);
   const PackedRowsGemm vw(p.w, H, H);
+  // Vᵀ, read by the compact surrogates' output-sparse steps (one row per neuron that needs r).
+  const bool compact = c.sg == Surrogate::Triangle || c.sg == Surrogate::Rectangle;
+  const std::vector<float> vt = compact ? transposed(p.w, H) : std::vector<float>();
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto tag) {
     parallel_for(chunks, [&](size_t ch, int) {
       const size_t e = (ch + 1) * B / chunks;
       for (size_t b = ch * B / chunks; b < e; b += kRows)
         backward_rows<decltype(tag)::kind, decltype(tag)::exact>(c, p, g, h, v, v0, s0, dx, dv0, ds0, gr,
-                                                                  dwt.data() + ch * H * H, vw, b, b + kRows < e ? b + kRows : e);
+                                                                  dwt.data() + ch * H * H, vw, vt.data(), b, b + kRows < e ? b + kRows : e);
     });
   });
   sum_chunks_transposed(dwt, chunks, H, gr.dw);

@@ -51,6 +51,11 @@ export class Linear extends Module {
   /** The index the last forward used: its own, or one the data loader gave. */
   private index = this.ownIndex;
   private input: Tensor | undefined;
+  /** The density of the last backward's ∂y when "auto" measured it (undefined when it did not). */
+  gradDensity: number | undefined;
+  /** ∂y's index when ∂y is sparse (backward), and how many backwards to skip measuring after a dense ∂y. */
+  private readonly gradIndex = new SpikeIndex();
+  private denseGradSkips = 0;
 
   /** The layout its own forward and backward take (layer-layout.ts). */
   readonly layout: Layout;
@@ -172,12 +177,43 @@ export class Linear extends Module {
       dy2.dispose();
       return Tensor.empty([0], this.device);
     }
+    if (this.sparseGrad(dy2, rows)) {
+      // ∂x = ∂y·W from ∂y's nonzeros: the index's product with Wᵀ [in, out] as its weight. Same
+      // terms in the same order as the GEMM (zero terms left out), so the same result.
+      const w = this.weight.value.toArray(), wt = new Float32Array(w.length);
+      for (let o = 0; o < this.outFeatures; o++) for (let i = 0; i < this.inFeatures; i++) wt[i * this.outFeatures + o] = w[o * this.inFeatures + i];
+      const wtT = Tensor.from(wt, [this.inFeatures, this.outFeatures], this.device);
+      const dx2 = this.gradIndex.linear(wtT);
+      wtT.dispose();
+      dy2.dispose();
+      const dx = dx2.reshape([...dy.shape.slice(0, -1), this.inFeatures]);
+      dx2.dispose();
+      return dx;
+    }
     const dx = Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device);
     const dx2 = dx.reshape([rows, this.inFeatures]);
     ops.gemm(dx2, dy2, this.weight.value);
     dx2.dispose();
     dy2.dispose();
     return dx;
+  }
+
+  /**
+   * Whether ∂y [rows, out] is sparse enough for ∂x from its nonzeros ("auto" on the CPU): a
+   * max-over-time readout's ∂y has one nonzero step per sample and class. Indexes it when so.
+   * After a dense ∂y the next 7 backwards skip the measuring pass (∂y is likely dense again).
+   */
+  private sparseGrad(dy2: Tensor, rows: number): boolean {
+    this.gradDensity = undefined;
+    if (this.products !== "auto" || !supports("spike_index_linear_forward", this.device)) return false;
+    if (this.denseGradSkips > 0) {
+      this.denseGradSkips--;
+      return false;
+    }
+    this.gradDensity = this.gradIndex.build(dy2, rows, this.outFeatures, CPU_CROSSOVER.linear);
+    if (this.gradDensity < CPU_CROSSOVER.linear && this.gradIndex.complete) return true;
+    this.denseGradSkips = 7;
+    return false;
   }
 
   /** Its input [F] (a spike input's index lives in JavaScript arrays, not counted here). */

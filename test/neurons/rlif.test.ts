@@ -22,6 +22,8 @@ interface Case {
   withH?: boolean;
   withInit?: boolean;
   sg?: { name: string; scale: number; width: number };
+  /** A compact surrogate's window is this narrow: the backward takes its output-sparse steps. */
+  narrow?: boolean;
 }
 
 const EXP = { name: "exponential", scale: 1, width: 0.5 };
@@ -32,6 +34,10 @@ const cases: Case[] = [
   { label: "triangle surrogate, H 40 (several rows of Vᵀ per spike)", opts: { tauMem: 10, surrogate: { name: "triangle", scale: 1, width: 0.7 }, learnAlpha: true }, H: 40, B: 2, T: 60, sg: { name: "triangle", scale: 1, width: 0.7 } },
   { label: "B 17 rows (uneven chunks), initScale 3", opts: { tauMem: 15, initScale: 3, learnAlpha: true, seed: 4 }, H: 8, B: 17, T: 50 },
   { label: "H 300 (several neurons per CUDA thread)", opts: { tauMem: 10, learnAlpha: true, bias: true }, H: 300, B: 2, T: 20 },
+  // Narrow compact windows: most steps compute Vᵀλ only for the neurons inside the window (cpu/rlif.cc),
+  // H not a multiple of 8 or 4 (the dot products' tails), B 40 (blocks of 2–3 rows per chunk).
+  { label: "rectangle surrogate, narrow window, zero reset, h and initial state, H 45, B 40", opts: { tauMem: 20, reset: "zero", surrogate: { name: "rectangle", scale: 0.8, width: 0.15 }, learnAlpha: true, bias: true }, H: 45, B: 40, T: 50, withH: true, withInit: true, sg: { name: "rectangle", scale: 0.8, width: 0.15 }, narrow: true },
+  { label: "triangle surrogate, narrow window, H 61, B 40", opts: { tauMem: 10, surrogate: { name: "triangle", scale: 1, width: 0.25 }, learnAlpha: true }, H: 61, B: 40, T: 50, sg: { name: "triangle", scale: 1, width: 0.25 }, narrow: true },
 ];
 
 function inputs(c: Case, seed: number) {
@@ -52,6 +58,13 @@ function checkAgainstRef(c: Case, r: RlifRun, io: ReturnType<typeof inputs>, sla
   const rate = spikeRate(r.s);
   expect(rate).toBeGreaterThan(0.05);
   expect(rate).toBeLessThan(0.8);
+  if (c.narrow) {
+    // Most neurons are outside the window on most steps (the output-sparse regime), some inside.
+    let inside = 0;
+    for (let k = 0; k < f.v.length; k++) if (Math.abs(f.v[k] - p.theta[k % io.H]) < c.sg!.width * p.theta[k % io.H]) inside++;
+    expect(inside / f.v.length).toBeLessThan(0.25);
+    expect(inside / f.v.length).toBeGreaterThan(0.02);
+  }
   const ref = rlifBackwardRef(p, f, io.g, { h: io.h, slayer });
   expect(relErr(r.dx, ref.dx)).toBeLessThan(tol);
   expect(relErr(r.dw, ref.dw)).toBeLessThan(tol);
