@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "cpu_features.h"
+#include "delay_window_dx_avx512.h"
 #include "delay_window_rows.h"
 #include "exodus/backend.h"
 #include "exodus/host_alloc.h"
@@ -71,7 +73,7 @@ void block(float* __restrict out, size_t out_step, bool first, const float* __re
   }
 }
 
-using BlockFn = void (*)(float*, size_t, bool, const float*, size_t, size_t, const int*, const float*, int);
+using BlockFn = DxBlockFn;
 template <int... Ws>
 BlockFn block_table(int W, std::integer_sequence<int, Ws...>) {
   BlockFn fns[] = {nullptr, &block<Ws + 1>...};
@@ -83,9 +85,13 @@ BlockFn block_table(int W, std::integer_sequence<int, Ws...>) {
 
 bool delay_window_input_grad_lanes(const DelayGeom& g, const float* dy, const float* coeff, const float* start, float* dx) {
 #if defined(__AVX2__) && defined(__FMA__)
-  const BlockFn fn = block_table(g.W, std::make_integer_sequence<int, kDelayWindowMaxTaps>{});
+  // The AVX-512 twin where the CPU has it (the same bits), else the AVX2 block.
+  const DxBlock blk = cpu_avx512_enabled() ? delay_window_dx_block_avx512(g.W)
+                                           : DxBlock{block_table(g.W, std::make_integer_sequence<int, kDelayWindowMaxTaps>{}), kTB, kSB};
+  const BlockFn fn = blk.fn;
+  const int sb = blk.samples, tb = blk.steps;
   if (!fn || g.B < kSB) return false;
-  const int Bp = (g.B + kSB - 1) / kSB * kSB, Tb = (g.T + kTB - 1) / kTB * kTB, L = Tb + g.D + kTB;
+  const int Bp = (g.B + sb - 1) / sb * sb, Tb = (g.T + tb - 1) / tb * tb, L = Tb + g.D + tb;
   const size_t rstep = (size_t)Bp, jstep = (size_t)L * Bp;
   // dy as [out, L, Bp], zeros past T and past B; 32-byte aligned rows (Bp is a multiple of 16).
   Aligned D((size_t)g.out * jstep), X((size_t)g.in * Tb * Bp);
@@ -107,13 +113,13 @@ bool delay_window_input_grad_lanes(const DelayGeom& g, const float* dy, const fl
   // floats, stay in L1 while every input and step block of the chunk reads them), each dx block
   // carried from one output block to the next in X.
   constexpr int kI = 16, kJ = 4;
-  const int nb = Bp / kSB, nt = Tb / kTB, nic = (g.in + kI - 1) / kI;
+  const int nb = Bp / sb, nt = Tb / tb, nic = (g.in + kI - 1) / kI;
   parallel_for((size_t)nb * nic, [&](size_t c, int) {
-    const int b0 = (int)(c / nic) * kSB, i0 = (int)(c % nic) * kI, i1 = std::min(g.in, i0 + kI);
+    const int b0 = (int)(c / nic) * sb, i0 = (int)(c % nic) * kI, i1 = std::min(g.in, i0 + kI);
     for (int j0 = 0; j0 < g.out; j0 += kJ)
       for (int i = i0; i < i1; ++i) {
         const size_t syn = (size_t)i * g.out + j0;
-        for (int t0 = 0; t0 < nt * kTB; t0 += kTB)
+        for (int t0 = 0; t0 < nt * tb; t0 += tb)
           fn(X.p + ((size_t)i * Tb + t0) * Bp + b0, rstep, j0 == 0, D.p + j0 * jstep + (size_t)t0 * rstep + b0, jstep, rstep, st.data() + syn,
              coeff + syn * g.W, std::min(kJ, g.out - j0));
       }
