@@ -87,19 +87,23 @@ bool delay_window_input_grad_lanes(const DelayGeom& g, const float* dy, const fl
 #if defined(__AVX2__) && defined(__FMA__)
   // The AVX-512 twin where the CPU has it (the same bits), else the AVX2 block.
   const DxBlock blk = cpu_avx512_enabled() ? delay_window_dx_block_avx512(g.W)
-                                           : DxBlock{block_table(g.W, std::make_integer_sequence<int, kDelayWindowMaxTaps>{}), kTB, kSB};
+                                           : DxBlock{block_table(g.W, std::make_integer_sequence<int, kDelayWindowMaxTaps>{}), kTB, kSB, nullptr, kTB};
   const BlockFn fn = blk.fn;
   const int sb = blk.samples, tb = blk.steps;
-  if (!fn || g.B < kSB) return false;
-  const int Bp = (g.B + sb - 1) / sb * sb, Tb = (g.T + tb - 1) / tb * tb, L = Tb + g.D + tb;
+  if (!fn || (blk.tail_steps != tb && !blk.tail) || g.B < kSB) return false;
+  // Steps rounded to the tail's block (a multiple of it fills whole blocks, the last maybe a tail).
+  const int ts = blk.tail_steps, Bp = (g.B + sb - 1) / sb * sb, Tb = (g.T + ts - 1) / ts * ts, L = Tb + g.D + tb;
   const size_t rstep = (size_t)Bp, jstep = (size_t)L * Bp;
   // dy as [out, L, Bp], zeros past T and past B; 32-byte aligned rows (Bp is a multiple of 16).
   Aligned D((size_t)g.out * jstep), X((size_t)g.in * Tb * Bp);
   if (!D.p || !X.p) return false;
-  std::fill(D.p, D.p + (size_t)g.out * jstep, 0.f);
+  // Zeros where no step of dy lands: the rows past T of every output, the samples past B of the others.
+  parallel_for((size_t)g.out, [&](size_t j, int) { std::fill(D.p + j * jstep + (size_t)g.T * rstep, D.p + (j + 1) * jstep, 0.f); });
   parallel_for((size_t)g.T, [&](size_t t, int) {
     const float* src = dy + t * g.B * g.out;
     float* dst = D.p + t * rstep;
+    if (g.B < Bp)
+      for (int j = 0; j < g.out; ++j) std::fill(dst + j * jstep + g.B, dst + j * jstep + Bp, 0.f);
     const int B8 = g.B / 8 * 8, J8 = g.out / 8 * 8;
     for (int b = 0; b < B8; b += 8)
       for (int j = 0; j < J8; j += 8) transpose8(src + (size_t)b * g.out + j, (size_t)g.out, dst + j * jstep + b, jstep);
@@ -113,15 +117,18 @@ bool delay_window_input_grad_lanes(const DelayGeom& g, const float* dy, const fl
   // floats, stay in L1 while every input and step block of the chunk reads them), each dx block
   // carried from one output block to the next in X.
   constexpr int kI = 16, kJ = 4;
-  const int nb = Bp / sb, nt = Tb / tb, nic = (g.in + kI - 1) / kI;
+  const int nb = Bp / sb, nic = (g.in + kI - 1) / kI;
   parallel_for((size_t)nb * nic, [&](size_t c, int) {
     const int b0 = (int)(c / nic) * sb, i0 = (int)(c % nic) * kI, i1 = std::min(g.in, i0 + kI);
     for (int j0 = 0; j0 < g.out; j0 += kJ)
       for (int i = i0; i < i1; ++i) {
         const size_t syn = (size_t)i * g.out + j0;
-        for (int t0 = 0; t0 < nt * tb; t0 += tb)
-          fn(X.p + ((size_t)i * Tb + t0) * Bp + b0, rstep, j0 == 0, D.p + j0 * jstep + (size_t)t0 * rstep + b0, jstep, rstep, st.data() + syn,
-             coeff + syn * g.W, std::min(kJ, g.out - j0));
+        for (int t0 = 0; t0 < Tb;) {
+          const bool full = t0 + tb <= Tb;
+          (full ? fn : blk.tail)(X.p + ((size_t)i * Tb + t0) * Bp + b0, rstep, j0 == 0, D.p + j0 * jstep + (size_t)t0 * rstep + b0, jstep, rstep,
+                                 st.data() + syn, coeff + syn * g.W, std::min(kJ, g.out - j0));
+          t0 += full ? tb : ts;
+        }
       }
   });
   parallel_for((size_t)g.T, [&](size_t t, int) {

@@ -4,7 +4,7 @@
 // accumulators, the synapse's W taps broadcast once per output, and one row in flight. Each loaded
 // row of output j then serves up to W of the 8 steps: (W + 7) loads and W broadcasts feed 8·W
 // multiply-adds of 16 lanes, where the AVX2 block spends (W + 3)·2 loads and 4·W broadcasts on
-// 4·W·2 multiply-adds of 8 lanes.
+// 4·W·2 multiply-adds of 8 lanes. A last block of 4 steps keeps T 100 from being padded to 104.
 #include "delay_window_dx_avx512.h"
 
 #include <utility>
@@ -21,15 +21,16 @@ namespace cpu {
 namespace {
 
 constexpr int kSteps = 8;     // steps of dx per block
+constexpr int kTail = 4;      // steps of the last block, where the steps are 4 short of a block
 constexpr int kSamples = 16;  // samples per block: one zmm
 
 #if EXO_CPU_AVX512_SCANS
-template <int W>
+template <int W, int S>
 __attribute__((target("avx512f"))) void block512(float* __restrict out, size_t out_step, bool first, const float* __restrict dyj, size_t jstep,
                                                  size_t rstep, const int* __restrict off, const float* __restrict c, int count) {
-  __m512 a[kSteps];
+  __m512 a[S];
 #pragma GCC unroll 8
-  for (int tt = 0; tt < kSteps; ++tt) a[tt] = first ? _mm512_setzero_ps() : _mm512_load_ps(out + tt * out_step);
+  for (int tt = 0; tt < S; ++tt) a[tt] = first ? _mm512_setzero_ps() : _mm512_load_ps(out + tt * out_step);
   for (int j = 0; j < count; ++j) {
     const float* base = dyj + j * jstep + (size_t)off[j] * rstep;
     __m512 cq[W];
@@ -38,23 +39,23 @@ __attribute__((target("avx512f"))) void block512(float* __restrict out, size_t o
     // Row r of the output reaches step tt through tap q = r − tt: per step, q ascends with r, as
     // in the AVX2 block.
 #pragma GCC unroll 32
-    for (int r = 0; r < W + kSteps - 1; ++r) {
+    for (int r = 0; r < W + S - 1; ++r) {
       __m512 row = _mm512_load_ps(base + r * rstep);
       // Held in a register: g++ otherwise folds the load into each of its W multiply-adds, and
       // the loads, not the multiply-adds, then bound the block.
       __asm__("" : "+v"(row));
 #pragma GCC unroll 8
-      for (int tt = 0; tt < kSteps; ++tt)
+      for (int tt = 0; tt < S; ++tt)
         if (r - tt >= 0 && r - tt < W) a[tt] = _mm512_fmadd_ps(cq[r - tt], row, a[tt]);
     }
   }
 #pragma GCC unroll 8
-  for (int tt = 0; tt < kSteps; ++tt) _mm512_store_ps(out + tt * out_step, a[tt]);
+  for (int tt = 0; tt < S; ++tt) _mm512_store_ps(out + tt * out_step, a[tt]);
 }
 
-template <int... Ws>
+template <int S, int... Ws>
 DxBlockFn block512_table(int W, std::integer_sequence<int, Ws...>) {
-  DxBlockFn fns[] = {nullptr, &block512<Ws + 1>...};
+  DxBlockFn fns[] = {nullptr, &block512<Ws + 1, S>...};
   return W >= 1 && W <= (int)sizeof...(Ws) ? fns[W] : nullptr;
 }
 #endif
@@ -63,10 +64,11 @@ DxBlockFn block512_table(int W, std::integer_sequence<int, Ws...>) {
 
 DxBlock delay_window_dx_block_avx512(int W) {
 #if EXO_CPU_AVX512_SCANS
-  return {block512_table(W, std::make_integer_sequence<int, kDelayWindowMaxTaps>{}), kSteps, kSamples};
+  const auto taps = std::make_integer_sequence<int, kDelayWindowMaxTaps>{};
+  return {block512_table<kSteps>(W, taps), kSteps, kSamples, block512_table<kTail>(W, taps), kTail};
 #else
   (void)W;
-  return {nullptr, kSteps, kSamples};
+  return {nullptr, kSteps, kSamples, nullptr, kTail};
 #endif
 }
 

@@ -17,10 +17,13 @@ namespace cpu {
 using DxBlockFn = void (*)(float* out, size_t out_step, bool first, const float* dyj, size_t jstep, size_t rstep,
                            const int* off, const float* c, int count);
 
-// A block's shape: steps of dx and samples (a multiple of 16 floats: 64-byte aligned rows).
+// A block's shape: steps of dx and samples (a multiple of 16 floats: 64-byte aligned rows); tail,
+// where not nullptr, takes tail_steps steps, for the last steps when they do not fill a block.
 struct DxBlock {
   DxBlockFn fn;
   int steps, samples;
+  DxBlockFn tail;
+  int tail_steps;
 };
 
 // The AVX-512 block for W taps; fn is nullptr where W is outside 1 .. kDelayWindowMaxTaps or the

@@ -1,0 +1,80 @@
+// The AVX-512 twin of the window path's ∂x block (cuda/cpu/delay_window_dx_avx512.cc) must give the
+// AVX2 block's bits: ∂x of DelayLinear's window path at shapes that reach every part of it (steps
+// that end in a 4-step tail block or fill whole 8-step blocks, samples not a multiple of 16, one to
+// three 16-sample blocks, W 1, 6, 8 and 12 taps), computed in a process with EXODUS_AVX512=1 and in
+// one with 0 (the switch is read once per process), each also against the float64 reference (so
+// equal bits are not equal garbage). On a CPU without AVX-512 both take the AVX2 block: skipped.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const hasAvx512 = (() => {
+  try {
+    return /\bavx512f\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
+  } catch {
+    return false;
+  }
+})();
+
+const dist = (f: string) => JSON.stringify(new URL(`../../dist/lib/${f}`, import.meta.url).pathname);
+
+// [T, B, in, out, D, σ, perNeuron]: W = min(2⌈4σ⌉ + 2, D + 1).
+const cases: [number, number, number, number, number, number, boolean][] = [
+  [100, 32, 24, 40, 25, 0.5, false], // the SHD-delays window (W 6), T 100: 12 blocks of 8 and a tail of 4
+  [21, 21, 13, 37, 12, 0.7, true], // W 8, samples padded to 32, T 21: 2 blocks and a tail
+  [16, 40, 17, 9, 20, 1.2, false], // W 12, three sample blocks (48 lanes), T 16: whole blocks only
+  [9, 16, 8, 5, 9, 0, false], // W 1 (hard delays), T 9: a block and a tail
+];
+
+// Prints one JSON line per process: each case's ∂x (base64 float32 bytes), its deviation from the
+// float64 reference (max |got − want| over max |want|) and that max |want|.
+const child = `
+const { DelayLinear } = await import(${dist("nn/delay.js")});
+const { Rng } = await import(${dist("random.js")});
+const { Tensor } = await import(${dist("tensor.js")});
+const { refGrads } = await import(${dist("selftest/delay-reference.js")});
+const out = [];
+for (const [T, B, nin, nout, D, sigma, perNeuron] of ${JSON.stringify(cases)}) {
+  const rng = new Rng(T * 7 + B);
+  const layer = new DelayLinear(nin, nout, { maxDelay: D, sigma, perNeuron, products: "window", inputGrad: true, seed: T, initScale: 2 });
+  const dv = layer.delay.value.toArray().map(() => rng.int(D) + 0.1 + 0.8 * rng.uniform());
+  layer.delay.value.copyFrom(Tensor.from(dv, layer.delay.value.shape));
+  const x = new Float32Array(T * B * nin);
+  for (let k = 0; k < x.length; k++) if (rng.uniform() < 0.05) x[k] = 0.5 + rng.int(3);
+  const G = Float32Array.from({ length: T * B * nout }, () => rng.range(-1, 1));
+  layer.forward(Tensor.from(x, [T, B, nin]));
+  const dx = layer.backward(Tensor.from(G, [T, B, nout])).toArray();
+  const want = refGrads({ T, B, nin, nout, D, sigma, windowSigmas: 4, perNeuron, x: Float64Array.from(x),
+    w: Float64Array.from(layer.weight.value.toArray()), d: Float64Array.from(dv), G: Float64Array.from(G) }).dx;
+  let scale = 0, dev = 0;
+  for (let k = 0; k < want.length; k++) scale = Math.max(scale, Math.abs(want[k])), dev = Math.max(dev, Math.abs(dx[k] - want[k]));
+  out.push({ path: layer.path, dx: Buffer.from(dx.buffer, dx.byteOffset, dx.byteLength).toString("base64"), dev: dev / scale, scale });
+  layer.dispose();
+}
+console.log(JSON.stringify(out));
+`;
+
+function run(avx512: string) {
+  return spawnSync(process.execPath, ["--input-type=module", "-e", child], { encoding: "utf8", env: { ...process.env, EXODUS_AVX512: avx512 } });
+}
+
+type Case = { path: string; dx: string; dev: number; scale: number };
+
+describe("the AVX-512 twin of the window path's ∂x", () => {
+  it.skipIf(!hasAvx512)("gives the AVX2 block's bits, both equal to the float64 reference to float32 rounding", () => {
+    const [off, on] = ["0", "1"].map((v) => {
+      const r = run(v);
+      expect(r.stderr).not.toMatch(/Error/);
+      return JSON.parse(r.stdout.trim().split("\n").pop()!) as Case[];
+    });
+    expect(on.length).toBe(cases.length);
+    on.forEach((c, k) => {
+      for (const r of [c, off[k]]) {
+        expect(r.path).toBe("window");
+        expect(r.scale).toBeGreaterThan(0);
+        expect(r.dev, `case ${k}`).toBeLessThan(5e-6);
+      }
+      expect(c.dx === off[k].dx, `case ${k}: ∂x bits`).toBe(true);
+    });
+  }, 120_000);
+});
