@@ -95,7 +95,7 @@ std::vector<int> int_starts(const DelayGeom& g, const float* start) {
 // read-modify-write rarely waits on the previous spike's store to the same row.
 template <int NV>
 void forward_rows(const DelayGeom& g, const SampleSpikes& sp, const float* coeff, const std::vector<int>& st, float* y) {
-  constexpr int V = NV * kLanes, kJ = 32;
+  constexpr int V = NV * kLanes, kJ = 128;
   const int L = round8(g.T + g.D + V), nblk = (g.out + kJ - 1) / kJ;
   // The taps padded with zeros to V lanes per synapse: lanes past W add 0 to the row.
   std::vector<float> cp((size_t)g.in * g.out * V, 0.f);
