@@ -1,9 +1,11 @@
-// The AVX-512 twin of the window path's ∂x block (cuda/cpu/delay_window_dx_avx512.cc) must give the
-// AVX2 block's bits: ∂x of DelayLinear's window path at shapes that reach every part of it (steps
-// that end in a 4-step tail block or fill whole 8-step blocks, samples not a multiple of 16, one to
-// three 16-sample blocks, W 1, 6, 8 and 12 taps), computed in a process with EXODUS_AVX512=1 and in
-// one with 0 (the switch is read once per process), each also against the float64 reference (so
-// equal bits are not equal garbage). On a CPU without AVX-512 both take the AVX2 block: skipped.
+// The AVX-512 twins of the window path must give the AVX2 kernels' bits: the ∂x block
+// (cuda/cpu/delay_window_dx_avx512.cc) at shapes that reach every part of it (steps that end in a
+// 4-step tail block or fill whole 8-step blocks, samples not a multiple of 16, one to three
+// 16-sample blocks, W 1, 6, 8 and 12 taps), and the correlation from the spikes (16 synapses in zmm
+// registers, delay_window_events.cc, W <= 8; outputs not a multiple of 16), seen in the weight and
+// delay gradients. Computed in a process with EXODUS_AVX512=1 and in one with 0 (the switch is read
+// once per process), each also against the float64 reference (so equal bits are not equal garbage).
+// On a CPU without AVX-512 both take the AVX2 kernels: skipped.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -44,11 +46,16 @@ for (const [T, B, nin, nout, D, sigma, perNeuron] of ${JSON.stringify(cases)}) {
   const G = Float32Array.from({ length: T * B * nout }, () => rng.range(-1, 1));
   layer.forward(Tensor.from(x, [T, B, nin]));
   const dx = layer.backward(Tensor.from(G, [T, B, nout])).toArray();
-  const want = refGrads({ T, B, nin, nout, D, sigma, windowSigmas: 4, perNeuron, x: Float64Array.from(x),
-    w: Float64Array.from(layer.weight.value.toArray()), d: Float64Array.from(dv), G: Float64Array.from(G) }).dx;
+  const ref = refGrads({ T, B, nin, nout, D, sigma, windowSigmas: 4, perNeuron, x: Float64Array.from(x),
+    w: Float64Array.from(layer.weight.value.toArray()), d: Float64Array.from(dv), G: Float64Array.from(G) });
+  const want = ref.dx;
+  const b64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
+  const dw = layer.weight.grad.toArray(), dd = layer.delay.grad.toArray();
+  let wdev = 0, wscale = 0;
+  for (let k = 0; k < dw.length; k++) wscale = Math.max(wscale, Math.abs(ref.dw[k])), wdev = Math.max(wdev, Math.abs(dw[k] - ref.dw[k]));
   let scale = 0, dev = 0;
   for (let k = 0; k < want.length; k++) scale = Math.max(scale, Math.abs(want[k])), dev = Math.max(dev, Math.abs(dx[k] - want[k]));
-  out.push({ path: layer.path, dx: Buffer.from(dx.buffer, dx.byteOffset, dx.byteLength).toString("base64"), dev: dev / scale, scale });
+  out.push({ path: layer.path, dx: b64(dx), dev: dev / scale, scale, dw: b64(dw), dd: b64(dd), wdev: wdev / wscale, wscale });
   layer.dispose();
 }
 console.log(JSON.stringify(out));
@@ -58,10 +65,10 @@ function run(avx512: string) {
   return spawnSync(process.execPath, ["--input-type=module", "-e", child], { encoding: "utf8", env: { ...process.env, EXODUS_AVX512: avx512 } });
 }
 
-type Case = { path: string; dx: string; dev: number; scale: number };
+type Case = { path: string; dx: string; dev: number; scale: number; dw: string; dd: string; wdev: number; wscale: number };
 
-describe("the AVX-512 twin of the window path's ∂x", () => {
-  it.skipIf(!hasAvx512)("gives the AVX2 block's bits, both equal to the float64 reference to float32 rounding", () => {
+describe("the AVX-512 twins of the window path (∂x, correlation)", () => {
+  it.skipIf(!hasAvx512)("give the AVX2 kernels' bits, both equal to the float64 reference to float32 rounding", () => {
     const [off, on] = ["0", "1"].map((v) => {
       const r = run(v);
       expect(r.stderr).not.toMatch(/Error/);
@@ -73,8 +80,12 @@ describe("the AVX-512 twin of the window path's ∂x", () => {
         expect(r.path).toBe("window");
         expect(r.scale).toBeGreaterThan(0);
         expect(r.dev, `case ${k}`).toBeLessThan(5e-6);
+        expect(r.wscale).toBeGreaterThan(0);
+        expect(r.wdev, `case ${k}: ∂w`).toBeLessThan(5e-6);
       }
       expect(c.dx === off[k].dx, `case ${k}: ∂x bits`).toBe(true);
+      expect(c.dw === off[k].dw, `case ${k}: ∂w bits`).toBe(true);
+      expect(c.dd === off[k].dd, `case ${k}: ∂d bits`).toBe(true);
     });
   }, 120_000);
 });
