@@ -116,7 +116,7 @@ bool delay_window_input_grad_lanes(const DelayGeom& g, const float* dy, const fl
   // Chunks of kI inputs and 16 samples; inside, the outputs kJ at a time (their rows of dy, kJ·L·16
   // floats, stay in L1 while every input and step block of the chunk reads them), each dx block
   // carried from one output block to the next in X.
-  constexpr int kI = 16, kJ = 8;
+  constexpr int kI = 32, kJ = 8;
   const int nb = Bp / sb, nic = (g.in + kI - 1) / kI;
   parallel_for((size_t)nb * nic, [&](size_t c, int) {
     const int b0 = (int)(c / nic) * sb, i0 = (int)(c % nic) * kI, i1 = std::min(g.in, i0 + kI);
