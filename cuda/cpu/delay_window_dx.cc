@@ -7,6 +7,8 @@
 // steps of a block: (W + 3) rows of 2 vectors feed 4·W·2 multiply-adds, where the filter along
 // time loads one unaligned vector (often split across two cache lines) per multiply-add. Each dx
 // value sums over j, then q, ascending: the filter's order, so the two give the same floats.
+// On a CPU with AVX-512 the block is delay_window_dx_avx512.cc's (16 samples to a vector, 8 steps to
+// a block, the same sums in the same order); the loops here lay out the operands for either.
 #include <algorithm>
 #include <utility>
 #include <vector>
