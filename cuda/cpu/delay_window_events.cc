@@ -140,7 +140,18 @@ void forward_rows(const DelayGeom& g, const SampleSpikes& sp, const float* coeff
 // taps in 8 zmm accumulators, two synapses to a register (lanes 0-7 and 8-15, P's layout), so a
 // spike costs 8 multiply-adds of 16 lanes instead of 16 of 8. Each lane takes the same fused
 // multiply-adds in the same order as the AVX2 loop's: the same floats.
-__attribute__((target("avx512f,avx512dq"))) void corr_chunk512(float* __restrict Pi, const float* __restrict dr, size_t sample_rows, int b0,
+// Lanes 0-7 from lo, 8-15 from hi. AVX-512F only (cpu_avx512_enabled() checks no more): the
+// 256-bit insert of the double form, not AVX512DQ's float one; the bits moved are the same.
+// (GCC 12 warns that the insert's undefined pass-through, in its own header, may be uninitialised:
+// every lane is written.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f"))) inline __m512 pair(const float* lo, const float* hi) {
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(_mm256_loadu_ps(lo))), _mm256_castps_pd(_mm256_loadu_ps(hi)), 1));
+}
+#pragma GCC diagnostic pop
+
+__attribute__((target("avx512f"))) void corr_chunk512(float* __restrict Pi, const float* __restrict dr, size_t sample_rows, int b0,
                                                               int b1, int i, const SampleSpikes& sp, const size_t* __restrict ro) {
   __m512 acc[8];
   for (int k = 0; k < 8; ++k) acc[k] = _mm512_loadu_ps(Pi + 16 * k);
@@ -152,8 +163,7 @@ __attribute__((target("avx512f,avx512dq"))) void corr_chunk512(float* __restrict
       const __m512 vv = _mm512_set1_ps(vs[q]);
       const float* p = base + ts[q];
       for (int k = 0; k < 8; ++k)
-        acc[k] = _mm512_fmadd_ps(vv, _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p + ro[2 * k])), _mm256_loadu_ps(p + ro[2 * k + 1]), 1),
-                                 acc[k]);
+        acc[k] = _mm512_fmadd_ps(vv, pair(p + ro[2 * k], p + ro[2 * k + 1]), acc[k]);
     }
   }
   for (int k = 0; k < 8; ++k) _mm512_storeu_ps(Pi + 16 * k, acc[k]);
