@@ -3,6 +3,7 @@
 // into JavaScript errors. No math here. Friendly validation of user input happens in TypeScript
 // (lib/); the checks below guard against anything that would crash the process.
 #include "binding.h"
+#include "cpu/cpu_features.h"
 
 namespace exo_binding {
 
@@ -185,11 +186,19 @@ Napi::Object code_tables(Napi::Env env) {
 }
 
 // ---- runtime information -----------------------------------------------------------------------
-const char* cpu_isa() {
+// What the CPU kernels run: the build's ISA, and whether the AVX-512 twins (cpu/cpu_features.h) are
+// taken on this CPU, so that benchmark records name what ran. A bad EXODUS_AVX512 is reported where
+// the kernels read it; here it only leaves the twins unnamed.
+std::string cpu_isa() {
 #if defined(__AVX512F__)
   return "avx512";
 #elif defined(__AVX2__)
-  return "avx2+fma";
+  bool twins = false;
+  try {
+    twins = exo::cpu::cpu_avx512_enabled();
+  } catch (...) {
+  }
+  return twins ? "avx2+fma (+ avx512 twins)" : "avx2+fma";
 #else
   return "generic";
 #endif

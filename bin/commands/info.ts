@@ -16,7 +16,7 @@ export function register(program: Command): void {
       }
       const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
       console.log(`exodus ${i.version}`);
-      console.log(`CPU backend:  ${i.cpu.threads} threads, ${i.cpu.isa} kernels`);
+      console.log(`CPU backend:  ${i.cpu.threads} threads, kernels: ${i.cpu.isa}`);
       if (!i.cuda.compiled) console.log("CUDA backend: not compiled (no nvcc at install time)");
       else if (i.cuda.emulated) {
         console.log("CUDA backend: EMULATED on the host CPU (an EXODUS_CUDA=emulate development build, not a GPU);");
