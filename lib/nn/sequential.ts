@@ -115,9 +115,10 @@ export class Sequential extends Module {
   }
 
   /**
-   * backwardOwned, and dy itself is disposed once the first layer has read it, so that its storage
-   * goes then rather than when the caller drops it (dispose is idempotent): for a caller that will
-   * neither read dy again nor use it but to dispose it (a checkpointed step, docs/memory.md).
+   * backwardOwned, and dy itself is disposed once read, so that its storage goes then rather than
+   * when the caller drops it (dispose is idempotent): time-major (TBN, what checkpointed segments
+   * run), once the first layer has read it; another layout, after the backward. For a caller that
+   * will neither read dy again nor use it but to dispose it (a checkpointed step, docs/memory.md).
    */
   backwardTaking(dy: Tensor): Tensor {
     if (this.layout === "TBN") return this.backwardSteps(dy, true, true);
