@@ -56,7 +56,7 @@ void block(float* __restrict out, size_t out_step, bool first, const float* __re
   for (int j = 0; j < count; ++j) {
     const float* base = dyj + j * jstep + (size_t)off[j] * rstep;
     const float* cj = c + (size_t)j * W;
-#pragma GCC unroll 32
+#pragma GCC unroll 40
     for (int r = 0; r < W + kTB - 1; ++r) {
       const __m256 r0 = _mm256_load_ps(base + r * rstep), r1 = _mm256_load_ps(base + r * rstep + 8);
 #pragma GCC unroll 8
@@ -89,7 +89,7 @@ bool delay_window_input_grad_lanes(const DelayGeom& g, const float* dy, const fl
 #if defined(__AVX2__) && defined(__FMA__)
   // The AVX-512 twin where the CPU has it (the same bits), else the AVX2 block.
   const DxBlock blk = cpu_avx512_enabled() ? delay_window_dx_block_avx512(g.W)
-                                           : DxBlock{block_table(g.W, std::make_integer_sequence<int, kDelayWindowMaxTaps>{}), kTB, kSB, nullptr, kTB};
+                                           : DxBlock{block_table(g.W, std::make_integer_sequence<int, kDelayWindowDxMaxTaps>{}), kTB, kSB, nullptr, kTB};
   const BlockFn fn = blk.fn;
   const int sb = blk.samples, tb = blk.steps;
   if (!fn || (blk.tail_steps != tb && !blk.tail) || g.B < kSB) return false;

@@ -80,7 +80,7 @@ constexpr double kDelayWindowEventsMaxDensity = 0.3;
 bool delay_window_forward_events(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y);
 bool delay_window_corr_events(const DelayGeom& g, const float* x, const float* dy, const float* start, float* A);
 // ∂x with the samples in the vector lanes (delay_window_dx.cc): false, having written nothing,
-// for fewer than 16 samples, more than kDelayWindowMaxTaps taps or without AVX2.
+// for fewer than 16 samples, more than kDelayWindowDxMaxTaps (32) taps or without AVX2.
 bool delay_window_input_grad_lanes(const DelayGeom& g, const float* dy, const float* coeff, const float* start, float* dx);
 
 }  // namespace cpu
