@@ -44,6 +44,12 @@ export const DELAY_EVENT_CROSSOVER = 0.15;
  * Where the window fits, "auto" takes the window path at any density.
  */
 export const DELAY_WINDOW_EVENTS_MAX_DENSITY = 0.3;
+/**
+ * Input density from which the window path's forward runs with the samples in the vector lanes
+ * (16 samples and more, at most DELAY_WINDOW_DX_MAX_TAPS taps) instead of from the spikes: its cost
+ * does not grow with the density (mirrors kDelayWindowForwardLanesDensity; docs/delays.md).
+ */
+export const DELAY_WINDOW_FORWARD_LANES_DENSITY = 0.12;
 
 /**
  * The most taps per synapse (W) the window path takes, and the window's share of the kernel

@@ -7,7 +7,7 @@
 // multiple of 16; outputs not a multiple of 8), with graded input values.
 import { afterAll, describe, expect, it } from "vitest";
 import { native } from "../../lib/native.js";
-import { DelayLinear } from "../../lib/nn/delay.js";
+import { DELAY_WINDOW_FORWARD_LANES_DENSITY, DelayLinear } from "../../lib/nn/delay.js";
 import { Rng } from "../../lib/random.js";
 import { setCpuThreads } from "../../lib/runtime.js";
 import { Tensor } from "../../lib/tensor.js";
@@ -28,6 +28,8 @@ function run(seed: number, B: number, D: number, sigma: number, density: number,
   for (let k = 0; k < x.length; k++) if (rng.uniform() < density) x[k] = 0.5 + rng.int(3);
   const G = Float32Array.from({ length: T * B * NOUT }, () => rng.range(-1, 1));
   const ref = { T, B, nin: NIN, nout: NOUT, D, sigma, windowSigmas: 4, perNeuron, x: Float64Array.from(x), w: Float64Array.from(layer.weight.value.toArray()), d: Float64Array.from(dv), G: Float64Array.from(G) };
+  // Above the crossover, so the lanes take the forward.
+  expect(x.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0) / x.length).toBeGreaterThan(DELAY_WINDOW_FORWARD_LANES_DENSITY);
   const y = layer.forward(Tensor.from(x, [T, B, NIN])).toArray();
   expect(layer.path).toBe("window");
   const dx = layer.backward(Tensor.from(G, [T, B, NOUT])).toArray();
