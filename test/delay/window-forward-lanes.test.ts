@@ -13,6 +13,7 @@ import { setCpuThreads } from "../../lib/runtime.js";
 import { Tensor } from "../../lib/tensor.js";
 import { refForward, refGrads } from "../../lib/selftest/delay-reference.js";
 import { maxDev } from "./max-dev.js";
+import { WINDOW_WIDTHS } from "./widths.js";
 
 const startThreads = native().info().cpuThreads;
 afterAll(() => setCpuThreads(startThreads));
@@ -38,17 +39,8 @@ function run(seed: number, B: number, D: number, sigma: number, density: number,
   return out;
 }
 
-// [name, D, σ, perNeuron]: W = min(2⌈4σ⌉ + 2, D + 1).
-const widths: [string, number, number, boolean][] = [
-  ["W 6 (σ 0.5)", 25, 0.5, false],
-  ["W 8 (σ 0.7), per neuron", 12, 0.7, true],
-  ["W 12 (σ 1.2)", 20, 1.2, false],
-  ["W 1 (σ 0, hard delays)", 9, 0, false],
-  ["W 22 (σ 2.5)", 30, 2.5, false],
-];
-
 describe("DelayLinear window forward with the samples in the vector lanes", () => {
-  for (const [name, D, sigma, perNeuron] of widths)
+  for (const [name, D, sigma, perNeuron] of WINDOW_WIDTHS)
     for (const [B, density] of [[16, 0.2], [21, 0.6], [33, 0.15]] as const)
       it(`${name}, B ${B}, input density ${density}: equal to the float64 reference, the same bits at 1 and 2 threads`, () => {
         const runs = [1, 2].map((n) => {
