@@ -72,6 +72,10 @@ export const DELAY_WINDOW_DX_MAX_TAPS = 32;
 /** How the backward computes ∂x: "auto" (the layer's rule), "dense" (one GEMM per tap) or "window". */
 export type DelayInputGradPath = "auto" | "dense" | "window";
 
+/** Whether the build has the lanes blocks (AVX2 and FMA; a "generic" build runs the slower filters). */
+let lanesBuilt: boolean | undefined;
+const hasLanes = (): boolean => (lanesBuilt ??= native().buildInfo().cpuIsa !== "generic");
+
 /**
  * DelayLinear's product paths: Linear's three ("sparse" is the event-driven path) and "window",
  * the products over each synapse's own W taps (CPU).
@@ -338,7 +342,9 @@ export class DelayLinear extends Module {
   private windowInputGrad(g: DelayGeomArgs): boolean {
     if (this.inputGradPath !== "auto") return this.inputGradPath === "window" && supports("delay_window_input_grad", this.device);
     if (this.windowFits(g)) return true;
-    return this.products === "auto" && supports("delay_window_input_grad", this.device) && g.B >= DELAY_WINDOW_DX_MIN_SAMPLES && g.taps <= DELAY_WINDOW_DX_MAX_TAPS;
+    return (
+      this.products === "auto" && supports("delay_window_input_grad", this.device) && hasLanes() && g.B >= DELAY_WINDOW_DX_MIN_SAMPLES && g.taps <= DELAY_WINDOW_DX_MAX_TAPS
+    );
   }
 
   private expandedKernel(g: DelayGeomArgs, coeff: Tensor, start: Tensor): Tensor {
