@@ -7,8 +7,8 @@
 // interleaved per repetition; median and range of the runs; the load average is printed, since a
 // shared machine's figures move with it. Each row gives dense / auto and dense / the best path;
 // after the table, per σ and density, the layers together (Σ dense / Σ auto) and where auto falls
-// under 5×. "auto-gemmdx" is auto with ∂x by the GEMMs (the rule before ∂x went over the window at
-// every width). --json writes the rows; --paths times a subset (e.g. dense and auto alone, to
+// under 5×. "auto-gemmdx" is auto with ∂x by the GEMMs (for windows wider than 12 taps, the rule
+// before ∂x went over the window at every width). --json writes the rows; --paths times a subset (e.g. dense and auto alone, to
 // compare two builds of the addon, EXODUS_ADDON, run after run).
 //
 //   node dist/benchmarks/delay/bench.js [--B 32] [--reps 3] [--densities 0.02,0.05,0.08,0.12,0.2,0.3] [--sigmas 12.5,0.5]
