@@ -12,7 +12,7 @@
 // so the two agree to float rounding. Each entry first offers the work to a faster form where it
 // applies: y and A from the input's nonzeros when it is sparse (delay_window_events.cc), dx with
 // the samples in the vector lanes from 16 samples on (delay_window_dx.cc, the same sums in the
-// same order as the filter here).
+// same order as the filter here), and y in that form too above 12 % input density.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -80,6 +80,20 @@ inline void fir_row(float* out, const float* src, const int* off, const float* c
 // to it. x rows are padded in front by D zeros, so x[t − s − m] is row[D − s − m + t]; the taps
 // reversed (q = W − 1 − m) make it a correlation starting at row[D − s − W + 1].
 void delay_window_forward(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y) {
+  // Below kDelayWindowForwardLanesDensity from the spikes; above, the lanes form where it runs
+  // (16 samples and more), else the spikes up to kDelayWindowEventsMaxDensity, else the filters.
+  std::vector<size_t> nz((size_t)g.T, 0);
+  parallel_for((size_t)g.T, [&](size_t t, int) {
+    const float* r = x + t * g.B * g.in;
+    size_t k = 0;
+    for (size_t e = 0; e < (size_t)g.B * g.in; ++e) k += r[e] != 0.f;
+    nz[t] = k;
+  });
+  size_t nnz = 0;
+  for (size_t k : nz) nnz += k;
+  const bool sparse = (double)nnz < kDelayWindowForwardLanesDensity * (double)g.T * g.B * g.in;
+  if (sparse && delay_window_forward_events(g, x, coeff, start, y)) return;
+  if (delay_window_forward_lanes(g, x, coeff, start, y)) return;
   if (delay_window_forward_events(g, x, coeff, start, y)) return;
   const int Tr = round8(g.T), nv = Tr / kLanes, Lx = round8(g.D + Tr);
   std::vector<float> xr, yr((size_t)g.B * g.out * Tr, 0.f);

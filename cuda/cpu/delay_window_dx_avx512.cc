@@ -10,7 +10,6 @@
 #include <utility>
 
 #include "cpu_features.h"
-#include "exodus/delay.h"
 
 #if EXO_CPU_AVX512_SCANS
 #include <immintrin.h>
@@ -33,12 +32,20 @@ __attribute__((target("avx512f"))) void block512(float* __restrict out, size_t o
   for (int tt = 0; tt < S; ++tt) a[tt] = first ? _mm512_setzero_ps() : _mm512_load_ps(out + tt * out_step);
   for (int j = 0; j < count; ++j) {
     const float* base = dyj + j * jstep + (size_t)off[j] * rstep;
-    __m512 cq[W];
+    // The taps broadcast once per output where they fit in registers beside the S accumulators
+    // and the row (W <= kHeldTaps); wider windows broadcast each tap from memory at its
+    // multiply-add (a load per multiply-add, but W + S − 1 rows feed S·W of them). The same
+    // multiply-adds in the same order either way.
+    constexpr int kHeldTaps = 16;
+    __m512 cq[W <= kHeldTaps ? W : 1];
+    const float* cj = c + (size_t)j * W;
+    if constexpr (W <= kHeldTaps) {
 #pragma GCC unroll 16
-    for (int q = 0; q < W; ++q) cq[q] = _mm512_set1_ps(c[(size_t)j * W + q]);
+      for (int q = 0; q < W; ++q) cq[q] = _mm512_set1_ps(cj[q]);
+    }
     // Row r of the output reaches step tt through tap q = r − tt: per step, q ascends with r, as
     // in the AVX2 block.
-#pragma GCC unroll 32
+#pragma GCC unroll 40
     for (int r = 0; r < W + S - 1; ++r) {
       __m512 row = _mm512_load_ps(base + r * rstep);
       // Held in a register: g++ otherwise folds the load into each of its W multiply-adds, and
@@ -46,7 +53,10 @@ __attribute__((target("avx512f"))) void block512(float* __restrict out, size_t o
       __asm__("" : "+v"(row));
 #pragma GCC unroll 8
       for (int tt = 0; tt < S; ++tt)
-        if (r - tt >= 0 && r - tt < W) a[tt] = _mm512_fmadd_ps(cq[r - tt], row, a[tt]);
+        if (r - tt >= 0 && r - tt < W) {
+          if constexpr (W <= kHeldTaps) a[tt] = _mm512_fmadd_ps(cq[r - tt], row, a[tt]);
+          else a[tt] = _mm512_fmadd_ps(_mm512_set1_ps(cj[r - tt]), row, a[tt]);
+        }
     }
   }
 #pragma GCC unroll 8
@@ -64,7 +74,7 @@ DxBlockFn block512_table(int W, std::integer_sequence<int, Ws...>) {
 
 DxBlock delay_window_dx_block_avx512(int W) {
 #if EXO_CPU_AVX512_SCANS
-  const auto taps = std::make_integer_sequence<int, kDelayWindowMaxTaps>{};
+  const auto taps = std::make_integer_sequence<int, kDelayWindowDxMaxTaps>{};
   return {block512_table<kSteps>(W, taps), kSteps, kSamples, block512_table<kTail>(W, taps), kTail};
 #else
   (void)W;

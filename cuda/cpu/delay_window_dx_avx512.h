@@ -26,7 +26,13 @@ struct DxBlock {
   int tail_steps;
 };
 
-// The AVX-512 block for W taps; fn is nullptr where W is outside 1 .. kDelayWindowMaxTaps or the
+// The most taps the ∂x blocks (AVX2 and AVX-512) are compiled for: more than the window path's
+// forward and correlation take (kDelayWindowMaxTaps), because ∂x is dense in dy whatever the
+// input and the lanes block keeps every multiply-add busy even with the whole kernel as the window
+// (D + 1 = 26 taps at the SHD-delays D 25); wider windows take the filter (delay_window.cc).
+constexpr int kDelayWindowDxMaxTaps = 32;
+
+// The AVX-512 block for W taps; fn is nullptr where W is outside 1 .. kDelayWindowDxMaxTaps or the
 // kernel is not compiled on this platform. Call fn only where cpu_avx512_enabled().
 DxBlock delay_window_dx_block_avx512(int W);
 

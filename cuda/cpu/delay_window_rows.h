@@ -80,8 +80,14 @@ constexpr double kDelayWindowEventsMaxDensity = 0.3;
 bool delay_window_forward_events(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y);
 bool delay_window_corr_events(const DelayGeom& g, const float* x, const float* dy, const float* start, float* A);
 // ∂x with the samples in the vector lanes (delay_window_dx.cc): false, having written nothing,
-// for fewer than 16 samples, more than kDelayWindowMaxTaps taps or without AVX2.
+// for fewer than 16 samples, more than kDelayWindowDxMaxTaps (32) taps or without AVX2.
 bool delay_window_input_grad_lanes(const DelayGeom& g, const float* dy, const float* coeff, const float* start, float* dx);
+// The forward in the same form (time reversed), under the same conditions. Its cost does not
+// depend on x's density, the forward from the spikes' grows with it: the two cost the same at
+// about 12 % input density at the SHD-delays shape (140 → 256 and 256 → 256, σ 0.5, B 32; forward
+// alone, alternated processes, docs/delays.md), so the lanes take the forward from 12 % on.
+constexpr double kDelayWindowForwardLanesDensity = 0.12;
+bool delay_window_forward_lanes(const DelayGeom& g, const float* x, const float* coeff, const float* start, float* y);
 
 }  // namespace cpu
 }  // namespace exo

@@ -14,7 +14,8 @@
 // nonzeros) and, on the CPU, the window path (each synapse over its own W taps only, from the
 // input's nonzeros when it is sparse). "auto" takes the window path where the window is narrow,
 // else chooses events or dense by the input's measured density as Linear chooses (on CUDA "auto"
-// is the dense path, as for Linear). ∂x is dense in ∂y: over the window where it fits, else GEMMs.
+// is the dense path, as for Linear). ∂x is dense in ∂y: over the window where it fits or where the
+// samples fill the vector lanes (any width up to 32 taps), else GEMMs.
 import { type LayoutOption, applyLayout } from "./layer-layout.js";
 import type { Layout } from "../layout.js";
 import { type Device, parseDevice } from "../device.js";
@@ -43,6 +44,12 @@ export const DELAY_EVENT_CROSSOVER = 0.15;
  * Where the window fits, "auto" takes the window path at any density.
  */
 export const DELAY_WINDOW_EVENTS_MAX_DENSITY = 0.3;
+/**
+ * Input density from which the window path's forward runs with the samples in the vector lanes
+ * (16 samples and more, at most DELAY_WINDOW_DX_MAX_TAPS taps) instead of from the spikes: its cost
+ * does not grow with the density (mirrors kDelayWindowForwardLanesDensity; docs/delays.md).
+ */
+export const DELAY_WINDOW_FORWARD_LANES_DENSITY = 0.12;
 
 /**
  * The most taps per synapse (W) the window path takes, and the window's share of the kernel
@@ -51,6 +58,23 @@ export const DELAY_WINDOW_EVENTS_MAX_DENSITY = 0.3;
  */
 export const DELAY_WINDOW_MAX_TAPS = 12;
 export const DELAY_WINDOW_SHARE = 0.5;
+/**
+ * ∂x over each synapse's own taps with the samples in the vector lanes (cuda/cpu/delay_window_dx.cc)
+ * runs from this many samples on, for windows up to DELAY_WINDOW_DX_MAX_TAPS taps (mirrors
+ * kDelayWindowDxMaxTaps). Where it runs, "auto" takes it for ∂x whatever the forward's path, the
+ * whole kernel as the window (σ ≥ 3 at D 25) included: it does the GEMMs' multiply-adds where the
+ * window is the whole kernel, fewer where it is narrower, without the expanded kernel's passes
+ * (docs/delays.md, "∂x at every width").
+ */
+export const DELAY_WINDOW_DX_MIN_SAMPLES = 16;
+export const DELAY_WINDOW_DX_MAX_TAPS = 32;
+
+/** How the backward computes ∂x: "auto" (the layer's rule), "dense" (one GEMM per tap) or "window". */
+export type DelayInputGradPath = "auto" | "dense" | "window";
+
+/** Whether the build has the lanes blocks (AVX2 and FMA; a "generic" build runs the slower filters). */
+let lanesBuilt: boolean | undefined;
+const hasLanes = (): boolean => (lanesBuilt ??= native().buildInfo().cpuIsa !== "generic");
 
 /**
  * DelayLinear's product paths: Linear's three ("sparse" is the event-driven path) and "window",
@@ -97,6 +121,10 @@ export class DelayLinear extends Module {
   private readonly sigmaDecay: { end: number; fraction: number } | undefined;
   /** The path of the last forward's products (and of its backward's correlation). */
   path: "dense" | "events" | "window" = "dense";
+  /** ∂x's path: "auto" by default; benchmarks set "dense" or "window" to compare the two. */
+  inputGradPath: DelayInputGradPath = "auto";
+  /** The path the last backward's ∂x took. */
+  inputGradTaken: "dense" | "window" | undefined;
   private saved: { x: Tensor; coeff: Tensor; start: Tensor; geom: DelayGeomArgs; K: Tensor | undefined } | undefined;
 
   /** The layout its own forward and backward take (layer-layout.ts). */
@@ -295,7 +323,8 @@ export class DelayLinear extends Module {
     if (!this.inputGrad) return Tensor.empty([0], this.device);
     const dx = Tensor.empty([...dy.shape.slice(0, -1), this.inFeatures], this.device);
     // ∂x is dense in dy whatever the input: over each synapse's own taps where the window fits.
-    if (this.windowFits(g)) native().delayWindowInputGrad({ ...g, dy, coeff: s.coeff, start, dx });
+    this.inputGradTaken = this.windowInputGrad(g) ? "window" : "dense";
+    if (this.inputGradTaken === "window") native().delayWindowInputGrad({ ...g, dy, coeff: s.coeff, start, dx });
     else {
       const K = s.K ?? this.expandedKernel(g, s.coeff, start);
       ops.fill(dx, 0);
@@ -304,6 +333,18 @@ export class DelayLinear extends Module {
       if (!s.K) K.dispose();
     }
     return dx;
+  }
+
+  /**
+   * Whether ∂x runs over each synapse's own taps: where the window path fits, and under "auto" also
+   * wherever the lanes form runs (enough samples, a window it is compiled for), at any width.
+   */
+  private windowInputGrad(g: DelayGeomArgs): boolean {
+    if (this.inputGradPath !== "auto") return this.inputGradPath === "window" && supports("delay_window_input_grad", this.device);
+    if (this.windowFits(g)) return true;
+    return (
+      this.products === "auto" && supports("delay_window_input_grad", this.device) && hasLanes() && g.B >= DELAY_WINDOW_DX_MIN_SAMPLES && g.taps <= DELAY_WINDOW_DX_MAX_TAPS
+    );
   }
 
   private expandedKernel(g: DelayGeomArgs, coeff: Tensor, start: Tensor): Tensor {

@@ -1,7 +1,7 @@
 // The AVX-512 twins of the window path must give the AVX2 kernels' bits: the ∂x block
 // (cuda/cpu/delay_window_dx_avx512.cc) at shapes that reach every part of it (steps that end in a
 // 4-step tail block or fill whole 8-step blocks, samples not a multiple of 16, one to three
-// 16-sample blocks, W 1, 6, 8 and 12 taps), and the correlation from the spikes (16 synapses in zmm
+// 16-sample blocks, W 1, 6, 8 and 12 taps, and 26 and 32, whose taps do not stay in registers), and the correlation from the spikes (16 synapses in zmm
 // registers, delay_window_events.cc, W <= 8; outputs not a multiple of 16), seen in the weight and
 // delay gradients. Computed in a process with EXODUS_AVX512=1 and in one with 0 (the switch is read
 // once per process), each also against the float64 reference (so equal bits are not equal garbage).
@@ -26,6 +26,8 @@ const cases: [number, number, number, number, number, number, boolean][] = [
   [21, 21, 13, 37, 12, 0.7, true], // W 8, samples padded to 32, T 21: 2 blocks and a tail
   [16, 40, 17, 9, 20, 1.2, false], // W 12, three sample blocks (48 lanes), T 16: whole blocks only
   [9, 16, 8, 5, 9, 0, false], // W 1 (hard delays), T 9: a block and a tail
+  [30, 21, 10, 13, 25, 3, false], // W 26 = D + 1 (∂x only; the window path's forward takes the filters): taps broadcast from memory
+  [13, 17, 7, 9, 31, 8, true], // W 32, the widest the ∂x blocks take
 ];
 
 // Prints one JSON line per process: each case's ∂x (base64 float32 bytes), its deviation from the

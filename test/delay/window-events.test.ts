@@ -12,6 +12,7 @@ import { Rng } from "../../lib/random.js";
 import { Tensor } from "../../lib/tensor.js";
 import { type RefNet, refForward, refGrads } from "../../lib/selftest/delay-reference.js";
 import { maxDev } from "./max-dev.js";
+import { WINDOW_WIDTHS } from "./widths.js";
 
 const T = 29, NIN = 13, NOUT = 37;
 
@@ -41,15 +42,7 @@ function run(seed: number, D: number, sigma: number, density: number, perNeuron:
   return nnz / x.length;
 }
 
-// [name, D, σ, perNeuron]: W = min(2⌈4σ⌉ + 2, D + 1) taps.
-const widths: [string, number, number, boolean][] = [
-  ["W 6 (σ 0.5)", 25, 0.5, false],
-  ["W 8 (σ 0.7), per neuron", 12, 0.7, true],
-  ["W 12 (σ 1.2)", 20, 1.2, false],
-  ["W 14 (σ 1.5, the correlation on the expanded kernel)", 20, 1.5, false],
-  ["W 1 (σ 0, hard delays)", 9, 0, false],
-  ["W 22 (σ 2.5: filters only)", 30, 2.5, false],
-];
+const widths = WINDOW_WIDTHS;
 
 describe("DelayLinear window path: from the spikes and by the filters, both exact", () => {
   for (const [name, D, sigma, perNeuron] of widths)
