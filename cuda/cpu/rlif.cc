@@ -205,9 +205,15 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
   parallel_for(chunks, [&](size_t ch, int) {
     const LifConfig l = k::rlif_as_lif(c);
     std::vector<float> rec(H), up(H);
-    for (size_t b = ch * B / chunks; b < (ch + 1) * B / chunks; ++b) {
-      const size_t row = b * H;
-      for (int t = 0; t < c.T; ++t) {
+    const size_t b0 = ch * B / chunks, b1 = (ch + 1) * B / chunks;
+    // All the chunk's rows at step t, then step t+1: the rows' x[t], v[t] and s[t] are one
+    // contiguous run of (b1 − b0)·H floats, where one row at a time through all t touched 1 KB
+    // every N floats (a new page each step, which the hardware prefetcher does not follow):
+    // 26 → 19 ms CPU time per forward at the recurrent SHD sizes. (A software prefetch of the
+    // next step's x measured no faster on top.) Each row's arithmetic is unchanged.
+    for (int t = 0; t < c.T; ++t) {
+      for (size_t b = b0; b < b1; ++b) {
+        const size_t row = b * H;
         const size_t o = (size_t)t * N + row;
         const float* sprev = t > 0 ? s + o - N : ss + row;
         const float* uprev_v = t > 0 ? v + o - N : nullptr;
@@ -221,14 +227,15 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
           std::memcpy(up.data(), vs + row, H * sizeof(float));
         integrate_row(l, H, up.data(), x + o, rec.data(), bias_or_0.data(), p.alpha, p.theta, v + o, s + o);
       }
-      if (c.T > 0) {
-        const size_t o = (size_t)(c.T - 1) * N + row;
+    }
+    if (c.T > 0)
+      for (size_t b = b0; b < b1; ++b) {
+        const size_t row = b * H, o = (size_t)(c.T - 1) * N + row;
         for (size_t i = 0; i < H; ++i) {
           vs[row + i] = k::lif_reset(l, v[o + i], s[o + i], p.m[i]);
           ss[row + i] = s[o + i];
         }
       }
-    }
   });
 }
 
