@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "kernels/rlif.cuh"
+#include "cpu_features.h"
 #include "exp_adjoint_avx.h"
+#include "exp_adjoint_avx512.h"
 #include "output_sparse_rows.h"
 #include "packed_rows_gemm.h"
 #include "parallel.h"
@@ -71,11 +73,11 @@ void adjoint_row(size_t H, const float* __restrict theta, const float* __restric
 }
 
 // ∂α and ∂b sums of one row at step t > 0, v_post[t-1] recomputed from v[t-1].
-void param_sums_row(const LifConfig l, size_t H, const RlifParams& p, const float* __restrict lam,
-                    const float* __restrict vprev, float* __restrict da, float* __restrict db) {
+void param_sums_row(const LifConfig l, size_t H, const float* __restrict theta, const float* __restrict m,
+                    const float* __restrict lam, const float* __restrict vprev, float* __restrict da, float* __restrict db) {
   for (size_t j = 0; j < H; ++j) {
-    const float sp = k::rlif_prev_spike(vprev[j], p.theta[j]);
-    da[j] += lam[j] * k::lif_reset(l, vprev[j], sp, p.m[j]);
+    const float sp = k::rlif_prev_spike(vprev[j], theta[j]);
+    da[j] += lam[j] * k::lif_reset(l, vprev[j], sp, m[j]);
     db[j] += lam[j];
   }
 }
@@ -120,6 +122,7 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
   const size_t H = c.P, N = c.N, nb = r1 - r0;
   const int T = c.T;
   std::vector<float> q0(H), q1(H), zeros(H, 0.f);
+  const bool wide = cpu_avx512_enabled();  // exp_adjoint_avx512.h's twin (the same bits)
   for (size_t i = 0; i < H; ++i) {
     k::SgCoef q = k::surrogate_coef<K>(p.theta[i], c.sg_scale, c.sg_width);
     q0[i] = q.c0;
@@ -169,19 +172,32 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
       const float* ln = lam_next.data() + u * H;
       const float* ru = r.data() + u * H;
       const float* hu = h ? h + o : zeros.data();
-      if (l.reset == ResetMode::Zero)
-        adjoint_row<K, EXACT, ResetMode::Zero>(H, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, lu, dx + o);
-      else
-        adjoint_row<K, EXACT, ResetMode::Subtract>(H, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, lu, dx + o);
       // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
       float* dau = da.data() + u * H;
       float* dbu = db.data() + u * H;
+      const float* vp = t > 0 ? v + o - N : nullptr;
+      // The AVX-512 twin takes the first w neurons (a multiple of 16), with their ∂α, ∂b sums at
+      // t > 0; the AVX2 code the rest.
+      size_t w = 0;
+#if EXO_CPU_AVX512_SCANS
+      if constexpr (K == Surrogate::Exponential)
+        if (wide) {
+          w = H & ~size_t(15);
+          exp_adjoint_row_avx512(EXACT, l.reset, w, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, vp,
+                                 lu, dx + o, dau, dbu);
+        }
+#endif
+      if (l.reset == ResetMode::Zero)
+        adjoint_row<K, EXACT, ResetMode::Zero>(H - w, p.theta + w, p.alpha + w, p.m + w, q0.data() + w, q1.data() + w, ln + w,
+                                               ru + w, v + o + w, g + o + w, hu + w, lu + w, dx + o + w);
+      else
+        adjoint_row<K, EXACT, ResetMode::Subtract>(H - w, p.theta + w, p.alpha + w, p.m + w, q0.data() + w, q1.data() + w,
+                                                   ln + w, ru + w, v + o + w, g + o + w, hu + w, lu + w, dx + o + w);
       // Two passes over j: the dense ∂α, ∂b sums (branch-free, so the compiler vectorises them),
       // then ∂Vᵀ[j][:] += s_j·λ over the few neurons that spiked.
       const float* sprev = s0 + row;
       if (t > 0) {
-        const float* vp = v + o - N;
-        param_sums_row(l, H, p, lu, vp, dau, dbu);
+        param_sums_row(l, H - w, p.theta + w, p.m + w, lu + w, vp + w, dau + w, dbu + w);
         for_spiking(vp, p.theta, H, [&](size_t j) { axpy(1.f, lu, dwt_chunk + j * H, H); });
       } else {
         for (size_t j = 0; j < H; ++j) {

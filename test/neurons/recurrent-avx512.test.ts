@@ -1,9 +1,11 @@
-// The recurrent backward's R = Λ·V has an AVX-512 tile (cpu/packed_rows_gemm_avx512.cc) taken at
-// run time; it must give the AVX2 tile's bits. Each layer below runs once in a process with the
+// The recurrent backward's R = Λ·V has an AVX-512 tile (cpu/packed_rows_gemm_avx512.cc), and the
+// RLIF backward's exponential-surrogate step an AVX-512 row (cpu/exp_adjoint_avx512.cc), both taken
+// at run time; they must give the AVX2 code's bits. Each layer below runs once in a process with the
 // twins on (EXODUS_AVX512=1) and once with them off (0), the switch being read once per process,
 // and every output (spikes, ∂x, ∂V, each parameter's gradient, the initial state's) must be the
 // same bytes. Shapes: H = 40 (a pair of 16-column panels and a ragged single one of 8 columns)
-// with B = 130 (blocks of 8 rows and of 1), and H = 48 (a pair and a full single panel), B = 37.
+// with B = 130 (blocks of 8 rows and of 1; 32 neurons in the 16-lane row step, 8 in the AVX2 one),
+// and H = 48 (a pair and a full single panel; all 48 neurons in the 16-lane step), B = 37.
 // On a CPU without AVX-512 both processes take the AVX2 tile and the comparison is skipped.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -28,6 +30,7 @@ const { Rng } = await import(${dist("random.js")});
 const { runRecurrent } = await import(${dist("selftest/recurrent-run.js")});
 const layers = {
   "RLIF exponential": (H) => new nn.RLIF({ size: H, tauMem: 10, bias: true, learnAlpha: true, backward: "exodus", stateful: true }),
+  "RLIF exponential, zero reset": (H) => new nn.RLIF({ size: H, tauMem: 10, reset: "zero", learnAlpha: true, backward: "exodus", stateful: true }),
   "RLIF exponential slayer, zero reset": (H) => new nn.RLIF({ size: H, tauMem: 10, reset: "zero", backward: "slayer", stateful: true }),
   "RLIF triangle": (H) => new nn.RLIF({ size: H, tauMem: 10, surrogate: "triangle", backward: "exodus", stateful: true }),
   "RLIF rectangle": (H) => new nn.RLIF({ size: H, tauMem: 10, surrogate: "rectangle", backward: "exodus", stateful: true }),
@@ -44,9 +47,10 @@ for (const [H, B] of [[40, 130], [48, 37]])
     const [mean, std] = name === "RAdLIF" ? [1.5, 2] : [0.3, 0.8];
     const x = new Float32Array(T * N).map(() => mean + std * rng.normal());
     const g = rng.fillNormal(new Float32Array(T * N), 0, 1);
+    const h = rng.fillNormal(new Float32Array(T * N), 0, 0.3);  // ∂L/∂v: the λ head's h term
     const w = rng.fillNormal(new Float32Array(H * H), 0, 0.4);
     const init = [rng.fillNormal(new Float32Array(N), 0, 0.5), new Float32Array(N).map(() => (rng.uniform() < 0.2 ? 1 : 0))];
-    const r = runRecurrent(make(H), Device.cpu, { T, B, x, g, w, init: name.startsWith("RLIF") ? init : undefined });
+    const r = runRecurrent(make(H), Device.cpu, { T, B, x, g, h, w, init: name.startsWith("RLIF") ? init : undefined });
     const b64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
     out[name + " H " + H] = {
       rate: r.s.reduce((a, b) => a + b, 0) / r.s.length, maxDw: r.dw.reduce((m, d) => Math.max(m, Math.abs(d)), 0),
@@ -67,9 +71,9 @@ function run(avx512: "0" | "1") {
 }
 
 describe.skipIf(!hasAvx512)("the recurrent backward's AVX-512 tile gives the AVX2 tile's bits", () => {
-  it("every output of RLIF (three surrogates, SLAYER), RCubaLIF, RALIF and RAdLIF", () => {
+  it("every output of RLIF (three surrogates, both resets, SLAYER), RCubaLIF, RALIF and RAdLIF", () => {
     const wide = run("1"), narrow = run("0");
-    expect(Object.keys(wide).length).toBe(14);
+    expect(Object.keys(wide).length).toBe(16);
     for (const [k, a] of Object.entries(wide)) {
       const b = narrow[k];
       expect(a.rate, k).toBeGreaterThan(0.02);
