@@ -35,7 +35,8 @@ void forward_chunk(const RecurrentConfig& rc, const RecurrentParams& p, const fl
   const LifConfig l = k::rec_as_lif(rc);
   const size_t H = rc.P, N = rc.N;
   const auto prm = load_params<M>(p, H);
-  std::vector<float> rec(H);
+  std::vector<float> rec(H), spv(H);
+  std::vector<size_t> spk(H);
   const size_t nb = b1 - b0;
   std::vector<k::RecState> st(nb * H);
   for (size_t i = 0; i < nb * H; ++i) st[i] = {vs[b0 * H + i], as[b0 * H + i]};
@@ -46,11 +47,7 @@ void forward_chunk(const RecurrentConfig& rc, const RecurrentParams& p, const fl
       const size_t row = b * H, o = (size_t)t * N + row;
       k::RecState* sb = st.data() + (b - b0) * H;
       const float* sprev = t > 0 ? s + o - N : ss + row;
-      std::fill(rec.begin(), rec.end(), 0.f);
-      sparse_rows::for_nonzero(sprev, (int)H, [&](int j, float a) {
-        const float* wj = wt + (size_t)j * H;
-        for (size_t i = 0; i < H; ++i) rec[i] += a * wj[i];
-      });
+      spike_driven_sums(sprev, wt, H, spk.data(), spv.data(), rec.data());
       for (size_t i = 0; i < H; ++i) {
         const float ui = (x[o + i] + rec[i]) + (p.bias ? p.bias[i] : 0.f);
         if (u) u[o + i] = ui;

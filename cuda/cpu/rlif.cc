@@ -25,11 +25,6 @@ namespace exo {
 namespace cpu {
 namespace {
 
-// y[0..H) += a·row[0..H).
-inline void axpy(float a, const float* row, float* y, size_t H) {
-  for (size_t i = 0; i < H; ++i) y[i] += a * row[i];
-}
-
 // One step of one batch row, kept out of the scans so that its pointers can be __restrict (they
 // never alias) and the config a local copy (its branches then leave the loop): the compiler
 // vectorises them. The arithmetic is the scalar kernels'.
@@ -232,7 +227,8 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
   const size_t chunks = row_chunks(B);
   parallel_for(chunks, [&](size_t ch, int) {
     const LifConfig l = k::rlif_as_lif(c);
-    std::vector<float> rec(H), up(H);
+    std::vector<float> rec(H), up(H), spv(H);
+    std::vector<size_t> spk(H);
     const size_t b0 = ch * B / chunks, b1 = (ch + 1) * B / chunks;
     // All the chunk's rows at step t, then step t+1: the rows' x[t], v[t] and s[t] are one
     // contiguous run of (b1 − b0)·H floats, where one row at a time through all t touched 1 KB
@@ -245,8 +241,7 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
         const size_t o = (size_t)t * N + row;
         const float* sprev = t > 0 ? s + o - N : ss + row;
         const float* uprev_v = t > 0 ? v + o - N : nullptr;
-        std::fill(rec.begin(), rec.end(), 0.f);
-        sparse_rows::for_nonzero(sprev, (int)H, [&](int j, float a) { axpy(a, wt.data() + (size_t)j * H, rec.data(), H); });
+        spike_driven_sums(sprev, wt.data(), H, spk.data(), spv.data(), rec.data());
         // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0.
         if (uprev_v)
           for (size_t i = 0; i < H; ++i) up[i] = k::lif_reset(l, uprev_v[i], sprev[i], p.m[i]);
