@@ -102,8 +102,10 @@ inline void for_spiking(const float* __restrict v, const float* __restrict theta
 // With a compact surrogate, a step whose block has at most this share of its neurons inside the
 // window computes r only for those (output_sparse_rows.h); above it, the dense product pays. On the
 // recurrent SHD step (1 thread, CPU time per step, all steps one way or the other): 36 % inside,
-// 172 ms sparse / 211 dense; 61 %, 188 / 182; 90 %, 211 / 174.
-constexpr float kOutputSparseMax = 0.5f;
+// 172 ms sparse / 211 dense; 61 %, 188 / 182; 90 %, 211 / 174. With the AVX-512 tile the dense
+// product costs half as much, and the crossover moves down: the RLIF layer's backward at bench sizes,
+// 1 thread, rectangle (about 12 % inside) 51 ms sparse / 58 dense, triangle (about 35 %) 68 / 62.
+constexpr float kOutputSparseMax = 0.5f, kOutputSparseMaxWide = 0.25f;
 
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
 // step, which reads V once for the block instead of once per batch row (two 4-row tiles).
@@ -152,7 +154,7 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
         in_window[u] = n;
         count += n;
       }
-      sparse = (float)count <= kOutputSparseMax * (float)(nb * H);
+      sparse = (float)count <= (wide ? kOutputSparseMaxWide : kOutputSparseMax) * (float)(nb * H);
       if (sparse)
         for (size_t u = 0; u < nb; ++u) {
           float* ru = r.data() + u * H;
