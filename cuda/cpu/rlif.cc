@@ -103,8 +103,9 @@ inline void for_spiking(const float* __restrict v, const float* __restrict theta
 // window computes r only for those (output_sparse_rows.h); above it, the dense product pays. On the
 // recurrent SHD step (1 thread, CPU time per step, all steps one way or the other): 36 % inside,
 // 172 ms sparse / 211 dense; 61 %, 188 / 182; 90 %, 211 / 174. With the AVX-512 tile the dense
-// product costs half as much, and the crossover moves down: the RLIF layer's backward at bench sizes,
-// 1 thread, rectangle (about 12 % inside) 51 ms sparse / 58 dense, triangle (about 35 %) 68 / 62.
+// product costs half as much, and the crossover moves down: the recurrent SHD step at 1 thread
+// (CPU time), triangle (35 % inside) 110–114 ms with the output-sparse steps, 103–106 ms dense; the
+// rectangle (12 %) stays faster sparse (the layer's backward alone 51 ms against 58 dense).
 constexpr float kOutputSparseMax = 0.5f, kOutputSparseMaxWide = 0.25f;
 
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
