@@ -103,10 +103,11 @@ inline void for_spiking(const float* __restrict v, const float* __restrict theta
 // window computes r only for those (output_sparse_rows.h); above it, the dense product pays. On the
 // recurrent SHD step (1 thread, CPU time per step, all steps one way or the other): 36 % inside,
 // 172 ms sparse / 211 dense; 61 %, 188 / 182; 90 %, 211 / 174. With the AVX-512 tile the dense
-// product costs half as much, and the crossover moves down: the recurrent SHD step at 1 thread
-// (CPU time), triangle (35 % inside) 110–114 ms with the output-sparse steps, 103–106 ms dense; the
-// rectangle (12 %) stays faster sparse (the layer's backward alone 51 ms against 58 dense).
-constexpr float kOutputSparseMax = 0.5f, kOutputSparseMaxWide = 0.25f;
+// product costs half as much and the crossover is lower (the triangle step, 35 % inside, 110–114 ms
+// CPU with the output-sparse steps, 103–106 ms all dense), but the choice must not depend on the
+// instruction set: the two paths sum in different orders, and the AVX-512 twins give the AVX2
+// code's bits (cpu_features.h). So one threshold for both.
+constexpr float kOutputSparseMax = 0.5f;
 
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
 // step, which reads V once for the block instead of once per batch row (two 4-row tiles).
@@ -155,7 +156,7 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
         in_window[u] = n;
         count += n;
       }
-      sparse = (float)count <= (wide ? kOutputSparseMaxWide : kOutputSparseMax) * (float)(nb * H);
+      sparse = (float)count <= kOutputSparseMax * (float)(nb * H);
       if (sparse)
         for (size_t u = 0; u < nb; ++u) {
           float* ru = r.data() + u * H;

@@ -8,16 +8,8 @@
 // and H = 48 (a pair and a full single panel; all 48 neurons in the 16-lane step), B = 37.
 // On a CPU without AVX-512 both processes take the AVX2 tile and the comparison is skipped.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-
-const hasAvx512 = (() => {
-  try {
-    return /\bavx512f\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
-  } catch {
-    return false;
-  }
-})();
+import { hasAvx512 } from "../cpu-avx512.js";
 
 const dist = (f: string) => JSON.stringify(new URL(`../../dist/lib/${f}`, import.meta.url).pathname);
 
