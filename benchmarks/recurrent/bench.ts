@@ -4,7 +4,7 @@
 // exodus (the fused scans), exodus's own BPTT tape and, with --peer, the PyTorch autograd BPTT peer
 // of the same net (benchmarks/peers/torch_recurrent_step.py, OpenBLAS, at 1 and 2 threads, its
 // best taken), interleaved in each round so that all see the same machine load; medians and the
-// load average. Both sides run with glibc keeping freed memory (peer-conditions.ts). Peak memory:
+// load average, and each step's CPU time (all threads; less moved by the load than the clock). Both sides run with glibc keeping freed memory (peer-conditions.ts). Peak memory:
 // each exodus method once more alone in a child process (--only), the peer's own VmHWM.
 //
 // --surrogate triangle|rectangle gives the hidden layer (and the peer) a compact surrogate at its
@@ -63,9 +63,16 @@ const methods = (args.includes("--only") ? [value("only", "exodus")] : ["exodus"
 const nets = { exodus: net("exodus"), bptt: net("bptt") };
 const times: Record<string, number[]> = { exodus: [], bptt: [] };
 
+// CPU time of each step too (user + system, all threads): under shared load it moves much less
+// than the clock, so A/B comparisons on a busy machine read it alongside.
+const cpuTimes: Record<string, number[]> = { exodus: [], bptt: [] };
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 function step(name: "exodus" | "bptt"): number {
   const n = nets[name];
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = cpuNow();
   scope(() => {
     n.zeroGrad();
     const y = n.forward(input);
@@ -73,6 +80,7 @@ function step(name: "exodus" | "bptt"): number {
     n.backward(r.dy!);
     native().synchronize({ device: device.type === "cpu" ? 0 : 1, index: device.index });
   });
+  cpuTimes[name].push(cpuNow() - c0);
   return performance.now() - t0;
 }
 
@@ -96,6 +104,7 @@ const peers: Record<number, number[]> = { 1: [], 2: [] };
 const peerRuns: (Peer | { skipped: string })[] = [];
 
 for (const name of methods) step(name);
+for (const name of methods) cpuTimes[name].length = 0; // the warm-up's
 const load: number[][] = [];
 for (let r = 0; r < rounds; r++) {
   for (const name of methods) times[name].push(step(name));
@@ -146,6 +155,7 @@ const out: Record<string, unknown> = {
   shape: { T, B, in: IN, hidden: H, classes: C, inputDensity: DENSITY, neuron, surrogate }, device: String(device), threads: native().info().cpuThreads,
   hiddenSpikeRate: spikes, hiddenWindowShare: windowShare, allocator: heapConditions(), loadavgPerRound: load,
   medianMs: Object.fromEntries(methods.map((m) => [m, median(times[m])])), spreadMs: Object.fromEntries(methods.map((m) => [m, spread(times[m])])), allMs: times,
+  medianCpuMs: Object.fromEntries(methods.map((m) => [m, median(cpuTimes[m])])), allCpuMs: cpuTimes,
 };
 if (methods.length === 1) out.peakRssMiB = Math.round(peakRssMiB()); // VmHWM: getrusage's maxRSS carries the parent's over
 else {

@@ -7,10 +7,15 @@
 //
 // Each element of R is Σ_k A[r][k]·W[k][c], fused multiply-adds in order of k from zero: the order
 // of gemm()'s micro-kernel for K ≤ 256 (one K block), so results are the same as before there.
+// On a CPU with AVX-512 the panels go in pairs through an 8 x 32 tile (packed_rows_gemm_avx512.h),
+// the same sums in the same order.
 #pragma once
 #include <algorithm>
 #include <cstddef>
 #include <vector>
+
+#include "cpu_features.h"
+#include "packed_rows_gemm_avx512.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -24,7 +29,8 @@ class PackedRowsGemm {
   static constexpr size_t kNR = 16, kMR = 4;
 
   // W is K x Nc, row-major.
-  PackedRowsGemm(const float* w, size_t K, size_t Nc) : K_(K), N_(Nc), panels_((Nc + kNR - 1) / kNR) {
+  PackedRowsGemm(const float* w, size_t K, size_t Nc)
+      : K_(K), N_(Nc), panels_((Nc + kNR - 1) / kNR), wide_(cpu_avx512_enabled()) {
     packed_.assign(panels_ * K * kNR, 0.f);
     for (size_t p = 0; p < panels_; ++p)
       for (size_t k = 0; k < K; ++k)
@@ -33,6 +39,14 @@ class PackedRowsGemm {
 
   // C[rows x Nc] = A[rows x K]·W; A and C row-major with leading dimensions lda, ldc.
   void multiply(const float* A, size_t lda, size_t rows, float* C, size_t ldc) const {
+    if (wide_) {
+      for (size_t p = 0; p < panels_; p += 2) {
+        const float* b = packed_.data() + p * K_ * kNR;
+        const size_t c0 = p * kNR, nc = std::min(2 * kNR, N_ - c0);
+        packed_rows_tile_avx512(rows, K_, A, lda, b, p + 1 < panels_ ? b + K_ * kNR : nullptr, C + c0, ldc, nc);
+      }
+      return;
+    }
     for (size_t p = 0; p < panels_; ++p) {
       const float* b = packed_.data() + p * K_ * kNR;
       const size_t c0 = p * kNR, nc = std::min(kNR, N_ - c0);
@@ -51,10 +65,11 @@ class PackedRowsGemm {
   template <int R>
   void tile(const float* a, size_t lda, const float* b, float* C, size_t ldc, size_t nc) const {
     alignas(32) float out[R][kNR];
+    const size_t K = K_;  // a local: with the member, the loop reloaded its bound at every k
 #if defined(__AVX2__) && defined(__FMA__)
     __m256 acc[R][2];
     for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    for (size_t k = 0; k < K_; ++k, b += kNR) {
+    for (size_t k = 0; k < K; ++k, b += kNR) {
       const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
       for (int r = 0; r < R; ++r) {
         const __m256 ar = _mm256_broadcast_ss(a + r * lda + k);
@@ -68,7 +83,7 @@ class PackedRowsGemm {
     }
 #else
     for (int r = 0; r < R; ++r) std::fill(out[r], out[r] + kNR, 0.f);
-    for (size_t k = 0; k < K_; ++k, b += kNR)
+    for (size_t k = 0; k < K; ++k, b += kNR)
       for (int r = 0; r < R; ++r)
         for (size_t c = 0; c < kNR; ++c) out[r][c] += a[r * lda + k] * b[c];
 #endif
@@ -76,6 +91,7 @@ class PackedRowsGemm {
   }
 
   size_t K_, N_, panels_;
+  bool wide_;  // the AVX-512 tile (read once per product: the switch is fixed per process)
   std::vector<float> packed_;
 };
 

@@ -13,6 +13,7 @@
 #include "packed_rows_gemm.h"
 #include "parallel.h"
 #include "recurrent_rows.h"
+#include "sparse_rows.h"
 #include "exodus/backend.h"
 
 namespace exo {
@@ -34,29 +35,30 @@ void forward_chunk(const RecurrentConfig& rc, const RecurrentParams& p, const fl
   const LifConfig l = k::rec_as_lif(rc);
   const size_t H = rc.P, N = rc.N;
   const auto prm = load_params<M>(p, H);
-  std::vector<float> rec(H);
-  std::vector<k::RecState> st(H);
-  for (size_t b = b0; b < b1; ++b) {
-    const size_t row = b * H;
-    for (size_t i = 0; i < H; ++i) st[i] = {vs[row + i], as[row + i]};
-    for (int t = 0; t < rc.T; ++t) {
-      const size_t o = (size_t)t * N + row;
+  std::vector<float> rec(H), spv(H);
+  std::vector<size_t> spk(H);
+  const size_t nb = b1 - b0;
+  std::vector<k::RecState> st(nb * H);
+  for (size_t i = 0; i < nb * H; ++i) st[i] = {vs[b0 * H + i], as[b0 * H + i]};
+  // All the chunk's rows at step t, then step t+1 (as rlif.cc's forward): their x[t], v[t], s[t]
+  // are contiguous runs, where one row through all t touched 1 KB in a new page every step.
+  for (int t = 0; t < rc.T; ++t)
+    for (size_t b = b0; b < b1; ++b) {
+      const size_t row = b * H, o = (size_t)t * N + row;
+      k::RecState* sb = st.data() + (b - b0) * H;
       const float* sprev = t > 0 ? s + o - N : ss + row;
-      std::fill(rec.begin(), rec.end(), 0.f);
-      for (size_t j = 0; j < H; ++j)
-        if (sprev[j] != 0.f) {
-          const float a = sprev[j], *wj = wt + j * H;
-          for (size_t i = 0; i < H; ++i) rec[i] += a * wj[i];
-        }
+      spike_driven_sums(sprev, wt, H, spk.data(), spv.data(), rec.data());
       for (size_t i = 0; i < H; ++i) {
         const float ui = (x[o + i] + rec[i]) + (p.bias ? p.bias[i] : 0.f);
         if (u) u[o + i] = ui;
-        s[o + i] = M::step(l, prm[i], st[i], ui, v[o + i], aux[o + i]);
+        s[o + i] = M::step(l, prm[i], sb[i], ui, v[o + i], aux[o + i]);
       }
     }
+  for (size_t b = b0; b < b1; ++b) {
+    const size_t row = b * H;
     for (size_t i = 0; i < H; ++i) {
-      vs[row + i] = st[i].v;
-      as[row + i] = st[i].a;
+      vs[row + i] = st[(b - b0) * H + i].v;
+      as[row + i] = st[(b - b0) * H + i].a;
       if (rc.T > 0) ss[row + i] = s[(size_t)(rc.T - 1) * N + row + i];
     }
   }
@@ -107,12 +109,10 @@ void backward_rows(const RecurrentConfig& rc, const RecurrentParams& p, const st
         a.dx[o + i] = dun[i];
         db[n * H + i] += dun[i];
       }
-      for (size_t j = 0; j < H; ++j)
-        if (sp[j] != 0.f) {
-          float* dj = dwt_chunk + j * H;  // ∂Vᵀ[j][:] += s_j·∂L/∂u
-          const float s = sp[j];
-          for (size_t i = 0; i < H; ++i) dj[i] += s * dun[i];
-        }
+      sparse_rows::for_nonzero(sp.data(), (int)H, [&](int j, float s) {
+        float* dj = dwt_chunk + (size_t)j * H;  // ∂Vᵀ[j][:] += s_j·∂L/∂u
+        for (size_t i = 0; i < H; ++i) dj[i] += s * dun[i];
+      });
     }
     std::swap(du, du_next);
   }

@@ -2,7 +2,7 @@
 // the worker pool. The recurrent product of a step is a GEMV of the row's H neurons inside the
 // loop over t, never a call back to JavaScript:
 //   forward  rec = V·s[t-1] as the sum of the rows of Vᵀ whose neuron spiked (spikes are sparse,
-//            and each row of Vᵀ is contiguous);
+//            and each row of Vᵀ is contiguous; the spikes found 8 neurons per compare);
 //   backward r = Vᵀ·λ[t+1] for up to 8 batch rows at once, one small GEMM per step, and
 //            ∂V += λ[t]·s[t-1]ᵀ, again only over the neurons that spiked.
 // ∂V is accumulated per chunk of rows and the chunks are summed in order, so the result does not
@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "kernels/rlif.cuh"
+#include "cpu_features.h"
 #include "exp_adjoint_avx.h"
+#include "exp_adjoint_avx512.h"
 #include "output_sparse_rows.h"
 #include "packed_rows_gemm.h"
 #include "parallel.h"
@@ -22,11 +24,6 @@
 namespace exo {
 namespace cpu {
 namespace {
-
-// y[0..H) += a·row[0..H).
-inline void axpy(float a, const float* row, float* y, size_t H) {
-  for (size_t i = 0; i < H; ++i) y[i] += a * row[i];
-}
 
 // One step of one batch row, kept out of the scans so that its pointers can be __restrict (they
 // never alias) and the config a local copy (its branches then leave the loop): the compiler
@@ -71,11 +68,11 @@ void adjoint_row(size_t H, const float* __restrict theta, const float* __restric
 }
 
 // ∂α and ∂b sums of one row at step t > 0, v_post[t-1] recomputed from v[t-1].
-void param_sums_row(const LifConfig l, size_t H, const RlifParams& p, const float* __restrict lam,
-                    const float* __restrict vprev, float* __restrict da, float* __restrict db) {
+void param_sums_row(const LifConfig l, size_t H, const float* __restrict theta, const float* __restrict m,
+                    const float* __restrict lam, const float* __restrict vprev, float* __restrict da, float* __restrict db) {
   for (size_t j = 0; j < H; ++j) {
-    const float sp = k::rlif_prev_spike(vprev[j], p.theta[j]);
-    da[j] += lam[j] * k::lif_reset(l, vprev[j], sp, p.m[j]);
+    const float sp = k::rlif_prev_spike(vprev[j], theta[j]);
+    da[j] += lam[j] * k::lif_reset(l, vprev[j], sp, m[j]);
     db[j] += lam[j];
   }
 }
@@ -87,10 +84,29 @@ void surrogate_row(size_t H, const float* __restrict theta, const float* __restr
   for (size_t i = 0; i < H; ++i) sg[i] = k::surrogate_eval<K>(v[i], k::SgCoef{theta[i], q0[i], q1[i]});
 }
 
+// f(j) for every j with v[j] ≥ θ[j] (s[t−1] = rlif_prev_spike = 1 there, 0 elsewhere, NaN included),
+// in ascending j; 8 compares at a time, since a neuron spikes in about one step of fifty.
+template <typename F>
+inline void for_spiking(const float* __restrict v, const float* __restrict theta, size_t H, F&& f) {
+  size_t j = 0;
+#if defined(__AVX2__)
+  for (; j + 8 <= H; j += 8) {
+    unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(v + j), _mm256_loadu_ps(theta + j), _CMP_GE_OQ));
+    for (; m; m &= m - 1) f(j + (size_t)__builtin_ctz(m));
+  }
+#endif
+  for (; j < H; ++j)
+    if (k::rlif_prev_spike(v[j], theta[j]) != 0.f) f(j);
+}
+
 // With a compact surrogate, a step whose block has at most this share of its neurons inside the
 // window computes r only for those (output_sparse_rows.h); above it, the dense product pays. On the
 // recurrent SHD step (1 thread, CPU time per step, all steps one way or the other): 36 % inside,
-// 172 ms sparse / 211 dense; 61 %, 188 / 182; 90 %, 211 / 174.
+// 172 ms sparse / 211 dense; 61 %, 188 / 182; 90 %, 211 / 174. With the AVX-512 tile the dense
+// product costs half as much and the crossover is lower (the triangle step, 35 % inside, 110–114 ms
+// CPU with the output-sparse steps, 103–106 ms all dense), but the choice must not depend on the
+// instruction set: the two paths sum in different orders, and the AVX-512 twins give the AVX2
+// code's bits (cpu_features.h). So one threshold for both.
 constexpr float kOutputSparseMax = 0.5f;
 
 // Rows scanned together by the backward: r = Vᵀ·λ[t+1] for all of them is one small GEMM per
@@ -105,6 +121,7 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
   const size_t H = c.P, N = c.N, nb = r1 - r0;
   const int T = c.T;
   std::vector<float> q0(H), q1(H), zeros(H, 0.f);
+  const bool wide = cpu_avx512_enabled();  // exp_adjoint_avx512.h's twin (the same bits)
   for (size_t i = 0; i < H; ++i) {
     k::SgCoef q = k::surrogate_coef<K>(p.theta[i], c.sg_scale, c.sg_width);
     q0[i] = q.c0;
@@ -154,23 +171,33 @@ void backward_rows(const RlifConfig& c, RlifParams p, const float* g, const floa
       const float* ln = lam_next.data() + u * H;
       const float* ru = r.data() + u * H;
       const float* hu = h ? h + o : zeros.data();
-      if (l.reset == ResetMode::Zero)
-        adjoint_row<K, EXACT, ResetMode::Zero>(H, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, lu, dx + o);
-      else
-        adjoint_row<K, EXACT, ResetMode::Subtract>(H, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, lu, dx + o);
       // s[t-1] and v_post[t-1]: from v[t-1], or the initial state at t = 0.
       float* dau = da.data() + u * H;
       float* dbu = db.data() + u * H;
+      const float* vp = t > 0 ? v + o - N : nullptr;
+      // The AVX-512 twin takes the first w neurons (a multiple of 16), with their ∂α, ∂b sums at
+      // t > 0; the AVX2 code the rest.
+      size_t w = 0;
+#if EXO_CPU_AVX512_SCANS
+      if constexpr (K == Surrogate::Exponential)
+        if (wide) {
+          w = H & ~size_t(15);
+          exp_adjoint_row_avx512(EXACT, l.reset, w, p.theta, p.alpha, p.m, q0.data(), q1.data(), ln, ru, v + o, g + o, hu, vp,
+                                 lu, dx + o, dau, dbu);
+        }
+#endif
+      if (l.reset == ResetMode::Zero)
+        adjoint_row<K, EXACT, ResetMode::Zero>(H - w, p.theta + w, p.alpha + w, p.m + w, q0.data() + w, q1.data() + w, ln + w,
+                                               ru + w, v + o + w, g + o + w, hu + w, lu + w, dx + o + w);
+      else
+        adjoint_row<K, EXACT, ResetMode::Subtract>(H - w, p.theta + w, p.alpha + w, p.m + w, q0.data() + w, q1.data() + w,
+                                                   ln + w, ru + w, v + o + w, g + o + w, hu + w, lu + w, dx + o + w);
       // Two passes over j: the dense ∂α, ∂b sums (branch-free, so the compiler vectorises them),
       // then ∂Vᵀ[j][:] += s_j·λ over the few neurons that spiked.
       const float* sprev = s0 + row;
       if (t > 0) {
-        const float* vp = v + o - N;
-        param_sums_row(l, H, p, lu, vp, dau, dbu);
-        for (size_t j = 0; j < H; ++j) {
-          const float sp = k::rlif_prev_spike(vp[j], p.theta[j]);
-          if (sp != 0.f) axpy(sp, lu, dwt_chunk + j * H, H);
-        }
+        param_sums_row(l, H - w, p.theta + w, p.m + w, lu + w, vp + w, dau + w, dbu + w);
+        for_spiking(vp, p.theta, H, [&](size_t j) { axpy(1.f, lu, dwt_chunk + j * H, H); });
       } else {
         for (size_t j = 0; j < H; ++j) {
           dau[j] += lu[j] * v0[row + j];
@@ -204,16 +231,21 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
   const size_t chunks = row_chunks(B);
   parallel_for(chunks, [&](size_t ch, int) {
     const LifConfig l = k::rlif_as_lif(c);
-    std::vector<float> rec(H), up(H);
-    for (size_t b = ch * B / chunks; b < (ch + 1) * B / chunks; ++b) {
-      const size_t row = b * H;
-      for (int t = 0; t < c.T; ++t) {
+    std::vector<float> rec(H), up(H), spv(H);
+    std::vector<size_t> spk(H);
+    const size_t b0 = ch * B / chunks, b1 = (ch + 1) * B / chunks;
+    // All the chunk's rows at step t, then step t+1: the rows' x[t], v[t] and s[t] are one
+    // contiguous run of (b1 − b0)·H floats, where one row at a time through all t touched 1 KB
+    // every N floats (a new page each step, which the hardware prefetcher does not follow):
+    // 26 → 19 ms CPU time per forward at the recurrent SHD sizes. (A software prefetch of the
+    // next step's x measured no faster on top.) Each row's arithmetic is unchanged.
+    for (int t = 0; t < c.T; ++t) {
+      for (size_t b = b0; b < b1; ++b) {
+        const size_t row = b * H;
         const size_t o = (size_t)t * N + row;
         const float* sprev = t > 0 ? s + o - N : ss + row;
         const float* uprev_v = t > 0 ? v + o - N : nullptr;
-        std::fill(rec.begin(), rec.end(), 0.f);
-        for (size_t j = 0; j < H; ++j)
-          if (sprev[j] != 0.f) axpy(sprev[j], wt.data() + j * H, rec.data(), H);
+        spike_driven_sums(sprev, wt.data(), H, spk.data(), spv.data(), rec.data());
         // v_post[t-1]: recomputed from v[t-1] and s[t-1], or the state at t = 0.
         if (uprev_v)
           for (size_t i = 0; i < H; ++i) up[i] = k::lif_reset(l, uprev_v[i], sprev[i], p.m[i]);
@@ -221,14 +253,15 @@ void rlif_forward(const RlifConfig& c, const float* alpha, const float* theta, c
           std::memcpy(up.data(), vs + row, H * sizeof(float));
         integrate_row(l, H, up.data(), x + o, rec.data(), bias_or_0.data(), p.alpha, p.theta, v + o, s + o);
       }
-      if (c.T > 0) {
-        const size_t o = (size_t)(c.T - 1) * N + row;
+    }
+    if (c.T > 0)
+      for (size_t b = b0; b < b1; ++b) {
+        const size_t row = b * H, o = (size_t)(c.T - 1) * N + row;
         for (size_t i = 0; i < H; ++i) {
           vs[row + i] = k::lif_reset(l, v[o + i], s[o + i], p.m[i]);
           ss[row + i] = s[o + i];
         }
       }
-    }
   });
 }
 
