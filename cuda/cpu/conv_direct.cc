@@ -10,6 +10,7 @@
 #include <immintrin.h>
 #endif
 
+#include "conv_pixel_major.h"
 #include "exodus/backend.h"
 #include "parallel.h"
 
@@ -69,6 +70,11 @@ void block_rows(const float* wt, const float* dyp, float* dxn, const k::ConvGeom
 }  // namespace
 
 void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout, int count) {
+  if (g.w % 8 != 0) {
+    // Too narrow for 8-pixel vectors (the 4 × 4 maps): the turned-around GEMM + col2im.
+    conv_pixel_major_input_grad(w, dy, dx, g, cout, count);
+    return;
+  }
   const int C = g.c, H = g.h, W = g.w, KH = g.kh, KW = g.kw;
   // ∂y of one image, zero-padded so that every tap of every input pixel reads inside it:
   // dyp[co][iy + KH-1 - ki][ix + KW-1 - kj] = ∂y[co][iy + ph - ki][ix + pw - kj] (0 outside).
