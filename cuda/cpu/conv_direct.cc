@@ -10,7 +10,9 @@
 #include <immintrin.h>
 #endif
 
+#include "conv_direct_avx512.h"
 #include "conv_pixel_major.h"
+#include "cpu_features.h"
 #include "exodus/backend.h"
 #include "parallel.h"
 
@@ -88,6 +90,7 @@ void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k:
         for (int kj = 0; kj < KW; ++kj)
           wt[(((size_t)co * KH + ki) * KW + kj) * C + ci] = w[(((size_t)co * C + ci) * KH + ki) * KW + kj];
   const int threads = pool_threads();
+  const bool wide = cpu_avx512_enabled();
   std::vector<std::vector<float>> pads((size_t)threads, std::vector<float>((size_t)cout * plane, 0.f));
   const size_t in = (size_t)C * H * W, outp = (size_t)cout * g.ho * g.wo;
   parallel_for((size_t)count, [&](size_t n, int slot) {
@@ -97,6 +100,7 @@ void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k:
       for (int oy = 0; oy < g.ho; ++oy)
         std::memcpy(dyp + co * plane + (size_t)(oy + oy0) * X + ox0, dyn + ((size_t)co * g.ho + oy) * g.wo, sizeof(float) * g.wo);
     float* dxn = dx + n * in;
+    if (wide && conv_direct_image_avx512(wt.data(), dyp, dxn, g, cout, plane, X)) return;
     if (W % 16 == 0) block_rows<4, 2, false>(wt.data(), dyp, dxn, g, cout, plane, X);
     else if (H % 2 == 0) block_rows<4, 2, true>(wt.data(), dyp, dxn, g, cout, plane, X);
     else block_rows<8, 1, false>(wt.data(), dyp, dxn, g, cout, plane, X);
