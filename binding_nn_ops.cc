@@ -100,7 +100,7 @@ Napi::Value ConvInputGradDirect(const Napi::CallbackInfo& info) {
     exo::k::ConvGeom g = conv_geom(a);
     int cout = a.dim("cout"), n = a.dim("count");
     if (!exo::conv_direct_input_grad_fits(g))
-      a.fail("geom", "is not one the direct input gradient handles (stride 1, channels a multiple of 8, padding < kernel)");
+      a.fail("geom", "is not one the direct input gradient handles (stride 1, padding < kernel)");
     View w = a.view("w", (size_t)cout * g.ckk()), dy = a.view("dy", (size_t)n * cout * g.pixels(), w),
          dx = a.view("dx", (size_t)n * g.c * g.h * g.w, w);
     const exo::Backend& be = backend_for(a, w.dev, exo::Op::conv_direct_input_grad, "w");

@@ -99,14 +99,13 @@ export interface Conv2dGrads {
 export type InputGradPath = "auto" | "gemm" | "direct";
 
 /**
- * Whether the direct input gradient (conv_direct_input_grad, exodus/host_ops.h) handles g: stride 1, input
- * channels a multiple of 8, padding below the kernel size. It replaces GEMM + col2im there: with
- * K = Cout of 8-64 the GEMM is bound by writing and re-reading the columns; for widths not a
- * multiple of 8 (4 × 4 maps) it runs the same GEMM + col2im sums turned pixel-major, the same bits
- * (docs/performance.md).
+ * Whether the direct input gradient (conv_direct_input_grad, exodus/host_ops.h) handles g: stride 1,
+ * padding below the kernel size. It replaces GEMM + col2im there: with K = Cout of 2-64 the GEMM
+ * is bound by writing and re-reading the columns; for widths not a multiple of 8 (4 × 4 maps) it
+ * runs the same GEMM + col2im sums turned pixel-major, the same bits (docs/performance.md).
  */
 export function directInputGradFits(g: Conv2dGeometry): boolean {
-  return g.sh === 1 && g.sw === 1 && g.cin % 8 === 0 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1;
+  return g.sh === 1 && g.sw === 1 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1;
 }
 
 /**
@@ -132,7 +131,7 @@ export function conv2dBackward(
   const path = opts.inputGradPath ?? "auto";
   const hasDirect = supports("conv_direct_input_grad", x.device);
   if (path === "direct" && (!hasDirect || !directInputGradFits(g)))
-    throw new ExodusError(`conv2dBackward: the direct input gradient needs a CPU tensor, stride 1, channels a multiple of 8 and padding < kernel; received ${x.device}, ${g.cin} channels, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw}`);
+    throw new ExodusError(`conv2dBackward: the direct input gradient needs a CPU tensor, stride 1 and padding < kernel; received ${x.device}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw} with a ${g.kh}x${g.kw} kernel; leave inputGradPath at "auto" (or "gemm") for this shape`);
   const direct = dx !== undefined && (path === "direct" || (path === "auto" && hasDirect && directInputGradFits(g)));
   if (direct) n.convInputGradDirect({ w, dy, dx: dx!, geom: g, cout: g.cout, count: g.images });
   const gemmDx = direct ? undefined : dx;

@@ -25,6 +25,10 @@ const shapes = [
   [[3, 8, 4, 32], [16, 8, 3, 3], 1], [[2, 16, 3, 64], [5, 16, 3, 3], 1], [[2, 24, 6, 16], [9, 24, 3, 3], 1],
   [[2, 8, 5, 16], [4, 8, 3, 3], 1], [[3, 32, 8, 8], [64, 32, 3, 3], 1], [[2, 16, 12, 8], [3, 16, 5, 5], 2],
   [[2, 8, 6, 8], [7, 8, 3, 3], 1], [[2, 8, 10, 8], [6, 8, 3, 3], 0], [[5, 64, 4, 4], [64, 64, 3, 3], 1],
+  // channel blocks of 4, 2 and 1 (base-2 nets), each down 4 rows of 16, along rows of 32, two
+  // rows of an 8-wide image per vector, and a shape no AVX-512 block takes (8 wide, 6 high)
+  [[2, 4, 8, 16], [8, 4, 3, 3], 1], [[2, 2, 6, 32], [4, 2, 3, 3], 1], [[2, 6, 8, 8], [5, 6, 3, 3], 1],
+  [[2, 3, 16, 8], [4, 3, 3, 3], 1], [[2, 2, 6, 8], [3, 2, 3, 3], 1],
 ];
 
 // One JSON line: per shape and thread count, ∂x as base64 float32 bytes and its largest relative

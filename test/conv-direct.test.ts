@@ -40,6 +40,12 @@ describe("direct conv input gradient", () => {
     ["8 → 4 at 7×24, pad 1 (8 ch × 8 px)", [2, 8, 7, 24], [4, 8, 3, 3], 1],
     ["8 → 5 at 6×24, 5×5 kernel pad 2", [2, 8, 6, 24], [5, 8, 5, 5], 2],
     ["8 → 3 at 9×16, 3×3 kernel no padding", [4, 8, 9, 16], [3, 8, 3, 3], 0],
+    // fewer or other than 8k input channels (the base-2 nets: 2 → 4 at 32×32, 4 → 8 at 16×16)
+    ["2 → 4 at 32×32, pad 1", [3, 2, 32, 32], [4, 2, 3, 3], 1],
+    ["4 → 8 at 16×16, pad 1", [3, 4, 16, 16], [8, 4, 3, 3], 1],
+    ["6 → 5 at 5×24, pad 1 (2-channel blocks, odd height)", [2, 6, 5, 24], [5, 6, 3, 3], 1],
+    ["3 → 4 at 8×8, pad 1 (1-channel blocks)", [2, 3, 8, 8], [4, 3, 3, 3], 1],
+    ["1 → 2 at 7×16, 5×5 kernel pad 2", [2, 1, 7, 16], [2, 1, 5, 5], 2],
   ];
   for (const [what, xs, ws, pad] of shapes)
     it(`equals GEMM + col2im and a float64 reference: ${what}`, () => {
@@ -65,6 +71,7 @@ describe("direct conv input gradient", () => {
     ["8 → 24 at 5×12, 5×5 kernel pad 2", [3, 8, 5, 12], [24, 8, 5, 5], 2],
     ["16 → 7 at 6×6, no padding", [4, 16, 6, 6], [7, 16, 3, 3], 0],
     ["8 → 300 at 3×3, pad 1 (K = Cout over gemm's 256-step block)", [2, 8, 3, 3], [300, 8, 3, 3], 1],
+    ["3 → 5 at 4×4, pad 1", [6, 3, 4, 4], [5, 3, 3, 3], 1],
   ];
   for (const [what, xs, ws, pad] of narrow)
     it(`narrow images: the same bits as GEMM + col2im, and a float64 reference: ${what}`, () => {
@@ -102,7 +109,7 @@ describe("direct conv input gradient", () => {
   it("is not chosen for shapes it does not take, and refuses them when forced", () => {
     const rng = new Rng(5);
     const cases: [number[], number[], { padding?: number; stride?: number }][] = [
-      [[1, 6, 8, 8], [4, 6, 3, 3], { padding: 1 }], // channels not a multiple of 8
+      [[1, 6, 8, 8], [4, 6, 2, 2], { padding: 2 }], // padding not below a 2×2 kernel
       [[1, 8, 8, 12], [4, 8, 3, 3], { padding: 3 }], // padding not below the kernel size
       [[1, 8, 16, 16], [4, 8, 3, 3], { padding: 1, stride: 2 }], // stride 2
     ];
@@ -111,7 +118,7 @@ describe("direct conv input gradient", () => {
       const g = conv2dGeometry(x, w, o);
       expect(directInputGradFits(g)).toBe(false);
       const dy = uniform(rng, [xs[0], ws[0], g.ho, g.wo]);
-      expect(() => conv2dBackward(x, w, dy, { ...o, inputGradPath: "direct" })).toThrow(/conv2dBackward: the direct input gradient needs a CPU tensor, stride 1, channels a multiple of 8 and padding < kernel/);
+      expect(() => conv2dBackward(x, w, dy, { ...o, inputGradPath: "direct" })).toThrow(/conv2dBackward: the direct input gradient needs a CPU tensor, stride 1 and padding < kernel; received cpu, stride .* leave inputGradPath at "auto"/);
       expect(conv2dBackward(x, w, dy, o).dx!.size).toBe(x.size);
     }
   });

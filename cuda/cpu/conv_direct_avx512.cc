@@ -84,24 +84,44 @@ __attribute__((target("avx512f"))) void block_pairs_avx512(const float* wt, cons
     }
 }
 
+// The 8-wide case's shifted copies of one image's ∂y (block_pairs_avx512), built in a buffer each
+// pool thread keeps from image to image.
+const float* shifted_rows(const float* dyp, const k::ConvGeom& g, int cout, size_t plane, int X) {
+  const int Y = g.h + g.kh - 1;
+  thread_local std::vector<float> dyk;
+  dyk.resize((size_t)g.kw * cout * Y * 8);
+  for (int kj = 0; kj < g.kw; ++kj)
+    for (int co = 0; co < cout; ++co)
+      for (int y = 0; y < Y; ++y)
+        std::memcpy(dyk.data() + (((size_t)kj * cout + co) * Y + y) * 8, dyp + co * plane + (size_t)y * X + g.kw - 1 - kj,
+                    8 * sizeof(float));
+  return dyk.data();
+}
+
+// Fewer than 8 input channels in a block (the 2- and 4-channel inputs of base-2 nets): more
+// pixel vectors per block instead, so that there are still 8-16 independent accumulators.
+template <int CB>
+bool narrow_channels(const float* wt, const float* dyp, float* dxn, const k::ConvGeom& g, int cout, size_t plane, int X) {
+  if (g.w % 16 == 0 && g.h % 4 == 0) block_rows_avx512<CB, 4, true>(wt, dyp, dxn, g, cout, plane, X);
+  else if (g.w % 32 == 0) block_rows_avx512<CB, 2, false>(wt, dyp, dxn, g, cout, plane, X);
+  else if (g.w == 8 && g.h % 8 == 0) block_pairs_avx512<CB, 4>(wt, shifted_rows(dyp, g, cout, plane, X), dxn, g, cout, g.h + g.kh - 1);
+  else return false;
+  return true;
+}
+
 }  // namespace
 
 bool conv_direct_image_avx512(const float* wt, const float* dyp, float* dxn, const k::ConvGeom& g, int cout,
                               size_t plane, int X) {
-  // C is a multiple of 8 (conv_direct_input_grad_fits).
+  if (g.c % 8 != 0) {
+    if (g.c % 4 == 0) return narrow_channels<4>(wt, dyp, dxn, g, cout, plane, X);
+    if (g.c % 2 == 0) return narrow_channels<2>(wt, dyp, dxn, g, cout, plane, X);
+    return narrow_channels<1>(wt, dyp, dxn, g, cout, plane, X);
+  }
   if (g.w % 32 == 0) block_rows_avx512<8, 2, false>(wt, dyp, dxn, g, cout, plane, X);
   else if (g.w % 16 == 0 && g.h % 2 == 0) block_rows_avx512<8, 2, true>(wt, dyp, dxn, g, cout, plane, X);
-  else if (g.w == 8 && g.h % 4 == 0) {
-    const int Y = g.h + g.kh - 1;
-    thread_local std::vector<float> dyk;  // per pool thread, reused image after image
-    dyk.resize((size_t)g.kw * cout * Y * 8);
-    for (int kj = 0; kj < g.kw; ++kj)
-      for (int co = 0; co < cout; ++co)
-        for (int y = 0; y < Y; ++y)
-          std::memcpy(dyk.data() + (((size_t)kj * cout + co) * Y + y) * 8, dyp + co * plane + (size_t)y * X + g.kw - 1 - kj,
-                      8 * sizeof(float));
-    block_pairs_avx512<8, 2>(wt, dyk.data(), dxn, g, cout, Y);
-  } else return false;
+  else if (g.w == 8 && g.h % 4 == 0) block_pairs_avx512<8, 2>(wt, shifted_rows(dyp, g, cout, plane, X), dxn, g, cout, g.h + g.kh - 1);
+  else return false;
   return true;
 }
 #else

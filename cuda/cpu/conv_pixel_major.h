@@ -6,8 +6,7 @@
 namespace exo {
 namespace cpu {
 
-// dx [count, C, H, W] for dy [count, cout, Ho, Wo], w [cout, C, kh, kw]; stride 1, C a multiple
-// of 8. The same bits as GEMM (Wᵀ·dy per image) + col2im: each column element the sum over co
+// dx [count, C, H, W] for dy [count, cout, Ho, Wo], w [cout, C, kh, kw]; stride 1. The same bits as GEMM (Wᵀ·dy per image) + col2im: each column element the sum over co
 // in order, each pixel its taps added in (ki, kj) order from 0.
 void conv_pixel_major_input_grad(const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout,
                                  int count);

@@ -33,12 +33,12 @@ struct SpikeIndexBuild {
   bool complete;
 };
 
-// Whether conv_direct_input_grad handles g: stride 1, input channels a multiple of 8, padding at
-// most kernel − 1 and the output of a stride-1 convolution (widths not a multiple of 8 take the
-// pixel-major GEMM, cuda/cpu/conv_pixel_major.cc). (A precondition on the arguments, like a shape
-// check; `supports` says whether a backend has the op at all.)
+// Whether conv_direct_input_grad handles g: stride 1, padding at most kernel − 1 and the output of
+// a stride-1 convolution (widths not a multiple of 8 take the pixel-major GEMM,
+// cuda/cpu/conv_pixel_major.cc). (A precondition on the arguments, like a shape check; `supports`
+// says whether a backend has the op at all.)
 inline bool conv_direct_input_grad_fits(const k::ConvGeom& g) {
-  return g.sh == 1 && g.sw == 1 && g.c % 8 == 0 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1 &&
+  return g.sh == 1 && g.sw == 1 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1 &&
          g.ho == g.h + 2 * g.ph - g.kh + 1 && g.wo == g.w + 2 * g.pw - g.kw + 1;
 }
 
