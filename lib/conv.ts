@@ -5,12 +5,15 @@ import { ExodusError, ShapeError, shapeStr } from "./errors.js";
 import { native, shifted, supports } from "./native.js";
 import * as ops from "./ops.js";
 import { Tensor, sizeOf } from "./tensor.js";
+import { directConv2dInto } from "./conv-direct.js";
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
   /** Upper bound on the im2col workspace, in floats (default 16 Mi = 64 MiB). */
   workspace?: number;
+  /** conv2d's product: im2col + GEMM, the CPU's direct loop (lib/conv-direct.ts), or by the shape ("auto", the default). */
+  forwardPath?: InputGradPath;
 }
 
 export interface Conv2dGeometry {
@@ -69,6 +72,15 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}, bias?: Te
   const ckk = g.cin * g.kh * g.kw;
   const P = g.ho * g.wo;
   const y = Tensor.empty([...x.shape.slice(0, -3), g.cout, g.ho, g.wo], x.device);
+  if (useDirect("conv2d", opts.forwardPath, x, g)) {
+    try {
+      directConv2dInto(x, w, y, g);
+    } catch (e) {
+      y.dispose();
+      throw e;
+    }
+    return biased(y, g, bias);
+  }
   const chunk = chunkSize(g, opts.workspace);
   const cols = Tensor.empty([chunk * ckk * P], x.device);
   try {
@@ -82,11 +94,28 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}, bias?: Te
   } finally {
     cols.dispose();
   }
+  return biased(y, g, bias);
+}
+
+function biased(y: Tensor, g: Conv2dGeometry, bias?: Tensor): Tensor {
   if (bias) {
-    if (bias.size !== g.cout) throw new ShapeError(`conv2d: expected bias of ${g.cout} values, received ${shapeStr(bias.shape)}`);
+    if (bias.size !== g.cout) {
+      y.dispose();
+      throw new ShapeError(`conv2d: expected bias of ${g.cout} values, received ${shapeStr(bias.shape)}`);
+    }
     ops.add(y, bias.reshape([g.cout, 1, 1]), y);
   }
   return y;
+}
+
+/** Whether a product takes the direct loop: forced ("direct": refused where it does not fit), or by the shape on the CPU. */
+function useDirect(op: string, path: InputGradPath | undefined, x: Tensor, g: Conv2dGeometry): boolean {
+  const p = path ?? "auto";
+  if (p !== "auto" && p !== "gemm" && p !== "direct") throw new ExodusError(`${op}: expected a path "auto", "gemm" or "direct", received ${JSON.stringify(path)}`);
+  const hasDirect = supports("conv_direct_input_grad", x.device);
+  if (p === "direct" && (!hasDirect || !directInputGradFits(g)))
+    throw new ExodusError(`${op}: the direct loop needs a CPU tensor, stride 1 and padding < kernel; received ${x.device}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw} with a ${g.kh}x${g.kw} kernel; leave the path at "auto" (or "gemm") for this shape`);
+  return p === "direct" || (p === "auto" && hasDirect && directInputGradFits(g));
 }
 
 export interface Conv2dGrads {
@@ -128,11 +157,7 @@ export function conv2dBackward(
   const dw = opts.accumulate?.dw ?? Tensor.zeros(w.shape, x.device);
   const dx = opts.inputGrad === false ? undefined : Tensor.empty(x.shape, x.device);
   const weightGrad = opts.weightGrad !== false;
-  const path = opts.inputGradPath ?? "auto";
-  const hasDirect = supports("conv_direct_input_grad", x.device);
-  if (path === "direct" && (!hasDirect || !directInputGradFits(g)))
-    throw new ExodusError(`conv2dBackward: the direct input gradient needs a CPU tensor, stride 1 and padding < kernel; received ${x.device}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw} with a ${g.kh}x${g.kw} kernel; leave inputGradPath at "auto" (or "gemm") for this shape`);
-  const direct = dx !== undefined && (path === "direct" || (path === "auto" && hasDirect && directInputGradFits(g)));
+  const direct = useDirect("conv2dBackward inputGradPath", opts.inputGradPath, x, g) && dx !== undefined;
   if (direct) n.convInputGradDirect({ w, dy, dx: dx!, geom: g, cout: g.cout, count: g.images });
   const gemmDx = direct ? undefined : dx;
   // On CUDA the weight gradient of a chunk is one product summed over its images (strideC 0):

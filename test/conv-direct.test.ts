@@ -118,7 +118,7 @@ describe("direct conv input gradient", () => {
       const g = conv2dGeometry(x, w, o);
       expect(directInputGradFits(g)).toBe(false);
       const dy = uniform(rng, [xs[0], ws[0], g.ho, g.wo]);
-      expect(() => conv2dBackward(x, w, dy, { ...o, inputGradPath: "direct" })).toThrow(/conv2dBackward: the direct input gradient needs a CPU tensor, stride 1 and padding < kernel; received cpu, stride .* leave inputGradPath at "auto"/);
+      expect(() => conv2dBackward(x, w, dy, { ...o, inputGradPath: "direct" })).toThrow(/conv2dBackward inputGradPath: the direct loop needs a CPU tensor, stride 1 and padding < kernel; received cpu, stride .* leave the path at "auto"/);
       expect(conv2dBackward(x, w, dy, o).dx!.size).toBe(x.size);
     }
   });

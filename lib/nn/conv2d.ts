@@ -2,7 +2,9 @@
 // functional conv2d folds the leading dimensions), so one GEMM pass covers every time step.
 import { type LayoutOption, applyLayout } from "./layer-layout.js";
 import type { Layout } from "../layout.js";
-import { conv2d, conv2dBackward } from "../conv.js";
+import { conv2d, conv2dBackward, conv2dGeometry, directInputGradFits } from "../conv.js";
+import { keepSparseForward } from "../conv-direct.js";
+import { supports } from "../native.js";
 import { type Device, type DeviceLike, parseDevice } from "../device.js";
 import { Rng } from "../random.js";
 import { type ProductPath, checkPath, chooseSparse, convCrossover, sparseConv2d, sparseConv2dWeightGrad } from "../sparse.js";
@@ -113,9 +115,13 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     const geom = { padding: this.padding, stride: this.stride };
     const choice = chooseSparse(convCrossover(this.outChannels), this.products, x);
-    this.sparseInput = choice.sparse;
+    this.sparseInput = choice.sparse; // the weight gradient's path
     this.inputDensity = choice.density;
-    const y = choice.sparse ? sparseConv2d(x, this.weight.value, geom) : conv2d(x, this.weight.value, geom);
+    // The forward's: a narrow conv's direct loop beats the sparse forward above a few % (conv-direct.ts).
+    const g = conv2dGeometry(x, this.weight.value, geom);
+    const direct = directInputGradFits(g) && supports("conv_direct_input_grad", x.device);
+    const sparseForward = choice.sparse && (this.products === "sparse" || keepSparseForward(g, choice.density, direct));
+    const y = sparseForward ? sparseConv2d(x, this.weight.value, geom) : conv2d(x, this.weight.value, geom);
     this.releaseCache();
     const packed = this.compact ? pack(x) : undefined;
     if (packed) this.packedInput = packed;
