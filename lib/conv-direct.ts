@@ -40,14 +40,20 @@ export function directConv2dInto(x: Tensor, w: Tensor, y: Tensor, g: Conv2dGeome
 }
 
 /**
- * Below this input density the spike-sparse forward (lib/sparse.ts) beats the direct one for
- * convolutions with at most 16 output channels (break-even 1-9 % over the DVS nets' shapes at one
- * thread, CPU time; docs/performance.md); with more outputs the sparse forward's FMA rows are
- * wide enough that it wins wherever the sparse crossover chose it.
+ * Input densities from which the direct loops beat the spike-sparse products (lib/sparse.ts) for
+ * convolutions with few output channels, by product (CPU time at one thread over the DVS nets'
+ * shapes, docs/performance.md: break-even 1.9-9 % for the forward, 2-20 % for ∂W, rising with the
+ * channels). With more outputs than the last row the sparse products' FMA rows are wide enough
+ * that they win wherever the sparse crossover chose them.
  */
-export const DIRECT_OVER_SPARSE = { maxOut: 16, density: 0.02 } as const;
+export const DIRECT_OVER_SPARSE = {
+  forward: [{ maxOut: 16, density: 0.02 }],
+  weightGrad: [{ maxOut: 8, density: 0.025 }, { maxOut: 16, density: 0.06 }],
+} as const;
 
-/** Whether a forward that the sparse crossover sent to the sparse path should stay there rather than take the direct loop. */
-export function keepSparseForward(g: Conv2dGeometry, density: number | undefined, direct: boolean): boolean {
-  return !direct || density === undefined || g.cout > DIRECT_OVER_SPARSE.maxOut || density < DIRECT_OVER_SPARSE.density;
+/** Whether a product that the sparse crossover sent to the sparse path should stay there rather than take the direct loop (`direct`: the loop fits). */
+export function keepSparse(g: Conv2dGeometry, density: number | undefined, direct: boolean, product: keyof typeof DIRECT_OVER_SPARSE): boolean {
+  if (!direct || density === undefined) return true;
+  const row = DIRECT_OVER_SPARSE[product].find((r) => g.cout <= r.maxOut);
+  return !row || density < row.density;
 }

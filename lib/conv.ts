@@ -109,13 +109,13 @@ function biased(y: Tensor, g: Conv2dGeometry, bias?: Tensor): Tensor {
 }
 
 /** Whether a product takes the direct loop: forced ("direct": refused where it does not fit), or by the shape on the CPU. */
-function useDirect(op: string, path: InputGradPath | undefined, x: Tensor, g: Conv2dGeometry): boolean {
+function useDirect(op: string, path: InputGradPath | undefined, x: Tensor, g: Conv2dGeometry, fits = directInputGradFits, needs = "stride 1 and padding < kernel"): boolean {
   const p = path ?? "auto";
   if (p !== "auto" && p !== "gemm" && p !== "direct") throw new ExodusError(`${op}: expected a path "auto", "gemm" or "direct", received ${JSON.stringify(path)}`);
-  const hasDirect = supports("conv_direct_input_grad", x.device);
-  if (p === "direct" && (!hasDirect || !directInputGradFits(g)))
-    throw new ExodusError(`${op}: the direct loop needs a CPU tensor, stride 1 and padding < kernel; received ${x.device}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw} with a ${g.kh}x${g.kw} kernel; leave the path at "auto" (or "gemm") for this shape`);
-  return p === "direct" || (p === "auto" && hasDirect && directInputGradFits(g));
+  const hasDirect = supports(fits === directInputGradFits ? "conv_direct_input_grad" : "conv_direct_weight_grad", x.device);
+  if (p === "direct" && (!hasDirect || !fits(g)))
+    throw new ExodusError(`${op}: the direct loop needs a CPU tensor, ${needs}; received ${x.device}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw} with a ${g.kh}x${g.kw} kernel, output width ${g.wo}; leave the path at "auto" (or "gemm") for this shape`);
+  return p === "direct" || (p === "auto" && hasDirect && fits(g));
 }
 
 export interface Conv2dGrads {
@@ -138,6 +138,15 @@ export function directInputGradFits(g: Conv2dGeometry): boolean {
 }
 
 /**
+ * Whether the direct weight gradient (conv_direct_weight_grad, exodus/host_ops.h) handles g: stride
+ * 1, padding below the kernel size, output width a multiple of 8, kernel width 1, 3 or 5. It
+ * replaces im2col + a GEMM per image + the sum of the per-image products there.
+ */
+export function directWeightGradFits(g: Conv2dGeometry): boolean {
+  return directInputGradFits(g) && g.wo % 8 === 0 && [1, 3, 5].includes(g.kw);
+}
+
+/**
  * Gradients of conv2d given dy: dW (added into `accumulate.dw` when given) unless `weightGrad` is
  * false (then dw is returned untouched: the spike-sparse path of lib/sparse.ts computes it), dx
  * unless `inputGrad` is false, db when `bias` is true.
@@ -146,7 +155,10 @@ export function conv2dBackward(
   x: Tensor,
   w: Tensor,
   dy: Tensor,
-  opts: Conv2dOptions & { inputGrad?: boolean; weightGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor }; inputGradPath?: InputGradPath } = {},
+  opts: Conv2dOptions & {
+    inputGrad?: boolean; weightGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor };
+    inputGradPath?: InputGradPath; weightGradPath?: InputGradPath;
+  } = {},
 ): Conv2dGrads {
   const g = conv2dGeometry(x, w, opts);
   const P = g.ho * g.wo;
@@ -156,7 +168,9 @@ export function conv2dBackward(
   const n = native();
   const dw = opts.accumulate?.dw ?? Tensor.zeros(w.shape, x.device);
   const dx = opts.inputGrad === false ? undefined : Tensor.empty(x.shape, x.device);
-  const weightGrad = opts.weightGrad !== false;
+  const directW = opts.weightGrad !== false && useDirect("conv2dBackward weightGradPath", opts.weightGradPath, x, g, directWeightGradFits, "stride 1, padding < kernel, output width a multiple of 8 and kernel width 1, 3 or 5");
+  if (directW) n.convWeightGradDirect({ x, dy, dw, geom: g, cout: g.cout, count: g.images });
+  const weightGrad = opts.weightGrad !== false && !directW;
   const direct = useDirect("conv2dBackward inputGradPath", opts.inputGradPath, x, g) && dx !== undefined;
   if (direct) n.convInputGradDirect({ w, dy, dx: dx!, geom: g, cout: g.cout, count: g.images });
   const gemmDx = direct ? undefined : dx;
