@@ -1,7 +1,8 @@
 // Which optional instruction sets the CPU backend may use at run time. The addon is built for AVX2
 // (portable); a few hot loops also have an AVX-512 twin (cpu/gemm_avx512.cc, the plain LIF
 // backward in cpu/lif.cc, the delay window's ∂x block and correlation from the spikes in
-// cpu/delay_window_dx_avx512.cc and cpu/delay_window_events.cc) that computes the same operations in the same order, 16 lanes per
+// cpu/delay_window_dx_avx512.cc and cpu/delay_window_events.cc, the direct conv ∂x blocks in
+// cpu/conv_direct_avx512.cc) that computes the same operations in the same order, 16 lanes per
 // instruction, and is taken only on a CPU (and OS) with AVX-512.
 #pragma once
 
