@@ -8,7 +8,7 @@
 //   node dist/benchmarks/step/conv-paths.js [--images 4800] [--reps 3] [--out file.json]
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { conv2d, conv2dBackward } from "../../lib/conv.js";
+import { conv2d, conv2dBackward, conv2dGeometry, directWeightGradFits } from "../../lib/conv.js";
 import { Rng } from "../../lib/random.js";
 import { setCpuThreads } from "../../lib/runtime.js";
 import { sparseConv2d, sparseConv2dWeightGrad } from "../../lib/sparse.js";
@@ -60,7 +60,12 @@ for (const [ci, co, side, d] of SHAPES) {
     shape: `${ci}→${co} at ${side}×${side}`, density: d,
     forward: { gemm: best(() => conv2d(x, w, { padding: 1, forwardPath: "gemm" })), direct: best(() => conv2d(x, w, { padding: 1, forwardPath: "direct" })), sparse: best(() => sparseConv2d(x, w, { padding: 1 })) },
     inputGrad: { gemm: best(bw({ weightGrad: false, inputGradPath: "gemm" })), direct: best(bw({ weightGrad: false, inputGradPath: "direct" })) },
-    weightGrad: { gemm: best(bw({ inputGrad: false, weightGradPath: "gemm" })), direct: best(bw({ inputGrad: false, weightGradPath: "direct" })), sparse: best(() => void sparseConv2dWeightGrad(x, dy, dw, { padding: 1 })) },
+    weightGrad: {
+      gemm: best(bw({ inputGrad: false, weightGradPath: "gemm" })),
+      // (4 × 4 outputs: no direct ∂W, the output width is not a multiple of 8)
+      ...(directWeightGradFits(conv2dGeometry(x, w, { padding: 1 })) ? { direct: best(bw({ inputGrad: false, weightGradPath: "direct" })) } : {}),
+      sparse: best(() => void sparseConv2dWeightGrad(x, dy, dw, { padding: 1 })),
+    },
   };
   rows.push(row);
   const f = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
