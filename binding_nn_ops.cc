@@ -93,6 +93,22 @@ Napi::Value Col2im(const Napi::CallbackInfo& info) {
   });
 }
 
+// convWeightGradDirect({ x, dy, dw, geom, cout, count }): dw += the direct ∂W (conv_direct_weight_grad, exodus/host_ops.h)
+Napi::Value ConvWeightGradDirect(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args a(info, "convWeightGradDirect");
+    exo::k::ConvGeom g = conv_geom(a);
+    int cout = a.dim("cout"), n = a.dim("count");
+    if (!exo::conv_direct_weight_grad_fits(g))
+      a.fail("geom", "is not one the direct weight gradient handles (stride 1, padding < kernel, output width a multiple of 8, kernel width 1, 3 or 5)");
+    View x = a.view("x", (size_t)n * g.c * g.h * g.w), dy = a.view("dy", (size_t)n * cout * g.pixels(), x),
+         dw = a.view("dw", (size_t)cout * g.ckk(), x);
+    const exo::Backend& be = backend_for(a, x.dev, exo::Op::conv_direct_weight_grad, "x");
+    if (n && cout) be.conv_direct_weight_grad(x.dev.index, x.p, dy.p, dw.p, g, cout, n);
+    return info.Env().Undefined();
+  });
+}
+
 // convInputGradDirect({ w, dy, dx, geom, cout, count }): the direct ∂x (conv_direct_input_grad, exodus/host_ops.h)
 Napi::Value ConvInputGradDirect(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -100,7 +116,7 @@ Napi::Value ConvInputGradDirect(const Napi::CallbackInfo& info) {
     exo::k::ConvGeom g = conv_geom(a);
     int cout = a.dim("cout"), n = a.dim("count");
     if (!exo::conv_direct_input_grad_fits(g))
-      a.fail("geom", "is not one the direct input gradient handles (stride 1, channels and width multiples of 8, padding < kernel)");
+      a.fail("geom", "is not one the direct input gradient handles (stride 1, padding < kernel)");
     View w = a.view("w", (size_t)cout * g.ckk()), dy = a.view("dy", (size_t)n * cout * g.pixels(), w),
          dx = a.view("dx", (size_t)n * g.c * g.h * g.w, w);
     const exo::Backend& be = backend_for(a, w.dev, exo::Op::conv_direct_input_grad, "w");
@@ -343,6 +359,7 @@ void register_nn_op_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmBatched", Napi::Function::New(env, GemmBatched, "gemmBatched"));
   exports.Set("im2col", Napi::Function::New(env, Im2col, "im2col"));
   exports.Set("convInputGradDirect", Napi::Function::New(env, ConvInputGradDirect, "convInputGradDirect"));
+  exports.Set("convWeightGradDirect", Napi::Function::New(env, ConvWeightGradDirect, "convWeightGradDirect"));
   exports.Set("col2im", Napi::Function::New(env, Col2im, "col2im"));
   exports.Set("pool2d", Napi::Function::New(env, Pool2d, "pool2d"));
   exports.Set("pool2dBackward", Napi::Function::New(env, Pool2dBackward, "pool2dBackward"));

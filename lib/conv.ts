@@ -5,12 +5,15 @@ import { ExodusError, ShapeError, shapeStr } from "./errors.js";
 import { native, shifted, supports } from "./native.js";
 import * as ops from "./ops.js";
 import { Tensor, sizeOf } from "./tensor.js";
+import { directConv2dInto } from "./conv-direct.js";
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
   /** Upper bound on the im2col workspace, in floats (default 16 Mi = 64 MiB). */
   workspace?: number;
+  /** conv2d's product: im2col + GEMM, the CPU's direct loop (lib/conv-direct.ts), or by the shape ("auto", the default). */
+  forwardPath?: InputGradPath;
 }
 
 export interface Conv2dGeometry {
@@ -69,6 +72,15 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}, bias?: Te
   const ckk = g.cin * g.kh * g.kw;
   const P = g.ho * g.wo;
   const y = Tensor.empty([...x.shape.slice(0, -3), g.cout, g.ho, g.wo], x.device);
+  if (useDirect("conv2d", opts.forwardPath, x, g)) {
+    try {
+      directConv2dInto(x, w, y, g);
+    } catch (e) {
+      y.dispose();
+      throw e;
+    }
+    return biased(y, g, bias);
+  }
   const chunk = chunkSize(g, opts.workspace);
   const cols = Tensor.empty([chunk * ckk * P], x.device);
   try {
@@ -82,11 +94,28 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}, bias?: Te
   } finally {
     cols.dispose();
   }
+  return biased(y, g, bias);
+}
+
+function biased(y: Tensor, g: Conv2dGeometry, bias?: Tensor): Tensor {
   if (bias) {
-    if (bias.size !== g.cout) throw new ShapeError(`conv2d: expected bias of ${g.cout} values, received ${shapeStr(bias.shape)}`);
+    if (bias.size !== g.cout) {
+      y.dispose();
+      throw new ShapeError(`conv2d: expected bias of ${g.cout} values, received ${shapeStr(bias.shape)}`);
+    }
     ops.add(y, bias.reshape([g.cout, 1, 1]), y);
   }
   return y;
+}
+
+/** Whether a product takes the direct loop: forced ("direct": refused where it does not fit), or by the shape on the CPU. */
+function useDirect(op: string, path: InputGradPath | undefined, x: Tensor, g: Conv2dGeometry, fits = directInputGradFits, needs = "stride 1 and padding < kernel"): boolean {
+  const p = path ?? "auto";
+  if (p !== "auto" && p !== "gemm" && p !== "direct") throw new ExodusError(`${op}: expected a path "auto", "gemm" or "direct", received ${JSON.stringify(path)}`);
+  const hasDirect = supports(fits === directInputGradFits ? "conv_direct_input_grad" : "conv_direct_weight_grad", x.device);
+  if (p === "direct" && (!hasDirect || !fits(g)))
+    throw new ExodusError(`${op}: the direct loop needs a CPU tensor, ${needs}; received ${x.device}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw} with a ${g.kh}x${g.kw} kernel, output width ${g.wo}; leave the path at "auto" (or "gemm") for this shape`);
+  return p === "direct" || (p === "auto" && hasDirect && fits(g));
 }
 
 export interface Conv2dGrads {
@@ -99,13 +128,22 @@ export interface Conv2dGrads {
 export type InputGradPath = "auto" | "gemm" | "direct";
 
 /**
- * Whether the direct input gradient (conv_direct_input_grad, exodus/host_ops.h) handles g: stride 1, input
- * channels and width multiples of 8, padding below the kernel size. It replaces GEMM + col2im
- * there: with K = Cout of 8-64 the GEMM is bound by writing and re-reading the columns
- * (docs/performance.md).
+ * Whether the direct input gradient (conv_direct_input_grad, exodus/host_ops.h) handles g: stride 1,
+ * padding below the kernel size. It replaces GEMM + col2im there: with K = Cout of 2-64 the GEMM
+ * is bound by writing and re-reading the columns; for widths not a multiple of 8 (4 × 4 maps) it
+ * runs the same GEMM + col2im sums turned pixel-major, the same bits (docs/performance.md).
  */
 export function directInputGradFits(g: Conv2dGeometry): boolean {
-  return g.sh === 1 && g.sw === 1 && g.cin % 8 === 0 && g.w % 8 === 0 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1;
+  return g.sh === 1 && g.sw === 1 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1;
+}
+
+/**
+ * Whether the direct weight gradient (conv_direct_weight_grad, exodus/host_ops.h) handles g: stride
+ * 1, padding below the kernel size, output width a multiple of 8, kernel width 1, 3 or 5. It
+ * replaces im2col + a GEMM per image + the sum of the per-image products there.
+ */
+export function directWeightGradFits(g: Conv2dGeometry): boolean {
+  return directInputGradFits(g) && g.wo % 8 === 0 && [1, 3, 5].includes(g.kw);
 }
 
 /**
@@ -117,7 +155,10 @@ export function conv2dBackward(
   x: Tensor,
   w: Tensor,
   dy: Tensor,
-  opts: Conv2dOptions & { inputGrad?: boolean; weightGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor }; inputGradPath?: InputGradPath } = {},
+  opts: Conv2dOptions & {
+    inputGrad?: boolean; weightGrad?: boolean; bias?: boolean; accumulate?: { dw?: Tensor; db?: Tensor };
+    inputGradPath?: InputGradPath; weightGradPath?: InputGradPath;
+  } = {},
 ): Conv2dGrads {
   const g = conv2dGeometry(x, w, opts);
   const P = g.ho * g.wo;
@@ -127,12 +168,10 @@ export function conv2dBackward(
   const n = native();
   const dw = opts.accumulate?.dw ?? Tensor.zeros(w.shape, x.device);
   const dx = opts.inputGrad === false ? undefined : Tensor.empty(x.shape, x.device);
-  const weightGrad = opts.weightGrad !== false;
-  const path = opts.inputGradPath ?? "auto";
-  const hasDirect = supports("conv_direct_input_grad", x.device);
-  if (path === "direct" && (!hasDirect || !directInputGradFits(g)))
-    throw new ExodusError(`conv2dBackward: the direct input gradient needs a CPU tensor, stride 1, channels and width multiples of 8 and padding < kernel; received ${x.device}, ${g.cin} channels, width ${g.w}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw}`);
-  const direct = dx !== undefined && (path === "direct" || (path === "auto" && hasDirect && directInputGradFits(g)));
+  const directW = opts.weightGrad !== false && useDirect("conv2dBackward weightGradPath", opts.weightGradPath, x, g, directWeightGradFits, "stride 1, padding < kernel, output width a multiple of 8 and kernel width 1, 3 or 5");
+  if (directW) n.convWeightGradDirect({ x, dy, dw, geom: g, cout: g.cout, count: g.images });
+  const weightGrad = opts.weightGrad !== false && !directW;
+  const direct = useDirect("conv2dBackward inputGradPath", opts.inputGradPath, x, g) && dx !== undefined;
   if (direct) n.convInputGradDirect({ w, dy, dx: dx!, geom: g, cout: g.cout, count: g.images });
   const gemmDx = direct ? undefined : dx;
   // On CUDA the weight gradient of a chunk is one product summed over its images (strideC 0):

@@ -108,7 +108,7 @@ export const BACKEND_OPS = [
   "max_time_backward",
   "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "spike_index_build",
   "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
-  "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
+  "conv_direct_weight_grad", "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
   "delay_taps", "delay_dense_kernel", "delay_forward_events", "delay_corr_events", "delay_corr_dense", "delay_param_grad",
 ] as const;
 /** A table entry: one BACKEND_OPS names, or a scan model's (its name is the addon's, scanModels()). */
@@ -271,6 +271,8 @@ export interface NativeAddon extends NeuronScans {
   col2im(o: { cols: View; dx: View; geom: ConvGeom; count: number }): void;
   /** The direct ∂x of a stride-1 conv (conv_direct_input_grad, exodus/host_ops.h), without columns. */
   convInputGradDirect(o: { w: View; dy: View; dx: View; geom: ConvGeom; cout: number; count: number }): void;
+  /** dw += the direct ∂W of a stride-1 conv (conv_direct_weight_grad, exodus/host_ops.h), without columns. */
+  convWeightGradDirect(o: { x: View; dy: View; dw: View; geom: ConvGeom; cout: number; count: number }): void;
   pool2d(o: { max: boolean; x: View; y: View; indices?: Opt; geom: PoolGeom; planes: number }): void;
   pool2dBackward(o: { max: boolean; dy: View; indices?: Opt; dx: View; geom: PoolGeom; planes: number }): void;
   adamStep(o: {

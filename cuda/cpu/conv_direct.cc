@@ -1,7 +1,9 @@
 // The input gradient of a stride-1 convolution computed directly, for the small channel counts of
 // the DVS nets (conv_direct_input_grad in exodus/host_ops.h). GEMM + col2im spends most of its time writing
-// and re-reading the unrolled columns there (K = Cout is 8-64, too short to amortise them); this
-// loop keeps 8 input channels × 8 pixels in registers and reads each ∂y vector once per tap.
+// and re-reading the unrolled columns there (K = Cout is 2-64, too short to amortise them); this
+// loop keeps a block of input channels × 8-pixel vectors in registers and reads each ∂y vector
+// once per tap. With AVX-512 the blocks of conv_direct_avx512.cc (same bits); widths that are not
+// a multiple of 8 go to conv_pixel_major.cc.
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -10,6 +12,9 @@
 #include <immintrin.h>
 #endif
 
+#include "conv_direct_avx512.h"
+#include "conv_pixel_major.h"
+#include "cpu_features.h"
 #include "exodus/backend.h"
 #include "parallel.h"
 
@@ -66,9 +71,23 @@ void block_rows(const float* wt, const float* dyp, float* dxn, const k::ConvGeom
       }
 }
 
+// The AVX2 blocks for an image: CB input channels (C a multiple of it) × 2 vectors along a row
+// (W a multiple of 16) or down two rows, else × 1 vector.
+template <int CB>
+void image_blocks(const float* wt, const float* dyp, float* dxn, const k::ConvGeom& g, int cout, size_t plane, int X) {
+  if (g.w % 16 == 0) block_rows<CB, 2, false>(wt, dyp, dxn, g, cout, plane, X);
+  else if (g.h % 2 == 0) block_rows<CB, 2, true>(wt, dyp, dxn, g, cout, plane, X);
+  else block_rows<CB, 1, false>(wt, dyp, dxn, g, cout, plane, X);
+}
+
 }  // namespace
 
 void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout, int count) {
+  if (g.w % 8 != 0) {
+    // Too narrow for 8-pixel vectors (the 4 × 4 maps): the turned-around GEMM + col2im.
+    conv_pixel_major_input_grad(w, dy, dx, g, cout, count);
+    return;
+  }
   const int C = g.c, H = g.h, W = g.w, KH = g.kh, KW = g.kw;
   // ∂y of one image, zero-padded so that every tap of every input pixel reads inside it:
   // dyp[co][iy + KH-1 - ki][ix + KW-1 - kj] = ∂y[co][iy + ph - ki][ix + pw - kj] (0 outside).
@@ -82,6 +101,7 @@ void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k:
         for (int kj = 0; kj < KW; ++kj)
           wt[(((size_t)co * KH + ki) * KW + kj) * C + ci] = w[(((size_t)co * C + ci) * KH + ki) * KW + kj];
   const int threads = pool_threads();
+  const bool wide = cpu_avx512_enabled();
   std::vector<std::vector<float>> pads((size_t)threads, std::vector<float>((size_t)cout * plane, 0.f));
   const size_t in = (size_t)C * H * W, outp = (size_t)cout * g.ho * g.wo;
   parallel_for((size_t)count, [&](size_t n, int slot) {
@@ -91,9 +111,14 @@ void conv_direct_input_grad(const float* w, const float* dy, float* dx, const k:
       for (int oy = 0; oy < g.ho; ++oy)
         std::memcpy(dyp + co * plane + (size_t)(oy + oy0) * X + ox0, dyn + ((size_t)co * g.ho + oy) * g.wo, sizeof(float) * g.wo);
     float* dxn = dx + n * in;
-    if (W % 16 == 0) block_rows<4, 2, false>(wt.data(), dyp, dxn, g, cout, plane, X);
-    else if (H % 2 == 0) block_rows<4, 2, true>(wt.data(), dyp, dxn, g, cout, plane, X);
-    else block_rows<8, 1, false>(wt.data(), dyp, dxn, g, cout, plane, X);
+    if (wide && conv_direct_image_avx512(wt.data(), dyp, dxn, g, cout, plane, X)) return;
+    if (C % 8 == 0) {
+      if (W % 16 == 0) block_rows<4, 2, false>(wt.data(), dyp, dxn, g, cout, plane, X);
+      else if (H % 2 == 0) block_rows<4, 2, true>(wt.data(), dyp, dxn, g, cout, plane, X);
+      else block_rows<8, 1, false>(wt.data(), dyp, dxn, g, cout, plane, X);
+    } else if (C % 4 == 0) image_blocks<4>(wt.data(), dyp, dxn, g, cout, plane, X);
+    else if (C % 2 == 0) image_blocks<2>(wt.data(), dyp, dxn, g, cout, plane, X);
+    else image_blocks<1>(wt.data(), dyp, dxn, g, cout, plane, X);
   }, threads);
 }
 

@@ -2,8 +2,9 @@
 // (portable); a few hot loops also have an AVX-512 twin (cpu/gemm_avx512.cc, the plain LIF
 // backward in cpu/lif.cc, the delay window's ∂x block and correlation from the spikes in
 // cpu/delay_window_dx_avx512.cc and cpu/delay_window_events.cc, the recurrent backward's R = Λ·V
-// tile in cpu/packed_rows_gemm_avx512.cc and the RLIF exponential adjoint in
-// cpu/exp_adjoint_avx512.cc) that computes the same operations in the same order, 16 lanes per
+// tile in cpu/packed_rows_gemm_avx512.cc, the RLIF exponential adjoint in
+// cpu/exp_adjoint_avx512.cc, the direct conv ∂x blocks in cpu/conv_direct_avx512.cc) that
+// computes the same operations in the same order, 16 lanes per
 // instruction, and is taken only on a CPU (and OS) with AVX-512.
 #pragma once
 

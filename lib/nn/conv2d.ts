@@ -1,8 +1,10 @@
 // 2-D convolution layer over time-major spike tensors: x [T, B, C, H, W] is T·B images (the
-// functional conv2d folds the leading dimensions), so one GEMM pass covers every time step.
+// functional conv2d folds the leading dimensions), so one pass covers every time step.
 import { type LayoutOption, applyLayout } from "./layer-layout.js";
 import type { Layout } from "../layout.js";
-import { conv2d, conv2dBackward } from "../conv.js";
+import { conv2d, conv2dBackward, conv2dGeometry, directInputGradFits, directWeightGradFits } from "../conv.js";
+import { keepSparse } from "../conv-direct.js";
+import { supports } from "../native.js";
 import { type Device, type DeviceLike, parseDevice } from "../device.js";
 import { Rng } from "../random.js";
 import { type ProductPath, checkPath, chooseSparse, convCrossover, sparseConv2d, sparseConv2dWeightGrad } from "../sparse.js";
@@ -44,6 +46,7 @@ export class Conv2d extends Module {
   products: ProductPath;
   /** The density of the last forward's input when "auto" measured it. */
   inputDensity: number | undefined;
+  /** Whether the weight gradient takes the spike-sparse product (chosen in the forward, by the input's density). */
   private sparseInput = false;
   private input: Tensor | undefined;
   /** With compact (compactCaches): a spike input kept as bits instead of floats (packed.ts). */
@@ -113,9 +116,13 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     const geom = { padding: this.padding, stride: this.stride };
     const choice = chooseSparse(convCrossover(this.outChannels), this.products, x);
-    this.sparseInput = choice.sparse;
     this.inputDensity = choice.density;
-    const y = choice.sparse ? sparseConv2d(x, this.weight.value, geom) : conv2d(x, this.weight.value, geom);
+    // A narrow conv's direct loops beat the sparse products above a few % (conv-direct.ts).
+    const g = conv2dGeometry(x, this.weight.value, geom);
+    const cpu = supports("conv_direct_input_grad", x.device), forced = this.products === "sparse";
+    const sparseForward = choice.sparse && (forced || keepSparse(g, choice.density, cpu && directInputGradFits(g), "forward"));
+    this.sparseInput = choice.sparse && (forced || keepSparse(g, choice.density, cpu && directWeightGradFits(g), "weightGrad"));
+    const y = sparseForward ? sparseConv2d(x, this.weight.value, geom) : conv2d(x, this.weight.value, geom);
     this.releaseCache();
     const packed = this.compact ? pack(x) : undefined;
     if (packed) this.packedInput = packed;

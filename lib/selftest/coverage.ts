@@ -16,6 +16,7 @@ export function entryOf(fn: string, o: unknown): string | undefined {
   else if (fn === "lifBackward") name = has("poolWidth") ? "lif_backward_pool2" : "lif_backward";
   else if (fn === "alifForward") name = has("mask") ? "alif_forward_masked" : "alif_forward";
   else if (fn === "convInputGradDirect") name = "conv_direct_input_grad";
+  else if (fn === "convWeightGradDirect") name = "conv_direct_weight_grad";
   else if (fn === "scatterFramesHost") name = "scatter_frames";
   else if (fn === "scatterBatchAsync") name = "scatter_batch";
   else name = fn.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

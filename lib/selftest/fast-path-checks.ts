@@ -214,3 +214,22 @@ registerCheck({
   },
   reference: ({ x, w, dy }) => [conv2dRef(x, w, dy, cg).dx],
 });
+
+// ---- the direct conv weight gradient (added to what dw held) -------------------------------------
+const wg: ConvRefGeom = { n: 5, c: 3, h: 10, w: 16, cout: 6, kh: 3, kw: 3, s: 1, p: 1 };
+registerCheck({
+  name: `conv2d ∂W direct [${wg.n},${wg.c},${wg.h},${wg.w}] 3x3 pad 1 → ${wg.cout} channels, into a nonzero dw`,
+  group: "fast paths",
+  tolerance: 1e-5,
+  entries: ["conv_direct_weight_grad"],
+  inputs: (rng) => ({ x: noisy(rng, wg.n * wg.c * wg.h * wg.w, 0, 1), w: noisy(rng, wg.cout * wg.c * 9, 0, 0.5), dy: noisy(rng, wg.n * wg.cout * wg.h * wg.w, 0, 1), dw0: noisy(rng, wg.cout * wg.c * 9, 0, 1) }),
+  run: (d, { x, dy, dw0 }) => {
+    const dw = Tensor.from(dw0, [wg.cout, wg.c, 3, 3], d);
+    native().convWeightGradDirect({
+      x: Tensor.from(x, [wg.n, wg.c, wg.h, wg.w], d), dy: Tensor.from(dy, [wg.n, wg.cout, wg.h, wg.w], d), dw,
+      geom: { cin: wg.c, h: wg.h, w: wg.w, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 }, cout: wg.cout, count: wg.n,
+    });
+    return [dw.toArray()];
+  },
+  reference: ({ x, w, dy, dw0 }) => [conv2dRef(x, w, dy, wg).dw.map((v, i) => v + dw0[i])],
+});

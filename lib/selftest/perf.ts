@@ -146,6 +146,7 @@ const CASES: PerfCase[] = [
   { entry: "spike_index_linear_forward", label: `[${IR},${IF}]·[${IF},${IO}] at 5 %`, flops: 2 * IR * IF * IO * ID, setup: (d, r) => { const { ix } = indexOf(d, r), w = rnd(d, r, [IO, IF]), y = Tensor.empty([IR, IO], d); return () => native().spikeIndexLinearForward({ ...ix, rows: IR, inFeatures: IF, w, outFeatures: IO, y }); } },
   { entry: "spike_index_linear_weight_grad", label: `[${IO},${IR}]·[${IR},${IF}] at 5 %`, flops: 2 * IR * IF * IO * ID, setup: (d, r) => { const { ix } = indexOf(d, r), g = rnd(d, r, [IR, IO]), dw = Tensor.zeros([IO, IF], d); return () => native().spikeIndexLinearWeightGrad({ ...ix, g, rows: IR, inFeatures: IF, outFeatures: IO, dw }); } },
   { entry: "conv_direct_input_grad", label: `${imgs} x [${conv.cin},32,32] 3x3`, flops: 2 * imgs * conv.cin * cpix * cout * 9, setup: (d, r) => { const w = rnd(d, r, [cout, conv.cin, 3, 3]), dy = rnd(d, r, [imgs, cout, 32, 32]), dx = Tensor.empty([imgs, conv.cin, 32, 32], d); return () => native().convInputGradDirect({ w, dy, dx, geom: conv, cout, count: imgs }); } },
+  { entry: "conv_direct_weight_grad", label: `${imgs} x [${conv.cin},32,32] 3x3`, flops: 2 * imgs * conv.cin * cpix * cout * 9, setup: (d, r) => { const x = rnd(d, r, [imgs, conv.cin, 32, 32]), dy = rnd(d, r, [imgs, cout, 32, 32]), dw = Tensor.zeros([cout, conv.cin, 3, 3], d); return () => native().convWeightGradDirect({ x, dy, dw, geom: conv, cout, count: imgs }); } },
   ...delayCases(),
 ];
 

@@ -33,12 +33,20 @@ struct SpikeIndexBuild {
   bool complete;
 };
 
-// Whether conv_direct_input_grad handles g: stride 1, input channels and width multiples of 8,
-// padding at most kernel − 1 and the output of a stride-1 convolution. (A precondition on the
-// arguments, like a shape check; `supports` says whether a backend has the op at all.)
+// Whether conv_direct_input_grad handles g: stride 1, padding at most kernel − 1 and the output of
+// a stride-1 convolution (widths not a multiple of 8 take the pixel-major GEMM,
+// cuda/cpu/conv_pixel_major.cc). (A precondition on the arguments, like a shape check; `supports`
+// says whether a backend has the op at all.)
 inline bool conv_direct_input_grad_fits(const k::ConvGeom& g) {
-  return g.sh == 1 && g.sw == 1 && g.c % 8 == 0 && g.w % 8 == 0 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1 &&
+  return g.sh == 1 && g.sw == 1 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1 &&
          g.ho == g.h + 2 * g.ph - g.kh + 1 && g.wo == g.w + 2 * g.pw - g.kw + 1;
+}
+
+// Whether conv_direct_weight_grad handles g: stride 1, padding at most kernel − 1, the output of a
+// stride-1 convolution, output width a multiple of 8 and kernel width 1, 3 or 5.
+inline bool conv_direct_weight_grad_fits(const k::ConvGeom& g) {
+  return g.sh == 1 && g.sw == 1 && g.ph <= g.kh - 1 && g.pw <= g.kw - 1 && g.ho == g.h + 2 * g.ph - g.kh + 1 &&
+         g.wo == g.w + 2 * g.pw - g.kw + 1 && g.wo % 8 == 0 && (g.kw == 1 || g.kw == 3 || g.kw == 5);
 }
 
 }  // namespace exo
@@ -89,9 +97,16 @@ inline bool conv_direct_input_grad_fits(const k::ConvGeom& g) {
                                      const float* vals, int rows, int features, int out, float* dw),        \
     (g, offsets, cols, vals, rows, features, out, dw))                                                      \
   /* dx [count, C, H, W] = ∂conv/∂x for dy [count, cout, Ho, Wo], w [cout, C, kh, kw], where               \
-     conv_direct_input_grad_fits(g): each ∂x element the sum over (co, ki, kj) in that order of one fma;  \
-     the threads split images, so the result does not depend on the thread count. */                      \
+     conv_direct_input_grad_fits(g): each ∂x element the sum over (co, ki, kj) in that order of one fma,  \
+     or for widths not a multiple of 8 the same bits as GEMM + col2im; the threads split images, so the    \
+     result does not depend on the thread count. */                                                        \
   X(conv_direct_input_grad, (const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout,    \
                              int count),                                                                    \
     (w, dy, dx, g, cout, count))                                                                            \
+  /* dw [cout, C, kh, kw] += ∂conv/∂w for x [count, C, H, W], dy [count, cout, Ho, Wo], where              \
+     conv_direct_weight_grad_fits(g): images in kernels/sparse.cuh's fixed slices, 8 lane sums per        \
+     weight within a slice, so the result does not depend on the thread count. */                        \
+  X(conv_direct_weight_grad, (const float* x, const float* dy, float* dw, const k::ConvGeom& g, int cout,   \
+                              int count),                                                                   \
+    (x, dy, dw, g, cout, count))                                                                            \
   EXO_DELAY_HOST_OPS(X)
