@@ -10,6 +10,7 @@
 #include "kernels/lif.cuh"
 #include "dropout_factors.h"
 #include "cpu_features.h"
+#include "lif_tiles.h"
 #include "neuron_tiles.h"
 #include "exodus/backend.h"
 
@@ -76,33 +77,6 @@ inline void pool2_rows(const float* r0, const float* r1, int W, float* out) {
   }
 #endif
   for (; ox < W / 2; ++ox) out[ox] = ((((0.f + r0[2 * ox]) + r0[2 * ox + 1]) + r1[2 * ox]) + r1[2 * ox + 1]) / 4.f;
-}
-
-struct TileParams {
-  float alpha[kTile], theta[kTile], m[kTile];
-  void load(LifParams p, size_t P, size_t b, size_t e) {
-    load_tile(alpha, p.alpha, P, b, e);
-    load_tile(theta, p.theta, P, b, e);
-    load_tile(m, p.m, P, b, e);
-  }
-};
-
-// The configs' LIF (subtractive reset, single spikes, no clamp, no input scaling): with these
-// fields known at compile time the loops carry no blend per element for the other modes (GCC
-// if-converts the runtime tests on c.reset, c.has_vmin, c.norm_input into both branches and a
-// select), ~20 % fewer instructions per element in the backward. Same operations, same results.
-inline bool plain_config(const LifConfig& c) {
-  return c.reset == ResetMode::Subtract && !c.multi_spike && !c.has_vmin && !c.norm_input;
-}
-inline LifConfig local_config(const LifConfig& cfg, bool plain) {
-  LifConfig c = cfg;
-  if (plain) {
-    c.reset = ResetMode::Subtract;
-    c.multi_spike = 0;
-    c.has_vmin = 0;
-    c.norm_input = 0;
-  }
-  return c;
 }
 
 // The backward scan of the neurons [b, e) of one tile. Always inlined, so the AVX-512 twin below
@@ -210,39 +184,6 @@ void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const flo
   else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
 }
 
-// The LIF forward scan over the neurons [b, e) of one tile: the membranes into v, step t's spikes
-// into out(o) (o = t·N + b; n floats), then step(t, o, spikes) while they are in L1.
-template <bool PLAIN = false, typename Out, typename Step>
-void lif_forward_tile(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, size_t b, size_t e,
-                      Out&& out, Step&& step) {
-  const LifConfig c = local_config(cfg, PLAIN);  // local: see lif_backward_scan
-  const size_t N = c.N;
-  TileParams tp;
-  tp.load(p, c.P, b, e);
-  const size_t n = e - b;
-  float vp[kTile];
-  for (size_t j = 0; j < n; ++j) vp[j] = state[b + j];
-  for (int t = 0; t < c.T; ++t) {
-    const size_t o = (size_t)t * N + b;
-    float* s = out(o);
-    if (t + kPrefetchSteps < c.T) {
-      const size_t ahead = o + (size_t)kPrefetchSteps * N;
-      prefetch_row(x + ahead, n);
-      prefetch_row(v + ahead, n, true);
-      prefetch_row(out(ahead), n, true);
-    }
-    for (size_t j = 0; j < n; ++j) {
-      float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
-      float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
-      v[o + j] = vt;
-      s[j] = st;
-      vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
-    }
-    step(t, o, s);
-  }
-  for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
-}
-
 }  // namespace
 
 void lif_forward(const LifConfig& cfg, LifParams p, const float* x, float* state, float* s, float* v) {
@@ -261,8 +202,8 @@ void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float
     auto step = [&](int, size_t o, const float* st) {
       if (mask) pack_nonzero(st, e - b, mask + o / 8);  // the tile's spikes, still in L1
     };
-    if (plain) lif_forward_tile<true>(cfg, p, x, state, v, b, e, out, step);
-    else lif_forward_tile(cfg, p, x, state, v, b, e, out, step);
+    if (plain) lif_forward_tile<true>(cfg, p, x, rows_of(x), state, v, b, e, out, step);
+    else lif_forward_tile(cfg, p, x, rows_of(x), state, v, b, e, out, step);
   });
 }
 
@@ -286,8 +227,8 @@ void lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float*
         if (drop) dropout_factors::dropout_range(y + at, y + at, (size_t)W / 2, at, drop->p, drop->seed);
       }
     };
-    if (plain) lif_forward_tile<true>(cfg, p, x, state, v, b, e, out, step);
-    else lif_forward_tile(cfg, p, x, state, v, b, e, out, step);
+    if (plain) lif_forward_tile<true>(cfg, p, x, rows_of(x), state, v, b, e, out, step);
+    else lif_forward_tile(cfg, p, x, rows_of(x), state, v, b, e, out, step);
     for (size_t u = 0; u < n / pair; ++u) {
       double sum = 0;
       for (size_t j = u * pair; j < (u + 1) * pair; ++j) sum += cnt[j];

@@ -5,7 +5,7 @@
 // its BPTT forward recorded on a tape from independent per-step ops.
 import type { Device } from "../device.js";
 import { type BackendOp, supports } from "../native.js";
-import type { Activation, ForwardRequest, Fusion, Pool2Head, PoolDropout } from "./activation.js";
+import type { Activation, ForwardRequest, Fusion, IndexFeed, LinearTail, Pool2Head, PoolDropout } from "./activation.js";
 import { checkDropout } from "../dropout.js";
 import { ExodusError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
@@ -162,6 +162,12 @@ export abstract class NeuronLayer extends Module {
   protected abstract scanBackward(b: ScanBackward): void;
   /** The forward scan fused with AvgPool2d(2) over images of width W (y: the pooled map), where a subclass has one. */
   protected readonly pool2Scan?: (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number, dropout?: PoolDropout) => { saved: Saved; spikes: number };
+  /**
+   * The forward scan computing its input from a Linear's spike-index product (IndexFeed) row block
+   * by row block, where a subclass has one (LIF, IAF): s [T, N] the spikes, as scanForward gives
+   * them for x = the product.
+   */
+  protected readonly linearScan?: (feed: IndexFeed, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array) => Saved;
   /** Records the BPTT forward on the tape from per-step ops; writes each step's output into outRows. */
   protected abstract tapeForward(i: TapeInputs): TapeForward;
 
@@ -260,6 +266,34 @@ export abstract class NeuronLayer extends Module {
     return this.runForward(x, { W, shape: [...x.shape.slice(0, -2), H / 2, W / 2], ...(dropout && dropout.p > 0 ? { dropout } : {}) }, false);
   }
 
+  /**
+   * Whether forwardLinear can run this layer on a Linear's product of `out` features: a CPU layer
+   * with a linear scan (LIF, IAF), EXODUS or SLAYER, saving v only, out at most 512 (a tile holds
+   * whole batch rows).
+   */
+  canFuseLinear(out: number): boolean {
+    return !!this.linearScan && supports("lif_forward_linear", this.device) && this.backwardMethod !== "bptt" && this.savedPerNeuron() === 1 && out <= 512;
+  }
+
+  /**
+   * The forward on the product of the Linear before it, computed inside the scan and never stored
+   * (Sequential runs a Linear over a spike index and a LIF after it this way): the spikes and
+   * membranes equal the two layers' run one after the other, bit for bit; backward then takes
+   * ∂L/∂spikes as usual and returns ∂L/∂(the product) for the Linear's backward. With req.mask,
+   * the scan packs the spike bitmask too (when the batch rows fit whole mask bytes in a tile).
+   */
+  forwardLinear(feed: IndexFeed, req: ForwardRequest = {}): Activation {
+    const out = feed.shape[feed.shape.length - 1];
+    if (!this.canFuseLinear(out))
+      throw new ExodusError(`${this.name} forwardLinear: expected a CPU layer with a linear scan (LIF, IAF; not bptt; no learned α with normInput) and a product of at most 512 features, received ${out} features on ${this.device}`);
+    const y = Tensor.empty(feed.shape, this.device);
+    try {
+      return this.runForward(y, undefined, !!req.mask && lcm(out, 8) <= 512, false, false, feed);
+    } finally {
+      y.dispose();
+    }
+  }
+
   forward(x: Tensor): Tensor {
     return this.runForward(x, undefined, false).x;
   }
@@ -270,7 +304,10 @@ export abstract class NeuronLayer extends Module {
   }
 
   override fusion(): Fusion {
-    return { packsMask: this.packsMask, ...(this.canFuse() ? { pool2Head: this as Pool2Head } : {}) };
+    return {
+      packsMask: this.packsMask, ...(this.canFuse() ? { pool2Head: this as Pool2Head } : {}),
+      ...(this.canFuseLinear(1) ? { linearTail: this as LinearTail } : {}),
+    };
   }
 
   override get spiking(): boolean {
@@ -283,7 +320,8 @@ export abstract class NeuronLayer extends Module {
     return this.name;
   }
 
-  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean, ownsInput = false, discard = false): Activation {
+  /** With `feed`, x is the output's storage (its values unread) and the scan computes its input from the feed. */
+  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean, ownsInput = false, discard = false, feed?: IndexFeed): Activation {
     const { T, N } = timeMajor(this.name, x, this.device, this.P);
     this.dropCache();
     this.setMembrane(undefined, x.shape);
@@ -300,7 +338,7 @@ export abstract class NeuronLayer extends Module {
     // Nobody reads the output either (a checkpoint's recompute): the membrane goes over x, no spikes are
     // kept, and the output handed back is x's storage, its values undefined (ForwardRequest.discardOutput).
     const membraneOnly = over && discard && this.scanMembraneOnly !== undefined;
-    const y = over ? x.reshape(x.shape) : Tensor.empty(pooled ? pooled.shape : x.shape, x.device);
+    const y = over || feed ? x.reshape(x.shape) : Tensor.empty(pooled ? pooled.shape : x.shape, x.device);
     const final = init.map(() => Tensor.empty([N], x.device));
     const x2 = x.reshape([T, N]);
     try {
@@ -316,7 +354,8 @@ export abstract class NeuronLayer extends Module {
       } else {
         final.forEach((f, i) => f.copyFrom(init[i]));
         mask = packMask ? this.spikeMaskBuffer(T, N) : undefined;
-        const saved = membraneOnly ? this.scanMembraneOnly!(x2, final, T, N, mask) : this.scanForward(x2, y, final, T, N, mask);
+        const saved = feed ? this.linearScan!(feed, x2, final, T, N, mask)
+          : membraneOnly ? this.scanMembraneOnly!(x2, final, T, N, mask) : this.scanForward(x2, y, final, T, N, mask);
         this.cache = { T, N, shape: x.shape, init, saved };
       }
     } catch (e) {
@@ -470,6 +509,12 @@ export abstract class NeuronLayer extends Module {
     for (const p of this.learnable.values()) p.grad.dispose();
     for (const t of this.paramValues.values()) t.dispose();
   }
+}
+
+function lcm(a: number, b: number): number {
+  let [p, q] = [a, b];
+  while (q) [p, q] = [q, p % q];
+  return (a / p) * b;
 }
 
 function disposeTape(run: TapeRun): void {

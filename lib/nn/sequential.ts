@@ -92,13 +92,28 @@ export class Sequential extends Module {
     // an input this container made (or was handed to drop) is the next layer's to write over
     const owns = () => h.x !== a.x || !!req.ownsInput;
     steps.forEach((step, s) => {
-      const { pool2 } = step;
+      const { pool2, linear } = step;
+      if (linear) return this.linearStep(step.start, linear, h, pass, sub(req, step.packMask || (s === last && !!req.mask), owns(), s === last && !!req.discardOutput));
       if (pool2 && pool2.head.canFusePool2(h.x)) return pass(step.start, pool2.head.forwardPool2(h.x, pool2.dropout?.()), step.span);
       // A fused group whose input does not allow the fused scan (odd sides, W > 256) runs layer by layer.
       if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false, owns())), 1);
       else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask), owns(), s === last && !!req.discardOutput)), 1);
     });
     return h;
+  }
+
+  /**
+   * A Linear and the neuron layer after it: the neuron scan computes the product (IndexFeed) when
+   * the Linear takes its indexed path and the layer can take it, else the two run one after the
+   * other. Either way both keep their caches and run their own backward; the fused step reports
+   * its neuron layer only (the Linear's output never existed).
+   */
+  private linearStep(i: number, linear: NonNullable<PlanStep["linear"]>, h: Activation, pass: (i: number, out: Activation, span: number) => void, req: ForwardRequest): void {
+    const fed = linear.tail.canFuseLinear(linear.feed.outFeatures) ? linear.feed.forwardFeed(h) : undefined;
+    if (fed && !("y" in fed)) return pass(i + 1, linear.tail.forwardLinear(fed, req), 1);
+    const y = fed ? fed.y : this.layers[i].forwardActivation(h).x;
+    pass(i, { x: y }, 1);
+    pass(i + 1, this.layers[i + 1].forwardActivation({ x: y }, { ...req, ownsInput: true }), 1); // y is made here: the neuron layer may write over it
   }
 
   backward(dy: Tensor): Tensor {

@@ -94,4 +94,12 @@ inline bool conv_direct_input_grad_fits(const k::ConvGeom& g) {
   X(conv_direct_input_grad, (const float* w, const float* dy, float* dx, const k::ConvGeom& g, int cout,    \
                              int count),                                                                    \
     (w, dy, dx, g, cout, count))                                                                            \
+  /* Linear over a complete spike index (w [out, features], bias [out] or null) and the LIF after it, in one \
+     scan: N = B·out neurons, rows = T·B index rows; lcm(out, 8) <= 512 with a mask, else out <= 512. s, v, \
+     state and mask as lif_forward_masked writes them, equal bit for bit to spike_index_linear_forward     \
+     then lif_forward_masked; the Linear's output is never stored. */                                       \
+  X(lif_forward_linear, (const LifConfig& c, LifParams p, const int32_t* offsets, const int32_t* cols,       \
+                         const float* vals, int features, const float* w, const float* bias, int out,       \
+                         float* state, float* s, float* v, uint8_t* mask),                                  \
+    (c, p, offsets, cols, vals, features, w, bias, out, state, s, v, mask))                                 \
   EXO_DELAY_HOST_OPS(X)
