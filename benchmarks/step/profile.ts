@@ -58,14 +58,19 @@ for (let r = 0; r <= reps; r++) {
     // that ran: a fused group's time is reported on its neuron layer, 0 on the layers inside it.
     const net = model.net;
     let lap = now();
+    // A Linear whose product ran inside the LIF scan after it is not reported: 0 on it, its time on the LIF.
     const fused = new Set<number>();
+    const reported = new Set<number>();
     const h = net.forwardSteps({ x }, (i, _out, span) => {
       const at = now();
       fwd[i].push(at - lap);
       lap = at;
+      reported.add(i);
       for (let k = 1; k < span; k++) fused.add(i + k);
     }).x;
-    for (const i of fused) fwd[i].push(0);
+    names.forEach((_, i) => {
+      if (!reported.has(i)) fwd[i].push(0);
+    });
     let a = now();
     const { dy } = readoutCrossEntropy(cfg.loss.readout, h, labels);
     rest.loss.push(now() - a);
