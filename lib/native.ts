@@ -108,7 +108,7 @@ export const BACKEND_OPS = [
   "max_time_backward",
   "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "spike_index_build",
   "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
-  "lif_forward_linear",
+  "lif_forward_linear", "lif_backward_linear",
   "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
   "delay_taps", "delay_dense_kernel", "delay_forward_events", "delay_corr_events", "delay_corr_dense", "delay_param_grad",
 ] as const;
@@ -322,6 +322,11 @@ export interface NativeAddon extends NeuronScans {
   lifForwardLinear(o: LifScanConfig & {
     offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; bias?: View;
     alpha: View; theta: View; m: View; state: View; s: View; v: View; mask?: Uint8Array;
+  }): void;
+  /** Its backward (lif_backward_linear): the LIF's reverse scan, then from its ∂L/∂x in cache the Linear's: dw [out, in] and db added to, dx [rows, in] written. */
+  lifBackwardLinear(o: LifScanConfig & {
+    method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; v0: View; dv0?: Opt; dalpha?: Opt;
+    offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; dw: View; db?: View; dx?: View;
   }): void;
   /** With poolWidth (lif_backward_pool2), g is the pooled gradient [T, N/4] of the fused forward. */
   lifBackward(o: LifScanConfig & {

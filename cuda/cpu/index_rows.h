@@ -1,7 +1,8 @@
-// The spike index's row product (sparse_index.cc), shared by the Linear forward over the index and
-// the LIF scan that computes its input from the index (lif_linear.cc): one row of y = s·Wᵀ (+ b)
-// from the row's nonzeros, a block of up to 64 outputs held in vector registers across them. Both
-// call index_row_linear, so the fused scan's inputs are the Linear's outputs bit for bit.
+// The spike index's row products (sparse_index.cc), shared with the LIF scans fused with the Linear
+// before them (lif_linear.cc, lif_linear_grad.h): one row of y = s·Wᵀ (+ b), or one row's share of
+// ∂Wᵀ, from the row's nonzeros, a block of up to 64 outputs held in vector registers across them.
+// The fused forward calls index_row_linear as the Linear does, so its inputs are the Linear's
+// outputs bit for bit.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -43,6 +44,22 @@ inline void gather_block(const int32_t* c, const float* v, int n, const float* w
 #endif
 }
 
+// rows[c[k]][0..8·NB) = fma(v[k], g[0..8·NB), ·) for every nonzero k, g held in registers.
+template <int NB>
+inline void scatter_block(const int32_t* c, const float* v, int n, const float* g, float* p, int stride) {
+#if defined(__AVX2__)
+  __m256 gv[NB];
+  for (int i = 0; i < NB; ++i) gv[i] = _mm256_loadu_ps(g + 8 * i);
+  for (int k = 0; k < n; ++k) {
+    const __m256 vb = _mm256_set1_ps(v[k]);
+    float* pr = p + (size_t)c[k] * stride;
+    for (int i = 0; i < NB; ++i) _mm256_storeu_ps(pr + 8 * i, _mm256_fmadd_ps(vb, gv[i], _mm256_loadu_ps(pr + 8 * i)));
+  }
+#else
+  for (int k = 0; k < n; ++k) fma_row(p + (size_t)c[k] * stride, v[k], g, 8 * NB);
+#endif
+}
+
 // gather_block / scatter_block for a width that is a multiple of 8 and at most kBlock.
 #define EXO_BY_BLOCKS(width, call) \
   switch ((width) / 8) {           \
@@ -77,6 +94,19 @@ inline void index_row_linear(const int32_t* c, const float* v, int n, const floa
   }
 }
 #undef EXO_GATHER
+
+#define EXO_SCATTER(NB) scatter_block<NB>(c, v, n, gr + o0, p + o0, out)
+// p[c[k], 0..out) += v[k]·gr[0..out) for a row's n nonzeros (c, v): its share of ∂Wᵀ [features, out].
+inline void index_row_weight_grad(const int32_t* c, const float* v, int n, const float* gr, int out, float* p) {
+  int o0 = 0;
+  while (out - o0 >= 8) {
+    const int width = std::min(kBlock, (out - o0) / 8 * 8);
+    EXO_BY_BLOCKS(width, EXO_SCATTER)
+    o0 += width;
+  }
+  for (int k = 0; k < n && o0 < out; ++k) fma_row(p + (size_t)c[k] * out + o0, v[k], gr + o0, out - o0);
+}
+#undef EXO_SCATTER
 
 }  // namespace index_rows
 }  // namespace cpu

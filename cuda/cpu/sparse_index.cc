@@ -17,23 +17,6 @@ namespace exo {
 namespace cpu {
 namespace {
 using namespace sparse_rows;
-using index_rows::kBlock;
-
-// rows[c[k]][0..8·NB) = fma(v[k], g[0..8·NB), ·) for every nonzero k, g held in registers.
-template <int NB>
-inline void scatter_block(const int32_t* c, const float* v, int n, const float* g, float* p, int stride) {
-#if defined(__AVX2__)
-  __m256 gv[NB];
-  for (int i = 0; i < NB; ++i) gv[i] = _mm256_loadu_ps(g + 8 * i);
-  for (int k = 0; k < n; ++k) {
-    const __m256 vb = _mm256_set1_ps(v[k]);
-    float* pr = p + (size_t)c[k] * stride;
-    for (int i = 0; i < NB; ++i) _mm256_storeu_ps(pr + 8 * i, _mm256_fmadd_ps(vb, gv[i], _mm256_loadu_ps(pr + 8 * i)));
-  }
-#else
-  for (int k = 0; k < n; ++k) fma_row(p + (size_t)c[k] * stride, v[k], g, 8 * NB);
-#endif
-}
 
 }  // namespace
 
@@ -220,16 +203,7 @@ void spike_index_linear_weight_grad(const float* g, const int32_t* offsets, cons
       const float* v = vals + offsets[r];
       const int n = offsets[r + 1] - offsets[r];
       if (!n) continue;
-      const float* gr = g + (size_t)r * out;
-      int o0 = 0;
-      while (out - o0 >= 8) {
-        const int width = std::min(kBlock, (out - o0) / 8 * 8);
-#define EXO_SCATTER(NB) scatter_block<NB>(c, v, n, gr + o0, p + o0, out)
-        EXO_BY_BLOCKS(width, EXO_SCATTER)
-#undef EXO_SCATTER
-        o0 += width;
-      }
-      for (int k = 0; k < n && o0 < out; ++k) fma_row(p + (size_t)c[k] * out + o0, v[k], gr + o0, out - o0);
+      index_rows::index_row_weight_grad(c, v, n, g + (size_t)r * out, out, p);
     }
   });
   add_slices(part, slices, features, out, dw);

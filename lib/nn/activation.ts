@@ -63,6 +63,20 @@ export interface IndexFeed {
   readonly weight: Tensor;
   readonly bias?: Tensor;
   readonly shape: readonly number[];
+  /** The Linear's side of a backward taken in the neuron layer's reverse scan; undefined once the Linear ran another forward. */
+  grad(): FeedGrad | undefined;
+}
+
+/** What the neuron layer needs to take the Linear's backward in its own reverse scan (LinearTail.backwardLinear). */
+export interface FeedGrad {
+  readonly index: SpikeIndex;
+  readonly weight: Tensor;
+  /** Added to: ∂L/∂W [out, in], ∂L/∂b [out]. */
+  readonly weightGrad: Tensor;
+  readonly biasGrad?: Tensor;
+  readonly inFeatures: number;
+  /** Whether the Linear computes ∂L/∂(its input) (false for a network's first layer). */
+  readonly inputGrad: boolean;
 }
 
 /** A Linear that can hand its product to the neuron layer after it (Linear.forwardFeed). */
@@ -78,6 +92,12 @@ export interface LinearTail {
   canFuseLinear(out: number): boolean;
   /** The forward on the feed's product (with req.mask, packing the spike bitmask too); equal bit for bit to the layers run one after the other. */
   forwardLinear(feed: IndexFeed, req?: ForwardRequest): Activation;
+  /**
+   * After forwardLinear: this layer's backward and the Linear's in one reverse scan (∂L/∂x never
+   * stored), returning ∂L/∂(the Linear's input), or an empty tensor [0] when the Linear takes no
+   * input gradient; undefined when it cannot (then run its backward, then the Linear's).
+   */
+  backwardLinear(dy: Tensor): Tensor | undefined;
 }
 
 /**

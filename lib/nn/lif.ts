@@ -8,7 +8,7 @@ import { type DeviceLike, parseDevice } from "../device.js";
 import { type LifScanConfig, codes, native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
 import { retain } from "./module.js";
-import type { IndexFeed } from "./activation.js";
+import type { FeedGrad, IndexFeed } from "./activation.js";
 import { NeuronLayer, type PoolDropout, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite,
@@ -138,6 +138,15 @@ export class LIF extends NeuronLayer {
     });
     this.setMembrane(v, feed.shape);
     return { v, x: undefined };
+  };
+
+  protected override readonly linearBackwardScan = (b: Omit<ScanBackward, "dx"> & { dx?: Tensor }, lin: FeedGrad): void => {
+    native().lifBackwardLinear({
+      ...this.config(b.T, b.N), method: codes().grad[this.backwardMethod as "exodus" | "slayer"], alpha: this.alpha, theta: this.threshold,
+      m: this.resetAmount, g: b.g, v: b.saved.v!, v0: b.init[0], dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha,
+      ...lin.index.arrays("LIF backwardLinear"), w: lin.weight, outFeatures: lin.weight.shape[0], dw: lin.weightGrad,
+      ...(lin.biasGrad ? { db: lin.biasGrad } : {}), ...(b.dx ? { dx: b.dx } : {}),
+    });
   };
 
   protected override readonly pool2Scan = (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number, dropout?: PoolDropout) => {

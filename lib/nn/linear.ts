@@ -10,7 +10,7 @@ import { Rng } from "../random.js";
 import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
-import { type Activation, type Fusion, type IndexFeed, NO_FUSION } from "./activation.js";
+import { type Activation, type FeedGrad, type Fusion, type IndexFeed, NO_FUSION } from "./activation.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
 import { f32 } from "../nir/hdf5.js";
@@ -137,7 +137,18 @@ export class Linear extends Module {
     if (!this.indexed) return { y: this.complete(a.x, x2) };
     this.input?.dispose();
     this.input = keep(x2);
-    return { index: this.index, weight: this.weight.value, ...(this.bias ? { bias: this.bias.value } : {}), shape: [...a.x.shape.slice(0, -1), this.outFeatures] };
+    const index = this.index;
+    return {
+      index, weight: this.weight.value, ...(this.bias ? { bias: this.bias.value } : {}), shape: [...a.x.shape.slice(0, -1), this.outFeatures],
+      grad: () => (this.indexed && this.input && this.index === index ? this.feedGrad() : undefined),
+    };
+  }
+
+  private feedGrad(): FeedGrad {
+    return {
+      index: this.index, weight: this.weight.value, weightGrad: this.weight.grad, ...(this.bias ? { biasGrad: this.bias.grad } : {}),
+      inFeatures: this.inFeatures, inputGrad: this.inputGrad,
+    };
   }
 
   /** Checks x, chooses the product's path (indexing x when sparse) and returns x as rows [rows, in]. */

@@ -5,7 +5,7 @@
 // its BPTT forward recorded on a tape from independent per-step ops.
 import type { Device } from "../device.js";
 import { type BackendOp, supports } from "../native.js";
-import type { Activation, ForwardRequest, Fusion, IndexFeed, LinearTail, Pool2Head, PoolDropout } from "./activation.js";
+import type { Activation, FeedGrad, ForwardRequest, Fusion, IndexFeed, LinearTail, Pool2Head, PoolDropout } from "./activation.js";
 import { checkDropout } from "../dropout.js";
 import { ExodusError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
@@ -40,6 +40,8 @@ interface Cache {
   init: Tensor[];
   saved?: Saved;
   tape?: TapeRun;
+  /** The Linear product the forward computed in its scan (forwardLinear). */
+  feed?: IndexFeed;
 }
 
 export abstract class NeuronLayer extends Module {
@@ -168,6 +170,11 @@ export abstract class NeuronLayer extends Module {
    * them for x = the product.
    */
   protected readonly linearScan?: (feed: IndexFeed, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array) => Saved;
+  /**
+   * Its backward scan taking the Linear's backward too (backwardLinear): b.dx is ∂L/∂(the Linear's
+   * input) [T·B, in] to write, or undefined when the Linear takes none.
+   */
+  protected readonly linearBackwardScan?: (b: Omit<ScanBackward, "dx"> & { dx?: Tensor }, lin: FeedGrad) => void;
   /** Records the BPTT forward on the tape from per-step ops; writes each step's output into outRows. */
   protected abstract tapeForward(i: TapeInputs): TapeForward;
 
@@ -356,7 +363,7 @@ export abstract class NeuronLayer extends Module {
         mask = packMask ? this.spikeMaskBuffer(T, N) : undefined;
         const saved = feed ? this.linearScan!(feed, x2, final, T, N, mask)
           : membraneOnly ? this.scanMembraneOnly!(x2, final, T, N, mask) : this.scanForward(x2, y, final, T, N, mask);
-        this.cache = { T, N, shape: x.shape, init, saved };
+        this.cache = { T, N, shape: x.shape, init, saved, ...(feed ? { feed } : {}) };
       }
     } catch (e) {
       y.dispose();
@@ -418,6 +425,40 @@ export abstract class NeuronLayer extends Module {
    */
   protected readonly scanWritesOverG: boolean = false;
 
+  backwardLinear(dy: Tensor): Tensor | undefined {
+    const c = this.cache;
+    const lin = c?.feed && this.linearBackwardScan ? c.feed.grad() : undefined;
+    if (!c || !lin || c.tape || c.pooled) return undefined;
+    sameShape(`${this.name} backward dy`, dy, c.shape);
+    const { T, N } = c;
+    const dx = Tensor.empty(lin.inputGrad ? [...c.shape.slice(0, -1), lin.inFeatures] : [0], this.device);
+    const g = dy.reshape([T, N]);
+    try {
+      this.withGrads(N, (stateGrads, paramGrads) =>
+        this.linearBackwardScan!({ T, N, g, saved: c.saved!, init: c.init, stateGrads, paramGrads, ...(lin.inputGrad ? { dx } : {}) }, lin));
+    } catch (e) {
+      dx.dispose();
+      throw e;
+    } finally {
+      g.dispose();
+    }
+    return dx;
+  }
+
+  /** Runs a native backward scan with fresh state gradients and per-neuron parameter gradients, then sums the latter into the parameters. */
+  private withGrads(N: number, scan: (stateGrads: Tensor[], paramGrads: Record<string, Tensor | null>) => void): void {
+    for (const t of this._stateGrads ?? []) t.dispose();
+    this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
+    const paramGrads: Record<string, Tensor | null> = {};
+    for (const k of this.paramValues.keys()) paramGrads[k] = this.learns(k) ? Tensor.empty([N], this.device) : null;
+    try {
+      scan(this._stateGrads, paramGrads);
+      for (const [k, pg] of Object.entries(paramGrads)) if (pg) this.addParamGrad(k, pg, N);
+    } finally {
+      for (const pg of Object.values(paramGrads)) pg?.dispose();
+    }
+  }
+
   private backwardInto(dy: Tensor, opts: { dv?: Tensor }, owned: boolean): Tensor {
     const c = this.cache;
     if (!c) noForward(this.name);
@@ -426,22 +467,16 @@ export abstract class NeuronLayer extends Module {
     const { T, N } = c;
     const over = owned && this.scanWritesOverG && !c.tape && !c.pooled && !this.device.isCuda && dy.sole;
     const dx = over ? dy.reshape(c.shape) : Tensor.empty(c.shape, this.device);
-    for (const t of this._stateGrads ?? []) t.dispose();
-    this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
     const g = dy.reshape(c.pooled ? [T, N / 4] : [T, N]);
     const h = opts.dv?.reshape([T, N]);
     try {
-      if (c.tape) this.backwardTape(c, c.tape, g, h, dx);
-      else {
-        const paramGrads: Record<string, Tensor | null> = {};
-        for (const k of this.paramValues.keys()) paramGrads[k] = this.learns(k) ? Tensor.empty([N], this.device) : null;
-        try {
-          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads: this._stateGrads, paramGrads, ...(c.pooled ? { poolWidth: c.pooled.W, poolDropout: c.pooled.dropout } : {}) });
-          for (const [k, pg] of Object.entries(paramGrads)) if (pg) this.addParamGrad(k, pg, N);
-        } finally {
-          for (const pg of Object.values(paramGrads)) pg?.dispose();
-        }
-      }
+      if (c.tape) {
+        for (const t of this._stateGrads ?? []) t.dispose();
+        this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
+        this.backwardTape(c, c.tape, g, h, dx);
+      } else
+        this.withGrads(N, (stateGrads, paramGrads) =>
+          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads, paramGrads, ...(c.pooled ? { poolWidth: c.pooled.W, poolDropout: c.pooled.dropout } : {}) }));
     } catch (e) {
       dx.dispose();
       throw e;

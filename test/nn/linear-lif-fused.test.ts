@@ -1,9 +1,10 @@
-// A Linear over a spike index and the LIF/IAF after it run as one scan (lif_forward_linear,
-// Sequential's Linear → neuron step): the scan computes the product row block by row block and
-// never stores it. Its spikes, membranes, spike bitmask, final state and every gradient must equal,
-// bit for bit, the same layers run one by one (each Linear's product stored, then scanned), at
-// random inputs, ragged batches, widths that are and are not multiples of 8, 1 and 2 threads, and
-// with the compact surrogates and SLAYER; options the fused scan cannot take fall back.
+// A Linear over a spike index and the LIF/IAF after it run as one step (Sequential's Linear →
+// neuron step): the forward scan computes the product row block by row block and never stores it
+// (lif_forward_linear); the reverse scan takes the Linear's backward from ∂L/∂x in cache
+// (lif_backward_linear). The spikes, membranes and the input gradient must equal, bit for bit,
+// the same layers run one by one; ∂W and ∂b, summed in another order, must be near their float64
+// sums and the same at 1 and 2 threads. Random inputs, ragged batches, widths that are and are not
+// multiples of 8, the compact surrogates and SLAYER; options the fused scans cannot take fall back.
 import { afterAll, describe, expect, it } from "vitest";
 import { IAF, LIF, type LIFOptions } from "../../lib/nn/lif.js";
 import { Linear } from "../../lib/nn/linear.js";
@@ -41,8 +42,11 @@ interface Run {
   out: Float32Array;
   hidden: Float32Array[];
   membranes: Float32Array[];
-  grads: Float32Array[];
+  /** Per layer, its parameters' gradients. */
+  grads: Float32Array[][];
   dx: Float32Array;
+  /** Layer by layer only: each Linear's input and the ∂L/∂y its backward took, for the float64 reference. */
+  linears: { i: number; x: Float32Array; dy: Float32Array; layer: Linear }[];
 }
 
 /** Forward and backward of the net, as the Sequential's plan runs it or one layer at a time. */
@@ -51,6 +55,7 @@ function run(layers: Module[], x: Tensor, dy: Tensor, fused: boolean): Run {
     const hidden: Float32Array[] = [];
     let y: Tensor;
     const net = new Sequential(...layers);
+    const inputs: Float32Array[] = [];
     if (fused) {
       y = net.forwardSteps({ x }, (i, out) => {
         if (layers[i] instanceof LIF) hidden.push(out.x.toArray());
@@ -58,26 +63,66 @@ function run(layers: Module[], x: Tensor, dy: Tensor, fused: boolean): Run {
     } else {
       y = x;
       for (const l of layers) {
+        inputs.push(y.toArray());
         y = l.forward(y);
         if (l instanceof LIF) hidden.push(y.toArray());
       }
     }
     const membranes = layers.filter((l): l is LIF => l instanceof LIF).map((l) => l.membrane!.toArray());
     let g = dy;
+    const linears: Run["linears"] = [];
     if (fused) g = net.backward(dy);
-    else for (let i = layers.length - 1; i >= 0; i--) g = layers[i].backward(g);
-    const grads = layers.flatMap((l) => l.parameters().map((p) => p.grad.toArray()));
-    return { out: y.toArray(), hidden, membranes, grads, dx: g.toArray() };
+    else
+      for (let i = layers.length - 1; i >= 0; i--) {
+        const l = layers[i];
+        if (l instanceof Linear) linears.unshift({ i, x: inputs[i], dy: g.toArray(), layer: l });
+        g = l.backward(g);
+      }
+    const grads = layers.map((l) => l.parameters().map((p) => p.grad.toArray()));
+    return { out: y.toArray(), hidden, membranes, grads, dx: g.toArray(), linears };
   });
 }
 
-function expectSame(a: Run, b: Run, what: string): void {
-  const eq = (p: Float32Array, q: Float32Array, k: string) => expect(Buffer.from(p.buffer).equals(Buffer.from(q.buffer)), `${what}: ${k}`).toBe(true);
-  eq(a.out, b.out, "output");
-  a.hidden.forEach((h, i) => eq(h, b.hidden[i], `spikes of neuron layer ${i}`));
-  a.membranes.forEach((m, i) => eq(m, b.membranes[i], `membrane of neuron layer ${i}`));
-  a.grads.forEach((g, i) => eq(g, b.grads[i], `parameter gradient ${i}`));
-  eq(a.dx, b.dx, "input gradient");
+const same = (p: Float32Array, q: Float32Array) => p.length === q.length && Buffer.from(p.buffer, p.byteOffset, p.byteLength).equals(Buffer.from(q.buffer, q.byteOffset, q.byteLength));
+
+/** The forward (spikes, membranes, output) and the input gradient bit for bit; the parameter gradients too when `grads`. */
+function expectSame(a: Run, b: Run, what: string, grads = true): void {
+  expect(same(a.out, b.out), `${what}: output`).toBe(true);
+  a.hidden.forEach((h, i) => expect(same(h, b.hidden[i]), `${what}: spikes of neuron layer ${i}`).toBe(true));
+  a.membranes.forEach((m, i) => expect(same(m, b.membranes[i]), `${what}: membrane of neuron layer ${i}`).toBe(true));
+  expect(same(a.dx, b.dx), `${what}: input gradient`).toBe(true);
+  if (grads) a.grads.flat().forEach((g, i) => expect(same(g, b.grads.flat()[i]), `${what}: parameter gradient ${i}`).toBe(true));
+}
+
+/**
+ * Each Linear's ∂W and ∂b of `run` against the float64 sums Σ_rows ∂y ⊗ x (∂y, x from the layer by
+ * layer run `ref`, whose ∂y the fused backward reproduces bit for bit): within 2e-5 of the sum of
+ * the terms' magnitudes (float32 sums of up to T·B terms in any order), element by element.
+ */
+function expectNearFloat64(run: Run, ref: Run, what: string): void {
+  for (const { i, x, dy, layer } of ref.linears) {
+    const [out, F] = [layer.outFeatures, layer.inFeatures];
+    const rows = x.length / F;
+    const [dw, db] = run.grads[i];
+    let worst = 0;
+    for (let o = 0; o < out; o++) {
+      for (let f = 0; f < F; f++) {
+        let sum = 0, mag = 0;
+        for (let r = 0; r < rows; r++) {
+          const t = dy[r * out + o] * x[r * F + f];
+          sum += t;
+          mag += Math.abs(t);
+        }
+        worst = Math.max(worst, Math.abs(dw[o * F + f] - sum) / (2e-5 * mag + 1e-30));
+      }
+      if (db) {
+        let sum = 0, mag = 0;
+        for (let r = 0; r < rows; r++) (sum += dy[r * out + o]), (mag += Math.abs(dy[r * out + o]));
+        worst = Math.max(worst, Math.abs(db[o] - sum) / (2e-5 * mag + 1e-30));
+      }
+    }
+    expect(worst, `${what}: ${layer.describe()} ∂W/∂b error over its bound`).toBeLessThanOrEqual(1);
+  }
 }
 
 type Shape = { T: number; B: number; sizes: number[]; density: number; counts?: boolean; bias?: boolean };
@@ -96,7 +141,7 @@ function layersFor(s: Shape, neuron: (k: number, width: number) => LIF): Module[
   return layers;
 }
 
-describe("Linear → LIF fused forward scan", () => {
+describe("Linear → LIF fused scans", () => {
   // [name, the neuron layer k, whether it fuses]
   const neurons: [string, (k: number, width: number) => LIF, boolean][] = [
     ["LIF exodus, exponential", (k) => new LIF({ tauMem: 5 + k, threshold: 0.5 }), true],
@@ -116,13 +161,20 @@ describe("Linear → LIF fused forward scan", () => {
         setCpuThreads(1);
         const ref = run(layersFor(s, neuron), x, dy, false);
         expect(ref.hidden.every((h) => h.some((v) => v !== 0) && h.some((v) => v === 0)), "every hidden layer spikes, not always").toBe(true);
+        const runs: Run[] = [];
         for (const threads of [1, 2]) {
           setCpuThreads(threads);
           const before = fusedScans;
-          expectSame(run(layersFor(s, neuron), x, dy, true), ref, `${threads} threads`);
+          const r = run(layersFor(s, neuron), x, dy, true);
           // the input layer is sparse; a hidden layer fuses too where its spikes were sparse enough to index
           expect(fusedScans - before >= 1, "fused scans that ran").toBe(fuses);
+          // ∂W and ∂b are summed in another order when fused: near the float64 sums, and the same at any thread count
+          expectSame(r, ref, `${threads} threads`, !fuses);
+          expectNearFloat64(r, ref, `${threads} threads`);
+          runs.push(r);
         }
+        runs[1].grads.flat().forEach((g, i) => expect(same(g, runs[0].grads.flat()[i]), `parameter gradient ${i} at 1 and 2 threads`).toBe(true));
+        expectNearFloat64(ref, ref, "layer by layer"); // the bound holds for the Linear's own order too
         setCpuThreads(initialThreads);
       });
 });
