@@ -2,8 +2,8 @@
 // (lif_backward_linear, exodus/host_ops.h): a tile of whole batch rows keeps its ∂y = ∂L/∂x of the
 // LIF for a chunk of kGradChunk steps in a buffer (64 steps × 512 neurons: 128 KiB, in L2), and
 // when the chunk is complete takes from it, while it is in cache,
-//   ∂x_in = ∂y·W  (the GEMM the Linear runs, on the chunk's rows of each batch row: the same sums
-//                  in the same order per element, so the same values),
+//   ∂x_in = ∂y·W  (the GEMM the Linear runs, or its product from ∂y's nonzeros where ∂y is sparse:
+//                  the same sums in the same order per element, so the same values),
 //   ∂Wᵀ  += the index rows' nonzeros times ∂y (index_rows.h, as the Linear's weight gradient),
 //   ∂b   += ∂y summed over the chunk's rows.
 // ∂y itself is never written to memory. ∂W and ∂b go into one partial per group of tiles, the
@@ -25,7 +25,7 @@ namespace exo {
 namespace cpu {
 
 constexpr int kGradChunk = 64;
-constexpr size_t kGradGroups = 64;  // at most this many ∂W partials
+constexpr size_t kGradGroups = 8;  // at most this many ∂W partials (enough chunks for the threads; few to add up)
 
 // The Linear's side of the fused backward: its index, weight and gradients.
 struct LinearGradArgs {
@@ -52,13 +52,37 @@ struct LinearGradSink {
   void done(int t) const {
     if (t % kGradChunk == 0) flush(t, std::min(T, t + kGradChunk));
   }
-  // Kept out of line: the scan's AVX-512 twin inlines the tile, not this.
-  __attribute__((noinline)) void flush(int t0, int t1) const {
+  // ∂x_in = ∂y·W for the chunk's rows. Where ∂y is sparse (a surrogate that vanishes away from
+  // the threshold, flushed to zero: most of an initialised net's), from its nonzeros as the
+  // Linear's sparse ∂x does (index_rows.h with W as the weight); else by the GEMM. Both sum the
+  // same terms in the same order per element (zero terms left out), so the same values.
+  __attribute__((noinline)) void input_grad(int t0, int t1) const {
     const int out = L.out, F = L.features;
-    if (L.dx)
+    const size_t len = (size_t)(t1 - t0) * n;
+    size_t nnz = 0;
+    for (size_t i = 0; i < len; ++i) nnz += buf[i] != 0.f;
+    if (nnz >= len / 4) {
       for (size_t q = 0; q < nr; ++q)
         gemm(false, false, t1 - t0, F, out, 1.f, buf + q * (size_t)out, (int)n, L.w, F, 0.f,
              L.dx + ((size_t)t0 * B + r0 + q) * (size_t)F, (int)(B * (size_t)F));
+      return;
+    }
+    int32_t cols[kTile];
+    float vals[kTile];
+    for (int t = t0; t < t1; ++t)
+      for (size_t q = 0; q < nr; ++q) {
+        int cnt = 0;
+        sparse_rows::for_nonzero(buf + (size_t)(t - t0) * n + q * (size_t)out, out, [&](int k, float v) {
+          cols[cnt] = k;
+          vals[cnt++] = v;
+        });
+        index_rows::index_row_linear(cols, vals, cnt, L.w, F, nullptr, L.dx + ((size_t)t * B + r0 + q) * (size_t)F);
+      }
+  }
+  // Kept out of line: the scan's AVX-512 twin inlines the tile, not this.
+  __attribute__((noinline)) void flush(int t0, int t1) const {
+    const int out = L.out, F = L.features;
+    if (L.dx) input_grad(t0, t1);
     for (int t = t0; t < t1; ++t)
       for (size_t q = 0; q < nr; ++q) {
         const size_t r = (size_t)t * B + r0 + q;
