@@ -81,7 +81,7 @@ struct LinearGradSink {
   }
   // Kept out of line: the scan's AVX-512 twin inlines the tile, not this.
   __attribute__((noinline)) void flush(int t0, int t1) const {
-    const int out = L.out, F = L.features;
+    const int out = L.out;
     if (L.dx) input_grad(t0, t1);
     for (int t = t0; t < t1; ++t)
       for (size_t q = 0; q < nr; ++q) {
