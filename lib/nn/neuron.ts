@@ -15,19 +15,10 @@ import { Module, type Parameter, newParameter } from "./module.js";
 import { applyLayout } from "./layer-layout.js";
 import type { Layout } from "../layout.js";
 import { type BackwardMethod, fail } from "./options.js";
-import { type ParamVar, Tape, type Var, wireSteps } from "./tape.js";
+import { type TapeRun, backwardTape, disposeTape, recordTape } from "./neuron-tape.js";
 
 export type { Saved, ScanBackward, TapeForward, TapeInputs } from "./neuron-contracts.js";
 import type { Saved, ScanBackward, TapeForward, TapeInputs } from "./neuron-contracts.js";
-
-interface TapeRun {
-  tape: Tape;
-  xs: Var[];
-  init: Var[];
-  params: Record<string, ParamVar>;
-  fwd: TapeForward;
-  views: Tensor[];
-}
 
 export type { PoolDropout } from "./activation.js";
 
@@ -380,29 +371,7 @@ export abstract class NeuronLayer extends Module {
   }
 
   private recordTape(x2: Tensor, y: Tensor, init: Tensor[], T: number, N: number): TapeRun {
-    const tape = new Tape();
-    const views: Tensor[] = [];
-    const view = (t: Tensor) => {
-      views.push(t);
-      return t;
-    };
-    const y2 = view(y.reshape([T, N]));
-    const xs: Var[] = [];
-    const outRows: Tensor[] = [];
-    for (let t = 0; t < T; t++) {
-      xs.push(tape.leaf(view(x2.at(t))));
-      outRows.push(view(y2.at(t)));
-    }
-    const params: Record<string, ParamVar> = {};
-    for (const [k, v] of this.paramValues) params[k] = { v: tape.leaf(v), P: this.P };
-    const initVars = init.map((t) => tape.leaf(t));
-    try {
-      const fwd = this.tapeForward({ tape, T, N, shape: y.shape, xs, init: initVars, params, learn: (k) => this.learns(k), outRows, view });
-      return { tape, xs, init: initVars, params, fwd, views };
-    } catch (e) {
-      disposeTape({ tape, views } as TapeRun);
-      throw e;
-    }
+    return recordTape(x2, y, init, T, N, { values: this.paramValues, P: this.P, learns: (k) => this.learns(k), forward: (i) => this.tapeForward(i) });
   }
 
   /**
@@ -425,6 +394,7 @@ export abstract class NeuronLayer extends Module {
    */
   protected readonly scanWritesOverG: boolean = false;
 
+  /** After forwardLinear, this layer's backward and the Linear's in one reverse scan (LinearTail.backwardLinear). */
   backwardLinear(dy: Tensor): Tensor | undefined {
     const c = this.cache;
     const lin = c?.feed && this.linearBackwardScan ? c.feed.grad() : undefined;
@@ -498,36 +468,10 @@ export abstract class NeuronLayer extends Module {
   }
 
   private backwardTape(c: Cache, run: TapeRun, g: Tensor, h: Tensor | undefined, dx: Tensor): void {
-    ops.fill(dx, 0);
-    const dx2 = dx.reshape([c.T, c.N]);
-    const sinks = wireSteps(run.tape, run.xs, run.fwd.outputs, dx2, g);
-    const paramSinks: [string, Tensor][] = [];
     try {
-      if (h && run.fwd.membrane)
-        for (let t = 0; t < c.T; t++) {
-          const ht = h.at(t);
-          run.tape.seed(run.fwd.membrane[t], ht);
-          ht.dispose();
-        }
-      run.init.forEach((v, i) => (v.sink = this._stateGrads![i]));
-      for (const [k, pv] of Object.entries(run.params))
-        if (this.learns(k)) {
-          const sink = Tensor.zeros([this.P], this.device);
-          pv.v.sink = sink;
-          paramSinks.push([k, sink]);
-        }
-      run.tape.backward();
-      for (const [k, sink] of paramSinks) {
-        const p = this.learnable.get(k)!;
-        ops.add(p.grad, sink, p.grad);
-      }
+      backwardTape(run, { T: c.T, N: c.N, g, h, dx, stateGrads: this._stateGrads!, P: this.P, device: this.device, learnable: this.learnable });
     } finally {
-      for (const t of sinks) t.dispose();
-      for (const [, t] of paramSinks) t.dispose();
-      dx2.dispose();
-      // The tape is single use: free it now rather than at the next forward.
-      disposeTape(run);
-      c.tape = undefined;
+      c.tape = undefined; // single use: freed by backwardTape rather than at the next forward
     }
   }
 
@@ -550,10 +494,4 @@ function lcm(a: number, b: number): number {
   let [p, q] = [a, b];
   while (q) [p, q] = [q, p % q];
   return (a / p) * b;
-}
-
-function disposeTape(run: TapeRun): void {
-  run.tape.dispose();
-  for (const v of run.views) v.dispose();
-  run.views = [];
 }
