@@ -46,6 +46,7 @@ struct LinearGradSink {
   int T;
   size_t B, r0, nr, n;
   float* buf;
+  float* cbuf;  // the chunk's ∂x_in [kGradChunk · nr, features] before it goes to dx (the dense path)
   float* dwp;  // the group's ∂Wᵀ partial [features, out]
   float* dbp;  // the group's ∂b partial [out]
   float* at(int t, size_t) const { return buf + (size_t)(t % kGradChunk) * n; }
@@ -62,9 +63,12 @@ struct LinearGradSink {
     size_t nnz = 0;
     for (size_t i = 0; i < len; ++i) nnz += buf[i] != 0.f;
     if (nnz >= len / 4) {
-      for (size_t q = 0; q < nr; ++q)
-        gemm(false, false, t1 - t0, F, out, 1.f, buf + q * (size_t)out, (int)n, L.w, F, 0.f,
-             L.dx + ((size_t)t0 * B + r0 + q) * (size_t)F, (int)(B * (size_t)F));
+      // One product for the chunk: its rows (t, q) are buf's rows of `out`, in order; the results
+      // go through cbuf to their rows of dx, which are B·F apart between steps.
+      const int rows = (t1 - t0) * (int)nr;
+      gemm(false, false, rows, F, out, 1.f, buf, out, L.w, F, 0.f, cbuf, F);
+      for (int t = t0; t < t1; ++t)
+        std::memcpy(L.dx + ((size_t)t * B + r0) * (size_t)F, cbuf + (size_t)(t - t0) * nr * F, sizeof(float) * nr * (size_t)F);
       return;
     }
     int32_t cols[kTile];
@@ -110,10 +114,10 @@ struct LinearGradTiles {
     parallel_for(groups, [&](size_t gi, int) {
       float* p = part[(int)gi];
       std::memset(p, 0, sizeof(float) * (wsize + out));
-      std::vector<float> buf((size_t)kGradChunk * rows * out);
+      std::vector<float> buf((size_t)kGradChunk * rows * out), cbuf(L.dx ? (size_t)kGradChunk * rows * L.features : 0);
       for (size_t ti = tiles * gi / groups; ti < tiles * (gi + 1) / groups; ++ti) {
         const size_t r0 = ti * rows, nr = std::min(rows, B - r0);
-        LinearGradSink sink{L, c.T, B, r0, nr, nr * out, buf.data(), p, L.db ? p + wsize : nullptr};
+        LinearGradSink sink{L, c.T, B, r0, nr, nr * out, buf.data(), cbuf.data(), p, L.db ? p + wsize : nullptr};
         tile(r0 * out, (r0 + nr) * out, sink);
       }
     });
