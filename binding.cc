@@ -307,6 +307,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_comm_bindings(env, exports);
   register_delay_bindings(env, exports);
   register_recurrent_bindings(env, exports);
+  register_fused_bindings(env, exports);
   return exports;
 }
 

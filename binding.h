@@ -141,6 +141,19 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
 }
 
 // Each binding file adds its functions to the module's exports.
+// Helpers other binding files read: a spike index's arrays { offsets, cols, vals, rows, inFeatures },
+// checked (binding_sparse.cc); a LIF scan's config fields and its optional spike `mask`
+// (binding_neurons.cc).
+struct IndexArgs {
+  int R, F;
+  const int32_t* offsets;
+  const int32_t* cols;
+  const float* vals;
+};
+IndexArgs index_args(const Args& a);
+exo::LifConfig lif_config(const Args& a);
+uint8_t* spike_mask(const Args& a, size_t N, size_t TN);
+
 void register_neuron_bindings(Napi::Env env, Napi::Object exports);
 void register_nn_op_bindings(Napi::Env env, Napi::Object exports);
 void register_sparse_bindings(Napi::Env env, Napi::Object exports);
@@ -148,6 +161,7 @@ void register_table_bindings(Napi::Env env, Napi::Object exports);
 void register_comm_bindings(Napi::Env env, Napi::Object exports);  // binding_comm.cc: MPI, NCCL
 void register_delay_bindings(Napi::Env env, Napi::Object exports);  // binding_delay.cc: learnable delays
 void register_recurrent_bindings(Napi::Env env, Napi::Object exports);  // binding_recurrent.cc: recurrent CubaLIF, ALIF, adLIF
+void register_fused_bindings(Napi::Env env, Napi::Object exports);  // binding_fused.cc: Linear → LIF in one scan
 
 // geom: { cin, h, w, kh, kw, sh, sw, ph, pw } (lib/conv.ts's Conv2dGeometry), validated.
 exo::k::ConvGeom conv_geom(const Args& a);

@@ -26,6 +26,8 @@ void read_surrogate(const Args& a, exo::SurrogateSpec& c) {
   c.sg_width = (float)a.num("sgWidth");
 }
 
+}  // namespace
+
 exo::LifConfig lif_config(const Args& a) {
   exo::LifConfig c;
   read_shape(a, c);
@@ -40,6 +42,8 @@ exo::LifConfig lif_config(const Args& a) {
     throw Napi::RangeError::New(a.env(), a.op() + ": multi-spike with zero reset is ill-defined");
   return c;
 }
+
+namespace {
 
 exo::SrmConfig srm_config(const Args& a) {
   exo::SrmConfig c;
@@ -62,6 +66,8 @@ exo::ExpLeakConfig expleak_config(const Args& a) {
 
 // The optional `mask` of a neuron forward: the spike bitmask for a following Linear layer's spike
 // index (lif_forward_masked, exodus/host_ops.h), packed in the same scan; nullptr when absent.
+}  // namespace
+
 uint8_t* spike_mask(const Args& a, size_t N, size_t TN) {
   if (!a.has("mask")) return nullptr;
   Napi::Value mv = a.get("mask");
@@ -70,6 +76,8 @@ uint8_t* spike_mask(const Args& a, size_t N, size_t TN) {
   if (mv.As<Napi::Uint8Array>().ElementLength() < (TN + 63) / 64 * 8) a.fail("mask", "must have ceil(T·N / 64)·8 bytes");
   return mv.As<Napi::Uint8Array>().Data();
 }
+
+namespace {
 
 // The optional `poolWidth` W of a LIF forward/backward: the layer runs fused with the AvgPool2d(2)
 // after it (lif_forward_pool2, exodus/host_ops.h), over images of width W; 0 when absent.

@@ -107,12 +107,8 @@ A typed(const Args& a, const char* name, napi_typedarray_type type, const char* 
 
 // The index arrays of { offsets, cols, vals, rows, inFeatures }, checked so that the products
 // never read outside them or outside a weight row: offsets ascend from 0, cols lie in [0, F).
-struct IndexArgs {
-  int R, F;
-  const int32_t* offsets;
-  const int32_t* cols;
-  const float* vals;
-};
+}  // namespace
+
 IndexArgs index_args(const Args& a) {
   int R = a.dim("rows"), F = a.dim("inFeatures");
   auto off = typed<Napi::Int32Array>(a, "offsets", napi_int32_array, "Int32Array");
@@ -134,6 +130,8 @@ IndexArgs index_args(const Args& a) {
   if (lo < 0 || (o[R] > 0 && hi >= F)) a.fail("cols", "must lie in [0, inFeatures)");
   return {R, F, o, c, vals.Data()};
 }
+
+namespace {
 
 // spikeIndexBuild({ s, rows, inFeatures, offsets, cols, vals, mask?, collect? }) -> { nnz, complete }:
 // the nonzeros of s [rows, F] into the arrays when they fit (cols.length) and no chunk of rows is

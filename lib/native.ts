@@ -108,7 +108,8 @@ export const BACKEND_OPS = [
   "max_time_backward",
   "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "spike_index_build",
   "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
-  "conv_direct_weight_grad", "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
+  "conv_direct_weight_grad", "lif_forward_linear", "lif_backward_linear",
+  "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
   "delay_taps", "delay_dense_kernel", "delay_forward_events", "delay_corr_events", "delay_corr_dense", "delay_param_grad",
 ] as const;
 /** A table entry: one BACKEND_OPS names, or a scan model's (its name is the addon's, scanModels()). */
@@ -319,6 +320,16 @@ export interface NativeAddon extends NeuronScans {
   lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; s?: View; v: View; mask?: Uint8Array }): number;
   /** Fused with AvgPool2d(2) over images poolWidth wide (where supports("lif_forward_pool2")): y [T, N/4] instead of s; returns the spike count. */
   lifForward(o: LifScanConfig & { x: View; alpha: View; theta: View; m: View; state: View; v: View; y: View; poolWidth: number; dropoutP?: number; dropoutSeed?: number }): number;
+  /** A Linear over a spike index (w [outFeatures, inFeatures], rows = T·B) and the LIF after it in one scan (lif_forward_linear): s and v as lifForward gives them for x = the product. */
+  lifForwardLinear(o: LifScanConfig & {
+    offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; bias?: View;
+    alpha: View; theta: View; m: View; state: View; s: View; v: View; mask?: Uint8Array;
+  }): void;
+  /** Its backward (lif_backward_linear): the LIF's reverse scan, then from its ∂L/∂x in cache the Linear's: dw [out, in] and db added to, dx [rows, in] written. */
+  lifBackwardLinear(o: LifScanConfig & {
+    method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; v0: View; dv0?: Opt; dalpha?: Opt;
+    offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; dw: View; db?: View; dx?: View;
+  }): void;
   /** With poolWidth (lif_backward_pool2), g is the pooled gradient [T, N/4] of the fused forward. */
   lifBackward(o: LifScanConfig & {
     method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; x?: Opt; v0: View; dx: View;

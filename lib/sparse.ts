@@ -160,7 +160,8 @@ export class SpikeIndex {
     return ix;
   }
 
-  private arrays(op: string) {
+  /** The index's arrays for a native product (a fused scan's too); an error naming `op` when incomplete. */
+  arrays(op: string) {
     if (!this.complete) throw new ExodusError(`${op}: the spike index is incomplete (${this.nnz} nonzeros, room for ${this.cols.length}); build it with a larger maxDensity`);
     return { offsets: this.offsets, cols: this.cols, vals: this.vals, rows: this.rows, inFeatures: this.features };
   }

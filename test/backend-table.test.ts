@@ -13,7 +13,8 @@ import { Tensor } from "../lib/tensor.js";
 const HOST_OPS = [
   "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "spike_index_build",
   "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
-  "conv_direct_weight_grad", "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
+  "conv_direct_weight_grad", "lif_forward_linear", "lif_backward_linear",
+  "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
 ];
 
 describe("the backend table", () => {

@@ -80,11 +80,12 @@ describe("spike bitmask from the neuron scan", () => {
       net.backward(dy);
       return { y, grads: net.parameters().map((p) => Array.from(p.grad.toArray())) };
     });
-    // The plan asks both LIF layers for a mask, and they hand one on.
-    expect(net.plan.map((s) => s.packMask)).toEqual([false, true, false, true, false]);
-    const masks: boolean[] = [];
-    scope(() => new Sequential(...make()).forwardSteps({ x }, (_i, out) => masks.push(out.mask !== undefined)));
-    expect(masks).toEqual([false, true, false, true, false]);
+    // The plan asks both LIF layers for a mask, and they hand one on. Each runs as one step with
+    // the Linear before it (test/nn/linear-lif-fused.test.ts), where the Linear's product allows.
+    expect(net.plan.map((s) => [s.start, s.packMask])).toEqual([[0, true], [2, true], [4, false]]);
+    const masks: [number, boolean][] = [];
+    scope(() => new Sequential(...make()).forwardSteps({ x }, (i, out) => masks.push([i, out.mask !== undefined])));
+    expect(masks.filter(([i]) => i % 2 === 1)).toEqual([[1, true], [3, true]]);
     const layers = make();
     const byHand = scope(() => {
       let h = x;
@@ -99,7 +100,12 @@ describe("spike bitmask from the neuron scan", () => {
     const viaTrainer = scope(() => Array.from(forwardCounting(counted, x, spikingLayers(counted)).y.toArray()));
     expect(viaTrainer).toEqual(Array.from(viaNet.y));
     expect(Array.from(viaNet.y)).toEqual(Array.from(byHand.y));
-    expect(viaNet.grads).toEqual(byHand.grads);
+    // A fused Linear → LIF backward sums ∂W and ∂b in its own order: equal up to float rounding
+    viaNet.grads.forEach((g, k) => {
+      const scale = Math.max(...byHand.grads[k].map(Math.abs));
+      expect(scale, `gradient ${k} is not all zeros`).toBeGreaterThan(0);
+      expect(Math.max(...g.map((v, i) => Math.abs(v - byHand.grads[k][i]))), `gradient ${k}`).toBeLessThanOrEqual(1e-5 * scale);
+    });
   });
 
   it("rejects a mask it cannot fill, naming the field", () => {

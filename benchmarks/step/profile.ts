@@ -17,6 +17,7 @@ import { buildModel } from "../../lib/train/model.js";
 import { Adam } from "../../lib/optim.js";
 import { benchShape, peakRssMiB } from "./step.js";
 import { WeightNorm } from "../../lib/nn/weightnorm.js";
+import type { LinearTail } from "../../lib/nn/activation.js";
 
 const args = process.argv.slice(2);
 const value = (name: string, def: string) => {
@@ -58,14 +59,19 @@ for (let r = 0; r <= reps; r++) {
     // that ran: a fused group's time is reported on its neuron layer, 0 on the layers inside it.
     const net = model.net;
     let lap = now();
+    // A Linear whose product ran inside the LIF scan after it is not reported: 0 on it, its time on the LIF.
     const fused = new Set<number>();
+    const reported = new Set<number>();
     const h = net.forwardSteps({ x }, (i, _out, span) => {
       const at = now();
       fwd[i].push(at - lap);
       lap = at;
+      reported.add(i);
       for (let k = 1; k < span; k++) fused.add(i + k);
     }).x;
-    for (const i of fused) fwd[i].push(0);
+    names.forEach((_, i) => {
+      if (!reported.has(i)) fwd[i].push(0);
+    });
     let a = now();
     const { dy } = readoutCrossEntropy(cfg.loss.readout, h, labels);
     rest.loss.push(now() - a);
@@ -76,10 +82,13 @@ for (let r = 0; r <= reps; r++) {
         continue;
       }
       a = now();
-      const next = net.layers[i].backward(g);
+      // A LIF that computed the Linear's product before it takes that Linear's backward in its scan: 0 on the Linear.
+      const viaLinear = net.linearFedAt(i) ? (net.layers[i] as unknown as LinearTail).backwardLinear(g) : undefined;
+      const next = viaLinear ?? net.layers[i].backward(g);
       g.dispose();
       g = next;
       bwd[i].push(now() - a);
+      if (viaLinear) bwd[--i].push(0);
     }
     a = now();
     opt.step();

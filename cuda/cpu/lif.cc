@@ -10,6 +10,8 @@
 #include "kernels/lif.cuh"
 #include "dropout_factors.h"
 #include "cpu_features.h"
+#include "lif_linear_grad.h"
+#include "lif_tiles.h"
 #include "neuron_tiles.h"
 #include "exodus/backend.h"
 
@@ -78,39 +80,21 @@ inline void pool2_rows(const float* r0, const float* r1, int W, float* out) {
   for (; ox < W / 2; ++ox) out[ox] = ((((0.f + r0[2 * ox]) + r0[2 * ox + 1]) + r1[2 * ox]) + r1[2 * ox + 1]) / 4.f;
 }
 
-struct TileParams {
-  float alpha[kTile], theta[kTile], m[kTile];
-  void load(LifParams p, size_t P, size_t b, size_t e) {
-    load_tile(alpha, p.alpha, P, b, e);
-    load_tile(theta, p.theta, P, b, e);
-    load_tile(m, p.m, P, b, e);
-  }
+// Where a backward tile puts ∂x: step t's n values at sink.at(t, o) (o = t·N + b), then
+// sink.done(t) once the step is complete. DxRows: into dx [T, N]; lif_linear_grad.h: into a chunk
+// of steps that the Linear before the layer takes its backward from, in cache.
+struct DxRows {
+  float* dx;
+  float* at(int, size_t o) const { return dx + o; }
+  void done(int) const {}
 };
-
-// The configs' LIF (subtractive reset, single spikes, no clamp, no input scaling): with these
-// fields known at compile time the loops carry no blend per element for the other modes (GCC
-// if-converts the runtime tests on c.reset, c.has_vmin, c.norm_input into both branches and a
-// select), ~20 % fewer instructions per element in the backward. Same operations, same results.
-inline bool plain_config(const LifConfig& c) {
-  return c.reset == ResetMode::Subtract && !c.multi_spike && !c.has_vmin && !c.norm_input;
-}
-inline LifConfig local_config(const LifConfig& cfg, bool plain) {
-  LifConfig c = cfg;
-  if (plain) {
-    c.reset = ResetMode::Subtract;
-    c.multi_spike = 0;
-    c.has_vmin = 0;
-    c.norm_input = 0;
-  }
-  return c;
-}
 
 // The backward scan of the neurons [b, e) of one tile. Always inlined, so the AVX-512 twin below
 // compiles the same loop for zmm registers.
-template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED, bool PLAIN>
+template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED, bool PLAIN, typename Sink>
 __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cfg, LifParams p, const float* g,
                                                              const float* h, const float* v, const float* x,
-                                                             const float* v0, float* dx, float* dv0, float* dalpha,
+                                                             const float* v0, Sink& sink, float* dv0, float* dalpha,
                                                              const Pool2* pool, size_t b, size_t e) {
   const size_t N = cfg.N;
   const int T = cfg.T;
@@ -138,7 +122,7 @@ __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cf
       gt = gbuf;
     }
     const float* vt = v + o;
-    float* dxt = dx + o;
+    float* dxt = sink.at(t, o);
     if (SHARED) {
       // One parameter set for all neurons: scalars in registers instead of five loads per step.
       const float a0 = tp.alpha[0], m0 = tp.m[0];
@@ -163,6 +147,7 @@ __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cf
         da[j] += k::lif_dalpha_term(c, lam[j], vp, c.norm_input ? x[o + j] : 0.f);
       }
     }
+    sink.done(t);
   }
   if (dv0)
     for (size_t j = 0; j < n; ++j) dv0[b + j] = k::lif_state_grad(lam[j], tp.alpha[j]);
@@ -174,33 +159,48 @@ __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cf
 // The plain configuration's backward tile compiled for AVX-512 (cpu_features.h): the same scalar
 // operations per element, 16 lanes per instruction instead of 8 — the scan is two-thirds
 // arithmetic (the exponential surrogate's polynomial) at the SHD sizes.
-template <Surrogate K, bool EXACT>
+template <Surrogate K, bool EXACT, typename Sink>
 __attribute__((target("avx512f"))) void lif_backward_tile_avx512(const LifConfig& cfg, LifParams p, const float* g,
-                                                                 const float* v, float* dx, float* dv0,
+                                                                 const float* v, Sink& sink, float* dv0,
                                                                  const Pool2* pool, size_t b, size_t e) {
-  lif_backward_tile<K, EXACT, false, true, true>(cfg, p, g, nullptr, v, nullptr, nullptr, dx, dv0, nullptr, pool, b, e);
+  lif_backward_tile<K, EXACT, false, true, true>(cfg, p, g, nullptr, v, nullptr, nullptr, sink, dv0, nullptr, pool, b, e);
 }
 #endif
 
-template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED, bool PLAIN = false>
+// The tiles of a backward scan and each one's sink: drive(unit, tile) calls tile(b, e, sink) over
+// tiles of whole `unit`s. DxTiles: neuron_tiles, writing dx [T, N].
+struct DxTiles {
+  const LifConfig& c;
+  float* dx;
+  template <typename F>
+  void operator()(size_t unit, F&& tile) const {
+    neuron_tiles(c.N, c.T, unit, [&](size_t b, size_t e) {
+      DxRows sink{dx};
+      tile(b, e, sink);
+    });
+  }
+};
+
+template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED, bool PLAIN = false, typename Drive>
 void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const float* h, const float* v,
-                       const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
+                       const float* x, const float* v0, const Drive& drive, float* dv0, float* dalpha, const Pool2* pool) {
+  const size_t unit = pool ? 2 * (size_t)pool->W : 1;
 #if EXO_CPU_AVX512_SCANS
   if constexpr (PLAIN && SHARED && !HAS_H)
     if (cpu_avx512_enabled())
-      return neuron_tiles(cfg.N, cfg.T, pool ? 2 * (size_t)pool->W : 1, [&](size_t b, size_t e) {
-        lif_backward_tile_avx512<K, EXACT>(cfg, p, g, v, dx, dv0, pool, b, e);
+      return drive(unit, [&](size_t b, size_t e, auto& sink) {
+        lif_backward_tile_avx512<K, EXACT>(cfg, p, g, v, sink, dv0, pool, b, e);
       });
 #endif
-  neuron_tiles(cfg.N, cfg.T, pool ? 2 * (size_t)pool->W : 1, [&](size_t b, size_t e) {
-    lif_backward_tile<K, EXACT, HAS_H, SHARED, PLAIN>(cfg, p, g, h, v, x, v0, dx, dv0, dalpha, pool, b, e);
+  drive(unit, [&](size_t b, size_t e, auto& sink) {
+    lif_backward_tile<K, EXACT, HAS_H, SHARED, PLAIN>(cfg, p, g, h, v, x, v0, sink, dv0, dalpha, pool, b, e);
   });
 }
 
 // Picks the specialisation for an optional h and for shared (P = 1) parameters.
-template <Surrogate K, bool EXACT>
+template <Surrogate K, bool EXACT, typename Drive>
 void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
-                      const float* x, const float* v0, float* dx, float* dv0, float* dalpha, const Pool2* pool) {
+                      const float* x, const float* v0, const Drive& dx, float* dv0, float* dalpha, const Pool2* pool) {
   bool shared = c.P == 1;
   if (!h && shared && !dalpha && plain_config(c))
     return lif_backward_scan<K, EXACT, false, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
@@ -208,39 +208,6 @@ void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const flo
   else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
   else if (shared) lif_backward_scan<K, EXACT, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
   else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
-}
-
-// The LIF forward scan over the neurons [b, e) of one tile: the membranes into v, step t's spikes
-// into out(o) (o = t·N + b; n floats), then step(t, o, spikes) while they are in L1.
-template <bool PLAIN = false, typename Out, typename Step>
-void lif_forward_tile(const LifConfig& cfg, LifParams p, const float* x, float* state, float* v, size_t b, size_t e,
-                      Out&& out, Step&& step) {
-  const LifConfig c = local_config(cfg, PLAIN);  // local: see lif_backward_scan
-  const size_t N = c.N;
-  TileParams tp;
-  tp.load(p, c.P, b, e);
-  const size_t n = e - b;
-  float vp[kTile];
-  for (size_t j = 0; j < n; ++j) vp[j] = state[b + j];
-  for (int t = 0; t < c.T; ++t) {
-    const size_t o = (size_t)t * N + b;
-    float* s = out(o);
-    if (t + kPrefetchSteps < c.T) {
-      const size_t ahead = o + (size_t)kPrefetchSteps * N;
-      prefetch_row(x + ahead, n);
-      prefetch_row(v + ahead, n, true);
-      prefetch_row(out(ahead), n, true);
-    }
-    for (size_t j = 0; j < n; ++j) {
-      float vt = k::lif_integrate(c, vp[j], x[o + j], tp.alpha[j]);
-      float st = k::spike_fn(vt, tp.theta[j], c.multi_spike, c.max_spikes);
-      v[o + j] = vt;
-      s[j] = st;
-      vp[j] = k::lif_reset(c, vt, st, tp.m[j]);
-    }
-    step(t, o, s);
-  }
-  for (size_t j = 0; j < n; ++j) state[b + j] = vp[j];
 }
 
 }  // namespace
@@ -261,8 +228,8 @@ void lif_forward_masked(const LifConfig& cfg, LifParams p, const float* x, float
     auto step = [&](int, size_t o, const float* st) {
       if (mask) pack_nonzero(st, e - b, mask + o / 8);  // the tile's spikes, still in L1
     };
-    if (plain) lif_forward_tile<true>(cfg, p, x, state, v, b, e, out, step);
-    else lif_forward_tile(cfg, p, x, state, v, b, e, out, step);
+    if (plain) lif_forward_tile<true>(cfg, p, x, rows_of(x), state, v, b, e, out, step);
+    else lif_forward_tile(cfg, p, x, rows_of(x), state, v, b, e, out, step);
   });
 }
 
@@ -286,8 +253,8 @@ void lif_forward_pool2(const LifConfig& cfg, LifParams p, const float* x, float*
         if (drop) dropout_factors::dropout_range(y + at, y + at, (size_t)W / 2, at, drop->p, drop->seed);
       }
     };
-    if (plain) lif_forward_tile<true>(cfg, p, x, state, v, b, e, out, step);
-    else lif_forward_tile(cfg, p, x, state, v, b, e, out, step);
+    if (plain) lif_forward_tile<true>(cfg, p, x, rows_of(x), state, v, b, e, out, step);
+    else lif_forward_tile(cfg, p, x, rows_of(x), state, v, b, e, out, step);
     for (size_t u = 0; u < n / pair; ++u) {
       double sum = 0;
       for (size_t j = u * pair; j < (u + 1) * pair; ++j) sum += cnt[j];
@@ -304,14 +271,24 @@ void lif_backward_pool2(const LifConfig& c, NeuronGrad method, LifParams p, cons
                         const PoolDropout* drop) {
   const Pool2 pool{gpool, W, drop};
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, nullptr, h, v, x, v0, dx, dv0, dalpha, &pool);
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, nullptr, h, v, x, v0, DxTiles{c, dx}, dv0, dalpha, &pool);
   });
 }
 
 void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
                   const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha) {
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, dx, dv0, dalpha, nullptr);
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, DxTiles{c, dx}, dv0, dalpha, nullptr);
+  });
+}
+
+void lif_backward_linear(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
+                         const float* v, const float* v0, float* dv0, float* dalpha, const int32_t* offsets,
+                         const int32_t* cols, const float* vals, int features, const float* w, int out, float* dw,
+                         float* db, float* dx_in) {
+  const LinearGradArgs L{offsets, cols, vals, features, out, w, dw, db, dx_in};
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, nullptr, v0, LinearGradTiles{c, L}, dv0, dalpha, nullptr);
   });
 }
 }  // namespace cpu

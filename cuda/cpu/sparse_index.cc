@@ -10,66 +10,13 @@
 #include "exodus/backend.h"
 #include "kernels/sparse.cuh"
 #include "parallel.h"
+#include "index_rows.h"
 #include "sparse_rows.h"
 
 namespace exo {
 namespace cpu {
 namespace {
 using namespace sparse_rows;
-
-constexpr int kBlock = 64;  // outputs held in registers: 8 AVX2 vectors
-
-// acc[0..width) = Σ_k fma(v[k], rows[c[k]][o0 + ·], ·) over the n nonzeros, in ascending k, then
-// + bias[·] when given (one rounded add, as a separate bias add would do it).
-template <int NB>
-inline void gather_block(const int32_t* c, const float* v, int n, const float* wt, int stride, const float* bias, float* acc) {
-#if defined(__AVX2__)
-  __m256 a[NB];
-  for (int i = 0; i < NB; ++i) a[i] = _mm256_setzero_ps();
-  for (int k = 0; k < n; ++k) {
-    const __m256 vb = _mm256_set1_ps(v[k]);
-    const float* w = wt + (size_t)c[k] * stride;
-    for (int i = 0; i < NB; ++i) a[i] = _mm256_fmadd_ps(vb, _mm256_loadu_ps(w + 8 * i), a[i]);
-  }
-  if (bias)
-    for (int i = 0; i < NB; ++i) a[i] = _mm256_add_ps(a[i], _mm256_loadu_ps(bias + 8 * i));
-  for (int i = 0; i < NB; ++i) _mm256_storeu_ps(acc + 8 * i, a[i]);
-#else
-  std::fill(acc, acc + 8 * NB, 0.f);
-  for (int k = 0; k < n; ++k) fma_row(acc, v[k], wt + (size_t)c[k] * stride, 8 * NB);
-  if (bias)
-    for (int i = 0; i < 8 * NB; ++i) acc[i] += bias[i];
-#endif
-}
-
-// rows[c[k]][0..8·NB) = fma(v[k], g[0..8·NB), ·) for every nonzero k, g held in registers.
-template <int NB>
-inline void scatter_block(const int32_t* c, const float* v, int n, const float* g, float* p, int stride) {
-#if defined(__AVX2__)
-  __m256 gv[NB];
-  for (int i = 0; i < NB; ++i) gv[i] = _mm256_loadu_ps(g + 8 * i);
-  for (int k = 0; k < n; ++k) {
-    const __m256 vb = _mm256_set1_ps(v[k]);
-    float* pr = p + (size_t)c[k] * stride;
-    for (int i = 0; i < NB; ++i) _mm256_storeu_ps(pr + 8 * i, _mm256_fmadd_ps(vb, gv[i], _mm256_loadu_ps(pr + 8 * i)));
-  }
-#else
-  for (int k = 0; k < n; ++k) fma_row(p + (size_t)c[k] * stride, v[k], g, 8 * NB);
-#endif
-}
-
-// gather_block / scatter_block for a width that is a multiple of 8 and at most kBlock.
-#define EXO_BY_BLOCKS(width, call) \
-  switch ((width) / 8) {           \
-    case 1: call(1); break;        \
-    case 2: call(2); break;        \
-    case 3: call(3); break;        \
-    case 4: call(4); break;        \
-    case 5: call(5); break;        \
-    case 6: call(6); break;        \
-    case 7: call(7); break;        \
-    default: call(8); break;       \
-  }
 
 }  // namespace
 
@@ -238,29 +185,8 @@ void spike_index_linear_forward(const int32_t* offsets, const int32_t* cols, con
   std::vector<float> wt((size_t)features * out);
   transpose(w, wt.data(), out, features);  // wt[f, :] = W[:, f]
   parallel_chunks((size_t)rows, [&](size_t b, size_t e) {
-    float tail[8];
-    for (size_t r = b; r < e; ++r) {
-      const int32_t* c = cols + offsets[r];
-      const float* v = vals + offsets[r];
-      const int n = offsets[r + 1] - offsets[r];
-      float* yr = y + r * out;
-      int o0 = 0;
-      while (out - o0 >= 8) {
-        const int width = std::min(kBlock, (out - o0) / 8 * 8);
-#define EXO_GATHER(NB) gather_block<NB>(c, v, n, wt.data() + o0, out, bias ? bias + o0 : nullptr, yr + o0)
-        EXO_BY_BLOCKS(width, EXO_GATHER)
-#undef EXO_GATHER
-        o0 += width;
-      }
-      if (o0 < out) {
-        const int width = out - o0;
-        std::fill(tail, tail + 8, 0.f);
-        for (int k = 0; k < n; ++k) fma_row(tail, v[k], wt.data() + (size_t)c[k] * out + o0, width);
-        if (bias)
-          for (int q = 0; q < width; ++q) tail[q] += bias[o0 + q];
-        std::memcpy(yr + o0, tail, sizeof(float) * (size_t)width);
-      }
-    }
+    for (size_t r = b; r < e; ++r)
+      index_rows::index_row_linear(cols + offsets[r], vals + offsets[r], offsets[r + 1] - offsets[r], wt.data(), out, bias, y + r * out);
   }, (size_t)(kParallelMin / ((size_t)features / 8 + 1)) + 1);
 }
 
@@ -277,16 +203,7 @@ void spike_index_linear_weight_grad(const float* g, const int32_t* offsets, cons
       const float* v = vals + offsets[r];
       const int n = offsets[r + 1] - offsets[r];
       if (!n) continue;
-      const float* gr = g + (size_t)r * out;
-      int o0 = 0;
-      while (out - o0 >= 8) {
-        const int width = std::min(kBlock, (out - o0) / 8 * 8);
-#define EXO_SCATTER(NB) scatter_block<NB>(c, v, n, gr + o0, p + o0, out)
-        EXO_BY_BLOCKS(width, EXO_SCATTER)
-#undef EXO_SCATTER
-        o0 += width;
-      }
-      for (int k = 0; k < n && o0 < out; ++k) fma_row(p + (size_t)c[k] * out + o0, v[k], gr + o0, out - o0);
+      index_rows::index_row_weight_grad(c, v, n, g + (size_t)r * out, out, p);
     }
   });
   add_slices(part, slices, features, out, dw);

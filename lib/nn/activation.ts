@@ -55,6 +55,52 @@ export interface Pool2Head {
 }
 
 /**
+ * A Linear's product over its input's spike index, handed to the neuron layer after it to compute
+ * inside its scan (y = index · weightᵀ + bias, of `shape` [T, B, out]; never stored).
+ */
+export interface IndexFeed {
+  readonly index: SpikeIndex;
+  readonly weight: Tensor;
+  readonly bias?: Tensor;
+  readonly shape: readonly number[];
+  /** The Linear's side of a backward taken in the neuron layer's reverse scan; undefined once the Linear ran another forward. */
+  grad(): FeedGrad | undefined;
+}
+
+/** What the neuron layer needs to take the Linear's backward in its own reverse scan (LinearTail.backwardLinear). */
+export interface FeedGrad {
+  readonly index: SpikeIndex;
+  readonly weight: Tensor;
+  /** Added to: ∂L/∂W [out, in], ∂L/∂b [out]. */
+  readonly weightGrad: Tensor;
+  readonly biasGrad?: Tensor;
+  readonly inFeatures: number;
+  /** Whether the Linear computes ∂L/∂(its input) (false for a network's first layer). */
+  readonly inputGrad: boolean;
+}
+
+/** A Linear that can hand its product to the neuron layer after it (Linear.forwardFeed). */
+export interface IndexFeedSource {
+  readonly outFeatures: number;
+  /** Indexes and keeps the input as forward does; returns the feed when the product takes the indexed path, else runs it (`y`). */
+  forwardFeed(a: Activation): IndexFeed | { y: Tensor };
+}
+
+/** A neuron layer that can run the Linear before it inside its forward scan. */
+export interface LinearTail {
+  /** Whether it can take a product of `out` features now (its device, method and options allow it). */
+  canFuseLinear(out: number): boolean;
+  /** The forward on the feed's product (with req.mask, packing the spike bitmask too); equal bit for bit to the layers run one after the other. */
+  forwardLinear(feed: IndexFeed, req?: ForwardRequest): Activation;
+  /**
+   * After forwardLinear: this layer's backward and the Linear's in one reverse scan (∂L/∂x never
+   * stored), returning ∂L/∂(the Linear's input), or an empty tensor [0] when the Linear takes no
+   * input gradient; undefined when it cannot (then run its backward, then the Linear's).
+   */
+  backwardLinear(dy: Tensor): Tensor | undefined;
+}
+
+/**
  * What a layer tells the Sequential that holds it, from which the Sequential builds its fusion
  * plan once. Everything absent means "none".
  */
@@ -65,6 +111,10 @@ export interface Fusion {
   packsMask?: boolean;
   /** It can take an AvgPool2d(2) after it into its scan. */
   pool2Head?: Pool2Head;
+  /** It can hand its spike-index product to the neuron layer after it (a Linear on the CPU). */
+  indexFeed?: IndexFeedSource;
+  /** It can run that product inside its forward scan (LIF, IAF on the CPU). */
+  linearTail?: LinearTail;
   /** It is an AvgPool2d with kernel 2. */
   avgPool2?: boolean;
   /** It is a Dropout, which a fused scan can apply: this step's part (undefined when it is the identity). */

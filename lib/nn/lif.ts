@@ -8,6 +8,7 @@ import { type DeviceLike, parseDevice } from "../device.js";
 import { type LifScanConfig, codes, native } from "../native.js";
 import { Tensor, keep } from "../tensor.js";
 import { retain } from "./module.js";
+import type { FeedGrad, IndexFeed } from "./activation.js";
 import { NeuronLayer, type PoolDropout, type Saved, type ScanBackward, type TapeForward, type TapeInputs } from "./neuron.js";
 import {
   type BackwardMethod, type Surrogate, type SurrogateName, type SurrogateOptions, checkBackward, checkOptions, decayValues, fail, finite,
@@ -127,6 +128,25 @@ export class LIF extends NeuronLayer {
     // no s: the scan keeps the spikes in a tile buffer; v = x, as it reads x[t, i] before it writes v[t, i] (cuda/cpu/lif.cc)
     native().lifForward({ ...this.config(T, N), x, alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], v: x, ...(mask ? { mask } : {}) });
     return { v: retain(x), x: undefined };
+  };
+
+  protected override readonly linearScan = (feed: IndexFeed, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array): Saved => {
+    const v = this.scratch("v", T, N);
+    native().lifForwardLinear({
+      ...this.config(T, N), ...feed.index.arrays("LIF forwardLinear"), w: feed.weight, outFeatures: feed.weight.shape[0], ...(feed.bias ? { bias: feed.bias } : {}),
+      alpha: this.alpha, theta: this.threshold, m: this.resetAmount, state: state[0], s, v, ...(mask ? { mask } : {}),
+    });
+    this.setMembrane(v, feed.shape);
+    return { v, x: undefined };
+  };
+
+  protected override readonly linearBackwardScan = (b: Omit<ScanBackward, "dx"> & { dx?: Tensor }, lin: FeedGrad): void => {
+    native().lifBackwardLinear({
+      ...this.config(b.T, b.N), method: codes().grad[this.backwardMethod as "exodus" | "slayer"], alpha: this.alpha, theta: this.threshold,
+      m: this.resetAmount, g: b.g, v: b.saved.v!, v0: b.init[0], dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha,
+      ...lin.index.arrays("LIF backwardLinear"), w: lin.weight, outFeatures: lin.weight.shape[0], dw: lin.weightGrad,
+      ...(lin.biasGrad ? { db: lin.biasGrad } : {}), ...(b.dx ? { dx: b.dx } : {}),
+    });
   };
 
   protected override readonly pool2Scan = (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number, dropout?: PoolDropout) => {

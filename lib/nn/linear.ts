@@ -10,7 +10,7 @@ import { Rng } from "../random.js";
 import { CPU_CROSSOVER, type ProductPath, checkPath, chooseSparse, SpikeIndex, sparseLinear, sparseLinearWeightGrad } from "../sparse.js";
 import { Tensor, keep } from "../tensor.js";
 import { noForward } from "./common.js";
-import { type Activation, type Fusion, NO_FUSION } from "./activation.js";
+import { type Activation, type FeedGrad, type Fusion, type IndexFeed, NO_FUSION } from "./activation.js";
 import { Module, type Parameter, newParameter } from "./module.js";
 import { type NirContext, type NirStep, refuse } from "./nir.js";
 import { f32 } from "../nir/hdf5.js";
@@ -33,7 +33,6 @@ export interface LinearOptions extends LayoutOption {
   device?: DeviceLike;
 }
 
-const READS_SPIKES: Fusion = Object.freeze({ readsSpikes: true });
 
 export class Linear extends Module {
   readonly device: Device;
@@ -84,7 +83,7 @@ export class Linear extends Module {
 
   /** Where the backend has the spike-index products (the CPU), unless always dense, it reads its input's spike bitmask or index. */
   override fusion(): Fusion {
-    return supports("spike_index_linear_forward", this.device) && this.products !== "dense" ? READS_SPIKES : NO_FUSION;
+    return supports("spike_index_linear_forward", this.device) && this.products !== "dense" ? { readsSpikes: true, indexFeed: this } : NO_FUSION;
   }
 
   forward(x: Tensor): Tensor {
@@ -124,11 +123,40 @@ export class Linear extends Module {
   }
 
   private run(x: Tensor, known: Pick<Activation, "index" | "mask">): Tensor {
+    return this.complete(x, this.prepare(x, known));
+  }
+
+  /**
+   * The forward up to its product, for a neuron layer that computes the product inside its own
+   * scan (Sequential's Linear → LIF step, IndexFeed): the input is indexed and kept for the
+   * backward as forward keeps it, and when the product takes the indexed path its index, weight
+   * and bias are returned instead of the output; otherwise the product runs here (`y`).
+   */
+  forwardFeed(a: Activation): IndexFeed | { y: Tensor } {
+    const x2 = this.prepare(a.x, a);
+    if (!this.indexed) return { y: this.complete(a.x, x2) };
+    this.input?.dispose();
+    this.input = keep(x2);
+    const index = this.index;
+    return {
+      index, weight: this.weight.value, ...(this.bias ? { bias: this.bias.value } : {}), shape: [...a.x.shape.slice(0, -1), this.outFeatures],
+      grad: () => (this.indexed && this.input && this.index === index ? this.feedGrad() : undefined),
+    };
+  }
+
+  private feedGrad(): FeedGrad {
+    return {
+      index: this.index, weight: this.weight.value, weightGrad: this.weight.grad, ...(this.bias ? { biasGrad: this.bias.grad } : {}),
+      inFeatures: this.inFeatures, inputGrad: this.inputGrad,
+    };
+  }
+
+  /** Checks x, chooses the product's path (indexing x when sparse) and returns x as rows [rows, in]. */
+  private prepare(x: Tensor, known: Pick<Activation, "index" | "mask">): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures)
       throw new ShapeError(`Linear: expected an input [..., ${this.inFeatures}], received ${shapeStr(x.shape)}`);
     const rows = x.size / this.inFeatures;
     const x2 = x.reshape([rows, this.inFeatures]);
-    let y2: Tensor;
     this.indexed = false;
     if (supports("spike_index_linear_forward", this.device) && this.products !== "dense") {
       // One pass over the input gives its density and, when sparse enough, the index that the
@@ -145,10 +173,16 @@ export class Linear extends Module {
       this.sparseInput = choice.sparse;
       this.inputDensity = choice.density;
     }
+    return x2;
+  }
+
+  /** The product of the path prepare chose; keeps x2 for the backward. */
+  private complete(x: Tensor, x2: Tensor): Tensor {
+    let y2: Tensor;
     if (this.indexed) y2 = this.index.linear(this.weight.value, this.bias?.value); // the bias added in the same pass
     else {
       if (this.sparseInput) y2 = sparseLinear(x2, this.weight.value);
-      else ops.gemm((y2 = Tensor.empty([rows, this.outFeatures], this.device)), x2, this.weight.value, { transB: true });
+      else ops.gemm((y2 = Tensor.empty([x2.shape[0], this.outFeatures], this.device)), x2, this.weight.value, { transB: true });
       if (this.bias) ops.add(y2, this.bias.value, y2);
     }
     const y = y2.reshape([...x.shape.slice(0, -1), this.outFeatures]);

@@ -5,7 +5,7 @@
 // its BPTT forward recorded on a tape from independent per-step ops.
 import type { Device } from "../device.js";
 import { type BackendOp, supports } from "../native.js";
-import type { Activation, ForwardRequest, Fusion, Pool2Head, PoolDropout } from "./activation.js";
+import type { Activation, FeedGrad, ForwardRequest, Fusion, IndexFeed, LinearTail, Pool2Head, PoolDropout } from "./activation.js";
 import { checkDropout } from "../dropout.js";
 import { ExodusError, shapeStr } from "../errors.js";
 import * as ops from "../ops.js";
@@ -15,19 +15,10 @@ import { Module, type Parameter, newParameter } from "./module.js";
 import { applyLayout } from "./layer-layout.js";
 import type { Layout } from "../layout.js";
 import { type BackwardMethod, fail } from "./options.js";
-import { type ParamVar, Tape, type Var, wireSteps } from "./tape.js";
+import { type TapeRun, backwardTape, disposeTape, recordTape } from "./neuron-tape.js";
 
 export type { Saved, ScanBackward, TapeForward, TapeInputs } from "./neuron-contracts.js";
 import type { Saved, ScanBackward, TapeForward, TapeInputs } from "./neuron-contracts.js";
-
-interface TapeRun {
-  tape: Tape;
-  xs: Var[];
-  init: Var[];
-  params: Record<string, ParamVar>;
-  fwd: TapeForward;
-  views: Tensor[];
-}
 
 export type { PoolDropout } from "./activation.js";
 
@@ -40,6 +31,8 @@ interface Cache {
   init: Tensor[];
   saved?: Saved;
   tape?: TapeRun;
+  /** The Linear product the forward computed in its scan (forwardLinear). */
+  feed?: IndexFeed;
 }
 
 export abstract class NeuronLayer extends Module {
@@ -162,6 +155,17 @@ export abstract class NeuronLayer extends Module {
   protected abstract scanBackward(b: ScanBackward): void;
   /** The forward scan fused with AvgPool2d(2) over images of width W (y: the pooled map), where a subclass has one. */
   protected readonly pool2Scan?: (x: Tensor, y: Tensor, state: Tensor[], T: number, N: number, W: number, dropout?: PoolDropout) => { saved: Saved; spikes: number };
+  /**
+   * The forward scan computing its input from a Linear's spike-index product (IndexFeed) row block
+   * by row block, where a subclass has one (LIF, IAF): s [T, N] the spikes, as scanForward gives
+   * them for x = the product.
+   */
+  protected readonly linearScan?: (feed: IndexFeed, s: Tensor, state: Tensor[], T: number, N: number, mask?: Uint8Array) => Saved;
+  /**
+   * Its backward scan taking the Linear's backward too (backwardLinear): b.dx is ∂L/∂(the Linear's
+   * input) [T·B, in] to write, or undefined when the Linear takes none.
+   */
+  protected readonly linearBackwardScan?: (b: Omit<ScanBackward, "dx"> & { dx?: Tensor }, lin: FeedGrad) => void;
   /** Records the BPTT forward on the tape from per-step ops; writes each step's output into outRows. */
   protected abstract tapeForward(i: TapeInputs): TapeForward;
 
@@ -260,6 +264,34 @@ export abstract class NeuronLayer extends Module {
     return this.runForward(x, { W, shape: [...x.shape.slice(0, -2), H / 2, W / 2], ...(dropout && dropout.p > 0 ? { dropout } : {}) }, false);
   }
 
+  /**
+   * Whether forwardLinear can run this layer on a Linear's product of `out` features: a CPU layer
+   * with a linear scan (LIF, IAF), EXODUS or SLAYER, saving v only, out at most 512 (a tile holds
+   * whole batch rows).
+   */
+  canFuseLinear(out: number): boolean {
+    return !!this.linearScan && supports("lif_forward_linear", this.device) && this.backwardMethod !== "bptt" && this.savedPerNeuron() === 1 && out <= 512;
+  }
+
+  /**
+   * The forward on the product of the Linear before it, computed inside the scan and never stored
+   * (Sequential runs a Linear over a spike index and a LIF after it this way): the spikes and
+   * membranes equal the two layers' run one after the other, bit for bit; backward then takes
+   * ∂L/∂spikes as usual and returns ∂L/∂(the product) for the Linear's backward. With req.mask,
+   * the scan packs the spike bitmask too (when the batch rows fit whole mask bytes in a tile).
+   */
+  forwardLinear(feed: IndexFeed, req: ForwardRequest = {}): Activation {
+    const out = feed.shape[feed.shape.length - 1];
+    if (!this.canFuseLinear(out))
+      throw new ExodusError(`${this.name} forwardLinear: expected a CPU layer with a linear scan (LIF, IAF; not bptt; no learned α with normInput) and a product of at most 512 features, received ${out} features on ${this.device}`);
+    const y = Tensor.empty(feed.shape, this.device);
+    try {
+      return this.runForward(y, undefined, !!req.mask && lcm(out, 8) <= 512, false, false, feed);
+    } finally {
+      y.dispose();
+    }
+  }
+
   forward(x: Tensor): Tensor {
     return this.runForward(x, undefined, false).x;
   }
@@ -270,7 +302,10 @@ export abstract class NeuronLayer extends Module {
   }
 
   override fusion(): Fusion {
-    return { packsMask: this.packsMask, ...(this.canFuse() ? { pool2Head: this as Pool2Head } : {}) };
+    return {
+      packsMask: this.packsMask, ...(this.canFuse() ? { pool2Head: this as Pool2Head } : {}),
+      ...(this.canFuseLinear(1) ? { linearTail: this as LinearTail } : {}),
+    };
   }
 
   override get spiking(): boolean {
@@ -283,7 +318,8 @@ export abstract class NeuronLayer extends Module {
     return this.name;
   }
 
-  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean, ownsInput = false, discard = false): Activation {
+  /** With `feed`, x is the output's storage (its values unread) and the scan computes its input from the feed. */
+  private runForward(x: Tensor, pooled: Cache["pooled"], packMask: boolean, ownsInput = false, discard = false, feed?: IndexFeed): Activation {
     const { T, N } = timeMajor(this.name, x, this.device, this.P);
     this.dropCache();
     this.setMembrane(undefined, x.shape);
@@ -300,7 +336,7 @@ export abstract class NeuronLayer extends Module {
     // Nobody reads the output either (a checkpoint's recompute): the membrane goes over x, no spikes are
     // kept, and the output handed back is x's storage, its values undefined (ForwardRequest.discardOutput).
     const membraneOnly = over && discard && this.scanMembraneOnly !== undefined;
-    const y = over ? x.reshape(x.shape) : Tensor.empty(pooled ? pooled.shape : x.shape, x.device);
+    const y = over || feed ? x.reshape(x.shape) : Tensor.empty(pooled ? pooled.shape : x.shape, x.device);
     const final = init.map(() => Tensor.empty([N], x.device));
     const x2 = x.reshape([T, N]);
     try {
@@ -316,8 +352,9 @@ export abstract class NeuronLayer extends Module {
       } else {
         final.forEach((f, i) => f.copyFrom(init[i]));
         mask = packMask ? this.spikeMaskBuffer(T, N) : undefined;
-        const saved = membraneOnly ? this.scanMembraneOnly!(x2, final, T, N, mask) : this.scanForward(x2, y, final, T, N, mask);
-        this.cache = { T, N, shape: x.shape, init, saved };
+        const saved = feed ? this.linearScan!(feed, x2, final, T, N, mask)
+          : membraneOnly ? this.scanMembraneOnly!(x2, final, T, N, mask) : this.scanForward(x2, y, final, T, N, mask);
+        this.cache = { T, N, shape: x.shape, init, saved, ...(feed ? { feed } : {}) };
       }
     } catch (e) {
       y.dispose();
@@ -334,29 +371,7 @@ export abstract class NeuronLayer extends Module {
   }
 
   private recordTape(x2: Tensor, y: Tensor, init: Tensor[], T: number, N: number): TapeRun {
-    const tape = new Tape();
-    const views: Tensor[] = [];
-    const view = (t: Tensor) => {
-      views.push(t);
-      return t;
-    };
-    const y2 = view(y.reshape([T, N]));
-    const xs: Var[] = [];
-    const outRows: Tensor[] = [];
-    for (let t = 0; t < T; t++) {
-      xs.push(tape.leaf(view(x2.at(t))));
-      outRows.push(view(y2.at(t)));
-    }
-    const params: Record<string, ParamVar> = {};
-    for (const [k, v] of this.paramValues) params[k] = { v: tape.leaf(v), P: this.P };
-    const initVars = init.map((t) => tape.leaf(t));
-    try {
-      const fwd = this.tapeForward({ tape, T, N, shape: y.shape, xs, init: initVars, params, learn: (k) => this.learns(k), outRows, view });
-      return { tape, xs, init: initVars, params, fwd, views };
-    } catch (e) {
-      disposeTape({ tape, views } as TapeRun);
-      throw e;
-    }
+    return recordTape(x2, y, init, T, N, { values: this.paramValues, P: this.P, learns: (k) => this.learns(k), forward: (i) => this.tapeForward(i) });
   }
 
   /**
@@ -379,6 +394,41 @@ export abstract class NeuronLayer extends Module {
    */
   protected readonly scanWritesOverG: boolean = false;
 
+  /** After forwardLinear, this layer's backward and the Linear's in one reverse scan (LinearTail.backwardLinear). */
+  backwardLinear(dy: Tensor): Tensor | undefined {
+    const c = this.cache;
+    const lin = c?.feed && this.linearBackwardScan ? c.feed.grad() : undefined;
+    if (!c || !lin || c.tape || c.pooled) return undefined;
+    sameShape(`${this.name} backward dy`, dy, c.shape);
+    const { T, N } = c;
+    const dx = Tensor.empty(lin.inputGrad ? [...c.shape.slice(0, -1), lin.inFeatures] : [0], this.device);
+    const g = dy.reshape([T, N]);
+    try {
+      this.withGrads(N, (stateGrads, paramGrads) =>
+        this.linearBackwardScan!({ T, N, g, saved: c.saved!, init: c.init, stateGrads, paramGrads, ...(lin.inputGrad ? { dx } : {}) }, lin));
+    } catch (e) {
+      dx.dispose();
+      throw e;
+    } finally {
+      g.dispose();
+    }
+    return dx;
+  }
+
+  /** Runs a native backward scan with fresh state gradients and per-neuron parameter gradients, then sums the latter into the parameters. */
+  private withGrads(N: number, scan: (stateGrads: Tensor[], paramGrads: Record<string, Tensor | null>) => void): void {
+    for (const t of this._stateGrads ?? []) t.dispose();
+    this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
+    const paramGrads: Record<string, Tensor | null> = {};
+    for (const k of this.paramValues.keys()) paramGrads[k] = this.learns(k) ? Tensor.empty([N], this.device) : null;
+    try {
+      scan(this._stateGrads, paramGrads);
+      for (const [k, pg] of Object.entries(paramGrads)) if (pg) this.addParamGrad(k, pg, N);
+    } finally {
+      for (const pg of Object.values(paramGrads)) pg?.dispose();
+    }
+  }
+
   private backwardInto(dy: Tensor, opts: { dv?: Tensor }, owned: boolean): Tensor {
     const c = this.cache;
     if (!c) noForward(this.name);
@@ -387,22 +437,16 @@ export abstract class NeuronLayer extends Module {
     const { T, N } = c;
     const over = owned && this.scanWritesOverG && !c.tape && !c.pooled && !this.device.isCuda && dy.sole;
     const dx = over ? dy.reshape(c.shape) : Tensor.empty(c.shape, this.device);
-    for (const t of this._stateGrads ?? []) t.dispose();
-    this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
     const g = dy.reshape(c.pooled ? [T, N / 4] : [T, N]);
     const h = opts.dv?.reshape([T, N]);
     try {
-      if (c.tape) this.backwardTape(c, c.tape, g, h, dx);
-      else {
-        const paramGrads: Record<string, Tensor | null> = {};
-        for (const k of this.paramValues.keys()) paramGrads[k] = this.learns(k) ? Tensor.empty([N], this.device) : null;
-        try {
-          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads: this._stateGrads, paramGrads, ...(c.pooled ? { poolWidth: c.pooled.W, poolDropout: c.pooled.dropout } : {}) });
-          for (const [k, pg] of Object.entries(paramGrads)) if (pg) this.addParamGrad(k, pg, N);
-        } finally {
-          for (const pg of Object.values(paramGrads)) pg?.dispose();
-        }
-      }
+      if (c.tape) {
+        for (const t of this._stateGrads ?? []) t.dispose();
+        this._stateGrads = this.stateNames.map(() => keep(Tensor.zeros([N], this.device)));
+        this.backwardTape(c, c.tape, g, h, dx);
+      } else
+        this.withGrads(N, (stateGrads, paramGrads) =>
+          this.scanBackward({ T, N, g, h, saved: c.saved!, init: c.init, dx, stateGrads, paramGrads, ...(c.pooled ? { poolWidth: c.pooled.W, poolDropout: c.pooled.dropout } : {}) }));
     } catch (e) {
       dx.dispose();
       throw e;
@@ -424,36 +468,10 @@ export abstract class NeuronLayer extends Module {
   }
 
   private backwardTape(c: Cache, run: TapeRun, g: Tensor, h: Tensor | undefined, dx: Tensor): void {
-    ops.fill(dx, 0);
-    const dx2 = dx.reshape([c.T, c.N]);
-    const sinks = wireSteps(run.tape, run.xs, run.fwd.outputs, dx2, g);
-    const paramSinks: [string, Tensor][] = [];
     try {
-      if (h && run.fwd.membrane)
-        for (let t = 0; t < c.T; t++) {
-          const ht = h.at(t);
-          run.tape.seed(run.fwd.membrane[t], ht);
-          ht.dispose();
-        }
-      run.init.forEach((v, i) => (v.sink = this._stateGrads![i]));
-      for (const [k, pv] of Object.entries(run.params))
-        if (this.learns(k)) {
-          const sink = Tensor.zeros([this.P], this.device);
-          pv.v.sink = sink;
-          paramSinks.push([k, sink]);
-        }
-      run.tape.backward();
-      for (const [k, sink] of paramSinks) {
-        const p = this.learnable.get(k)!;
-        ops.add(p.grad, sink, p.grad);
-      }
+      backwardTape(run, { T: c.T, N: c.N, g, h, dx, stateGrads: this._stateGrads!, P: this.P, device: this.device, learnable: this.learnable });
     } finally {
-      for (const t of sinks) t.dispose();
-      for (const [, t] of paramSinks) t.dispose();
-      dx2.dispose();
-      // The tape is single use: free it now rather than at the next forward.
-      disposeTape(run);
-      c.tape = undefined;
+      c.tape = undefined; // single use: freed by backwardTape rather than at the next forward
     }
   }
 
@@ -472,8 +490,8 @@ export abstract class NeuronLayer extends Module {
   }
 }
 
-function disposeTape(run: TapeRun): void {
-  run.tape.dispose();
-  for (const v of run.views) v.dispose();
-  run.views = [];
+function lcm(a: number, b: number): number {
+  let [p, q] = [a, b];
+  while (q) [p, q] = [q, p % q];
+  return (a / p) * b;
 }

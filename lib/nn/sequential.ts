@@ -3,7 +3,7 @@
 // The forward follows a fusion plan (plan.ts) built once from what the layers declare: spike
 // bitmasks handed from a neuron scan to the Linear after it, and a neuron layer run with the
 // AvgPool2d(2) and Dropout after it as one scan.
-import type { Activation, ForwardRequest, Fusion, InputReads } from "./activation.js";
+import type { Activation, ForwardRequest, Fusion, InputReads, LinearTail } from "./activation.js";
 import { type Buffer, Module, type Parameter, prefixed } from "./module.js";
 import { type PlanStep, buildPlan } from "./plan.js";
 import { layoutOf } from "./layer-layout.js";
@@ -20,6 +20,12 @@ export class Sequential extends Module {
   readonly layers: Module[];
   /** Layer indices the last forward ran inside the scan of the layer before them (skipped by backward). */
   private fusedInto = new Set<number>();
+  /** Neuron layers (by index) whose last forward computed the product of the Linear before them; their backward takes the Linear's. */
+  private linearFed = new Map<number, LinearTail>();
+  /** Whether layer i's last forward computed the Linear's product before it, so that its backwardLinear takes both layers' (profile.js). */
+  linearFedAt(i: number): boolean {
+    return this.linearFed.has(i);
+  }
   /** Free each layer's cache right after its backward (set by Checkpointed on its segments). */
   releaseAsItGoes = false;
   private planned: { steps: PlanStep[]; layers: number } | undefined;
@@ -81,6 +87,7 @@ export class Sequential extends Module {
     const steps = this.plan;
     const last = steps.length - 1;
     this.fusedInto.clear();
+    this.linearFed.clear();
     let h = a;
     const pass = (i: number, out: Activation, span: number) => {
       if ((h.x !== a.x || req.ownsInput) && out.x !== h.x) h.x.dispose();
@@ -92,13 +99,33 @@ export class Sequential extends Module {
     // an input this container made (or was handed to drop) is the next layer's to write over
     const owns = () => h.x !== a.x || !!req.ownsInput;
     steps.forEach((step, s) => {
-      const { pool2 } = step;
+      const { pool2, linear } = step;
+      if (linear) return this.linearStep(step.start, linear, h, pass, sub(req, step.packMask || (s === last && !!req.mask), owns(), s === last && !!req.discardOutput));
       if (pool2 && pool2.head.canFusePool2(h.x)) return pass(step.start, pool2.head.forwardPool2(h.x, pool2.dropout?.()), step.span);
       // A fused group whose input does not allow the fused scan (odd sides, W > 256) runs layer by layer.
       if (pool2) for (let i = step.start; i < step.start + step.span; i++) pass(i, this.layers[i].forwardActivation(h, sub(req, false, owns())), 1);
       else pass(step.start, this.layers[step.start].forwardActivation(h, sub(req, step.packMask || (s === last && !!req.mask), owns(), s === last && !!req.discardOutput)), 1);
     });
     return h;
+  }
+
+  /**
+   * A Linear and the neuron layer after it: the neuron scan computes the product (IndexFeed) when
+   * the Linear takes its indexed path and the layer can take it, else the two run one after the
+   * other. Either way both keep their caches (each can still run its own backward), and after a
+   * fused forward backward takes both in the neuron layer's reverse scan (backwardLinear). The
+   * fused step reports its neuron layer only (the Linear's output never existed).
+   */
+  private linearStep(i: number, linear: NonNullable<PlanStep["linear"]>, h: Activation, pass: (i: number, out: Activation, span: number) => void, req: ForwardRequest): void {
+    const fed = linear.tail.canFuseLinear(linear.feed.outFeatures) ? linear.feed.forwardFeed(h) : undefined;
+    if (fed && !("y" in fed)) {
+      pass(i + 1, linear.tail.forwardLinear(fed, req), 1);
+      this.linearFed.set(i + 1, linear.tail);
+      return;
+    }
+    const y = fed ? fed.y : this.layers[i].forwardActivation(h).x;
+    pass(i, { x: y }, 1);
+    pass(i + 1, this.layers[i + 1].forwardActivation({ x: y }, { ...req, ownsInput: true }), 1); // y is made here: the neuron layer may write over it
   }
 
   backward(dy: Tensor): Tensor {
@@ -137,10 +164,14 @@ export class Sequential extends Module {
     for (let i = this.layers.length - 1; i >= 0; i--) {
       if (this.fusedInto.has(i)) continue; // its gradient is taken by the layer it ran fused into
       const layer = this.layers[i];
-      const next = g !== dy || owned ? layer.backwardOwned(g) : layer.backward(g);
+      // A neuron layer that computed the Linear's product takes the Linear's backward too.
+      const viaLinear = this.linearFed.get(i)?.backwardLinear(g);
+      const next = viaLinear ?? (g !== dy || owned ? layer.backwardOwned(g) : layer.backward(g));
       if ((g !== dy || take) && next !== g) g.dispose();
       g = next;
       if (this.releaseAsItGoes) layer.releaseCache();
+      if (viaLinear && this.releaseAsItGoes) this.layers[i - 1].releaseCache();
+      if (viaLinear) i--; // the Linear's backward ran
     }
     return g;
   }

@@ -1,8 +1,8 @@
 // Self-checks of the backend-table entries that layers reach only as speed paths (cuda/include/
 // exodus/host_ops.h): the neuron scans that pack a spike bitmask, the LIF scan fused with
 // AvgPool2d(2) and Dropout (forward and backward), the spike index (built from a matrix, from a
-// bitmask and from sparse frames, and its two Linear products), the direct conv ∂x, and the
-// nonzero count. Each calls its entry by name, so the check cannot pass through another path;
+// bitmask and from sparse frames, and its two Linear products, and a Linear over it fused with the
+// LIF after it, both ways), the direct conv ∂x, and the nonzero count. Each calls its entry by name, so the check cannot pass through another path;
 // where the device's backend lacks the entry the check is skipped (registry.ts `entries`).
 import type { Device } from "../device.js";
 import { codes, native } from "../native.js";
@@ -153,6 +153,54 @@ for (const withMask of [false, true])
     },
     reference: (p) => [[p.s.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0)], ...linearRef(p.s, p.w, p.bias, p.g, p.dw, R)],
   });
+
+// A Linear over the spike index and the LIF after it, in one scan each way, against float64 (the
+// product rounded as the kernel rounds it): the scan, and the Linear's gradients from the LIF's ∂L/∂x.
+{
+  const Tl = 30, Bl = 5, Ol = 24, Nl = Bl * Ol, rows = Tl * Bl;
+  const ref = { T: Tl, N: Nl, alpha: lifRef.alpha, theta: [1], m: [1], reset: "subtract", sg } as const;
+  registerCheck({
+    name: `Linear [${rows}, ${F}]·[${F}, ${Ol}] + b → LIF fused [T=${Tl}, B=${Bl}] s, v, ∂x, ∂W, ∂b`,
+    group: "fast paths",
+    tolerance: 1e-5,
+    entries: ["spike_index_build", "lif_forward_linear", "lif_backward_linear"],
+    inputs: (rng) => ({ s: spikes(rng, rows * F, 0.08), w: noisy(rng, Ol * F, 0.08, 0.3), bias: noisy(rng, Ol, 0, 0.3), g: noisy(rng, Tl * Nl, 0, 1), dw: noisy(rng, Ol * F, 0, 0.1), db: noisy(rng, Ol, 0, 0.1) }),
+    run: (d, p) => {
+      const ix = { offsets: new Int32Array(rows + 1), cols: new Int32Array(rows * F), vals: new Float32Array(rows * F) };
+      native().spikeIndexBuild({ s: Tensor.from(p.s, [rows, F], d), rows, inFeatures: F, ...ix });
+      const { x: _x, ...lifArgs } = lifTensors(d, new Float32Array(T * N)); // the config and parameters; this scan's own sizes
+      const a = { ...lifArgs, T: Tl, N: Nl, state: Tensor.zeros([Nl], d), v: Tensor.empty([Tl, Nl], d) };
+      const lin = { ...ix, rows, inFeatures: F, w: Tensor.from(p.w, [Ol, F], d), outFeatures: Ol };
+      const s = Tensor.empty([Tl, Nl], d), dw = Tensor.from(p.dw, [Ol, F], d), db = Tensor.from(p.db, [Ol], d), dx = Tensor.empty([rows, F], d);
+      native().lifForwardLinear({ ...a, ...lin, bias: Tensor.from(p.bias, [Ol], d), s });
+      native().lifBackwardLinear({ ...a, ...lin, method: codes().grad.exodus, g: Tensor.from(p.g, [Tl, Nl], d), v0: Tensor.zeros([Nl], d), dw, db, dx });
+      return [s.toArray(), a.v.toArray(), dx.toArray(), dw.toArray(), db.toArray()];
+    },
+    reference: (p) => {
+      // x as the kernel rounds it (each spike's term is exact, so fma = one rounding of the sum), then float64 on
+      const x = new Float64Array(Tl * Nl);
+      for (let r = 0; r < rows; r++)
+        for (let o = 0; o < Ol; o++) {
+          let acc = 0;
+          for (let f = 0; f < F; f++) if (p.s[r * F + f] !== 0) acc = Math.fround(acc + p.s[r * F + f] * p.w[o * F + f]);
+          x[r * Ol + o] = Math.fround(acc + p.bias[o]);
+        }
+      const fw = lifForwardRef(ref, x);
+      const gx = lifBackwardRef(ref, fw, x, p.g).dx; // ∂L/∂x [rows, Ol]
+      const dx = new Float64Array(rows * F), dw = Float64Array.from(p.dw), db = Float64Array.from(p.db);
+      for (let r = 0; r < rows; r++)
+        for (let o = 0; o < Ol; o++) {
+          const gv = gx[r * Ol + o];
+          db[o] += gv;
+          for (let f = 0; f < F; f++) {
+            dx[r * F + f] += gv * p.w[o * F + f];
+            dw[o * F + f] += gv * p.s[r * F + f];
+          }
+        }
+      return [fw.s, fw.v, dx, dw, db];
+    },
+  });
+}
 
 // From a batch's sparse frames: sample b's ascending flat indices t·Fr + f and counts.
 const Tf = 24, Bf = 4;

@@ -109,4 +109,21 @@ inline bool conv_direct_weight_grad_fits(const k::ConvGeom& g) {
   X(conv_direct_weight_grad, (const float* x, const float* dy, float* dw, const k::ConvGeom& g, int cout,   \
                               int count),                                                                   \
     (x, dy, dw, g, cout, count))                                                                            \
+  /* Linear over a complete spike index (w [out, features], bias [out] or null) and the LIF after it, in one \
+     scan: N = B·out neurons, rows = T·B index rows; lcm(out, 8) <= 512 with a mask, else out <= 512. s, v, \
+     state and mask as lif_forward_masked writes them, equal bit for bit to spike_index_linear_forward     \
+     then lif_forward_masked; the Linear's output is never stored. */                                       \
+  X(lif_forward_linear, (const LifConfig& c, LifParams p, const int32_t* offsets, const int32_t* cols,       \
+                         const float* vals, int features, const float* w, const float* bias, int out,       \
+                         float* state, float* s, float* v, uint8_t* mask),                                  \
+    (c, p, offsets, cols, vals, features, w, bias, out, state, s, v, mask))                                 \
+  /* Its backward: the LIF's reverse scan (g = ∂L/∂s, h, v, v0, dv0, dalpha as lif_backward; not         \
+     norm_input with a learned α) and, from its ∂L/∂x kept in cache, the Linear's: dw [out, features] and  \
+     db [out] (or null) added to, dx [T·B, features] (or null) the input gradient, equal to the GEMM's;    \
+     dw and db summed in a fixed order of their own (any thread count gives the same). out <= 512. */       \
+  X(lif_backward_linear, (const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h, \
+                          const float* v, const float* v0, float* dv0, float* dalpha, const int32_t* offsets, \
+                          const int32_t* cols, const float* vals, int features, const float* w, int out,    \
+                          float* dw, float* db, float* dx),                                                 \
+    (c, method, p, g, h, v, v0, dv0, dalpha, offsets, cols, vals, features, w, out, dw, db, dx))           \
   EXO_DELAY_HOST_OPS(X)
