@@ -4,16 +4,8 @@
 // without them (0), each in a process of its own since the switch is read once per process.
 // On a CPU without AVX-512 both processes take the AVX2 kernel and the comparison is skipped.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-
-const hasAvx512 = (() => {
-  try {
-    return /\bavx512f\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
-  } catch {
-    return false;
-  }
-})();
+import { hasAvx512 } from "./cpu-avx512.js";
 
 const dist = (f: string) => JSON.stringify(new URL(`../dist/lib/${f}`, import.meta.url).pathname);
 const shdConfig = JSON.stringify(new URL("../configs/shd.yaml", import.meta.url).pathname);

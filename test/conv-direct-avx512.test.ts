@@ -5,16 +5,8 @@
 // its own (the switch is read once per process), at 1 and 2 threads, and checked against float64.
 // On a CPU without AVX-512 both processes take the AVX2 blocks and the comparison is skipped.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-
-const hasAvx512 = (() => {
-  try {
-    return /\bavx512f\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
-  } catch {
-    return false;
-  }
-})();
+import { hasAvx512 } from "./cpu-avx512.js";
 
 const dist = (f: string) => JSON.stringify(new URL(`../dist/lib/${f}`, import.meta.url).pathname);
 

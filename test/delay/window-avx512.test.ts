@@ -7,16 +7,8 @@
 // once per process), each also against the float64 reference (so equal bits are not equal garbage).
 // On a CPU without AVX-512 both take the AVX2 kernels: skipped.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-
-const hasAvx512 = (() => {
-  try {
-    return /\bavx512f\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
-  } catch {
-    return false;
-  }
-})();
+import { hasAvx512 } from "../cpu-avx512.js";
 
 const dist = (f: string) => JSON.stringify(new URL(`../../dist/lib/${f}`, import.meta.url).pathname);
 
