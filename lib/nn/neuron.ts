@@ -62,6 +62,12 @@ export abstract class NeuronLayer extends Module {
   private maskBuffer: Uint8Array | undefined;
   private scratchOwned = new Set<Tensor>();
 
+  /**
+   * Set by TimeChunked (time-chunks.ts) while it runs a sequence in chunks: the final state is
+   * carried into the next forward as a stateful layer's is, whatever `stateful` says.
+   */
+  carryChunks = false;
+
   /** The layout its own forward and backward take (layer-layout.ts). */
   readonly layout: Layout;
 
@@ -293,7 +299,7 @@ export abstract class NeuronLayer extends Module {
     // setState() once.
     const fits = this.carried && this.carried[0].size === N;
     const init = this.stateNames.map((_, i) => keep(fits ? this.carried![i].clone() : Tensor.zeros([N], this.device)));
-    if (!this.stateful) this.resetState();
+    if (!this.stateful && !this.carryChunks) this.resetState();
     // The scan reads x[t, i] before it writes s[t, i] (scanWritesOverG: the same kernel shape), so
     // spikes may go over an input that nothing else reads or shares, unless the scan keeps x.
     const over = ownsInput && !pooled && this.backwardMethod !== "bptt" && this.scanWritesOverG && !this.device.isCuda && this.savedPerNeuron() === 1 && x.sole;
@@ -326,7 +332,7 @@ export abstract class NeuronLayer extends Module {
     } finally {
       x2.dispose();
     }
-    if (this.stateful) {
+    if (this.stateful || this.carryChunks) {
       this.resetState();
       this.carried = final.map((t) => keep(t));
     } else for (const t of final) t.dispose();
