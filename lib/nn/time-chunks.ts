@@ -1,7 +1,7 @@
 // Checkpointing over chunks of TIME (docs/memory.md): for a feed-forward Sequential of Linear and
 // LIF/IAF layers, the forward runs the sequence in chunks of `chunk` steps and keeps, between
 // chunks, only each neuron layer's state at the boundary (its membrane v); what the layers keep
-// for their backward is freed after every chunk but the last. The backward walks the chunks from
+// for their backward is one chunk's, each chunk's forward replacing the one before's. The backward walks the chunks from
 // the last: it puts the boundary states back, re-runs the chunk's forward, then its backward, the
 // reverse scans carrying their adjoint λ across the boundary (lif_backward_carry). Memory is then
 // one chunk's caches plus the output [T, B, out] (the loss reads it whole) and the boundary states,
@@ -19,7 +19,7 @@ import { LIF } from "./lif.js";
 import { Sequential } from "./sequential.js";
 import { ExodusError } from "../errors.js";
 import { Tensor, keep } from "../tensor.js";
-import { native, supports } from "../native.js";
+import { supports } from "../native.js";
 
 export class TimeChunked extends Module {
   readonly neurons: LIF[];
@@ -58,7 +58,7 @@ export class TimeChunked extends Module {
     for (const n of this.neurons) n.carryChunks = true;
     let y: Tensor | undefined;
     try {
-      this.chunks.forEach(([t0, t1], k) => {
+      for (const [t0, t1] of this.chunks) {
         this.boundaries.push(this.neurons.map((n) => n.states?.map((s) => keep(s.clone()))));
         const xs = x.slice(t0, t1);
         // observe (spike counts) sees each layer's output once, chunk by chunk; recomputes are not observed
@@ -67,12 +67,10 @@ export class TimeChunked extends Module {
         y ??= keep(Tensor.empty([T, ...out.shape.slice(1)], x.device));
         copyRows(y, t0, out);
         out.dispose();
-        // the last chunk's backward comes first, on the caches it keeps
-        if (k < this.chunks.length - 1) {
-          this.net.releaseCache();
-          native().emptyCache();
-        }
-      });
+        // No release between chunks: the next chunk's forward replaces each layer's caches, and a
+        // neuron layer reuses its buffers of the same size (emptying the host block cache would make
+        // every chunk fault its pages in again). The last chunk's backward comes first, on its caches.
+      }
       this.finals = this.neurons.map((n) => n.states?.map((s) => keep(s.clone())));
     } finally {
       this.endChunks();
@@ -126,8 +124,6 @@ export class TimeChunked extends Module {
         d.dispose();
         for (const l of lam) l?.dispose();
         lam = out;
-        this.net.releaseCache();
-        native().emptyCache();
       }
     } finally {
       for (const l of lam) l?.dispose();
@@ -136,6 +132,7 @@ export class TimeChunked extends Module {
       this.neurons.forEach((n, i) => putState(n, this.finals[i]));
       this.endChunks();
       this.release();
+      this.net.releaseCache();
     }
   }
 
