@@ -13,15 +13,15 @@
 // weight gradients are sums over the rows of all T steps; summed chunk by chunk they differ from
 // one product by float32 rounding (test/nn/time-chunks.test.ts).
 import type { Activation, ForwardRequest } from "./activation.js";
-import { type Buffer, Module, type Parameter } from "./module.js";
+import { StepWrapper } from "./step-wrapper.js";
 import { Linear } from "./linear.js";
 import { LIF } from "./lif.js";
-import { Sequential } from "./sequential.js";
+import type { Sequential } from "./sequential.js";
 import { ExodusError } from "../errors.js";
 import { Tensor, keep } from "../tensor.js";
 import { supports } from "../native.js";
 
-export class TimeChunked extends Module {
+export class TimeChunked extends StepWrapper {
   readonly neurons: LIF[];
   /** Each chunk's [start, end) steps of the last forward. */
   private chunks: [number, number][] = [];
@@ -33,8 +33,8 @@ export class TimeChunked extends Module {
   private T = 0;
 
   /** chunk: steps per chunk (the last may be shorter). net: time-major, Linear and LIF/IAF layers (EXODUS or SLAYER) on the CPU. */
-  constructor(readonly net: Sequential, readonly chunk: number) {
-    super();
+  constructor(net: Sequential, readonly chunk: number) {
+    super(net);
     if (!Number.isInteger(chunk) || chunk < 1) throw new ExodusError(`TimeChunked chunk: expected an integer number of time steps >= 1, received ${chunk}`);
     checkChunkable(net);
     this.neurons = net.layers.filter((l): l is LIF => l instanceof LIF);
@@ -144,7 +144,7 @@ export class TimeChunked extends Module {
     }
   }
 
-  private release(): void {
+  protected release(): void {
     this.input?.dispose();
     this.input = undefined;
     for (const b of this.boundaries) for (const s of b) for (const t of s ?? []) t.dispose();
@@ -152,34 +152,6 @@ export class TimeChunked extends Module {
     this.boundaries = [];
     this.finals = [];
     this.chunks = [];
-  }
-
-  override outputShape(s: readonly number[]): number[] {
-    return this.net.outputShape(s);
-  }
-  override namedLayers(): (readonly [string, Module])[] {
-    return this.net.namedLayers();
-  }
-  /** The network's own parameter names: chunking is no layer of its own. */
-  override parameters(): Parameter[] {
-    return this.net.parameters();
-  }
-  override buffers(): Buffer[] {
-    return this.net.buffers();
-  }
-  override children(): Module[] {
-    return [this.net];
-  }
-  override zeroGrad(): void {
-    this.net.zeroGrad();
-  }
-  override releaseCache(): void {
-    this.release();
-    this.net.releaseCache();
-  }
-  /** Frees what it kept; the network (which it does not own) is left to its owner. */
-  override dispose(): void {
-    this.release();
   }
 }
 
