@@ -163,6 +163,24 @@ describe("chunks of time: Linear + LIF/IAF", () => {
           n.dispose();
         });
 
+  it("a learned α (per neuron, normInput): its gradient summed chunk by chunk equals the whole step's to rounding", () => {
+    const mk = () => new Sequential(new Linear(F, H, { seed: 5, initScale: 4 }), new LIF({ alpha: Array.from({ length: H }, (_, i) => 0.8 + 0.005 * i), learnAlpha: true, normInput: true, threshold: 0.3 }), new Linear(H, C, { seed: 6 }));
+    const n = mk();
+    const x = events(T, B, 14);
+    const r = randn(T * B * C, 8);
+    const whole = step(n, x, r, 0);
+    const ia = n.parameters().findIndex((p) => p.name === "1.alpha");
+    expect(ia).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...whole.grads[ia].map(Math.abs))).toBeGreaterThan(1e-3);
+    for (const chunk of [5, 13, 30]) {
+      const c = step(n, x, r, chunk);
+      expect(c.y).toEqual(whole.y);
+      for (let i = 0; i < whole.grads.length; i++) expect(relErr(c.grads[i], whole.grads[i]), `chunk ${chunk}, grad ${i}`).toBeLessThan(5e-6);
+    }
+    x.dispose();
+    n.dispose();
+  });
+
   it("fails without the carried adjoint (the test can tell)", () => {
     const n = net(4, true);
     const x = events(T, B, 12);
