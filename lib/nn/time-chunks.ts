@@ -94,11 +94,6 @@ export class TimeChunked extends StepWrapper {
     return dx ?? Tensor.empty([0], dy.device);
   }
 
-  /** The parameters' gradients only, without the input's gradient (what a training step needs). */
-  backwardParams(dy: Tensor): void {
-    this.backwardChunks(dy, () => {});
-  }
-
   private backwardChunks(dy: Tensor, take: (t0: number, dx: Tensor) => void): void {
     if (!this.input) throw new ExodusError("TimeChunked backward: expected a forward first, received none since the last backward");
     if (dy.shape[0] !== this.T) throw new ExodusError(`TimeChunked backward dy: expected ${this.T} time steps (the forward's), received shape [${dy.shape.join(", ")}]`);
