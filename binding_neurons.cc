@@ -138,7 +138,7 @@ Napi::Value LifForward(const Napi::CallbackInfo& info) {
   });
 }
 
-// lifBackward({ method, alpha, theta, m, g, h?, v, x?, v0, dx, dv0?, dalpha?, …config })
+// lifBackward({ method, alpha, theta, m, g, h?, v, x?, v0, dx, dv0?, dalpha?, lamIn?, lamOut?, …config })
 Napi::Value LifBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args a(info, "lifBackward");
@@ -160,6 +160,12 @@ Napi::Value LifBackward(const Napi::CallbackInfo& info) {
     if (W) {
       const exo::Backend& be = backend_for(a, g.dev, exo::Op::lif_backward_pool2, "poolWidth");
       if (c.N) be.lif_backward_pool2(g.dev.index, c, method, p, g.p, W, h, v.p, x, v0.p, dx.p, dv0, dalpha, drop ? &d : nullptr);
+    } else if (a.has("lamIn") || a.has("lamOut")) {
+      // A chunk of time (lif_backward_carry): λ in from the chunk after, λ[0] out for the one before.
+      const exo::Backend& be = backend_for(a, g.dev, exo::Op::lif_backward_carry, a.has("lamIn") ? "lamIn" : "lamOut");
+      const float* lam_in = a.optional("lamIn", c.N, g);
+      float* lam_out = a.optional("lamOut", c.N, g);
+      if (c.N) be.lif_backward_carry(g.dev.index, c, method, p, g.p, h, v.p, x, v0.p, dx.p, dv0, dalpha, lam_in, lam_out);
     } else if (c.N) {
       exo::on(g.dev).lif_backward(g.dev.index, c, method, p, g.p, h, v.p, x, v0.p, dx.p, dv0, dalpha);
     }

@@ -106,7 +106,7 @@ export const BACKEND_OPS = [
   "scatter_frames", "scatter_batch",
   "count_nonzero", "sparse_linear_forward", "sparse_linear_weight_grad", "sparse_conv_forward", "sparse_conv_weight_grad",
   "max_time_backward",
-  "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "spike_index_build",
+  "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "lif_backward_carry", "spike_index_build",
   "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
   "conv_direct_weight_grad", "lif_forward_linear", "lif_backward_linear",
   "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
@@ -334,6 +334,8 @@ export interface NativeAddon extends NeuronScans {
   lifBackward(o: LifScanConfig & {
     method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; x?: Opt; v0: View; dx: View;
     dv0?: Opt; dalpha?: Opt; poolWidth?: number; dropoutP?: number; dropoutSeed?: number;
+    /** A chunk of time (lif_backward_carry, the CPU): λ from the chunk after [N], λ[0] of this one out [N]. */
+    lamIn?: Opt; lamOut?: Opt;
   }): void;
   expleakForward(o: ExpLeakScanConfig & { beta: View; x: View; state: View; i: View }): void;
   expleakBackward(o: ExpLeakScanConfig & { beta: View; gradI: View; i: View; i0: View; dx: View; di0?: Opt; dbeta?: Opt }): void;

@@ -11,7 +11,7 @@ import { runChecks, traced } from "../lib/selftest/run.js";
 import { Tensor } from "../lib/tensor.js";
 
 const HOST_OPS = [
-  "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "spike_index_build",
+  "lif_forward_masked", "alif_forward_masked", "lif_forward_pool2", "lif_backward_pool2", "lif_backward_carry", "spike_index_build",
   "spike_index_from_frames", "spike_index_linear_forward", "spike_index_linear_weight_grad", "conv_direct_input_grad",
   "conv_direct_weight_grad", "lif_forward_linear", "lif_backward_linear",
   "delay_window_forward", "delay_window_corr", "delay_window_input_grad",
@@ -85,6 +85,7 @@ describe("exodus selftest's table", () => {
     expect(entryOf("lifForward", { mask: new Uint8Array(8) })).toBe("lif_forward_masked");
     expect(entryOf("lifForward", { poolWidth: 16, mask: new Uint8Array(8) })).toBe("lif_forward_pool2");
     expect(entryOf("lifBackward", { poolWidth: 16 })).toBe("lif_backward_pool2");
+    expect(entryOf("lifBackward", { lamOut: 1 })).toBe("lif_backward_carry");
     expect(entryOf("alifForward", { mask: null })).toBe("alif_forward");
     expect(entryOf("convInputGradDirect", {})).toBe("conv_direct_input_grad");
     expect(entryOf("spikeIndexLinearWeightGrad", {})).toBe("spike_index_linear_weight_grad");

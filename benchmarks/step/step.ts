@@ -12,6 +12,8 @@ import { loadConfig } from "../../lib/train/config.js";
 import { readoutCrossEntropy } from "../../lib/train/loss.js";
 import { buildModel } from "../../lib/train/model.js";
 import { autoCheckpoint } from "../../lib/nn/memory.js";
+import { TimeChunked } from "../../lib/nn/time-chunks.js";
+import { timeChunkPeak } from "../../lib/nn/time-chunk-plan.js";
 
 export interface StepTiming {
   config: string;
@@ -29,6 +31,8 @@ export interface StepTiming {
   peakRssMiB: number;
   /** With a memory budget: the checkpoint segments' first layers and the estimated peak (MiB). */
   checkpoint?: { budgetMiB: number; starts: number[]; innerBlocks: number; estimatedPeakMiB: number; plainEstimateMiB: number };
+  /** In chunks of time (nn/time-chunks.ts): steps per chunk and the estimated peak (MiB). */
+  timeChunk?: { steps: number; estimatedPeakMiB: number };
 }
 
 /** The sample shape (without T) and classes the step benchmarks give a config's network: the data sets' default transforms. */
@@ -56,7 +60,7 @@ export function peakRssMiB(): number {
 }
 
 /** `surrogate` replaces the config's neuron.surrogate.name (its scale and width are kept). */
-export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number; surrogate?: string; budgetMiB?: number }): StepTiming {
+export function timeStep(config: string, opts: { T: number; B: number; density: number; reps: number; threads: number; surrogate?: string; budgetMiB?: number; timeChunk?: number }): StepTiming {
   setCpuThreads(opts.threads);
   const cfg = loadConfig(config, { device: "cpu", output: "/tmp/exodus-step-bench" });
   if (opts.surrogate) cfg.neuron.surrogate = { ...cfg.neuron.surrogate, name: opts.surrogate as typeof cfg.neuron.surrogate.name };
@@ -64,7 +68,8 @@ export function timeStep(config: string, opts: { T: number; B: number; density: 
   const model = buildModel(cfg, { sampleShape: [opts.T, ...features], numClasses: classes });
   const opt = new Adam(model.net.parameters(), { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
   const ck = opts.budgetMiB === undefined ? undefined : autoCheckpoint(model.net, [opts.T, opts.B, ...features], opts.budgetMiB * 2 ** 20);
-  const net = ck?.run ?? model.net;
+  const chunked = opts.timeChunk === undefined ? undefined : new TimeChunked(model.net, opts.timeChunk);
+  const net = chunked ?? ck?.run ?? model.net;
   const rng = new Rng(5);
   const F = features.reduce((a, b) => a * b, 1);
   const xs = new Float32Array(opts.T * opts.B * F);
@@ -92,6 +97,7 @@ export function timeStep(config: string, opts: { T: number; B: number; density: 
     config, surrogate: cfg.neuron.surrogate.name, T: opts.T, B: opts.B, density: opts.density, threads: opts.threads,
     median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1], reps: opts.reps,
     loadavg: loadavg(), peakRssMiB: peakRssMiB(),
+    ...(chunked ? { timeChunk: { steps: chunked.chunk, estimatedPeakMiB: timeChunkPeak(model.net, [opts.T, opts.B, ...features], chunked.chunk) / 2 ** 20 } } : {}),
     ...(ck ? { checkpoint: { budgetMiB: opts.budgetMiB!, starts: ck.plan.starts, innerBlocks: ck.inner, estimatedPeakMiB: ck.plan.peak / 2 ** 20, plainEstimateMiB: ck.plan.plain / 2 ** 20 } } : {}),
   };
 }
@@ -106,6 +112,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     T: Number(value("T", "300")), B: Number(value("B", "16")), density: Number(value("density", "0.01")),
     reps: Number(value("reps", "2")), threads: Number(value("threads", "2")), surrogate: value("surrogate", "") || undefined,
     ...(value("budget-mib", "") ? { budgetMiB: Number(value("budget-mib", "")) } : {}),
+    ...(value("time-chunk", "") ? { timeChunk: Number(value("time-chunk", "")) } : {}),
   });
   console.log(JSON.stringify(r));
 }

@@ -31,6 +31,7 @@ interface Opts {
   lr?: string;
   seed?: string;
   memoryBudget?: string;
+  timeChunk?: string;
   scale?: string;
   surrogate?: string;
 }
@@ -61,6 +62,7 @@ export function register(program: Command): void {
     .option("--lr <x>", "Adam learning rate (overrides train.lr)")
     .option("--seed <n>", "seed of every random draw (overrides train.seed)")
     .option("--memory-budget <MiB>", 'MiB a step\'s activations may take before the step runs checkpointed, "auto" (half the free memory) or "off" (overrides train.memoryBudget)')
+    .option("--time-chunk <steps>", 'run the step in chunks of this many time steps (Linear/LIF networks on the CPU): "auto" (when nothing else fits the memory budget) or "off" (overrides train.timeChunk)')
     .option("--scale <x>", "surrogate gradient scale (overrides neuron.surrogate.scale; the paper sweeps 0.01, 0.1, 1)")
     .option("--surrogate <name>", "surrogate gradient (overrides neuron.surrogate.name): exponential (the paper's), or triangle / rectangle, which are exactly 0 outside |v−θ| < wθ")
     .option("--set <key=value>", "set any config field, e.g. --set model.hidden=[32,32] (repeatable; typed and checked like the file)", (v: string, prev: string[]) => [...prev, v], [] as string[])
@@ -89,6 +91,7 @@ export function register(program: Command): void {
         surrogate: opts.surrogate, set: opts.set,
         // a number of MiB, or the text as given: the config check names every accepted form
         memoryBudget: opts.memoryBudget === undefined || opts.memoryBudget.trim() === "" || Number.isNaN(Number(opts.memoryBudget)) ? opts.memoryBudget : Number(opts.memoryBudget),
+        timeChunk: opts.timeChunk === undefined || opts.timeChunk.trim() === "" || Number.isNaN(Number(opts.timeChunk)) ? opts.timeChunk : Number(opts.timeChunk),
       };
       if (typeof opts.resume === "string" && /\.ya?ml$/.test(opts.resume))
         throw new ExodusError(`--resume: expected a checkpoint, a run folder, "last" or "best", received the config ${JSON.stringify(opts.resume)}; put the config first: exodus train ${opts.resume} --resume`);

@@ -27,6 +27,14 @@ struct Pool2 {
   const PoolDropout* drop;
 };
 
+// The reverse scan's adjoint λ across a boundary of time chunks (lif_backward_carry): in, λ of the
+// first step after the chunk [N] (null: none); out, λ of the chunk's first step [N]. λ itself
+// crosses, not ∂v0 = α·λ, so a chunked scan computes what one scan over all steps does, bit for bit.
+struct Carry {
+  const float* in;
+  float* out;
+};
+
 // dst[j] for the tile's neurons [b, b + n) at step t: the gradient the pooling's backward (after
 // the dropout's, when fused) would give them, (0 + g) / 4 as pool2d_backward computes it; b and n
 // are whole row pairs. gp: step t's pooled gradient, flat: its index in the [T, N / 4] map.
@@ -95,7 +103,8 @@ template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED, bool PLAIN, typename
 __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cfg, LifParams p, const float* g,
                                                              const float* h, const float* v, const float* x,
                                                              const float* v0, Sink& sink, float* dv0, float* dalpha,
-                                                             const Pool2* pool, size_t b, size_t e) {
+                                                             const Pool2* pool, const Carry* carry, size_t b,
+                                                             size_t e) {
   const size_t N = cfg.N;
   const int T = cfg.T;
   // A local copy: the compiler cannot prove the output stores leave a referenced config alone,
@@ -108,7 +117,9 @@ __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cf
   // with plain vector loads.
   float lam[kTile], da[kTile], q0[kTile], q1[kTile];
   for (size_t j = 0; j < n; ++j) {
-    lam[j] = da[j] = 0.f;
+    // A chunk of time: λ enters from the chunk after it (λ of its first step), or 0 past the end.
+    lam[j] = carry && carry->in ? carry->in[b + j] : 0.f;
+    da[j] = 0.f;
     k::SgCoef q = k::surrogate_coef<K>(tp.theta[j], c.sg_scale, c.sg_width);
     q0[j] = q.c0;
     q1[j] = q.c1;
@@ -151,6 +162,8 @@ __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cf
   }
   if (dv0)
     for (size_t j = 0; j < n; ++j) dv0[b + j] = k::lif_state_grad(lam[j], tp.alpha[j]);
+  if (carry && carry->out)
+    for (size_t j = 0; j < n; ++j) carry->out[b + j] = lam[j];  // λ[0], for the chunk before
   if (dalpha)
     for (size_t j = 0; j < n; ++j) dalpha[b + j] = da[j];
 }
@@ -162,8 +175,8 @@ __attribute__((always_inline)) inline void lif_backward_tile(const LifConfig& cf
 template <Surrogate K, bool EXACT, typename Sink>
 __attribute__((target("avx512f"))) void lif_backward_tile_avx512(const LifConfig& cfg, LifParams p, const float* g,
                                                                  const float* v, Sink& sink, float* dv0,
-                                                                 const Pool2* pool, size_t b, size_t e) {
-  lif_backward_tile<K, EXACT, false, true, true>(cfg, p, g, nullptr, v, nullptr, nullptr, sink, dv0, nullptr, pool, b, e);
+                                                                 const Pool2* pool, const Carry* carry, size_t b, size_t e) {
+  lif_backward_tile<K, EXACT, false, true, true>(cfg, p, g, nullptr, v, nullptr, nullptr, sink, dv0, nullptr, pool, carry, b, e);
 }
 #endif
 
@@ -183,31 +196,33 @@ struct DxTiles {
 
 template <Surrogate K, bool EXACT, bool HAS_H, bool SHARED, bool PLAIN = false, typename Drive>
 void lif_backward_scan(const LifConfig& cfg, LifParams p, const float* g, const float* h, const float* v,
-                       const float* x, const float* v0, const Drive& drive, float* dv0, float* dalpha, const Pool2* pool) {
+                       const float* x, const float* v0, const Drive& drive, float* dv0, float* dalpha, const Pool2* pool,
+                       const Carry* carry) {
   const size_t unit = pool ? 2 * (size_t)pool->W : 1;
 #if EXO_CPU_AVX512_SCANS
   if constexpr (PLAIN && SHARED && !HAS_H)
     if (cpu_avx512_enabled())
       return drive(unit, [&](size_t b, size_t e, auto& sink) {
-        lif_backward_tile_avx512<K, EXACT>(cfg, p, g, v, sink, dv0, pool, b, e);
+        lif_backward_tile_avx512<K, EXACT>(cfg, p, g, v, sink, dv0, pool, carry, b, e);
       });
 #endif
   drive(unit, [&](size_t b, size_t e, auto& sink) {
-    lif_backward_tile<K, EXACT, HAS_H, SHARED, PLAIN>(cfg, p, g, h, v, x, v0, sink, dv0, dalpha, pool, b, e);
+    lif_backward_tile<K, EXACT, HAS_H, SHARED, PLAIN>(cfg, p, g, h, v, x, v0, sink, dv0, dalpha, pool, carry, b, e);
   });
 }
 
 // Picks the specialisation for an optional h and for shared (P = 1) parameters.
 template <Surrogate K, bool EXACT, typename Drive>
 void lif_backward_for(const LifConfig& c, LifParams p, const float* g, const float* h, const float* v,
-                      const float* x, const float* v0, const Drive& dx, float* dv0, float* dalpha, const Pool2* pool) {
+                      const float* x, const float* v0, const Drive& dx, float* dv0, float* dalpha, const Pool2* pool,
+                      const Carry* carry = nullptr) {
   bool shared = c.P == 1;
   if (!h && shared && !dalpha && plain_config(c))
-    return lif_backward_scan<K, EXACT, false, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
-  if (h && shared) lif_backward_scan<K, EXACT, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
-  else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
-  else if (shared) lif_backward_scan<K, EXACT, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
-  else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool);
+    return lif_backward_scan<K, EXACT, false, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool, carry);
+  if (h && shared) lif_backward_scan<K, EXACT, true, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool, carry);
+  else if (h) lif_backward_scan<K, EXACT, true, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool, carry);
+  else if (shared) lif_backward_scan<K, EXACT, false, true>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool, carry);
+  else lif_backward_scan<K, EXACT, false, false>(c, p, g, h, v, x, v0, dx, dv0, dalpha, pool, carry);
 }
 
 }  // namespace
@@ -289,6 +304,15 @@ void lif_backward_linear(const LifConfig& c, NeuronGrad method, LifParams p, con
   const LinearGradArgs L{offsets, cols, vals, features, out, w, dw, db, dx_in};
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
     lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, nullptr, v0, LinearGradTiles{c, L}, dv0, dalpha, nullptr);
+  });
+}
+
+void lif_backward_carry(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
+                        const float* v, const float* x, const float* v0, float* dx, float* dv0, float* dalpha,
+                        const float* lam_in, float* lam_out) {
+  const Carry carry{lam_in, lam_out};
+  k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, x, v0, DxTiles{c, dx}, dv0, dalpha, nullptr, &carry);
   });
 }
 }  // namespace cpu

@@ -16,7 +16,8 @@
 // emptied after each segment: checkpointing is for a step that must fit, and cached blocks of
 // the last segment's sizes would stay resident beside the next segment's.
 import type { Activation, ForwardRequest } from "./activation.js";
-import { type Buffer, Module, type Parameter } from "./module.js";
+import type { Module } from "./module.js";
+import { StepWrapper } from "./step-wrapper.js";
 import { NeuronLayer } from "./neuron.js";
 import { Sequential } from "./sequential.js";
 import { ExodusError } from "../errors.js";
@@ -38,7 +39,7 @@ interface Snapshot {
   states: [NeuronLayer, Tensor[] | undefined][];
 }
 
-export class Checkpointed extends Module {
+export class Checkpointed extends StepWrapper {
   /** The segments, each a Sequential over a run of the network's layers (sharing them). */
   readonly segments: Sequential[];
   /** Layer index where each segment starts. */
@@ -47,8 +48,8 @@ export class Checkpointed extends Module {
   private mask = false;
 
   /** starts: the first layer of each segment (0 first, ascending, at plan step boundaries). */
-  constructor(readonly net: Sequential, starts: readonly number[]) {
-    super();
+  constructor(net: Sequential, starts: readonly number[]) {
+    super(net);
     if (net.layout !== "TBN") throw new ExodusError(`Checkpointed: expected a time-major Sequential (layout "TBN"), received layout "${net.layout}"; checkpoint the time-major network`);
     const stepStarts = new Set(net.plan.map((s) => s.start));
     const n = net.layers.length;
@@ -65,7 +66,7 @@ export class Checkpointed extends Module {
   }
 
   override forwardActivation(a: Activation, req: ForwardRequest = {}): Activation {
-    this.releaseKept();
+    this.release();
     this.mask = !!req.mask;
     const last = this.segments.length - 1;
     let h = a;
@@ -169,49 +170,14 @@ export class Checkpointed extends Module {
     return this.net.fusion();
   }
 
-  override outputShape(s: readonly number[]): number[] {
-    return this.net.outputShape(s);
-  }
-
   /** The segment inputs (spikes as bits) and the last segment's caches, as float values. */
   override keptPerStep(s: readonly number[]): number {
     return checkpointedKept(forwardMemory(this.net, [1, 1, ...s]), this.starts) / 4;
   }
 
-  override namedLayers(): (readonly [string, Module])[] {
-    return this.net.namedLayers();
-  }
-
-  /** The network's own parameter names ("0.weight"): checkpointing is no layer of its own. */
-  override parameters(): Parameter[] {
-    return this.net.parameters();
-  }
-
-  override buffers(): Buffer[] {
-    return this.net.buffers();
-  }
-
-  override children(): Module[] {
-    return [this.net];
-  }
-
-  override zeroGrad(): void {
-    this.net.zeroGrad();
-  }
-
-  override releaseCache(): void {
-    this.releaseKept();
-    this.net.releaseCache();
-  }
-
-  private releaseKept(): void {
+  protected release(): void {
     for (const k of this.kept) disposeKept(k);
     this.kept = [];
-  }
-
-  /** Frees what it kept; the network (which it does not own) is left to its owner. */
-  override dispose(): void {
-    this.releaseKept();
   }
 }
 

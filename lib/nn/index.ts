@@ -22,4 +22,5 @@ export type { BackwardMethod, SurrogateName, SurrogateOptions } from "./options.
 export { summaryRows, formatSummary, outputShape, type SummaryRow } from "./summary.js";
 export { type StateDict, type StateValue, type LoadStateDictOptions, type LoadStateDictResult } from "./state-dict.js";
 export { Checkpointed } from "./checkpoint.js";
+export { TimeChunked } from "./time-chunks.js";
 export { forwardMemory, planCheckpoints, type ForwardMemory, type StepMemory, type CheckpointPlan } from "./memory.js";

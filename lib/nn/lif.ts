@@ -159,12 +159,20 @@ export class LIF extends NeuronLayer {
     return { saved: { v, x: this.normInput && this.learnAlpha ? retain(x) : undefined }, spikes };
   };
 
+  /**
+   * Set by TimeChunked (time-chunks.ts) around a chunk's backward: `in`, the adjoint λ of the first
+   * step after the chunk (none for the last chunk); `out` receives λ of the chunk's first step.
+   */
+  adjointCarry: { in?: Tensor; out: Tensor } | undefined;
+
   protected scanBackward(b: ScanBackward): void {
+    const carry = this.adjointCarry;
     native().lifBackward({
       ...this.config(b.T, b.N), method: codes().grad[this.backwardMethod as "exodus" | "slayer"], alpha: this.alpha,
       theta: this.threshold, m: this.resetAmount, g: b.g, h: b.h, v: b.saved.v!, x: b.saved.x, v0: b.init[0], dx: b.dx,
       dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha, ...(b.poolWidth ? { poolWidth: b.poolWidth } : {}),
       ...(b.poolDropout ? { dropoutP: b.poolDropout.p, dropoutSeed: b.poolDropout.seed } : {}),
+      ...(carry ? { lamOut: carry.out, ...(carry.in ? { lamIn: carry.in } : {}) } : {}),
     });
   }
 

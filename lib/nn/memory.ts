@@ -75,6 +75,11 @@ export function checkpointedKept(m: ForwardMemory, starts: readonly number[]): n
  */
 const IN_FLIGHT = 4;
 
+/** Peak bytes of the plain step (no checkpoints): every layer's caches and the tensors in flight. */
+export function stepPeak(m: ForwardMemory): number {
+  return peakOf(m, [0]);
+}
+
 /** Peak bytes of a step cut at the given step indices (segment starts): kept inputs + the largest segment + the tensors in flight. */
 function peakOf(m: ForwardMemory, cuts: number[]): number {
   let inputs = 0;

@@ -55,6 +55,12 @@ export abstract class NeuronLayer extends Module {
   private maskBuffer: Uint8Array | undefined;
   private scratchOwned = new Set<Tensor>();
 
+  /**
+   * Set by TimeChunked (time-chunks.ts) while it runs a sequence in chunks: the final state is
+   * carried into the next forward as a stateful layer's is, whatever `stateful` says.
+   */
+  carryChunks = false;
+
   /** The layout its own forward and backward take (layer-layout.ts). */
   readonly layout: Layout;
 
@@ -267,10 +273,11 @@ export abstract class NeuronLayer extends Module {
   /**
    * Whether forwardLinear can run this layer on a Linear's product of `out` features: a CPU layer
    * with a linear scan (LIF, IAF), EXODUS or SLAYER, saving v only, out at most 512 (a tile holds
-   * whole batch rows).
+   * whole batch rows). Not inside chunks of time (TimeChunked): the fused backward carries no
+   * adjoint across a chunk boundary, so those layers run one by one.
    */
   canFuseLinear(out: number): boolean {
-    return !!this.linearScan && supports("lif_forward_linear", this.device) && this.backwardMethod !== "bptt" && this.savedPerNeuron() === 1 && out <= 512;
+    return !!this.linearScan && supports("lif_forward_linear", this.device) && this.backwardMethod !== "bptt" && this.savedPerNeuron() === 1 && out <= 512 && !this.carryChunks;
   }
 
   /**
@@ -329,7 +336,7 @@ export abstract class NeuronLayer extends Module {
     // setState() once.
     const fits = this.carried && this.carried[0].size === N;
     const init = this.stateNames.map((_, i) => keep(fits ? this.carried![i].clone() : Tensor.zeros([N], this.device)));
-    if (!this.stateful) this.resetState();
+    if (!this.stateful && !this.carryChunks) this.resetState();
     // The scan reads x[t, i] before it writes s[t, i] (scanWritesOverG: the same kernel shape), so
     // spikes may go over an input that nothing else reads or shares, unless the scan keeps x.
     const over = ownsInput && !pooled && this.backwardMethod !== "bptt" && this.scanWritesOverG && !this.device.isCuda && this.savedPerNeuron() === 1 && x.sole;
@@ -363,7 +370,7 @@ export abstract class NeuronLayer extends Module {
     } finally {
       x2.dispose();
     }
-    if (this.stateful) {
+    if (this.stateful || this.carryChunks) {
       this.resetState();
       this.carried = final.map((t) => keep(t));
     } else for (const t of final) t.dispose();

@@ -13,7 +13,7 @@ export function entryOf(fn: string, o: unknown): string | undefined {
   const has = (k: string) => typeof o === "object" && o !== null && (o as Record<string, unknown>)[k] != null;
   let name: string;
   if (fn === "lifForward") name = has("poolWidth") ? "lif_forward_pool2" : has("mask") ? "lif_forward_masked" : "lif_forward";
-  else if (fn === "lifBackward") name = has("poolWidth") ? "lif_backward_pool2" : "lif_backward";
+  else if (fn === "lifBackward") name = has("poolWidth") ? "lif_backward_pool2" : has("lamIn") || has("lamOut") ? "lif_backward_carry" : "lif_backward";
   else if (fn === "alifForward") name = has("mask") ? "alif_forward_masked" : "alif_forward";
   else if (fn === "convInputGradDirect") name = "conv_direct_input_grad";
   else if (fn === "convWeightGradDirect") name = "conv_direct_weight_grad";

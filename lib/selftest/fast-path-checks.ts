@@ -1,8 +1,9 @@
 // Self-checks of the backend-table entries that layers reach only as speed paths (cuda/include/
 // exodus/host_ops.h): the neuron scans that pack a spike bitmask, the LIF scan fused with
-// AvgPool2d(2) and Dropout (forward and backward), the spike index (built from a matrix, from a
-// bitmask and from sparse frames, and its two Linear products, and a Linear over it fused with the
-// LIF after it, both ways), the direct conv ∂x, and the nonzero count. Each calls its entry by name, so the check cannot pass through another path;
+// AvgPool2d(2) and Dropout (forward and backward), the LIF backward over chunks of time, the spike
+// index (built from a matrix, from a bitmask and from sparse frames, and its two Linear products,
+// and a Linear over it fused with the LIF after it, both ways), the direct conv ∂x, and the
+// nonzero count. Each calls its entry by name, so the check cannot pass through another path;
 // where the device's backend lacks the entry the check is skipped (registry.ts `entries`).
 import type { Device } from "../device.js";
 import { codes, native } from "../native.js";
@@ -104,6 +105,35 @@ for (const dropP of [undefined, 0.25]) {
     },
   });
 }
+
+// The LIF backward in chunks of time (lib/nn/time-chunks.ts): three chunks in reverse, λ carried
+// across each boundary, against the float64 backward over all steps.
+registerCheck({
+  name: `LIF backward in 3 chunks of time, λ carried [T=${T}, N=${N}] dx, dv0`,
+  group: "fast paths",
+  tolerance: 1e-5,
+  entries: ["lif_backward_carry"],
+  inputs: (rng) => ({ x: noisy(rng, T * N, 0.4, 0.8), g: noisy(rng, T * N, 0, 1) }),
+  run: (d, { x, g }) => {
+    const a = lifTensors(d, x), s = Tensor.empty([T, N], d), dx = Tensor.empty([T, N], d), gt = Tensor.from(g, [T, N], d), dv0 = Tensor.empty([N], d);
+    native().lifForward({ ...a, s });
+    const cuts = [0, 13, 27, T];
+    let lamIn: Tensor | undefined;
+    for (let k = cuts.length - 2; k >= 0; k--) {
+      const [t0, t1] = [cuts[k], cuts[k + 1]], lamOut = Tensor.empty([N], d);
+      native().lifBackward({
+        ...a, T: t1 - t0, method: codes().grad.exodus, g: gt.slice(t0, t1), v: a.v.slice(t0, t1), v0: Tensor.zeros([N], d), dx: dx.slice(t0, t1),
+        ...(k === 0 ? { dv0 } : {}), ...(lamIn ? { lamIn } : {}), lamOut,
+      });
+      lamIn = lamOut;
+    }
+    return [dx.toArray(), dv0.toArray()];
+  },
+  reference: ({ x, g }) => {
+    const b = lifBackwardRef(lifRef, lifForwardRef(lifRef, x), x, g);
+    return [b.dx, b.dv0];
+  },
+});
 
 // ---- the spike index -------------------------------------------------------------------------------
 const R = 96, F = 200, O = 48;

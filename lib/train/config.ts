@@ -14,7 +14,7 @@ import { SURROGATES } from "../native.js";
 import { MODEL_FIELDS, NEURON_MODELS, NEURON_TYPES, RECURRENT_TYPES, type NeuronModel, type NeuronSettings } from "../nn/neuron-models.js";
 import { READOUTS, type ReadoutName } from "./loss.js";
 import { checkModelFits } from "./memory.js";
-import { parseMemoryBudget } from "./memory-budget.js";
+import { parseMemoryBudget, parseTimeChunk } from "./memory-budget.js";
 import { applySets, blameSet, parseSet } from "./overrides.js";
 import { type LayerSpec, sewResNetLayers, validateLayers } from "./layers.js";
 import { type AugmentSpec, validateAugment } from "../data/augment.js";
@@ -147,7 +147,7 @@ export function validateConfig(raw: unknown): TrainConfig {
   const l = object("loss", top.loss, ["readout"]);
   const loss = { readout: str("loss.readout", l.readout, d.readout, READOUTS) };
 
-  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit", "checkpointMinutes", "memoryBudget", ...LOOP_FIELDS]);
+  const t = object("train", top.train, ["epochs", "batchSize", "lr", "weightDecay", "seed", "evalEvery", "limitBatches", "evalSplit", "checkpointMinutes", "memoryBudget", "timeChunk", ...LOOP_FIELDS]);
   const lr = num("train.lr", t.lr, d.train.lr, { min: 0, exclusiveMin: true, max: 1 });
   const train: TrainSettings = {
     epochs: num("train.epochs", t.epochs, d.train.epochs, { min: 1, integer: true, max: 1e6 }),
@@ -161,6 +161,7 @@ export function validateConfig(raw: unknown): TrainConfig {
     evalSplit: str("train.evalSplit", t.evalSplit, "valid", DATASETS[name].splits.filter((x) => x !== "train" && x !== "trainval")),
     checkpointMinutes: num("train.checkpointMinutes", t.checkpointMinutes, 5, { min: 0, max: 1e6 }),
     memoryBudget: parseMemoryBudget("train.memoryBudget", t.memoryBudget),
+    timeChunk: parseTimeChunk("train.timeChunk", t.timeChunk),
     ...validateLoop(t, lr),
   };
   const output = str("output", top.output, `runs/${name}-${method}`);
@@ -184,6 +185,8 @@ export interface ConfigOverrides {
   seed?: number;
   /** train.memoryBudget: MiB, "auto" or "off" (checked with the rest of the config) */
   memoryBudget?: number | string;
+  /** train.timeChunk: steps, "auto" or "off" (checked with the rest of the config) */
+  timeChunk?: number | string;
   /** neuron.surrogate.scale */
   scale?: number;
   /** neuron.surrogate.name (checked with the rest of the config) */
@@ -209,6 +212,7 @@ export function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
   if (o.lr !== undefined) sub("train").lr = o.lr;
   if (o.seed !== undefined) sub("train").seed = o.seed;
   if (o.memoryBudget !== undefined) sub("train").memoryBudget = o.memoryBudget;
+  if (o.timeChunk !== undefined) sub("train").timeChunk = o.timeChunk;
   if (o.scale !== undefined || o.surrogate !== undefined) {
     const n = sub("neuron");
     const sur = n.surrogate;

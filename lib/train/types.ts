@@ -69,6 +69,8 @@ export interface TrainSettings extends LoopSettings {
   checkpointMinutes: number;
   /** MiB a step's activations may take before the step runs checkpointed; "auto": half the free memory (train/memory-budget.ts). */
   memoryBudget: number | "auto" | "off";
+  /** Steps per chunk of time (nn/time-chunks.ts): "auto" chooses them when nothing else fits the budget; "off" never. */
+  timeChunk: number | "auto" | "off";
 }
 
 export interface TrainConfig {

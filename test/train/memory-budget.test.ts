@@ -23,7 +23,7 @@ describe("train.memoryBudget", () => {
       train: memoryData({ size: 40, T: 20, features: [...features], classes: 3, seed: 3 }),
       eval: memoryData({ size: 16, T: 20, features: [...features], classes: 3, seed: 4 }),
     });
-    const settings = { epochs: 2, batchSize: 8, lr: 3e-3 };
+    const settings = { epochs: 2, batchSize: 8, lr: 3e-3, timeChunk: "off" }; // layer checkpointing, not chunks of time (time-chunk.test.ts)
     const off = await train({ config: syntheticConfig(over, { ...settings, memoryBudget: "off" }), data: data(), progress: recording().progress });
     const rec = recording();
     const tight = await train({ config: syntheticConfig(over, { ...settings, memoryBudget: 0.01 }), data: data(), progress: rec.progress });

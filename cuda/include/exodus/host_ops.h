@@ -72,6 +72,13 @@ inline bool conv_direct_weight_grad_fits(const k::ConvGeom& g) {
                          const float* h, const float* v, const float* x, const float* v0, float* dx,        \
                          float* dv0, float* dalpha, const PoolDropout* drop),                               \
     (c, method, p, gpool, W, h, v, x, v0, dx, dv0, dalpha, drop))                                           \
+  /* lif_backward over a chunk of time [t0, t1): lam_in [N] is the adjoint λ[t1] that the scan over all    \
+     steps carries into step t1 − 1 (null: none, the last chunk), lam_out [N] receives λ[t0]. Chunk by       \
+     chunk in reverse, λ handed on, dx equals one scan's bit for bit (lib/nn/time-chunks.ts). */            \
+  X(lif_backward_carry, (const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h, \
+                         const float* v, const float* x, const float* v0, float* dx, float* dv0,            \
+                         float* dalpha, const float* lam_in, float* lam_out),                               \
+    (c, method, p, g, h, v, x, v0, dx, dv0, dalpha, lam_in, lam_out))                                       \
   /* offsets[0..rows], cols/vals := the nonzeros of s, counted into *out. Complete when they fit in        \
      `capacity` and no chunk of rows (a fixed split) was denser than `collect` (a fraction; 1 collects     \
      everything): a denser chunk only counts, so an input bound for the dense path costs about a count.   \
