@@ -61,7 +61,10 @@ Napi::Value LifBackwardLinear(const Napi::CallbackInfo& info) {
     View w = a.view("w", (size_t)O * ix.F, g), dw = a.view("dw", (size_t)O * ix.F, g);
     float* db = a.optional("db", (size_t)O, g);
     float* dx = a.optional("dx", (size_t)ix.R * ix.F, g);
-    if (TN) be.lif_backward_linear(g.dev.index, c, method, p, g.p, h, v.p, v0.p, dv0, dalpha, ix.offsets, ix.cols, ix.vals, ix.F, w.p, O, dw.p, db, dx);
+    // A chunk of time (TimeChunked): λ in from the chunk after, λ[0] out for the one before.
+    const float* lam_in = a.optional("lamIn", c.N, g);
+    float* lam_out = a.optional("lamOut", c.N, g);
+    if (TN) be.lif_backward_linear(g.dev.index, c, method, p, g.p, h, v.p, v0.p, dv0, dalpha, ix.offsets, ix.cols, ix.vals, ix.F, w.p, O, dw.p, db, dx, lam_in, lam_out);
     else if (dx) std::fill(dx, dx + (size_t)ix.R * ix.F, 0.f);
     return info.Env().Undefined();
   });

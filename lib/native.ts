@@ -329,6 +329,8 @@ export interface NativeAddon extends NeuronScans {
   lifBackwardLinear(o: LifScanConfig & {
     method: number; alpha: View; theta: View; m: View; g: View; h?: Opt; v: View; v0: View; dv0?: Opt; dalpha?: Opt;
     offsets: Int32Array; cols: Int32Array; vals: Float32Array; rows: number; inFeatures: number; w: View; outFeatures: number; dw: View; db?: View; dx?: View;
+    /** A chunk of time, as lifBackward's. */
+    lamIn?: Opt; lamOut?: Opt;
   }): void;
   /** With poolWidth (lif_backward_pool2), g is the pooled gradient [T, N/4] of the fused forward. */
   lifBackward(o: LifScanConfig & {

@@ -300,10 +300,11 @@ void lif_backward(const LifConfig& c, NeuronGrad method, LifParams p, const floa
 void lif_backward_linear(const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h,
                          const float* v, const float* v0, float* dv0, float* dalpha, const int32_t* offsets,
                          const int32_t* cols, const float* vals, int features, const float* w, int out, float* dw,
-                         float* db, float* dx_in) {
+                         float* db, float* dx_in, const float* lam_in, float* lam_out) {
   const LinearGradArgs L{offsets, cols, vals, features, out, w, dw, db, dx_in};
+  const Carry carry{lam_in, lam_out};
   k::with_scan(c.sg, method == NeuronGrad::Exodus, [&](auto t) {
-    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, nullptr, v0, LinearGradTiles{c, L}, dv0, dalpha, nullptr);
+    lif_backward_for<decltype(t)::kind, decltype(t)::exact>(c, p, g, h, v, nullptr, v0, LinearGradTiles{c, L}, dv0, dalpha, nullptr, &carry);
   });
 }
 

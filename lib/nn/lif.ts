@@ -142,6 +142,7 @@ export class LIF extends NeuronLayer {
 
   protected override readonly linearBackwardScan = (b: Omit<ScanBackward, "dx"> & { dx?: Tensor }, lin: FeedGrad): void => {
     native().lifBackwardLinear({
+      ...this.carryArgs(),
       ...this.config(b.T, b.N), method: codes().grad[this.backwardMethod as "exodus" | "slayer"], alpha: this.alpha, theta: this.threshold,
       m: this.resetAmount, g: b.g, v: b.saved.v!, v0: b.init[0], dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha,
       ...lin.index.arrays("LIF backwardLinear"), w: lin.weight, outFeatures: lin.weight.shape[0], dw: lin.weightGrad,
@@ -165,14 +166,19 @@ export class LIF extends NeuronLayer {
    */
   adjointCarry: { in?: Tensor; out: Tensor } | undefined;
 
-  protected scanBackward(b: ScanBackward): void {
+  /** The carried adjoint's arguments of a backward scan (none outside chunks of time). */
+  private carryArgs(): { lamIn?: Tensor; lamOut?: Tensor } {
     const carry = this.adjointCarry;
+    return carry ? { lamOut: carry.out, ...(carry.in ? { lamIn: carry.in } : {}) } : {};
+  }
+
+  protected scanBackward(b: ScanBackward): void {
     native().lifBackward({
       ...this.config(b.T, b.N), method: codes().grad[this.backwardMethod as "exodus" | "slayer"], alpha: this.alpha,
       theta: this.threshold, m: this.resetAmount, g: b.g, h: b.h, v: b.saved.v!, x: b.saved.x, v0: b.init[0], dx: b.dx,
       dv0: b.stateGrads[0], dalpha: b.paramGrads.alpha, ...(b.poolWidth ? { poolWidth: b.poolWidth } : {}),
       ...(b.poolDropout ? { dropoutP: b.poolDropout.p, dropoutSeed: b.poolDropout.seed } : {}),
-      ...(carry ? { lamOut: carry.out, ...(carry.in ? { lamIn: carry.in } : {}) } : {}),
+      ...this.carryArgs(),
     });
   }
 

@@ -273,11 +273,10 @@ export abstract class NeuronLayer extends Module {
   /**
    * Whether forwardLinear can run this layer on a Linear's product of `out` features: a CPU layer
    * with a linear scan (LIF, IAF), EXODUS or SLAYER, saving v only, out at most 512 (a tile holds
-   * whole batch rows). Not inside chunks of time (TimeChunked): the fused backward carries no
-   * adjoint across a chunk boundary, so those layers run one by one.
+   * whole batch rows).
    */
   canFuseLinear(out: number): boolean {
-    return !!this.linearScan && supports("lif_forward_linear", this.device) && this.backwardMethod !== "bptt" && this.savedPerNeuron() === 1 && out <= 512 && !this.carryChunks;
+    return !!this.linearScan && supports("lif_forward_linear", this.device) && this.backwardMethod !== "bptt" && this.savedPerNeuron() === 1 && out <= 512;
   }
 
   /**

@@ -127,10 +127,11 @@ inline bool conv_direct_weight_grad_fits(const k::ConvGeom& g) {
   /* Its backward: the LIF's reverse scan (g = ∂L/∂s, h, v, v0, dv0, dalpha as lif_backward; not         \
      norm_input with a learned α) and, from its ∂L/∂x kept in cache, the Linear's: dw [out, features] and  \
      db [out] (or null) added to, dx [T·B, features] (or null) the input gradient, equal to the GEMM's;    \
-     dw and db summed in a fixed order of their own (any thread count gives the same). out <= 512. */       \
+     dw and db summed in a fixed order of their own (any thread count gives the same). out <= 512.         \
+     lam_in, lam_out [N] (or null): the adjoint λ carried across chunks of time, as lif_backward_carry. */ \
   X(lif_backward_linear, (const LifConfig& c, NeuronGrad method, LifParams p, const float* g, const float* h, \
                           const float* v, const float* v0, float* dv0, float* dalpha, const int32_t* offsets, \
                           const int32_t* cols, const float* vals, int features, const float* w, int out,    \
-                          float* dw, float* db, float* dx),                                                 \
-    (c, method, p, g, h, v, v0, dv0, dalpha, offsets, cols, vals, features, w, out, dw, db, dx))           \
+                          float* dw, float* db, float* dx, const float* lam_in, float* lam_out),            \
+    (c, method, p, g, h, v, v0, dv0, dalpha, offsets, cols, vals, features, w, out, dw, db, dx, lam_in, lam_out)) \
   EXO_DELAY_HOST_OPS(X)
