@@ -108,11 +108,18 @@ function biased(y: Tensor, g: Conv2dGeometry, bias?: Tensor): Tensor {
   return y;
 }
 
+/** The direct loops' backend entries, what each fits, and its condition in words (for the error when forced where it does not fit). */
+const DIRECT = {
+  inputGrad: { entry: "conv_direct_input_grad", fits: directInputGradFits, needs: "stride 1 and padding < kernel" },
+  weightGrad: { entry: "conv_direct_weight_grad", fits: directWeightGradFits, needs: "stride 1, padding < kernel, output width a multiple of 8 and kernel width 1, 3 or 5" },
+} as const;
+
 /** Whether a product takes the direct loop: forced ("direct": refused where it does not fit), or by the shape on the CPU. */
-function useDirect(op: string, path: InputGradPath | undefined, x: Tensor, g: Conv2dGeometry, fits = directInputGradFits, needs = "stride 1 and padding < kernel"): boolean {
+function useDirect(op: string, path: InputGradPath | undefined, x: Tensor, g: Conv2dGeometry, kind: keyof typeof DIRECT = "inputGrad"): boolean {
+  const { entry, fits, needs } = DIRECT[kind];
   const p = path ?? "auto";
   if (p !== "auto" && p !== "gemm" && p !== "direct") throw new ExodusError(`${op}: expected a path "auto", "gemm" or "direct", received ${JSON.stringify(path)}`);
-  const hasDirect = supports(fits === directInputGradFits ? "conv_direct_input_grad" : "conv_direct_weight_grad", x.device);
+  const hasDirect = supports(entry, x.device);
   if (p === "direct" && (!hasDirect || !fits(g)))
     throw new ExodusError(`${op}: the direct loop needs a CPU tensor, ${needs}; received ${x.device}, stride ${g.sh}x${g.sw}, padding ${g.ph},${g.pw} with a ${g.kh}x${g.kw} kernel, output width ${g.wo}; leave the path at "auto" (or "gemm") for this shape`);
   return p === "direct" || (p === "auto" && hasDirect && fits(g));
@@ -168,7 +175,7 @@ export function conv2dBackward(
   const n = native();
   const dw = opts.accumulate?.dw ?? Tensor.zeros(w.shape, x.device);
   const dx = opts.inputGrad === false ? undefined : Tensor.empty(x.shape, x.device);
-  const directW = opts.weightGrad !== false && useDirect("conv2dBackward weightGradPath", opts.weightGradPath, x, g, directWeightGradFits, "stride 1, padding < kernel, output width a multiple of 8 and kernel width 1, 3 or 5");
+  const directW = opts.weightGrad !== false && useDirect("conv2dBackward weightGradPath", opts.weightGradPath, x, g, "weightGrad");
   if (directW) n.convWeightGradDirect({ x, dy, dw, geom: g, cout: g.cout, count: g.images });
   const weightGrad = opts.weightGrad !== false && !directW;
   const direct = useDirect("conv2dBackward inputGradPath", opts.inputGradPath, x, g) && dx !== undefined;
