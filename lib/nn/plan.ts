@@ -4,7 +4,8 @@
 // dropped out) while they are in cache and never stored. A step also knows whether the layer after
 // it reads a spike bitmask, so that its own scan packs one. A Linear over a spike index and the LIF
 // after it are a step too: the neuron scan computes the product row block by row block and the
-// Linear's output is never stored (lif_linear.cc); the backward still runs layer by layer.
+// Linear's output is never stored (lif_linear.cc); the neuron layer's reverse scan then takes the
+// Linear's backward as well (backwardLinear, lif_linear_grad.h).
 import type { IndexFeedSource, LinearTail, Pool2Head, PoolDropout } from "./activation.js";
 import type { Module } from "./module.js";
 
